@@ -1,0 +1,124 @@
+/**
+ * Choosing the tfjs backend, once per process.
+ *
+ * Order of preference:
+ * 1. `TFJS_BACKEND=webgpu|wasm|cpu` in the environment always wins.
+ * 2. WebGPU, but only when `navigator.gpu.requestAdapter()` returns a real GPU: not
+ *    `info.isFallbackAdapter`, and not a software rasteriser (llvmpipe, lavapipe, SwiftShader).
+ *    A software adapter is about 10x slower than wasm, which is why `tf.ready()` (which picks
+ *    WebGPU whenever it exists) is never relied on.
+ * 3. wasm (SIMD), else the plain JavaScript cpu backend.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+
+/** The backends the kit knows how to select. */
+export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;
+/** One of {@link BACKENDS}. */
+export type BackendName = typeof BACKENDS[number];
+
+/** The outcome of {@link initBackend}: which backend runs, and why it was chosen. */
+export interface BackendChoice {
+  name: BackendName;
+  reason: string;
+}
+
+const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|swiftshader|software|basic render/i;
+
+/** Facts about the WebGPU adapter, as far as {@link probeWebGPU} could learn them. */
+export interface AdapterReport {
+  available: boolean;
+  real: boolean;
+  description: string;
+}
+
+/**
+ * Asks for a WebGPU adapter and says whether it is a real GPU.
+ * Never throws: a missing `navigator.gpu`, a `null` adapter or an error all count as "none".
+ */
+export async function probeWebGPU(): Promise<AdapterReport> {
+  try {
+    // deno-lint-ignore no-explicit-any
+    const gpu = (globalThis.navigator as any)?.gpu;
+    if (!gpu) return { available: false, real: false, description: "no navigator.gpu" };
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { available: false, real: false, description: "requestAdapter() gave null" };
+    const info = adapter.info ?? {};
+    const description = [info.vendor, info.architecture, info.device, info.description]
+      .filter((s: unknown) => typeof s === "string" && s.length > 0).join(" ") || "unknown adapter";
+    const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true ||
+      SOFTWARE_ADAPTERS.test(description);
+    return { available: true, real: !software, description };
+  } catch (err) {
+    return { available: false, real: false, description: `WebGPU probe failed: ${err}` };
+  }
+}
+
+async function trySet(name: BackendName): Promise<boolean> {
+  try {
+    if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+let chosen: Promise<BackendChoice> | undefined;
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Print the one-line report (default true). */
+  log?: boolean;
+  /** Environment lookup, replaceable in tests (default `Deno.env.get`). */
+  env?: (key: string) => string | undefined;
+}
+
+/**
+ * Selects the tfjs backend once per process and reports the choice with its reason in one
+ * line (`tfjs backend: wasm (WebGPU adapter is software: llvmpipe …)`). Later calls return the
+ * first call's result. Throws a clear error when `TFJS_BACKEND` names an unknown backend or one
+ * that cannot start.
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  if (!chosen) {
+    chosen = choose(options.env ?? ((k) => Deno.env.get(k))).then((c) => {
+      if (options.log ?? true) console.log(`tfjs backend: ${c.name} (${c.reason})`);
+      return c;
+    });
+    chosen.catch(() => chosen = undefined);
+  }
+  return chosen;
+}
+
+async function choose(env: (key: string) => string | undefined): Promise<BackendChoice> {
+  const forced = env("TFJS_BACKEND")?.trim().toLowerCase();
+  if (forced) {
+    if (!(BACKENDS as readonly string[]).includes(forced)) {
+      throw new Error(
+        `TFJS_BACKEND must be one of ${BACKENDS.join(", ")}; got "${forced}"`,
+      );
+    }
+    if (!(await trySet(forced as BackendName))) {
+      throw new Error(`TFJS_BACKEND=${forced}: that backend could not be started here`);
+    }
+    return { name: forced as BackendName, reason: "forced by TFJS_BACKEND" };
+  }
+  const gpu = await probeWebGPU();
+  let why: string;
+  if (gpu.real) {
+    if (await trySet("webgpu")) {
+      return { name: "webgpu", reason: `real GPU adapter: ${gpu.description}` };
+    }
+    why = `WebGPU adapter ${gpu.description} failed to start`;
+  } else if (gpu.available) {
+    why = `WebGPU adapter is software (${gpu.description}), slower than wasm`;
+  } else {
+    why = `no WebGPU adapter (${gpu.description})`;
+  }
+  if (await trySet("wasm")) return { name: "wasm", reason: why };
+  if (await trySet("cpu")) return { name: "cpu", reason: `${why}; wasm failed to start` };
+  throw new Error("no tfjs backend could be started (tried webgpu, wasm, cpu)");
+}
