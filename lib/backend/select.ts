@@ -12,6 +12,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+// The gradients of tfjs ops are registered by the union package (tfjs-core ships none in its
+// bundles); it shares this tfjs-core instance.
+import "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 
@@ -45,7 +48,9 @@ export async function probeWebGPU(): Promise<AdapterReport> {
     const gpu = (globalThis.navigator as any)?.gpu;
     if (!gpu) return { available: false, real: false, description: "no navigator.gpu" };
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return { available: false, real: false, description: "requestAdapter() gave null" };
+    if (!adapter) {
+      return { available: false, real: false, description: "requestAdapter() gave null" };
+    }
     const info = adapter.info ?? {};
     const description = [info.vendor, info.architecture, info.device, info.description]
       .filter((s: unknown) => typeof s === "string" && s.length > 0).join(" ") || "unknown adapter";

@@ -1,0 +1,12 @@
+/**
+ * The diffusion library: noise schedules, the forward process, the denoising MLP, L_simple,
+ * training, samplers (DDPM, DDIM) and sample metrics.
+ * @module
+ */
+export * from "./schedule.ts";
+export * from "./forward.ts";
+export * from "./model.ts";
+export * from "./loss.ts";
+export * from "./train.ts";
+export * from "./samplers.ts";
+export * from "./metrics.ts";

@@ -1,0 +1,8 @@
+/**
+ * Small neural-network building blocks on tfjs-core: a dense layer and GELU with hand-written
+ * gradients (fast on the wasm backend) and the AdamW optimizer.
+ * @module
+ */
+export * from "./linear.ts";
+export * from "./gelu.ts";
+export * from "./adamw.ts";

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import {
+  cosineSchedule,
+  linearSchedule,
+  makeSchedule,
+  quadraticSchedule,
+  sigmoidSchedule,
+} from "../../lib/diffusion/schedule.ts";
+import { assertClose } from "../../lib/testing/assert.ts";
+
+Deno.test("linear schedule: endpoints, even spacing, α = 1 − β, ᾱ = cumulative product", () => {
+  const s = linearSchedule(50, 1e-4, 0.02);
+  assert.equal(s.T, 50);
+  assertClose(s.betas[0], 1e-4, { atol: 1e-15 });
+  assertClose(s.betas[49], 0.02, { atol: 1e-15 });
+  assertClose(s.betas[1] - s.betas[0], (0.02 - 1e-4) / 49, { atol: 1e-15 });
+  let prod = 1;
+  for (let t = 0; t < 50; t++) {
+    assertClose(s.alphas[t], 1 - s.betas[t], { atol: 1e-15 });
+    prod *= 1 - s.betas[t];
+    assertClose(s.alphaBars[t], prod, { atol: 1e-15 });
+  }
+  // Closed form check: ᾱ_49 for the sheet's default schedule.
+  let expected = 1;
+  for (let i = 0; i < 50; i++) expected *= 1 - (1e-4 + i * (0.02 - 1e-4) / 49);
+  assertClose(s.alphaBars[49], expected, { rtol: 1e-12 });
+  assert.ok(s.alphaBars[49] > 0.59 && s.alphaBars[49] < 0.61, `ᾱ_49 = ${s.alphaBars[49]}`);
+});
+
+Deno.test("quadratic and sigmoid schedules follow their closed forms", () => {
+  const q = quadraticSchedule(11, 1e-4, 0.04);
+  assertClose(q.betas[0], 1e-4, { rtol: 1e-12 });
+  assertClose(q.betas[10], 0.04, { rtol: 1e-12 });
+  assertClose(Math.sqrt(q.betas[5]), (0.01 + 0.2) / 2, { rtol: 1e-12 });
+  const s = sigmoidSchedule(3, 0.001, 0.011);
+  const sig = (u: number) => 1 / (1 + Math.exp(-u));
+  assertClose(s.betas[0], 0.001 + 0.01 * sig(-6), { rtol: 1e-12 });
+  assertClose(s.betas[1], 0.006, { rtol: 1e-12 });
+  assertClose(s.betas[2], 0.001 + 0.01 * sig(6), { rtol: 1e-12 });
+});
+
+Deno.test("cosine schedule: ᾱ_t = f(t+1)/f(0) with f(t) = cos²((t/T + s)/(1 + s)·π/2)", () => {
+  const T = 100;
+  const s = cosineSchedule(T, 0.008);
+  const f = (t: number) => Math.cos(((t / T + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  for (const t of [0, 10, 50, 90]) assertClose(s.alphaBars[t], f(t + 1) / f(0), { rtol: 1e-9 });
+  assert.ok(s.betas[T - 1] <= 0.999);
+  for (let t = 1; t < T; t++) assert.ok(s.betas[t] >= s.betas[t - 1], "β increases");
+});
+
+Deno.test("bad schedule parameters are rejected with the parameter's name and range", () => {
+  assert.throws(() => linearSchedule(0), /T must be an integer >= 1; got 0/);
+  assert.throws(() => linearSchedule(2.5), /T must be an integer >= 1/);
+  assert.throws(() => linearSchedule(10, 1e-4, 1), /betaMax must be in \(0, 1\); got 1/);
+  assert.throws(() => linearSchedule(10, 0, 0.02), /betaMin must be in \(0, 1\); got 0/);
+  assert.throws(() => linearSchedule(10, -0.1, 0.02), /betaMin must be in \(0, 1\)/);
+  assert.throws(() => linearSchedule(10, 0.05, 0.02), /betaMin must be <= betaMax/);
+  assert.throws(() => quadraticSchedule(10, 0.5, 1.5), /betaMax must be in \(0, 1\)/);
+  assert.throws(() => makeSchedule("exp", { T: 10 }), /schedule must be one of linear, cosine/);
+  assert.equal(makeSchedule("cosine", { T: 10 }).name, "cosine");
+});

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../lib/backend/mod.ts";
+import {
+  DenoisingMLP,
+  linearSchedule,
+  simpleLoss,
+  trainDenoiser,
+} from "../../lib/diffusion/mod.ts";
+import { assertClose } from "../../lib/testing/assert.ts";
+
+await initBackend({ log: false });
+const schedule = linearSchedule(50, 1e-4, 0.02);
+
+Deno.test("simpleLoss on a fixed seed equals the mean squared noise error computed by hand", () => {
+  const model = new DenoisingMLP({
+    inputEmbedding: "identity",
+    timeEmbedding: "linear",
+    T: 50,
+    seed: 0,
+  });
+  const x0 = tf.randomNormal([8, 2], 0, 1, "float32", 1) as tf.Tensor2D;
+  const eps = tf.randomNormal([8, 2], 0, 1, "float32", 2) as tf.Tensor2D;
+  const ts = [0, 5, 10, 20, 30, 40, 45, 49];
+  const t = tf.tensor1d(ts, "int32");
+  const loss = simpleLoss(model, x0, eps, t, schedule).dataSync()[0];
+  const x = x0.arraySync();
+  const e = eps.arraySync();
+  let sum = 0;
+  ts.forEach((step, i) => {
+    const ab = schedule.alphaBars[step];
+    const xt = tf.tensor2d([
+      [0, 1].map((d) => Math.sqrt(ab) * x[i][d] + Math.sqrt(1 - ab) * e[i][d]),
+    ]);
+    const pred = model.predict(xt, step).dataSync();
+    sum += (e[i][0] - pred[0]) ** 2 + (e[i][1] - pred[1]) ** 2;
+  });
+  assertClose(loss, sum / 16, { rtol: 1e-5 });
+  // A model that always predicts 0 has loss mean(ε²).
+  const zero = { predict: (x: tf.Tensor2D) => tf.zerosLike(x) };
+  assertClose(simpleLoss(zero, x0, eps, t, schedule), tf.mean(tf.square(eps)), { rtol: 1e-6 });
+});
+
+Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the tensor count flat", () => {
+  const data = tf.tidy(() => tf.concat([tf.fill([64, 2], 1), tf.fill([64, 2], -1)]) as tf.Tensor2D);
+  const run = (seed: number) => {
+    const model = new DenoisingMLP({
+      inputEmbedding: "identity",
+      timeEmbedding: "linear",
+      T: 50,
+      seed: 0,
+    });
+    const counts: number[] = [];
+    const h = trainDenoiser(model, schedule, data, data, {
+      epochs: 14,
+      batchSize: 32,
+      lr: 2e-3,
+      seed,
+      onEpoch: () => counts.push(tf.memory().numTensors),
+    });
+    const w = model.out.w.dataSync().slice();
+    model.dispose();
+    return { h, w, counts };
+  };
+  const before = tf.memory().numTensors;
+  const a = run(1);
+  assert.equal(tf.memory().numTensors, before + 2 * 0, "no tensors left behind after training");
+  assert.equal(a.h.steps, 14 * 4);
+  assert.equal(a.h.trainLoss.length, 14);
+  assert.equal(a.h.testLoss.length, 4, "held-out loss recorded after the 10-epoch warm-up");
+  assert.ok(new Set(a.counts).size === 1, `tensor count per epoch ${a.counts}`);
+  const first = a.h.trainLoss.slice(0, 3).reduce((s, v) => s + v) / 3;
+  const last = a.h.trainLoss.slice(-3).reduce((s, v) => s + v) / 3;
+  assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
+  const b = run(1);
+  assert.deepEqual(b.h.trainLoss, a.h.trainLoss);
+  assert.deepEqual(b.w, a.w);
+  const c = run(2);
+  assert.notDeepEqual(c.w, a.w);
+  assert.throws(
+    () =>
+      trainDenoiser({ predict: (x) => x, trainableVariables: () => [] }, schedule, data, null, {
+        epochs: -1,
+      }),
+    /epochs must be an integer >= 0; got -1/,
+  );
+  assert.throws(
+    () =>
+      trainDenoiser({ predict: (x) => x, trainableVariables: () => [] }, schedule, data, null, {
+        lr: 0,
+      }),
+    /lr must be > 0/,
+  );
+});
