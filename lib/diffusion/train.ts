@@ -19,7 +19,7 @@ export interface TrainableNoiseModel {
 /** Something that shows progress (see lib/progress); optional. */
 export interface ProgressSink {
   tick(n?: number, info?: Record<string, number>): void;
-  done(): void;
+  done(): void | Promise<void>;
 }
 
 /** Options of {@link trainDenoiser}; defaults are the sheet's. */
@@ -57,15 +57,16 @@ function checkPositiveInt(name: string, v: number, min: number): void {
 /**
  * Trains `model` on the rows of `train` [n, 2] to minimise L_simple under `schedule`.
  * The held-out set `test` (optional) is scored each epoch with fresh noise and steps.
- * Seeded: the same seed, data and backend give the same weights.
+ * Seeded: the same seed, data and backend give the same weights. Yields to the event loop about
+ * every 200 ms, so progress displays update in notebooks.
  */
-export function trainDenoiser(
+export async function trainDenoiser(
   model: TrainableNoiseModel,
   schedule: NoiseSchedule,
   train: tf.Tensor2D,
   test: tf.Tensor2D | null,
   options: TrainOptions = {},
-): TrainHistory {
+): Promise<TrainHistory> {
   const {
     epochs = 1000,
     batchSize = 32,
@@ -87,6 +88,7 @@ export function trainDenoiser(
   const history: TrainHistory = { trainLoss: [], testLoss: [], steps: 0, seconds: 0 };
   const start = performance.now();
   const stepsPerEpoch = Math.ceil(n / batchSize);
+  let lastYield = start;
 
   const randomSteps = (m: number) => {
     const ts = new Int32Array(m);
@@ -134,8 +136,13 @@ export function trainDenoiser(
     }
     options.progress?.tick(1, info);
     options.onEpoch?.(epoch, epochLoss);
+    // Let the event loop run now and then, so progress displays reach the notebook.
+    if (performance.now() - lastYield > 200) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
   }
-  options.progress?.done();
+  await options.progress?.done();
   opt.dispose();
   history.seconds = (performance.now() - start) / 1000;
   return history;

@@ -40,9 +40,9 @@ Deno.test("simpleLoss on a fixed seed equals the mean squared noise error comput
   assertClose(simpleLoss(zero, x0, eps, t, schedule), tf.mean(tf.square(eps)), { rtol: 1e-6 });
 });
 
-Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the tensor count flat", () => {
+Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the tensor count flat", async () => {
   const data = tf.tidy(() => tf.concat([tf.fill([64, 2], 1), tf.fill([64, 2], -1)]) as tf.Tensor2D);
-  const run = (seed: number) => {
+  const run = async (seed: number) => {
     const model = new DenoisingMLP({
       inputEmbedding: "identity",
       timeEmbedding: "linear",
@@ -50,7 +50,7 @@ Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the 
       seed: 0,
     });
     const counts: number[] = [];
-    const h = trainDenoiser(model, schedule, data, data, {
+    const h = await trainDenoiser(model, schedule, data, data, {
       epochs: 14,
       batchSize: 32,
       lr: 2e-3,
@@ -62,7 +62,7 @@ Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the 
     return { h, w, counts };
   };
   const before = tf.memory().numTensors;
-  const a = run(1);
+  const a = await run(1);
   assert.equal(tf.memory().numTensors, before + 2 * 0, "no tensors left behind after training");
   assert.equal(a.h.steps, 14 * 4);
   assert.equal(a.h.trainLoss.length, 14);
@@ -71,19 +71,19 @@ Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the 
   const first = a.h.trainLoss.slice(0, 3).reduce((s, v) => s + v) / 3;
   const last = a.h.trainLoss.slice(-3).reduce((s, v) => s + v) / 3;
   assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
-  const b = run(1);
+  const b = await run(1);
   assert.deepEqual(b.h.trainLoss, a.h.trainLoss);
   assert.deepEqual(b.w, a.w);
-  const c = run(2);
+  const c = await run(2);
   assert.notDeepEqual(c.w, a.w);
-  assert.throws(
+  await assert.rejects(
     () =>
       trainDenoiser({ predict: (x) => x, trainableVariables: () => [] }, schedule, data, null, {
         epochs: -1,
       }),
     /epochs must be an integer >= 0; got -1/,
   );
-  assert.throws(
+  await assert.rejects(
     () =>
       trainDenoiser({ predict: (x) => x, trainableVariables: () => [] }, schedule, data, null, {
         lr: 0,

@@ -1,0 +1,61 @@
+/**
+ * The standard figures of a 2-D diffusion run: samples over the data, and the loss curves.
+ * @module
+ */
+import { tf } from "../backend/mod.ts";
+import type { TrainHistory } from "../diffusion/mod.ts";
+import { type Figure, subplots } from "../plot/mod.ts";
+
+/** Samples (blue) drawn over the data (orange), in the frame the sheet uses. */
+export function samplesFigure(
+  samples: tf.Tensor2D,
+  data: tf.Tensor2D,
+  opts: { title?: string; width?: number } = {},
+): Figure {
+  const { fig, ax } = subplots(1, 1, { width: opts.width ?? 4.5, height: opts.width ?? 4.5 });
+  const s = samples.arraySync();
+  const d = data.arraySync();
+  ax.scatter(s.map((p) => p[0]), s.map((p) => p[1]), {
+    s: 8,
+    alpha: 0.5,
+    color: "C0",
+    label: "samples",
+  });
+  ax.scatter(d.map((p) => p[0]), d.map((p) => p[1]), {
+    s: 10,
+    alpha: 0.35,
+    color: "C1",
+    label: "data",
+  });
+  ax.setXLim(-2, 2);
+  ax.setYLim(-2.5, 2.5);
+  ax.setAspect("equal");
+  ax.axis("off");
+  if (opts.title) ax.setTitle(opts.title);
+  return fig;
+}
+
+/** Training loss per epoch and the smoothed held-out loss, on a log scale. */
+export function lossFigure(history: TrainHistory, opts: { title?: string } = {}): Figure {
+  const { fig, ax } = subplots(1, 1, { width: 5, height: 3.2 });
+  const epochs = history.trainLoss.map((_, i) => i);
+  ax.plot(epochs, history.trainLoss, {
+    label: "training loss (epoch mean)",
+    color: "C0",
+    alpha: 0.6,
+  });
+  const offset = history.trainLoss.length - history.testLoss.length;
+  if (history.testLoss.length > 0) {
+    ax.plot(history.testLoss.map((_, i) => i + offset), history.testLoss, {
+      label: "held-out loss (smoothed)",
+      color: "C1",
+      lineWidth: 2,
+    });
+  }
+  ax.setXLabel("epoch");
+  ax.setYLabel("L_{simple}");
+  ax.setYScale("log");
+  ax.legend({ loc: "upper right" });
+  if (opts.title) ax.setTitle(opts.title);
+  return fig;
+}
