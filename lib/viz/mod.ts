@@ -1,0 +1,7 @@
+/**
+ * Visualisations of diffusion processes built on lib/plot: the particle view of the reverse
+ * process as figures, GIFs and an interactive HTML player.
+ * @module
+ */
+export * from "./particles.ts";
+export * from "./player.ts";
