@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { initBackend, probeWebGPU, tf } from "../../lib/backend/mod.ts";
+import { DenoisingMLP } from "../../lib/diffusion/mod.ts";
+import { assertClose } from "../../lib/testing/assert.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+async function backendLine(
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["eval", 'import { initBackend } from "./lib/backend/mod.ts"; await initBackend();'],
+    cwd: ROOT,
+    env: { ...env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await cmd.output();
+  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("TFJS_BACKEND forces the backend and the choice is reported in one line", async () => {
+  const cpu = await backendLine({ TFJS_BACKEND: "cpu" });
+  assert.equal(cpu.code, 0, cpu.err);
+  assert.equal(cpu.out.trim(), "tfjs backend: cpu (forced by TFJS_BACKEND)");
+  const wasm = await backendLine({ TFJS_BACKEND: "wasm" });
+  assert.equal(wasm.out.trim(), "tfjs backend: wasm (forced by TFJS_BACKEND)");
+  const bad = await backendLine({ TFJS_BACKEND: "cuda" });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /TFJS_BACKEND must be one of webgpu, wasm, cpu; got "cuda"/);
+});
+
+Deno.test("without TFJS_BACKEND, WebGPU is chosen only for a real GPU adapter", async () => {
+  const gpu = await probeWebGPU();
+  const auto = await backendLine({ TFJS_BACKEND: "" });
+  assert.equal(auto.code, 0, auto.err);
+  const line = auto.out.trim();
+  assert.equal(line.split("\n").length, 1);
+  if (gpu.real) assert.match(line, /^tfjs backend: webgpu \(real GPU adapter/);
+  else if (gpu.available) assert.match(line, /^tfjs backend: wasm \(WebGPU adapter is software/);
+  else assert.match(line, /^tfjs backend: wasm \(no WebGPU adapter/);
+});
+
+const adapter = await probeWebGPU();
+
+Deno.test({
+  name: "WebGPU and wasm agree on a forward pass of the denoising MLP",
+  ignore: !adapter.available,
+  fn: async () => {
+    await initBackend({ log: false });
+    const model = new DenoisingMLP({
+      inputEmbedding: "fourier",
+      timeEmbedding: "fourier",
+      T: 50,
+      seed: 3,
+    });
+    const x = tf.randomNormal([64, 2], 0, 1, "float32", 1) as tf.Tensor2D;
+    const t = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 50), "int32");
+    const onWasm = model.predict(x, t).dataSync().slice();
+    await import("@tensorflow/tfjs-backend-webgpu");
+    assert.ok(await tf.setBackend("webgpu"), "webgpu backend starts");
+    try {
+      const onGpu = model.predict(x, t);
+      assertClose(await onGpu.data(), onWasm, { atol: 2e-3, rtol: 1e-3 });
+      onGpu.dispose();
+    } finally {
+      await tf.setBackend("wasm");
+    }
+    model.dispose();
+    tf.dispose([x, t]);
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
