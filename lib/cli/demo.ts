@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { initBackend } from "../backend/mod.ts";
 import { DDIMSampler, DDPMSampler, sample } from "../diffusion/mod.ts";
 import { displayPath } from "../display/mod.ts";
-import { DEFAULT_RUN, loadRun, prepareData } from "../runs/mod.ts";
+import { DEFAULT_RUN, loadRun, paddedLimits, prepareData } from "../runs/mod.ts";
 import { subplots } from "../plot/mod.ts";
 import { defineArgs, parseArgs, runCli } from "./args.ts";
 import { trainAndWrite } from "./train_diffusion.ts";
@@ -54,7 +54,8 @@ if (import.meta.main) {
       const ax = axes[0][i];
       ax.scatter(s.map((p) => p[0]), s.map((p) => p[1]), { s: 6, alpha: 0.5, color: "C0" });
       ax.scatter(d.map((p) => p[0]), d.map((p) => p[1]), { s: 8, alpha: 0.35, color: "C1" });
-      ax.setXLim(-2, 2).setYLim(-2.5, 2.5).setAspect("equal").axis("off").setTitle(title);
+      const lim = paddedLimits(d);
+      ax.setXLim(...lim.x).setYLim(...lim.y).setAspect("equal").axis("off").setTitle(title);
       samples.dispose();
     });
     const compare = join(a.out, "ddpm_vs_ddim.png");

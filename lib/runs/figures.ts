@@ -6,7 +6,20 @@ import { tf } from "../backend/mod.ts";
 import type { TrainHistory } from "../diffusion/mod.ts";
 import { type Figure, subplots } from "../plot/mod.ts";
 
-/** Samples (blue) drawn over the data (orange), in the frame the sheet uses. */
+/** Axis limits around 2-D points: their bounding box grown by `pad` times its size on each side. */
+export function paddedLimits(
+  points: number[][],
+  pad = 0.15,
+): { x: [number, number]; y: [number, number] } {
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const px = (x1 - x0) * pad;
+  const py = (y1 - y0) * pad;
+  return { x: [x0 - px, x1 + px], y: [y0 - py, y1 + py] };
+}
+
+/** Samples (blue) drawn over the data (orange), framed around the data. */
 export function samplesFigure(
   samples: tf.Tensor2D,
   data: tf.Tensor2D,
@@ -27,8 +40,9 @@ export function samplesFigure(
     color: "C1",
     label: "data",
   });
-  ax.setXLim(-2, 2);
-  ax.setYLim(-2.5, 2.5);
+  const lim = paddedLimits(d);
+  ax.setXLim(...lim.x);
+  ax.setYLim(...lim.y);
   ax.setAspect("equal");
   ax.axis("off");
   if (opts.title) ax.setTitle(opts.title);
