@@ -1,0 +1,160 @@
+/**
+ * `deno task test`: the kit's whole check, in order, continuing past failures:
+ *
+ * 1. `deno fmt --check` (covers notebooks: deno fmt formats .ipynb cells itself)
+ * 2. `deno lint`, plus the notebooks' code cells (deno lint skips .ipynb; extracted modules)
+ * 3. `deno check lib/ tests/`
+ * 4. type-check of each notebook's code cells (one unit per notebook)
+ * 5. `deno test -A tests/` (its passed/failed counts are added to the total)
+ * 6. every `notebooks/*.ipynb` with `QUICK=1`: in the real Deno kernel when `jupyter` is on PATH
+ *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
+ *
+ * The last line is `N passed, M failed`; the exit status is 1 on any failure.
+ * Options: `--headless` (never use the kernel), `--no-notebooks` (skip step 6), `--help`.
+ * @module
+ */
+import { join } from "node:path";
+import { stripAnsi } from "../display/ansi.ts";
+import {
+  checkNotebooks,
+  ensureKernelspec,
+  jupyterAvailable,
+  lintNotebooks,
+  notebookName,
+  runCommand,
+  runHeadless,
+  runInKernel,
+} from "../notebook/mod.ts";
+
+const USAGE = `Usage: deno task test [--headless] [--no-notebooks]
+
+Runs fmt, lint, type checks, unit tests and every notebook (QUICK=1), then prints
+"N passed, M failed".
+  --headless       run notebooks as scripts even when jupyter is available
+  --no-notebooks   skip running the notebooks
+  -h, --help       this help`;
+
+/** Counts of `deno test`'s summary line (`ok | 12 passed (3 steps) | 0 failed (2s)`). */
+export function parseTestSummary(output: string): { passed: number; failed: number } | undefined {
+  const m = stripAnsi(output).match(
+    /\b(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/,
+  );
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+}
+
+interface Tally {
+  passed: number;
+  failed: number;
+  failures: string[];
+}
+
+function header(title: string): void {
+  console.log(`\n==> ${title}`);
+}
+
+function record(t: Tally, ok: boolean, what: string, seconds?: number): void {
+  const time = seconds === undefined ? "" : ` (${seconds.toFixed(1)} s)`;
+  if (ok) t.passed += 1;
+  else {
+    t.failed += 1;
+    t.failures.push(what);
+  }
+  console.log(`--- ${ok ? "ok" : "FAILED"}: ${what}${time}`);
+}
+
+async function listNotebooks(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".ipynb")) out.push(join(dir, e.name));
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out.sort();
+}
+
+async function main(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => !["--headless", "--no-notebooks", "-h", "--help"].includes(a));
+  if (unknown.length > 0) {
+    console.error(`test: unknown argument "${unknown[0]}" (see --help)`);
+    return 2;
+  }
+  if (args.includes("-h") || args.includes("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const started = performance.now();
+  const deno = Deno.execPath();
+  const plain = !Deno.stdout.isTerminal();
+  const env: Record<string, string> = plain ? { NO_COLOR: "1" } : {};
+  const t: Tally = { passed: 0, failed: 0, failures: [] };
+  const notebooks = await listNotebooks("notebooks");
+
+  header("deno fmt --check");
+  let r = await runCommand(deno, { args: ["fmt", "--check"], env });
+  record(t, r.code === 0, "deno fmt --check", r.seconds);
+
+  header("deno lint (and the notebooks' code cells)");
+  r = await runCommand(deno, { args: ["lint"], env });
+  const nbLint = await lintNotebooks(notebooks);
+  record(t, r.code === 0 && nbLint.ok, "deno lint", r.seconds + nbLint.seconds);
+
+  header("deno check lib/ tests/");
+  r = await runCommand(deno, { args: ["check", "lib/", "tests/"], env });
+  record(t, r.code === 0, "deno check lib/ tests/", r.seconds);
+
+  header(`type-check notebooks (${notebooks.length})`);
+  const nbCheck = await checkNotebooks(notebooks);
+  for (const nb of nbCheck.notebooks) record(t, nb.ok, `type-check ${nb.path}`);
+
+  header("deno test -A tests/");
+  r = await runCommand(deno, { args: ["test", "-A", "tests/"], env });
+  const summary = parseTestSummary(r.stdout + r.stderr);
+  if (summary) {
+    t.passed += summary.passed;
+    t.failed += summary.failed;
+    if (summary.failed > 0) t.failures.push(`unit tests: ${summary.failed} failed`);
+    if (r.code !== 0 && summary.failed === 0) record(t, false, "deno test (exit code)");
+    console.log(
+      `--- unit tests: ${summary.passed} passed, ${summary.failed} failed (${
+        r.seconds.toFixed(1)
+      } s)`,
+    );
+  } else record(t, false, "deno test (no summary line: it did not run)", r.seconds);
+
+  if (!args.includes("--no-notebooks")) {
+    let kernel = !args.includes("--headless") && await jupyterAvailable();
+    if (kernel) {
+      try {
+        const spec = await ensureKernelspec();
+        if (spec.installed) console.log(`installed the Deno kernelspec: ${spec.path}`);
+      } catch (err) {
+        console.log(`cannot install the Deno kernelspec, running notebooks headless:\n${err}`);
+        kernel = false;
+      }
+    }
+    for (const path of notebooks) {
+      header(`notebook ${path} (QUICK=1, ${kernel ? "Deno kernel" : "headless"})`);
+      if (kernel) {
+        const outPath = join("out", "notebooks", `${notebookName(path)}.ipynb`);
+        const res = await runInKernel(path, { env: { ...env, QUICK: "1" }, outPath });
+        for (const p of res.problems) console.log(`  ${p}`);
+        if (res.executed) console.log(`  executed notebook: ${outPath}`);
+        record(t, res.ok, `notebook ${path}`, res.seconds);
+      } else {
+        const res = await runHeadless(path, { env: { ...env, QUICK: "1" } });
+        const where = res.failedCell ? ` (cell ${res.failedCell})` : "";
+        record(t, res.ok, `notebook ${path}${res.ok ? "" : where}`, res.seconds);
+      }
+    }
+  }
+
+  console.log("");
+  for (const f of t.failures) console.log(`FAILED: ${f}`);
+  console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${t.passed} passed, ${t.failed} failed`);
+  return t.failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

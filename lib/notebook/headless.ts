@@ -1,0 +1,83 @@
+/**
+ * Headless notebook runs: all code cells in order, in one `deno run -A` process.
+ * @module
+ */
+import { basename, dirname, resolve } from "node:path";
+import { withExtracted } from "./extract.ts";
+import { runCommand } from "./proc.ts";
+import { type CellScript, locate } from "./script.ts";
+
+/** Options of {@link runHeadless}. */
+export interface HeadlessOptions {
+  /** Extra environment (e.g. `{ QUICK: "1" }`); the parent environment passes through. */
+  env?: Record<string, string>;
+  /** Figure folder (`KIT_OUT_DIR`); default `$KIT_OUT_DIR`, else `out/figures/<name>` in the cwd. */
+  outDir?: string;
+  /** Echo the notebook's output live (default true). */
+  echo?: boolean;
+}
+
+/** Outcome of a headless run. */
+export interface HeadlessResult {
+  ok: boolean;
+  code: number;
+  seconds: number;
+  /** The code cell (from 1) where the uncaught error was thrown, when it could be found. */
+  failedCell?: number;
+  /** The run's stderr, locations rewritten to notebook cells. */
+  stderr: string;
+  stdout: string;
+}
+
+/** The cell named by the first location of the temporary module after the last "error:". */
+export function findFailedCell(
+  rawStderr: string,
+  moduleFile: string,
+  script: CellScript,
+): number | undefined {
+  const from = rawStderr.lastIndexOf("error:");
+  const text = from >= 0 ? rawStderr.slice(from) : rawStderr;
+  const base = basename(moduleFile).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  for (const m of text.matchAll(new RegExp(`${base}:(\\d+)`, "g"))) {
+    const where = locate(script, Number(m[1]));
+    if (where) return where.cell;
+  }
+  return undefined;
+}
+
+/**
+ * Runs the notebook at `path` as a literate script: its code cells concatenated (with
+ * `// --- cell N ---` markers) into a hidden module next to it, executed by `deno run -A` with
+ * the notebook's folder as cwd. `show()` writes figures to `outDir`. Errors are reported
+ * with notebook cell numbers. The module is removed afterwards.
+ */
+export async function runHeadless(
+  path: string,
+  opts: HeadlessOptions = {},
+): Promise<HeadlessResult> {
+  return await withExtracted(path, "run", async (x) => {
+    const outDir = opts.outDir ?? Deno.env.get("KIT_OUT_DIR") ??
+      resolve("out", "figures", x.name);
+    // NO_COLOR: plain outputs like the kernel's, and error locations that can be rewritten.
+    const env: Record<string, string> = {
+      KIT_OUT_DIR: resolve(outDir),
+      NO_COLOR: "1",
+      ...opts.env,
+    };
+    // stderr goes through a pipe (to rewrite locations): keep the terminal progress bar.
+    if (Deno.stderr.isTerminal() && !Deno.env.get("KIT_PROGRESS")) env.KIT_PROGRESS = "tty";
+    let raw = "";
+    const res = await runCommand(Deno.execPath(), {
+      args: ["run", "-A", basename(x.module)],
+      cwd: dirname(x.module),
+      env,
+      echo: opts.echo,
+      transformStderr: (t) => {
+        raw += t;
+        return x.translate(t);
+      },
+    });
+    const failedCell = res.code === 0 ? undefined : findFailedCell(raw, x.module, x.script);
+    return { ok: res.code === 0, ...res, failedCell };
+  });
+}
