@@ -91,9 +91,10 @@ async function main(args: string[]): Promise<number> {
   const t: Tally = { passed: 0, failed: 0, failures: [] };
   const notebooks = await listNotebooks("notebooks");
 
-  header("deno fmt --check");
+  header("deno fmt --check (and the notebooks' code cells)");
   let r = await runCommand(deno, { args: ["fmt", "--check"], env });
-  record(t, r.code === 0, "deno fmt --check", r.seconds);
+  const nbFmt = await runCommand(deno, { args: ["run", "-A", "lib/cli/fmt_notebooks.ts", "--check"], env });
+  record(t, r.code === 0 && nbFmt.code === 0, "deno fmt --check", r.seconds + nbFmt.seconds);
 
   header("deno lint (and the notebooks' code cells)");
   r = await runCommand(deno, { args: ["lint"], env });

@@ -53,3 +53,4 @@ export {
   type NotebookCheck,
   type NotebooksCheckResult,
 } from "./typecheck.ts";
+export { formatNotebook, type NotebookFormat } from "./format.ts";
