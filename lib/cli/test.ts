@@ -93,7 +93,10 @@ async function main(args: string[]): Promise<number> {
 
   header("deno fmt --check (and the notebooks' code cells)");
   let r = await runCommand(deno, { args: ["fmt", "--check"], env });
-  const nbFmt = await runCommand(deno, { args: ["run", "-A", "lib/cli/fmt_notebooks.ts", "--check"], env });
+  const nbFmt = await runCommand(deno, {
+    args: ["run", "-A", "lib/cli/fmt_notebooks.ts", "--check"],
+    env,
+  });
   record(t, r.code === 0 && nbFmt.code === 0, "deno fmt --check", r.seconds + nbFmt.seconds);
 
   header("deno lint (and the notebooks' code cells)");
