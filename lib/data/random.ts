@@ -120,3 +120,20 @@ export class Rng {
 export function rng(seed: number): Rng {
   return new Rng(seed);
 }
+
+/**
+ * Combines integers into one seed for tfjs's seeded ops (`tf.randomNormal(…, seed)`), always in
+ * [1, 2³¹). tfjs treats a seed of 0 as "no seed" and draws from `Math.random()`, so a raw 0 (or a
+ * sum that happens to be 0) would silently break reproducibility; this never returns 0.
+ */
+export function tfSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    if (!Number.isFinite(p)) throw new Error(`seed parts must be finite numbers; got ${p}`);
+    h = Math.imul(h ^ (Math.trunc(p) >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return (h >>> 1) || 1;
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { tfSeed } from "../data/random.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 
 const coefCache = new WeakMap<
@@ -78,7 +79,7 @@ export function forwardChain(
     const next = tf.tidy(() =>
       tf.add(
         tf.mul(x, Math.sqrt(1 - beta)),
-        tf.mul(tf.randomNormal(x.shape, 0, 1, "float32", seed * 100_003 + k), Math.sqrt(beta)),
+        tf.mul(tf.randomNormal(x.shape, 0, 1, "float32", tfSeed(seed, k)), Math.sqrt(beta)),
       )
     );
     x.dispose();

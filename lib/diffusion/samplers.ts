@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { tfSeed } from "../data/random.ts";
 import { addNoise } from "./forward.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 
@@ -181,7 +182,7 @@ export function sample(
   if (!Number.isInteger(n) || n < 1) throw new Error(`n must be an integer >= 1; got ${n}`);
   let x: tf.Tensor2D = options.xT
     ? tf.clone(options.xT)
-    : tf.randomNormal([n, 2], 0, 1, "float32", seed) as tf.Tensor2D;
+    : tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed)) as tf.Tensor2D;
   const trajectory: Float32Array[] | undefined = returnTrajectory ? [] : undefined;
   trajectory?.push(x.dataSync() as Float32Array);
   for (const t of sampler.timesteps) {
@@ -189,7 +190,7 @@ export function sample(
       const eps = model.predict(x, t);
       let z: tf.Tensor2D | undefined;
       if (sampler.stochastic && sampler.sigma(t) > 0) {
-        const s = seed * 7919 + 1 + t;
+        const s = tfSeed(seed, t + 1);
         z = sharedNoise
           ? tf.tile(tf.randomNormal([1, 2], 0, 1, "float32", s), [n, 1]) as tf.Tensor2D
           : tf.randomNormal([n, 2], 0, 1, "float32", s) as tf.Tensor2D;

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { rng } from "../data/random.ts";
+import { rng, tfSeed } from "../data/random.ts";
 import { AdamW } from "../nn/mod.ts";
 import { simpleLoss } from "./loss.ts";
 import type { NoiseSchedule } from "./schedule.ts";
@@ -104,7 +104,7 @@ export async function trainDenoiser(
       const m = idx.length;
       const newSum = tf.tidy(() => {
         const x0 = tf.gather(train, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
-        const eps = tf.randomNormal([m, 2], 0, 1, "float32", r.nextUint32()) as tf.Tensor2D;
+        const eps = tf.randomNormal([m, 2], 0, 1, "float32", tfSeed(r.nextUint32())) as tf.Tensor2D;
         const t = randomSteps(m);
         const { value, grads } = tf.variableGrads(
           () => simpleLoss(model, x0, eps, t, schedule),
@@ -125,7 +125,7 @@ export async function trainDenoiser(
     if (test && epoch >= evalAfter) {
       const l = tf.tidy(() => {
         const m = test.shape[0];
-        const eps = tf.randomNormal([m, 2], 0, 1, "float32", r.nextUint32()) as tf.Tensor2D;
+        const eps = tf.randomNormal([m, 2], 0, 1, "float32", tfSeed(r.nextUint32())) as tf.Tensor2D;
         return simpleLoss(model, test, eps, randomSteps(m), schedule);
       });
       const v = l.dataSync()[0];

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { type Grid2D, grid2d, type NoiseModel, type Sampler } from "../diffusion/mod.ts";
+import { tfSeed } from "../data/random.ts";
 import { animate, type Axes, type Figure, subplots } from "../plot/mod.ts";
 
 /** Recorded reverse process of a set of particles. */
@@ -51,7 +52,7 @@ export function recordParticles(
   const gridPts = tf.tidy(() =>
     tf.stack([tf.tensor1d(grid.X), tf.tensor1d(grid.Y)], 1) as tf.Tensor2D
   );
-  let x = tf.randomNormal([n, 2], 0, 1, "float32", seed) as tf.Tensor2D;
+  let x = tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed)) as tf.Tensor2D;
   const run: ParticleRun = {
     label: options.label ?? sampler.constructor.name.replace("Sampler", ""),
     n,
@@ -67,7 +68,7 @@ export function recordParticles(
       const all = model.predict(tf.concat([x, gridPts]), t);
       const eps = tf.slice(all, [0, 0], [n, 2]) as tf.Tensor2D;
       const z = sampler.stochastic && sampler.sigma(t) > 0
-        ? tf.randomNormal([n, 2], 0, 1, "float32", seed * 7919 + 1 + t) as tf.Tensor2D
+        ? tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed, t + 1)) as tf.Tensor2D
         : tf.zeros([n, 2]) as tf.Tensor2D;
       const { prevSample } = sampler.step(eps, t, x, z);
       return [prevSample, eps, tf.neg(tf.slice(all, [n, 0], [G, 2])), z];

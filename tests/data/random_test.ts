@@ -56,3 +56,19 @@ Deno.test("Rng: bad arguments name the parameter and the allowed range", () => {
   assert.throws(() => new Rng(1).int(0), /n must be an integer in \[1, 2\^32\]; got 0/);
   assert.throws(() => new Rng(1).permutation(-1), /n must be an integer >= 0; got -1/);
 });
+
+Deno.test("tfSeed is deterministic, never 0, and separates its parts", async () => {
+  const { tfSeed } = await import("../../lib/data/random.ts");
+  assert.equal(tfSeed(0), tfSeed(0));
+  const seen = new Set<number>();
+  for (let a = 0; a < 50; a++) {
+    for (let b = 0; b < 50; b++) {
+      const s = tfSeed(a, b);
+      assert.ok(Number.isInteger(s) && s >= 1 && s < 2 ** 31, `${s}`);
+      seen.add(s);
+    }
+  }
+  assert.equal(seen.size, 2500, "no collisions among 2,500 small pairs");
+  assert.notEqual(tfSeed(1, 2), tfSeed(2, 1));
+  assert.throws(() => tfSeed(NaN), /seed parts must be finite numbers/);
+});

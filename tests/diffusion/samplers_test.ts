@@ -79,6 +79,9 @@ Deno.test("DDIM η = 0 step: x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − �
 
 Deno.test("sampling is seeded: same seed same samples, other seed other samples; DDIM η=0 is deterministic", () => {
   const ddpm = new DDPMSampler(schedule);
+  // Seed 0 too: tfjs treats a raw seed of 0 as "unseeded", the library must not.
+  const z0 = sample(model, ddpm, { n: 50, seed: 0 }).samples;
+  assertClose(sample(model, ddpm, { n: 50, seed: 0 }).samples, z0, { atol: 0 });
   const a = sample(model, ddpm, { n: 50, seed: 3 }).samples;
   const b = sample(model, ddpm, { n: 50, seed: 3 }).samples;
   const c = sample(model, ddpm, { n: 50, seed: 4 }).samples;
