@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { mseLoss } from "../nn/mod.ts";
 import { addNoise } from "./forward.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 
@@ -26,6 +27,6 @@ export function simpleLoss(
   return tf.tidy(() => {
     const xt = addNoise(x0, eps, t, schedule) as tf.Tensor2D;
     const epsPred = model.predict(xt, t);
-    return tf.mean(tf.square(tf.sub(eps, epsPred))) as tf.Scalar;
+    return mseLoss(epsPred, eps);
   });
 }

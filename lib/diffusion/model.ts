@@ -14,8 +14,18 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { gelu, initLinear, linear, type LinearParams, matMul, variableFrom } from "../nn/mod.ts";
+import {
+  gelu,
+  initLinear,
+  linear,
+  linearOfData,
+  type LinearParams,
+  matMul,
+  matMulOfData,
+  variableFrom,
+} from "../nn/mod.ts";
 import { rng } from "../data/random.ts";
+import { fusedFourier2d, fusedKernelsActive } from "../kernels/mod.ts";
 
 /** Input (position) embeddings. */
 export const INPUT_EMBEDDINGS = ["identity", "fourier"] as const;
@@ -106,6 +116,8 @@ export class DenoisingMLP {
   /** Fixed tensors: Fourier frequency matrix [2, F/2] with phase row, and the time table [T, d]. */
   readonly fourier: { freqs: tf.Tensor2D; phase: tf.Tensor1D } | null;
   readonly timeTable: tf.Tensor2D | null;
+  /** The time table's transpose [d, T] (for the backward pass). */
+  private timeTableT: tf.Tensor2D | null;
 
   constructor(config: DenoisingMLPConfig) {
     const c = resolved(config);
@@ -143,6 +155,7 @@ export class DenoisingMLP {
     this.timeTable = this.timeDim > 0
       ? tf.tensor2d(timeTable(c, normal), [c.T, this.timeDim])
       : null;
+    this.timeTableT = this.timeTable ? tf.transpose(this.timeTable) : null;
 
     // One input layer on the concatenation [x_emb, t_emb], stored as its two row blocks.
     const fanIn = this.inputDim + this.timeDim;
@@ -176,6 +189,7 @@ export class DenoisingMLP {
   /** The position embedding of x [n, 2]. */
   embedInput(x: tf.Tensor2D): tf.Tensor2D {
     if (!this.fourier) return x;
+    if (fusedKernelsActive()) return fusedFourier2d(x, this.fourier.freqs, this.fourier.phase);
     return tf.sin(tf.add(tf.matMul(x, this.fourier.freqs), this.fourier.phase));
   }
 
@@ -188,8 +202,9 @@ export class DenoisingMLP {
       if (x.rank !== 2 || x.shape[1] !== 2) {
         throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
       }
-      let pre = linear(this.embedInput(x), this.inX.w, this.inX.b);
-      if (this.inT && this.timeTable) {
+      // The input is data: no gradient flows back into it.
+      let pre = linearOfData(this.embedInput(x), this.inX.w, this.inX.b);
+      if (this.inT && this.timeTable && this.timeTableT) {
         if (typeof t === "number") {
           if (!Number.isInteger(t) || t < 0 || t >= this.config.T) {
             throw new Error(`t must be an integer in [0, ${this.config.T - 1}]; got ${t}`);
@@ -200,9 +215,10 @@ export class DenoisingMLP {
           if (t.shape[0] !== x.shape[0]) {
             throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
           }
-          const projected = matMul(this.timeTable, this.inT); // [T, hidden]
+          // [T, hidden]: the time part of the first layer for every step, then one row per sample
+          const projected = matMulOfData(this.timeTable, this.inT, this.timeTableT);
           const onehot = tf.cast(tf.oneHot(t, this.config.T), "float32") as tf.Tensor2D; // [n, T]
-          pre = tf.add(pre, matMul(onehot, projected));
+          pre = tf.add(pre, matMulOfData(onehot, projected));
         }
       }
       let h = gelu(pre);
@@ -253,14 +269,17 @@ export class DenoisingMLP {
     }
     if (this.timeTable) {
       this.timeTable.dispose();
+      this.timeTableT?.dispose();
       (this as { timeTable: tf.Tensor2D }).timeTable = tf.clone(
         weights["time.table"],
       ) as tf.Tensor2D;
+      this.timeTableT = tf.transpose(this.timeTable);
     }
   }
 
   /** Frees every tensor of the model. */
   dispose(): void {
     for (const t of Object.values(this.namedWeights())) t.dispose();
+    this.timeTableT?.dispose();
   }
 }

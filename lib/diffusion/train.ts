@@ -33,6 +33,11 @@ export interface TrainOptions {
   smoothing?: number;
   /** Epochs before the held-out loss is recorded (default 10, the sheet's warm-up). */
   evalAfter?: number;
+  /**
+   * Learning-rate schedule over the whole run: "constant" (the sheet's) or "cosine", which decays
+   * lr_k = lr · ½(1 + cos(π k / K)) from lr to 0 over the K steps of the run.
+   */
+  lrSchedule?: "constant" | "cosine";
   progress?: ProgressSink;
   /** Called after every epoch (e.g. to sample or checkpoint). */
   onEpoch?: (epoch: number, trainLoss: number) => void;
@@ -75,7 +80,11 @@ export async function trainDenoiser(
     seed = 0,
     smoothing = 0.99,
     evalAfter = 10,
+    lrSchedule = "constant",
   } = options;
+  if (lrSchedule !== "constant" && lrSchedule !== "cosine") {
+    throw new Error(`lrSchedule must be "constant" or "cosine"; got "${lrSchedule}"`);
+  }
   checkPositiveInt("epochs", epochs, 0);
   checkPositiveInt("batchSize", batchSize, 1);
   if (!(lr > 0)) throw new Error(`lr must be > 0; got ${lr}`);
@@ -88,6 +97,7 @@ export async function trainDenoiser(
   const history: TrainHistory = { trainLoss: [], testLoss: [], steps: 0, seconds: 0 };
   const start = performance.now();
   const stepsPerEpoch = Math.ceil(n / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
   let lastYield = start;
 
   const randomSteps = (m: number) => {
@@ -110,6 +120,9 @@ export async function trainDenoiser(
           () => simpleLoss(model, x0, eps, t, schedule),
           vars,
         );
+        if (lrSchedule === "cosine") {
+          opt.lr = lr * 0.5 * (1 + Math.cos(Math.PI * history.steps / totalSteps));
+        }
         opt.step(vars.map((v) => grads[v.name]));
         return tf.add(lossSum, tf.mul(value, m));
       });

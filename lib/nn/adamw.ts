@@ -10,6 +10,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { variableFrom } from "./linear.ts";
+import { fusedAdamW, fusedKernelsActive } from "../kernels/mod.ts";
 
 /** Hyper-parameters of {@link AdamW}; the defaults are PyTorch's. */
 export interface AdamWOptions {
@@ -65,6 +66,18 @@ export class AdamW {
     const a = this.lr * Math.sqrt(bc2) / bc1;
     const epsHat = this.eps * Math.sqrt(bc2);
     const decay = 1 - this.lr * this.weightDecay;
+    if (fusedKernelsActive()) {
+      // One SIMD pass per parameter (same float32 operations as below).
+      const s = { decay, beta1: this.beta1, beta2: this.beta2, stepSize: a, eps: epsHat };
+      for (let i = 0; i < this.params.length; i++) {
+        const [p, m, v] = fusedAdamW(this.params[i], this.m[i], this.v[i], grads[i], s);
+        this.params[i].assign(p);
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        tf.dispose([p, m, v]);
+      }
+      return;
+    }
     tf.tidy(() => {
       for (let i = 0; i < this.params.length; i++) {
         const g = grads[i];
