@@ -10,3 +10,4 @@ export * from "./datasets2d.ts";
 export * from "./normalize.ts";
 export * from "./split.ts";
 export * from "./image.ts";
+export * from "./mnist.ts";
