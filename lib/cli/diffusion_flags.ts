@@ -25,6 +25,12 @@ export const TRAIN_FLAGS = defineArgs({
     max: 1,
     help: "AdamW learning rate",
   },
+  lrSchedule: {
+    type: "choice",
+    choices: ["constant", "cosine"] as const,
+    default: DEFAULT_RUN.lrSchedule ?? "constant",
+    help: "learning-rate schedule (cosine: decays to 0 over the run)",
+  },
   timesteps: {
     type: "int",
     default: DEFAULT_RUN.timesteps,
@@ -91,6 +97,7 @@ export function runConfigFromFlags(a: ParsedArgs<typeof TRAIN_FLAGS>): RunConfig
     epochs: a.epochs,
     batchSize: a.batchSize,
     lr: a.lr,
+    lrSchedule: a.lrSchedule,
     timesteps: a.timesteps,
     schedule: a.schedule,
     betaMin: a.betaMin,

@@ -5,6 +5,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { tfSeed } from "../data/random.ts";
+import { scaledAddNoise } from "../kernels/noise.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 
 const coefCache = new WeakMap<
@@ -62,7 +63,8 @@ export function addNoise(
 
 /**
  * Runs the Markov chain x_k = sqrt(1 − β_{k−1}) x_{k−1} + sqrt(β_{k−1}) ε_k for k = 1 … T, with
- * fresh standard normal noise each step (seeded). Returns the states whose index k (0 = data,
+ * fresh standard normal noise each step: ε_k is seeded by tfSeed(seed, k), and each step is one
+ * fused pass on wasm ({@link scaledAddNoise}). Returns the states whose index k (0 = data,
  * k = after k steps) passes `keep` (default: all), as tensors the caller disposes.
  */
 export function forwardChain(
@@ -73,15 +75,10 @@ export function forwardChain(
   const { seed = 0, keep = () => true } = options;
   const out: { k: number; x: tf.Tensor }[] = [];
   if (keep(0)) out.push({ k: 0, x: tf.clone(x0) });
-  let x = tf.clone(x0);
+  let x = x0.dtype === "float32" ? tf.clone(x0) : tf.cast(x0, "float32");
   for (let k = 1; k <= schedule.T; k++) {
     const beta = schedule.betas[k - 1];
-    const next = tf.tidy(() =>
-      tf.add(
-        tf.mul(x, Math.sqrt(1 - beta)),
-        tf.mul(tf.randomNormal(x.shape, 0, 1, "float32", tfSeed(seed, k)), Math.sqrt(beta)),
-      )
-    );
+    const next = scaledAddNoise(x, Math.sqrt(1 - beta), Math.sqrt(beta), tfSeed(seed, k));
     x.dispose();
     x = next;
     if (keep(k)) out.push({ k, x: tf.clone(x) });

@@ -6,9 +6,30 @@
  */
 import { tf } from "../backend/mod.ts";
 import { rng, tfSeed } from "../data/random.ts";
-import { AdamW } from "../nn/mod.ts";
+import { AdamW, ExponentialMovingAverage } from "../nn/mod.ts";
 import { simpleLoss } from "./loss.ts";
 import type { NoiseSchedule } from "./schedule.ts";
+
+/** Cosine decay: lr_k = lr · ½(1 + cos(π k / K)) at step k of K (from lr down to 0). */
+export function cosineLr(lr: number, k: number, total: number): number {
+  return lr * 0.5 * (1 + Math.cos(Math.PI * k / total));
+}
+
+/** The sheet's training settings: AdamW 4e-4 (constant), batch 32, 1,000 epochs. */
+export const SHEET_TRAINING = {
+  epochs: 1000,
+  batchSize: 32,
+  lr: 4e-4,
+  lrSchedule: "constant",
+} as const satisfies TrainOptions;
+
+/** The kit's default training settings: the sheet's quality in a tenth of its steps. */
+export const FAST_TRAINING = {
+  epochs: 800,
+  batchSize: 256,
+  lr: 4e-3,
+  lrSchedule: "cosine",
+} as const satisfies TrainOptions;
 
 /** A trainable noise predictor. */
 export interface TrainableNoiseModel {
@@ -22,7 +43,10 @@ export interface ProgressSink {
   done(): void | Promise<void>;
 }
 
-/** Options of {@link trainDenoiser}; defaults are the sheet's. */
+/**
+ * Options of {@link trainDenoiser}. The defaults are the kit's fast settings (batch 256, lr 4e-3
+ * with cosine decay); the sheet used batch 32, lr 4e-4, constant ({@link SHEET_TRAINING}).
+ */
 export interface TrainOptions {
   epochs?: number;
   batchSize?: number;
@@ -34,10 +58,16 @@ export interface TrainOptions {
   /** Epochs before the held-out loss is recorded (default 10, the sheet's warm-up). */
   evalAfter?: number;
   /**
-   * Learning-rate schedule over the whole run: "constant" (the sheet's) or "cosine", which decays
+   * Learning-rate schedule over the whole run: "constant" (the sheet's) or "cosine" (default), which decays
    * lr_k = lr · ½(1 + cos(π k / K)) from lr to 0 over the K steps of the run.
    */
   lrSchedule?: "constant" | "cosine";
+  /**
+   * Decay of an exponential moving average of the weights, updated after every step; at the end
+   * of training the model's weights are replaced by the average. 0 (the sheet's) keeps the last
+   * weights.
+   */
+  ema?: number;
   progress?: ProgressSink;
   /** Called after every epoch (e.g. to sample or checkpoint). */
   onEpoch?: (epoch: number, trainLoss: number) => void;
@@ -73,15 +103,17 @@ export async function trainDenoiser(
   options: TrainOptions = {},
 ): Promise<TrainHistory> {
   const {
-    epochs = 1000,
-    batchSize = 32,
-    lr = 4e-4,
+    epochs = 800,
+    batchSize = 256,
+    lr = 4e-3,
     weightDecay = 0.01,
     seed = 0,
     smoothing = 0.99,
     evalAfter = 10,
-    lrSchedule = "constant",
+    lrSchedule = "cosine",
+    ema = 0,
   } = options;
+  if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
   if (lrSchedule !== "constant" && lrSchedule !== "cosine") {
     throw new Error(`lrSchedule must be "constant" or "cosine"; got "${lrSchedule}"`);
   }
@@ -92,6 +124,7 @@ export async function trainDenoiser(
   if (n < 1) throw new Error("train must hold at least one row");
   const vars = model.trainableVariables();
   const opt = new AdamW(vars, { lr, weightDecay });
+  const average = ema > 0 ? new ExponentialMovingAverage(vars, ema) : null;
   const r = rng(seed);
   const T = schedule.T;
   const history: TrainHistory = { trainLoss: [], testLoss: [], steps: 0, seconds: 0 };
@@ -120,10 +153,9 @@ export async function trainDenoiser(
           () => simpleLoss(model, x0, eps, t, schedule),
           vars,
         );
-        if (lrSchedule === "cosine") {
-          opt.lr = lr * 0.5 * (1 + Math.cos(Math.PI * history.steps / totalSteps));
-        }
+        if (lrSchedule === "cosine") opt.lr = cosineLr(lr, history.steps, totalSteps);
         opt.step(vars.map((v) => grads[v.name]));
+        average?.update();
         return tf.add(lossSum, tf.mul(value, m));
       });
       lossSum.dispose();
@@ -157,6 +189,10 @@ export async function trainDenoiser(
   }
   await options.progress?.done();
   opt.dispose();
+  if (average) {
+    average.copyToParams();
+    average.dispose();
+  }
   history.seconds = (performance.now() - start) / 1000;
   return history;
 }

@@ -1,6 +1,9 @@
 /**
  * Fast paths for tfjs's wasm backend: hand-written SIMD kernels (GELU with its derivative,
- * Fourier features, AdamW) registered as tfjs kernels. See `fused.ts` and `kernels.wat`.
+ * Fourier features, AdamW, seeded Gaussian noise) registered as tfjs kernels. See `fused.ts` and
+ * `kernels.wat`; `noise.ts` picks the fused noise kernels or tfjs's own on other backends.
  * @module
  */
 export * from "./fused.ts";
+export * from "./noise.ts";
+export * from "./seed.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { fusedGelu, fusedKernelsActive } from "../kernels/mod.ts";
+import { fusedGelu, fusedGeluValue, fusedKernelsActive } from "../kernels/mod.ts";
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -44,9 +44,17 @@ const fusedGeluOp = tf.customGrad(
 ) as unknown as <T extends tf.Tensor>(x: T) => T;
 
 /**
- * Exact GELU, `x Φ(x)`, element-wise. On the wasm backend a fused SIMD kernel computes the value
- * and the derivative in one pass (erf to |error| ≤ 1.5e-7); elsewhere tfjs's `erf` and `exp`.
+ * Exact GELU, `x Φ(x)`, element-wise. On the wasm backend fused SIMD kernels run: while a gradient
+ * is recorded, one pass computes the value and the derivative (erf to |error| ≤ 1.5e-7); outside
+ * (inference, sampling) a value-only pass (absolute error < 1e-6). Elsewhere tfjs's `erf` and `exp`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return fusedKernelsActive() ? fusedGeluOp(x) : geluOp(x);
+  if (!fusedKernelsActive()) return geluOp(x);
+  return recordingGradients() ? fusedGeluOp(x) : fusedGeluValue(x);
+}
+
+/** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, …). */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  return state.gradientDepth > 0;
 }

@@ -7,3 +7,4 @@ export * from "./linear.ts";
 export * from "./gelu.ts";
 export * from "./adamw.ts";
 export * from "./mse.ts";
+export * from "./ema.ts";

@@ -38,6 +38,8 @@ export interface RunConfig {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** Learning-rate schedule ("constant" is the sheet's; older checkpoints lack it). */
+  lrSchedule?: "constant" | "cosine";
   timesteps: number;
   schedule: ScheduleName;
   betaMin: number;
@@ -47,12 +49,16 @@ export interface RunConfig {
   seed: number;
 }
 
-/** The sheet's defaults for the dino (Fourier/Fourier, β 1e-4 … 0.02, T = 50). */
-export const DEFAULT_RUN: RunConfig = {
+/**
+ * The sheet's settings for the dino exactly (Fourier/Fourier, β 1e-4 … 0.02, T = 50; AdamW 4e-4,
+ * batch 32, 1,000 epochs = 24,000 steps).
+ */
+export const SHEET_RUN: RunConfig = {
   dataset: "dino",
   epochs: 1000,
   batchSize: 32,
   lr: 4e-4,
+  lrSchedule: "constant",
   timesteps: 50,
   schedule: "linear",
   betaMin: 1e-4,
@@ -60,6 +66,19 @@ export const DEFAULT_RUN: RunConfig = {
   inputEmbedding: "fourier",
   timeEmbedding: "fourier",
   seed: 42,
+};
+
+/**
+ * The kit's defaults: the sheet's model, data and schedule, trained faster. Batches of 256 with
+ * a 10x learning rate that decays along a cosine reach the sheet's quality in 2,400 steps
+ * instead of 24,000 (see README, Performance).
+ */
+export const DEFAULT_RUN: RunConfig = {
+  ...SHEET_RUN,
+  epochs: 800,
+  batchSize: 256,
+  lr: 4e-3,
+  lrSchedule: "cosine",
 };
 
 /** A data set prepared as the sheet does it. */
@@ -130,6 +149,7 @@ export async function trainRun(
     epochs: config.epochs,
     batchSize: config.batchSize,
     lr: config.lr,
+    lrSchedule: config.lrSchedule ?? "constant",
     seed: config.seed,
     progress: options.progress,
   });

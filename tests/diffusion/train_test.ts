@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/backend/mod.ts";
 import {
+  cosineLr,
   DenoisingMLP,
   linearSchedule,
   simpleLoss,
@@ -90,4 +91,44 @@ Deno.test("training lowers the loss, repeats exactly with a seed, and keeps the 
       }),
     /lr must be > 0/,
   );
+  for (
+    const [opts, msg] of [
+      [{ lrSchedule: "linear" }, /lrSchedule must be "constant" or "cosine"; got "linear"/],
+      [{ ema: 1 }, /ema must be in \[0, 1\); got 1/],
+    ] as const
+  ) {
+    await assert.rejects(
+      () =>
+        trainDenoiser(
+          { predict: (x) => x, trainableVariables: () => [] },
+          schedule,
+          data,
+          null,
+          // deno-lint-ignore no-explicit-any
+          opts as any,
+        ),
+      msg,
+    );
+  }
+});
+
+Deno.test("cosineLr runs from lr to 0 along half a cosine", () => {
+  assert.equal(cosineLr(0.1, 0, 100), 0.1);
+  assertClose([cosineLr(0.1, 50, 100)], [0.05], { atol: 1e-12 });
+  assertClose([cosineLr(0.1, 25, 100)], [0.05 * (1 + Math.SQRT1_2)], { atol: 1e-12 });
+  assert.ok(cosineLr(0.1, 99, 100) < 1e-4);
+});
+
+Deno.test("EMA training replaces the weights by their average (differs from the last weights)", async () => {
+  const data = tf.randomNormal([64, 2], 0, 1, "float32", 5) as tf.Tensor2D;
+  const train = async (ema: number) => {
+    const model = new DenoisingMLP({ inputEmbedding: "identity", timeEmbedding: "linear", T: 50 });
+    await trainDenoiser(model, schedule, data, null, { epochs: 3, batchSize: 16, ema, seed: 1 });
+    const w = model.out.b.arraySync();
+    model.dispose();
+    return w;
+  };
+  const last = await train(0);
+  assert.deepEqual(await train(0), last);
+  assert.notDeepEqual(await train(0.9), last);
 });

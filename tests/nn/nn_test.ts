@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { AdamW, gelu, linear, matMul, variableFrom } from "../../lib/nn/mod.ts";
+import {
+  AdamW,
+  ExponentialMovingAverage,
+  gelu,
+  linear,
+  matMul,
+  variableFrom,
+} from "../../lib/nn/mod.ts";
 import { assertClose } from "../../lib/testing/assert.ts";
 
 await initBackend({ log: false });
@@ -60,4 +67,18 @@ Deno.test("AdamW without gradient signal decays weights by (1 − lr·λ) per st
   const zero = tf.zeros([2]);
   for (let i = 0; i < 3; i++) opt.step([zero]);
   assertClose(p, [2 * 0.995 ** 3, -4 * 0.995 ** 3], { atol: 1e-6 });
+});
+
+Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyToParams", () => {
+  const p = variableFrom(tf.tensor1d([0]));
+  const ema = new ExponentialMovingAverage([p], 0.5);
+  p.assign(tf.tensor1d([10]));
+  ema.update(); // d = min(0.5, 2/11) = 2/11: 0·2/11 + 10·9/11
+  p.assign(tf.tensor1d([20]));
+  ema.update(); // d = min(0.5, 3/12) = 0.25
+  const expected = (10 * 9 / 11) * 0.25 + 20 * 0.75;
+  ema.copyToParams();
+  assertClose(p, [expected], { atol: 1e-4 });
+  ema.dispose();
+  assert.throws(() => new ExponentialMovingAverage([p], 1), /decay must be in \[0, 1\)/);
 });

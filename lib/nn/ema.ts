@@ -1,0 +1,44 @@
+/**
+ * An exponential moving average of parameters (Polyak averaging), as used for DDPM sampling:
+ * after every optimizer step k,
+ *
+ *   θ̄ ← d_k θ̄ + (1 − d_k) θ,   d_k = min(decay, (1 + k) / (10 + k))
+ *
+ * (the warm-up keeps the average from clinging to the initial weights). Sampling with θ̄ instead
+ * of the last θ removes much of the step-to-step noise of the final iterate.
+ * @module
+ */
+import { tf } from "../backend/mod.ts";
+import { variableFrom } from "./linear.ts";
+
+/** The moving average of a fixed list of variables. */
+export class ExponentialMovingAverage {
+  private readonly shadow: tf.Variable[];
+  private updates = 0;
+
+  constructor(readonly params: tf.Variable[], readonly decay = 0.995) {
+    if (!(decay >= 0 && decay < 1)) throw new Error(`decay must be in [0, 1); got ${decay}`);
+    this.shadow = params.map((p) => variableFrom(tf.clone(p), false));
+  }
+
+  /** Folds the current parameter values into the average. */
+  update(): void {
+    this.updates++;
+    const d = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    tf.tidy(() => {
+      for (let i = 0; i < this.params.length; i++) {
+        this.shadow[i].assign(tf.add(tf.mul(this.shadow[i], d), tf.mul(this.params[i], 1 - d)));
+      }
+    });
+  }
+
+  /** Overwrites the parameters with their averages. */
+  copyToParams(): void {
+    for (let i = 0; i < this.params.length; i++) this.params[i].assign(this.shadow[i]);
+  }
+
+  /** Frees the averages. */
+  dispose(): void {
+    tf.dispose(this.shadow);
+  }
+}

@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { findTorchPython, median } from "../../lib/bench/reference.ts";
+import { parseWorkloads } from "../../lib/cli/bench.ts";
+import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+
+Deno.test("median of odd and even lists, and an empty list is an error", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assertThrowsMatching(() => median([]), /empty/);
+});
+
+Deno.test("parseWorkloads accepts known names and names an unknown one", () => {
+  assert.deepEqual(parseWorkloads("train, lemur"), ["train", "lemur"]);
+  assertThrowsMatching(() => parseWorkloads("train,gan"), /unknown workload "gan"/);
+  assertThrowsMatching(() => parseWorkloads(" , "), /at least one/);
+});
+
+Deno.test("findTorchPython returns null when no candidate interpreter exists", async () => {
+  assert.equal(await findTorchPython(["/nonexistent/python3"]), null);
+});
