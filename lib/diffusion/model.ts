@@ -16,6 +16,7 @@
 import { tf } from "../backend/mod.ts";
 import {
   gelu,
+  geluResidual,
   initLinear,
   linear,
   linearOfData,
@@ -222,7 +223,7 @@ export class DenoisingMLP {
         }
       }
       let h = gelu(pre);
-      for (const b of this.blocks) h = tf.add(h, gelu(linear(h, b.w, b.b)));
+      for (const b of this.blocks) h = geluResidual(h, linear(h, b.w, b.b));
       return linear(h, this.out.w, this.out.b);
     });
   }

@@ -17,7 +17,7 @@ import { seedKeys } from "./seed.ts";
 interface KernelExports {
   gelu(x: number, y: number, d: number, n: number, grad: number): void;
   sin(x: number, y: number, n: number): void;
-  gelu_value(x: number, y: number, n: number): void;
+  gelu_value(x: number, r: number, y: number, n: number, add: number): void;
   transpose(x: number, out: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
   fourier(x: number, w: number, phase: number, out: number, rows: number, f: number): void;
@@ -117,10 +117,13 @@ register("KitGelu", ({ inputs, backend }) => {
 });
 
 register("KitGeluValue", ({ inputs, backend }) => {
-  const x = inputs.x;
+  const { x, r } = inputs;
   const y = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
-  if (n > 0) kernelsFor(backend).gelu_value(offset(backend, x), offset(backend, y), n);
+  if (n > 0) {
+    const k = kernelsFor(backend);
+    k.gelu_value(offset(backend, x), r ? offset(backend, r) : 0, offset(backend, y), n, r ? 1 : 0);
+  }
   return y;
 });
 
@@ -281,11 +284,19 @@ export function fusedGelu<T extends tf.Tensor>(x: T): { y: T; d: T } {
 /**
  * GELU value only (wasm only), for inference: erf by the rational approximation of Eigen/XLA
  * (no exponential), so it costs about half of {@link fusedGelu}; the absolute error of gelu(x)
- * stays below 1e-6 (it is largest in the far negative tail, where gelu(x) ≈ 1e-5).
+ * stays below 1e-6 (it is largest in the far negative tail, where gelu(x) ≈ 1e-5). With
+ * `residual`, returns `residual + gelu(x)` in the same pass (a residual block's output).
  */
-export function fusedGeluValue<T extends tf.Tensor>(x: T): T {
+export function fusedGeluValue<T extends tf.Tensor>(x: T, residual?: T): T {
   requireFloat("x", x);
-  return tf.engine().runKernel("KitGeluValue", { x }, {}) as T;
+  if (residual) {
+    requireFloat("residual", residual);
+    if (residual.shape.join() !== x.shape.join()) {
+      throw new Error(`residual must have x's shape [${x.shape}]; got [${residual.shape}]`);
+    }
+  }
+  const inputs: tf.NamedTensorMap = residual ? { x, r: residual } : { x };
+  return tf.engine().runKernel("KitGeluValue", inputs, {}) as T;
 }
 
 /**

@@ -149,24 +149,73 @@
         (f32x4.mul (global.get $HALF)
           (call $erf_rational (f32x4.mul (local.get $x) (global.get $INV_SQRT2)))))))
 
-  ;; y[i] = gelu(x[i]) for n elements (value only).
-  (func (export "gelu_value") (param $x i32) (param $y i32) (param $n i32)
-    (local $i i32) (local $end i32) (local $full i32)
+  ;; y[i] = gelu(x[i]) (add = 0) or y[i] = r[i] + gelu(x[i]) (add != 0, a residual connection), for
+  ;; n elements, value only. The rational erf is written out inline for two vectors per iteration
+  ;; (independent chains the CPU can overlap); $gelu_value4 handles the rest.
+  (func (export "gelu_value") (param $x i32) (param $r i32) (param $y i32) (param $n i32) (param $add i32)
+    (local $i i32) (local $end i32) (local $full8 i32) (local $full i32)
+    (local $xa v128) (local $za v128) (local $z2a v128) (local $pa v128) (local $qa v128) (local $ga v128) (local $xb v128) (local $zb v128) (local $z2b v128) (local $pb v128) (local $qb v128) (local $gb v128)
+    (local.set $full8 (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
     (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done8
+      (loop $vec8
+        (br_if $done8 (i32.ge_u (local.get $i) (local.get $full8)))
+        (local.set $xa (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $xb (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
+        (local.set $za (f32x4.max (f32x4.min (f32x4.mul (local.get $xa) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
+        (local.set $z2a (f32x4.mul (local.get $za) (local.get $za)))
+        (local.set $pa (f32x4.add (f32x4.mul (global.get $RA13) (local.get $z2a)) (global.get $RA11)))
+        (local.set $qa (f32x4.add (f32x4.mul (global.get $RB8) (local.get $z2a)) (global.get $RB6)))
+        (local.set $pa (f32x4.add (f32x4.mul (local.get $pa) (local.get $z2a)) (global.get $RA9)))
+        (local.set $pa (f32x4.add (f32x4.mul (local.get $pa) (local.get $z2a)) (global.get $RA7)))
+        (local.set $pa (f32x4.add (f32x4.mul (local.get $pa) (local.get $z2a)) (global.get $RA5)))
+        (local.set $pa (f32x4.add (f32x4.mul (local.get $pa) (local.get $z2a)) (global.get $RA3)))
+        (local.set $pa (f32x4.add (f32x4.mul (local.get $pa) (local.get $z2a)) (global.get $RA1)))
+        (local.set $qa (f32x4.add (f32x4.mul (local.get $qa) (local.get $z2a)) (global.get $RB4)))
+        (local.set $qa (f32x4.add (f32x4.mul (local.get $qa) (local.get $z2a)) (global.get $RB2)))
+        (local.set $qa (f32x4.add (f32x4.mul (local.get $qa) (local.get $z2a)) (global.get $RB0)))
+        (local.set $ga (f32x4.mul (local.get $xa) (f32x4.add (global.get $HALF) (f32x4.mul (global.get $HALF) (f32x4.div (f32x4.mul (local.get $za) (local.get $pa)) (local.get $qa))))))
+        (local.set $zb (f32x4.max (f32x4.min (f32x4.mul (local.get $xb) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
+        (local.set $z2b (f32x4.mul (local.get $zb) (local.get $zb)))
+        (local.set $pb (f32x4.add (f32x4.mul (global.get $RA13) (local.get $z2b)) (global.get $RA11)))
+        (local.set $qb (f32x4.add (f32x4.mul (global.get $RB8) (local.get $z2b)) (global.get $RB6)))
+        (local.set $pb (f32x4.add (f32x4.mul (local.get $pb) (local.get $z2b)) (global.get $RA9)))
+        (local.set $pb (f32x4.add (f32x4.mul (local.get $pb) (local.get $z2b)) (global.get $RA7)))
+        (local.set $pb (f32x4.add (f32x4.mul (local.get $pb) (local.get $z2b)) (global.get $RA5)))
+        (local.set $pb (f32x4.add (f32x4.mul (local.get $pb) (local.get $z2b)) (global.get $RA3)))
+        (local.set $pb (f32x4.add (f32x4.mul (local.get $pb) (local.get $z2b)) (global.get $RA1)))
+        (local.set $qb (f32x4.add (f32x4.mul (local.get $qb) (local.get $z2b)) (global.get $RB4)))
+        (local.set $qb (f32x4.add (f32x4.mul (local.get $qb) (local.get $z2b)) (global.get $RB2)))
+        (local.set $qb (f32x4.add (f32x4.mul (local.get $qb) (local.get $z2b)) (global.get $RB0)))
+        (local.set $gb (f32x4.mul (local.get $xb) (f32x4.add (global.get $HALF) (f32x4.mul (global.get $HALF) (f32x4.div (f32x4.mul (local.get $zb) (local.get $pb)) (local.get $qb))))))
+        (if (local.get $add)
+          (then
+            (local.set $ga (f32x4.add (local.get $ga) (v128.load (i32.add (local.get $r) (local.get $i)))))
+            (local.set $gb
+              (f32x4.add (local.get $gb) (v128.load offset=16 (i32.add (local.get $r) (local.get $i)))))))
+        (v128.store (i32.add (local.get $y) (local.get $i)) (local.get $ga))
+        (v128.store offset=16 (i32.add (local.get $y) (local.get $i)) (local.get $gb))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $vec8)))
     (block $done
       (loop $vec
         (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
-        (v128.store (i32.add (local.get $y) (local.get $i))
-          (call $gelu_value4 (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $ga (call $gelu_value4 (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (if (local.get $add)
+          (then
+            (local.set $ga (f32x4.add (local.get $ga) (v128.load (i32.add (local.get $r) (local.get $i)))))))
+        (v128.store (i32.add (local.get $y) (local.get $i)) (local.get $ga))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $vec)))
     (block $tail_done
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
-        (f32.store (i32.add (local.get $y) (local.get $i))
-          (f32x4.extract_lane 0
-            (call $gelu_value4 (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $i)))))))
+        (local.set $ga (call $gelu_value4 (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $i))))))
+        (if (local.get $add)
+          (then
+            (local.set $ga (f32x4.add (local.get $ga) (f32x4.splat (f32.load (i32.add (local.get $r) (local.get $i))))))))
+        (f32.store (i32.add (local.get $y) (local.get $i)) (f32x4.extract_lane 0 (local.get $ga)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))
 

@@ -58,3 +58,12 @@ function recordingGradients(): boolean {
   const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
   return state.gradientDepth > 0;
 }
+
+/**
+ * A residual block's output `h + gelu(u)`. Outside gradient recording on the wasm backend this is
+ * one SIMD pass (value-only GELU plus the add); otherwise `tf.add(h, gelu(u))`.
+ */
+export function geluResidual<T extends tf.Tensor>(h: T, u: T): T {
+  if (fusedKernelsActive() && !recordingGradients()) return fusedGeluValue(u, h);
+  return tf.add(h, gelu(u)) as T;
+}

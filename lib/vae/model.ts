@@ -13,7 +13,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { rng } from "../data/random.ts";
-import { initLinear, linear, type LinearParams } from "../nn/mod.ts";
+import { initLinear, linear, linearOfData, type LinearParams } from "../nn/mod.ts";
 
 /** Architecture of {@link MlpVae}; the defaults are PyTorch's `examples/vae`. */
 export interface VaeConfig {
@@ -108,7 +108,7 @@ export class MlpVae {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
       throw new Error(`x must have shape [n, ${this.config.inputDim}]; got [${x.shape}]`);
     }
-    const h = tf.tidy(() => tf.relu(linear(x, this.enc.w, this.enc.b)));
+    const h = tf.tidy(() => tf.relu(linearOfData(x, this.enc.w, this.enc.b)));
     const mu = linear(h, this.encMu.w, this.encMu.b);
     const logvar = linear(h, this.encLogvar.w, this.encLogvar.b);
     h.dispose();

@@ -83,6 +83,13 @@ Deno.test({
     const v = fusedGeluValue(tf.tensor1d([0, 40, -40, 1e30, -1e30, NaN]));
     assertClose(v.slice(0, 5), [0, 40, 0, 1e30, 0], { atol: 1e-30, rtol: 1e-6 });
     assert.ok(Number.isNaN(v.dataSync()[5]));
+    // the residual form adds r in the same pass, for every length (8-wide body, 4-wide, tail)
+    for (const n of [3, 4, 8, 13, 1001]) {
+      const u = tf.randomNormal([n], 0, 2, "float32", n + 1);
+      const r = tf.randomNormal([n], 0, 1, "float32", n + 2);
+      assertClose(fusedGeluValue(u, r), tf.add(r, fusedGeluValue(u)), { atol: 1e-6 });
+    }
+    assertThrowsMatching(() => fusedGeluValue(tf.zeros([4]), tf.zeros([5])), /residual must have/);
     assertClose(d.slice(0, 5), [0.5, 1, 0, 1, 0], { atol: 1e-30, rtol: 1e-6 });
     assert.ok(Number.isNaN(y.dataSync()[5]) && Number.isNaN(d.dataSync()[5]));
   },
