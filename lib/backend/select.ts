@@ -17,6 +17,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+// The kit's matrix product replaces wasm's BatchMatMul/_FusedMatMul where it applies.
+import "../kernels/gemm.ts";
 
 /** The backends the kit knows how to select. */
 export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;

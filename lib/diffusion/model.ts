@@ -23,10 +23,11 @@ import {
   type LinearParams,
   matMul,
   matMulOfData,
+  recordingGradients,
   variableFrom,
 } from "../nn/mod.ts";
 import { rng } from "../data/random.ts";
-import { fusedFourier2d, fusedKernelsActive } from "../kernels/mod.ts";
+import { denseValue, fusedFourier2d, fusedKernelsActive, gemmActive } from "../kernels/mod.ts";
 
 /** Input (position) embeddings. */
 export const INPUT_EMBEDDINGS = ["identity", "fourier"] as const;
@@ -203,15 +204,18 @@ export class DenoisingMLP {
       if (x.rank !== 2 || x.shape[1] !== 2) {
         throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
       }
-      // The input is data: no gradient flows back into it.
-      let pre = linearOfData(this.embedInput(x), this.inX.w, this.inX.b);
+      // Outside a gradient tape on wasm, each hidden layer is one fused kernel (product, bias,
+      // GELU and residual add in registers); the time step then enters as part of the bias.
+      const fast = gemmActive() && !recordingGradients();
+      let bias: tf.Tensor1D = this.inX.b;
+      let perRow: tf.Tensor2D | null = null;
       if (this.inT && this.timeTable && this.timeTableT) {
         if (typeof t === "number") {
           if (!Number.isInteger(t) || t < 0 || t >= this.config.T) {
             throw new Error(`t must be an integer in [0, ${this.config.T - 1}]; got ${t}`);
           }
           const row = tf.slice(this.timeTable, [t, 0], [1, this.timeDim]);
-          pre = tf.add(pre, matMul(row, this.inT));
+          bias = tf.add(bias, tf.reshape(matMul(row, this.inT), [-1]));
         } else {
           if (t.shape[0] !== x.shape[0]) {
             throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
@@ -219,11 +223,20 @@ export class DenoisingMLP {
           // [T, hidden]: the time part of the first layer for every step, then one row per sample
           const projected = matMulOfData(this.timeTable, this.inT, this.timeTableT);
           const onehot = tf.cast(tf.oneHot(t, this.config.T), "float32") as tf.Tensor2D; // [n, T]
-          pre = tf.add(pre, matMulOfData(onehot, projected));
+          perRow = matMulOfData(onehot, projected);
         }
       }
-      let h = gelu(pre);
-      for (const b of this.blocks) h = geluResidual(h, linear(h, b.w, b.b));
+      const emb = this.embedInput(x);
+      let h: tf.Tensor2D;
+      if (fast && !perRow) h = denseValue(emb, this.inX.w, bias, "gelu");
+      else {
+        // The input is data: no gradient flows back into it.
+        const pre = linearOfData(emb, this.inX.w, bias);
+        h = gelu(perRow ? tf.add(pre, perRow) : pre);
+      }
+      for (const b of this.blocks) {
+        h = fast ? denseValue(h, b.w, b.b, "gelu", h) : geluResidual(h, linear(h, b.w, b.b));
+      }
       return linear(h, this.out.w, this.out.b);
     });
   }

@@ -5,5 +5,6 @@
  * @module
  */
 export * from "./fused.ts";
+export * from "./gemm.ts";
 export * from "./noise.ts";
 export * from "./seed.ts";

@@ -54,7 +54,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
 }
 
 /** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, …). */
-function recordingGradients(): boolean {
+export function recordingGradients(): boolean {
   const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
   return state.gradientDepth > 0;
 }

@@ -103,7 +103,9 @@ Deno.test({
     const w = tf.randomNormal([2, 12], 0, 25, "float32", 4) as tf.Tensor2D;
     const ph = tf.randomUniform([12], 0, 3, "float32", 5) as tf.Tensor1D;
     const ref = (x: tf.Tensor2D) => tf.sin(tf.add(tf.matMul(x, w), ph));
-    assertClose(fusedFourier2d(x, w, ph), ref(x), { atol: 2e-6 });
+    // |x W| reaches about 150, where float32 values are 1.5e-5 apart: the kernel and tfjs's
+    // product may round the argument differently by that much.
+    assertClose(fusedFourier2d(x, w, ph), ref(x), { atol: 5e-5 });
     const up = tf.randomNormal([37, 12], 0, 1, "float32", 6);
     const g = tf.grad((x: tf.Tensor) =>
       tf.sum(tf.mul(fusedFourier2d(x as tf.Tensor2D, w, ph), up))
