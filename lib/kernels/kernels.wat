@@ -68,7 +68,7 @@
   (func $exp_neg (param $u v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128) (local $keep v128)
     (local.set $keep (f32x4.gt (local.get $u) (global.get $EXP_MIN)))
-    (local.set $u (f32x4.max (local.get $u) (global.get $EXP_MIN)))
+    (local.set $u (f32x4.pmax (local.get $u) (global.get $EXP_MIN)))
     (local.set $n (f32x4.nearest (f32x4.mul (local.get $u) (global.get $LOG2E))))
     (local.set $r
       (f32x4.sub
@@ -113,7 +113,7 @@
     (local.set $e (call $exp_neg (f32x4.neg (f32x4.mul (local.get $z) (local.get $z)))))
     ;; |erf| = max(1 - p e, 0), then the sign of x
     (local.set $cdf
-      (f32x4.max
+      (f32x4.pmax
         (f32x4.sub (global.get $ONE) (f32x4.mul (local.get $p) (local.get $e)))
         (v128.const f32x4 0 0 0 0)))
     (local.set $cdf (v128.or (local.get $cdf) (v128.and (local.get $x) (global.get $SIGN_MASK))))
@@ -125,7 +125,7 @@
 
   (func $erf_rational (param $z v128) (result v128)
     (local $z2 v128) (local $p v128) (local $q v128)
-    (local.set $z (f32x4.max (f32x4.min (local.get $z) (global.get $FOUR)) (global.get $MINUS_FOUR)))
+    (local.set $z (f32x4.pmax (f32x4.pmin (local.get $z) (global.get $FOUR)) (global.get $MINUS_FOUR)))
     (local.set $z2 (f32x4.mul (local.get $z) (local.get $z)))
     (local.set $p (global.get $RA13))
     (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z2)) (global.get $RA11)))
@@ -163,7 +163,7 @@
         (br_if $done8 (i32.ge_u (local.get $i) (local.get $full8)))
         (local.set $xa (v128.load (i32.add (local.get $x) (local.get $i))))
         (local.set $xb (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
-        (local.set $za (f32x4.max (f32x4.min (f32x4.mul (local.get $xa) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
+        (local.set $za (f32x4.pmax (f32x4.pmin (f32x4.mul (local.get $xa) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
         (local.set $z2a (f32x4.mul (local.get $za) (local.get $za)))
         (local.set $pa (f32x4.add (f32x4.mul (global.get $RA13) (local.get $z2a)) (global.get $RA11)))
         (local.set $qa (f32x4.add (f32x4.mul (global.get $RB8) (local.get $z2a)) (global.get $RB6)))
@@ -176,7 +176,7 @@
         (local.set $qa (f32x4.add (f32x4.mul (local.get $qa) (local.get $z2a)) (global.get $RB2)))
         (local.set $qa (f32x4.add (f32x4.mul (local.get $qa) (local.get $z2a)) (global.get $RB0)))
         (local.set $ga (f32x4.mul (local.get $xa) (f32x4.add (global.get $HALF) (f32x4.mul (global.get $HALF) (f32x4.div (f32x4.mul (local.get $za) (local.get $pa)) (local.get $qa))))))
-        (local.set $zb (f32x4.max (f32x4.min (f32x4.mul (local.get $xb) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
+        (local.set $zb (f32x4.pmax (f32x4.pmin (f32x4.mul (local.get $xb) (global.get $INV_SQRT2)) (global.get $FOUR)) (global.get $MINUS_FOUR)))
         (local.set $z2b (f32x4.mul (local.get $zb) (local.get $zb)))
         (local.set $pb (f32x4.add (f32x4.mul (global.get $RA13) (local.get $z2b)) (global.get $RA11)))
         (local.set $qb (f32x4.add (f32x4.mul (global.get $RB8) (local.get $z2b)) (global.get $RB6)))
