@@ -15,6 +15,8 @@ export interface HeadlessOptions {
   outDir?: string;
   /** Echo the notebook's output live (default true). */
   echo?: boolean;
+  /** Wall-clock limit in seconds for the whole run (killed after it). */
+  timeoutS?: number;
 }
 
 /** Outcome of a headless run. */
@@ -24,25 +26,36 @@ export interface HeadlessResult {
   seconds: number;
   /** The code cell (from 1) where the uncaught error was thrown, when it could be found. */
   failedCell?: number;
+  /** The top-level code cell (from 1) that was running when the error was thrown. */
+  runningCell?: number;
   /** The run's stderr, locations rewritten to notebook cells. */
   stderr: string;
   stdout: string;
+  /** True when the run was killed at `timeoutS`. */
+  timedOut?: boolean;
 }
 
-/** The cell named by the first location of the temporary module after the last "error:". */
+/**
+ * The cell named by the first location of the temporary module after the last "error:" (where
+ * the error was thrown), or with `outermost` by the last one (the top-level cell that was
+ * running when it was thrown, e.g. the cell that called a function defined in another cell).
+ */
 export function findFailedCell(
   rawStderr: string,
   moduleFile: string,
   script: CellScript,
+  outermost = false,
 ): number | undefined {
   const from = rawStderr.lastIndexOf("error:");
   const text = from >= 0 ? rawStderr.slice(from) : rawStderr;
   const base = basename(moduleFile).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let found: number | undefined;
   for (const m of text.matchAll(new RegExp(`${base}:(\\d+)`, "g"))) {
     const where = locate(script, Number(m[1]));
-    if (where) return where.cell;
+    if (where && !outermost) return where.cell;
+    if (where) found = where.cell;
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -72,12 +85,15 @@ export async function runHeadless(
       cwd: dirname(x.module),
       env,
       echo: opts.echo,
+      timeoutS: opts.timeoutS,
       transformStderr: (t) => {
         raw += t;
         return x.translate(t);
       },
     });
-    const failedCell = res.code === 0 ? undefined : findFailedCell(raw, x.module, x.script);
-    return { ok: res.code === 0, ...res, failedCell };
+    const failed = res.code !== 0;
+    const failedCell = failed ? findFailedCell(raw, x.module, x.script) : undefined;
+    const runningCell = failed ? findFailedCell(raw, x.module, x.script, true) : undefined;
+    return { ok: res.code === 0, ...res, failedCell, runningCell };
   });
 }

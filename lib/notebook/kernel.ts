@@ -81,6 +81,8 @@ export interface KernelRunOptions {
   timeoutS?: number;
   /** Where to save the executed notebook (atomically); not saved when absent. */
   outPath?: string;
+  /** Wall-clock limit in seconds for the whole run; nbconvert and the kernel are killed after it. */
+  totalTimeoutS?: number;
 }
 
 /** Outcome of {@link runInKernel}. */
@@ -92,6 +94,8 @@ export interface KernelRunResult {
   seconds: number;
   /** nbconvert's own output. */
   log: string;
+  /** True when the run was killed at `totalTimeoutS`. */
+  timedOut?: boolean;
 }
 
 /**
@@ -133,7 +137,17 @@ export async function runInKernel(
       cwd: dirname(resolve(path)),
       env: { NO_COLOR: "1", ...opts.env, PYTHONPATH: pythonPath(), PYTHONDONTWRITEBYTECODE: "1" },
       echo: false,
+      timeoutS: opts.totalTimeoutS,
     });
+    if (res.timedOut) {
+      return {
+        ok: false,
+        problems: [`timed out: killed after ${opts.totalTimeoutS} s`],
+        seconds: res.seconds,
+        log: res.stdout + res.stderr,
+        timedOut: true,
+      };
+    }
     const log = res.stdout + res.stderr;
     const outFile = join(tmp, basename(path));
     let executed: Notebook;

@@ -13,6 +13,11 @@ export interface RunCommandOptions {
   echo?: boolean;
   /** Rewrites each chunk of stderr before it is echoed and stored. */
   transformStderr?: (text: string) => string;
+  /**
+   * Wall-clock limit in seconds: the command then runs in its own session (`setsid`) and the
+   * whole process group (a Jupyter kernel included) is killed when the limit passes.
+   */
+  timeoutS?: number;
 }
 
 /** Exit code and captured (decoded) output of a finished command. */
@@ -21,6 +26,8 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   seconds: number;
+  /** True when the command was killed at `timeoutS`. */
+  timedOut?: boolean;
 }
 
 async function pump(
@@ -71,8 +78,12 @@ export async function runCommand(
   opts: RunCommandOptions = {},
 ): Promise<CommandResult> {
   const start = performance.now();
-  const child = new Deno.Command(cmd, {
-    args: opts.args ?? [],
+  const limited = opts.timeoutS !== undefined;
+  if (limited && !(Number.isFinite(opts.timeoutS) && opts.timeoutS! > 0)) {
+    throw new Error(`timeoutS must be a positive number of seconds; got ${opts.timeoutS}`);
+  }
+  const child = new Deno.Command(limited ? "setsid" : cmd, {
+    args: limited ? [cmd, ...(opts.args ?? [])] : opts.args ?? [],
     cwd: opts.cwd,
     env: opts.env,
     stdin: "null",
@@ -80,10 +91,26 @@ export async function runCommand(
     stderr: "piped",
   }).spawn();
   const echo = opts.echo ?? true;
-  const [stdout, stderr, status] = await Promise.all([
-    pump(child.stdout, echo ? Deno.stdout : undefined),
-    pump(child.stderr, echo ? Deno.stderr : undefined, opts.transformStderr),
-    child.status,
-  ]);
-  return { code: status.code, stdout, stderr, seconds: (performance.now() - start) / 1000 };
+  let timedOut = false;
+  const timer = limited
+    ? setTimeout(() => {
+      timedOut = true;
+      try {
+        Deno.kill(-child.pid, "SIGKILL"); // the session's process group
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, opts.timeoutS! * 1000)
+    : undefined;
+  try {
+    const [stdout, stderr, status] = await Promise.all([
+      pump(child.stdout, echo ? Deno.stdout : undefined),
+      pump(child.stderr, echo ? Deno.stderr : undefined, opts.transformStderr),
+      child.status,
+    ]);
+    const seconds = (performance.now() - start) / 1000;
+    return { code: status.code, stdout, stderr, seconds, ...(timedOut ? { timedOut } : {}) };
+  } finally {
+    clearTimeout(timer);
+  }
 }

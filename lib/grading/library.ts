@@ -1,0 +1,107 @@
+/**
+ * Grading library exercises: the submission's versions of the exercise's files are laid over a
+ * temporary copy of the grader's repository (its `lib/`, `tests/`, `data/`, `deno.json`,
+ * `deno.lock`; `node_modules` linked), and the exercise's test files run there with
+ * `deno test --reporter=junit`. Points are split evenly over the test cases.
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { runCommand } from "../notebook/mod.ts";
+import type { LibraryExercise } from "./course.ts";
+import type { NotebookReport, TaskResult } from "./grade.ts";
+import { parseGradeId } from "./nbgrader.ts";
+
+async function copyTree(from: string, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (info.isFile) {
+    await Deno.mkdir(dirname(to), { recursive: true });
+    await Deno.copyFile(from, to);
+    return;
+  }
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) await copyTree(join(from, e.name), join(to, e.name));
+}
+
+/** Test cases and failures in a JUnit XML report (name → failure message or undefined). */
+export function parseJunit(xml: string): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const re = /<testcase\b[^>]*\bname="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const m of xml.matchAll(re)) {
+    const body = m[3] ?? "";
+    const fail = body.match(/<(?:failure|error)\b([^>]*)>/);
+    const message = fail?.[1].match(/message="([^"]*)"/)?.[1];
+    out.set(m[1], fail ? (message ?? "failed") : undefined);
+  }
+  return out;
+}
+
+/** Grades one library exercise of the submission in `submissionRoot` against `graderRoot`. */
+export async function gradeLibrary(
+  ex: LibraryExercise,
+  submissionRoot: string,
+  graderRoot: string,
+  opts: { timeoutS?: number } = {},
+): Promise<NotebookReport> {
+  const { exercise, task } = parseGradeId(ex.id);
+  const started = performance.now();
+  const tmp = await Deno.makeTempDir({ prefix: "kit-grade-lib-" });
+  const problems: string[] = [];
+  let cases = new Map<string, string | undefined>();
+  let timedOut = false;
+  try {
+    for (const p of ["lib", "tests", "data", "deno.json", "deno.lock"]) {
+      await copyTree(join(graderRoot, p), join(tmp, p)).catch(() => {});
+    }
+    const modules = resolve(graderRoot, "node_modules");
+    await Deno.symlink(modules, join(tmp, "node_modules")).catch(() => {});
+    for (const f of ex.files) {
+      const theirs = join(submissionRoot, f);
+      try {
+        await Deno.copyFile(theirs, join(tmp, f));
+      } catch {
+        problems.push(`${f} is missing from the submission: the released stub was graded`);
+      }
+    }
+    const junit = join(tmp, "junit.xml");
+    const res = await runCommand(Deno.execPath(), {
+      args: ["test", "-A", "--no-check", "--reporter=dot", `--junit-path=${junit}`, ...ex.tests],
+      cwd: tmp,
+      env: { NO_COLOR: "1" },
+      echo: false,
+      timeoutS: opts.timeoutS ?? 600,
+    });
+    timedOut = res.timedOut ?? false;
+    cases = parseJunit(await Deno.readTextFile(junit).catch(() => ""));
+    if (cases.size === 0) {
+      problems.push(
+        `the tests did not run: ${res.stderr.trim().split("\n").slice(0, 3).join(" ")}`,
+      );
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+  const n = cases.size;
+  const tasks: TaskResult[] = [...cases].map(([name, failure]) => ({
+    gradeId: `${ex.id}: ${name}`,
+    exercise,
+    task: `${task}: ${name}`,
+    points: ex.points / n,
+    earned: failure === undefined ? ex.points / n : 0,
+    passed: failure === undefined,
+    message: failure,
+  }));
+  if (n === 0) {
+    tasks.push({ gradeId: ex.id, exercise, task, points: ex.points, earned: 0, passed: false });
+  }
+  if (timedOut) problems.push(`timed out after ${opts.timeoutS ?? 600} s`);
+  return {
+    notebook: `library ${ex.id} (${ex.files.join(", ")})`,
+    mode: "headless",
+    seconds: (performance.now() - started) / 1000,
+    timedOut,
+    tasks,
+    earned: tasks.reduce((s, t) => s + t.earned, 0),
+    possible: ex.points,
+    problems,
+  };
+}

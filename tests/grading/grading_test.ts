@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  assembleGraded,
+  defaultManifest,
+  formatReport,
+  gradeLibrary,
+  gradeNotebook,
+  parseJunit,
+  releaseCourse,
+  releaseNotebook,
+  reportsToCsv,
+  serializeNotebook,
+  sourceLines,
+} from "../../lib/grading/mod.ts";
+import { taskPassed } from "../../lib/cli/grade.ts";
+import { joinText, jupyterAvailable, readNotebook } from "../../lib/notebook/mod.ts";
+
+const FIXTURE = "tests/grading/fixtures/sheet.ipynb";
+const solved = await readNotebook(FIXTURE);
+const withKernel = await jupyterAvailable();
+const submissions: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const p of submissions) {
+    try {
+      Deno.removeSync(p);
+    } catch { /* already gone */ }
+  }
+});
+
+/** A submission: the released notebook with answer cell `id` replaced by `code`. */
+async function submission(answers: Record<string, string>): Promise<string> {
+  const nb = releaseNotebook(solved);
+  for (const cell of nb.cells) {
+    const id = (cell.metadata?.nbgrader as { grade_id?: string } | undefined)?.grade_id;
+    if (id && answers[id] !== undefined) cell.source = sourceLines(answers[id]);
+  }
+  // next to the fixture, so that its relative imports resolve when it is graded on its own
+  const path = `tests/grading/fixtures/.submission-${crypto.randomUUID().slice(0, 8)}.ipynb`;
+  await Deno.writeTextFile(path, serializeNotebook(nb));
+  submissions.push(path);
+  return path;
+}
+
+const SQUARE_OK = "function square(x: number): number {\n  return x ** 2;\n}";
+const MEAN_SIGN_ERROR =
+  "function mean(xs: number[]): number {\n  return -xs.reduce((s, x) => s + x, 0) / xs.length;\n}";
+
+Deno.test("release: stubs name task and exercise, hidden tests go, outputs cleared, metadata kept", () => {
+  const withOutputs = structuredClone(solved);
+  withOutputs.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "x\n" }];
+  withOutputs.cells[1].execution_count = 1;
+  const rel = releaseNotebook(withOutputs, FIXTURE);
+  const text = rel.cells.map((c) => joinText(c.source)).join("\n");
+  assert.ok(text.includes('throw new Error("TODO: implement square, exercise 1");'));
+  assert.ok(text.includes('throw new Error("TODO: implement mean, exercise 2");'));
+  assert.ok(!text.includes("x * x") && !text.includes("square(-2)") && !text.includes("BEGIN"));
+  assert.ok(text.includes('check(square(3) === 9, "square(3) should be 9");'));
+  assert.deepEqual(rel.cells[1].outputs, []);
+  assert.equal(rel.cells[1].execution_count, null);
+  assert.deepEqual(rel.cells[3].metadata, solved.cells[3].metadata);
+  // deterministic
+  assert.equal(serializeNotebook(releaseNotebook(solved)), serializeNotebook(rel));
+});
+
+Deno.test("the graded notebook takes only answer cells from the submission", async () => {
+  const path = await submission({ "ex1-square": SQUARE_OK });
+  const sub = await readNotebook(path);
+  sub.cells[3].source = ["// the student deleted the test\n"];
+  const graded = assembleGraded(solved, sub);
+  assert.equal(joinText(graded.cells[2].source), SQUARE_OK);
+  assert.ok(joinText(graded.cells[3].source).includes(joinText(solved.cells[3].source)));
+  assert.match(
+    joinText(graded.cells[3].source),
+    /^\{\nconst \{ check, checkClose, checkThrows \} = await import\("file:/,
+  );
+  assert.ok(joinText(graded.cells[4].source).includes("TODO: implement mean"));
+});
+
+for (const headless of withKernel ? [false, true] : [true]) {
+  const mode = headless ? "headless" : "kernel";
+  Deno.test(`grade (${mode}): solved scores full points, a gap scores 0, a sign error loses only its task`, async () => {
+    const full = await gradeNotebook(FIXTURE, { headless });
+    assert.equal(full.mode, mode);
+    assert.deepEqual([full.earned, full.possible], [5, 5], formatReport(full));
+
+    const empty = await submission({});
+    const zero = await gradeNotebook(empty, { source: FIXTURE, headless });
+    assert.equal(zero.earned, 0, formatReport(zero));
+    assert.match(zero.tasks[0].message ?? "", /TODO: implement square, exercise 1/);
+    assert.match(zero.tasks[1].message ?? "", /TODO: implement mean, exercise 2/);
+
+    const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
+    const partial = await gradeNotebook(wrong, { source: FIXTURE, headless });
+    assert.deepEqual(partial.tasks.map((t) => t.earned), [2, 0], formatReport(partial));
+    assert.match(partial.tasks[1].message ?? "", /mean of the data: expected 3, got -3/);
+  });
+}
+
+Deno.test("grade: hidden tests count; redefining the check helper does not help", async () => {
+  // passes the visible test (square(3) = 9) but not the hidden one (square(-2) = 4)
+  const visibleOnly = await submission({
+    "ex1-square": "function square(x: number): number {\n  return 3 * Math.abs(x);\n}",
+  });
+  const r = await gradeNotebook(visibleOnly, { source: FIXTURE, headless: true });
+  assert.equal(r.tasks[0].passed, false);
+  assert.match(r.tasks[0].message ?? "", /square\(-2\) should be 4/);
+  const own = await gradeNotebook(visibleOnly, { headless: true });
+  assert.equal(own.tasks[0].passed, true, "without the source only visible tests run");
+
+  const cheat = await submission({
+    "ex1-square":
+      "function square(x: number): number {\n  return x;\n}\nfunction check(..._args: unknown[]) {}",
+  });
+  const c = await gradeNotebook(cheat, { source: FIXTURE, headless: true });
+  assert.equal(c.tasks[0].passed, false, formatReport(c));
+});
+
+Deno.test("grade: a notebook that never finishes is cut off with a clear verdict", async () => {
+  const loop = await submission({
+    "ex1-square":
+      "function square(x: number): number {\n  return x * x;\n}\nwhile (true) { /* */ }",
+  });
+  const r = await gradeNotebook(loop, { source: FIXTURE, headless: true, timeoutS: 8 });
+  assert.equal(r.timedOut, true);
+  assert.equal(r.earned, 0);
+  assert.ok(r.problems.some((p) => /timed out after 8 s/.test(p)));
+  assert.match(r.tasks[0].message ?? "", /timed out/);
+});
+
+Deno.test("reports: table, CSV and the Classroom per-task check", async () => {
+  const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
+  const r = await gradeNotebook(wrong, { source: FIXTURE, headless: true });
+  const table = formatReport(r);
+  assert.match(table, /1\s+square\s+2\/2\s+passed/);
+  assert.match(table, /total\s+2\/5/);
+  const csv = reportsToCsv([{ student: "alice", report: r }]);
+  assert.equal(
+    csv.split("\n")[0],
+    "student,notebook,earned,possible,ex1-square-test,ex2-mean-test",
+  );
+  assert.ok(csv.split("\n")[1].startsWith("alice,") && csv.split("\n")[1].endsWith(",2,5,2,0"));
+  assert.equal(taskPassed([r], "ex1-square-test"), true);
+  assert.equal(taskPassed([r], "ex2-mean-test"), false);
+  assert.equal(taskPassed([r], "ex7-none"), false);
+});
+
+Deno.test("library exercises: the submission's file under the grader's tests, points per test", async () => {
+  const ex = {
+    id: "ex9-cube",
+    files: ["tests/grading/fixtures/lib/cube.ts"],
+    tests: ["tests/grading/fixtures/lib/cube_check.ts"],
+    points: 4,
+  };
+  const full = await gradeLibrary(ex, ".", ".");
+  assert.deepEqual([full.earned, full.possible], [4, 4], formatReport(full));
+  const root = await Deno.makeTempDir({ prefix: "kit-lib-submission-" });
+  await Deno.mkdir(join(root, "tests/grading/fixtures/lib"), { recursive: true });
+  // wrong for negative x only: one of the two tests fails
+  await Deno.writeTextFile(
+    join(root, ex.files[0]),
+    "export function cube(x: number): number {\n  return Math.abs(x) ** 3;\n}\n",
+  );
+  const half = await gradeLibrary(ex, root, ".");
+  assert.equal(half.earned, 2, formatReport(half));
+  assert.equal(half.tasks.find((t) => !t.passed)?.task, "cube: cube keeps the sign");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("parseJunit reads passed and failed cases", () => {
+  const xml = `<testsuites><testsuite name="a"><testcase name="one" time="0.1"/>` +
+    `<testcase name="two" time="0.1"><failure message="boom">x</failure></testcase></testsuite></testsuites>`;
+  assert.deepEqual([...parseJunit(xml)], [["one", undefined], ["two", "boom"]]);
+});
+
+Deno.test("release of the course is idempotent and ships the classroom workflow", async () => {
+  const manifest = await defaultManifest(".", [{
+    id: "ex9-cube",
+    files: ["tests/grading/fixtures/lib/cube.ts"],
+    tests: ["tests/grading/fixtures/lib/cube_check.ts"],
+    points: 4,
+  }]);
+  manifest.copy = ["lib/grading", "deno.json", "tests/grading/fixtures/lib/cube.ts"];
+  manifest.notebooks.push(FIXTURE);
+  const a = await Deno.makeTempDir({ prefix: "kit-release-" });
+  const filesA = await releaseCourse(".", join(a, "x"), manifest);
+  const filesB = await releaseCourse(".", join(a, "y"), manifest);
+  assert.deepEqual(filesA, filesB);
+  for (const f of filesA) {
+    assert.deepEqual(
+      await Deno.readFile(join(a, "x", f)),
+      await Deno.readFile(join(a, "y", f)),
+      `${f} differs between two releases`,
+    );
+  }
+  const cube = await Deno.readTextFile(join(a, "x", "tests/grading/fixtures/lib/cube.ts"));
+  assert.match(cube, /TODO: implement cube, exercise 9/);
+  const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
+  assert.match(wf, /task grade --all --quick --json grade.json/);
+  assert.match(wf, /--only ex1-square-test[\s\S]*max-score: 2/);
+  assert.match(wf, /--only ex9-cube[\s\S]*max-score: 4/);
+  await Deno.remove(a, { recursive: true });
+});
