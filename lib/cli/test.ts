@@ -8,6 +8,8 @@
  * 5. `deno test -A tests/` (its passed/failed counts are added to the total)
  * 6. every `notebooks/*.ipynb` with `QUICK=1`: in the real Deno kernel when `jupyter` is on PATH
  *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
+ * 7. student editions: each notebook with graded cells scores full points, and its released
+ *    exercise version fails at its gaps and scores zero
  *
  * The last line is `N passed, M failed`; the exit status is 1 on any failure.
  * Options: `--headless` (never use the kernel), `--no-notebooks` (skip step 6), `--help`.
@@ -15,6 +17,13 @@
  */
 import { join } from "node:path";
 import { stripAnsi } from "../display/ansi.ts";
+import {
+  defaultManifest,
+  formatReport,
+  gradeNotebook,
+  LIBRARY_EXERCISES,
+  releaseCourse,
+} from "../grading/mod.ts";
 import {
   checkNotebooks,
   ensureKernelspec,
@@ -152,6 +161,7 @@ async function main(args: string[]): Promise<number> {
         record(t, res.ok, `notebook ${path}${res.ok ? "" : where}`, res.seconds);
       }
     }
+    await checkStudentEditions(t, env, !kernel);
   }
 
   console.log("");
@@ -159,6 +169,40 @@ async function main(args: string[]): Promise<number> {
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${t.passed} passed, ${t.failed} failed`);
   return t.failed === 0 ? 0 : 1;
+}
+
+/**
+ * Issue-8 checks for every notebook with graded cells: the solved notebook scores full points;
+ * its released exercise version runs until its gaps, fails there with "TODO: implement" and
+ * scores zero.
+ */
+async function checkStudentEditions(
+  t: Tally,
+  env: Record<string, string>,
+  headless: boolean,
+): Promise<void> {
+  const manifest = await defaultManifest(".", LIBRARY_EXERCISES);
+  if (manifest.notebooks.length === 0) return;
+  const dir = await Deno.makeTempDir({ prefix: "kit-release-check-" });
+  try {
+    const released = join(dir, "exercises");
+    await releaseCourse(".", released, manifest);
+    for (const path of manifest.notebooks) {
+      header(`grading ${path}: solved and exercise editions (QUICK=1)`);
+      const opts = { headless, env: { ...env, QUICK: "1" }, timeoutS: 900 };
+      const solved = await gradeNotebook(path, opts);
+      console.log(formatReport(solved));
+      const full = solved.possible > 0 && solved.earned === solved.possible;
+      record(t, full, `solved ${path} scores full points`, solved.seconds);
+      const exercise = await gradeNotebook(join(released, path), { ...opts, source: path });
+      console.log(formatReport(exercise));
+      const gaps = exercise.earned === 0 &&
+        exercise.tasks.some((task) => /TODO: implement/.test(task.message ?? ""));
+      record(t, gaps, `exercise ${path} fails at its gaps and scores 0`, exercise.seconds);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
