@@ -11,7 +11,7 @@
  */
 
 /** The names accepted by {@link makeSchedule}. */
-export const SCHEDULES = ["linear", "cosine", "quadratic", "sigmoid"] as const;
+export const SCHEDULES = ["linear", "cosine", "quadratic", "sigmoid", "constant"] as const;
 /** One of {@link SCHEDULES}. */
 export type ScheduleName = typeof SCHEDULES[number];
 
@@ -24,7 +24,10 @@ export interface NoiseSchedule {
   readonly alphaBars: Float64Array;
 }
 
-/** Parameters of {@link makeSchedule}. β range is used by all but the cosine schedule. */
+/**
+ * Parameters of {@link makeSchedule}. β range is used by all but the cosine schedule; the constant
+ * schedule uses `betaMax` as its one β.
+ */
 export interface ScheduleOptions {
   T: number;
   betaMin?: number;
@@ -95,6 +98,13 @@ export function sigmoidSchedule(T: number, betaMin = 1e-4, betaMax = 0.02): Nois
   );
 }
 
+/** Constant schedule: β_t = β for every step, so ᾱ_t = (1 − β)^(t+1). */
+export function constantSchedule(T: number, beta = 0.02): NoiseSchedule {
+  checkT(T);
+  if (!(beta > 0 && beta < 1)) throw new Error(`beta must be in (0, 1); got ${beta}`);
+  return fromBetas("constant", new Float64Array(T).fill(beta));
+}
+
 /**
  * Cosine schedule (Nichol & Dhariwal 2021): ᾱ(t) = f(t) / f(0) with
  * f(t) = cos²(((t/T) + s) / (1 + s) · π/2), and β_t = 1 − ᾱ(t+1)/ᾱ(t) clipped to at most 0.999.
@@ -122,6 +132,8 @@ export function makeSchedule(name: string, options: ScheduleOptions): NoiseSched
       return sigmoidSchedule(T, betaMin, betaMax);
     case "cosine":
       return cosineSchedule(T, s);
+    case "constant":
+      return constantSchedule(T, betaMax);
     default:
       throw new Error(`schedule must be one of ${SCHEDULES.join(", ")}; got "${name}"`);
   }

@@ -1,6 +1,6 @@
 /**
- * Axes: one plotting area of a figure, with a matplotlib-like API (scatter, plot, hist, imshow,
- * quiver, segments, text, axhline/axvline, titles, labels, limits, scales, legend, grid).
+ * Axes: one plotting area of a figure, with a matplotlib-like API (scatter, plot, hist, stairs,
+ * imshow, quiver, segments, text, axhline/axvline, titles, labels, limits, scales, legend, grid).
  *
  * Drawing is lazy: calls record artists and settings, and the figure lays out and draws
  * everything when its pixels are asked for.
@@ -378,6 +378,43 @@ export class Axes {
       ),
     );
     return { counts, edges };
+  }
+
+  /**
+   * Draws a histogram that is already counted (matplotlib's `stairs`): bar i spans
+   * [edges[i], edges[i + 1]] with height values[i]. Needs values.length + 1 increasing edges.
+   * Options as {@link Axes.hist} (`histtype` "bar" filled, "step" outline).
+   */
+  stairs(
+    values: Numbers,
+    edges: Numbers,
+    opts: Pick<HistOptions, "color" | "alpha" | "label" | "histtype" | "lineWidth"> = {},
+  ): this {
+    const heights = Array.from(toFloat64(values, "stairs: values"));
+    const e = Array.from(toFloat64(edges, "stairs: edges"));
+    if (e.length !== heights.length + 1) {
+      throw new Error(
+        `stairs: edges must have values.length + 1 = ${
+          heights.length + 1
+        } entries (got ${e.length})`,
+      );
+    }
+    if (!e.every((v, i) => Number.isFinite(v) && (i === 0 || v > e[i - 1]))) {
+      throw new Error("stairs: edges must be finite and strictly increasing");
+    }
+    const histtype = checkOneOf(opts.histtype ?? "bar", "stairs: histtype", ["bar", "step"]);
+    this.add(
+      new BarsArtist(
+        e,
+        heights,
+        this.color(opts.color, () => this.nextColor(), "stairs: color"),
+        this.alpha(opts.alpha, "stairs"),
+        histtype,
+        opts.lineWidth ?? STYLE.lineWidth,
+        opts.label,
+      ),
+    );
+    return this;
   }
 
   /**

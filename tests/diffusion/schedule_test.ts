@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  constantSchedule,
   cosineSchedule,
   linearSchedule,
   makeSchedule,
@@ -58,4 +59,18 @@ Deno.test("bad schedule parameters are rejected with the parameter's name and ra
   assert.throws(() => quadraticSchedule(10, 0.5, 1.5), /betaMax must be in \(0, 1\)/);
   assert.throws(() => makeSchedule("exp", { T: 10 }), /schedule must be one of linear, cosine/);
   assert.equal(makeSchedule("cosine", { T: 10 }).name, "cosine");
+});
+
+Deno.test("constant schedule: β_t = β everywhere and ᾱ_t = (1 − β)^(t+1)", () => {
+  const s = constantSchedule(30, 0.1);
+  assert.equal(s.name, "constant");
+  for (const t of [0, 7, 29]) {
+    assert.equal(s.betas[t], 0.1);
+    assertClose(s.alphaBars[t], 0.9 ** (t + 1), { rtol: 1e-12 });
+  }
+  const viaName = makeSchedule("constant", { T: 5, betaMax: 0.3 });
+  assert.deepEqual(Array.from(viaName.betas), [0.3, 0.3, 0.3, 0.3, 0.3]);
+  assert.throws(() => constantSchedule(10, 0), /beta must be in \(0, 1\); got 0/);
+  assert.throws(() => constantSchedule(10, 1), /beta must be in \(0, 1\); got 1/);
+  assert.throws(() => constantSchedule(0, 0.1), /T must be an integer >= 1; got 0/);
 });
