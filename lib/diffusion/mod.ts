@@ -1,6 +1,6 @@
 /**
  * The diffusion library: noise schedules, the forward process, the denoising MLP, L_simple,
- * training, samplers (DDPM, DDIM) and sample metrics.
+ * training, samplers (DDPM, DDIM), DDIM inversion, latent interpolation and sample metrics.
  * @module
  */
 export * from "./schedule.ts";
@@ -10,3 +10,5 @@ export * from "./loss.ts";
 export * from "./train.ts";
 export * from "./samplers.ts";
 export * from "./metrics.ts";
+export * from "./interpolate.ts";
+export * from "./inversion.ts";

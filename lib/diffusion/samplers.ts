@@ -151,7 +151,7 @@ export interface NoiseModel {
 export interface SampleOptions {
   /** Number of samples (ignored when `xT` is given). */
   n?: number;
-  /** Starting points x_T [n, 2]; default: standard normal draws. */
+  /** Starting points x_T [n, d] (any width d); default: standard normal draws [n, 2]. */
   xT?: tf.Tensor2D;
   seed?: number;
   /** Use one noise vector for all samples in each step (the same z broadcast over rows). */
@@ -191,9 +191,10 @@ export function sample(
       let z: tf.Tensor2D | undefined;
       if (sampler.stochastic && sampler.sigma(t) > 0) {
         const s = tfSeed(seed, t + 1);
+        const d = x.shape[1];
         z = sharedNoise
-          ? tf.tile(tf.randomNormal([1, 2], 0, 1, "float32", s), [n, 1]) as tf.Tensor2D
-          : tf.randomNormal([n, 2], 0, 1, "float32", s) as tf.Tensor2D;
+          ? tf.tile(tf.randomNormal([1, d], 0, 1, "float32", s), [n, 1]) as tf.Tensor2D
+          : tf.randomNormal([n, d], 0, 1, "float32", s) as tf.Tensor2D;
       }
       const { prevSample } = sampler.step(eps, t, x, z);
       return prevSample;
