@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { rng } from "../../lib/data/random.ts";
+import {
+  bceWithLogits,
+  bceWithLogitsElementwise,
+  l2RegularizedBce,
+  naiveBce,
+  squaredWeightNorm,
+  trainL2Run,
+  weightMatrices,
+} from "../../lib/nnbasics/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+
+await initBackend({ log: false });
+
+function randomCase(seed: number, n: number, scale: number, soft: boolean) {
+  const r = rng(seed);
+  const z = Float32Array.from({ length: n }, () => scale * r.normal());
+  const y = Float32Array.from({ length: n }, () => (soft ? r.uniform() : r.int(2)));
+  return { z: tf.tensor1d(z), y: tf.tensor1d(y), zs: z, ys: y };
+}
+
+Deno.test("bceWithLogits equals tf.losses.sigmoidCrossEntropy on random logits, large ones included", () => {
+  for (const [seed, scale] of [[1, 1], [2, 10], [3, 100], [4, 1e4]] as const) {
+    for (const soft of [false, true]) {
+      const { z, y } = randomCase(seed, 257, scale, soft);
+      const mine = bceWithLogits(z, y);
+      const ref = tf.losses.sigmoidCrossEntropy(y, z);
+      assert.ok(Number.isFinite(mine.dataSync()[0]), `finite at scale ${scale}`);
+      assertClose(mine, ref, { rtol: 1e-5, atol: 1e-6, msg: `scale ${scale} soft ${soft}` });
+      // 2-D input, mean over all elements
+      const mine2 = bceWithLogits(z.reshape([257, 1]), y.reshape([257, 1]));
+      assertClose(mine2, ref, { rtol: 1e-5, atol: 1e-6 });
+    }
+  }
+});
+
+Deno.test("stable BCE: exact values at known points, where the naive form saturates", () => {
+  const z = tf.tensor1d([0, 100, -100, 30, 1e4]);
+  const y = tf.tensor1d([1, 0, 1, 1, 0]);
+  // ℓ(0, ·) = log 2; ℓ(100, 0) = 100 + log1p(e^−100); ℓ(−100, 1) = 100; ℓ(30, 1) = log1p(e^−30)
+  assertClose(bceWithLogitsElementwise(z, y), [Math.LN2, 100, 100, Math.exp(-30), 1e4], {
+    rtol: 1e-6,
+    atol: 1e-6,
+  });
+  // naive: σ(100) rounds to 1 → loss capped at −log(1e-8) ≈ 18.42 instead of 100
+  const naive = naiveBce(tf.tensor1d([100]), tf.tensor1d([0])).dataSync()[0];
+  assertClose(naive, -Math.log(1e-8), { rtol: 1e-4 });
+  const stable = bceWithLogits(tf.tensor1d([100]), tf.tensor1d([0])).dataSync()[0];
+  assertClose(stable, 100, { rtol: 1e-6 });
+  // for moderate logits both agree
+  const { z: zm, y: ym } = randomCase(5, 50, 1, false);
+  assertClose(naiveBce(zm, ym), bceWithLogits(zm, ym), { atol: 1e-5 });
+});
+
+Deno.test("BCE gradient is (σ(z) − y) / N, finite for huge logits", () => {
+  const { z, y, zs, ys } = randomCase(6, 40, 50, false);
+  const g = tf.grad((t: tf.Tensor) => bceWithLogits(t, y))(z).dataSync();
+  const expected = Array.from(zs, (v, i) => (1 / (1 + Math.exp(-v)) - ys[i]) / 40);
+  assertClose(g, expected, { atol: 1e-7 });
+});
+
+Deno.test("BCE rejects mismatched shapes and empty input", async () => {
+  await assertThrowsMatching(
+    () => bceWithLogits(tf.zeros([3]), tf.zeros([3, 1])),
+    /same shape.*\[3\] and \[3,1\]/,
+  );
+  await assertThrowsMatching(() => bceWithLogits(tf.zeros([0]), tf.zeros([0])), /at least one/);
+  await assertThrowsMatching(() => naiveBce(tf.zeros([2]), tf.zeros([2]), 0), /eps must be in/);
+});
+
+Deno.test("L2: only weight matrices are penalised, with weight λ/(2N)", () => {
+  const w1 = tf.tensor2d([[1, 2], [3, 4]]);
+  const b1 = tf.tensor1d([10, 20]);
+  const w2 = tf.tensor2d([[0.5], [-0.5]]);
+  const b2 = tf.tensor1d([7]);
+  const params = [w1, b1, w2, b2];
+  assert.deepEqual(weightMatrices(params), [w1, w2]);
+  assertClose(squaredWeightNorm(params), 1 + 4 + 9 + 16 + 0.25 + 0.25, { atol: 1e-6 });
+  const z = tf.tensor2d([[0.3], [-1.2], [2.0], [0.1]]);
+  const y = tf.tensor2d([[1], [0], [1], [0]]);
+  const lambda = 0.8;
+  const j = l2RegularizedBce(z, y, params, lambda).dataSync()[0];
+  const bce = bceWithLogits(z, y).dataSync()[0];
+  assertClose(j, bce + (lambda / (2 * 4)) * 30.5, { atol: 1e-5 });
+  assertClose(l2RegularizedBce(z, y, params, 0), bce, { atol: 0 });
+  // gradient of the penalty: (λ/N) W for a weight matrix (z is data here)
+  const gw = tf.grad((a: tf.Tensor) => l2RegularizedBce(z, y, [a, b1], lambda))(w1);
+  assertClose(gw, tf.mul(w1, lambda / 4), { atol: 1e-6 });
+  // a bias vector alone adds nothing
+  assertClose(l2RegularizedBce(z, y, [b1, b2], lambda), bce, { atol: 0 });
+});
+
+Deno.test("L2 weight must be finite and non-negative", async () => {
+  const z = tf.zeros([2, 1]);
+  await assertThrowsMatching(() => l2RegularizedBce(z, z, [], -1), /l2 .* >= 0; got -1/);
+  await assertThrowsMatching(() => l2RegularizedBce(z, z, [], NaN), /l2 .* >= 0; got NaN/);
+});
+
+Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smaller train/test loss gap", async () => {
+  // a tiny overfitting problem: 30 noisy points in 20-D, labels from one direction plus noise
+  const r = rng(3);
+  const make = (n: number) => {
+    const x = Float32Array.from({ length: n * 20 }, () => r.normal());
+    const y = Float32Array.from(
+      { length: n },
+      (_, i) => (x[i * 20] + 0.8 * r.normal() > 0 ? 1 : 0),
+    );
+    return { x: tf.tensor2d(x, [n, 20]), y: tf.tensor1d(y) };
+  };
+  const train = make(30);
+  const test = make(300);
+  const before = tf.memory().numTensors;
+  const runs = [0, 3, 30].map((l2) =>
+    trainL2Run(train, test, { l2, hidden: 32, steps: 300, lr: 0.3, recordEvery: 100 })
+  );
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  assert.ok(runs[0].weightNorm > runs[1].weightNorm && runs[1].weightNorm > runs[2].weightNorm);
+  const gap = (k: number) => runs[k].testLoss - runs[k].trainLoss;
+  assert.ok(gap(0) > gap(2), `loss gap ${gap(0)} (λ=0) should exceed ${gap(2)} (λ=30)`);
+  assert.ok(runs[0].trainLoss < runs[2].trainLoss, "the penalty costs training fit");
+  assert.equal(runs[0].history.length, 4); // steps 0, 100, 200, 300
+  assert.equal(runs[0].history[0].weightNorm, runs[2].history[0].weightNorm, "same start");
+  const adam = trainL2Run(train, test, { l2: 0, hidden: 8, steps: 50, optimizer: "adam" });
+  assert.ok(adam.trainLoss < adam.history[0].trainLoss, "Adam lowers the training loss");
+  await assertThrowsMatching(
+    // deno-lint-ignore no-explicit-any
+    () => trainL2Run(train, test, { l2: 0, optimizer: "sgd" as any }),
+    /optimizer must be "gd" or "adam"; got "sgd"/,
+  );
+  await assertThrowsMatching(() => trainL2Run(train, test, { l2: 0, steps: 0 }), /steps must be/);
+});
