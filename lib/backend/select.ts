@@ -17,7 +17,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-// The kit's matrix product replaces wasm's BatchMatMul/_FusedMatMul where it applies.
+// The kit's SIMD kernels, and its matrix product in place of wasm's BatchMatMul/_FusedMatMul
+// where it applies (the product transposes with the kit's transpose kernel).
+import "../kernels/fused.ts";
 import "../kernels/gemm.ts";
 
 /** The backends the kit knows how to select. */

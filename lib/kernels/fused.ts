@@ -9,7 +9,8 @@
  * Set `KIT_FUSED_KERNELS=0` in the environment to switch them off (for comparisons).
  * @module
  */
-import { tf } from "../backend/mod.ts";
+// tfjs-core directly (not lib/backend): the backend selection imports this module.
+import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";

@@ -35,6 +35,7 @@ interface WasmBackendLike {
   wasm: { asm: { memory: WebAssembly.Memory } };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: unknown): void;
 }
 
 /** Activations the kernel applies in its epilogue. */
@@ -136,13 +137,38 @@ function override(name: string, fast: (args: KernelArgs) => tf.TensorInfo | null
   });
 }
 
+/**
+ * The last two dimensions of `x` transposed into a new buffer by the kit's SIMD transpose (from
+ * `fused.ts`), for a single matrix (all leading dimensions 1); null when that does not apply.
+ */
+function transposed(backend: WasmBackendLike, x: tf.TensorInfo): tf.TensorInfo | null {
+  const kernel = tf.getKernel("KitTranspose2d", "wasm");
+  if (!kernel || x.dtype !== "float32" || x.shape.length < 2) return null;
+  if (sizeOf(x.shape.slice(0, -2)) !== 1) return null;
+  const [rows, cols] = x.shape.slice(-2);
+  const view = { dataId: x.dataId, shape: [rows, cols], dtype: x.dtype };
+  const args = { inputs: { x: view }, backend, attrs: {} };
+  return (kernel.kernelFunc as unknown as (a: typeof args) => tf.TensorInfo)(args);
+}
+
 if (supported && !tf.getKernel("KitDense", "wasm")) {
+  // tfjs's own gradient of matMul multiplies with transpose flags; the kit transposes explicitly
+  // (a cheap SIMD pass) and then runs its product, instead of XNNPACK's much slower strided path.
   override("BatchMatMul", ({ inputs, backend, attrs }) => {
     const { a, b } = inputs;
-    if (!a || !b || attrs.transposeA || attrs.transposeB) return null;
-    const dims = plainShapes(a, b);
-    if (!dims) return null;
-    return run(backend, a, b, dims, outShape(a, b, dims[0], dims[2]), undefined, 0, undefined);
+    if (!a || !b) return null;
+    const at = attrs.transposeA ? transposed(backend, a) : a;
+    const bt = attrs.transposeB ? transposed(backend, b) : b;
+    try {
+      const dims = at && bt ? plainShapes(at, bt) : null;
+      if (!dims) return null;
+      const batch = Math.max(a.shape.length, b.shape.length) - 2;
+      const shape = [...Array(batch).fill(1), dims[0], dims[2]];
+      return run(backend, at!, bt!, dims, shape, undefined, 0, undefined);
+    } finally {
+      if (at && at !== a) backend.disposeData(at.dataId);
+      if (bt && bt !== b) backend.disposeData(bt.dataId);
+    }
   });
 
   override("_FusedMatMul", ({ inputs, backend, attrs }) => {

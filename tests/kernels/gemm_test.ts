@@ -106,6 +106,30 @@ Deno.test("tf.matMul and tf.fused.matMul agree with a float64 triple loop", () =
   });
 });
 
+Deno.test("transpose flags: the kit transposes, multiplies, and frees the copies", () => {
+  for (const [M, K, N] of [[37, 50, 12], [128, 16, 400]]) {
+    const a = randomMatrix(M, K, 7);
+    const b = randomMatrix(K, N, 8);
+    const want = referenceProduct(a, b, M, K, N);
+    tf.tidy(() => {
+      const ta = tf.tensor2d(a, [M, K]);
+      const tb = tf.tensor2d(b, [K, N]);
+      const aT = tf.transpose(ta);
+      const bT = tf.transpose(tb);
+      const before = tf.memory().numBytes;
+      const tn = tf.matMul(aT, tb, true, false);
+      const nt = tf.matMul(ta, bT, false, true);
+      const tt = tf.matMul(aT, bT, true, true);
+      // the three results are the only new tensors (the transposed copies are backend scratch)
+      assert.equal(tf.memory().numBytes - before, 3 * M * N * 4);
+      for (const r of [tn, nt, tt]) {
+        assert.deepEqual(r.shape, [M, N]);
+        assert.ok(maxRelError(r.dataSync(), want) < 1e-5);
+      }
+    });
+  }
+});
+
 Deno.test("cases the kernel hands back to tfjs still give the right products", () => {
   const [M, K, N] = [9, 5, 6]; // N not a multiple of 4
   const a = randomMatrix(M, K, 1);
