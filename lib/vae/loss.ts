@@ -118,3 +118,23 @@ export function vaeLoss(
     return { loss, recon, kl };
   });
 }
+
+/**
+ * The sheet's `VAELoss` as an object that holds β: `new VaeLoss(30).compute(model, x, eps)` is
+ * `vaeLoss(model, x, eps, 30)`, i.e. recon + 30 · KL per image (means over the batch).
+ */
+export class VaeLoss {
+  /** β ≥ 0, the weight of the KL term. */
+  readonly klLossWeight: number;
+
+  /** @param klLossWeight β, a number >= 0 (default 1, the negative ELBO). */
+  constructor(klLossWeight = 1) {
+    checkKlLossWeight(klLossWeight);
+    this.klLossWeight = klLossWeight;
+  }
+
+  /** The loss terms of the batch `x` with noise `eps` (see {@link vaeLoss}). */
+  compute(model: MlpVae, x: tf.Tensor2D, eps: tf.Tensor2D): VaeLossTerms {
+    return vaeLoss(model, x, eps, this.klLossWeight);
+  }
+}

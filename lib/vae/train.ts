@@ -23,7 +23,10 @@ export interface VaeEpochOptions {
   klLossWeight?: number;
   /** Seed of the shuffle and the noise ε (default 0); use a different one every epoch. */
   seed?: number;
-  /** Ticked once per mini-batch with that batch's `loss`; not finished (`done`) here. */
+  /**
+   * Ticked once per mini-batch with that batch's `loss`, `recon` and `kl` (means per image);
+   * not finished (`done`) here.
+   */
   progress?: VaeProgressSink;
 }
 
@@ -107,10 +110,10 @@ export async function trainVaeEpoch(
     const idx = perm.subarray(s, Math.min(n, s + batchSize));
     const m = idx.length;
     const eps = normalNoise(r, m, latentDim);
-    const [newSums, batchLoss] = tf.tidy(() => {
+    const [newSums, batchTerms] = tf.tidy(() => {
       const xb = tf.gather(x, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
       let terms: tf.Tensor1D | undefined;
-      const { value, grads } = tf.variableGrads(() => {
+      const { grads } = tf.variableGrads(() => {
         const t = vaeLoss(model, xb, eps, klLossWeight);
         // variableGrads disposes everything but the loss: keep the terms, free them below.
         terms = tf.keep(tf.stack([t.loss, t.recon, t.kl]) as tf.Tensor1D);
@@ -118,14 +121,16 @@ export async function trainVaeEpoch(
       }, vars);
       opt.step(vars.map((v) => grads[v.name]));
       const out = tf.add(sums, tf.mul(terms!, m)) as tf.Tensor1D;
-      terms!.dispose();
-      return [out, value];
+      return [out, terms!];
     });
     eps.dispose();
     sums.dispose();
     sums = newSums;
-    if (options.progress) options.progress.tick(1, { loss: batchLoss.dataSync()[0] });
-    batchLoss.dispose();
+    if (options.progress) {
+      const [loss, recon, kl] = batchTerms.dataSync();
+      options.progress.tick(1, { loss, recon, kl });
+    }
+    batchTerms.dispose();
     if (performance.now() - lastYield > 200) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       lastYield = performance.now();
