@@ -9,7 +9,7 @@
  * 6. every `notebooks/*.ipynb` with `QUICK=1`: in the real Deno kernel when `jupyter` is on PATH
  *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
  * 7. student editions: each notebook with graded cells scores full points, and its released
- *    exercise version fails at its gaps and scores zero
+ *    exercise version fails at its gaps and scores zero; the same for each library exercise
  *
  * The last line is `N passed, M failed`; the exit status is 1 on any failure.
  * Options: `--headless` (never use the kernel), `--no-notebooks` (skip step 6), `--help`.
@@ -20,6 +20,7 @@ import { stripAnsi } from "../display/ansi.ts";
 import {
   defaultManifest,
   formatReport,
+  gradeLibrary,
   gradeNotebook,
   LIBRARY_EXERCISES,
   releaseCourse,
@@ -182,7 +183,7 @@ async function checkStudentEditions(
   headless: boolean,
 ): Promise<void> {
   const manifest = await defaultManifest(".", LIBRARY_EXERCISES);
-  if (manifest.notebooks.length === 0) return;
+  if (manifest.notebooks.length === 0 && manifest.library.length === 0) return;
   const dir = await Deno.makeTempDir({ prefix: "kit-release-check-" });
   try {
     const released = join(dir, "exercises");
@@ -199,6 +200,15 @@ async function checkStudentEditions(
       const gaps = exercise.earned === 0 &&
         exercise.tasks.some((task) => /TODO: implement/.test(task.message ?? ""));
       record(t, gaps, `exercise ${path} fails at its gaps and scores 0`, exercise.seconds);
+    }
+    for (const ex of manifest.library) {
+      header(`grading library exercise ${ex.id}: solved and released`);
+      const solved = await gradeLibrary(ex, ".", ".");
+      console.log(formatReport(solved));
+      record(t, solved.earned === solved.possible, `library ${ex.id} scores full points`);
+      const stub = await gradeLibrary(ex, released, ".");
+      console.log(formatReport(stub));
+      record(t, stub.earned === 0, `released library ${ex.id} scores 0`);
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
