@@ -6,4 +6,24 @@
 import type { LibraryExercise } from "./course.ts";
 
 /** The library exercises handed out with the notebooks. */
-export const LIBRARY_EXERCISES: LibraryExercise[] = [];
+export const LIBRARY_EXERCISES: LibraryExercise[] = [
+  // VAE sheet (notebooks/05_vae.ipynb; its notebook exercises are ex4 and ex5).
+  {
+    id: "ex1-reparameterize",
+    files: ["lib/vae/model.ts"],
+    tests: ["tests/vae/reparameterize_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex2-gaussianKl",
+    files: ["lib/vae/kl.ts"],
+    tests: ["tests/vae/gaussian_kl_test.ts"],
+    points: 3,
+  },
+  {
+    id: "ex3-vaeLoss",
+    files: ["lib/vae/loss.ts"],
+    tests: ["tests/vae/vae_loss_test.ts", "tests/vae/fixed_batch_test.ts"],
+    points: 4,
+  },
+];

@@ -10,6 +10,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { gaussianKl } from "./kl.ts";
 import { type MlpVae, reparameterize } from "./model.ts";
 
 const bceOp = tf.customGrad(
@@ -48,24 +49,6 @@ export function bceWithLogits(logits: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D 
     );
   }
   return bceOp(logits, x);
-}
-
-/**
- * KL(N(μ, diag(σ²)) ‖ N(0, I)) per row, in closed form:
- *
- *   KL = −½ Σ_k (1 + log σ²_k − μ_k² − σ²_k)
- *
- * for μ, log σ² of shape [n, d]; returns [n] (nats, ≥ 0).
- */
-export function gaussianKl(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
-  if (!tf.util.arraysEqual(mu.shape, logvar.shape)) {
-    throw new Error(
-      `mu and logvar must have the same shape; got [${mu.shape}] and [${logvar.shape}]`,
-    );
-  }
-  return tf.tidy(() =>
-    tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar)), 1), -0.5)
-  );
 }
 
 /** The terms of {@link vaeLoss}, each a scalar mean over the batch (nats per image). */
@@ -109,6 +92,7 @@ export function vaeLoss(
       `eps must have shape [${x.shape[0]}, ${model.config.latentDim}]; got [${eps.shape}]`,
     );
   }
+  // BEGIN SOLUTION ex3-vaeLoss
   return tf.tidy(() => {
     const { mu, logvar } = model.encode(x);
     const logits = model.decodeLogits(reparameterize(mu, logvar, eps));
@@ -117,6 +101,7 @@ export function vaeLoss(
     const loss = tf.add(recon, tf.mul(kl, klLossWeight)) as tf.Scalar;
     return { loss, recon, kl };
   });
+  // END SOLUTION
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./model.ts";
+export * from "./kl.ts";
 export * from "./loss.ts";
 export * from "./train.ts";
 export * from "./evaluate.ts";

@@ -61,7 +61,9 @@ export function reparameterize(
         `[${logvar.shape}]`,
     );
   }
+  // BEGIN SOLUTION ex1-reparameterize
   return tf.tidy(() => tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)));
+  // END SOLUTION
 }
 
 /** The MLP VAE of PyTorch's `examples/vae` (784 → 400 → 2 × 20; 20 → 400 → 784). */
