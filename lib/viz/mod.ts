@@ -5,3 +5,4 @@
  */
 export * from "./particles.ts";
 export * from "./player.ts";
+export * from "./density_gifs.ts";

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decode } from "fast-png";
+import { parseArgs, UsageError } from "../../lib/cli/args.ts";
+import { SAMPLE_GAN_FLAGS, sampleGanOutPath } from "../../lib/cli/sample_gan.ts";
+import { TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/cli/train_gan.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+async function task(script: string, args: string[]) {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `lib/cli/${script}.ts`, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", KIT_PROGRESS: "silent" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await cmd.output();
+  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("train-gan and sample-gan flags: defaults, kebab case, ranges", () => {
+  const a = parseArgs(TRAIN_GAN_FLAGS, []);
+  assert.deepEqual(
+    [a.epochs, a.batchSize, a.lr, a.beta1, a.latentSize, a.trainSize, a.outDir],
+    Deno.env.get("QUICK") === "1"
+      ? [1, 128, 2e-4, 0.5, 64, 1024, "."]
+      : [10, 128, 2e-4, 0.5, 64, 9000, "."],
+  );
+  const b = parseArgs(TRAIN_GAN_FLAGS, ["--latent-size", "100", "--batch-size=64", "--ngf", "4"]);
+  assert.deepEqual([b.latentSize, b.batchSize, b.ngf], [100, 64, 4]);
+  assert.equal(
+    validateGanFlags({ batchSize: 200, trainSize: 100 }),
+    "--batch-size must be <= --train-size; got 200 > 100",
+  );
+  const s = parseArgs(SAMPLE_GAN_FLAGS, ["--temperature", "0.5"]);
+  assert.equal(s.temperature, 0.5);
+  assert.equal(sampleGanOutPath(s), join("results_gan", "samples_T0.5.png"));
+  assert.equal(sampleGanOutPath({ ...s, out: "x/y.png" }), "x/y.png");
+  assert.throws(() => sampleGanOutPath({ ...s, out: "y.jpg" }), (e: Error) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, '--out must end in .png; got "y.jpg"');
+    return true;
+  });
+});
+
+Deno.test("bad flags of train-gan and sample-gan: one line on stderr, exit code 2", async () => {
+  const cases: [string, string[], RegExp][] = [
+    ["train_gan", ["--epochs", "0"], /^error: --epochs must be >= 1; got 0$/],
+    ["train_gan", ["--lr", "fast"], /^error: --lr must be a number in \(0, 1\]; got "fast"$/],
+    ["train_gan", ["--beta1", "1"], /^error: --beta1 must be in \[0, 1\); got 1$/],
+    [
+      "train_gan",
+      ["--train-size", "100", "--batch-size", "200"],
+      /^error: --batch-size must be <= --train-size; got 200 > 100$/,
+    ],
+    [
+      "train_gan",
+      ["--latent_size", "8"],
+      /^error: unknown flag --latent_size \(did you mean --latent-size\?\)/,
+    ],
+    ["sample_gan", ["--temperature", "0"], /^error: --temperature must be in \(0, 100\]; got 0$/],
+    ["sample_gan", ["--temperature", "-1"], /^error: --temperature must be in \(0, 100\]; got -1$/],
+    ["sample_gan", ["--temperature", "hot"], /^error: --temperature must be a number/],
+    ["sample_gan", ["--n", "0"], /^error: --n must be in \[1, 4096\]; got 0$/],
+    ["sample_gan", ["--out", "a.jpg"], /^error: --out must end in \.png; got "a\.jpg"$/],
+    [
+      "sample_gan",
+      ["--checkpoint", "/no/such/generator"],
+      /^error: no checkpoint at \/no\/such\/generator: run `deno task train-gan` first/,
+    ],
+  ];
+  for (const [script, args, pattern] of cases) {
+    const r = await task(script, args);
+    assert.equal(r.code, 2, `${script} ${args.join(" ")}: ${r.err}`);
+    const lines = r.err.trim().split("\n");
+    assert.equal(lines.length, 1, `one line for ${args.join(" ")}: ${r.err}`);
+    assert.match(lines[0], pattern);
+  }
+});
+
+Deno.test("train-gan writes results_gan/, sample-gan draws a grid from its checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const t = await task("train_gan", [
+      "--epochs",
+      "2",
+      "--train-size",
+      "64",
+      "--batch-size",
+      "32",
+      "--ngf",
+      "2",
+      "--ndf",
+      "2",
+      "--out-dir",
+      dir,
+    ]);
+    assert.equal(t.code, 0, t.err);
+    const res = join(dir, "results_gan");
+    for (
+      const f of [
+        "generator/manifest.json",
+        "real.png",
+        "sample_1.png",
+        "sample_2.png",
+        "loss.csv",
+        "epochs.csv",
+        "loss.png",
+      ]
+    ) {
+      assert.ok((await Deno.stat(join(res, f))).isFile, f);
+    }
+    const lossRows = (await Deno.readTextFile(join(res, "loss.csv"))).trim().split("\n");
+    assert.equal(lossRows[0], "iteration,epoch,loss_d,loss_g,d_real,d_fake");
+    assert.equal(lossRows.length, 1 + 2 * 2, "two iterations in each of two epochs");
+    const epochRows = (await Deno.readTextFile(join(res, "epochs.csv"))).trim().split("\n");
+    assert.equal(epochRows[0], "epoch,seconds,loss_d,loss_g,d_real,d_fake");
+    assert.equal(epochRows.length, 3);
+    assert.match(t.out, /epoch 2: [\d.]+ s, L_D/);
+    assert.match(t.out, /s\/epoch\)/);
+    // 8 × 8 grid of 28-pixel cells with 2-pixel borders, enlarged twice: (8·30 + 2)·2 = 484.
+    const grid = decode(await Deno.readFile(join(res, "sample_2.png")));
+    assert.deepEqual([grid.width, grid.height, grid.channels], [484, 484, 1]);
+
+    const out = join(dir, "cold.png");
+    const s = await task("sample_gan", [
+      "--checkpoint",
+      join(res, "generator"),
+      "--temperature",
+      "0.5",
+      "--n",
+      "10",
+      "--cols",
+      "5",
+      "--out",
+      out,
+    ]);
+    assert.equal(s.code, 0, s.err);
+    assert.match(s.out, /wrote 10 digits \(z ~ N\(0, 0\.5·I\), generator after 2 epochs/);
+    const png = decode(await Deno.readFile(out));
+    assert.deepEqual([png.width, png.height], [(5 * 30 + 2) * 2, (2 * 30 + 2) * 2]);
+    // Default output path: samples_T<T>.png beside the checkpoint folder.
+    const d = await task("sample_gan", ["--checkpoint", join(res, "generator"), "--n", "4"]);
+    assert.equal(d.code, 0, d.err);
+    assert.ok((await Deno.stat(join(res, "samples_T1.png"))).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
