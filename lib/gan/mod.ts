@@ -8,6 +8,8 @@ export * from "./conv.ts";
 export * from "./batchnorm.ts";
 export * from "./generator.ts";
 export * from "./discriminator.ts";
+export * from "./discriminator_loss.ts";
+export * from "./generator_loss.ts";
 export * from "./train.ts";
 export * from "./checkpoint.ts";
 export * from "./fit.ts";

@@ -11,32 +11,18 @@
  * exactly when D rejects the fakes confidently, i.e. early in training).
  *
  * One iteration: draw z, make G(z) (no gradient), one Adam step of D on a real and a fake batch,
- * then one Adam step of G through the (frozen) D. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's).
+ * then one Adam step of G through the (frozen) D. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
+ * losses themselves live in `discriminator_loss.ts` and `generator_loss.ts`.
  * @module
  */
 import { tf } from "../backend/mod.ts";
 import { type Rng, rng } from "../data/random.ts";
 import { AdamW } from "../nn/mod.ts";
 import type { Discriminator } from "./discriminator.ts";
+import { discriminatorLoss } from "./discriminator_loss.ts";
 import type { Generator } from "./generator.ts";
+import { generatorLoss } from "./generator_loss.ts";
 import { checkIntAtLeast } from "./init.ts";
-
-/** L_D = mean softplus(−ℓ_real) + mean softplus(ℓ_fake): binary cross-entropy, real 1, fake 0. */
-export function discriminatorLoss(realLogits: tf.Tensor1D, fakeLogits: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() =>
-    tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits)))
-  );
-}
-
-/** The non-saturating generator loss L_G = −mean log D(G(z)) = mean softplus(−ℓ_fake). */
-export function generatorLoss(fakeLogits: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.softplus(tf.neg(fakeLogits))));
-}
-
-/** The saturating (minimax) generator loss mean log(1 − D(G(z))) = −mean softplus(ℓ_fake). */
-export function saturatingGeneratorLoss(fakeLogits: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.softplus(fakeLogits))));
-}
 
 /** The two optimizers of a GAN. */
 export interface GanOptimizers {

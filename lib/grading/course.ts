@@ -30,8 +30,6 @@ export interface CourseManifest {
   copy: string[];
 }
 
-const SKIP_DIRS = new Set(["node_modules", ".git", "out", "runs", "dist", "scratch", ".notes"]);
-
 async function walk(root: string, rel: string, out: string[]): Promise<void> {
   const path = join(root, rel);
   const info = await Deno.stat(path);
@@ -41,7 +39,7 @@ async function walk(root: string, rel: string, out: string[]): Promise<void> {
   }
   const names: string[] = [];
   for await (const e of Deno.readDir(path)) {
-    if (e.name.startsWith(".") || SKIP_DIRS.has(e.name)) continue;
+    if (e.name.startsWith(".")) continue; // hidden files (temporary grading copies, editor files)
     names.push(e.name);
   }
   for (const name of names.sort()) await walk(root, join(rel, name), out);

@@ -26,4 +26,18 @@ export const LIBRARY_EXERCISES: LibraryExercise[] = [
     tests: ["tests/vae/vae_loss_test.ts", "tests/vae/fixed_batch_test.ts"],
     points: 4,
   },
+  // GAN part of the same sheet (notebooks/06_gan_and_2d_densities.ipynb; its notebook exercises
+  // are ex8 and ex9).
+  {
+    id: "ex6-discriminatorLoss",
+    files: ["lib/gan/discriminator_loss.ts"],
+    tests: ["tests/gan/discriminator_loss_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex7-generatorLoss",
+    files: ["lib/gan/generator_loss.ts"],
+    tests: ["tests/gan/generator_loss_test.ts"],
+    points: 2,
+  },
 ];

@@ -22,6 +22,10 @@ async function copyTree(from: string, to: string): Promise<void> {
   for await (const e of Deno.readDir(from)) await copyTree(join(from, e.name), join(to, e.name));
 }
 
+const unescapeXml = (s: string) =>
+  s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+
 /** Test cases and failures in a JUnit XML report (name → failure message or undefined). */
 export function parseJunit(xml: string): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
@@ -30,7 +34,7 @@ export function parseJunit(xml: string): Map<string, string | undefined> {
     const body = m[3] ?? "";
     const fail = body.match(/<(?:failure|error)\b([^>]*)>/);
     const message = fail?.[1].match(/message="([^"]*)"/)?.[1];
-    out.set(m[1], fail ? (message ?? "failed") : undefined);
+    out.set(unescapeXml(m[1]), fail ? unescapeXml(message ?? "failed") : undefined);
   }
   return out;
 }

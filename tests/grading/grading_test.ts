@@ -168,9 +168,9 @@ Deno.test("library exercises: the submission's file under the grader's tests, po
 });
 
 Deno.test("parseJunit reads passed and failed cases", () => {
-  const xml = `<testsuites><testsuite name="a"><testcase name="one" time="0.1"/>` +
-    `<testcase name="two" time="0.1"><failure message="boom">x</failure></testcase></testsuite></testsuites>`;
-  assert.deepEqual([...parseJunit(xml)], [["one", undefined], ["two", "boom"]]);
+  const xml = `<testsuites><testsuite name="a"><testcase name="one&apos;s" time="0.1"/>` +
+    `<testcase name="two" time="0.1"><failure message="a &lt; b">x</failure></testcase></testsuite></testsuites>`;
+  assert.deepEqual([...parseJunit(xml)], [["one's", undefined], ["two", "a < b"]]);
 });
 
 Deno.test("release of the course is idempotent and ships the classroom workflow", async () => {
@@ -194,6 +194,7 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
     );
   }
   const cube = await Deno.readTextFile(join(a, "x", "tests/grading/fixtures/lib/cube.ts"));
+  assert.ok(filesA.includes("lib/grading/course.ts"), "nested library folders are copied");
   assert.match(cube, /TODO: implement cube, exercise 9/);
   const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
   assert.match(wf, /task grade --all --quick --json grade.json/);
