@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { mnistSplit } from "../../lib/data/mod.ts";
+import { cosineSchedule, linearSchedule } from "../../lib/diffusion/mod.ts";
+import {
+  downsampleImages,
+  imageLoss,
+  minSnrWeights,
+  trainImageDenoiser,
+  UNet,
+  warmupCosineLr,
+} from "../../lib/imagediffusion/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+
+await initBackend({ log: false });
+
+// 256 real digits at 14 × 14, scaled to [−1, 1].
+const split = mnistSplit();
+const digits = tf.tidy(() =>
+  downsampleImages(tf.sub(tf.mul(tf.slice(split.train.x, [0, 0], [256, 784]), 2), 1) as tf.Tensor2D)
+);
+tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
+const schedule = cosineSchedule(100);
+
+Deno.test("imageLoss on a fixed seeded batch: an untrained U-Net (ε̂ = 0) scores mean(ε²), weighted", () => {
+  const m = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
+  const x0 = tf.slice(digits, [0, 0], [8, 196]) as tf.Tensor2D;
+  const eps = tf.randomNormal([8, 196], 0, 1, "float32", 42) as tf.Tensor2D;
+  const ts = [0, 5, 20, 40, 60, 80, 95, 99];
+  const t = tf.tensor1d(ts, "int32");
+  const e = eps.arraySync();
+  const perImage = e.map((row) => row.reduce((s, v) => s + v * v, 0) / 196);
+  const plain = perImage.reduce((s, v) => s + v, 0) / 8;
+  assertClose(imageLoss(m, x0, eps, t, schedule), plain, { rtol: 1e-5 });
+  const w = minSnrWeights(schedule, 5);
+  const weighted = perImage.reduce((s, v, i) => s + w[ts[i]] * v, 0) / 8;
+  assertClose(imageLoss(m, x0, eps, t, schedule, undefined, tf.tensor1d(w)), weighted, {
+    rtol: 1e-5,
+  });
+  assert.ok(weighted < plain, "Min-SNR turns the clean steps down");
+  m.dispose();
+});
+
+Deno.test("minSnrWeights: 1 where SNR ≤ γ, γ/SNR above", () => {
+  const s = linearSchedule(50, 1e-4, 0.05);
+  const w = minSnrWeights(s, 5);
+  for (let t = 0; t < 50; t++) {
+    const snr = s.alphaBars[t] / (1 - s.alphaBars[t]);
+    assertClose(w[t], snr <= 5 ? 1 : 5 / snr, { rtol: 1e-6 });
+  }
+  assert.ok(w[0] < 0.01 && w[49] === 1);
+});
+
+Deno.test("warmupCosineLr: linear warm-up to lr, then cosine decay to 0", () => {
+  assertClose(warmupCosineLr(1, 0, 100, 10), 0.1);
+  assertClose(warmupCosineLr(1, 9, 100, 10), 1);
+  assertClose(warmupCosineLr(1, 10, 100, 10), 1);
+  assertClose(warmupCosineLr(1, 55, 100, 10), 0.5, { atol: 1e-12 });
+  assert.ok(warmupCosineLr(1, 99, 100, 10) < 1e-3);
+});
+
+Deno.test("trainImageDenoiser: loss falls on real digits; tensor count flat across steps", async () => {
+  const m = new UNet({ side: 14, T: 100, channels: [8, 16], seed: 1 });
+  const before = tf.memory().numTensors;
+  const counts: number[] = [];
+  const progress = {
+    tick: () => counts.push(tf.memory().numTensors),
+    done: () => {},
+  };
+  const h = await trainImageDenoiser(m, schedule, digits, {
+    steps: 40,
+    batchSize: 32,
+    lr: 3e-3,
+    progress,
+  });
+  assert.equal(h.steps, 40);
+  assert.equal(h.loss.length, 40);
+  assert.ok(h.stepsPerSecond > 0 && h.seconds > 0);
+  assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts during training: ${counts}`);
+  assert.equal(tf.memory().numTensors, before, "optimizer and average freed at the end");
+  const first = h.loss.slice(0, 5).reduce((s, v) => s + v, 0) / 5;
+  const last = h.loss.slice(-5).reduce((s, v) => s + v, 0) / 5;
+  assert.ok(first > 0.9 && first < 1.1, `untrained loss ≈ E ε² = 1; got ${first}`);
+  assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
+  m.dispose();
+});
+
+Deno.test("trainImageDenoiser is seeded; a conditioned model trains on t < maxStep", async () => {
+  const run = async (seed: number) => {
+    const m = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
+    const h = await trainImageDenoiser(m, schedule, digits, { steps: 3, batchSize: 16, seed });
+    const w = m.head.w.dataSync().slice();
+    m.dispose();
+    return { h, w };
+  };
+  const a = await run(7), b = await run(7), c = await run(8);
+  assert.deepEqual(a.w, b.w);
+  assert.deepEqual(a.h.loss, b.h.loss);
+  assert.notDeepEqual(a.w, c.w);
+  const cm = new UNet({ side: 14, T: 100, channels: [4, 8], condChannels: 1 });
+  const h = await trainImageDenoiser(cm, schedule, digits, {
+    steps: 2,
+    batchSize: 8,
+    cond: digits,
+    maxStep: 10,
+    condNoise: 0.1,
+    minSnrGamma: 5,
+  });
+  assert.ok(h.loss.every(Number.isFinite));
+  cm.dispose();
+});
+
+Deno.test("trainImageDenoiser rejects bad options, naming the parameter", async () => {
+  const m = new UNet({ side: 14, T: 100, channels: [4, 8] });
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ steps: -1 }, /steps must be an integer >= 0; got -1/],
+    [{ steps: 1, batchSize: 0 }, /batchSize must be an integer >= 1; got 0/],
+    [{ steps: 1, lr: 0 }, /lr must be > 0; got 0/],
+    [{ steps: 1, ema: 1 }, /ema must be in \[0, 1\); got 1/],
+    [{ steps: 1, maxStep: 101 }, /maxStep must be an integer in \[1, 100\]; got 101/],
+    [{ steps: 1, minSnrGamma: -2 }, /minSnrGamma must be >= 0/],
+    [{ steps: 1, condNoise: -1 }, /condNoise must be >= 0/],
+    [{ steps: 1, cond: tf.zeros([3, 196]) }, /cond must have one row per image \(256\)/],
+  ];
+  for (const [o, re] of bad) {
+    await assertThrowsMatching(() => trainImageDenoiser(m, schedule, digits, o as never), re);
+  }
+  await assertThrowsMatching(() => minSnrWeights(schedule, 0), /gamma must be > 0/);
+  m.dispose();
+});
