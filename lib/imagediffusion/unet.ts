@@ -9,6 +9,7 @@
  *   stem            h = conv3×3([x, c]) → C_0 channels  (c: optional condition images)
  *   encoder         level l = 0 … L−1: h ← ResBlock(h, τ) → C_l channels, kept as skip s_l;
  *                   2×2 average pooling between levels
+ *   attention       optionally, h ← h + MHSA(h) over the positions of the coarsest level
  *   decoder         level l = L−1 … 0: h ← ResBlock(h, τ) → C_{l−1} channels (C_0 at l = 0);
  *                   between levels nearest-neighbour 2× upsampling, then h ← h + s_{l−1}
  *   head            ε̂ = conv3×3(GELU(h)) → patch² channels
@@ -17,9 +18,9 @@
  *                   N = group normalisation when `groups` > 0, else the identity
  *
  * The second convolution of every block and the head start at zero (Ho et al. 2020), so the
- * untrained network predicts ε̂ = 0 and every block starts as its skip path; no normalisation
- * layers are needed at this size. Images go in and out flat, [n, side²], so the model plugs
- * into the samplers of lib/diffusion, which treat a sample as a row vector.
+ * untrained network predicts ε̂ = 0 and every block starts as its skip path. Images go in and
+ * out flat, [n, side²], so the model plugs into the samplers of lib/diffusion, which treat a
+ * sample as a row vector.
  * @module
  */
 import { tf } from "../backend/mod.ts";
