@@ -15,6 +15,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import {
   codeCells,
   joinText,
+  jupyterAvailable,
   type Notebook,
   readNotebook,
   runHeadless,
@@ -173,7 +174,7 @@ export async function gradeNotebook(
   const { tests, answers } = gradedCells(graded, sourcePath);
   const nonce = crypto.randomUUID().slice(0, 8);
   const runPath = join(dirname(sourcePath), `.grading-${nonce}-${basename(sourcePath)}`);
-  const mode = opts.headless ? "headless" : await jupyterOrHeadless();
+  const mode = opts.headless || !(await jupyterAvailable()) ? "headless" : "kernel";
   const started = performance.now();
   let run;
   try {
@@ -217,9 +218,4 @@ export async function gradeNotebook(
     possible: tasks.reduce((s, t) => s + t.points, 0),
     problems,
   };
-}
-
-async function jupyterOrHeadless(): Promise<"kernel" | "headless"> {
-  const { jupyterAvailable } = await import("../notebook/mod.ts");
-  return (await jupyterAvailable()) ? "kernel" : "headless";
 }

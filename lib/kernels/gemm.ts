@@ -162,8 +162,7 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
     try {
       const dims = at && bt ? plainShapes(at, bt) : null;
       if (!dims) return null;
-      const batch = Math.max(a.shape.length, b.shape.length) - 2;
-      const shape = [...Array(batch).fill(1), dims[0], dims[2]];
+      const shape = outShape(a, b, dims[0], dims[2]);
       return run(backend, at!, bt!, dims, shape, undefined, 0, undefined);
     } finally {
       if (at && at !== a) backend.disposeData(at.dataId);
