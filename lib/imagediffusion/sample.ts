@@ -53,9 +53,16 @@ export function respace(
   return { schedule: fromBetas(schedule.name, betas), timesteps };
 }
 
-/** Anything that predicts the noise in flat images, optionally given condition rows. */
+/** Anything that predicts the noise in flat images, optionally given condition rows and labels. */
 export interface ImagePredictor {
-  predict(x: tf.Tensor2D, t: number | tf.Tensor1D, cond?: tf.Tensor2D): tf.Tensor2D;
+  predict(
+    x: tf.Tensor2D,
+    t: number | tf.Tensor1D,
+    cond?: tf.Tensor2D,
+    labels?: tf.Tensor1D,
+  ): tf.Tensor2D;
+  /** The architecture; `classes` = K > 0 marks a class-conditional model (label K: none). */
+  readonly config?: { classes?: number };
 }
 
 /** Options of {@link respacedModel}. */
@@ -70,31 +77,89 @@ export interface RespacedModelOptions {
    * sample out of the data range. Default false.
    */
   clipDenoised?: boolean;
+  /** Class labels, one per image (0 … K − 1, or K for none), for a class-conditional model. */
+  labels?: ArrayLike<number>;
+  /**
+   * Classifier-free guidance weight w ≥ 0 (Ho & Salimans 2022; default 0: plain conditional):
+   * ε̃ = (1 + w) ε_θ(x_t, t, y) − w ε_θ(x_t, t, ∅). Needs `labels`.
+   */
+  guidance?: number;
+}
+
+/** The labels as an int32 tensor after checking them against the model's K (see the options). */
+function labelTensor(model: ImagePredictor, labels: ArrayLike<number>): tf.Tensor1D {
+  const K = model.config?.classes ?? 0;
+  if (K < 1) throw new Error("labels need a class-conditional model (built with classes > 0)");
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (!Number.isInteger(v) || v < 0 || v > K) {
+      throw new Error(`labels must be integers in [0, ${K}] (${K}: no label); got ${v}`);
+    }
+  }
+  return tf.tensor1d(Int32Array.from(labels), "int32");
+}
+
+/**
+ * ε̃ = (1 + w) ε_θ(x, t, y) − w ε_θ(x, t, ∅) with both predictions in one batch of 2n rows
+ * (condition rows repeated); w = 0 gives the conditional prediction alone.
+ */
+export function guidedPredict(
+  model: ImagePredictor,
+  x: tf.Tensor2D,
+  t: number,
+  labels: tf.Tensor1D,
+  guidance: number,
+  cond?: tf.Tensor2D,
+): tf.Tensor2D {
+  if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
+  if (guidance === 0) return model.predict(x, t, cond, labels);
+  const K = model.config?.classes ?? 0;
+  return tf.tidy(() => {
+    const n = x.shape[0];
+    const both = model.predict(
+      tf.concat([x, x]),
+      t,
+      cond ? tf.concat([cond, cond]) : undefined,
+      tf.concat([labels, tf.fill([n], K, "int32") as tf.Tensor1D]),
+    );
+    const [withLabel, without] = tf.split(both, 2);
+    return tf.sub(tf.mul(withLabel, 1 + guidance), tf.mul(without, guidance)) as tf.Tensor2D;
+  });
 }
 
 /**
  * The model seen through a respaced schedule: index i of the respaced schedule is the model's
- * step τ_i of `schedule` (the one it was trained with); condition rows, if any, are passed
- * along on every call.
+ * step τ_i of `schedule` (the one it was trained with); condition rows and labels, if any, are
+ * passed along on every call (with guidance, see {@link guidedPredict}). `dispose()` frees the
+ * label tensor it holds.
  */
 export function respacedModel(
   model: ImagePredictor,
   schedule: NoiseSchedule,
   timesteps: Int32Array,
   options: RespacedModelOptions = {},
-): NoiseModel {
-  const { cond, clipDenoised = false } = options;
+): NoiseModel & { dispose(): void } {
+  const { cond, clipDenoised = false, guidance = 0 } = options;
+  if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
+  if (guidance > 0 && !options.labels) throw new Error("guidance needs labels");
+  const labels = options.labels ? labelTensor(model, options.labels) : undefined;
+  const eval_ = (x: tf.Tensor2D, tau: number) =>
+    labels ? guidedPredict(model, x, tau, labels, guidance, cond) : model.predict(x, tau, cond);
   return {
+    dispose: () => labels?.dispose(),
     predict: (x: tf.Tensor2D, i: number | tf.Tensor1D) => {
       if (typeof i !== "number") throw new Error("t must be one step (a number) while sampling");
       if (!Number.isInteger(i) || i < 0 || i >= timesteps.length) {
         throw new Error(`t must be an integer in [0, ${timesteps.length - 1}]; got ${i}`);
       }
       const tau = timesteps[i];
-      if (!clipDenoised) return model.predict(x, tau, cond);
+      if (labels && labels.shape[0] !== x.shape[0]) {
+        throw new Error(`labels must have one label per image (${x.shape[0]}); got ${labels.size}`);
+      }
+      if (!clipDenoised) return eval_(x, tau);
       const ab = schedule.alphaBars[tau];
       return tf.tidy(() => {
-        const eps = model.predict(x, tau, cond);
+        const eps = eval_(x, tau);
         const x0 = tf.div(tf.sub(x, tf.mul(eps, Math.sqrt(1 - ab))), Math.sqrt(ab));
         const x0c = tf.clipByValue(x0, -1, 1);
         return tf.div(tf.sub(x, tf.mul(x0c, Math.sqrt(ab))), Math.sqrt(1 - ab)) as tf.Tensor2D;
@@ -130,6 +195,10 @@ export interface ImageSampleOptions {
   returnTrajectory?: boolean;
   /** Clip the implied clean image to [−1, 1] in every step (default true; see {@link respacedModel}). */
   clipDenoised?: boolean;
+  /** Class labels, one per image, for a class-conditional model (K: no label). */
+  labels?: ArrayLike<number>;
+  /** Classifier-free guidance weight w (default 0; see {@link RespacedModelOptions}). */
+  guidance?: number;
 }
 
 /** The outcome of {@link sampleImages}. */
@@ -186,14 +255,22 @@ export function sampleImages(
   const net = respacedModel(model, schedule, timesteps, {
     cond: options.cond,
     clipDenoised: options.clipDenoised ?? true,
+    labels: options.labels,
+    guidance: options.guidance,
   });
-  const { samples, trajectory } = sample(net, sampler, {
-    xT,
-    seed,
-    sharedNoise: options.sharedNoise ?? false,
-    returnTrajectory: options.returnTrajectory ?? false,
-  });
-  if (!options.xT) xT.dispose();
+  let result;
+  try {
+    result = sample(net, sampler, {
+      xT,
+      seed,
+      sharedNoise: options.sharedNoise ?? false,
+      returnTrajectory: options.returnTrajectory ?? false,
+    });
+  } finally {
+    net.dispose();
+    if (!options.xT) xT.dispose();
+  }
+  const { samples, trajectory } = result;
   return {
     images: samples,
     trajectory,
@@ -212,9 +289,16 @@ export function invertImages(
   model: ImagePredictor,
   schedule: NoiseSchedule,
   x0: tf.Tensor2D,
-  options: { steps?: number; cond?: tf.Tensor2D } = {},
+  options: { steps?: number; cond?: tf.Tensor2D; labels?: ArrayLike<number> } = {},
 ): tf.Tensor2D {
   const { schedule: rs, timesteps } = respace(schedule, options.steps ?? schedule.T);
-  const net = respacedModel(model, schedule, timesteps, { cond: options.cond });
-  return ddimInvert(net, rs, x0).latents;
+  const net = respacedModel(model, schedule, timesteps, {
+    cond: options.cond,
+    labels: options.labels,
+  });
+  try {
+    return ddimInvert(net, rs, x0).latents;
+  } finally {
+    net.dispose();
+  }
 }

@@ -14,6 +14,10 @@
  *
  * which leaves the noisy steps (SNR_t ≤ γ) alone and turns down the nearly clean ones, whose
  * large, hard-to-reduce ε errors otherwise dominate the gradient and slow down training.
+ *
+ * For a class-conditional model with K classes, each image's label is replaced by "no label"
+ * (K) with probability p_∅ (`labelDropout`), so one network learns both ε_θ(x_t, t, y) and
+ * ε_θ(x_t, t, ∅), as classifier-free guidance needs (Ho & Salimans 2022).
  * @module
  */
 import { tf } from "../backend/mod.ts";
@@ -21,10 +25,17 @@ import { rng, tfSeed } from "../data/random.ts";
 import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
 import { AdamW, ExponentialMovingAverage } from "../nn/mod.ts";
 
-/** A trainable image noise predictor with an optional condition input. */
+/** A trainable image noise predictor with optional condition images and class labels. */
 export interface ImageNoiseModel {
-  predict(x: tf.Tensor2D, t: number | tf.Tensor1D, cond?: tf.Tensor2D): tf.Tensor2D;
+  predict(
+    x: tf.Tensor2D,
+    t: number | tf.Tensor1D,
+    cond?: tf.Tensor2D,
+    labels?: tf.Tensor1D,
+  ): tf.Tensor2D;
   trainableVariables(): tf.Variable[];
+  /** The architecture; `classes` (K > 0) marks a class-conditional model, K meaning "no label". */
+  readonly config?: { classes?: number };
 }
 
 /** Options of {@link trainImageDenoiser}. */
@@ -51,6 +62,13 @@ export interface ImageTrainOptions {
   minSnrGamma?: number;
   /** Standard deviation of Gaussian noise added to the condition rows of each batch (default 0). */
   condNoise?: number;
+  /**
+   * Class labels (int32 [N], values 0 … K − 1) aligned with the training images, for a model
+   * built with `classes` = K.
+   */
+  labels?: tf.Tensor1D;
+  /** Probability p_∅ that an image's label is dropped (replaced by K, "no label"; default 0.2). */
+  labelDropout?: number;
   progress?: ProgressSink;
 }
 
@@ -88,7 +106,8 @@ export function minSnrWeights(schedule: NoiseSchedule, gamma: number): Float32Ar
 
 /**
  * L_simple on one batch: images x0 [n, D], noise eps [n, D], steps t int32 [n], optional
- * condition rows and per-step loss weights [T] (e.g. {@link minSnrWeights}). Returns a scalar
+ * condition rows, per-step loss weights [T] (e.g. {@link minSnrWeights}) and class labels
+ * int32 [n]. Returns a scalar
  * tensor: the mean over the batch of w_t times the mean squared error of the image.
  */
 export function imageLoss(
@@ -99,10 +118,11 @@ export function imageLoss(
   schedule: NoiseSchedule,
   cond?: tf.Tensor2D,
   weights?: tf.Tensor1D,
+  labels?: tf.Tensor1D,
 ): tf.Scalar {
   return tf.tidy(() => {
     const xt = addNoise(x0, eps, t, schedule) as tf.Tensor2D;
-    const perImage = tf.mean(tf.square(tf.sub(model.predict(xt, t, cond), eps)), 1);
+    const perImage = tf.mean(tf.square(tf.sub(model.predict(xt, t, cond, labels), eps)), 1);
     if (!weights) return tf.mean(perImage) as tf.Scalar;
     return tf.mean(tf.mul(perImage, tf.gather(weights, t))) as tf.Scalar;
   });
@@ -130,6 +150,8 @@ export async function trainImageDenoiser(
     maxStep = schedule.T,
     minSnrGamma = 0,
     condNoise = 0,
+    labels,
+    labelDropout = 0.2,
   } = options;
   const warmup = options.warmup ?? Math.ceil(0.05 * steps);
   checkInt("steps", steps, 0);
@@ -148,6 +170,25 @@ export async function trainImageDenoiser(
   const N = data.shape[0];
   if (cond && cond.shape[0] !== N) {
     throw new Error(`cond must have one row per image (${N}); got ${cond.shape[0]}`);
+  }
+  if (!(labelDropout >= 0 && labelDropout <= 1)) {
+    throw new Error(`labelDropout must be in [0, 1]; got ${labelDropout}`);
+  }
+  let labelValues: Int32Array | null = null;
+  let noLabel = 0;
+  if (labels) {
+    if (labels.rank !== 1 || labels.shape[0] !== N) {
+      throw new Error(`labels must have one label per image (${N}); got shape [${labels.shape}]`);
+    }
+    noLabel = model.config?.classes ?? 0;
+    if (noLabel < 1) {
+      throw new Error("labels need a class-conditional model (built with classes > 0)");
+    }
+    labelValues = Int32Array.from(labels.dataSync());
+    const bad = labelValues.find((v) => v < 0 || v >= noLabel);
+    if (bad !== undefined) {
+      throw new Error(`labels must be integers in [0, ${noLabel - 1}]; got ${bad}`);
+    }
   }
   const weights = minSnrGamma > 0 ? tf.tensor1d(minSnrWeights(schedule, minSnrGamma)) : undefined;
   const vars = model.trainableVariables();
@@ -170,6 +211,13 @@ export async function trainImageDenoiser(
     pos += m;
     const ts = new Int32Array(m);
     for (let i = 0; i < m; i++) ts[i] = r.int(maxStep);
+    let batchLabels: Int32Array | null = null;
+    if (labelValues) {
+      batchLabels = new Int32Array(m);
+      for (let i = 0; i < m; i++) {
+        batchLabels[i] = r.uniform() < labelDropout ? noLabel : labelValues[idx[i]];
+      }
+    }
     const noiseSeed = tfSeed(seed, r.nextUint32());
     opt.lr = warmupCosineLr(lr, k, steps, warmup);
     const loss = tf.tidy(() => {
@@ -181,8 +229,9 @@ export async function trainImageDenoiser(
       }
       const eps = tf.randomNormal([m, D], 0, 1, "float32", noiseSeed) as tf.Tensor2D;
       const t = tf.tensor1d(ts, "int32");
+      const y = batchLabels ? tf.tensor1d(batchLabels, "int32") : undefined;
       const { value, grads } = tf.variableGrads(
-        () => imageLoss(model, x0, eps, t, schedule, c, weights),
+        () => imageLoss(model, x0, eps, t, schedule, c, weights, y),
         vars,
       );
       opt.step(vars.map((v) => grads[v.name]));

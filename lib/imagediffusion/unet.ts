@@ -4,6 +4,9 @@
  *
  *   time embedding  e(t) = [sin(t ω_j), cos(t ω_j)]_{j < d/2},  ω_j = 10000^{−j/(d/2)}
  *                   (Vaswani et al. 2017, as in Ho et al. 2020), then τ = GELU(e(t) W_τ + b_τ)
+ *   class label     with `classes` = K > 0, a learned row E[y] is added before the GELU:
+ *                   τ = GELU(e(t) W_τ + b_τ + E[y]), y ∈ {0, …, K − 1}, and y = K is "no label"
+ *                   (∅), the row that classifier-free guidance (Ho & Salimans 2022) needs
  *   patches         with patch = 2, every 2 × 2 block of pixels becomes one pixel with 4 channels
  *                   (space-to-depth), and the head's 4 channels are put back (depth-to-space)
  *   stem            h = conv3×3([x, c]) → C_0 channels  (c: optional condition images)
@@ -63,6 +66,11 @@ export interface UNetConfig {
    * channel count). It lets every position see the whole image in one step.
    */
   attentionHeads?: number;
+  /**
+   * Number of class labels K (default 0: an unconditional model). With K > 0 the model takes a
+   * label y ∈ {0, …, K} per image, K meaning "no label" (see the module notes).
+   */
+  classes?: number;
   /** Seed of the initial weights (default 0). */
   seed?: number;
 }
@@ -82,6 +90,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
     condChannels: 0,
     groups: 0,
     attentionHeads: 0,
+    classes: 0,
     seed: 0,
     ...c,
   };
@@ -89,6 +98,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
   checkInt("side", r.side, 2);
   checkInt("timeDim", r.timeDim, 1);
   checkInt("condChannels", r.condChannels, 0);
+  checkInt("classes", r.classes, 0);
   if (!Number.isInteger(r.timeFeatures) || r.timeFeatures < 2 || r.timeFeatures % 2 !== 0) {
     throw new Error(`timeFeatures must be an even integer >= 2; got ${r.timeFeatures}`);
   }
@@ -297,6 +307,8 @@ export class UNet {
   readonly head: ConvParams;
   /** Self-attention at the coarsest level (attentionHeads > 0), or null. */
   readonly attention: MultiHeadSelfAttention | null;
+  /** Label embedding E [K + 1, timeDim] (row K: no label) when `classes` = K > 0, else null. */
+  readonly labelTable: tf.Variable<tf.Rank.R2> | null;
 
   constructor(config: UNetConfig) {
     const c = resolved(config);
@@ -320,6 +332,14 @@ export class UNet {
         seed: c.seed + 1,
       })
       : null;
+    this.labelTable = c.classes > 0
+      ? variableFrom(
+        tf.tensor2d(
+          Float32Array.from({ length: (c.classes + 1) * c.timeDim }, () => 0.2 * (u() - 0.5)),
+          [c.classes + 1, c.timeDim],
+        ),
+      )
+      : null;
   }
 
   /** The trainable variables, in a fixed order. */
@@ -334,6 +354,7 @@ export class UNet {
       this.head.w,
       this.head.b,
       ...(this.attention?.trainableVariables() ?? []),
+      ...(this.labelTable ? [this.labelTable] : []),
     ];
   }
 
@@ -347,7 +368,7 @@ export class UNet {
    * layers; element-wise work not counted): a backend-independent measure of its cost.
    */
   macsPerImage(): number {
-    const { side, patch, timeFeatures, timeDim } = this.config;
+    const { side, patch, timeFeatures, timeDim } = this.config; // a label row is a lookup: no MACs
     const conv = (p: ConvParams, s: number) => s * s * p.w.size;
     const block = (b: ResBlock, s: number) =>
       conv(b.conv1, s) + conv(b.conv2, s) + (b.skip ? conv(b.skip, s) : 0) + b.time.w.size;
@@ -362,9 +383,18 @@ export class UNet {
     return total;
   }
 
-  /** The time embedding τ(t) [n, timeDim] for one step (n rows) or a step per row. */
-  timeEmbedding(t: number | tf.Tensor1D, n: number): tf.Tensor2D {
-    const T = this.config.T;
+  /**
+   * The time embedding τ(t [, y]) [n, timeDim] for one step (n rows) or a step per row, with the
+   * label rows E[y] added for a class-conditional model (labels omitted: all "no label").
+   */
+  timeEmbedding(t: number | tf.Tensor1D, n: number, labels?: tf.Tensor1D): tf.Tensor2D {
+    const { T, classes } = this.config;
+    if (labels && !this.labelTable) {
+      throw new Error("labels must be omitted: this model has classes = 0");
+    }
+    if (labels && (labels.rank !== 1 || labels.shape[0] !== n)) {
+      throw new Error(`labels must have one label per image (${n}); got shape [${labels.shape}]`);
+    }
     return tf.tidy(() => {
       let feats: tf.Tensor2D;
       if (typeof t === "number") {
@@ -379,16 +409,27 @@ export class UNet {
         }
         feats = tf.gather(this.timeTable, tf.cast(t, "int32")) as tf.Tensor2D;
       }
-      return gelu(linearOfData(feats, this.timeMlp.w, this.timeMlp.b));
+      const pre = linearOfData(feats, this.timeMlp.w, this.timeMlp.b);
+      if (!this.labelTable) return gelu(pre);
+      const y = labels ? tf.cast(labels, "int32") : tf.fill([n], classes, "int32");
+      // A one-hot product instead of a gather: its gradient is a plain matrix product.
+      const rows = tf.matMul(tf.oneHot(y as tf.Tensor1D, classes + 1), this.labelTable);
+      return gelu(tf.add(pre, rows) as tf.Tensor2D);
     });
   }
 
   /**
    * ε_θ(x_t, t [, c]): x [n, side²] (flat images), t one step for all images or an int32 tensor
-   * [n], and, for a model with condition channels, `cond` [n, condChannels · side²] (the
-   * condition images one after another in each row). Returns the predicted noise [n, side²].
+   * [n], for a model with condition channels, `cond` [n, condChannels · side²] (the condition
+   * images one after another in each row), and for a class-conditional model optional `labels`
+   * (int32 [n], values 0 … K; K or omitted: no label). Returns the predicted noise [n, side²].
    */
-  predict(x: tf.Tensor2D, t: number | tf.Tensor1D, cond?: tf.Tensor2D): tf.Tensor2D {
+  predict(
+    x: tf.Tensor2D,
+    t: number | tf.Tensor1D,
+    cond?: tf.Tensor2D,
+    labels?: tf.Tensor1D,
+  ): tf.Tensor2D {
     const { side, condChannels, patch } = this.config;
     if (x.rank !== 2 || x.shape[1] !== this.pixels) {
       throw new Error(`x must have shape [n, ${this.pixels}]; got [${x.shape}]`);
@@ -407,7 +448,7 @@ export class UNet {
       throw new Error("cond must be omitted: this model has condChannels = 0");
     }
     return tf.tidy(() => {
-      const tau = this.timeEmbedding(t, n);
+      const tau = this.timeEmbedding(t, n, labels);
       let img = tf.reshape(x, [n, side, side, 1]) as tf.Tensor4D;
       if (cond) {
         const c4 = tf.transpose(tf.reshape(cond, [n, condChannels, side, side]), [0, 2, 3, 1]);
@@ -454,6 +495,7 @@ export class UNet {
       names.push("attn.wq", "attn.wk", "attn.wv", "attn.wo");
       if (this.attention.biases) names.push("attn.bq", "attn.bk", "attn.bv", "attn.bo");
     }
+    if (this.labelTable) names.push("label.table");
     const vars = this.trainableVariables();
     names.forEach((name, i) => w[name] = vars[i]);
     return w;

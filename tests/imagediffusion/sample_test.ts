@@ -4,6 +4,7 @@ import { cosineSchedule, linearSchedule } from "../../lib/diffusion/mod.ts";
 import {
   cascadeSample,
   downsampleImages,
+  guidedPredict,
   imageGrid,
   initialNoise,
   invertImages,
@@ -204,4 +205,43 @@ Deno.test("imageGrid: images laid out row by row with a border, mapped from [−
     () => imageGrid(imgs, 2, { range: [1, 1] }),
     /range must be \[lo, hi\] with hi > lo/,
   );
+});
+
+Deno.test("guidedPredict: (1 + w) ε(x, y) − w ε(x, ∅); w = 0 is the conditional prediction", async () => {
+  const m = perturbed({ side: 8, T: 200, channels: [4, 8], classes: 5, seed: 4 });
+  const x = tf.randomNormal([3, 64], 0, 1, "float32", 9) as tf.Tensor2D;
+  const y = tf.tensor1d([0, 3, 4], "int32");
+  const cond = m.predict(x, 50, undefined, y);
+  const uncond = m.predict(x, 50, undefined, tf.tensor1d([5, 5, 5], "int32"));
+  for (const w of [0, 0.5, 3]) {
+    const want = tf.sub(tf.mul(cond, 1 + w), tf.mul(uncond, w));
+    assertClose(guidedPredict(m, x, 50, y, w), want, { atol: 1e-5 });
+  }
+  // Through the respaced model: the same formula at the model's step τ_i.
+  const { timesteps } = respace(schedule, 4);
+  const net = respacedModel(m, schedule, timesteps, { labels: [0, 3, 4], guidance: 2 });
+  assertClose(net.predict(x, 2), guidedPredict(m, x, timesteps[2], y, 2), { atol: 1e-6 });
+  net.dispose();
+  // Sampling with labels is seeded and depends on the labels.
+  const draw = (labels: number[]) =>
+    sampleImages(m, schedule, { n: 3, pixels: 64, steps: 4, seed: 1, labels, guidance: 1 })
+      .images.dataSync();
+  assert.deepEqual(draw([0, 1, 2]), draw([0, 1, 2]));
+  assert.notDeepEqual(draw([0, 1, 2]), draw([4, 4, 4]));
+  await assertThrowsMatching(() => guidedPredict(m, x, 50, y, -1), /guidance must be >= 0; got -1/);
+  await assertThrowsMatching(
+    () => respacedModel(m, schedule, timesteps, { guidance: 1 }),
+    /guidance needs labels/,
+  );
+  await assertThrowsMatching(
+    () => respacedModel(m, schedule, timesteps, { labels: [0, 6] }),
+    /labels must be integers in \[0, 5\] \(5: no label\); got 6/,
+  );
+  const plain = new UNet({ side: 8, T: 200, channels: [4, 8] });
+  await assertThrowsMatching(
+    () => sampleImages(plain, schedule, { n: 2, pixels: 64, steps: 2, labels: [0, 1] }),
+    /labels need a class-conditional model/,
+  );
+  m.dispose();
+  plain.dispose();
 });

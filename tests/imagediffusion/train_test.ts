@@ -128,3 +128,61 @@ Deno.test("trainImageDenoiser rejects bad options, naming the parameter", async 
   await assertThrowsMatching(() => minSnrWeights(schedule, 0), /gamma must be > 0/);
   m.dispose();
 });
+
+Deno.test("trainImageDenoiser with labels: learns the label rows, seeded; labels are checked", async () => {
+  const labels = tf.tensor1d(Int32Array.from({ length: 256 }, (_, i) => i % 10), "int32");
+  const run = async (labelDropout: number) => {
+    const m = new UNet({ side: 14, T: 100, channels: [4, 8], classes: 10, seed: 0 });
+    // Nonzero zero-initialised layers, so that gradients reach the label rows from step 1.
+    m.trainableVariables().forEach((v, i) =>
+      tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.1, "float32", 30 + i))))
+    );
+    const before = m.labelTable!.arraySync();
+    const h = await trainImageDenoiser(m, schedule, digits, {
+      steps: 3,
+      batchSize: 16,
+      seed: 2,
+      labels,
+      labelDropout,
+      ema: 0,
+    });
+    const after = m.labelTable!.arraySync();
+    m.dispose();
+    // Which rows moved: a row changes only if its label was used in some batch.
+    const moved = before.map((row, k) => row.some((v, j) => v !== after[k][j]));
+    return { h, moved, after };
+  };
+  const none = await run(0);
+  assert.deepEqual(none.moved.slice(0, 10).every(Boolean), true);
+  assert.equal(none.moved[10], false, "with labelDropout 0 the no-label row is never used");
+  const all = await run(1);
+  assert.deepEqual(all.moved, [...new Array(10).fill(false), true]);
+  const again = await run(0);
+  assert.deepEqual(again.after, none.after);
+  assert.deepEqual(again.h.loss, none.h.loss);
+  const m = new UNet({ side: 14, T: 100, channels: [4, 8], classes: 10 });
+  const plain = new UNet({ side: 14, T: 100, channels: [4, 8] });
+  const bad: [UNet, Record<string, unknown>, RegExp][] = [
+    [m, { steps: 1, labels, labelDropout: 1.5 }, /labelDropout must be in \[0, 1\]; got 1.5/],
+    [
+      m,
+      { steps: 1, labels: tf.tensor1d([1, 2], "int32") },
+      /labels must have one label per image \(256\)/,
+    ],
+    [
+      m,
+      {
+        steps: 1,
+        labels: tf.tensor1d(Int32Array.from({ length: 256 }, (_, i) => i % 11), "int32"),
+      },
+      /labels must be integers in \[0, 9\]; got 10/,
+    ],
+    [plain, { steps: 1, labels }, /labels need a class-conditional model/],
+  ];
+  for (const [model, o, re] of bad) {
+    await assertThrowsMatching(() => trainImageDenoiser(model, schedule, digits, o as never), re);
+  }
+  m.dispose();
+  plain.dispose();
+  labels.dispose();
+});

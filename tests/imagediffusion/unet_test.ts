@@ -237,3 +237,48 @@ Deno.test("groupNorm: the written-out gradient matches automatic differentiation
     assertClose(got[i], want[i], { atol: 1e-4, rtol: 1e-4, msg: name });
   });
 });
+
+Deno.test("UNet with classes: each label shifts the time embedding by its row; no label = row K", async () => {
+  const m = new UNet({ side: 8, T: 20, channels: [4, 8], classes: 3, seed: 1 });
+  perturb(m);
+  const K = 3;
+  assert.deepEqual(m.labelTable!.shape, [K + 1, 64]);
+  // τ = GELU(e(t) W + b + E[y]): compare with the product written out, for y = 0, 2 and K.
+  const t = 7;
+  const labels = tf.tensor1d([0, 2, K], "int32");
+  const got = m.timeEmbedding(t, 3, labels);
+  const e = tf.slice(m.timeTable, [t, 0], [1, 32]);
+  const pre = tf.add(tf.matMul(e, m.timeMlp.w), m.timeMlp.b);
+  const rows = tf.gather(m.labelTable!, labels);
+  const want = tf.tidy(() => {
+    const z = tf.add(pre, rows);
+    return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.div(z, Math.SQRT2))));
+  });
+  assertClose(got, want, { atol: 1e-5 });
+  // Omitted labels mean "no label" (row K) for every image.
+  const noLabelRow = got.arraySync()[2];
+  assertClose(m.timeEmbedding(t, 2), tf.tensor2d([noLabelRow, noLabelRow]), { atol: 1e-6 });
+  // The label changes the predicted noise.
+  const x = tf.randomNormal([2, 64], 0, 1, "float32", 5) as tf.Tensor2D;
+  const a = m.predict(x, t, undefined, tf.tensor1d([1, 1], "int32")).dataSync();
+  const b = m.predict(x, t, undefined, tf.tensor1d([2, 2], "int32")).dataSync();
+  assert.ok(a.some((v, i) => Math.abs(v - b[i]) > 1e-4));
+  // One more trainable tensor, K + 1 rows of timeDim values, saved under its own name.
+  const plain = new UNet({ side: 8, T: 20, channels: [4, 8], seed: 1 });
+  assert.equal(m.parameterCount() - plain.parameterCount(), (K + 1) * 64);
+  assert.ok("label.table" in m.namedWeights());
+  await assertThrowsMatching(
+    () => plain.predict(x, t, undefined, tf.tensor1d([0, 1], "int32")),
+    /labels must be omitted: this model has classes = 0/,
+  );
+  await assertThrowsMatching(
+    () => m.predict(x, t, undefined, tf.tensor1d([0, 1, 2], "int32")),
+    /labels must have one label per image \(2\); got shape \[3\]/,
+  );
+  await assertThrowsMatching(
+    () => new UNet({ side: 8, T: 20, classes: -1 }),
+    /classes must be an integer >= 0; got -1/,
+  );
+  m.dispose();
+  plain.dispose();
+});
