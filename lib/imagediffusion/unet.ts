@@ -18,7 +18,10 @@
  *   head            ε̂ = conv3×3(GELU(h)) → patch² channels
  *   ResBlock(h, τ)  u = conv3×3(GELU(N(h))) + τ P + p   (a per-channel shift from the time);
  *                   out = skip(h) + conv3×3(GELU(N(u))),   skip = identity or a 1×1 convolution,
- *                   N = group normalisation when `groups` > 0, else the identity
+ *                   N = group normalisation when `groups` > 0, else the identity;
+ *                   with `scaleShift`, [a, c] = τ P + p (2 values per channel) act after the
+ *                   normalisation instead: u = conv3×3(GELU(N(h))),
+ *                   out = skip(h) + conv3×3(GELU(N(u) ⊙ (1 + a) + c))  (Nichol & Dhariwal 2021)
  *
  * The second convolution of every block and the head start at zero (Ho et al. 2020), so the
  * untrained network predicts ε̂ = 0 and every block starts as its skip path. Images go in and
@@ -71,6 +74,11 @@ export interface UNetConfig {
    * label y ∈ {0, …, K} per image, K meaning "no label" (see the module notes).
    */
   classes?: number;
+  /**
+   * Let the time (and label) embedding scale and shift each channel after the block's second
+   * normalisation, instead of only shifting it (default false; see the module notes).
+   */
+  scaleShift?: boolean;
   /** Seed of the initial weights (default 0). */
   seed?: number;
 }
@@ -91,6 +99,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
     groups: 0,
     attentionHeads: 0,
     classes: 0,
+    scaleShift: false,
     seed: 0,
     ...c,
   };
@@ -161,6 +170,8 @@ interface ResBlock {
   norm1: { g: tf.Variable<tf.Rank.R1>; b: tf.Variable<tf.Rank.R1> } | null;
   norm2: { g: tf.Variable<tf.Rank.R1>; b: tf.Variable<tf.Rank.R1> } | null;
   groups: number;
+  /** The time projection gives a scale and a shift per channel (2 c_out outputs). */
+  scaleShift: boolean;
 }
 
 function initNorm(c: number) {
@@ -176,15 +187,17 @@ function initBlock(
   timeDim: number,
   groups: number,
   u: () => number,
+  scaleShift = false,
 ): ResBlock {
   return {
     conv1: initConv(cin, cout, 3, u),
-    time: initLinear(timeDim, cout, u),
+    time: initLinear(timeDim, scaleShift ? 2 * cout : cout, u),
     conv2: initConv(cout, cout, 3, u, true),
     skip: cin === cout ? null : initConv(cin, cout, 1, u),
     norm1: groups > 0 ? initNorm(cin) : null,
     norm2: groups > 0 ? initNorm(cout) : null,
     groups,
+    scaleShift,
   };
 }
 
@@ -261,9 +274,18 @@ function act(h: tf.Tensor4D, norm: ResBlock["norm1"], groups: number): tf.Tensor
 
 function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
   const cout = b.conv1.w.shape[3];
-  const shift = tf.reshape(linear(tau, b.time.w, b.time.b), [-1, 1, 1, cout]);
-  const u = tf.add(conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b), shift) as tf.Tensor4D;
-  const v = conv2d(act(u, b.norm2, b.groups), b.conv2.w, b.conv2.b);
+  const proj = linear(tau, b.time.w, b.time.b);
+  let v: tf.Tensor4D;
+  if (b.scaleShift) {
+    const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
+    const u = conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b);
+    const nu = b.norm2 ? groupNorm(u, b.groups, b.norm2.g, b.norm2.b) : u;
+    v = conv2d(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2.w, b.conv2.b);
+  } else {
+    const shift = tf.reshape(proj, [-1, 1, 1, cout]);
+    const u = tf.add(conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b), shift);
+    v = conv2d(act(u as tf.Tensor4D, b.norm2, b.groups), b.conv2.w, b.conv2.b);
+  }
   const s = b.skip ? conv2d(h, b.skip.w, b.skip.b) : h;
   return tf.add(s, v);
 }
@@ -322,8 +344,9 @@ export class UNet {
     this.timeMlp = initLinear(c.timeFeatures, c.timeDim, u);
     this.stem = initConv((1 + c.condChannels) * p2, ch[0], 3, u);
     const G = c.groups;
-    this.down = ch.map((cl, l) => initBlock(l === 0 ? ch[0] : ch[l - 1], cl, c.timeDim, G, u));
-    this.up = ch.map((cl, l) => initBlock(cl, l === 0 ? ch[0] : ch[l - 1], c.timeDim, G, u));
+    const S = c.scaleShift;
+    this.down = ch.map((cl, l) => initBlock(l === 0 ? ch[0] : ch[l - 1], cl, c.timeDim, G, u, S));
+    this.up = ch.map((cl, l) => initBlock(cl, l === 0 ? ch[0] : ch[l - 1], c.timeDim, G, u, S));
     this.head = initConv(ch[0], p2, 3, u, true);
     this.attention = c.attentionHeads > 0
       ? new MultiHeadSelfAttention({

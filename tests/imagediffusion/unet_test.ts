@@ -47,7 +47,11 @@ Deno.test("UNet: parameter count and MACs of a small configuration, counted by h
   assert.equal(c1.parameterCount(), 604 + 18, "one more input channel in the stem");
   const gn = new UNet({ ...base, groups: 2 });
   assert.equal(gn.parameterCount(), 604 + 40, "a gain and an offset per channel, twice per block");
-  [m, p2, c1, gn].forEach((x) => x.dispose());
+  const ss = new UNet({ ...base, groups: 2, scaleShift: true });
+  // The time projections of the blocks (c_out = 2, 4, 2, 2) get a second output per channel.
+  assert.equal(ss.parameterCount(), 604 + 40 + (3 + 1) * 10, "a scale besides each shift");
+  assert.equal(ss.macsPerImage(), 17002 + 3 * 10);
+  [m, p2, c1, gn, ss].forEach((x) => x.dispose());
 });
 
 Deno.test("UNet.predict: output shape [n, side²] for every layout; untrained output is exactly 0", () => {
@@ -57,6 +61,7 @@ Deno.test("UNet.predict: output shape [n, side²] for every layout; untrained ou
       { side: 28, channels: [8, 16], patch: 2 },
       { side: 14, channels: [4, 8] },
       { side: 12, channels: [4, 8, 8] },
+      { side: 12, channels: [4, 8], groups: 2, scaleShift: true },
     ]
   ) {
     const m = new UNet({ ...cfg, T: 100 });
@@ -67,6 +72,8 @@ Deno.test("UNet.predict: output shape [n, side²] for every layout; untrained ou
     perturb(m);
     const y2 = m.predict(x, 7);
     assert.ok(y2.dataSync().some((v) => Math.abs(v) > 1e-3));
+    const y3 = m.predict(x, 60).dataSync();
+    assert.ok(y2.dataSync().some((v, i) => Math.abs(v - y3[i]) > 1e-4), "the output depends on t");
     tf.dispose([x, y, y2]);
     m.dispose();
   }
