@@ -40,6 +40,7 @@ import {
   type LinearParams,
   variableFrom,
 } from "../nn/mod.ts";
+import { fusedGroupNorm, fusedGroupNormGrad, fusedKernelsActive } from "../kernels/mod.ts";
 import { avgPool2, conv2d, conv2dOfData, type ConvParams, initConv, upsample2 } from "./conv.ts";
 
 /** Architecture of {@link UNet}. */
@@ -248,8 +249,43 @@ const groupNormOp = tf.customGrad(
  *
  *   ∂L/∂x = (u − mean(u) − x̂ · mean(u x̂)) / σ̂,   u = g ∂L/∂y,   means over each group,
  *   ∂L/∂g = Σ ∂L/∂y x̂,   ∂L/∂b = Σ ∂L/∂y   (sums over images and pixels).
+ *
+ * On the wasm backend both passes are single kernels (lib/kernels/groupnorm.ts); elsewhere they
+ * are tfjs ops ({@link groupNormOps}).
  */
 export function groupNorm(
+  x: tf.Tensor4D,
+  groups: number,
+  gain: tf.Tensor1D,
+  bias: tf.Tensor1D,
+  eps = 1e-5,
+): tf.Tensor4D {
+  const c = x.shape[3];
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
+    throw new Error(`groups must be an integer >= 1 dividing ${c}; got ${groups}`);
+  }
+  if (!fusedKernelsActive()) return groupNormOps(x, groups, gain, bias, eps);
+  const op = tf.customGrad(
+    // deno-lint-ignore no-explicit-any
+    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
+      const { y, xhat, rstd } = fusedGroupNorm(xIn, g, b, groups, eps);
+      save([xhat, rstd, g]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
+          const { dx, dGain, dBias } = fusedGroupNormGrad(dy, xh, rs, gs, groups);
+          return [dx, dGain, dBias];
+        },
+      };
+      // deno-lint-ignore no-explicit-any
+    }) as any,
+  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  return op(x, gain, bias);
+}
+
+/** {@link groupNorm} in tfjs ops with the same written-out gradient (any backend). */
+export function groupNormOps(
   x: tf.Tensor4D,
   groups: number,
   gain: tf.Tensor1D,

@@ -52,7 +52,7 @@ interface KernelExports {
 }
 
 /** The parts of tfjs's BackendWasm these kernels use. */
-interface WasmBackendLike {
+export interface WasmBackendLike {
   wasm: { asm: { memory: WebAssembly.Memory } };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -80,7 +80,8 @@ function kernelsFor(backend: WasmBackendLike): KernelExports {
   return instance.exports;
 }
 
-function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+/** Byte offset of a tensor's data in the wasm backend's memory. */
+export function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
   if (!data) throw new Error("tensor data is not on the wasm backend");
   return data.memoryOffset;
@@ -88,7 +89,8 @@ function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-function register(
+/** Registers a kernel of the wasm backend (once; a second call with the same name is a no-op). */
+export function register(
   kernelName: string,
   kernelFunc: (
     args: {

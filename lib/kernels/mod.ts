@@ -8,3 +8,4 @@ export * from "./fused.ts";
 export * from "./gemm.ts";
 export * from "./noise.ts";
 export * from "./seed.ts";
+export * from "./groupnorm.ts";
