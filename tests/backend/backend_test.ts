@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, probeWebGPU, tf } from "../../lib/backend/mod.ts";
+import { initBackend, probeWebGPU, syncReadError, tf } from "../../lib/backend/mod.ts";
 import { DenoisingMLP } from "../../lib/diffusion/mod.ts";
 import { assertClose } from "../../lib/testing/assert.ts";
 
@@ -36,12 +36,42 @@ Deno.test("without TFJS_BACKEND, WebGPU is chosen only for a real GPU adapter", 
   assert.equal(auto.code, 0, auto.err);
   const line = auto.out.trim();
   assert.equal(line.split("\n").length, 1);
-  if (gpu.real) assert.match(line, /^tfjs backend: webgpu \(real GPU adapter/);
-  else if (gpu.available) assert.match(line, /^tfjs backend: wasm \(WebGPU adapter is software/);
+  if (gpu.real) {
+    // A real GPU runs webgpu only where tfjs can read it synchronously (not under Deno 2.9).
+    assert.match(
+      line,
+      /^tfjs backend: (webgpu \(real GPU adapter|wasm \(real GPU adapter .*, but)/,
+    );
+  } else if (gpu.available) assert.match(line, /^tfjs backend: wasm \(WebGPU adapter is software/);
   else assert.match(line, /^tfjs backend: wasm \(no WebGPU adapter/);
 });
 
 const adapter = await probeWebGPU();
+
+Deno.test({
+  name: "TFJS_BACKEND=webgpu either runs with synchronous reads or stops with a clear message",
+  ignore: !adapter.available,
+  fn: async () => {
+    const forced = await backendLine({ TFJS_BACKEND: "webgpu" });
+    if (forced.code === 0) {
+      assert.equal(forced.out.trim(), "tfjs backend: webgpu (forced by TFJS_BACKEND)");
+    } else {
+      // Deno 2.9: tfjs's webgpu dataSync() needs a 2d OffscreenCanvas. The message names the
+      // variable and the way out, instead of a TypeError from inside tfjs.
+      assert.match(
+        forced.err,
+        /TFJS_BACKEND=webgpu: tfjs's webgpu backend cannot read tensors synchronously under Deno .*use TFJS_BACKEND=wasm/,
+      );
+      assert.doesNotMatch(forced.err, /performance of synchronously reading/);
+    }
+  },
+});
+
+Deno.test("syncReadError: null on the selected backend (the kit reads tensors synchronously)", async () => {
+  await initBackend({ log: false });
+  assert.equal(syncReadError(), null);
+  assert.ok(tf.getBackend() !== "webgpu" || adapter.real);
+});
 
 Deno.test({
   name: "WebGPU and wasm agree on a forward pass of the denoising MLP",
