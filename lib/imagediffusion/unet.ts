@@ -209,39 +209,6 @@ function blockVars(b: ResBlock): tf.Variable[] {
   return v;
 }
 
-const groupNormOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor4D, gain: tf.Tensor1D, bias: tf.Tensor1D, groups: tf.Tensor, save: any) => {
-    const [n, h, w, c] = x.shape;
-    const G = groups.shape[0];
-    const eps = groups.dataSync()[0];
-    const xg = tf.reshape(x, [n, h * w, G, c / G]);
-    const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
-    const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
-    save([xhat, rstd, gain]);
-    return {
-      value: tf.add(tf.mul(xhat, gain), bias),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xh, rs, g] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor1D];
-        const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
-        const dBias = tf.sum(dy, [0, 1, 2]);
-        const gy = tf.reshape(tf.mul(dy, g), [n, h * w, G, c / G]);
-        const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
-        const dx = tf.mul(
-          rs,
-          tf.sub(
-            tf.sub(gy, tf.mean(gy, [1, 3], true)),
-            tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
-          ),
-        );
-        return [tf.reshape(dx, [n, h, w, c]), dGain, dBias, tf.zerosLike(groups)];
-      },
-    };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, groups: tf.Tensor) => tf.Tensor4D;
-
 /**
  * Group normalisation of x [n, h, w, c]: the channels split into G groups, each group of each
  * image normalised to mean 0 and variance 1 over its pixels and channels, then y = g x̂ + b
@@ -296,12 +263,38 @@ export function groupNormOps(
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
     throw new Error(`groups must be an integer >= 1 dividing ${c}; got ${groups}`);
   }
-  return tf.tidy(() => {
-    // The group count and ε travel as a constant tensor's shape and value (customGrad takes
-    // tensors only).
-    const meta = tf.fill([groups], eps);
-    return groupNormOp(x, gain, bias, meta);
-  });
+  const op = tf.customGrad(
+    // deno-lint-ignore no-explicit-any
+    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
+      const [n, h, w] = xIn.shape;
+      const G = groups;
+      const xg = tf.reshape(xIn, [n, h * w, G, c / G]);
+      const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
+      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
+      const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
+      save([xhat, rstd, g]);
+      return {
+        value: tf.add(tf.mul(xhat, g), b),
+        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor1D];
+          const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+          const dBias = tf.sum(dy, [0, 1, 2]);
+          const gy = tf.reshape(tf.mul(dy, gs), [n, h * w, G, c / G]);
+          const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
+          const dx = tf.mul(
+            rs,
+            tf.sub(
+              tf.sub(gy, tf.mean(gy, [1, 3], true)),
+              tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
+            ),
+          );
+          return [tf.reshape(dx, [n, h, w, c]), dGain, dBias];
+        },
+      };
+      // deno-lint-ignore no-explicit-any
+    }) as any,
+  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  return op(x, gain, bias);
 }
 
 function act(h: tf.Tensor4D, norm: ResBlock["norm1"], groups: number): tf.Tensor4D {
