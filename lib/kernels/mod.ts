@@ -1,7 +1,8 @@
 /**
  * Fast paths for tfjs's wasm backend: hand-written SIMD kernels (GELU with its derivative,
- * Fourier features, AdamW, seeded Gaussian noise) registered as tfjs kernels. See `fused.ts` and
- * `kernels.wat`; `noise.ts` picks the fused noise kernels or tfjs's own on other backends.
+ * Fourier features, AdamW, seeded Gaussian noise) registered as tfjs kernels, the kit's matrix
+ * product, and group normalisation in two passes. See `fused.ts` and `kernels.wat`, `gemm.ts`,
+ * `groupnorm.ts`; `noise.ts` picks the fused noise kernels or tfjs's own on other backends.
  * @module
  */
 export * from "./fused.ts";
