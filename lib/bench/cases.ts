@@ -1,19 +1,24 @@
 /**
  * The benchmark's workloads on our side, each the same work as a script in `tests/bench/`:
  * training the dino DDPM to quality, sampling 1,000 points through 50 DDPM steps, forward
- * diffusion of the full-resolution lemur over 1,000 steps, and one MNIST VAE epoch.
+ * diffusion of the full-resolution lemur over 1,000 steps, one MNIST VAE epoch, and training steps
+ * of the MNIST image-diffusion U-Net.
  * @module
  */
 import { tf } from "../backend/mod.ts";
 import { loadImage, minMaxNormalize, mnistSplit } from "../data/mod.ts";
 import {
   chamferDistance,
+  cosineSchedule,
   DDPMSampler,
   forwardChain,
+  fromBetas,
   makeSchedule,
   sample,
+  scheduleTensors,
   trainDenoiser,
 } from "../diffusion/mod.ts";
+import { trainImageDenoiser, UNet } from "../imagediffusion/mod.ts";
 import { prepareData, type RunConfig, runModel, runSchedule } from "../runs/mod.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../vae/mod.ts";
 
@@ -86,4 +91,69 @@ export async function vaeEpoch(seed: number): Promise<{ seconds: number; loss: n
   model.dispose();
   tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
   return { seconds: stats.seconds, loss: stats.loss };
+}
+
+/** Timings of {@link unetSteps}. */
+export interface UnetStepsResult {
+  /** Milliseconds per step of the timed run. */
+  msPerStep: number;
+  /** Milliseconds per step of the warm-up run before it (not part of `msPerStep`). */
+  warmupMsPerStep: number;
+  steps: number;
+  warmupSteps: number;
+  /** Trainable scalars of the model (86,785). */
+  parameters: number;
+  /** Mean loss of the timed steps. */
+  loss: number;
+}
+
+/**
+ * Training steps of the MNIST image-diffusion U-Net of notebook 04 at batch 32: the notebook's
+ * model (channels [8, 16, 64], GroupNorm(4), scale-and-shift embedding, 10 classes, seed 0), its
+ * cosine schedule with β clipped at 0.05 (T = 1,000), the 9,000 training digits in [−1, 1] with
+ * their labels, AdamW 2e-3 with the weight EMA and label dropout 0.2 (`trainImageDenoiser`).
+ * Runs `warmupSteps` steps, timed apart, then `steps` timed steps on the same model.
+ */
+export async function unetSteps(
+  steps: number,
+  seed: number,
+  warmupSteps = 5,
+): Promise<UnetStepsResult> {
+  const split = mnistSplit();
+  const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
+  const schedule = fromBetas(
+    "cosine",
+    cosineSchedule(1000).betas.map((b) => Math.min(b, 0.05)),
+  );
+  const model = new UNet({
+    side: 28,
+    T: 1000,
+    channels: [8, 16, 64],
+    groups: 4,
+    classes: 10,
+    scaleShift: true,
+    seed: 0,
+  });
+  const options = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2 };
+  const timed = async (n: number, s: number) => {
+    const t0 = performance.now();
+    const h = await trainImageDenoiser(model, schedule, train, { ...options, steps: n, seed: s });
+    return { ms: (performance.now() - t0) / Math.max(n, 1), loss: h.loss };
+  };
+  const warm = await timed(warmupSteps, seed + 1000);
+  const run = await timed(steps, seed);
+  const parameters = model.parameterCount();
+  model.dispose();
+  // the schedule's cached sqrt(ᾱ) tensors go with it (the schedule is not used again)
+  const coefs = scheduleTensors(schedule);
+  tf.dispose([coefs.sqrtAb, coefs.sqrtOneMinusAb]);
+  tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
+  return {
+    msPerStep: run.ms,
+    warmupMsPerStep: warm.ms,
+    steps,
+    warmupSteps,
+    parameters,
+    loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
+  };
 }

@@ -8,18 +8,20 @@
  * Workloads: `train` (the dino DDPM to quality: our default settings against the sheet's 1,000
  * epochs, three seeds), `throughput` (steps per second at the sheet's own batch size 32),
  * `sample` (1,000 points through 50 DDPM steps), `lemur` (1,000 forward-diffusion steps of the
- * full-resolution photo), `vae` (one MNIST VAE epoch).
+ * full-resolution photo), `vae` (one MNIST VAE epoch), `unet` (one training step of the MNIST
+ * image-diffusion U-Net of notebook 04 at batch 32, in ms: the median over the repeats of 50 timed
+ * steps after a 5-step warm-up).
  * @module
  */
 import { join } from "node:path";
 import { initBackend, tf } from "../backend/mod.ts";
-import { dinoTrainAndSample, lemurForward, vaeEpoch } from "../bench/cases.ts";
+import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
 import { findTorchPython, median, runReference, type TorchPython } from "../bench/reference.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../runs/mod.ts";
 import { defineArgs, parseArgs, runCli } from "./args.ts";
 
-const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae"] as const;
+const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
 type Workload = typeof WORKLOADS[number];
 
 const FLAGS = defineArgs({
@@ -45,7 +47,8 @@ const FLAGS = defineArgs({
   quick: {
     type: "boolean",
     default: false,
-    help: "a smoke run: 1 seed, 30 epochs, 20 lemur steps, 1 repeat (not for figures)",
+    help:
+      "a smoke run: 1 seed, 30 epochs, 20 lemur steps, 10 U-Net steps, 1 repeat (not for figures)",
   },
   out: { type: "string", default: "out/bench", help: "folder for the JSON results" },
 });
@@ -62,7 +65,13 @@ interface Row {
 }
 
 const fmt = (v: number | null, unit: string) =>
-  v === null ? "—" : unit === "s" ? `${v.toFixed(v < 1 ? 3 : 2)} s` : `${v.toFixed(0)} ${unit}`;
+  v === null
+    ? "—"
+    : unit === "s"
+    ? `${v.toFixed(v < 1 ? 3 : 2)} s`
+    : unit === "ms"
+    ? `${v.toFixed(v < 10 ? 2 : 1)} ms`
+    : `${v.toFixed(0)} ${unit}`;
 
 function printRow(r: Row): void {
   const ratio = r.ratio === null ? "—" : r.ratio.toFixed(2);
@@ -259,6 +268,60 @@ async function vaeRow(repeats: number, py: TorchPython | null): Promise<Row> {
   };
 }
 
+async function unetRow(
+  repeats: number,
+  quick: boolean,
+  py: TorchPython | null,
+): Promise<Row> {
+  const steps = quick ? 10 : 50;
+  const warmup = 5;
+  const ours = [];
+  for (let r = 0; r < repeats; r++) {
+    const u = await unetSteps(steps, r, warmup);
+    console.log(
+      `  ours, repeat ${r}: ${u.msPerStep.toFixed(1)} ms/step over ${steps} steps ` +
+        `(warm-up ${u.warmupMsPerStep.toFixed(1)} ms/step), ${u.parameters} parameters`,
+    );
+    ours.push(u);
+  }
+  let torch: Record<string, unknown> | null = null;
+  if (py) {
+    torch = await runReference(py, script("unet_step.py"), [
+      "--steps",
+      String(steps),
+      "--warmup",
+      String(warmup),
+      "--repeats",
+      String(repeats),
+      "--threads",
+      "1",
+    ]);
+    console.log(
+      `  PyTorch: ${(torch.ms_per_step_runs as number[]).map((v) => v.toFixed(1)).join(", ")} ` +
+        `ms/step, ${torch.parameters} parameters`,
+    );
+  }
+  const t = torch ? torch.ms_per_step as number : null;
+  const o = median(ours.map((u) => u.msPerStep));
+  return {
+    name: "MNIST U-Net training step, batch 32",
+    unit: "ms",
+    ours: o,
+    torch: t,
+    ratio: t ? o / t : null,
+    details: {
+      steps,
+      warmupSteps: warmup,
+      parameters: ours[0].parameters,
+      ours: ours.map((u) => u.msPerStep),
+      oursWarmup: ours.map((u) => u.warmupMsPerStep),
+      torch: torch?.ms_per_step_runs ?? null,
+      torchWarmup: torch?.warmup_ms_per_step ?? null,
+      torchParameters: torch?.parameters ?? null,
+    },
+  };
+}
+
 /** Parses `--only` into workloads; a clear error names an unknown one. */
 export function parseWorkloads(only: string): Workload[] {
   const names = only.split(",").map((s) => s.trim()).filter(Boolean);
@@ -308,6 +371,7 @@ if (import.meta.main) {
       }
       if (w === "lemur") rows.push(await lemurRow(repeats, a.quick, py));
       if (w === "vae") rows.push(await vaeRow(repeats, py));
+      if (w === "unet") rows.push(await unetRow(repeats, a.quick, py));
     }
     console.log("");
     console.log(

@@ -11,6 +11,7 @@ Deno.test("median of odd and even lists, and an empty list is an error", () => {
 
 Deno.test("parseWorkloads accepts known names and names an unknown one", () => {
   assert.deepEqual(parseWorkloads("train, lemur"), ["train", "lemur"]);
+  assert.deepEqual(parseWorkloads("vae,unet"), ["vae", "unet"]);
   assertThrowsMatching(() => parseWorkloads("train,gan"), /unknown workload "gan"/);
   assertThrowsMatching(() => parseWorkloads(" , "), /at least one/);
 });
