@@ -24,18 +24,11 @@ import { tf } from "../backend/mod.ts";
 import { rng, tfSeed } from "../data/random.ts";
 import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
 import { AdamW, ExponentialMovingAverage } from "../nn/mod.ts";
+import type { ImagePredictor } from "./sample.ts";
 
 /** A trainable image noise predictor with optional condition images and class labels. */
-export interface ImageNoiseModel {
-  predict(
-    x: tf.Tensor2D,
-    t: number | tf.Tensor1D,
-    cond?: tf.Tensor2D,
-    labels?: tf.Tensor1D,
-  ): tf.Tensor2D;
+export interface ImageNoiseModel extends ImagePredictor {
   trainableVariables(): tf.Variable[];
-  /** The architecture; `classes` (K > 0) marks a class-conditional model, K meaning "no label". */
-  readonly config?: { classes?: number };
 }
 
 /** Options of {@link trainImageDenoiser}. */

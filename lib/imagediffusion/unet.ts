@@ -209,6 +209,12 @@ function blockVars(b: ResBlock): tf.Variable[] {
   return v;
 }
 
+function checkGroups(c: number, groups: number): void {
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
+    throw new Error(`groups must be an integer >= 1 dividing ${c}; got ${groups}`);
+  }
+}
+
 /**
  * Group normalisation of x [n, h, w, c]: the channels split into G groups, each group of each
  * image normalised to mean 0 and variance 1 over its pixels and channels, then y = g x̂ + b
@@ -227,10 +233,7 @@ export function groupNorm(
   bias: tf.Tensor1D,
   eps = 1e-5,
 ): tf.Tensor4D {
-  const c = x.shape[3];
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
-    throw new Error(`groups must be an integer >= 1 dividing ${c}; got ${groups}`);
-  }
+  checkGroups(x.shape[3], groups);
   if (!fusedKernelsActive()) return groupNormOps(x, groups, gain, bias, eps);
   const op = tf.customGrad(
     // deno-lint-ignore no-explicit-any
@@ -260,9 +263,7 @@ export function groupNormOps(
   eps = 1e-5,
 ): tf.Tensor4D {
   const c = x.shape[3];
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
-    throw new Error(`groups must be an integer >= 1 dividing ${c}; got ${groups}`);
-  }
+  checkGroups(c, groups);
   const op = tf.customGrad(
     // deno-lint-ignore no-explicit-any
     ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
