@@ -22,7 +22,18 @@ export async function findNotebooks(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+const USAGE = "Usage: deno run -A lib/cli/fmt_notebooks.ts [--check] [notebook.ipynb …]";
+
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const unknown = Deno.args.find((a) => a.startsWith("-") && a !== "--check");
+  if (unknown) {
+    console.error(`fmt_notebooks: unknown flag ${unknown}; ${USAGE}`);
+    Deno.exit(2);
+  }
   const check = Deno.args.includes("--check");
   const given = Deno.args.filter((a) => a !== "--check");
   const paths = given.length > 0
