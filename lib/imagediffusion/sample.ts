@@ -143,7 +143,7 @@ export function respacedModel(
   if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
   if (guidance > 0 && !options.labels) throw new Error("guidance needs labels");
   const labels = options.labels ? labelTensor(model, options.labels) : undefined;
-  const eval_ = (x: tf.Tensor2D, tau: number) =>
+  const predictAt = (x: tf.Tensor2D, tau: number) =>
     labels ? guidedPredict(model, x, tau, labels, guidance, cond) : model.predict(x, tau, cond);
   return {
     dispose: () => labels?.dispose(),
@@ -156,10 +156,10 @@ export function respacedModel(
       if (labels && labels.shape[0] !== x.shape[0]) {
         throw new Error(`labels must have one label per image (${x.shape[0]}); got ${labels.size}`);
       }
-      if (!clipDenoised) return eval_(x, tau);
+      if (!clipDenoised) return predictAt(x, tau);
       const ab = schedule.alphaBars[tau];
       return tf.tidy(() => {
-        const eps = eval_(x, tau);
+        const eps = predictAt(x, tau);
         const x0 = tf.div(tf.sub(x, tf.mul(eps, Math.sqrt(1 - ab))), Math.sqrt(ab));
         const x0c = tf.clipByValue(x0, -1, 1);
         return tf.div(tf.sub(x, tf.mul(x0c, Math.sqrt(ab))), Math.sqrt(1 - ab)) as tf.Tensor2D;
