@@ -12,7 +12,6 @@ import {
   cosineSchedule,
   DDPMSampler,
   forwardChain,
-  fromBetas,
   makeSchedule,
   sample,
   scheduleTensors,
@@ -121,10 +120,7 @@ export async function unetSteps(
 ): Promise<UnetStepsResult> {
   const split = mnistSplit();
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
-  const schedule = fromBetas(
-    "cosine",
-    cosineSchedule(1000).betas.map((b) => Math.min(b, 0.05)),
-  );
+  const schedule = cosineSchedule(1000, 0.008, 0.05);
   const model = new UNet({
     side: 28,
     T: 1000,

@@ -107,15 +107,18 @@ export function constantSchedule(T: number, beta = 0.02): NoiseSchedule {
 
 /**
  * Cosine schedule (Nichol & Dhariwal 2021): ᾱ(t) = f(t) / f(0) with
- * f(t) = cos²(((t/T) + s) / (1 + s) · π/2), and β_t = 1 − ᾱ(t+1)/ᾱ(t) clipped to at most 0.999.
+ * f(t) = cos²(((t/T) + s) / (1 + s) · π/2), and β_t = 1 − ᾱ(t+1)/ᾱ(t) clipped to at most
+ * `maxBeta` (0.999 as in the paper; a lower cap such as 0.05 keeps the last ᾱ_t away from 0,
+ * changing only the last steps).
  */
-export function cosineSchedule(T: number, s = 0.008): NoiseSchedule {
+export function cosineSchedule(T: number, s = 0.008, maxBeta = 0.999): NoiseSchedule {
   checkT(T);
   if (!(s >= 0)) throw new Error(`s must be >= 0; got ${s}`);
+  if (!(maxBeta > 0 && maxBeta < 1)) throw new Error(`maxBeta must be in (0, 1); got ${maxBeta}`);
   const f = (t: number) => Math.cos(((t / T + s) / (1 + s)) * Math.PI / 2) ** 2;
   const betas = Float64Array.from(
     { length: T },
-    (_, t) => Math.min(Math.max(1 - f(t + 1) / f(t), 1e-12), 0.999),
+    (_, t) => Math.min(Math.max(1 - f(t + 1) / f(t), 1e-12), maxBeta),
   );
   return fromBetas("cosine", betas);
 }

@@ -7,7 +7,7 @@ import {
   quadraticSchedule,
   sigmoidSchedule,
 } from "../../lib/diffusion/schedule.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
 
 Deno.test("linear schedule: endpoints, even spacing, α = 1 − β, ᾱ = cumulative product", () => {
   const s = linearSchedule(50, 1e-4, 0.02);
@@ -73,4 +73,21 @@ Deno.test("constant schedule: β_t = β everywhere and ᾱ_t = (1 − β)^(t+1)"
   assert.throws(() => constantSchedule(10, 0), /beta must be in \(0, 1\); got 0/);
   assert.throws(() => constantSchedule(10, 1), /beta must be in \(0, 1\); got 1/);
   assert.throws(() => constantSchedule(0, 0.1), /T must be an integer >= 1; got 0/);
+});
+
+Deno.test("cosineSchedule with maxBeta caps β only where the uncapped schedule exceeds it", async () => {
+  const full = cosineSchedule(1000);
+  const capped = cosineSchedule(1000, 0.008, 0.05);
+  for (let t = 0; t < 1000; t++) {
+    assert.equal(capped.betas[t], Math.min(full.betas[t], 0.05));
+  }
+  assert.ok(full.betas[999] > 0.9, "the paper's schedule ends near β = 0.999");
+  // The cap leaves the last level at ᾱ_999 ≈ 5e-4 instead of ≈ 2e-9 (notebook 04).
+  assert.ok(capped.alphaBars[999] > 4e-4 && capped.alphaBars[999] < 6e-4);
+  assert.ok(full.alphaBars[999] < 1e-8);
+  assert.equal(capped.betas.filter((b, t) => b !== full.betas[t]).length < 60, true);
+  await assertThrowsMatching(
+    () => cosineSchedule(10, 0.008, 1),
+    /maxBeta must be in \(0, 1\); got 1/,
+  );
 });
