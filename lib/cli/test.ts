@@ -5,7 +5,8 @@
  * 2. `deno lint`, plus the notebooks' code cells (deno lint skips .ipynb; extracted modules)
  * 3. `deno check lib/ tests/`
  * 4. type-check of each notebook's code cells (one unit per notebook)
- * 5. `deno test -A tests/` (its passed/failed counts are added to the total)
+ * 5. `deno test -A tests/` (its passed/failed counts are added to the total; a run that passes
+ *    every test and then exits non-zero, a crash at shutdown, is diagnosed and run once more)
  * 6. every `notebooks/*.ipynb` with `QUICK=1`: in the real Deno kernel when `jupyter` is on PATH
  *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
  * 7. student editions: each notebook with graded cells scores full points, and its released
@@ -27,6 +28,7 @@ import {
 } from "../grading/mod.ts";
 import {
   checkNotebooks,
+  type CommandResult,
   ensureKernelspec,
   jupyterAvailable,
   lintNotebooks,
@@ -44,18 +46,65 @@ Runs fmt, lint, type checks, unit tests and every notebook (QUICK=1), then print
   --no-notebooks   skip running the notebooks
   -h, --help       this help`;
 
+const SUMMARY = /\b(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/;
+
 /** Counts of `deno test`'s summary line (`ok | 12 passed (3 steps) | 0 failed (2s)`). */
 export function parseTestSummary(output: string): { passed: number; failed: number } | undefined {
-  const m = stripAnsi(output).match(
-    /\b(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/,
-  );
+  const m = stripAnsi(output).match(SUMMARY);
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+}
+
+/**
+ * Why a `deno test` run whose summary reports no failure still exited non-zero, in a few lines:
+ * the exit code and signal, what stdout carried after the summary line and the last `max`
+ * non-empty lines of stderr (a crash while the runtime shuts down is reported there).
+ */
+export function exitDiagnosis(
+  r: { code: number; signal?: string; stdout: string; stderr: string },
+  max = 15,
+): string[] {
+  const out = stripAnsi(r.stdout).split("\n");
+  const at = out.findLastIndex((l) => SUMMARY.test(l));
+  const after = (at < 0 ? [] : out.slice(at + 1)).filter((l) => l.trim() !== "");
+  const err = stripAnsi(r.stderr).split("\n").filter((l) => l.trim() !== "").slice(-max);
+  return [
+    `deno test exited with code ${r.code}${r.signal ? ` (signal ${r.signal})` : ""}` +
+    " although its summary reports 0 failed",
+    ...(after.length > 0 ? ["stdout after the summary:", ...after.slice(-max)] : []),
+    ...(err.length > 0 ? [`last ${err.length} lines of stderr:`, ...err] : ["stderr was empty"]),
+  ];
+}
+
+/**
+ * Runs the unit tests through `run`. When every test passed but the process still exited
+ * non-zero (the runtime crashed while shutting down, after the last test), that is not a test
+ * result: the diagnosis is printed and the tests run once more, and the rerun decides. A run
+ * with failing tests, or without a summary line, is never rerun.
+ */
+export async function runUnitTests(
+  run: () => Promise<CommandResult>,
+  log: (line: string) => void = console.log,
+): Promise<{
+  result: CommandResult;
+  summary?: { passed: number; failed: number };
+  firstRun?: string[];
+}> {
+  const first = await run();
+  const summary = parseTestSummary(first.stdout + first.stderr);
+  if (!summary || first.code === 0 || summary.failed > 0) return { result: first, summary };
+  const firstRun = exitDiagnosis(first);
+  for (const line of firstRun) log(`!!! ${line}`);
+  log("\n==> deno test -A tests/ (rerun: the first run passed every test, then crashed)");
+  const again = await run();
+  return { result: again, summary: parseTestSummary(again.stdout + again.stderr), firstRun };
 }
 
 interface Tally {
   passed: number;
   failed: number;
   failures: string[];
+  /** Things that did not fail the run but that its reader should see at the end. */
+  notes: string[];
 }
 
 function header(title: string): void {
@@ -98,7 +147,7 @@ async function main(args: string[]): Promise<number> {
   const deno = Deno.execPath();
   const plain = !Deno.stdout.isTerminal();
   const env: Record<string, string> = plain ? { NO_COLOR: "1" } : {};
-  const t: Tally = { passed: 0, failed: 0, failures: [] };
+  const t: Tally = { passed: 0, failed: 0, failures: [], notes: [] };
   const notebooks = await listNotebooks("notebooks");
 
   header("deno fmt --check (and the notebooks' code cells)");
@@ -123,13 +172,21 @@ async function main(args: string[]): Promise<number> {
   for (const nb of nbCheck.notebooks) record(t, nb.ok, `type-check ${nb.path}`);
 
   header("deno test -A tests/");
-  r = await runCommand(deno, { args: ["test", "-A", "tests/"], env });
-  const summary = parseTestSummary(r.stdout + r.stderr);
+  const unit = await runUnitTests(() => runCommand(deno, { args: ["test", "-A", "tests/"], env }));
+  r = unit.result;
+  const summary = unit.summary;
+  if (unit.firstRun) {
+    t.notes.push(`deno test, first run: ${unit.firstRun[0]}; the rerun decided`);
+  }
   if (summary) {
     t.passed += summary.passed;
     t.failed += summary.failed;
     if (summary.failed > 0) t.failures.push(`unit tests: ${summary.failed} failed`);
-    if (r.code !== 0 && summary.failed === 0) record(t, false, "deno test (exit code)");
+    if (r.code !== 0 && summary.failed === 0) {
+      const why = exitDiagnosis(r);
+      for (const line of why) console.log(`!!! ${line}`);
+      record(t, false, `deno test (exit code): ${why[0]}`);
+    }
     console.log(
       `--- unit tests: ${summary.passed} passed, ${summary.failed} failed (${
         r.seconds.toFixed(1)
@@ -166,6 +223,7 @@ async function main(args: string[]): Promise<number> {
   }
 
   console.log("");
+  for (const n of t.notes) console.log(`NOTE: ${n}`);
   for (const f of t.failures) console.log(`FAILED: ${f}`);
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${t.passed} passed, ${t.failed} failed`);

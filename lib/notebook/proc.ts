@@ -28,6 +28,8 @@ export interface CommandResult {
   seconds: number;
   /** True when the command was killed at `timeoutS`. */
   timedOut?: boolean;
+  /** The signal that ended the command (for example `SIGSEGV`), when one did. */
+  signal?: string;
 }
 
 async function pump(
@@ -109,7 +111,14 @@ export async function runCommand(
       child.status,
     ]);
     const seconds = (performance.now() - start) / 1000;
-    return { code: status.code, stdout, stderr, seconds, ...(timedOut ? { timedOut } : {}) };
+    return {
+      code: status.code,
+      stdout,
+      stderr,
+      seconds,
+      ...(timedOut ? { timedOut } : {}),
+      ...(status.signal ? { signal: status.signal } : {}),
+    };
   } finally {
     clearTimeout(timer);
   }

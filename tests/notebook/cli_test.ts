@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { assertThrowsMatching } from "../../lib/testing/assert.ts";
 import { parseArgs } from "../../lib/cli/run_notebook.ts";
-import { parseTestSummary } from "../../lib/cli/test.ts";
+import { exitDiagnosis, parseTestSummary, runUnitTests } from "../../lib/cli/test.ts";
+import type { CommandResult } from "../../lib/notebook/mod.ts";
 
 Deno.test("parseTestSummary reads deno test's summary line, with or without colours", () => {
   assert.deepEqual(parseTestSummary("...\nok | 12 passed | 0 failed (3s)\n"), {
@@ -15,6 +16,79 @@ Deno.test("parseTestSummary reads deno test's summary line, with or without colo
     { passed: 10, failed: 2 },
   );
   assert.equal(parseTestSummary("error: Module not found"), undefined);
+});
+
+Deno.test("exitDiagnosis: code, signal, what followed the summary and the end of stderr", () => {
+  const why = exitDiagnosis({
+    code: 139,
+    signal: "SIGSEGV",
+    stdout: "a ... ok\n\nok | 3 passed | 0 failed (2s)\n\nbye\n",
+    stderr: Array.from({ length: 30 }, (_, i) => `e${i}`).join("\n") + "\n\n",
+  }, 4);
+  assert.deepEqual(why, [
+    "deno test exited with code 139 (signal SIGSEGV) although its summary reports 0 failed",
+    "stdout after the summary:",
+    "bye",
+    "last 4 lines of stderr:",
+    "e26",
+    "e27",
+    "e28",
+    "e29",
+  ]);
+  const quiet = exitDiagnosis({
+    code: 1,
+    stdout: "\x1b[32mok\x1b[0m | 1 passed | 0 failed",
+    stderr: "",
+  });
+  assert.deepEqual(quiet, [
+    "deno test exited with code 1 although its summary reports 0 failed",
+    "stderr was empty",
+  ]);
+});
+
+function fakeRuns(
+  ...runs: Array<[number, string]>
+): { run: () => Promise<CommandResult>; calls: () => number } {
+  let i = 0;
+  return {
+    run: () => {
+      const [code, stdout] = runs[Math.min(i++, runs.length - 1)];
+      return Promise.resolve({ code, stdout, stderr: code === 0 ? "" : "boom", seconds: 1 });
+    },
+    calls: () => i,
+  };
+}
+
+Deno.test("runUnitTests reruns only a run that passed every test and then exited non-zero", async () => {
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  // A crash after a clean summary: rerun once, and the rerun's result is the one that counts.
+  let f = fakeRuns([134, "ok | 5 passed | 0 failed (1s)"], [0, "ok | 5 passed | 0 failed (1s)"]);
+  let u = await runUnitTests(f.run, log);
+  assert.equal(f.calls(), 2);
+  assert.equal(u.result.code, 0);
+  assert.deepEqual(u.summary, { passed: 5, failed: 0 });
+  assert.match(u.firstRun![0], /exited with code 134/);
+  assert.ok(lines.some((l) => l.includes("last 1 lines of stderr:")));
+  // A crash twice: the second run is returned, still non-zero, for the caller to fail on.
+  f = fakeRuns([1, "ok | 5 passed | 0 failed"]);
+  u = await runUnitTests(f.run, log);
+  assert.equal(f.calls(), 2);
+  assert.equal(u.result.code, 1);
+  // A failing test is a result: never rerun. Nor is a run without a summary line.
+  f = fakeRuns([1, "FAILED | 4 passed | 1 failed"]);
+  u = await runUnitTests(f.run, log);
+  assert.equal(f.calls(), 1);
+  assert.deepEqual(u.summary, { passed: 4, failed: 1 });
+  assert.equal(u.firstRun, undefined);
+  f = fakeRuns([1, "error: Module not found"]);
+  u = await runUnitTests(f.run, log);
+  assert.equal(f.calls(), 1);
+  assert.equal(u.summary, undefined);
+  // A clean run runs once.
+  f = fakeRuns([0, "ok | 5 passed | 0 failed"]);
+  await runUnitTests(f.run, log);
+  assert.equal(f.calls(), 1);
 });
 
 Deno.test("run-notebook parseArgs: path, --kernel, --timeout, help; bad input named", async () => {
