@@ -86,17 +86,26 @@ export interface RespacedModelOptions {
   guidance?: number;
 }
 
-/** The labels as an int32 tensor after checking them against the model's K (see the options). */
-function labelTensor(model: ImagePredictor, labels: ArrayLike<number>): tf.Tensor1D {
+/**
+ * Class labels checked against a class-conditional model's K: integers in [0, K − 1], or in
+ * [0, K] when `allowNone` (K: "no label"). Returns them as an Int32Array.
+ */
+export function checkedLabels(
+  model: ImagePredictor,
+  labels: ArrayLike<number>,
+  allowNone: boolean,
+): Int32Array {
   const K = model.config?.classes ?? 0;
   if (K < 1) throw new Error("labels need a class-conditional model (built with classes > 0)");
+  const top = allowNone ? K : K - 1;
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
-    if (!Number.isInteger(v) || v < 0 || v > K) {
-      throw new Error(`labels must be integers in [0, ${K}] (${K}: no label); got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > top) {
+      const none = allowNone ? ` (${K}: no label)` : "";
+      throw new Error(`labels must be integers in [0, ${top}]${none}; got ${v}`);
     }
   }
-  return tf.tensor1d(Int32Array.from(labels), "int32");
+  return Int32Array.from(labels);
 }
 
 /**
@@ -142,7 +151,9 @@ export function respacedModel(
   const { cond, clipDenoised = false, guidance = 0 } = options;
   if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
   if (guidance > 0 && !options.labels) throw new Error("guidance needs labels");
-  const labels = options.labels ? labelTensor(model, options.labels) : undefined;
+  const labels = options.labels
+    ? tf.tensor1d(checkedLabels(model, options.labels, true), "int32")
+    : undefined;
   const predictAt = (x: tf.Tensor2D, tau: number) =>
     labels ? guidedPredict(model, x, tau, labels, guidance, cond) : model.predict(x, tau, cond);
   return {

@@ -24,7 +24,7 @@ import { tf } from "../backend/mod.ts";
 import { rng, tfSeed } from "../data/random.ts";
 import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
 import { AdamW, ExponentialMovingAverage } from "../nn/mod.ts";
-import type { ImagePredictor } from "./sample.ts";
+import { checkedLabels, type ImagePredictor } from "./sample.ts";
 
 /** A trainable image noise predictor with optional condition images and class labels. */
 export interface ImageNoiseModel extends ImagePredictor {
@@ -173,15 +173,8 @@ export async function trainImageDenoiser(
     if (labels.rank !== 1 || labels.shape[0] !== N) {
       throw new Error(`labels must have one label per image (${N}); got shape [${labels.shape}]`);
     }
-    noLabel = model.config?.classes ?? 0;
-    if (noLabel < 1) {
-      throw new Error("labels need a class-conditional model (built with classes > 0)");
-    }
-    labelValues = Int32Array.from(labels.dataSync());
-    const bad = labelValues.find((v) => v < 0 || v >= noLabel);
-    if (bad !== undefined) {
-      throw new Error(`labels must be integers in [0, ${noLabel - 1}]; got ${bad}`);
-    }
+    labelValues = checkedLabels(model, labels.dataSync(), false);
+    noLabel = model.config?.classes ?? 0; // K, checked above
   }
   const weights = minSnrGamma > 0 ? tf.tensor1d(minSnrWeights(schedule, minSnrGamma)) : undefined;
   const vars = model.trainableVariables();
