@@ -6,7 +6,7 @@
  * @module
  */
 import { tsvParse } from "d3-dsv";
-import { tf } from "../backend/mod.ts";
+import { tf } from "../engine/backend/mod.ts";
 
 /** The names of the 13 Datasaurus Dozen shapes, as in the data file. */
 export const DATASAURUS_NAMES = [

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { tf } from "../backend/mod.ts";
-import { Rng } from "./random.ts";
+import { tf } from "../engine/backend/mod.ts";
+import { Rng } from "../engine/random.ts";
 import {
   checkDatasaurusName,
   DATASAURUS_NAMES,

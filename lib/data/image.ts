@@ -9,7 +9,7 @@
  */
 import { decode, type DecodedPng } from "fast-png";
 import { createCanvas, loadImage as canvasLoadImage } from "@napi-rs/canvas";
-import { tf } from "../backend/mod.ts";
+import { tf } from "../engine/backend/mod.ts";
 
 /** Options of {@link loadImage}. */
 export interface LoadImageOptions {

@@ -12,8 +12,8 @@
  * @module
  */
 import { createRequire } from "node:module";
-import { tf } from "../backend/mod.ts";
-import { rng } from "./random.ts";
+import { tf } from "../engine/backend/mod.ts";
+import { rng } from "../engine/random.ts";
 
 /** Side of an MNIST image in pixels. */
 export const MNIST_SIDE = 28;

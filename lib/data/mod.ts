@@ -4,7 +4,7 @@
  * the seedable random generator behind them.
  * @module
  */
-export * from "./random.ts";
+export * from "../engine/random.ts";
 export * from "./datasaurus.ts";
 export * from "./datasets2d.ts";
 export * from "./normalize.ts";

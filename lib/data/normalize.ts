@@ -3,7 +3,7 @@
  * deviation over all coordinates (not per column), and its inverse.
  * @module
  */
-import { tf } from "../backend/mod.ts";
+import { tf } from "../engine/backend/mod.ts";
 
 /** The scalars of a {@link zNormalize} call, needed to map samples back to original units. */
 export interface NormStats {

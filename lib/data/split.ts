@@ -3,8 +3,8 @@
  * (repeated 6 times to 852 points, then split 90/10 with a seeded permutation).
  * @module
  */
-import { tf } from "../backend/mod.ts";
-import { Rng } from "./random.ts";
+import { tf } from "../engine/backend/mod.ts";
+import { Rng } from "../engine/random.ts";
 
 /**
  * Stacks `k` copies of `x` along the first axis (block repetition, like `np.tile(x, (k, 1))` or

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   causalMask,
   mergeHeads,
@@ -7,9 +7,9 @@ import {
   paddingMask,
   scaledDotProductAttention,
   splitHeads,
-} from "../../lib/attention/mod.ts";
+} from "../../lib/models/attention/mod.ts";
 import { Rng } from "../../lib/data/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

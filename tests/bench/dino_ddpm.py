@@ -2,7 +2,7 @@
 """PyTorch reference for the Datasaurus DDPM benchmark.
 
 Trains the small noise-prediction MLP of the Datasaurus sheet on the dino and samples from it, doing
-the same work as the TypeScript kit (lib/diffusion, lib/runs/diffusion_run.ts):
+the same work as the TypeScript kit (lib/diffusion, lib/tools/runs/diffusion_run.ts):
 
   data      the 142 dino points of data/datasaurus.tsv, z-normalised with ONE scalar mean and
             ONE unbiased std, tiled 6 times (852 rows), split 85 test / 767 train by the kit's own

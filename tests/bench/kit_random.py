@@ -1,4 +1,4 @@
-"""The kit's seeded generator (lib/data/random.ts) in Python, shared by the reference scripts so
+"""The kit's seeded generator (lib/engine/random.ts) in Python, shared by the reference scripts so
 they make exactly the kit's train/test splits."""
 
 M32 = 0xFFFFFFFF
@@ -9,7 +9,7 @@ def _imul(a, b):
 
 
 class KitRng:
-    """sfc32 seeded through splitmix32, as lib/data/random.ts `Rng` (only what the split needs)."""
+    """sfc32 seeded through splitmix32, as lib/engine/random.ts `Rng` (only what the split needs)."""
 
     def __init__(self, seed):
         s = seed & M32  # seeds here are small non-negative integers

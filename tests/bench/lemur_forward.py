@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch reference for the forward-diffusion benchmark on the lemur photo.
 
-The work mirrors the kit's `forwardChain` (lib/diffusion/forward.ts) on the image the kit's
+The work mirrors the kit's `forwardChain` (lib/models/diffusion/forward.ts) on the image the kit's
 `loadImage` + `minMaxNormalize` (lib/data/image.ts) produce:
 
   image     data/lemur.png (else /work/shared/data/lemur.png), RGB (alpha dropped, as loadImage

@@ -2,9 +2,9 @@
 """PyTorch reference for the U-Net training-step benchmark.
 
 One training step of the class-conditional MNIST image-diffusion U-Net of notebook 04, doing the
-same work as `trainImageDenoiser` in lib/imagediffusion/train.ts with the notebook's model
+same work as `trainImageDenoiser` in lib/models/imagediffusion/train.ts with the notebook's model
 `new UNet({ side: 28, T: 1000, channels: [8, 16, 64], groups: 4, classes: 10, scaleShift: true })`
-(lib/imagediffusion/unet.ts; NCHW here, NHWC there, the same computation):
+(lib/models/imagediffusion/unet.ts; NCHW here, NHWC there, the same computation):
 
   time      e(t) = [sin(t w_j), cos(t w_j)], w_j = 10000^(-j/16), j < 16 (32 features, a fixed
             table for t = 0 .. 999), tau = GELU(Linear(32, 64)(e(t)) + E[y]) with a label table E
@@ -18,7 +18,7 @@ same work as `trainImageDenoiser` in lib/imagediffusion/train.ts with the notebo
   Block     [a, c] = Linear(64, 2 c_out)(tau); u = conv3x3(GELU(GN(h)));
             out = skip(h) + conv3x3(GELU(GN(u) * (1 + a) + c)), GN = GroupNorm(4, .),
             skip = identity or a 1x1 convolution (c_in != c_out), the second conv zero-initialised
-  GELU      the exact (erf) form, F.gelu's default, as lib/nn/gelu.ts
+  GELU      the exact (erf) form, F.gelu's default, as lib/engine/nn/gelu.ts
 
 86,785 trainable parameters, as the kit's `model.parameterCount()` (asserted). Each step, as the
 kit's: a batch of 32 drawn without replacement (a fresh permutation per pass over the 9,000
@@ -154,7 +154,7 @@ class UNet(nn.Module):
 
 
 def warmup_cosine_lr(lr, k, total, warmup):
-    """lib/imagediffusion/train.ts warmupCosineLr."""
+    """lib/models/imagediffusion/train.ts warmupCosineLr."""
     if k < warmup:
         return lr * (k + 1) / warmup
     return lr * 0.5 * (1 + math.cos(math.pi * (k - warmup) / max(1, total - warmup)))

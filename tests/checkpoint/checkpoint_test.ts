@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   CHECKPOINT_FORMAT,
   CheckpointError,
   hasCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
-} from "../../lib/checkpoint/mod.ts";
-import { CliError } from "../../lib/cli/args.ts";
+} from "../../lib/engine/checkpoint/mod.ts";
+import { CliError } from "../../lib/tools/cli/args.ts";
 
 await initBackend({ log: false });
 

@@ -9,7 +9,7 @@ import {
   parseArgs,
   runCli,
   UsageError,
-} from "../../lib/cli/args.ts";
+} from "../../lib/tools/cli/args.ts";
 
 const SPEC = defineArgs({
   epochs: { type: "int", default: 1000, min: 0, help: "number of training epochs" },

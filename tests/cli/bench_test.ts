@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { findTorchPython, median } from "../../lib/bench/reference.ts";
-import { parseWorkloads } from "../../lib/cli/bench.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { findTorchPython, median } from "../../lib/tools/bench/reference.ts";
+import { parseWorkloads } from "../../lib/tools/cli/bench.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 Deno.test("median of odd and even lists, and an empty list is an error", () => {
   assert.equal(median([3, 1, 2]), 2);

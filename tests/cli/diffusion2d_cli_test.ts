@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseArgs } from "../../lib/cli/args.ts";
-import { diffusion2dOutDir, TRAIN_DIFFUSION2D_FLAGS } from "../../lib/cli/train_diffusion2d.ts";
+import { parseArgs } from "../../lib/tools/cli/args.ts";
+import { diffusion2dOutDir, TRAIN_DIFFUSION2D_FLAGS } from "../../lib/tools/cli/train_diffusion2d.ts";
 import { parseGif } from "../plot/gif_parse.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
 async function task(args: string[]) {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "lib/cli/train_diffusion2d.ts", ...args],
+    args: ["run", "-A", "lib/tools/cli/train_diffusion2d.ts", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", KIT_PROGRESS: "silent" },
     stdout: "piped",

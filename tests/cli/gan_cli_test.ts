@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
-import { parseArgs, UsageError } from "../../lib/cli/args.ts";
-import { SAMPLE_GAN_FLAGS, sampleGanOutPath } from "../../lib/cli/sample_gan.ts";
-import { TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/cli/train_gan.ts";
+import { parseArgs, UsageError } from "../../lib/tools/cli/args.ts";
+import { SAMPLE_GAN_FLAGS, sampleGanOutPath } from "../../lib/tools/cli/sample_gan.ts";
+import { TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/tools/cli/train_gan.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
 async function task(script: string, args: string[]) {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `lib/cli/${script}.ts`, ...args],
+    args: ["run", "-A", `lib/tools/cli/${script}.ts`, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", KIT_PROGRESS: "silent" },
     stdout: "piped",

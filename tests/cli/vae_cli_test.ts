@@ -6,7 +6,7 @@ const ROOT = new URL("../../", import.meta.url);
 
 async function task(script: string, args: string[]) {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `lib/cli/${script}.ts`, ...args],
+    args: ["run", "-A", `lib/tools/cli/${script}.ts`, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", KIT_PROGRESS: "plain" },
     stdout: "piped",

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { createCanvas, loadImage as canvasLoadImage } from "@napi-rs/canvas";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 import { loadImage, minMaxNormalize } from "../../lib/data/mod.ts";
 import { makePng } from "./png_fixture.ts";
 

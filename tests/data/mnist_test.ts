@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { loadMnist, MNIST_COUNT, MNIST_PIXELS, mnistSplit } from "../../lib/data/mod.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

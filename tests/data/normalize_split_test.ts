@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 import {
   datasaurusPoints,
   denormalize,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../lib/data/random.ts";
+import { Rng } from "../../lib/engine/random.ts";
 
 Deno.test("Rng: same seed gives the same stream, different seeds differ", () => {
   const a = new Rng(7), b = new Rng(7), c = new Rng(8);
@@ -58,7 +58,7 @@ Deno.test("Rng: bad arguments name the parameter and the allowed range", () => {
 });
 
 Deno.test("tfSeed is deterministic, never 0, and separates its parts", async () => {
-  const { tfSeed } = await import("../../lib/data/random.ts");
+  const { tfSeed } = await import("../../lib/engine/random.ts");
   assert.equal(tfSeed(0), tfSeed(0));
   const seen = new Set<number>();
   for (let a = 0; a < 50; a++) {

@@ -3,7 +3,7 @@
  * against many simulated chains x_t = sqrt(α_t) x_{t−1} + sqrt(1 − α_t) ε_{t−1}.
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
 import {
   cosineSchedule,
@@ -11,8 +11,8 @@ import {
   fromBetas,
   linearSchedule,
   type NoiseSchedule,
-} from "../../lib/diffusion/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/diffusion/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

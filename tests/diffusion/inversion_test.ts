@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   ddimInvert,
   ddimInvertStep,
@@ -9,8 +9,8 @@ import {
   type NoiseModel,
   type NoiseSchedule,
   sample,
-} from "../../lib/diffusion/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/diffusion/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

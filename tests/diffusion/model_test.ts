@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { DenoisingMLP } from "../../lib/diffusion/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { DenoisingMLP } from "../../lib/models/diffusion/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -6,8 +6,8 @@ import {
   makeSchedule,
   quadraticSchedule,
   sigmoidSchedule,
-} from "../../lib/diffusion/schedule.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/diffusion/schedule.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 Deno.test("linear schedule: endpoints, even spacing, α = 1 − β, ᾱ = cumulative product", () => {
   const s = linearSchedule(50, 1e-4, 0.02);

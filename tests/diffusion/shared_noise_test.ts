@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   DDPMSampler,
   DenoisingMLP,
   linearSchedule,
   type NoiseModel,
   sample,
-} from "../../lib/diffusion/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/diffusion/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

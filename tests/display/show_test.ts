@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { createCanvas } from "@napi-rs/canvas";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 import {
   createLiveDisplay,
   figureFileName,
@@ -14,7 +14,7 @@ import {
   stripAnsi,
   toBundle,
   writeFileAtomic,
-} from "../../lib/display/mod.ts";
+} from "../../lib/tools/display/mod.ts";
 
 /** A real 2x1 PNG drawn with @napi-rs/canvas. */
 function pngBytes(): Uint8Array {

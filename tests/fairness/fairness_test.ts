@@ -7,8 +7,8 @@ import {
   normalQuantile,
   quantile,
   wilsonInterval,
-} from "../../lib/fairness/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/course/fairness/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 const Z95 = 1.959963984540054;
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   histogramDensity,
   klNoiseFloor,
   klToStandardNormal,
   normalCellMasses,
   tensorHistogram,
-} from "../../lib/foundations/mod.ts";
-import { randomNormal } from "../../lib/kernels/noise.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/course/foundations/mod.ts";
+import { randomNormal } from "../../lib/engine/kernels/noise.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { constantSchedule, forwardChain, linearSchedule } from "../../lib/diffusion/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { constantSchedule, forwardChain, linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   alphaBarAfter,
   chainMomentCheck,
@@ -11,8 +11,8 @@ import {
   rescaleToUnit,
   stepsToNoise,
   subsample,
-} from "../../lib/foundations/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/course/foundations/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

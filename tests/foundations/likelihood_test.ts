@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   densityProduct,
   gaussianData,
@@ -9,8 +9,8 @@ import {
   gridMaximum,
   linspace,
   refineMaximumLikelihood,
-} from "../../lib/foundations/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/course/foundations/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

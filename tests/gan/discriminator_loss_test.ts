@@ -1,7 +1,7 @@
-// Library exercise ex6-discriminatorLoss: `discriminatorLoss` in lib/gan/discriminator_loss.ts.
+// Library exercise ex6-discriminatorLoss: `discriminatorLoss` in lib/models/gan/discriminator_loss.ts.
 // Every test here calls that function (graded: the points are split over these tests).
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import {
   Discriminator,
@@ -11,9 +11,9 @@ import {
   latentNoise,
   toGanImages,
   updateDiscriminator,
-} from "../../lib/gan/mod.ts";
-import { bceWithLogits } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/gan/mod.ts";
+import { bceWithLogits } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { CheckpointError } from "../../lib/checkpoint/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { CheckpointError } from "../../lib/engine/checkpoint/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import {
   Discriminator,
@@ -20,8 +20,8 @@ import {
   trainGanEpoch,
   updateDiscriminator,
   updateGenerator,
-} from "../../lib/gan/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/gan/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

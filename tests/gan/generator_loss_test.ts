@@ -1,7 +1,7 @@
-// Library exercise ex7-generatorLoss: `generatorLoss` in lib/gan/generator_loss.ts. Every test
+// Library exercise ex7-generatorLoss: `generatorLoss` in lib/models/gan/generator_loss.ts. Every test
 // here calls that function (graded: the points are split over these tests).
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   Discriminator,
   ganOptimizers,
@@ -10,9 +10,9 @@ import {
   latentNoise,
   saturatingGeneratorLoss,
   updateGenerator,
-} from "../../lib/gan/mod.ts";
-import { bceWithLogits } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/gan/mod.ts";
+import { bceWithLogits } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

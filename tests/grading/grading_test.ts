@@ -12,9 +12,9 @@ import {
   reportsToCsv,
   serializeNotebook,
   sourceLines,
-} from "../../lib/grading/mod.ts";
-import { taskPassed } from "../../lib/cli/grade.ts";
-import { joinText, jupyterAvailable, readNotebook } from "../../lib/notebook/mod.ts";
+} from "../../lib/tools/grading/mod.ts";
+import { taskPassed } from "../../lib/tools/cli/grade.ts";
+import { joinText, jupyterAvailable, readNotebook } from "../../lib/tools/notebook/mod.ts";
 
 const FIXTURE = "tests/grading/fixtures/sheet.ipynb";
 const solved = await readNotebook(FIXTURE);
@@ -180,7 +180,7 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
     tests: ["tests/grading/fixtures/lib/cube_check.ts"],
     points: 4,
   }]);
-  manifest.copy = ["lib/grading", "deno.json", "tests/grading/fixtures/lib/cube.ts"];
+  manifest.copy = ["lib/tools/grading", "deno.json", "tests/grading/fixtures/lib/cube.ts"];
   manifest.notebooks.push(FIXTURE);
   const a = await Deno.makeTempDir({ prefix: "kit-release-" });
   const filesA = await releaseCourse(".", join(a, "x"), manifest);
@@ -194,7 +194,7 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
     );
   }
   const cube = await Deno.readTextFile(join(a, "x", "tests/grading/fixtures/lib/cube.ts"));
-  assert.ok(filesA.includes("lib/grading/course.ts"), "nested library folders are copied");
+  assert.ok(filesA.includes("lib/tools/grading/course.ts"), "nested library folders are copied");
   assert.match(cube, /TODO: implement cube, exercise 9/);
   const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
   assert.match(wf, /task grade --all --quick --json grade.json/);

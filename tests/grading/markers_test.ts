@@ -8,8 +8,8 @@ import {
   stripHiddenTests,
   stripSolutions,
   stubStatement,
-} from "../../lib/grading/mod.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/tools/grading/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 const SOLVED = [
   "function f(x: number): number {",

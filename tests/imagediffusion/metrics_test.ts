@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import {
   classifierAccuracy,
   digitQuality,
   frechetDistance,
   trainDigitClassifier,
-} from "../../lib/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/imagediffusion/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

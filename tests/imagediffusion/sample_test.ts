@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { cosineSchedule, linearSchedule } from "../../lib/diffusion/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { cosineSchedule, linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   cascadeSample,
   downsampleImages,
@@ -13,8 +13,8 @@ import {
   sampleImages,
   UNet,
   upsampleImages,
-} from "../../lib/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/imagediffusion/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 const schedule = cosineSchedule(200);

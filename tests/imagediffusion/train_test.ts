@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
-import { cosineSchedule, linearSchedule } from "../../lib/diffusion/mod.ts";
+import { cosineSchedule, linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   downsampleImages,
   imageLoss,
@@ -9,8 +9,8 @@ import {
   trainImageDenoiser,
   UNet,
   warmupCosineLr,
-} from "../../lib/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/imagediffusion/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

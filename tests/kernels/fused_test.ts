@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   fusedAdamW,
   fusedColSum,
@@ -8,9 +8,9 @@ import {
   fusedGeluValue,
   fusedKernelsActive,
   fusedTranspose2d,
-} from "../../lib/kernels/mod.ts";
-import { bytesModule, compileKernels } from "../../lib/kernels/build.ts";
-import { decodeBase64, encodeBase64 } from "../../lib/kernels/base64.ts";
+} from "../../lib/engine/kernels/mod.ts";
+import { bytesModule, compileKernels } from "../../lib/engine/kernels/build.ts";
+import { decodeBase64, encodeBase64 } from "../../lib/engine/kernels/base64.ts";
 import {
   AdamW,
   linear,
@@ -19,8 +19,8 @@ import {
   matMulOfData,
   mseLoss,
   variableFrom,
-} from "../../lib/nn/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/engine/nn/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The kernels exist for the wasm backend only; their tests are skipped on other backends.
 await initBackend({ log: false });
@@ -28,7 +28,7 @@ await initBackend({ log: false });
 const wasm = () => tf.getBackend() === "wasm";
 
 Deno.test("the committed wasm bytes are what kernels.wat compiles to", async () => {
-  const have = await Deno.readTextFile(new URL("../../lib/kernels/wasm_bytes.ts", import.meta.url));
+  const have = await Deno.readTextFile(new URL("../../lib/engine/kernels/wasm_bytes.ts", import.meta.url));
   assert.equal(have, bytesModule(await compileKernels()), "run `deno task build-kernels`");
 });
 
@@ -179,7 +179,7 @@ Deno.test({
   },
 });
 
-// The tfjs-op AdamW formula (as lib/nn/adamw.ts writes it), applied by hand.
+// The tfjs-op AdamW formula (as lib/engine/nn/adamw.ts writes it), applied by hand.
 const ops = new WeakMap<AdamW, { m: tf.Tensor; v: tf.Tensor; k: number }>();
 function stepWithOps(opt: AdamW, params: tf.Variable[], g: tf.Tensor): void {
   const st = ops.get(opt) ?? { m: tf.zerosLike(g), v: tf.zerosLike(g), k: 0 };

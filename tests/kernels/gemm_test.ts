@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { bytesModule, compileGemm } from "../../lib/kernels/build.ts";
-import { denseValue, gemmActive } from "../../lib/kernels/mod.ts";
-import { GEMM_TILE } from "../../lib/kernels/gemm_wat.ts";
-import { rng } from "../../lib/data/random.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { bytesModule, compileGemm } from "../../lib/engine/kernels/build.ts";
+import { denseValue, gemmActive } from "../../lib/engine/kernels/mod.ts";
+import { GEMM_TILE } from "../../lib/engine/kernels/gemm_wat.ts";
+import { rng } from "../../lib/engine/random.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 const wasm = tf.getBackend() === "wasm";
@@ -67,11 +67,11 @@ const SHAPES: Array<[number, number, number]> = [
 ];
 
 Deno.test("the committed GEMM bytes are what gemm_wat.ts compiles to", async () => {
-  const have = await Deno.readTextFile(new URL("../../lib/kernels/gemm_bytes.ts", import.meta.url));
+  const have = await Deno.readTextFile(new URL("../../lib/engine/kernels/gemm_bytes.ts", import.meta.url));
   const want = bytesModule(
     await compileGemm(),
     "GEMM_WASM_BASE64",
-    "lib/kernels/build.ts from lib/kernels/gemm_wat.ts",
+    "lib/engine/kernels/build.ts from lib/engine/kernels/gemm_wat.ts",
   );
   assert.equal(have, want, "run `deno task build-kernels`");
   assert.deepEqual(GEMM_TILE, { rows: 6, cols: 8 });

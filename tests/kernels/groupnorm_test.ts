@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { fusedGroupNorm, fusedGroupNormGrad, fusedKernelsActive } from "../../lib/kernels/mod.ts";
-import { groupNorm, groupNormOps } from "../../lib/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { fusedGroupNorm, fusedGroupNormGrad, fusedKernelsActive } from "../../lib/engine/kernels/mod.ts";
+import { groupNorm, groupNormOps } from "../../lib/models/imagediffusion/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The kernels exist for the wasm backend only; their tests are skipped on other backends.
 await initBackend({ log: false });

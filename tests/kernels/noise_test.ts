@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { tfSeed } from "../../lib/data/random.ts";
-import { forwardChain, linearSchedule } from "../../lib/diffusion/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { tfSeed } from "../../lib/engine/random.ts";
+import { forwardChain, linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   fusedKernelsActive,
   fusedRandomNormal,
@@ -9,8 +9,8 @@ import {
   randomNormal,
   scaledAddNoise,
   seedKeys,
-} from "../../lib/kernels/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/engine/kernels/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The statistical tests run on whichever backend initBackend picks (randomNormal and
 // scaledAddNoise work everywhere); the tests of the generator's exact values need the fused

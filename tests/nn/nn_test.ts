@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   AdamW,
   ExponentialMovingAverage,
@@ -7,8 +7,8 @@ import {
   linear,
   matMul,
   variableFrom,
-} from "../../lib/nn/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/engine/nn/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

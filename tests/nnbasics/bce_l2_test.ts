@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { rng } from "../../lib/data/random.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { rng } from "../../lib/engine/random.ts";
 import {
   bceWithLogits,
   bceWithLogitsElementwise,
@@ -9,8 +9,8 @@ import {
   squaredWeightNorm,
   trainL2Run,
   weightMatrices,
-} from "../../lib/nnbasics/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/course/nnbasics/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

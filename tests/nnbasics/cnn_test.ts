@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { rng } from "../../lib/data/random.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { rng } from "../../lib/engine/random.ts";
 import {
   cnnOptimizer,
   describeStack,
@@ -12,8 +12,8 @@ import {
   toPaddedImages,
   totalParams,
   trainCnnEpoch,
-} from "../../lib/nnbasics/mod.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/course/nnbasics/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { rng } from "../../lib/data/random.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { rng } from "../../lib/engine/random.ts";
 import {
   conv2dIm2col,
   conv2dValid,
   conv2dValidLoops,
   conv2dValidOfData,
   tfConv2dMatrix,
-} from "../../lib/nnbasics/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/course/nnbasics/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   fieldOfUnit,
   portfolioCnnSpec,
@@ -7,8 +7,8 @@ import {
   type RfLayer,
   rfLayersOf,
   SequentialCnn,
-} from "../../lib/nnbasics/mod.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/course/nnbasics/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { parseArgs } from "../../lib/cli/run_notebook.ts";
-import { exitDiagnosis, parseTestSummary, runUnitTests } from "../../lib/cli/test.ts";
-import type { CommandResult } from "../../lib/notebook/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { parseArgs } from "../../lib/tools/cli/run_notebook.ts";
+import { exitDiagnosis, parseTestSummary, runUnitTests } from "../../lib/tools/cli/test.ts";
+import type { CommandResult } from "../../lib/tools/notebook/mod.ts";
 
 Deno.test("parseTestSummary reads deno test's summary line, with or without colours", () => {
   assert.deepEqual(parseTestSummary("...\nok | 12 passed | 0 failed (3s)\n"), {
@@ -113,7 +113,7 @@ Deno.test("run-notebook parseArgs: path, --kernel, --timeout, help; bad input na
 });
 
 Deno.test("run-notebook exits 2 with one line on stderr for bad arguments", async () => {
-  const script = new URL("../../lib/cli/run_notebook.ts", import.meta.url).pathname;
+  const script = new URL("../../lib/tools/cli/run_notebook.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, "--nope"],
     env: { NO_COLOR: "1" },

@@ -7,7 +7,7 @@ import {
   type Notebook,
   type NotebookOutput,
   topLevelCode,
-} from "../../lib/notebook/mod.ts";
+} from "../../lib/tools/notebook/mod.ts";
 
 function executed(...cells: { source: string; outputs: NotebookOutput[]; tags?: string[] }[]) {
   return {

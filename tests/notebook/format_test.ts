@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { formatNotebook } from "../../lib/notebook/mod.ts";
+import { formatNotebook } from "../../lib/tools/notebook/mod.ts";
 
 function notebook(sources: string[]): string {
   return JSON.stringify({

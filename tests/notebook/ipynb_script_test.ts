@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 import {
   buildScript,
   cellMarker,
@@ -7,7 +7,7 @@ import {
   locate,
   parseNotebook,
   translateLocations,
-} from "../../lib/notebook/mod.ts";
+} from "../../lib/tools/notebook/mod.ts";
 
 const NOTEBOOK = JSON.stringify({
   nbformat: 4,

@@ -10,7 +10,7 @@ import {
   joinText,
   jupyterAvailable,
   runInKernel,
-} from "../../lib/notebook/mod.ts";
+} from "../../lib/tools/notebook/mod.ts";
 
 const hasJupyter = await jupyterAvailable();
 const FIXTURE = new URL("./fixtures/live_display.ipynb", import.meta.url).pathname;

@@ -5,9 +5,9 @@ import {
   lintNotebooks,
   parseNotebook,
   runHeadless,
-} from "../../lib/notebook/mod.ts";
+} from "../../lib/tools/notebook/mod.ts";
 
-const DISPLAY = new URL("../../lib/display/mod.ts", import.meta.url).href;
+const DISPLAY = new URL("../../lib/tools/display/mod.ts", import.meta.url).href;
 
 /** Writes a notebook with the given code cells (and a markdown cell first) into `dir`. */
 async function writeNotebook(dir: string, name: string, cells: string[]): Promise<string> {

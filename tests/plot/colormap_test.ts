@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { COLORMAP_NAMES, getColormap, makeMapping, normalize } from "../../lib/plot/colormap.ts";
-import { parseRGB, resolveColor, TAB10 } from "../../lib/plot/color.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { COLORMAP_NAMES, getColormap, makeMapping, normalize } from "../../lib/tools/plot/colormap.ts";
+import { parseRGB, resolveColor, TAB10 } from "../../lib/tools/plot/color.ts";
 
 Deno.test("colormap: viridis endpoints match matplotlib (#440154 → #fde725)", () => {
   const v = getColormap("viridis");

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { subplots, TAB10 } from "../../lib/plot/mod.ts";
-import { parseRGB } from "../../lib/plot/color.ts";
-import { getColormap } from "../../lib/plot/colormap.ts";
-import { findFontFile } from "../../lib/plot/font.ts";
-import { legendRect } from "../../lib/plot/legend.ts";
-import { makeScale } from "../../lib/plot/ticks.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { subplots, TAB10 } from "../../lib/tools/plot/mod.ts";
+import { parseRGB } from "../../lib/tools/plot/color.ts";
+import { getColormap } from "../../lib/tools/plot/colormap.ts";
+import { findFontFile } from "../../lib/tools/plot/font.ts";
+import { legendRect } from "../../lib/tools/plot/legend.ts";
+import { makeScale } from "../../lib/tools/plot/ticks.ts";
 
 const rgb = (p: number[]) => p.slice(0, 3);
 

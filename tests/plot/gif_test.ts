@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { animate, type Figure, subplots } from "../../lib/plot/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { animate, type Figure, subplots } from "../../lib/tools/plot/mod.ts";
 import { parseGif } from "./gif_parse.ts";
 
 function frame(i: number, width = 3, height = 2): Figure {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { subplots } from "../../lib/plot/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { subplots } from "../../lib/tools/plot/mod.ts";
 
 Deno.test("hist: counts match a hand count, edges are equal-width over min..max", () => {
   const { ax } = subplots();

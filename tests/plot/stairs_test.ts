@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
-import { subplots } from "../../lib/plot/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { subplots } from "../../lib/tools/plot/mod.ts";
 
 const rgb = (p: number[]) => p.slice(0, 3);
 

@@ -6,7 +6,7 @@ import {
   type Measure,
   parseMathtext,
   plainText,
-} from "../../lib/plot/text.ts";
+} from "../../lib/tools/plot/text.ts";
 
 const text = (t: string, italic = false) => ({ kind: "text", text: t, italic, bold: false });
 

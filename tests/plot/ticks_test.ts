@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { assertClose } from "../../lib/testing/assert.ts";
-import { autoLimits, computeTicks, makeScale, tickCount } from "../../lib/plot/ticks.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { autoLimits, computeTicks, makeScale, tickCount } from "../../lib/tools/plot/ticks.ts";
 
 Deno.test("computeTicks: nice linear ticks with fixed-precision labels", () => {
   const t = computeTicks("linear", [0, 1], 5);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 import {
   formatBar,
   formatDuration,
@@ -7,7 +7,7 @@ import {
   formatRate,
   formatValue,
   progress,
-} from "../../lib/progress/mod.ts";
+} from "../../lib/tools/progress/mod.ts";
 
 /** A clock the test moves by hand (milliseconds). */
 function fakeClock(start = 1000) {

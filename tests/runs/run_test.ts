@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { CliError } from "../../lib/cli/args.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { CliError } from "../../lib/tools/cli/args.ts";
 import {
   DEFAULT_RUN,
   loadRun,
@@ -9,8 +9,8 @@ import {
   saveRun,
   toOriginalUnits,
   trainRun,
-} from "../../lib/runs/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/tools/runs/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
-import { clipByGlobalNorm, dropout, globalNorm, Sgd } from "../../lib/sequence/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { clipByGlobalNorm, dropout, globalNorm, Sgd } from "../../lib/models/sequence/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

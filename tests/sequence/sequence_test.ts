@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
 import {
   Bidirectional,
@@ -7,8 +7,8 @@ import {
   imagesToRows,
   SequenceClassifier,
   TanhRnn,
-} from "../../lib/sequence/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/sequence/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { CheckpointError, saveCheckpoint } from "../../lib/checkpoint/mod.ts";
-import { loadVae, MlpVae, saveVae, vaeResultsDir } from "../../lib/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { CheckpointError, saveCheckpoint } from "../../lib/engine/checkpoint/mod.ts";
+import { loadVae, MlpVae, saveVae, vaeResultsDir } from "../../lib/models/vae/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

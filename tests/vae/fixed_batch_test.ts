@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit, rng } from "../../lib/data/mod.ts";
-import { MlpVae, VaeLoss, vaeLoss } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { MlpVae, VaeLoss, vaeLoss } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,10 +1,10 @@
-// Library exercise ex2-gaussianKl: `gaussianKl` in lib/vae/kl.ts. Every test here calls that
+// Library exercise ex2-gaussianKl: `gaussianKl` in lib/models/vae/kl.ts. Every test here calls that
 // function (graded: the points are split over these tests).
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit, rng } from "../../lib/data/mod.ts";
-import { gaussianKl, MlpVae, reparameterize } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { gaussianKl, MlpVae, reparameterize } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import {
   batchesPerEpoch,
@@ -17,8 +17,8 @@ import {
   MlpVae,
   sampleOnGrid,
   saveImageGrid,
-} from "../../lib/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+} from "../../lib/models/vae/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

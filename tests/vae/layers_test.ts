@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { MlpVae, reparameterize } from "../../lib/vae/mod.ts";
-import { linear } from "../../lib/nn/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { MlpVae, reparameterize } from "../../lib/models/vae/mod.ts";
+import { linear } from "../../lib/engine/nn/mod.ts";
 
 await initBackend({ log: false });
 

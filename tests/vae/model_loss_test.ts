@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
-import { bceWithLogits, gaussianKl, MlpVae, vaeLoss } from "../../lib/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { bceWithLogits, gaussianKl, MlpVae, vaeLoss } from "../../lib/models/vae/mod.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,10 +1,10 @@
-// Library exercise ex1-reparameterize: `reparameterize` in lib/vae/model.ts. Every test here
+// Library exercise ex1-reparameterize: `reparameterize` in lib/models/vae/model.ts. Every test here
 // calls that function (graded: the points are split over these tests).
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit, rng } from "../../lib/data/mod.ts";
-import { MlpVae, reparameterize, vaeLoss } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { MlpVae, reparameterize, vaeLoss } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

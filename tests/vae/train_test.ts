@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
-import { AdamW } from "../../lib/nn/mod.ts";
-import { evaluateVae, MlpVae, trainVaeEpoch, vaeOptimizer } from "../../lib/vae/mod.ts";
-import { assertThrowsMatching } from "../../lib/testing/assert.ts";
+import { AdamW } from "../../lib/engine/nn/mod.ts";
+import { evaluateVae, MlpVae, trainVaeEpoch, vaeOptimizer } from "../../lib/models/vae/mod.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -1,10 +1,10 @@
-// Library exercise ex3-vaeLoss: `vaeLoss` in lib/vae/loss.ts (with fixed_batch_test.ts). Every
+// Library exercise ex3-vaeLoss: `vaeLoss` in lib/models/vae/loss.ts (with fixed_batch_test.ts). Every
 // test here calls that function (graded: the points are split over these tests).
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
-import { MlpVae, VaeLoss, vaeLoss } from "../../lib/vae/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+import { MlpVae, VaeLoss, vaeLoss } from "../../lib/models/vae/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

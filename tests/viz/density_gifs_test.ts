@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../../lib/backend/mod.ts";
-import { linearSchedule } from "../../lib/diffusion/mod.ts";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   cloudFrame,
   forwardDiffusionGif,
   framesToShow,
   reverseDiffusionGif,
-} from "../../lib/viz/mod.ts";
+} from "../../lib/tools/viz/mod.ts";
 import { parseGif } from "../plot/gif_parse.ts";
 
 await initBackend({ log: false });

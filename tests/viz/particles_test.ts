@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend } from "../../lib/backend/mod.ts";
+import { initBackend } from "../../lib/engine/backend/mod.ts";
 import {
   DDIMSampler,
   DDPMSampler,
@@ -7,14 +7,14 @@ import {
   grid2d,
   linearSchedule,
   sample,
-} from "../../lib/diffusion/mod.ts";
-import { assertClose } from "../../lib/testing/assert.ts";
+} from "../../lib/models/diffusion/mod.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 import {
   particleFigure,
   particleGif,
   particlePlayerHtml,
   recordParticles,
-} from "../../lib/viz/mod.ts";
+} from "../../lib/tools/viz/mod.ts";
 
 await initBackend({ log: false });
 const schedule = linearSchedule(10, 1e-3, 0.2);

@@ -1,0 +1,455 @@
+/**
+ * Fused element-wise kernels for tfjs's wasm backend (see `kernels.wat`): GELU with its
+ * derivative, Fourier features of 2-D points, the AdamW update, and seeded Gaussian noise. They
+ * are registered as tfjs kernels of the wasm backend (`KitGelu`, `KitFourier2d`, `KitAdamW`,
+ * `KitNormal`, `KitAxpbNormal`, …), so they take and return
+ * ordinary tensors and take part in tfjs's memory accounting. Callers check
+ * {@link fusedKernelsActive} and use plain tfjs ops on the other backends.
+ *
+ * Set `KIT_FUSED_KERNELS=0` in the environment to switch them off (for comparisons).
+ * @module
+ */
+// tfjs-core directly (not lib/engine/backend): the backend selection imports this module.
+import * as tf from "@tensorflow/tfjs-core";
+import { decodeBase64 } from "./base64.ts";
+import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
+import { seedKeys } from "./seed.ts";
+
+interface KernelExports {
+  gelu(x: number, y: number, d: number, n: number, grad: number): void;
+  sin(x: number, y: number, n: number): void;
+  gelu_value(x: number, r: number, y: number, n: number, add: number): void;
+  transpose(x: number, out: number, rows: number, cols: number): void;
+  colsum(x: number, out: number, rows: number, cols: number): void;
+  fourier(x: number, w: number, phase: number, out: number, rows: number, f: number): void;
+  adamw(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    po: number,
+    mo: number,
+    vo: number,
+    n: number,
+    decay: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    a: number,
+    eps: number,
+  ): void;
+  normal(out: number, n: number, key0: number, key1: number, mean: number, std: number): void;
+  axpb_normal(
+    x: number,
+    out: number,
+    n: number,
+    a: number,
+    b: number,
+    key0: number,
+    key1: number,
+  ): void;
+}
+
+/** The parts of tfjs's BackendWasm these kernels use. */
+export interface WasmBackendLike {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: unknown): void;
+}
+
+function fusedKernelsEnabled(): boolean {
+  try {
+    return Deno.env.get("KIT_FUSED_KERNELS") !== "0";
+  } catch {
+    return true; // no permission to read the environment: the default
+  }
+}
+const enabled = fusedKernelsEnabled();
+
+let instance: { memory: WebAssembly.Memory; exports: KernelExports } | null = null;
+
+function kernelsFor(backend: WasmBackendLike): KernelExports {
+  const memory = backend.wasm.asm.memory;
+  if (!instance || instance.memory !== memory) {
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    const inst = new WebAssembly.Instance(module, { env: { memory } });
+    instance = { memory, exports: inst.exports as unknown as KernelExports };
+  }
+  return instance.exports;
+}
+
+/** Byte offset of a tensor's data in the wasm backend's memory. */
+export function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new Error("tensor data is not on the wasm backend");
+  return data.memoryOffset;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Registers a kernel of the wasm backend (once; a second call with the same name is a no-op). */
+export function register(
+  kernelName: string,
+  kernelFunc: (
+    args: {
+      inputs: Record<string, tf.TensorInfo>;
+      backend: WasmBackendLike;
+      attrs: tf.NamedAttrMap;
+    },
+  ) => tf.TensorInfo | tf.TensorInfo[],
+): void {
+  if (tf.getKernel(kernelName, "wasm")) return;
+  tf.registerKernel({
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  });
+}
+
+register("KitGelu", ({ inputs, backend }) => {
+  const x = inputs.x;
+  const y = backend.makeOutput(x.shape, "float32");
+  const d = backend.makeOutput(x.shape, "float32");
+  const n = size(x.shape);
+  if (n > 0) {
+    kernelsFor(backend).gelu(offset(backend, x), offset(backend, y), offset(backend, d), n, 1);
+  }
+  return [y, d];
+});
+
+register("KitGeluValue", ({ inputs, backend }) => {
+  const { x, r } = inputs;
+  const y = backend.makeOutput(x.shape, "float32");
+  const n = size(x.shape);
+  if (n > 0) {
+    const k = kernelsFor(backend);
+    k.gelu_value(offset(backend, x), r ? offset(backend, r) : 0, offset(backend, y), n, r ? 1 : 0);
+  }
+  return y;
+});
+
+register("KitTranspose2d", ({ inputs, backend }) => {
+  const x = inputs.x;
+  const [rows, cols] = x.shape;
+  const out = backend.makeOutput([cols, rows], "float32");
+  if (rows * cols > 0) {
+    kernelsFor(backend).transpose(offset(backend, x), offset(backend, out), rows, cols);
+  }
+  return out;
+});
+
+register("KitColSum", ({ inputs, backend }) => {
+  const x = inputs.x;
+  const [rows, cols] = x.shape;
+  const out = backend.makeOutput([cols], "float32");
+  if (cols > 0) kernelsFor(backend).colsum(offset(backend, x), offset(backend, out), rows, cols);
+  return out;
+});
+
+// tfjs's wasm Identity copies the data; every tensor saved for a backward pass goes through it.
+// Tensors are immutable, so sharing the data (with a reference count, as the cpu backend does)
+// gives the same results without the copy.
+if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
+  tf.unregisterKernel("Identity", "wasm");
+  register("Identity", ({ inputs, backend }) => {
+    const x = inputs.x;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+}
+
+register("KitFourier2d", ({ inputs, backend }) => {
+  const { x, w, phase } = inputs;
+  const rows = x.shape[0];
+  const f = w.shape[1];
+  const out = backend.makeOutput([rows, f], "float32");
+  if (rows > 0) {
+    kernelsFor(backend).fourier(
+      offset(backend, x),
+      offset(backend, w),
+      offset(backend, phase),
+      offset(backend, out),
+      rows,
+      f,
+    );
+  }
+  return out;
+});
+
+register("KitAdamW", ({ inputs, backend, attrs }) => {
+  const { p, m, v, g } = inputs;
+  const a = attrs as unknown as AdamWScalars;
+  const po = backend.makeOutput(p.shape, "float32");
+  const mo = backend.makeOutput(p.shape, "float32");
+  const vo = backend.makeOutput(p.shape, "float32");
+  const n = size(p.shape);
+  if (n > 0) {
+    kernelsFor(backend).adamw(
+      offset(backend, p),
+      offset(backend, m),
+      offset(backend, v),
+      offset(backend, g),
+      offset(backend, po),
+      offset(backend, mo),
+      offset(backend, vo),
+      n,
+      a.decay,
+      a.beta1,
+      1 - a.beta1,
+      a.beta2,
+      1 - a.beta2,
+      a.stepSize,
+      a.eps,
+    );
+  }
+  return [po, mo, vo];
+});
+
+// Seeded Gaussian noise (Philox-2x32-10 + Box–Muller in kernels.wat). `KitNormal` has no inputs,
+// like tfjs's own Fill: the engine runs it on the active backend with attrs only.
+register("KitNormal", ({ backend, attrs }) => {
+  const { shape, key0, key1, mean, std } = attrs as unknown as NormalAttrs;
+  const out = backend.makeOutput(shape, "float32");
+  const n = size(shape);
+  if (n > 0) kernelsFor(backend).normal(offset(backend, out), n, key0, key1, mean, std);
+  return out;
+});
+
+register("KitAxpbNormal", ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  const { a, b, key0, key1 } = attrs as unknown as AxpbNormalAttrs;
+  const out = backend.makeOutput(x.shape, "float32");
+  const n = size(x.shape);
+  if (n > 0) {
+    kernelsFor(backend).axpb_normal(offset(backend, x), offset(backend, out), n, a, b, key0, key1);
+  }
+  return out;
+});
+
+// d/du sin(u) = cos(u) = sin(u + π/2): the gradient reuses the kernel with a shifted phase.
+if (!tf.getGradient("KitFourier2d")) {
+  tf.registerGradient({
+    kernelName: "KitFourier2d",
+    inputsToSave: ["x", "w", "phase"],
+    gradFunc: (dy, saved) => {
+      const [x, w, phase] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      const g = () =>
+        tf.mul(dy as tf.Tensor2D, fusedFourier2d(x, w, tf.add(phase, Math.PI / 2))) as tf.Tensor2D;
+      return {
+        x: () => tf.matMul(g(), tf.transpose(w)),
+        w: () => tf.matMul(tf.transpose(x), g()),
+        phase: () => tf.sum(g(), 0),
+      };
+    },
+  });
+}
+
+if (!tf.getGradient("KitTranspose2d")) {
+  tf.registerGradient({
+    kernelName: "KitTranspose2d",
+    gradFunc: (dy) => ({ x: () => fusedTranspose2d(dy as tf.Tensor2D) }),
+  });
+}
+if (!tf.getGradient("KitColSum")) {
+  tf.registerGradient({
+    kernelName: "KitColSum",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.mul(tf.onesLike(saved[0]), tf.reshape(dy as tf.Tensor, [1, -1])),
+    }),
+  });
+}
+
+/**
+ * True when the fused kernels run: the active backend is wasm and `KIT_FUSED_KERNELS` is not
+ * `0`.
+ */
+export function fusedKernelsActive(): boolean {
+  return enabled && tf.getBackend() === "wasm";
+}
+
+function requireFloat(name: string, t: tf.Tensor): void {
+  if (t.dtype !== "float32") throw new Error(`${name} must be float32; got ${t.dtype}`);
+}
+
+/**
+ * GELU and its derivative in one pass (wasm only): `y = x Φ(x)` and `d = Φ(x) + x φ(x)`, with
+ * erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7) and e^u by a Cephes polynomial.
+ */
+export function fusedGelu<T extends tf.Tensor>(x: T): { y: T; d: T } {
+  requireFloat("x", x);
+  const [y, d] = tf.engine().runKernel("KitGelu", { x }, {}) as tf.Tensor[];
+  return { y: y as T, d: d as T };
+}
+
+/**
+ * GELU value only (wasm only), for inference: erf by the rational approximation of Eigen/XLA
+ * (no exponential), so it costs about half of {@link fusedGelu}; the absolute error of gelu(x)
+ * stays below 1e-6 (it is largest in the far negative tail, where gelu(x) ≈ 1e-5). With
+ * `residual`, returns `residual + gelu(x)` in the same pass (a residual block's output).
+ */
+export function fusedGeluValue<T extends tf.Tensor>(x: T, residual?: T): T {
+  requireFloat("x", x);
+  if (residual) {
+    requireFloat("residual", residual);
+    if (residual.shape.join() !== x.shape.join()) {
+      throw new Error(`residual must have x's shape [${x.shape}]; got [${residual.shape}]`);
+    }
+  }
+  const inputs: tf.NamedTensorMap = residual ? { x, r: residual } : { x };
+  return tf.engine().runKernel("KitGeluValue", inputs, {}) as T;
+}
+
+/**
+ * Fourier features of points `x` [n, 2] (wasm only): `sin(x W + phase)` for `W` [2, f] and
+ * `phase` [f], with f a multiple of 4. No gradient flows to `x`, `W` or `phase`.
+ */
+export function fusedFourier2d(x: tf.Tensor2D, w: tf.Tensor2D, phase: tf.Tensor1D): tf.Tensor2D {
+  requireFloat("x", x);
+  if (x.rank !== 2 || x.shape[1] !== 2) {
+    throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
+  }
+  if (w.rank !== 2 || w.shape[0] !== 2 || w.shape[1] % 4 !== 0) {
+    throw new Error(`w must have shape [2, f] with f a multiple of 4; got [${w.shape}]`);
+  }
+  if (phase.rank !== 1 || phase.shape[0] !== w.shape[1]) {
+    throw new Error(`phase must have shape [${w.shape[1]}]; got [${phase.shape}]`);
+  }
+  return tf.engine().runKernel("KitFourier2d", { x, w, phase }, {}) as tf.Tensor2D;
+}
+
+/**
+ * `xᵀ` for a 2-D float32 tensor (wasm only), in 4 × 4 SIMD blocks; gradient: the transpose of
+ * the incoming gradient.
+ */
+export function fusedTranspose2d(x: tf.Tensor2D): tf.Tensor2D {
+  requireFloat("x", x);
+  if (x.rank !== 2) throw new Error(`x must be 2-D; got rank ${x.rank}`);
+  return tf.engine().runKernel("KitTranspose2d", { x }, {}) as tf.Tensor2D;
+}
+
+/** Column sums `Σ_i x[i, j]` of a 2-D float32 tensor (wasm only): a bias gradient in one pass. */
+export function fusedColSum(x: tf.Tensor2D): tf.Tensor1D {
+  requireFloat("x", x);
+  if (x.rank !== 2) throw new Error(`x must be 2-D; got rank ${x.rank}`);
+  return tf.engine().runKernel("KitColSum", { x }, {}) as tf.Tensor1D;
+}
+
+/** The scalars of one AdamW update (bias corrections already folded into `stepSize`, `eps`). */
+export interface AdamWScalars {
+  /** 1 − lr λ. */
+  decay: number;
+  beta1: number;
+  beta2: number;
+  /** lr · sqrt(1 − β₂ᵏ) / (1 − β₁ᵏ). */
+  stepSize: number;
+  /** ε · sqrt(1 − β₂ᵏ). */
+  eps: number;
+}
+
+/**
+ * One AdamW update of a parameter in a single pass (wasm only); returns the new parameter and
+ * moments `[p', m', v']`, computed with the same float32 operations as the tfjs-op version.
+ */
+export function fusedAdamW(
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  s: AdamWScalars,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  for (const [name, t] of [["m", m], ["v", v], ["g", g]] as const) {
+    if (t.shape.join() !== p.shape.join()) {
+      throw new Error(`${name} must have the parameter's shape [${p.shape}]; got [${t.shape}]`);
+    }
+  }
+  return tf.engine().runKernel(
+    "KitAdamW",
+    { p, m, v, g },
+    s as unknown as tf.NamedAttrMap,
+  ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+interface NormalAttrs {
+  shape: number[];
+  key0: number;
+  key1: number;
+  mean: number;
+  std: number;
+}
+
+interface AxpbNormalAttrs {
+  a: number;
+  b: number;
+  key0: number;
+  key1: number;
+}
+
+function requireWasm(name: string): void {
+  if (tf.getBackend() !== "wasm") {
+    throw new Error(
+      `${name} needs the wasm backend (active: ${tf.getBackend()}); ` +
+        "use randomNormal / scaledAddNoise from lib/engine/kernels/noise.ts on any backend",
+    );
+  }
+}
+
+function requireFinite(name: string, v: number, min = -Infinity): void {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
+    const range = min === -Infinity ? "a finite number" : `a finite number >= ${min}`;
+    throw new Error(`${name} must be ${range}; got ${v}`);
+  }
+}
+
+/**
+ * Seeded Gaussian noise `mean + std·z` of the given shape (wasm only), float32, with z standard
+ * normal from a counter-based generator (kernels.wat): element i is a function of (i, seed)
+ * only, the two normals of pair ⌊i / 2⌋ coming from one Philox-2x32-10 block by Box–Muller,
+ *
+ *   z₂ₚ = √(−2 ln u₁) cos θ,  z₂ₚ₊₁ = √(−2 ln u₁) sin θ,  u₁ ∈ (0, 1],  θ uniform on a turn.
+ *
+ * So a prefix of a longer draw with the same seed is the shorter draw, on every machine
+ * (|z| ≤ 6.66; the float32 math is accurate to ~1e-7 relative). About 3 ns per number
+ * (tf.randomNormal: ~35 ns). The seed (an integer in [0, 2⁵³ − 1]) becomes two 32-bit keys by
+ * {@link seedKeys}. No gradient (the result does not depend on any tensor).
+ */
+export function fusedRandomNormal(
+  shape: number[],
+  seed: number,
+  options: { mean?: number; std?: number } = {},
+): tf.Tensor {
+  const { mean = 0, std = 1 } = options;
+  requireWasm("fusedRandomNormal");
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(`shape must be an array of integers >= 0; got [${shape}]`);
+  }
+  const [key0, key1] = seedKeys(seed);
+  requireFinite("mean", mean);
+  requireFinite("std", std, 0);
+  const attrs: NormalAttrs = { shape: [...shape], key0, key1, mean, std };
+  return tf.engine().runKernel("KitNormal", {}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * `a·x + b·ε` in one pass (wasm only), with ε standard normal noise of x's shape from the same
+ * stream as {@link fusedRandomNormal} with the same seed: the result equals
+ * `tf.add(tf.mul(x, a), tf.mul(fusedRandomNormal(x.shape, seed), b))` bit for bit, without the
+ * three intermediate tensors. x must be float32; a, b finite numbers; seed an integer in
+ * [0, 2⁵³ − 1]. No gradient is registered: do not use it inside `tf.grad` with respect to x.
+ */
+export function fusedScaledAddNoise<T extends tf.Tensor>(
+  x: T,
+  a: number,
+  b: number,
+  seed: number,
+): T {
+  requireWasm("fusedScaledAddNoise");
+  requireFloat("x", x);
+  requireFinite("a", a);
+  requireFinite("b", b);
+  const [key0, key1] = seedKeys(seed);
+  const attrs: AxpbNormalAttrs = { a, b, key0, key1 };
+  return tf.engine().runKernel("KitAxpbNormal", { x }, attrs as unknown as tf.NamedAttrMap) as T;
+}

@@ -1,0 +1,292 @@
+/**
+ * Generates the WebAssembly text of the kit's dense-layer kernel (compiled by `build.ts` into
+ * `gemm_bytes.ts`):
+ *
+ *   C = act(A B + bias) + R        A [M, K], B [K, N], C and R [M, N], bias [N], row-major f32
+ *
+ * with act ∈ {identity, ReLU, GELU} and the bias and residual R optional. The product is computed
+ * in register tiles of 6 rows × 8 columns (12 accumulators of four lanes): per step k the tile
+ * loads two vectors of B's row k, broadcasts each of the six A[i, k] and does twelve fused
+ * multiply-adds (`f32x4.relaxed_madd`, relaxed SIMD), so the inner loop is bound by the FMA units
+ * rather than by loads. Rows left over (M mod 6) use 1 × 8 tiles, a last block of four columns
+ * uses 6 × 4 and 1 × 4 tiles; N must be a multiple of 4 (callers fall back to tfjs otherwise).
+ *
+ * GELU is applied to the tile while it is still in registers (gelu(x) = x (1 + erf(x/√2)) / 2,
+ * with the same clamped rational erf as `kernels.wat`, its polynomials evaluated with FMAs).
+ *
+ * The text is generated because the unrolled tiles are long and regular; `build.ts --check` keeps
+ * the compiled bytes in step with this file.
+ * @module
+ */
+
+/** Rows and columns of the main register tile. */
+export const GEMM_TILE = { rows: 6, cols: 8 } as const;
+
+// Coefficients of erf(z) ≈ z P(z²) / Q(z²) on [-4, 4] (as in kernels.wat).
+const ERF_P = [
+  -2.72614225801306e-10,
+  2.77068142495902e-08,
+  -2.10102402082508e-06,
+  -5.69250639462346e-05,
+  -0.000734990630326855,
+  -0.00295459980854025,
+  -0.0160960333262415,
+];
+const ERF_Q = [
+  -1.45660718464996e-05,
+  -0.000213374055278905,
+  -0.00168282697438203,
+  -0.00737332916720468,
+  -0.0142647390514189,
+];
+
+// Constants live in globals: V8 then loads them from memory instead of building them in registers.
+const constants = new Map<number, string>();
+const splat = (v: number) => {
+  if (!constants.has(v)) constants.set(v, `$K${constants.size}`);
+  return `(global.get ${constants.get(v)})`;
+};
+const constantGlobals = () =>
+  [...constants].map(([v, name]) => `(global ${name} v128 (v128.const f32x4 ${v} ${v} ${v} ${v}))`)
+    .join("\n");
+const fma = (a: string, b: string, c: string) => `(f32x4.relaxed_madd ${a} ${b} ${c})`;
+
+/** `$gelu`: gelu of four lanes, value only. */
+function geluFunc(): string {
+  const lines = [
+    `(func $gelu (param $x v128) (result v128) (local $z v128) (local $z2 v128) (local $p v128) (local $q v128)`,
+    `  (local.set $z (f32x4.pmax (f32x4.pmin (f32x4.mul (local.get $x) ${
+      splat(0.70710678118654752)
+    }) ${splat(4)}) ${splat(-4)}))`,
+    `  (local.set $z2 (f32x4.mul (local.get $z) (local.get $z)))`,
+    `  (local.set $p ${splat(ERF_P[0])})`,
+    `  (local.set $q ${splat(ERF_Q[0])})`,
+  ];
+  for (let i = 1; i < ERF_P.length; i++) {
+    lines.push(`  (local.set $p ${fma("(local.get $p)", "(local.get $z2)", splat(ERF_P[i]))})`);
+    if (i < ERF_Q.length) {
+      lines.push(`  (local.set $q ${fma("(local.get $q)", "(local.get $z2)", splat(ERF_Q[i]))})`);
+    }
+  }
+  lines.push(
+    `  (f32x4.mul (local.get $x) ${
+      fma(
+        splat(0.5),
+        "(f32x4.div (f32x4.mul (local.get $z) (local.get $p)) (local.get $q))",
+        splat(0.5),
+      )
+    }))`,
+  );
+  return lines.join("\n");
+}
+
+/** One register tile of `mr` rows × `nr` columns over the whole inner dimension K. */
+function tileFunc(mr: number, nr: 8 | 4): string {
+  const nv = nr / 4;
+  const acc = (r: number, v: number) => `$c${r}_${v}`;
+  const L: string[] = [];
+  L.push(
+    `(func $tile_${mr}x${nr} (param $a i32) (param $b i32) (param $c i32) (param $K i32) ` +
+      `(param $lda i32) (param $ldb i32) (param $bias i32)`,
+  );
+  const locals = [`(local $k i32) (local $pb i32) (local $av v128) (local $bv v128)`];
+  for (let r = 0; r < mr; r++) {
+    locals.push(`(local $pa${r} i32)`);
+    for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
+  }
+  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
+  L.push("  " + locals.join(" "));
+  for (let r = 0; r < mr; r++) {
+    L.push(
+      `  (local.set $pa${r} (i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda))))`,
+    );
+  }
+  L.push(`  (local.set $pb (local.get $b))`, `  (local.set $k (local.get $K))`);
+  L.push(`  (block $kd (br_if $kd (i32.eqz (local.get $k))) (loop $kl`);
+  for (let v = 0; v < nv; v++) {
+    L.push(`    (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
+  }
+  for (let r = 0; r < mr; r++) {
+    L.push(`    (local.set $av (v128.load32_splat (local.get $pa${r})))`);
+    for (let v = 0; v < nv; v++) {
+      L.push(
+        `    (local.set ${acc(r, v)} ${
+          fma("(local.get $av)", `(local.get $b${v})`, `(local.get ${acc(r, v)})`)
+        })`,
+      );
+    }
+    L.push(`    (local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 4)))`);
+  }
+  L.push(`    (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))`);
+  L.push(`    (br_if $kl (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))`);
+  // + bias, store (C has the row stride of B: N floats)
+  for (let v = 0; v < nv; v++) {
+    L.push(
+      `  (local.set $b${v} (if (result v128) (local.get $bias) ` +
+        `(then (v128.load offset=${16 * v} (local.get $bias))) (else ${splat(0)})))`,
+    );
+  }
+  for (let r = 0; r < mr; r++) {
+    const row = `(i32.add (local.get $c) (i32.mul (i32.const ${r}) (local.get $ldb)))`;
+    for (let v = 0; v < nv; v++) {
+      L.push(
+        `  (v128.store offset=${16 * v} ${row} ` +
+          `(f32x4.add (local.get ${acc(r, v)}) (local.get $b${v})))`,
+      );
+    }
+  }
+  L.push(`)`);
+  return L.join("\n");
+}
+
+/** All column tiles of one block of `mr` rows starting at row $i, then its epilogue. */
+function rowBlock(mr: number): string {
+  const args = (cols: string) =>
+    `(i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+          (i32.add (local.get $b) ${cols})
+          (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldb)) ${cols}))
+          (local.get $K) (local.get $lda) (local.get $ldb)
+          (select (i32.add (local.get $bias) ${cols}) (i32.const 0) (local.get $bias))`;
+  return `
+      (local.set $jb (i32.const 0))
+      (block $jd${mr} (loop $jl${mr}
+        (br_if $jd${mr} (i32.ge_u (local.get $jb) (local.get $nb8)))
+        (call $tile_${mr}x8 ${args("(local.get $jb)")})
+        (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
+        (br $jl${mr})))
+      (if (i32.lt_u (local.get $nb8) (local.get $ldb))
+        (then (call $tile_${mr}x4 ${args("(local.get $nb8)")})))
+      (if (i32.or (local.get $act) (local.get $r))
+        (then (call $finish
+          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldb)))
+          (select (i32.add (local.get $r) (i32.mul (local.get $i) (local.get $ldb))) (i32.const 0) (local.get $r))
+          (i32.mul (i32.const ${mr}) (local.get $ldb)) (local.get $act))))
+      (local.set $i (i32.add (local.get $i) (i32.const ${mr})))`;
+}
+
+/**
+ * `$finish(c, r, bytes, act)`: c = act(c) (+ r) over a contiguous span (a multiple of 16 bytes).
+ * GELU runs on four vectors at a time, written out so that the four dependency chains overlap.
+ */
+function finishFunc(): string {
+  const W = 4;
+  const L: string[] = [];
+  L.push(`(func $finish (param $c i32) (param $r i32) (param $n i32) (param $act i32)`);
+  const locals = ["(local $i i32) (local $n4 i32) (local $v v128)"];
+  for (let k = 0; k < W; k++) {
+    locals.push(
+      `(local $x${k} v128) (local $z${k} v128) (local $s${k} v128) (local $p${k} v128) (local $q${k} v128)`,
+    );
+  }
+  L.push("  " + locals.join(" "));
+  L.push(`  (local.set $n4 (i32.and (local.get $n) (i32.const ${-16 * W})))`);
+  L.push(`  (if (i32.eq (local.get $act) (i32.const 2)) (then`);
+  L.push(`  (block $gd (loop $gl`);
+  L.push(`    (br_if $gd (i32.ge_u (local.get $i) (local.get $n4)))`);
+  const at = (k: number) => `offset=${16 * k} (i32.add (local.get $c) (local.get $i))`;
+  for (let k = 0; k < W; k++) L.push(`    (local.set $x${k} (v128.load ${at(k)}))`);
+  for (let k = 0; k < W; k++) {
+    L.push(
+      `    (local.set $z${k} (f32x4.pmax (f32x4.pmin (f32x4.mul (local.get $x${k}) ${
+        splat(0.70710678118654752)
+      }) ${splat(4)}) ${splat(-4)}))`,
+    );
+  }
+  for (let k = 0; k < W; k++) {
+    L.push(`    (local.set $s${k} (f32x4.mul (local.get $z${k}) (local.get $z${k})))`);
+  }
+  for (let k = 0; k < W; k++) {
+    L.push(`    (local.set $p${k} ${fma(splat(ERF_P[0]), `(local.get $s${k})`, splat(ERF_P[1]))})`);
+    L.push(`    (local.set $q${k} ${fma(splat(ERF_Q[0]), `(local.get $s${k})`, splat(ERF_Q[1]))})`);
+  }
+  for (let i = 2; i < ERF_P.length; i++) {
+    for (let k = 0; k < W; k++) {
+      L.push(
+        `    (local.set $p${k} ${
+          fma(`(local.get $p${k})`, `(local.get $s${k})`, splat(ERF_P[i]))
+        })`,
+      );
+      if (i < ERF_Q.length) {
+        L.push(
+          `    (local.set $q${k} ${
+            fma(`(local.get $q${k})`, `(local.get $s${k})`, splat(ERF_Q[i]))
+          })`,
+        );
+      }
+    }
+  }
+  for (let k = 0; k < W; k++) {
+    L.push(
+      `    (local.set $v (f32x4.mul (local.get $x${k}) ${
+        fma(
+          splat(0.5),
+          `(f32x4.div (f32x4.mul (local.get $z${k}) (local.get $p${k})) (local.get $q${k}))`,
+          splat(0.5),
+        )
+      }))`,
+    );
+    L.push(
+      `    (if (local.get $r) (then (local.set $v (f32x4.add (local.get $v) ` +
+        `(v128.load offset=${16 * k} (i32.add (local.get $r) (local.get $i)))))))`,
+    );
+    L.push(`    (v128.store ${at(k)} (local.get $v))`);
+  }
+  L.push(`    (local.set $i (i32.add (local.get $i) (i32.const ${16 * W})))`);
+  L.push(`    (br $gl)))))`);
+  // the rest (and relu / identity): one vector at a time
+  L.push(`  (block $d (loop $l`);
+  L.push(`    (br_if $d (i32.ge_u (local.get $i) (local.get $n)))`);
+  L.push(`    (local.set $v (v128.load (i32.add (local.get $c) (local.get $i))))`);
+  L.push(
+    `    (if (i32.eq (local.get $act) (i32.const 1)) (then (local.set $v (f32x4.max (local.get $v) ${
+      splat(0)
+    }))))`,
+  );
+  L.push(
+    `    (if (i32.eq (local.get $act) (i32.const 2)) (then (local.set $v (call $gelu (local.get $v)))))`,
+  );
+  L.push(
+    `    (if (local.get $r) (then (local.set $v (f32x4.add (local.get $v) ` +
+      `(v128.load (i32.add (local.get $r) (local.get $i)))))))`,
+  );
+  L.push(`    (v128.store (i32.add (local.get $c) (local.get $i)) (local.get $v))`);
+  L.push(`    (local.set $i (i32.add (local.get $i) (i32.const 16)))`);
+  L.push(`    (br $l)))`);
+  L.push(`)`);
+  return L.join("\n");
+}
+
+/** The whole module: `gemm(a, b, c, M, K, N, bias, act, r)`, pointers are byte offsets (0 = none). */
+export function gemmWat(): string {
+  const { rows } = GEMM_TILE;
+  constants.clear();
+  const funcs = [
+    geluFunc(),
+    finishFunc(),
+    tileFunc(rows, 8),
+    tileFunc(1, 8),
+    tileFunc(rows, 4),
+    tileFunc(1, 4),
+  ].join("\n");
+  return `;; Generated by lib/engine/kernels/gemm_wat.ts. Do not edit.
+(module
+(import "env" "memory" (memory 1))
+${constantGlobals()}
+${funcs}
+(func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32)
+  (param $N i32) (param $bias i32) (param $act i32) (param $r i32)
+  (local $lda i32) (local $ldb i32) (local $jb i32) (local $nb8 i32) (local $i i32)
+  (local.set $lda (i32.shl (local.get $K) (i32.const 2)))
+  (local.set $ldb (i32.shl (local.get $N) (i32.const 2)))
+  (local.set $nb8 (i32.shl (i32.and (local.get $N) (i32.const -8)) (i32.const 2)))
+  (block $md (loop $ml
+    (br_if $md (i32.gt_u (i32.add (local.get $i) (i32.const ${rows})) (local.get $M)))
+    ${rowBlock(rows)}
+    (br $ml)))
+  (block $rd (loop $rl
+    (br_if $rd (i32.ge_u (local.get $i) (local.get $M)))
+    ${rowBlock(1)}
+    (br $rl))))
+)
+`;
+}

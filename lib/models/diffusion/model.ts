@@ -1,0 +1,299 @@
+/**
+ * The denoising network of the Datasaurus sheet: a small MLP ε_θ(x_t, t) that predicts the noise
+ * in a noisy 2-D point.
+ *
+ *   input embedding   identity: x ∈ R²,  or Fourier: [sin(B x), cos(B x)] ∈ R^128
+ *                     with B ~ N(0, 25²) fixed (32 frequencies per coordinate)
+ *   time embedding    zero (none), linear: 2(t/T − ½) ∈ R, or Fourier: [sin(b t'), cos(b t')] ∈ R^128
+ *                     with t' = t/T − ½ and b ~ N(0, 1) fixed (64 frequencies)
+ *   body              h = GELU(W_in [x_emb, t_emb] + b_in);  3 × (h ← h + GELU(W h + b));  out = W_out h + b_out
+ *
+ * The time embedding has only T possible values, so it is precomputed as a [T, d] table, and its
+ * part of the first layer is applied as a table lookup (a one-hot product, exact and
+ * differentiable on every backend).
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import {
+  gelu,
+  geluResidual,
+  initLinear,
+  linear,
+  linearOfData,
+  type LinearParams,
+  matMul,
+  matMulOfData,
+  recordingGradients,
+  variableFrom,
+} from "../../engine/nn/mod.ts";
+import { rng } from "../../engine/random.ts";
+import { denseValue, fusedFourier2d, fusedKernelsActive, gemmActive } from "../../engine/kernels/mod.ts";
+
+/** Input (position) embeddings. */
+export const INPUT_EMBEDDINGS = ["identity", "fourier"] as const;
+/** Time embeddings. */
+export const TIME_EMBEDDINGS = ["zero", "linear", "fourier"] as const;
+
+/** Architecture of {@link DenoisingMLP}; the defaults are the sheet's. */
+export interface DenoisingMLPConfig {
+  inputEmbedding: typeof INPUT_EMBEDDINGS[number];
+  timeEmbedding: typeof TIME_EMBEDDINGS[number];
+  /** Number of diffusion steps T (the time embedding normalises t by it). */
+  T: number;
+  hidden?: number;
+  blocks?: number;
+  /** Fourier input features (default 128 = 32 frequencies × {sin, cos} × 2 coordinates). */
+  inputFeatures?: number;
+  /** Standard deviation of the input frequencies (default 25). */
+  fourierScale?: number;
+  /** Fourier time features (default 128). */
+  timeFeatures?: number;
+  /** Seed of the initial weights and the fixed frequencies. */
+  seed?: number;
+}
+
+function resolved(c: DenoisingMLPConfig): Required<DenoisingMLPConfig> {
+  const r = {
+    hidden: 128,
+    blocks: 3,
+    inputFeatures: 128,
+    fourierScale: 25,
+    timeFeatures: 128,
+    seed: 0,
+    ...c,
+  };
+  if (!INPUT_EMBEDDINGS.includes(r.inputEmbedding)) {
+    throw new Error(
+      `inputEmbedding must be one of ${INPUT_EMBEDDINGS.join(", ")}; got "${r.inputEmbedding}"`,
+    );
+  }
+  if (!TIME_EMBEDDINGS.includes(r.timeEmbedding)) {
+    throw new Error(
+      `timeEmbedding must be one of ${TIME_EMBEDDINGS.join(", ")}; got "${r.timeEmbedding}"`,
+    );
+  }
+  if (!Number.isInteger(r.T) || r.T < 1) throw new Error(`T must be an integer >= 1; got ${r.T}`);
+  for (const k of ["hidden", "inputFeatures", "timeFeatures"] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 4 || r[k] % 4 !== 0) {
+      throw new Error(`${k} must be a positive multiple of 4; got ${r[k]}`);
+    }
+  }
+  if (!Number.isInteger(r.blocks) || r.blocks < 0) {
+    throw new Error(`blocks must be an integer >= 0; got ${r.blocks}`);
+  }
+  return r;
+}
+
+/** The time-embedding table [T, d] (d = 0 for "zero"). */
+function timeTable(c: Required<DenoisingMLPConfig>, normal: () => number): Float32Array {
+  const { T } = c;
+  if (c.timeEmbedding === "zero") return new Float32Array(0);
+  if (c.timeEmbedding === "linear") {
+    return Float32Array.from({ length: T }, (_, t) => 2 * (t / T - 0.5));
+  }
+  const half = c.timeFeatures / 2;
+  const b = Array.from({ length: half }, normal);
+  const table = new Float32Array(T * c.timeFeatures);
+  for (let t = 0; t < T; t++) {
+    const u = t / T - 0.5;
+    for (let j = 0; j < half; j++) {
+      table[t * c.timeFeatures + j] = Math.sin(b[j] * u);
+      table[t * c.timeFeatures + half + j] = Math.cos(b[j] * u);
+    }
+  }
+  return table;
+}
+
+/** The noise-prediction MLP ε_θ(x_t, t) of the Datasaurus sheet. */
+export class DenoisingMLP {
+  readonly config: Required<DenoisingMLPConfig>;
+  /** Width of the input and time embeddings. */
+  readonly inputDim: number;
+  readonly timeDim: number;
+  /** Trainable layers: input layer (position part and time part), residual blocks, output. */
+  readonly inX: LinearParams;
+  readonly inT: tf.Variable<tf.Rank.R2> | null;
+  readonly blocks: LinearParams[];
+  readonly out: LinearParams;
+  /** Fixed tensors: Fourier frequency matrix [2, F/2] with phase row, and the time table [T, d]. */
+  readonly fourier: { freqs: tf.Tensor2D; phase: tf.Tensor1D } | null;
+  readonly timeTable: tf.Tensor2D | null;
+  /** The time table's transpose [d, T] (for the backward pass). */
+  private timeTableT: tf.Tensor2D | null;
+
+  constructor(config: DenoisingMLPConfig) {
+    const c = resolved(config);
+    this.config = c;
+    const initRng = rng(c.seed);
+    const uniform = () => initRng.uniform();
+    const freqRng = rng(c.seed + 1);
+    const normal = () => freqRng.normal();
+    this.inputDim = c.inputEmbedding === "fourier" ? c.inputFeatures : 2;
+    this.timeDim = c.timeEmbedding === "zero"
+      ? 0
+      : c.timeEmbedding === "linear"
+      ? 1
+      : c.timeFeatures;
+
+    if (c.inputEmbedding === "fourier") {
+      // [B1 0; 0 B2] duplicated for sin and cos: x W + phase, then one sin (cos u = sin(u + π/2)).
+      const q = c.inputFeatures / 4;
+      const b1 = Array.from({ length: q }, () => normal() * c.fourierScale);
+      const b2 = Array.from({ length: q }, () => normal() * c.fourierScale);
+      const w = new Float32Array(2 * 4 * q);
+      const phase = new Float32Array(4 * q);
+      for (let j = 0; j < q; j++) {
+        w[j] = b1[j]; // sin(b1 x)
+        w[q + j] = b1[j]; // cos(b1 x)
+        w[4 * q + 2 * q + j] = b2[j]; // sin(b2 y)
+        w[4 * q + 3 * q + j] = b2[j]; // cos(b2 y)
+        phase[q + j] = Math.PI / 2;
+        phase[3 * q + j] = Math.PI / 2;
+      }
+      this.fourier = { freqs: tf.tensor2d(w, [2, 4 * q]), phase: tf.tensor1d(phase) };
+    } else {
+      this.fourier = null;
+    }
+    this.timeTable = this.timeDim > 0
+      ? tf.tensor2d(timeTable(c, normal), [c.T, this.timeDim])
+      : null;
+    this.timeTableT = this.timeTable ? tf.transpose(this.timeTable) : null;
+
+    // One input layer on the concatenation [x_emb, t_emb], stored as its two row blocks.
+    const fanIn = this.inputDim + this.timeDim;
+    const whole = initLinear(fanIn, c.hidden, uniform);
+    this.inX = {
+      w: variableFrom(tf.slice(whole.w, [0, 0], [this.inputDim, c.hidden])),
+      b: whole.b,
+    };
+    this.inT = this.timeDim > 0
+      ? variableFrom(tf.slice(whole.w, [this.inputDim, 0], [this.timeDim, c.hidden]))
+      : null;
+    whole.w.dispose();
+    this.blocks = Array.from({ length: c.blocks }, () => initLinear(c.hidden, c.hidden, uniform));
+    this.out = initLinear(c.hidden, 2, uniform);
+  }
+
+  /** The trainable variables, in a fixed order. */
+  trainableVariables(): tf.Variable[] {
+    const v: tf.Variable[] = [this.inX.w, this.inX.b];
+    if (this.inT) v.push(this.inT);
+    for (const b of this.blocks) v.push(b.w, b.b);
+    v.push(this.out.w, this.out.b);
+    return v;
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** The position embedding of x [n, 2]. */
+  embedInput(x: tf.Tensor2D): tf.Tensor2D {
+    if (!this.fourier) return x;
+    if (fusedKernelsActive()) return fusedFourier2d(x, this.fourier.freqs, this.fourier.phase);
+    return tf.sin(tf.add(tf.matMul(x, this.fourier.freqs), this.fourier.phase));
+  }
+
+  /**
+   * ε_θ(x_t, t): x [n, 2], t one step for all rows or an int32 tensor [n] of steps in [0, T).
+   * Returns the predicted noise [n, 2].
+   */
+  predict(x: tf.Tensor2D, t: number | tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() => {
+      if (x.rank !== 2 || x.shape[1] !== 2) {
+        throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
+      }
+      // Outside a gradient tape on wasm, each hidden layer is one fused kernel (product, bias,
+      // GELU and residual add in registers); the time step then enters as part of the bias.
+      const fast = gemmActive() && !recordingGradients();
+      let bias: tf.Tensor1D = this.inX.b;
+      let perRow: tf.Tensor2D | null = null;
+      if (this.inT && this.timeTable && this.timeTableT) {
+        if (typeof t === "number") {
+          if (!Number.isInteger(t) || t < 0 || t >= this.config.T) {
+            throw new Error(`t must be an integer in [0, ${this.config.T - 1}]; got ${t}`);
+          }
+          const row = tf.slice(this.timeTable, [t, 0], [1, this.timeDim]);
+          bias = tf.add(bias, tf.reshape(matMul(row, this.inT), [-1]));
+        } else {
+          if (t.shape[0] !== x.shape[0]) {
+            throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
+          }
+          // [T, hidden]: the time part of the first layer for every step, then one row per sample
+          const projected = matMulOfData(this.timeTable, this.inT, this.timeTableT);
+          const onehot = tf.cast(tf.oneHot(t, this.config.T), "float32") as tf.Tensor2D; // [n, T]
+          perRow = matMulOfData(onehot, projected);
+        }
+      }
+      const emb = this.embedInput(x);
+      let h: tf.Tensor2D;
+      if (fast && !perRow) h = denseValue(emb, this.inX.w, bias, "gelu");
+      else {
+        // The input is data: no gradient flows back into it.
+        const pre = linearOfData(emb, this.inX.w, bias);
+        h = gelu(perRow ? tf.add(pre, perRow) : pre);
+      }
+      for (const b of this.blocks) {
+        h = fast ? denseValue(h, b.w, b.b, "gelu", h) : geluResidual(h, linear(h, b.w, b.b));
+      }
+      return linear(h, this.out.w, this.out.b);
+    });
+  }
+
+  /** All tensors by name (trainable and fixed), for checkpoints. */
+  namedWeights(): Record<string, tf.Tensor> {
+    const w: Record<string, tf.Tensor> = { "in.x.w": this.inX.w, "in.b": this.inX.b };
+    if (this.inT) w["in.t.w"] = this.inT;
+    this.blocks.forEach((b, i) => {
+      w[`block${i}.w`] = b.w;
+      w[`block${i}.b`] = b.b;
+    });
+    w["out.w"] = this.out.w;
+    w["out.b"] = this.out.b;
+    if (this.fourier) {
+      w["fourier.freqs"] = this.fourier.freqs;
+      w["fourier.phase"] = this.fourier.phase;
+    }
+    if (this.timeTable) w["time.table"] = this.timeTable;
+    return w;
+  }
+
+  /** Overwrites every tensor from a {@link namedWeights}-style record (shapes must match). */
+  loadWeights(weights: Record<string, tf.Tensor>): void {
+    const mine = this.namedWeights();
+    for (const [name, t] of Object.entries(mine)) {
+      const src = weights[name];
+      if (!src) throw new Error(`checkpoint lacks tensor "${name}"`);
+      if (src.shape.join() !== t.shape.join()) {
+        throw new Error(
+          `tensor "${name}" has shape [${src.shape}], the model expects [${t.shape}]`,
+        );
+      }
+      if (t instanceof tf.Variable) t.assign(src);
+    }
+    // Fixed tensors are plain tensors: replace their contents.
+    if (this.fourier) {
+      this.fourier.freqs.dispose();
+      this.fourier.phase.dispose();
+      (this as { fourier: { freqs: tf.Tensor2D; phase: tf.Tensor1D } }).fourier = {
+        freqs: tf.clone(weights["fourier.freqs"]) as tf.Tensor2D,
+        phase: tf.clone(weights["fourier.phase"]) as tf.Tensor1D,
+      };
+    }
+    if (this.timeTable) {
+      this.timeTable.dispose();
+      this.timeTableT?.dispose();
+      (this as { timeTable: tf.Tensor2D }).timeTable = tf.clone(
+        weights["time.table"],
+      ) as tf.Tensor2D;
+      this.timeTableT = tf.transpose(this.timeTable);
+    }
+  }
+
+  /** Frees every tensor of the model. */
+  dispose(): void {
+    for (const t of Object.values(this.namedWeights())) t.dispose();
+    this.timeTableT?.dispose();
+  }
+}

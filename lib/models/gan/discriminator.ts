@@ -1,0 +1,152 @@
+/**
+ * The DCGAN discriminator for 28 × 28 digits: strided convolutions halve the image twice, batch
+ * norm on the hidden layer (not on the input layer, as in DCGAN), LeakyReLU with slope 0.2, and a
+ * last convolution that covers the whole 7 × 7 map and gives one number per image:
+ *
+ *   x  28×28×1  ─conv 4×4, s2, p1→ 14×14×ndf  ─LeakyReLU(0.2)─
+ *              ─conv 4×4, s2, p1→  7×7×2ndf   ─BN, LeakyReLU(0.2)─
+ *              ─conv 7×7, s1, p0→  1×1×1      = logit ℓ(x),  D(x) = sigmoid(ℓ(x))
+ *
+ * Unlike the tutorial, the first and the last convolution have a bias. Without the first one the
+ * network is blind to the contrast of an image: the convolution and the LeakyReLU are positively
+ * homogeneous (f(c·x) = c·f(x) for c > 0) and the batch norm after the second convolution divides
+ * any common scale away, so a generator can win with faint grey images, which ours did.
+ *
+ * The sheet's network ends in a sigmoid and trains with binary cross-entropy on D(x); this one
+ * returns the logit and the losses apply the sigmoid inside a softplus (log(1 + e^ℓ)), the same
+ * numbers without overflow when D is very sure.
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { rng } from "../../engine/random.ts";
+import type { BatchNorm } from "./batchnorm.ts";
+import { conv2d } from "./conv.ts";
+import type { LayerOutput } from "./generator.ts";
+import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { variableFrom } from "../../engine/nn/mod.ts";
+
+/** Slope of the LeakyReLU for negative inputs (DCGAN's 0.2). */
+export const LEAKY_SLOPE = 0.2;
+
+/** Architecture of {@link Discriminator}. */
+export interface DiscriminatorConfig {
+  /** ndf, the base number of feature maps (default 8: 8 and 16 maps in the hidden layers). */
+  ndf?: number;
+  /** Seed of the initial weights (default 1). */
+  seed?: number;
+}
+
+/** Options of {@link Discriminator.logits}. */
+export interface DiscriminatorForwardOptions {
+  /** Batch statistics (true, the default: DCGAN's discriminator is always in training mode). */
+  training?: boolean;
+  /** Fold the batch statistics into the running ones (default false). */
+  updateStats?: boolean;
+  /** Compute gradients with respect to the images (true when the generator learns). */
+  inputGrad?: boolean;
+  /** Skip the gradients of the discriminator's own filters (true when it is frozen). */
+  frozen?: boolean;
+}
+
+/** The DCGAN discriminator for 28 × 28 single-channel images. */
+export class Discriminator {
+  /** The architecture, defaults filled in. */
+  readonly config: Required<DiscriminatorConfig>;
+  /** Filters [k, k, cIn, cOut] of the three convolutions. */
+  readonly conv1: tf.Variable<tf.Rank.R4>;
+  readonly conv2: tf.Variable<tf.Rank.R4>;
+  readonly conv3: tf.Variable<tf.Rank.R4>;
+  /** Biases of the first and the last convolution (initialised 0). */
+  readonly bias1: tf.Variable<tf.Rank.R1>;
+  readonly bias3: tf.Variable<tf.Rank.R1>;
+  readonly bn2: BatchNorm;
+
+  /** Builds the layers with seeded DCGAN initial weights. */
+  constructor(config: DiscriminatorConfig = {}) {
+    const c = { ndf: 8, seed: 1, ...config };
+    checkIntAtLeast("ndf", c.ndf, 1);
+    if (!Number.isSafeInteger(c.seed)) {
+      throw new Error(`seed must be a safe integer; got ${c.seed}`);
+    }
+    this.config = c;
+    const r = rng(c.seed);
+    const { ndf } = c;
+    this.conv1 = initFilter([4, 4, 1, ndf], r);
+    this.conv2 = initFilter([4, 4, ndf, 2 * ndf], r);
+    this.bn2 = initBatchNorm(2 * ndf, r);
+    this.conv3 = initFilter([7, 7, 2 * ndf, 1], r);
+    this.bias1 = variableFrom(tf.zeros([ndf]));
+    this.bias3 = variableFrom(tf.zeros([1]));
+  }
+
+  /** The trainable variables in a fixed order. */
+  trainableVariables(): tf.Variable[] {
+    return [
+      this.conv1,
+      this.bias1,
+      this.conv2,
+      ...this.bn2.trainableVariables(),
+      this.conv3,
+      this.bias3,
+    ];
+  }
+
+  /** Number of trainable scalars: 16·ndf + ndf + 16·ndf·2ndf + 2·2ndf + 49·2ndf + 1. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** Every layer's output for images x [n, 28, 28, 1], in order (the last is the logits [n]). */
+  layers(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): LayerOutput[] {
+    if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
+      throw new Error(`x must have shape [n, 28, 28, 1]; got [${x.shape}]`);
+    }
+    const { training = true, updateStats = false, inputGrad = false, frozen = false } = options;
+    const out: LayerOutput[] = [];
+    const c1 = tf.add(
+      conv2d(x, this.conv1, 2, 1, { input: inputGrad, filter: !frozen }),
+      this.bias1,
+    ) as tf.Tensor4D;
+    out.push({ name: "conv1", value: c1 });
+    const h1 = tf.leakyRelu(c1, LEAKY_SLOPE);
+    out.push({ name: "leakyrelu1", value: h1 });
+    const c2 = conv2d(h1, this.conv2, 2, 1, { input: true, filter: !frozen });
+    out.push({ name: "conv2", value: c2 });
+    const h2 = tf.leakyRelu(this.bn2.apply(c2, training, updateStats), LEAKY_SLOPE);
+    out.push({ name: "bn2+leakyrelu", value: h2 });
+    const c3 = tf.add(conv2d(h2, this.conv3, 1, 0, { input: true, filter: !frozen }), this.bias3);
+    out.push({ name: "conv3", value: c3 });
+    out.push({ name: "logit", value: tf.reshape(c3, [x.shape[0]]) });
+    return out;
+  }
+
+  /** ℓ(x), the logits [n] of D(x) = sigmoid(ℓ(x)) for images x [n, 28, 28, 1] in [−1, 1]. */
+  logits(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): tf.Tensor1D {
+    return tf.tidy(() => this.layers(x, options).at(-1)!.value as tf.Tensor1D);
+  }
+
+  /** Every tensor by name, for checkpoints. */
+  namedWeights(): Record<string, tf.Variable> {
+    return {
+      "conv1.w": this.conv1,
+      "conv1.b": this.bias1,
+      "conv2.w": this.conv2,
+      "bn2.gamma": this.bn2.gamma,
+      "bn2.beta": this.bn2.beta,
+      "bn2.runningMean": this.bn2.runningMean,
+      "bn2.runningVar": this.bn2.runningVar,
+      "conv3.w": this.conv3,
+      "conv3.b": this.bias3,
+    };
+  }
+
+  /** Overwrites every tensor from a {@link namedWeights}-style record. */
+  loadWeights(weights: Record<string, tf.Tensor>): void {
+    loadNamed(this.namedWeights(), weights, "discriminator");
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    tf.dispose(Object.values(this.namedWeights()));
+  }
+}

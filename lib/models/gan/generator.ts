@@ -1,0 +1,152 @@
+/**
+ * The DCGAN generator (Radford et al. 2016, and the PyTorch DCGAN tutorial the sheet adapts),
+ * sized for 28 × 28 digits instead of 64 × 64 flowers. With nz the latent size and ngf the
+ * feature-map base width, a latent vector z [nz] (seen as a 1 × 1 image with nz channels) grows
+ * through transposed convolutions:
+ *
+ *   z  1×1×nz   ─convT 7×7, s1, p0→  7×7×4ngf  ─BN, ReLU─
+ *              ─convT 4×4, s2, p1→ 14×14×2ngf  ─BN, ReLU─
+ *              ─convT 4×4, s2, p1→ 28×28×1     ─tanh→  image in (−1, 1)
+ *
+ * No biases (batch norm makes them redundant), as in the tutorial. Weights N(0, 0.02²), BN scales
+ * N(1, 0.02²). In training mode the batch norms use the batch's statistics; in inference mode
+ * (sampling) their running averages, so that one image does not depend on the others in its
+ * batch, and scaling the noise (the temperature) changes the images.
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { rng } from "../../engine/random.ts";
+import type { BatchNorm } from "./batchnorm.ts";
+import { convTranspose2d } from "./conv.ts";
+import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+
+/** Side of the images of the GAN (MNIST's 28). */
+export const GAN_IMAGE_SIDE = 28;
+
+/** Architecture of {@link Generator}. */
+export interface GeneratorConfig {
+  /** nz, the size of the latent vector z (default 64, the sheet's `latent_size`). */
+  latentDim?: number;
+  /** ngf, the base number of feature maps (default 16: 64 and 32 maps in the hidden layers). */
+  ngf?: number;
+  /** Seed of the initial weights (default 0). */
+  seed?: number;
+}
+
+/** Options of {@link Generator.forward}. */
+export interface GeneratorForwardOptions {
+  /** Batch statistics (true, while training) or running statistics (false, the default). */
+  training?: boolean;
+  /** In training mode, fold the batch statistics into the running ones (default: `training`). */
+  updateStats?: boolean;
+}
+
+/** An intermediate output of the network, for inspection. */
+export interface LayerOutput {
+  name: string;
+  value: tf.Tensor;
+}
+
+/** The DCGAN generator for 28 × 28 single-channel images. */
+export class Generator {
+  /** The architecture, defaults filled in. */
+  readonly config: Required<GeneratorConfig>;
+  /** Filters [k, k, cOut, cIn] of the three transposed convolutions. */
+  readonly conv1: tf.Variable<tf.Rank.R4>;
+  readonly conv2: tf.Variable<tf.Rank.R4>;
+  readonly conv3: tf.Variable<tf.Rank.R4>;
+  readonly bn1: BatchNorm;
+  readonly bn2: BatchNorm;
+
+  /** Builds the layers with seeded DCGAN initial weights. */
+  constructor(config: GeneratorConfig = {}) {
+    const c = { latentDim: 64, ngf: 16, seed: 0, ...config };
+    checkIntAtLeast("latentDim", c.latentDim, 1);
+    checkIntAtLeast("ngf", c.ngf, 1);
+    if (!Number.isSafeInteger(c.seed)) {
+      throw new Error(`seed must be a safe integer; got ${c.seed}`);
+    }
+    this.config = c;
+    const r = rng(c.seed);
+    const { latentDim: nz, ngf } = c;
+    this.conv1 = initFilter([7, 7, 4 * ngf, nz], r);
+    this.bn1 = initBatchNorm(4 * ngf, r);
+    this.conv2 = initFilter([4, 4, 2 * ngf, 4 * ngf], r);
+    this.bn2 = initBatchNorm(2 * ngf, r);
+    this.conv3 = initFilter([4, 4, 1, 2 * ngf], r);
+  }
+
+  /** The trainable variables in a fixed order: filters and batch-norm scales and shifts. */
+  trainableVariables(): tf.Variable[] {
+    return [
+      this.conv1,
+      ...this.bn1.trainableVariables(),
+      this.conv2,
+      ...this.bn2.trainableVariables(),
+      this.conv3,
+    ];
+  }
+
+  /** Number of trainable scalars: 49·nz·4ngf + 16·4ngf·2ngf + 16·2ngf + 2·(4ngf + 2ngf). */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** Every layer's output for latent vectors z [n, nz], in order (the last is the image). */
+  layers(z: tf.Tensor2D, options: GeneratorForwardOptions = {}): LayerOutput[] {
+    const { latentDim } = this.config;
+    if (z.rank !== 2 || z.shape[1] !== latentDim) {
+      throw new Error(`z must have shape [n, ${latentDim}]; got [${z.shape}]`);
+    }
+    const training = options.training ?? false;
+    const update = options.updateStats ?? training;
+    const n = z.shape[0];
+    const out: LayerOutput[] = [];
+    const x0 = tf.reshape(z, [n, 1, 1, latentDim]) as tf.Tensor4D;
+    const c1 = convTranspose2d(x0, this.conv1, 1, 0);
+    out.push({ name: "convT1", value: c1 });
+    const h1 = tf.relu(this.bn1.apply(c1, training, update));
+    out.push({ name: "bn1+relu", value: h1 });
+    const c2 = convTranspose2d(h1, this.conv2, 2, 1);
+    out.push({ name: "convT2", value: c2 });
+    const h2 = tf.relu(this.bn2.apply(c2, training, update));
+    out.push({ name: "bn2+relu", value: h2 });
+    const c3 = convTranspose2d(h2, this.conv3, 2, 1);
+    out.push({ name: "convT3", value: c3 });
+    out.push({ name: "tanh", value: tf.tanh(c3) });
+    x0.dispose();
+    return out;
+  }
+
+  /** G(z): images [n, 28, 28, 1] in (−1, 1) for latent vectors z [n, nz]. */
+  forward(z: tf.Tensor2D, options: GeneratorForwardOptions = {}): tf.Tensor4D {
+    return tf.tidy(() => this.layers(z, options).at(-1)!.value as tf.Tensor4D);
+  }
+
+  /** Every tensor by name (filters, BN scales, shifts and running statistics), for checkpoints. */
+  namedWeights(): Record<string, tf.Variable> {
+    return {
+      "conv1.w": this.conv1,
+      "bn1.gamma": this.bn1.gamma,
+      "bn1.beta": this.bn1.beta,
+      "bn1.runningMean": this.bn1.runningMean,
+      "bn1.runningVar": this.bn1.runningVar,
+      "conv2.w": this.conv2,
+      "bn2.gamma": this.bn2.gamma,
+      "bn2.beta": this.bn2.beta,
+      "bn2.runningMean": this.bn2.runningMean,
+      "bn2.runningVar": this.bn2.runningVar,
+      "conv3.w": this.conv3,
+    };
+  }
+
+  /** Overwrites every tensor from a {@link namedWeights}-style record (names and shapes must match). */
+  loadWeights(weights: Record<string, tf.Tensor>): void {
+    loadNamed(this.namedWeights(), weights, "generator");
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    tf.dispose(Object.values(this.namedWeights()));
+  }
+}

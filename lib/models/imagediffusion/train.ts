@@ -1,0 +1,247 @@
+/**
+ * Training an image noise predictor with the simplified DDPM objective (Ho et al. 2020),
+ *
+ *   L_simple(θ) = E_{t, x_0, ε} ‖ε − ε_θ(sqrt(ᾱ_t) x_0 + sqrt(1 − ᾱ_t) ε, t [, c])‖² / D,
+ *
+ * counted in optimizer steps (not epochs): each step draws a batch of images without
+ * replacement (a fresh seeded permutation per pass over the data), one step t per image
+ * (uniform in [0, maxStep)) and fresh noise ε. AdamW with a linear warm-up and a cosine decay
+ * of the learning rate, and an exponential moving average of the weights that replaces them
+ * at the end. Optionally the Min-SNR-γ weighting of Hang et al. (2023): with
+ * SNR_t = ᾱ_t / (1 − ᾱ_t), the loss of an image at step t is multiplied by
+ *
+ *   w_t = min(SNR_t, γ) / SNR_t,
+ *
+ * which leaves the noisy steps (SNR_t ≤ γ) alone and turns down the nearly clean ones, whose
+ * large, hard-to-reduce ε errors otherwise dominate the gradient and slow down training.
+ *
+ * For a class-conditional model with K classes, each image's label is replaced by "no label"
+ * (K) with probability p_∅ (`labelDropout`), so one network learns both ε_θ(x_t, t, y) and
+ * ε_θ(x_t, t, ∅), as classifier-free guidance needs (Ho & Salimans 2022).
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { rng, tfSeed } from "../../engine/random.ts";
+import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
+import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
+import { checkedLabels, type ImagePredictor } from "./sample.ts";
+
+/** A trainable image noise predictor with optional condition images and class labels. */
+export interface ImageNoiseModel extends ImagePredictor {
+  trainableVariables(): tf.Variable[];
+}
+
+/** Options of {@link trainImageDenoiser}. */
+export interface ImageTrainOptions {
+  /** Number of optimizer steps (≥ 0). */
+  steps: number;
+  /** Images per step (default 64). */
+  batchSize?: number;
+  /** Peak learning rate (default 2e-3). */
+  lr?: number;
+  /** Steps of linear warm-up from 0 to `lr` (default 5 % of the steps), then cosine decay to 0. */
+  warmup?: number;
+  /** AdamW's decoupled weight decay (default 0). */
+  weightDecay?: number;
+  /** Decay of the weight average that replaces the weights at the end (default 0.995; 0: none). */
+  ema?: number;
+  /** Seed of batches, steps and noise (default 0). */
+  seed?: number;
+  /** Condition rows [N, k · D] aligned with the training images (for a conditioned model). */
+  cond?: tf.Tensor2D;
+  /** Train only on steps t < maxStep (default T: all steps). */
+  maxStep?: number;
+  /** γ of the Min-SNR-γ loss weighting (default 0: no weighting, plain L_simple). */
+  minSnrGamma?: number;
+  /** Standard deviation of Gaussian noise added to the condition rows of each batch (default 0). */
+  condNoise?: number;
+  /**
+   * Class labels (int32 [N], values 0 … K − 1) aligned with the training images, for a model
+   * built with `classes` = K.
+   */
+  labels?: tf.Tensor1D;
+  /** Probability p_∅ that an image's label is dropped (replaced by K, "no label"; default 0.2). */
+  labelDropout?: number;
+  progress?: ProgressSink;
+}
+
+/** What {@link trainImageDenoiser} records. */
+export interface ImageTrainHistory {
+  /** The loss of every step. */
+  loss: number[];
+  steps: number;
+  /** Wall-clock seconds of the whole run. */
+  seconds: number;
+  /** Optimizer steps per second. */
+  stepsPerSecond: number;
+}
+
+function checkInt(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) {
+    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
+  }
+}
+
+/** The learning rate at step k: linear warm-up over `warmup` steps, then cosine decay to 0. */
+export function warmupCosineLr(lr: number, k: number, total: number, warmup: number): number {
+  if (k < warmup) return lr * (k + 1) / warmup;
+  return cosineLr(lr, k - warmup, Math.max(1, total - warmup));
+}
+
+/** The Min-SNR-γ weights w_t = min(SNR_t, γ) / SNR_t for t = 0 … T − 1 (see the module notes). */
+export function minSnrWeights(schedule: NoiseSchedule, gamma: number): Float32Array {
+  if (!(gamma > 0)) throw new Error(`gamma must be > 0; got ${gamma}`);
+  return Float32Array.from(schedule.alphaBars, (ab) => {
+    const snr = ab / (1 - ab);
+    return Math.min(snr, gamma) / snr;
+  });
+}
+
+/**
+ * L_simple on one batch: images x0 [n, D], noise eps [n, D], steps t int32 [n], optional
+ * condition rows, per-step loss weights [T] (e.g. {@link minSnrWeights}) and class labels
+ * int32 [n]. Returns a scalar
+ * tensor: the mean over the batch of w_t times the mean squared error of the image.
+ */
+export function imageLoss(
+  model: Pick<ImageNoiseModel, "predict">,
+  x0: tf.Tensor2D,
+  eps: tf.Tensor2D,
+  t: tf.Tensor1D,
+  schedule: NoiseSchedule,
+  cond?: tf.Tensor2D,
+  weights?: tf.Tensor1D,
+  labels?: tf.Tensor1D,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const xt = addNoise(x0, eps, t, schedule) as tf.Tensor2D;
+    const perImage = tf.mean(tf.square(tf.sub(model.predict(xt, t, cond, labels), eps)), 1);
+    if (!weights) return tf.mean(perImage) as tf.Scalar;
+    return tf.mean(tf.mul(perImage, tf.gather(weights, t))) as tf.Scalar;
+  });
+}
+
+/**
+ * Trains `model` on the rows of `data` [N, D] (images scaled to [−1, 1]) for `options.steps`
+ * steps. Seeded: the same seed, data and backend give the same weights. Yields to the event
+ * loop about every 200 ms so that progress displays update in notebooks.
+ */
+export async function trainImageDenoiser(
+  model: ImageNoiseModel,
+  schedule: NoiseSchedule,
+  data: tf.Tensor2D,
+  options: ImageTrainOptions,
+): Promise<ImageTrainHistory> {
+  const {
+    steps,
+    batchSize = 64,
+    lr = 2e-3,
+    weightDecay = 0,
+    ema = 0.995,
+    seed = 0,
+    cond,
+    maxStep = schedule.T,
+    minSnrGamma = 0,
+    condNoise = 0,
+    labels,
+    labelDropout = 0.2,
+  } = options;
+  const warmup = options.warmup ?? Math.ceil(0.05 * steps);
+  checkInt("steps", steps, 0);
+  checkInt("batchSize", batchSize, 1);
+  checkInt("warmup", warmup, 0);
+  if (!(lr > 0)) throw new Error(`lr must be > 0; got ${lr}`);
+  if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
+  if (!Number.isInteger(maxStep) || maxStep < 1 || maxStep > schedule.T) {
+    throw new Error(`maxStep must be an integer in [1, ${schedule.T}]; got ${maxStep}`);
+  }
+  if (!(minSnrGamma >= 0)) throw new Error(`minSnrGamma must be >= 0; got ${minSnrGamma}`);
+  if (!(condNoise >= 0)) throw new Error(`condNoise must be >= 0; got ${condNoise}`);
+  if (data.rank !== 2 || data.shape[0] < 1) {
+    throw new Error(`data must be a [N, D] tensor with N >= 1; got shape [${data.shape}]`);
+  }
+  const N = data.shape[0];
+  if (cond && cond.shape[0] !== N) {
+    throw new Error(`cond must have one row per image (${N}); got ${cond.shape[0]}`);
+  }
+  if (!(labelDropout >= 0 && labelDropout <= 1)) {
+    throw new Error(`labelDropout must be in [0, 1]; got ${labelDropout}`);
+  }
+  let labelValues: Int32Array | null = null;
+  let noLabel = 0;
+  if (labels) {
+    if (labels.rank !== 1 || labels.shape[0] !== N) {
+      throw new Error(`labels must have one label per image (${N}); got shape [${labels.shape}]`);
+    }
+    labelValues = checkedLabels(model, labels.dataSync(), false);
+    noLabel = model.config?.classes ?? 0; // K, checked above
+  }
+  const weights = minSnrGamma > 0 ? tf.tensor1d(minSnrWeights(schedule, minSnrGamma)) : undefined;
+  const vars = model.trainableVariables();
+  const opt = new AdamW(vars, { lr, weightDecay });
+  const average = ema > 0 ? new ExponentialMovingAverage(vars, ema) : null;
+  const r = rng(seed);
+  const D = data.shape[1];
+  const history: ImageTrainHistory = { loss: [], steps: 0, seconds: 0, stepsPerSecond: 0 };
+  const start = performance.now();
+  let lastYield = start;
+  let perm = r.permutation(N);
+  let pos = 0;
+  for (let k = 0; k < steps; k++) {
+    const m = Math.min(batchSize, N);
+    if (pos + m > N) {
+      perm = r.permutation(N);
+      pos = 0;
+    }
+    const idx = perm.slice(pos, pos + m);
+    pos += m;
+    const ts = new Int32Array(m);
+    for (let i = 0; i < m; i++) ts[i] = r.int(maxStep);
+    let batchLabels: Int32Array | null = null;
+    if (labelValues) {
+      batchLabels = new Int32Array(m);
+      for (let i = 0; i < m; i++) {
+        batchLabels[i] = r.uniform() < labelDropout ? noLabel : labelValues[idx[i]];
+      }
+    }
+    const noiseSeed = tfSeed(seed, r.nextUint32());
+    opt.lr = warmupCosineLr(lr, k, steps, warmup);
+    const loss = tf.tidy(() => {
+      const index = tf.tensor1d(idx, "int32");
+      const x0 = tf.gather(data, index) as tf.Tensor2D;
+      let c = cond ? tf.gather(cond, index) as tf.Tensor2D : undefined;
+      if (c && condNoise > 0) {
+        c = tf.add(c, tf.randomNormal(c.shape, 0, condNoise, "float32", tfSeed(noiseSeed, 1)));
+      }
+      const eps = tf.randomNormal([m, D], 0, 1, "float32", noiseSeed) as tf.Tensor2D;
+      const t = tf.tensor1d(ts, "int32");
+      const y = batchLabels ? tf.tensor1d(batchLabels, "int32") : undefined;
+      const { value, grads } = tf.variableGrads(
+        () => imageLoss(model, x0, eps, t, schedule, c, weights, y),
+        vars,
+      );
+      opt.step(vars.map((v) => grads[v.name]));
+      return value;
+    });
+    average?.update();
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    history.loss.push(v);
+    history.steps++;
+    options.progress?.tick(1, { loss: v });
+    if (performance.now() - lastYield > 200) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
+  }
+  await options.progress?.done();
+  weights?.dispose();
+  opt.dispose();
+  if (average) {
+    average.copyToParams();
+    average.dispose();
+  }
+  history.seconds = (performance.now() - start) / 1000;
+  history.stepsPerSecond = history.steps / Math.max(history.seconds, 1e-9);
+  return history;
+}

@@ -1,0 +1,110 @@
+/**
+ * A sequence classifier: a recurrent encoder reads the sequence, dropout is applied to its final
+ * state during training, and a dense layer maps the state to class logits:
+ *
+ *   logits = dropout(encoder(x).last) W + b
+ *
+ * `imagesToRows` turns MNIST images into sequences: each image is read top to bottom, one row of
+ * 28 pixels per time step (28 steps).
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { initLinear, linear, type LinearParams } from "../../engine/nn/mod.ts";
+import { dropout } from "./dropout.ts";
+import type { RecurrentLayer } from "./rnn.ts";
+import { seededUniform } from "./init.ts";
+
+/** Images [n, side·side] → sequences [n, side, side] (row r of the image is time step r). */
+export function imagesToRows(x: tf.Tensor2D, side = 28): tf.Tensor3D {
+  if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== side * side) {
+    throw new Error(`x must be a tensor of shape [n, ${side * side}]; got [${x?.shape}]`);
+  }
+  return tf.reshape(x, [x.shape[0], side, side]);
+}
+
+/** Options of {@link SequenceClassifier}. */
+export interface ClassifierConfig {
+  /** Number of classes (default 10). */
+  classes?: number;
+  /** Dropout rate on the encoder's final state, in [0, 1) (default 0). */
+  dropoutRate?: number;
+  /** Seed of the dense layer's initial weights (default 0). */
+  seed?: number;
+}
+
+/** Encoder + dropout + dense head. */
+export class SequenceClassifier {
+  readonly classes: number;
+  readonly dropoutRate: number;
+  /** The dense head [encoder.outputDim → classes]. */
+  readonly head: LinearParams;
+
+  constructor(readonly encoder: RecurrentLayer, config: ClassifierConfig = {}) {
+    const { classes = 10, dropoutRate = 0, seed = 0 } = config;
+    if (!Number.isInteger(classes) || classes < 2) {
+      throw new Error(`classes must be an integer >= 2; got ${classes}`);
+    }
+    if (!(dropoutRate >= 0 && dropoutRate < 1)) {
+      throw new Error(`dropoutRate must be in [0, 1); got ${dropoutRate}`);
+    }
+    this.classes = classes;
+    this.dropoutRate = dropoutRate;
+    this.head = initLinear(encoder.outputDim, classes, seededUniform(seed));
+  }
+
+  /**
+   * Class logits [batch, classes] for sequences x [batch, steps, inputDim]. With `training`,
+   * dropout uses the mask of `seed`; without, dropout is off (the inverted scaling makes the
+   * expectations match).
+   */
+  logits(x: tf.Tensor3D, options: { training?: boolean; seed?: number } = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h = this.encoder.run(x).last;
+      if (options.training && this.dropoutRate > 0) {
+        h = dropout(h, this.dropoutRate, options.seed ?? 0);
+      }
+      return linear(h, this.head.w, this.head.b);
+    });
+  }
+
+  /** Predicted classes (argmax of the logits) for x, in batches of `batchSize`. */
+  predict(x: tf.Tensor3D, batchSize = 500): Int32Array {
+    const n = x.shape[0];
+    const out = new Int32Array(n);
+    for (let s = 0; s < n; s += batchSize) {
+      const m = Math.min(batchSize, n - s);
+      const p = tf.tidy(() =>
+        tf.argMax(this.logits(tf.slice(x, [s, 0, 0], [m, -1, -1]) as tf.Tensor3D), 1)
+      );
+      out.set(p.dataSync() as Int32Array, s);
+      p.dispose();
+    }
+    return out;
+  }
+
+  /** The fraction of x's sequences whose predicted class equals y (int labels). */
+  accuracy(x: tf.Tensor3D, y: ArrayLike<number>, batchSize = 500): number {
+    if (y.length !== x.shape[0]) {
+      throw new Error(`y must have one label per sequence (${x.shape[0]}); got ${y.length}`);
+    }
+    const p = this.predict(x, batchSize);
+    let ok = 0;
+    for (let i = 0; i < p.length; i++) if (p[i] === y[i]) ok++;
+    return ok / p.length;
+  }
+
+  /** The trainable variables: the encoder's, then the head's. */
+  trainableVariables(): tf.Variable[] {
+    return [...this.encoder.trainableVariables(), this.head.w, this.head.b];
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    for (const v of this.trainableVariables()) v.dispose();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The Elman recurrent layer with tanh (PyTorch's `nn.RNN(nonlinearity="tanh")`), run over the
+ * time steps of a batch of sequences with tfjs ops, so that autodiff back-propagates through time:
+ *
+ *   h_t = tanh(x_t W_x + h_{t−1} W_h + b),   h_0 = 0,
+ *
+ * for x_t [batch, inputDim], h_t [batch, hidden], W_x [inputDim, hidden], W_h [hidden, hidden].
+ * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.)
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { matMul } from "../../engine/nn/mod.ts";
+import {
+  checkDim,
+  checkSequence,
+  initialState,
+  projectSteps,
+  seededUniform,
+  uniformVariable,
+} from "./init.ts";
+
+/** Options of a recurrent run. */
+export interface RunOptions {
+  /** Read the sequence from the last step to the first (for the backward half of a bi-RNN). */
+  reverse?: boolean;
+  /** Also return the hidden state of every step (default false: only the last one). */
+  returnSequences?: boolean;
+  /** Initial state h_0 [batch, hidden] (default zeros). */
+  h0?: tf.Tensor2D;
+}
+
+/** The result of a recurrent run. */
+export interface RunResult {
+  /** The state after the last step read, [batch, hidden] (step 0 when `reverse`). */
+  last: tf.Tensor2D;
+  /**
+   * With `returnSequences`: h at every step in the original time order, [batch, steps, hidden]
+   * (for a reversed run, entry t is the state after reading steps T−1 … t).
+   */
+  sequence?: tf.Tensor3D;
+}
+
+/** What a layer that reads sequences must offer (a tanh RNN, a GRU, a bidirectional pair). */
+export interface RecurrentLayer {
+  /** Features per input step. */
+  readonly inputDim: number;
+  /** Features of the returned state. */
+  readonly outputDim: number;
+  /** Runs over x [batch, steps, inputDim]. */
+  run(x: tf.Tensor3D, options?: RunOptions): RunResult;
+  /** The trainable variables, in a fixed order. */
+  trainableVariables(): tf.Variable[];
+}
+
+/** Architecture of {@link TanhRnn} and {@link Gru}. */
+export interface RecurrentConfig {
+  /** Features per step (28 for MNIST rows). */
+  inputDim: number;
+  /** Width of the hidden state. */
+  hidden: number;
+  /** Seed of the initial weights (default 0). */
+  seed?: number;
+}
+
+/**
+ * Runs `step(inputs[t], h, t)` over the time steps (in reverse order with `reverse`), collecting
+ * the states. Shared by the RNN and the GRU.
+ */
+export function unroll(
+  inputs: tf.Tensor2D[],
+  h0: tf.Tensor2D,
+  step: (xProj: tf.Tensor2D, h: tf.Tensor2D, t: number) => tf.Tensor2D,
+  options: RunOptions,
+): RunResult {
+  const order = inputs.map((_, t) => t);
+  if (options.reverse) order.reverse();
+  let h = h0;
+  const states: tf.Tensor2D[] = new Array(inputs.length);
+  for (const t of order) {
+    h = step(inputs[t], h, t);
+    states[t] = h;
+  }
+  return options.returnSequences
+    ? { last: h, sequence: tf.stack(states, 1) as tf.Tensor3D }
+    : { last: h };
+}
+
+/** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
+export class TanhRnn implements RecurrentLayer {
+  readonly inputDim: number;
+  readonly hidden: number;
+  readonly outputDim: number;
+  /** W_x [inputDim, hidden]. */
+  readonly wx: tf.Variable<tf.Rank.R2>;
+  /** W_h [hidden, hidden]. */
+  readonly wh: tf.Variable<tf.Rank.R2>;
+  /** b [hidden]. */
+  readonly b: tf.Variable<tf.Rank.R1>;
+
+  constructor(config: RecurrentConfig) {
+    this.inputDim = checkDim(config.inputDim, "inputDim");
+    this.hidden = checkDim(config.hidden, "hidden");
+    this.outputDim = this.hidden;
+    const u = seededUniform(config.seed ?? 0);
+    const h = this.hidden;
+    this.wx = uniformVariable([this.inputDim, h], h, u) as tf.Variable<tf.Rank.R2>;
+    this.wh = uniformVariable([h, h], h, u) as tf.Variable<tf.Rank.R2>;
+    this.b = uniformVariable([h], h, u) as tf.Variable<tf.Rank.R1>;
+  }
+
+  /** One step h' = tanh(x_t W_x + h W_h + b) for x_t [B, inputDim] and h [B, hidden]. */
+  step(xt: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.cell(tf.add(matMul(xt, this.wx), this.b), h));
+  }
+
+  private cell(xProj: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
+    return tf.tanh(tf.add(xProj, matMul(h, this.wh)));
+  }
+
+  run(x: tf.Tensor3D, options: RunOptions = {}): RunResult {
+    const [batch] = checkSequence(x, this.inputDim);
+    const h0 = initialState(options.h0, batch, this.hidden);
+    const inputs = projectSteps(x, this.wx, this.b);
+    return unroll(inputs, h0, (p, h) => this.cell(p, h), options);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.wx, this.wh, this.b];
+  }
+}

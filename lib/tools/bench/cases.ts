@@ -1,0 +1,155 @@
+/**
+ * The benchmark's workloads on our side, each the same work as a script in `tests/bench/`:
+ * training the dino DDPM to quality, sampling 1,000 points through 50 DDPM steps, forward
+ * diffusion of the full-resolution lemur over 1,000 steps, one MNIST VAE epoch, and training steps
+ * of the MNIST image-diffusion U-Net.
+ * @module
+ */
+import { tf } from "../../engine/backend/mod.ts";
+import { loadImage, minMaxNormalize, mnistSplit } from "../../data/mod.ts";
+import {
+  chamferDistance,
+  cosineSchedule,
+  DDPMSampler,
+  forwardChain,
+  makeSchedule,
+  sample,
+  scheduleTensors,
+  trainDenoiser,
+} from "../../models/diffusion/mod.ts";
+import { trainImageDenoiser, UNet } from "../../models/imagediffusion/mod.ts";
+import { prepareData, type RunConfig, runModel, runSchedule } from "../runs/mod.ts";
+import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../models/vae/mod.ts";
+
+/** One training run of the dino DDPM: wall time of the training loop and sample quality. */
+export interface TrainResult {
+  seconds: number;
+  steps: number;
+  /** Chamfer distance of 1,000 DDPM samples to the 142 normalised dino points. */
+  chamfer: number;
+  /** Median seconds to draw 1,000 samples through all T steps. */
+  sampleSeconds: number[];
+}
+
+/**
+ * Trains `config` (model seed = training seed = `seed`), then samples 1,000 points with DDPM
+ * `sampleRepeats` times (timed) and scores the first draw.
+ */
+export async function dinoTrainAndSample(
+  config: RunConfig,
+  seed: number,
+  sampleRepeats: number,
+): Promise<TrainResult> {
+  const data = prepareData(config.dataset, 42);
+  const schedule = runSchedule(config);
+  const model = runModel({ ...config, seed });
+  const h = await trainDenoiser(model, schedule, data.train, data.test, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    lrSchedule: config.lrSchedule ?? "constant",
+    seed,
+  });
+  const sampler = new DDPMSampler(schedule);
+  const sampleSeconds: number[] = [];
+  let chamfer = NaN;
+  for (let r = 0; r < sampleRepeats; r++) {
+    const t0 = performance.now();
+    const { samples } = sample(model, sampler, { n: 1000, seed: 1000 * seed + r });
+    samples.dataSync();
+    sampleSeconds.push((performance.now() - t0) / 1000);
+    if (r === 0) chamfer = chamferDistance(samples, data.points).chamfer;
+    samples.dispose();
+  }
+  model.dispose();
+  tf.dispose([data.points, data.train, data.test]);
+  return { seconds: h.seconds, steps: h.steps, chamfer, sampleSeconds };
+}
+
+/** Seconds for `steps` forward-diffusion steps of the lemur photo [683, 1024, 3] (linear β). */
+export async function lemurForward(steps: number, seed: number): Promise<number> {
+  const raw = await loadImage(new URL("../../../data/lemur.png", import.meta.url));
+  const img = minMaxNormalize(raw);
+  raw.dispose();
+  const schedule = makeSchedule("linear", { T: steps, betaMin: 1e-4, betaMax: 0.02 });
+  const t0 = performance.now();
+  const out = forwardChain(img, schedule, { seed, keep: (k) => k === steps });
+  out[0].x.dataSync();
+  const seconds = (performance.now() - t0) / 1000;
+  tf.dispose([img, ...out.map((o) => o.x)]);
+  return seconds;
+}
+
+/** One epoch of the MLP VAE (784-400-20, batch 128, Adam 1e-3) on the 9,000 training digits. */
+export async function vaeEpoch(seed: number): Promise<{ seconds: number; loss: number }> {
+  const split = mnistSplit();
+  const model = new MlpVae({ seed });
+  const opt = vaeOptimizer(model);
+  const stats = await trainVaeEpoch(model, opt, split.train.x, { batchSize: 128, seed });
+  opt.dispose();
+  model.dispose();
+  tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
+  return { seconds: stats.seconds, loss: stats.loss };
+}
+
+/** Timings of {@link unetSteps}. */
+export interface UnetStepsResult {
+  /** Milliseconds per step of the timed run. */
+  msPerStep: number;
+  /** Milliseconds per step of the warm-up run before it (not part of `msPerStep`). */
+  warmupMsPerStep: number;
+  steps: number;
+  warmupSteps: number;
+  /** Trainable scalars of the model (86,785). */
+  parameters: number;
+  /** Mean loss of the timed steps. */
+  loss: number;
+}
+
+/**
+ * Training steps of the MNIST image-diffusion U-Net of notebook 04 at batch 32: the notebook's
+ * model (channels [8, 16, 64], GroupNorm(4), scale-and-shift embedding, 10 classes, seed 0), its
+ * cosine schedule with β clipped at 0.05 (T = 1,000), the 9,000 training digits in [−1, 1] with
+ * their labels, AdamW 2e-3 with the weight EMA and label dropout 0.2 (`trainImageDenoiser`).
+ * Runs `warmupSteps` steps, timed apart, then `steps` timed steps on the same model.
+ */
+export async function unetSteps(
+  steps: number,
+  seed: number,
+  warmupSteps = 5,
+): Promise<UnetStepsResult> {
+  const split = mnistSplit();
+  const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
+  const schedule = cosineSchedule(1000, 0.008, 0.05);
+  const model = new UNet({
+    side: 28,
+    T: 1000,
+    channels: [8, 16, 64],
+    groups: 4,
+    classes: 10,
+    scaleShift: true,
+    seed: 0,
+  });
+  const options = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2 };
+  const timed = async (n: number, s: number) => {
+    const t0 = performance.now();
+    const h = await trainImageDenoiser(model, schedule, train, { ...options, steps: n, seed: s });
+    return { ms: (performance.now() - t0) / Math.max(n, 1), loss: h.loss };
+  };
+  const warm = await timed(warmupSteps, seed + 1000);
+  const run = await timed(steps, seed);
+  const parameters = model.parameterCount();
+  model.dispose();
+  // the schedule's cached sqrt(ᾱ) tensors go with it (the schedule is not used again)
+  const coefs = scheduleTensors(schedule);
+  tf.dispose([coefs.sqrtAb, coefs.sqrtOneMinusAb]);
+  tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
+  return {
+    msPerStep: run.ms,
+    warmupMsPerStep: warm.ms,
+    steps,
+    warmupSteps,
+    parameters,
+    loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * `deno task train-diffusion`: trains the sheet's denoising MLP on a 2-D data set and writes a
+ * run folder (checkpoint, loss.csv, loss.png, samples.png).
+ * @module
+ */
+import { join } from "node:path";
+import { initBackend } from "../../engine/backend/mod.ts";
+import { chamferDistance, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
+import { displayPath } from "../display/mod.ts";
+import { progress } from "../progress/mod.ts";
+import { lossFigure, type RunConfig, samplesFigure, saveRun, trainRun } from "../runs/mod.ts";
+import { parseArgs, runCli } from "./args.ts";
+import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion_flags.ts";
+
+/** Trains a run, writes its folder and prints what it wrote; returns the written paths. */
+export async function trainAndWrite(config: RunConfig, out: string): Promise<string[]> {
+  await initBackend();
+  const bar = progress({ total: config.epochs, label: `train ${config.dataset}` });
+  const { run, history, data } = await trainRun(config, { progress: bar });
+  console.log(
+    `trained ${history.steps} steps in ${history.seconds.toFixed(1)} s ` +
+      `(${(history.steps / history.seconds).toFixed(0)} steps/s)`,
+  );
+  const written = await saveRun(out, run, history);
+  const { samples } = sample(run.model, new DDPMSampler(run.schedule), { n: 1000, seed: 0 });
+  const q = chamferDistance(samples, data.points);
+  console.log(
+    `1000 DDPM samples: Chamfer distance to the data ${q.chamfer.toFixed(4)} ` +
+      `(samples→data ${q.aToB.toFixed(4)}, data→samples ${q.bToA.toFixed(4)})`,
+  );
+  const samplesPng = join(out, "samples.png");
+  await samplesFigure(samples, data.points, {
+    title: `${config.dataset}: 1000 DDPM samples`,
+  }).save(samplesPng);
+  const lossPng = join(out, "loss.png");
+  await lossFigure(history, { title: `${config.dataset}, ${config.epochs} epochs` }).save(lossPng);
+  samples.dispose();
+  run.model.dispose();
+  written.push(samplesPng, lossPng);
+  for (const p of written) console.log(`wrote ${displayPath(p)}`);
+  return written;
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const args = parseArgs(TRAIN_FLAGS, Deno.args, {
+      program: "deno task train-diffusion",
+      description: "Train the Datasaurus sheet's diffusion model on a 2-D data set.",
+      examples: [
+        "deno task train-diffusion --dataset dino --epochs 1000 --out runs/dino",
+        "deno task train-diffusion --dataset moons --schedule cosine --timesteps 100",
+      ],
+      validate: validateTrainFlags,
+    });
+    await trainAndWrite(runConfigFromFlags(args), args.out);
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * Reading plot inputs: plain arrays, typed arrays and tfjs tensors (via `dataSync`), with
+ * validation errors that name the parameter.
+ * @module
+ */
+import type { tf } from "../../engine/backend/mod.ts";
+
+/** Numbers the plotting functions accept: any array-like, or a 1-D tfjs tensor. */
+export type Numbers = ArrayLike<number> | tf.Tensor;
+
+/** A tensor-like object: what is read from a tf.Tensor (duck-typed, no tfjs import needed). */
+export interface TensorLike {
+  shape: number[];
+  dtype?: string;
+  dataSync(): ArrayLike<number>;
+}
+
+/** Whether `v` looks like a tfjs tensor. */
+export function isTensorLike(v: unknown): v is TensorLike {
+  return typeof v === "object" && v !== null &&
+    typeof (v as TensorLike).dataSync === "function" && Array.isArray((v as TensorLike).shape);
+}
+
+/**
+ * Copies numbers into a Float64Array. Tensors must be 1-D (or 2-D with one dimension of size 1).
+ * @param name the parameter name used in error messages.
+ */
+export function toFloat64(v: Numbers, name: string): Float64Array {
+  if (isTensorLike(v)) {
+    const shape = v.shape;
+    const nonUnit = shape.filter((d) => d !== 1).length;
+    if (shape.length > 2 || (shape.length === 2 && nonUnit > 1)) {
+      throw new Error(`${name}: expected a 1-D tensor (got shape [${shape.join(", ")}])`);
+    }
+    return Float64Array.from(v.dataSync());
+  }
+  if (v === null || v === undefined || typeof (v as ArrayLike<number>).length !== "number") {
+    throw new Error(`${name}: expected an array of numbers or a 1-D tensor (got ${typeof v})`);
+  }
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = (v as ArrayLike<number>)[i];
+    if (typeof x !== "number") {
+      throw new Error(`${name}: element ${i} is not a number (got ${typeof x})`);
+    }
+    out[i] = x;
+  }
+  return out;
+}
+
+/** Throws unless `a` and `b` have the same length; names both parameters. */
+export function sameLength(
+  fn: string,
+  a: ArrayLike<unknown>,
+  aName: string,
+  b: ArrayLike<unknown>,
+  bName: string,
+): void {
+  if (a.length !== b.length) {
+    throw new Error(
+      `${fn}: ${aName} and ${bName} must have the same length (${aName} has ${a.length}, ` +
+        `${bName} has ${b.length})`,
+    );
+  }
+}
+
+/** Throws unless `v` is a finite number in [lo, hi]. */
+export function checkRange(v: number, name: string, lo: number, hi: number): number {
+  if (typeof v !== "number" || !(v >= lo && v <= hi)) {
+    throw new Error(`${name}: must be a number in [${lo}, ${hi}] (got ${v})`);
+  }
+  return v;
+}
+
+/** Throws unless `v` is a finite number > 0. */
+export function checkPositive(v: number, name: string): number {
+  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+    throw new Error(`${name}: must be a finite number > 0 (got ${v})`);
+  }
+  return v;
+}
+
+/** Throws unless `v` is one of `allowed`. */
+export function checkOneOf<T extends string>(v: T, name: string, allowed: readonly T[]): T {
+  if (!allowed.includes(v)) {
+    throw new Error(
+      `${name}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")} (got ${
+        JSON.stringify(v)
+      })`,
+    );
+  }
+  return v;
+}
+
+/** [min, max] of the finite values (and > 0 when `positive`), or null when there are none. */
+export function finiteExtent(v: ArrayLike<number>, positive = false): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!Number.isFinite(x) || (positive && x <= 0)) continue;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
