@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseArgs } from "../../lib/tools/cli/args.ts";
-import { diffusion2dOutDir, TRAIN_DIFFUSION2D_FLAGS } from "../../lib/tools/cli/train_diffusion2d.ts";
+import {
+  diffusion2dOutDir,
+  TRAIN_DIFFUSION2D_FLAGS,
+} from "../../lib/tools/cli/train_diffusion2d.ts";
 import { parseGif } from "../plot/gif_parse.ts";
 
 const ROOT = new URL("../../", import.meta.url);

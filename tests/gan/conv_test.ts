@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
-import { batchNormTrain, conv2d, convTranspose2d, convTransposeValue } from "../../lib/models/gan/mod.ts";
+import {
+  batchNormTrain,
+  conv2d,
+  convTranspose2d,
+  convTransposeValue,
+} from "../../lib/models/gan/mod.ts";
 import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });

@@ -28,7 +28,9 @@ await initBackend({ log: false });
 const wasm = () => tf.getBackend() === "wasm";
 
 Deno.test("the committed wasm bytes are what kernels.wat compiles to", async () => {
-  const have = await Deno.readTextFile(new URL("../../lib/engine/kernels/wasm_bytes.ts", import.meta.url));
+  const have = await Deno.readTextFile(
+    new URL("../../lib/engine/kernels/wasm_bytes.ts", import.meta.url),
+  );
   assert.equal(have, bytesModule(await compileKernels()), "run `deno task build-kernels`");
 });
 

@@ -67,7 +67,9 @@ const SHAPES: Array<[number, number, number]> = [
 ];
 
 Deno.test("the committed GEMM bytes are what gemm_wat.ts compiles to", async () => {
-  const have = await Deno.readTextFile(new URL("../../lib/engine/kernels/gemm_bytes.ts", import.meta.url));
+  const have = await Deno.readTextFile(
+    new URL("../../lib/engine/kernels/gemm_bytes.ts", import.meta.url),
+  );
   const want = bytesModule(
     await compileGemm(),
     "GEMM_WASM_BASE64",

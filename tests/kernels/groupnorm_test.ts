@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { fusedGroupNorm, fusedGroupNormGrad, fusedKernelsActive } from "../../lib/engine/kernels/mod.ts";
+import {
+  fusedGroupNorm,
+  fusedGroupNormGrad,
+  fusedKernelsActive,
+} from "../../lib/engine/kernels/mod.ts";
 import { groupNorm, groupNormOps } from "../../lib/models/imagediffusion/mod.ts";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
-import { COLORMAP_NAMES, getColormap, makeMapping, normalize } from "../../lib/tools/plot/colormap.ts";
+import {
+  COLORMAP_NAMES,
+  getColormap,
+  makeMapping,
+  normalize,
+} from "../../lib/tools/plot/colormap.ts";
 import { parseRGB, resolveColor, TAB10 } from "../../lib/tools/plot/color.ts";
 
 Deno.test("colormap: viridis endpoints match matplotlib (#440154 → #fde725)", () => {

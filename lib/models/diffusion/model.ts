@@ -27,7 +27,12 @@ import {
   variableFrom,
 } from "../../engine/nn/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { denseValue, fusedFourier2d, fusedKernelsActive, gemmActive } from "../../engine/kernels/mod.ts";
+import {
+  denseValue,
+  fusedFourier2d,
+  fusedKernelsActive,
+  gemmActive,
+} from "../../engine/kernels/mod.ts";
 
 /** Input (position) embeddings. */
 export const INPUT_EMBEDDINGS = ["identity", "fourier"] as const;

@@ -40,7 +40,11 @@ import {
   type LinearParams,
   variableFrom,
 } from "../../engine/nn/mod.ts";
-import { fusedGroupNorm, fusedGroupNormGrad, fusedKernelsActive } from "../../engine/kernels/mod.ts";
+import {
+  fusedGroupNorm,
+  fusedGroupNormGrad,
+  fusedKernelsActive,
+} from "../../engine/kernels/mod.ts";
 import { avgPool2, conv2d, conv2dOfData, type ConvParams, initConv, upsample2 } from "./conv.ts";
 
 /** Architecture of {@link UNet}. */
