@@ -30,7 +30,10 @@ Deno.test("cnnFlops: the portfolio CNN on 32 × 32 × 1, layer by layer by hand"
   assert.equal(by.fc2, 2 * 120 * 84 + 84);
   assert.equal(by.fc3, 2 * 84 * 10 + 10);
   assert.equal(by.flatten1, 0);
-  assert.equal(forward, 319_872 + 6272 + 6272 + 641_600 + 1600 + 1600 + 96_120 + 120 + 20_244 + 84 + 1690);
+  assert.equal(
+    forward,
+    319_872 + 6272 + 6272 + 641_600 + 1600 + 1600 + 96_120 + 120 + 20_244 + 84 + 1690,
+  );
   // width 1 is the portfolio network; width 2 roughly quadruples conv2 and fc1
   assert.deepEqual(scaledCnnSpec(1), portfolioCnnSpec(10));
   const wide = cnnFlops(scaledCnnSpec(2), [32, 32, 1]).rows;

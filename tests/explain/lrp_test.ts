@@ -157,7 +157,10 @@ Deno.test("LRP: bad rules and targets get one clear message", async () => {
     () => lrp(layers, x, { rule: { kind: "epsilon", epsilon: -1 } }),
     /epsilon must be a finite number >= 0/,
   );
-  await assertThrowsMatching(() => lrp(layers, x, { target: [5] }), /target\[0\] must be an integer in \[0, 1\]/);
+  await assertThrowsMatching(
+    () => lrp(layers, x, { target: [5] }),
+    /target\[0\] must be an integer in \[0, 1\]/,
+  );
   await assertThrowsMatching(() => lrp(layers, x, { target: [0, 1] }), /target must hold 1 class/);
   x.dispose();
   layers.forEach((l) => "w" in l && l.w.dispose());

@@ -95,7 +95,9 @@ function checkRule(rule: LrpRule, what: string): void {
   } else if (rule.kind === "alphabeta") {
     const { alpha, beta } = rule;
     if (!(Number.isFinite(beta) && beta >= 0) || !(Number.isFinite(alpha) && alpha >= 1)) {
-      throw new Error(`${what}: alpha must be >= 1 and beta >= 0; got alpha ${alpha}, beta ${beta}`);
+      throw new Error(
+        `${what}: alpha must be >= 1 and beta >= 0; got alpha ${alpha}, beta ${beta}`,
+      );
     }
     if (Math.abs(alpha - beta - 1) > 1e-9) {
       throw new Error(`${what}: alpha − beta must be 1; got alpha ${alpha}, beta ${beta}`);
@@ -291,7 +293,10 @@ export function lrpLinear(
       const s = safeDiv(r, z);
       const shape = ap.shape;
       rin = tf.sub(
-        tf.sub(tf.mul(ap, linearMapT(layer, s, w, shape)), tf.mul(lo, linearMapT(layer, s, wp, shape))),
+        tf.sub(
+          tf.mul(ap, linearMapT(layer, s, w, shape)),
+          tf.mul(lo, linearMapT(layer, s, wp, shape)),
+        ),
         tf.mul(hi, linearMapT(layer, s, wn, shape)),
       );
     }
@@ -381,7 +386,9 @@ export async function lrp(
     }
   } else {
     if (target.length !== n) {
-      throw new Error(`target must hold ${n} class indices (one per example); got ${target.length}`);
+      throw new Error(
+        `target must hold ${n} class indices (one per example); got ${target.length}`,
+      );
     }
     for (let i = 0; i < n; i++) {
       const c = target[i];
@@ -394,9 +401,7 @@ export async function lrp(
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) score[i] = logits[i * classes + tgt[i]];
   const sumsT: tf.Tensor[] = [];
-  let r: tf.Tensor = tf.tidy(() =>
-    tf.mul(logitsT, tf.oneHot(tf.tensor1d(tgt, "int32"), classes))
-  );
+  let r: tf.Tensor = tf.tidy(() => tf.mul(logitsT, tf.oneHot(tf.tensor1d(tgt, "int32"), classes)));
   const rowSum = (t: tf.Tensor) => tf.tidy(() => tf.sum(tf.reshape(t, [n, -1]), 1));
   sumsT.push(rowSum(r));
   for (let l = layers.length - 1; l >= 0; l--) {
