@@ -40,9 +40,12 @@ function layerOf(relPath: string): number {
 
 const isCli = (relPath: string) => relPath.startsWith("tools/cli/");
 
-/** Every layering violation under lib/, one line each. */
-async function violations(): Promise<{ files: number; imports: number; bad: string[] }> {
+/** Every layering violation under lib/, one line each, and the folder-to-folder import graph. */
+async function violations(): Promise<
+  { files: number; imports: number; bad: string[]; folders: Map<string, Set<string>> }
+> {
   const bad: string[] = [];
+  const folders = new Map<string, Set<string>>();
   let files = 0;
   let imports = 0;
   for await (const file of tsFiles(LIB)) {
@@ -52,6 +55,8 @@ async function violations(): Promise<{ files: number; imports: number; bad: stri
       const to = relative(LIB, resolve(dirname(file), spec));
       if (to.startsWith("..")) continue; // outside lib/ (none today)
       imports++;
+      const [a, b] = [dirname(from), dirname(to)];
+      if (a !== b) folders.set(a, (folders.get(a) ?? new Set()).add(b));
       if (layerOf(to) > layerOf(from)) {
         bad.push(
           `lib/${from} (${LAYERS[layerOf(from)]}) imports lib/${to} (${LAYERS[layerOf(to)]})`,
@@ -61,13 +66,55 @@ async function violations(): Promise<{ files: number; imports: number; bad: stri
       }
     }
   }
-  return { files, imports, bad };
+  return { files, imports, bad, folders };
+}
+
+/** One cycle in a directed graph as a path [v, …, v], or null when there is none. */
+export function findCycle(graph: Map<string, Set<string>>): string[] | null {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (v: string): string[] | null => {
+    state.set(v, "open");
+    path.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (state.get(w) === "open") return [...path.slice(path.indexOf(w)), w];
+      if (!state.has(w)) {
+        const c = visit(w);
+        if (c) return c;
+      }
+    }
+    path.pop();
+    state.set(v, "done");
+    return null;
+  };
+  for (const v of graph.keys()) {
+    if (!state.has(v)) {
+      const c = visit(v);
+      if (c) return c;
+    }
+  }
+  return null;
 }
 
 Deno.test("no module in lib/ imports a higher layer, and only tools/cli imports tools/cli", async () => {
   const { files, imports, bad } = await violations();
   assert.ok(files > 100 && imports > 300, `read ${files} files, ${imports} imports`);
   assert.deepEqual(bad, []);
+});
+
+Deno.test("no two folders of lib/ import each other, directly or through others", async () => {
+  const { folders } = await violations();
+  assert.equal(findCycle(folders)?.join(" → ") ?? null, null);
+});
+
+Deno.test("findCycle finds a cycle and reports none in a chain", () => {
+  const g = (edges: [string, string][]) => {
+    const m = new Map<string, Set<string>>();
+    for (const [a, b] of edges) m.set(a, (m.get(a) ?? new Set()).add(b));
+    return m;
+  };
+  assert.equal(findCycle(g([["a", "b"], ["b", "c"]])), null);
+  assert.deepEqual(findCycle(g([["a", "b"], ["b", "c"], ["c", "b"]])), ["b", "c", "b"]);
 });
 
 Deno.test("the import reader finds static, re-export, side-effect and dynamic imports", () => {

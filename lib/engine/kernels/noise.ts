@@ -7,7 +7,7 @@
  * algorithms, and `KIT_FUSED_KERNELS=0` switches wasm to tfjs's generator too.
  * @module
  */
-import { tf } from "../backend/mod.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { checkFinite } from "../validate.ts";
 import { tfSeed } from "../random.ts";
 import { fusedKernelsActive, fusedRandomNormal, fusedScaledAddNoise } from "./fused.ts";
