@@ -18,6 +18,8 @@ import { seedKeys } from "./seed.ts";
 interface KernelExports {
   gelu(x: number, y: number, d: number, n: number, grad: number): void;
   sin(x: number, y: number, n: number): void;
+  bce_logits(l: number, x: number, y: number, n: number): void;
+  bce_logits_grad(l: number, x: number, dy: number, dl: number, dx: number, n: number): void;
   gelu_value(x: number, r: number, y: number, n: number, add: number): void;
   transpose(x: number, out: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
@@ -174,6 +176,34 @@ if (fusedKernelsEnabled() && wasmCast) {
     return wasmCast.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   });
 }
+
+register("KitBceLogits", ({ inputs, backend }) => {
+  const { l, x } = inputs;
+  const y = backend.makeOutput(l.shape, "float32");
+  const n = size(l.shape);
+  if (n > 0) {
+    kernelsFor(backend).bce_logits(offset(backend, l), offset(backend, x), offset(backend, y), n);
+  }
+  return y;
+});
+
+register("KitBceLogitsGrad", ({ inputs, backend }) => {
+  const { l, x, dy } = inputs;
+  const dl = backend.makeOutput(l.shape, "float32");
+  const dx = backend.makeOutput(l.shape, "float32");
+  const n = size(l.shape);
+  if (n > 0) {
+    kernelsFor(backend).bce_logits_grad(
+      offset(backend, l),
+      offset(backend, x),
+      offset(backend, dy),
+      offset(backend, dl),
+      offset(backend, dx),
+      n,
+    );
+  }
+  return [dl, dx];
+});
 
 register("KitFourier2d", ({ inputs, backend }) => {
   const { x, w, phase } = inputs;
@@ -350,6 +380,41 @@ export function fusedColSum(x: tf.Tensor2D): tf.Tensor1D {
   requireFloat("x", x);
   if (x.rank !== 2) throw new Error(`x must be 2-D; got rank ${x.rank}`);
   return tf.engine().runKernel("KitColSum", { x }, {}) as tf.Tensor1D;
+}
+
+function requireSameShapes(names: string[], ts: tf.Tensor[]): void {
+  ts.forEach((t, i) => {
+    requireFloat(names[i], t);
+    if (t.shape.join() !== ts[0].shape.join()) {
+      throw new Error(
+        `${names[i]} must have the shape of ${names[0]} [${ts[0].shape}]; got [${t.shape}]`,
+      );
+    }
+  });
+}
+
+/**
+ * Binary cross-entropy with logits, element-wise, in one pass (wasm only):
+ *
+ *   bce(l, x) = max(l, 0) − l·x + log(1 + e^(−|l|))
+ *
+ * with e^u by the Cephes polynomial of {@link fusedGelu} and log(1 + t), t ∈ (0, 1], by Cephes'
+ * logf polynomial corrected for the rounding of 1 + t (absolute error about 1e-7 against float64;
+ * tests/kernels/fused_test.ts). No gradient of its own: see {@link fusedBceWithLogitsGrad}.
+ */
+export function fusedBceWithLogits<T extends tf.Tensor>(l: T, x: T): T {
+  requireSameShapes(["logits", "x"], [l, x]);
+  return tf.engine().runKernel("KitBceLogits", { l, x }, {}) as T;
+}
+
+/**
+ * The gradients of {@link fusedBceWithLogits} for an upstream gradient dy, in one pass (wasm
+ * only): `[dl, dx]` with dl = dy·(σ(l) − x) and dx = −dy·l, σ(l) computed from e^(−|l|) (no
+ * overflow for any l).
+ */
+export function fusedBceWithLogitsGrad<T extends tf.Tensor>(l: T, x: T, dy: T): [T, T] {
+  requireSameShapes(["logits", "x", "dy"], [l, x, dy]);
+  return tf.engine().runKernel("KitBceLogitsGrad", { l, x, dy }, {}) as [T, T];
 }
 
 /** The scalars of one AdamW update (bias corrections already folded into `stepSize`, `eps`). */
