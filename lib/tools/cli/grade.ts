@@ -157,7 +157,6 @@ async function main(args: GradeArgs): Promise<number> {
       ((await Deno.stat(own).catch(() => null)) ? own : undefined);
     const report = await gradeNotebook(job.path, {
       source,
-      headless: args.headless,
       timeoutS: args.timeoutS,
       env,
     });
