@@ -21,6 +21,7 @@ import { resolve } from "node:path";
 import { joinText, type Notebook, readNotebook } from "../notebook/mod.ts";
 import { gradedCells, parseGradeId } from "./nbgrader.ts";
 import { releaseNotebook, sourceLines } from "./release.ts";
+import { manualTaskResults, reportTotals } from "./manual.ts";
 import {
   GRADER_ROOT,
   notebookDirIn,
@@ -39,6 +40,8 @@ export interface TaskResult {
   passed: boolean;
   /** The error that failed the test cell. */
   message?: string;
+  /** A written answer graded by hand: "pending" until a hand score is merged, then "scored". */
+  manual?: "pending" | "scored";
 }
 
 /** The outcome of grading one notebook. */
@@ -53,6 +56,8 @@ export interface NotebookReport {
   tasks: TaskResult[];
   earned: number;
   possible: number;
+  /** Auto-graded points earned (plus merged hand scores). */
+  // earned and possible leave out written answers still waiting for a hand score
   /** Failures outside the test cells (answer cells that threw, a run that broke off). */
   problems: string[];
 }
@@ -67,6 +72,8 @@ export interface GradeOptions extends SandboxLimits {
   overlay?: Record<string, string>;
   /** Called with each runner event (progress). */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** Called with the run's output (stdout and stderr, long output cut) when it has ended. */
+  onLog?: (log: string) => void;
 }
 
 /**
@@ -119,6 +126,7 @@ export async function gradeNotebook(
     memoryMB: opts.memoryMB,
     onEvent: opts.onEvent,
   });
+  opts.onLog?.(run.log);
   const label = (n: number) => {
     const t = [...tests, ...answers].find((c) => c.index === n - 1);
     return t ? `cell ${n} (${t.meta.grade_id})` : `cell ${n}`;
@@ -150,6 +158,7 @@ export async function gradeNotebook(
       message,
     };
   });
+  tasks.push(...manualTaskResults(source, sourcePath));
   const problems: string[] = [];
   if (endLine) problems.push(endLine);
   for (const a of answers) {
@@ -166,8 +175,7 @@ export async function gradeNotebook(
     timedOut: /passed its limit/.test(ended?.reason ?? ""),
     ended,
     tasks,
-    earned: tasks.reduce((s, t) => s + t.earned, 0),
-    possible: tasks.reduce((s, t) => s + t.points, 0),
+    ...reportTotals(tasks),
     problems,
   };
 }

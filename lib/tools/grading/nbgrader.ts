@@ -83,6 +83,8 @@ export function gradedCells(nb: Notebook, where = "notebook"): {
   nb.cells.forEach((cell, index) => {
     const meta = nbgraderMeta(cell);
     if (!meta || (!meta.solution && !meta.grade)) return;
+    // a written answer graded by hand (see manual.ts)
+    if (cell.cell_type === "markdown" && meta.solution && meta.grade) return;
     const id = meta.grade_id;
     if (typeof id !== "string" || id === "") {
       throw new Error(`${where}: cell ${index + 1} has nbgrader metadata without a grade_id`);
