@@ -86,9 +86,13 @@ export function assembleGraded(source: Notebook, submission: Notebook, where = "
   for (const a of gradedCells(submission, "submission").answers) {
     submitted.set(a.meta.grade_id, joinText(a.cell.source));
   }
+  // the released notebook has no rubric cells, so its cells are matched by grade_id, not index
+  const releasedText = new Map(
+    gradedCells(released, where).answers.map((a) => [a.meta.grade_id, joinText(a.cell.source)]),
+  );
   const out = structuredClone(source);
   for (const a of answers) {
-    const text = submitted.get(a.meta.grade_id) ?? joinText(released.cells[a.index].source);
+    const text = submitted.get(a.meta.grade_id) ?? releasedText.get(a.meta.grade_id) ?? "";
     out.cells[a.index].source = sourceLines(text);
   }
   for (const cell of out.cells) {

@@ -3,7 +3,8 @@
  *
  * - The **answer cell** is a markdown cell with nbgrader metadata
  *   `{solution: true, grade: true, locked: false, points: N, grade_id: "<id>", schema_version: 3}`;
- *   its source is the instructor's model answer. Release replaces it with `YOUR ANSWER HERE`.
+ *   its source is the instructor's model answer. Release replaces it with `YOUR ANSWER HERE`
+ *   (`MANUAL_ANSWER_STUB`, `nbgrader.ts`).
  * - Its **rubric** is the markdown cell right after it, with metadata
  *   `{"kit": {"rubric_for": "<id>"}}`; its lines `- (K pts) criterion` must sum to N. Release
  *   drops rubric cells.
@@ -15,10 +16,7 @@ import { csvParseRows } from "d3-dsv";
 import type { Notebook, NotebookCell } from "../notebook/mod.ts";
 import { joinText } from "../notebook/mod.ts";
 import type { NotebookReport, TaskResult } from "./grade.ts";
-import { nbgraderMeta, parseGradeId } from "./nbgrader.ts";
-
-/** The text a released written answer starts with (nbgrader's). */
-export const YOUR_ANSWER_HERE = "YOUR ANSWER HERE";
+import { nbgraderMeta, parseGradeId, rubricFor } from "./nbgrader.ts";
 
 /** A manually graded answer cell with its rubric. */
 export interface ManualTask {
@@ -36,12 +34,6 @@ export interface ManualTask {
 export function isManualAnswer(cell: NotebookCell): boolean {
   const m = nbgraderMeta(cell);
   return cell.cell_type === "markdown" && !!m && m.solution === true && m.grade === true;
-}
-
-/** The grade_id a rubric cell belongs to, if it is one. */
-export function rubricFor(cell: NotebookCell): string | undefined {
-  const kit = cell.metadata?.kit as { rubric_for?: unknown } | undefined;
-  return kit && typeof kit.rubric_for === "string" ? kit.rubric_for : undefined;
 }
 
 const RUBRIC_LINE = /^\s*[-*]\s*\((\d+(?:\.\d+)?)\s*pts?\)\s*(.+?)\s*$/;
