@@ -18,6 +18,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
+import { parallelGemm } from "./gemm_pool.ts";
+import { kitThreads } from "../threads.ts";
 
 type GemmFn = (
   a: number,
@@ -103,17 +105,23 @@ function run(
 ): tf.TensorInfo {
   const [M, K, N] = dims;
   const out = backend.makeOutput(shape, "float32");
-  gemmFor(backend)(
-    offset(backend, a),
-    offset(backend, b),
-    offset(backend, out),
+  const job = {
+    heap: backend.wasm.asm.memory.buffer as ArrayBuffer,
+    local: gemmFor(backend),
+    a: offset(backend, a),
+    b: offset(backend, b),
+    c: offset(backend, out),
     M,
     K,
     N,
-    bias ? offset(backend, bias) : 0,
+    bias: bias ? offset(backend, bias) : 0,
     act,
-    residual ? offset(backend, residual) : 0,
-  );
+    r: residual ? offset(backend, residual) : 0,
+  };
+  // Large products are shared between the kit's threads (bit for bit the same result).
+  if (!parallelGemm(job, kitThreads())) {
+    job.local(job.a, job.b, job.c, M, K, N, job.bias, act, job.r);
+  }
   return out;
 }
 
