@@ -21,7 +21,7 @@ import {
 } from "../../models/diffusion/mod.ts";
 import { writeFileAtomic } from "../display/files.ts";
 import { listNotebooks } from "../notebook/book.ts";
-import { launchBrowser } from "../notebook/browser.ts";
+import { launchBrowser, mathJaxNoise } from "../notebook/browser.ts";
 import {
   checkNotebookPage,
   checkPlayerPage,
@@ -124,17 +124,14 @@ export async function standalonePlayerHtml(): Promise<string> {
 }
 
 /**
- * Console errors of the classic front-end and its MathJax, not of the kit:
- * - notebook 6.4's main.js probes for the ipywidgets extension at a hard-coded URL
- *   (`/nbextensions/widgets/notebook/js/extension.js`) and logs a 404 and a MIME-type error when
- *   ipywidgets is not installed (the kit uses no widgets);
- * - MathJax 2's HTML-CSS output declares a `MathJax_Blank` font at `url('about:blank')` to time
- *   its web-font loading, which Chromium refuses (a CORS error and `net::ERR_FAILED`).
+ * Console errors of the classic front-end and its MathJax, not of the kit: notebook 6.4's
+ * main.js probes for the ipywidgets extension at a hard-coded URL
+ * (`/nbextensions/widgets/notebook/js/extension.js`) and logs a 404 and a MIME-type error when
+ * ipywidgets is not installed (the kit uses no widgets); and {@link mathJaxNoise}.
  */
 export function frontEndNoise(text: string, url: string): boolean {
   const widgets = /\/nbextensions\/widgets\/notebook\/js\/extension\.js/;
-  if (widgets.test(url) || widgets.test(text)) return true;
-  return url === "about:blank" || /Access to font at 'about:blank'/.test(text);
+  return widgets.test(url) || widgets.test(text) || mathJaxNoise(text, url);
 }
 
 function printReport(r: NotebookPageReport): void {

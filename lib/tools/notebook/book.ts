@@ -247,18 +247,29 @@ export function mergeOutputs(source: Notebook, executed: Notebook): Notebook {
   return { ...structuredClone(source), metadata: executed.metadata, cells };
 }
 
-/** The MathJax files the pages load (config `TeX-AMS_CHTML-full,Safe`), relative to its root. */
+/**
+ * The MathJax files the pages load, relative to its root. The config is the one the classic
+ * notebook server uses (`TeX-AMS-MML_HTMLorMML-full,Safe`): Debian's `fonts-mathjax` ships the
+ * TeX fonts as OpenType (`fonts/HTML-CSS/TeX/otf`), which the HTML-CSS output uses; the
+ * CommonHTML output would ask for WOFF files Debian does not have.
+ */
 const MATHJAX_PARTS = [
   "MathJax.js",
-  "config/TeX-AMS_CHTML-full.js",
+  "config/TeX-AMS-MML_HTMLorMML-full.js",
   "config/Safe.js",
   "extensions",
   "jax/input/TeX",
-  "jax/output/CommonHTML",
+  "jax/input/MathML",
+  "jax/output/HTML-CSS",
+  "jax/output/NativeMML",
+  "jax/output/PreviewHTML",
   "jax/element",
-  "fonts/HTML-CSS/TeX/woff",
+  "fonts/HTML-CSS/TeX/otf",
   "localization/en",
 ];
+
+/** The MathJax URL of the pages (relative to the page). */
+export const MATHJAX_URL = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe";
 
 /** Where Debian puts the JavaScript the pages need. */
 export const SYSTEM_JS = "/usr/share/javascript";
@@ -398,7 +409,7 @@ export async function renderPage(
         `--TemplateExporter.extra_template_basedirs=${TEMPLATE_DIR}`,
         "--template",
         "book",
-        "--HTMLExporter.mathjax_url=assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+        `--HTMLExporter.mathjax_url=${MATHJAX_URL}`,
         "--HTMLExporter.require_js_url=assets/require.min.js",
         "--HTMLExporter.jquery_url=assets/jquery.min.js",
         `--NbConvertBase.display_data_priority=${

@@ -12,7 +12,14 @@
  * - every particle player on a page works (`checkPlayer`).
  * @module
  */
-import { checkPlayer, imageProblems, imagesIn, launchBrowser, mathIn } from "./browser.ts";
+import {
+  checkPlayer,
+  imageProblems,
+  imagesIn,
+  launchBrowser,
+  mathIn,
+  mathJaxNoise,
+} from "./browser.ts";
 import { serveDir } from "./e2e.ts";
 
 // The callbacks given to page.evaluate / $$eval run in the browser; Deno's type library has no
@@ -42,7 +49,7 @@ export async function checkSite(
   const site = serveDir(dir);
   let kit;
   try {
-    kit = await launchBrowser({ executablePath: opts.chromium });
+    kit = await launchBrowser({ executablePath: opts.chromium, ignoreConsole: mathJaxNoise });
     for (const file of ["index.html", ...opts.pages]) {
       const errorsBefore = kit.errors.length;
       const externalBefore = kit.external.length;
@@ -58,8 +65,10 @@ export async function checkSite(
           (as as Dom[]).map((a) => ({
             href: a.getAttribute("href") ?? "",
             abs: a.href,
-            target: a.hash && a.getAttribute("href")!.startsWith("#")
-              ? document.getElementById(decodeURIComponent(a.hash.slice(1))) !== null
+            // nbconvert's heading ids are the percent-encoded text, matched as written
+            target: a.getAttribute("href")!.startsWith("#")
+              ? document.getElementById(a.getAttribute("href")!.slice(1)) !== null ||
+                document.getElementById(decodeURIComponent(a.hash.slice(1))) !== null
               : true,
           })));
         let internal = 0;

@@ -15,10 +15,13 @@
  *   notebook's own code cells also count (a setting the code uses, such as a width of 128).
  * - Not checked: inline code and fenced code blocks, link targets, HTML comments, and numbers
  *   glued to letters (`VGG16`, `x2`).
- * - Cited numbers: `<!-- cited -->` exempts every number in its paragraph (text between blank
- *   lines), `<!-- cited: 21.0, 19.9 -->` exempts exactly those numbers anywhere in its cell.
- *   A year next to an author (`Ho et al. (2020)`, `Nichol & Dhariwal 2021`, `(Radford et al.,
- *   2016)`) is recognised as a citation without a marker.
+ * - Numbers that do not come from the run are marked in the markdown, in an HTML comment that
+ *   the rendered page does not show. `cited` is for the literature and the exercise sheets,
+ *   `given` for the set-up and plain arithmetic (the data set's 142 points, a width of 128,
+ *   √5 ≈ 2.24): `<!-- cited -->` / `<!-- given -->` exempts every number of its paragraph (text
+ *   between blank lines), `<!-- cited: 21.0, 19.9 -->` / `<!-- given: 142 -->` exactly those
+ *   numbers anywhere in its cell. A year next to an author (`Ho et al. (2020)`, `Nichol &
+ *   Dhariwal 2021`, `(Radford et al., 2016)`) is recognised as a citation without a marker.
  * @module
  */
 import { joinText, type Notebook, type NotebookOutput } from "./ipynb.ts";
@@ -37,8 +40,8 @@ export interface ProseNumber {
   cell: number;
   /** Some 60 characters around it, on one line. */
   context: string;
-  /** Where it was found: `output`, `code`, `cited`, or `null` when nowhere. */
-  source: "output" | "code" | "cited" | null;
+  /** Where it was found: `output`, `code`, marked `cited` or `given`, or `null` when nowhere. */
+  source: "output" | "code" | "cited" | "given" | null;
 }
 
 /** Result of {@link checkProseNumbers}. */
@@ -187,19 +190,27 @@ export function checkProseNumbers(nb: Notebook): ProseCheck {
     if (c.cell_type !== "markdown") return;
     const md = joinText(c.source);
     const text = checkedText(md);
-    const citedList = new Set<string>();
-    for (const m of md.matchAll(/<!--\s*cited:\s*([^>]*?)\s*-->/g)) {
-      for (const t of m[1].split(/[,;\s]+/)) if (t) citedList.add(t.replace(/,/g, ""));
-    }
-    const citedParas = paragraphs(md).filter(([a, b]) => /<!--\s*cited\s*-->/.test(md.slice(a, b)));
+    const marks = (kind: "cited" | "given") => {
+      const list = new Set<string>();
+      const re = new RegExp(`<!--\\s*${kind}:\\s*([^>]*?)\\s*-->`, "g");
+      for (const m of md.matchAll(re)) {
+        for (const t of m[1].split(/[;\s]+|,\s+|,$/)) if (t) list.add(t.replace(/,/g, ""));
+      }
+      const whole = new RegExp(`<!--\\s*${kind}\\s*-->`);
+      const paras = paragraphs(md).filter(([a, b]) => whole.test(md.slice(a, b)));
+      return (n: { index: number; text: string }) =>
+        list.has(n.text.replace(/[,\u202f\u2009]/g, "")) ||
+        paras.some(([a, b]) => n.index >= a && n.index < b);
+    };
+    const cited = marks("cited");
+    const given = marks("given");
     for (const n of numbersIn(text)) {
       if (significantDigits(n.text) < 3) continue;
       const plainText = n.text.replace(/[,\u202f\u2009]/g, "");
-      const inCitedPara = citedParas.some(([a, b]) => n.index >= a && n.index < b);
-      const cited = inCitedPara || citedList.has(plainText) ||
-        isCitedYear(text, n.index, plainText);
-      const source = cited
+      const source = cited(n) || isCitedYear(text, n.index, plainText)
         ? "cited"
+        : given(n)
+        ? "given"
         : printed.some((y) => shows(y, n))
         ? "output"
         : literals.some((y) => y === n.value)
@@ -228,7 +239,8 @@ export function formatProseReport(name: string, check: ProseCheck): string[] {
     `prose numbers in ${name}: ${check.numbers.length} checked, ${
       count("output")
     } printed by the run, ` +
-    `${count("code")} in the code, ${count("cited")} cited, ${check.unmatched.length} not found`,
+    `${count("code")} in the code, ${count("cited")} cited, ${count("given")} given, ` +
+    `${check.unmatched.length} not found`,
   ];
   for (const n of check.unmatched) {
     lines.push(`  NOT IN THE RUN: ${n.text} (markdown cell ${n.cell + 1}): …${n.context}…`);
