@@ -24,6 +24,7 @@
  * discriminator while the generator learns) or a data input computes only what is needed.
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { matMul } from "../../engine/nn/mod.ts";
 
@@ -33,12 +34,6 @@ export interface ConvGrads {
   input?: boolean;
   /** Gradient with respect to the filter (false for a frozen network). */
   filter?: boolean;
-}
-
-function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
 }
 
 /**
@@ -243,8 +238,8 @@ function checkConvArgs(
 ): void {
   if (x.rank !== 4) throw new Error(`${what}: x must be [n, h, w, c]; got [${x.shape}]`);
   if (w.rank !== 4) throw new Error(`${what}: w must be a 4-D filter; got [${w.shape}]`);
-  checkInt(`${what}: stride`, stride, 1);
-  checkInt(`${what}: pad`, pad, 0);
+  checkInt(stride, `${what}: stride`, 1);
+  checkInt(pad, `${what}: pad`, 0);
 }
 
 /**
