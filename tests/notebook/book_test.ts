@@ -56,7 +56,8 @@ function executed(code2 = "console.log(2);"): Notebook {
 }
 
 Deno.test("mergeOutputs: markdown from the notebook, outputs from the executed copy", () => {
-  const m = mergeOutputs(source, executed());
+  const { notebook: m, importsChanged } = mergeOutputs(source, executed());
+  assert.deepEqual(importsChanged, []);
   assert.equal(m.cells[0].source, "# Title here\n\nNew prose.");
   assert.equal(m.cells[2].execution_count, 2);
   assert.deepEqual(m.cells[2].outputs, executed().cells[2].outputs);
@@ -64,11 +65,17 @@ Deno.test("mergeOutputs: markdown from the notebook, outputs from the executed c
   assert.deepEqual(source.cells[1].outputs, [], "the source is not modified");
 });
 
-Deno.test("mergeOutputs refuses an executed copy whose code differs", () => {
+Deno.test("mergeOutputs refuses an executed copy whose code differs beyond its imports", () => {
   assert.throws(
     () => mergeOutputs(source, executed("console.log(3);")),
     /code cell 2 changed since the executed copy was made: run it again/,
   );
+  const moved = executed('import { f } from "../lib/old/place.ts";\nconsole.log(2);');
+  const src2 = structuredClone(source);
+  src2.cells[2].source = 'import {\n  f,\n} from "../lib/new/place.ts";\n\nconsole.log(2);';
+  assert.deepEqual(mergeOutputs(src2, moved).importsChanged, [2]);
+  src2.cells[2].source = 'import { f } from "../lib/new/place.ts";\nconsole.log(3);';
+  assert.throws(() => mergeOutputs(src2, moved), /code cell 2 changed/);
   const fewer = executed();
   fewer.cells.pop();
   assert.throws(() => mergeOutputs(source, fewer), /has 1 code cells, the notebook 2/);

@@ -184,7 +184,14 @@ async function main(args: string[]): Promise<number> {
     let merged;
     try {
       const executed = parseNotebook(await Deno.readTextFile(executedPath), executedPath);
-      merged = mergeOutputs(source, executed);
+      const m = mergeOutputs(source, executed);
+      merged = m.notebook;
+      if (m.importsChanged.length > 0) {
+        console.log(
+          `book ${tag}: code cell(s) ${m.importsChanged.join(", ")} differ from the executed ` +
+            "copy only in their imports; outputs kept",
+        );
+      }
     } catch (err) {
       console.log(`book ${tag}: ${(err as Error).message}`);
       failures.push(`${name}: ${(err as Error).message}`);

@@ -218,13 +218,30 @@ export async function executeForBook(
   }
 }
 
+/** A code cell's source without its import declarations (and surrounding blank space). */
+export function withoutImports(source: string): string {
+  return source
+    .replace(/^\s*import\s+(?:type\s+)?[\w*\s{},$]*?\s+from\s+["'][^"']+["'];?[ \t]*$/gms, "")
+    .replace(/^\s*import\s+["'][^"']+["'];?[ \t]*$/gm, "")
+    .trim();
+}
+
+/** Result of {@link mergeOutputs}. */
+export interface MergedNotebook {
+  notebook: Notebook;
+  /** Code cells (numbers from 1) whose imports differ from the executed copy's. */
+  importsChanged: number[];
+}
+
 /**
  * The source notebook with the outputs and execution counts of an executed copy: markdown
  * comes from `source` (so prose edits need no rerun), outputs from `executed`. The code cells
- * must be the same, in the same order; otherwise the executed copy is stale and this throws an
- * Error naming the first cell that differs.
+ * must be the same, in the same order, apart from their import declarations (a module moved to
+ * another folder changes an import path, not a result; such cells are listed in
+ * `importsChanged`). Otherwise the executed copy is stale and this throws an Error naming the
+ * first cell that differs.
  */
-export function mergeOutputs(source: Notebook, executed: Notebook): Notebook {
+export function mergeOutputs(source: Notebook, executed: Notebook): MergedNotebook {
   const code = (nb: Notebook) => nb.cells.filter((c) => c.cell_type === "code");
   const src = code(source);
   const ran = code(executed);
@@ -233,10 +250,15 @@ export function mergeOutputs(source: Notebook, executed: Notebook): Notebook {
       `the executed copy has ${ran.length} code cells, the notebook ${src.length}: run it again`,
     );
   }
+  const importsChanged: number[] = [];
   for (let i = 0; i < src.length; i++) {
-    if (joinText(src[i].source).trim() !== joinText(ran[i].source).trim()) {
-      throw new Error(`code cell ${i + 1} changed since the executed copy was made: run it again`);
-    }
+    const a = joinText(src[i].source).trim();
+    const b = joinText(ran[i].source).trim();
+    if (a === b) continue;
+    if (withoutImports(a) === withoutImports(b)) importsChanged.push(i + 1);
+    else {throw new Error(
+        `code cell ${i + 1} changed since the executed copy was made: run it again`,
+      );}
   }
   let k = 0;
   const cells: NotebookCell[] = source.cells.map((c) => {
@@ -244,7 +266,10 @@ export function mergeOutputs(source: Notebook, executed: Notebook): Notebook {
     const r = ran[k++];
     return { ...structuredClone(c), outputs: r.outputs ?? [], execution_count: r.execution_count };
   });
-  return { ...structuredClone(source), metadata: executed.metadata, cells };
+  return {
+    notebook: { ...structuredClone(source), metadata: executed.metadata, cells },
+    importsChanged,
+  };
 }
 
 /**
