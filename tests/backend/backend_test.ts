@@ -9,7 +9,10 @@ async function backendLine(
   env: Record<string, string>,
 ): Promise<{ code: number; out: string; err: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["eval", 'import { initBackend } from "./lib/backend/mod.ts"; await initBackend();'],
+    args: [
+      "eval",
+      'import { initBackend } from "./lib/engine/backend/mod.ts"; await initBackend();',
+    ],
     cwd: ROOT,
     env: { ...env, NO_COLOR: "1" },
     stdout: "piped",

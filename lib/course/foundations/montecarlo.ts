@@ -16,7 +16,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { normalCdf, normalQuantile } from "./special.ts";
 import { accurateMean, accurateSum } from "./sum.ts";
-import { checkCount, checkFinite, checkInterval, checkPositive } from "./validate.ts";
+import { checkFinite, checkInt, checkInterval, checkPositive } from "../../engine/validate.ts";
 
 /** A vectorised integrand: maps a tensor of points to a tensor of values of the same shape. */
 export type Integrand = (x: tf.Tensor) => tf.Tensor;
@@ -110,7 +110,7 @@ function weights(f: Integrand, g: Proposal, shape: number[], seed: number): tf.T
  * Î = (1/n) Σ w_i, w_i = f(x_i)/g(x_i), standard error s/√n (blocked float32 sums).
  */
 export function importanceEstimate(f: Integrand, g: Proposal, n: number, seed = 1): McEstimate {
-  checkCount(n, "n");
+  checkInt(n, "n");
   const w = weights(f, g, [n], seed);
   const [mean, variance] = tf.tidy(() => {
     const m = accurateMean(w);
@@ -134,7 +134,7 @@ export function uniformEstimate(
   seed = 1,
 ): McEstimate {
   checkInterval(a, b);
-  checkCount(n, "n");
+  checkInt(n, "n");
   return importanceEstimate(f, uniformProposal(a, b), n, seed);
 }
 
@@ -147,7 +147,7 @@ export function uniformEstimate(
  */
 export function weightVariance(f: Integrand, g: Proposal, exact: number, cells = 200_000): number {
   checkFinite(exact, "exact");
-  checkCount(cells, "cells");
+  checkInt(cells, "cells");
   const h = (g.hi - g.lo) / cells;
   return tf.tidy(() => {
     const x = tf.add(tf.mul(tf.range(0, cells), h), g.lo + h / 2);
@@ -183,12 +183,12 @@ export function errorCurve(
 ): ErrorCurvePoint[] {
   const { reps = 100, seed = 1 } = options;
   checkFinite(exact, "exact");
-  checkCount(reps, "reps", 2);
+  checkInt(reps, "reps", 2);
   if (!Array.isArray(ns) || ns.length === 0) {
     throw new Error(`ns must be a non-empty array of sample sizes; got ${ns}`);
   }
   return ns.map((n, i) => {
-    checkCount(n, `ns[${i}]`, 2);
+    checkInt(n, `ns[${i}]`, 2);
     const w = weights(f, g, [reps, n], tfSeed(seed, n));
     const stats = tf.tidy(() => {
       const est = accurateMean(w); // [reps]

@@ -42,6 +42,8 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { KitError } from "../errors.ts";
+import { checkInt } from "../validate.ts";
 import { matMul, sumRows, transpose2d, variableFrom } from "./linear.ts";
 
 /** Which gradients a convolution computes (default: all). */
@@ -79,7 +81,7 @@ function pair(name: string, v: Pair, min: number): [number, number] {
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   for (const e of p) {
     if (!Number.isInteger(e) || e < min) {
-      throw new Error(`${name} must be an integer >= ${min} (or a pair of them); got ${v}`);
+      throw new KitError(`${name} must be an integer >= ${min} (or a pair of them); got ${v}`);
     }
   }
   return p;
@@ -112,7 +114,9 @@ export function padOrCrop(
     const ct = Math.max(-top, 0), cb = Math.max(-bottom, 0);
     const cl = Math.max(-left, 0), cr = Math.max(-right, 0);
     if (ct || cb || cl || cr) {
-      if (h - ct - cb < 0 || w - cl - cr < 0) throw new Error("padOrCrop: crops more than x holds");
+      if (h - ct - cb < 0 || w - cl - cr < 0) {
+        throw new KitError("padOrCrop: crops more than x holds");
+      }
       y = tf.slice(y, [0, ct, cl, 0], [n, h - ct - cb, w - cl - cr, c]);
     }
     const pt = Math.max(top, 0), pb = Math.max(bottom, 0);
@@ -231,7 +235,7 @@ export function convTransposeValue(
   const [n, h, wd, cIn] = x.shape;
   const [kh, kw, cOut, wIn] = w.shape;
   if (wIn !== cIn) {
-    throw new Error(`w must have ${cIn} input channels (x's) in its last dim; got [${w.shape}]`);
+    throw new KitError(`w must have ${cIn} input channels (x's) in its last dim; got [${w.shape}]`);
   }
   const [sh, sw] = stride;
   if (sh === 1 && sw === 1) {
@@ -342,12 +346,12 @@ interface Resolved {
 }
 
 function resolve(what: string, x: tf.Tensor, w: tf.Tensor, o: ConvOptions, d: number): Resolved {
-  if (x.rank !== 4) throw new Error(`${what}: x must be [n, h, w, c]; got [${x.shape}]`);
-  if (w.rank !== 4) throw new Error(`${what}: w must be a 4-D filter; got [${w.shape}]`);
+  if (x.rank !== 4) throw new KitError(`${what}: x must be [n, h, w, c]; got [${x.shape}]`);
+  if (w.rank !== 4) throw new KitError(`${what}: w must be a 4-D filter; got [${w.shape}]`);
   const stride = pair(`${what}: stride`, o.stride ?? 1, 1);
   const pad = pair(`${what}: pad`, o.pad ?? 0, 0);
   if (o.bias && (o.bias.rank !== 1 || o.bias.shape[0] !== d)) {
-    throw new Error(`${what}: bias must have shape [${d}]; got [${o.bias.shape}]`);
+    throw new KitError(`${what}: bias must have shape [${d}]; got [${o.bias.shape}]`);
   }
   const { input = true, filter = true } = o.grads ?? {};
   return { stride, pad, bias: o.bias, input, filter };
@@ -415,13 +419,13 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions = {}
   const [n, h, wd, cIn] = x.shape;
   const [kh, kw, wIn, cOut] = w.shape;
   if (wIn !== cIn) {
-    throw new Error(`conv2d: w must have ${cIn} input channels (x's); got [${w.shape}]`);
+    throw new KitError(`conv2d: w must have ${cIn} input channels (x's); got [${w.shape}]`);
   }
   const { stride, pad, bias, input, filter } = o;
   const oh = convOutSize(h, kh, stride[0], pad[0]);
   const ow = convOutSize(wd, kw, stride[1], pad[1]);
   if (oh < 1 || ow < 1) {
-    throw new Error(`conv2d: a ${kh}×${kw} filter with pad ${pad} does not fit [${x.shape}]`);
+    throw new KitError(`conv2d: a ${kh}×${kw} filter with pad ${pad} does not fit [${x.shape}]`);
   }
   // A filter that covers the whole (unpadded) input: one matrix product.
   if (pad[0] === 0 && pad[1] === 0 && kh === h && kw === wd) {
@@ -468,13 +472,13 @@ export function convTranspose2d(
   const [n, h, wd, cIn] = x.shape;
   const [kh, kw, cOut, wIn] = w.shape;
   if (wIn !== cIn) {
-    throw new Error(`convTranspose2d: w must have ${cIn} input channels last; got [${w.shape}]`);
+    throw new KitError(`convTranspose2d: w must have ${cIn} input channels last; got [${w.shape}]`);
   }
   const { stride, pad, bias, input, filter } = o;
   const outH = convTransposeOutSize(h, kh, stride[0], pad[0]);
   const outW = convTransposeOutSize(wd, kw, stride[1], pad[1]);
   if (outH < 1 || outW < 1) {
-    throw new Error(`convTranspose2d: empty output for [${x.shape}] with pad ${pad}`);
+    throw new KitError(`convTranspose2d: empty output for [${x.shape}] with pad ${pad}`);
   }
   // A 1 × 1 input without padding: every output pixel is one matrix product (a dense layer).
   if (h === 1 && wd === 1 && pad[0] === 0 && pad[1] === 0) {
@@ -522,9 +526,8 @@ export function initConv(
   uniform: () => number,
   zero = false,
 ): ConvParams {
-  for (const [name, v] of [["cin", cin], ["cout", cout]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be an integer >= 1; got ${v}`);
-  }
+  checkInt(cin, "cin", 1);
+  checkInt(cout, "cout", 1);
   const [kh, kw] = pair("kernel", kernel, 1);
   const bound = zero ? 0 : 1 / Math.sqrt(cin * kh * kw);
   const draw = (n: number) => Float32Array.from({ length: n }, () => (2 * uniform() - 1) * bound);

@@ -22,7 +22,8 @@ import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { conv2d } from "../../engine/nn/mod.ts";
 import type { LayerOutput } from "./generator.ts";
-import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { checkInt } from "../../engine/validate.ts";
+import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
 
 /** Slope of the LeakyReLU for negative inputs (DCGAN's 0.2). */
@@ -64,7 +65,7 @@ export class Discriminator {
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: DiscriminatorConfig = {}) {
     const c = { ndf: 8, seed: 1, ...config };
-    checkIntAtLeast("ndf", c.ndf, 1);
+    checkInt(c.ndf, "ndf", 1);
     if (!Number.isSafeInteger(c.seed)) {
       throw new Error(`seed must be a safe integer; got ${c.seed}`);
     }

@@ -18,7 +18,8 @@ import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { convTranspose2d } from "../../engine/nn/mod.ts";
-import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { checkInt } from "../../engine/validate.ts";
+import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
 
 /** Side of the images of the GAN (MNIST's 28). */
 export const GAN_IMAGE_SIDE = 28;
@@ -61,8 +62,8 @@ export class Generator {
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: GeneratorConfig = {}) {
     const c = { latentDim: 64, ngf: 16, seed: 0, ...config };
-    checkIntAtLeast("latentDim", c.latentDim, 1);
-    checkIntAtLeast("ngf", c.ngf, 1);
+    checkInt(c.latentDim, "latentDim", 1);
+    checkInt(c.ngf, "ngf", 1);
     if (!Number.isSafeInteger(c.seed)) {
       throw new Error(`seed must be a safe integer; got ${c.seed}`);
     }

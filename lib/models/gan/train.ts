@@ -22,7 +22,7 @@ import type { Discriminator } from "./discriminator.ts";
 import { discriminatorLoss } from "./discriminator_loss.ts";
 import type { Generator } from "./generator.ts";
 import { generatorLoss } from "./generator_loss.ts";
-import { checkIntAtLeast } from "./init.ts";
+import { checkInt } from "../../engine/validate.ts";
 
 /** The two optimizers of a GAN. */
 export interface GanOptimizers {
@@ -137,8 +137,8 @@ export function updateGenerator(
  * T < 1 draws closer to the mode, T > 1 further out.
  */
 export function latentNoise(n: number, latentDim: number, temperature = 1, seed = 0): tf.Tensor2D {
-  checkIntAtLeast("n", n, 1);
-  checkIntAtLeast("latentDim", latentDim, 1);
+  checkInt(n, "n", 1);
+  checkInt(latentDim, "latentDim", 1);
   if (!(temperature > 0 && Number.isFinite(temperature))) {
     throw new Error(`temperature must be a number > 0; got ${temperature}`);
   }
@@ -211,7 +211,7 @@ export async function trainGanEpoch(
   options: GanEpochOptions = {},
 ): Promise<GanEpochStats> {
   const { batchSize = 128, seed = 0 } = options;
-  checkIntAtLeast("batchSize", batchSize, 2);
+  checkInt(batchSize, "batchSize", 2);
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
   if (images.rank !== 4 || images.shape[1] !== 28 || images.shape[2] !== 28) {
     throw new Error(`images must have shape [n, 28, 28, 1]; got [${images.shape}]`);

@@ -12,4 +12,3 @@ export * from "./sample.ts";
 export * from "./grid.ts";
 export * from "./subspace.ts";
 export * from "./metrics.ts";
-export * from "./figures.ts";

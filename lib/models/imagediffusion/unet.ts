@@ -29,6 +29,7 @@
  * sample as a row vector.
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { MultiHeadSelfAttention } from "../attention/mod.ts";
 import { rng } from "../../engine/random.ts";
@@ -92,12 +93,6 @@ export interface UNetConfig {
   seed?: number;
 }
 
-function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
-}
-
 function resolved(c: UNetConfig): Required<UNetConfig> {
   const r = {
     channels: [16, 32],
@@ -112,19 +107,19 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
     seed: 0,
     ...c,
   };
-  checkInt("T", r.T, 1);
-  checkInt("side", r.side, 2);
-  checkInt("timeDim", r.timeDim, 1);
-  checkInt("condChannels", r.condChannels, 0);
-  checkInt("classes", r.classes, 0);
+  checkInt(r.T, "T", 1);
+  checkInt(r.side, "side", 2);
+  checkInt(r.timeDim, "timeDim", 1);
+  checkInt(r.condChannels, "condChannels", 0);
+  checkInt(r.classes, "classes", 0);
   if (!Number.isInteger(r.timeFeatures) || r.timeFeatures < 2 || r.timeFeatures % 2 !== 0) {
     throw new Error(`timeFeatures must be an even integer >= 2; got ${r.timeFeatures}`);
   }
   if (!Array.isArray(r.channels) || r.channels.length < 1 || r.channels.length > 4) {
     throw new Error(`channels must list 1 to 4 levels; got [${r.channels}]`);
   }
-  for (const ch of r.channels) checkInt("channels[i]", ch, 1);
-  checkInt("groups", r.groups, 0);
+  for (const ch of r.channels) checkInt(ch, "channels[i]", 1);
+  checkInt(r.groups, "groups", 0);
   if (r.groups > 0 && r.channels.some((ch) => ch % r.groups !== 0)) {
     throw new Error(`groups must divide every channel count [${r.channels}]; got ${r.groups}`);
   }
@@ -136,7 +131,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
         `levels; got ${r.side}`,
     );
   }
-  checkInt("attentionHeads", r.attentionHeads, 0);
+  checkInt(r.attentionHeads, "attentionHeads", 0);
   const coarsest = r.channels[r.channels.length - 1];
   if (r.attentionHeads > 0 && coarsest % r.attentionHeads !== 0) {
     throw new Error(
@@ -153,7 +148,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
  * ω_j = 10000^{−j/(d/2)}, so row 0 is d/2 zeros followed by d/2 ones.
  */
 export function sinusoidalTable(T: number, d: number): Float32Array {
-  checkInt("T", T, 1);
+  checkInt(T, "T", 1);
   if (!Number.isInteger(d) || d < 2 || d % 2 !== 0) {
     throw new Error(`d must be an even integer >= 2; got ${d}`);
   }
