@@ -44,6 +44,7 @@
 import { tf } from "../backend/mod.ts";
 import { KitError } from "../errors.ts";
 import { checkInt } from "../validate.ts";
+import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d, variableFrom } from "./linear.ts";
 
 /** Which gradients a convolution computes (default: all). */
@@ -162,6 +163,31 @@ function paddedConv(
 }
 
 /**
+ * Whether a convolution runs through the kit's GEMM kernels (lib/engine/kernels/conv.ts) rather
+ * than XNNPACK: where they are available and faster. Their patch matrix costs a copy of k_h·k_w
+ * times the input, paid back when the product is wide: measured per U-Net layer
+ * (`deno run -A tests/bench/conv_paths.ts`), the kit wins for a 1 × 1 kernel (no copy), from 32
+ * output channels, and for the input gradient also from 256 taps k_h·k_w·c (it saves XNNPACK's
+ * path the flip and transpose of the filter); XNNPACK's convolution is faster below that.
+ */
+function useKit(
+  what: "value" | "input" | "filter",
+  kernel: readonly number[],
+  outChannels: number,
+  x: tf.Tensor,
+  other: tf.Tensor,
+): boolean {
+  const pointwise = kernel[0] === 1 && kernel[1] === 1;
+  const taps = kernel[0] * kernel[1] * (x.shape[3] ?? 0);
+  // the input gradient also saves XNNPACK's path its flip and transpose of the filter
+  const wide = outChannels >= 32 || (what === "input" && taps >= 256);
+  if (!pointwise && !wide) return false;
+  // the filter gradient's product has k_h·k_w·c columns (c: the input's channels)
+  const columns = what === "filter" ? taps : outChannels;
+  return kitConvSupports(columns, x, other);
+}
+
+/**
  * The convolution's value only (no gradient): `tf.fused.conv2d` with explicit padding and the
  * bias fused in. x [n, H, W, c], w [k_h, k_w, c, d], b [d] or undefined.
  */
@@ -172,6 +198,9 @@ export function conv2dValue(
   pad: [number, number],
   bias?: tf.Tensor1D,
 ): tf.Tensor4D {
+  if (useKit("value", w.shape, w.shape[3], x, w)) {
+    return kitConv2d(x, w, { stride, pad, bias });
+  }
   const explicit: Pad4 = [[0, 0], [pad[0], pad[0]], [pad[1], pad[1]], [0, 0]];
   return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: explicit });
 }
@@ -240,13 +269,18 @@ export function convTransposeValue(
   const [sh, sw] = stride;
   if (sh === 1 && sw === 1) {
     // y[i] = Σ_u x[i + p − u] w[u] = Σ_u' x[i − (k − 1 − p) + u'] w[k − 1 − u']
+    const top = kh - 1 - pad[0], left = kw - 1 - pad[1];
+    const rows: [number, number] = [top, outH + kh - 1 - h - top];
+    const cols: [number, number] = [left, outW + kw - 1 - wd - left];
+    if (
+      rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1] &&
+      useKit("input", w.shape, cOut, x, w)
+    ) {
+      return kitConv2d(x, w, { stride: [1, 1], pad: [top, left], flip: true });
+    }
     return tf.tidy(() => {
       const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-      const top = kh - 1 - pad[0], left = kw - 1 - pad[1];
-      return paddedConv(x, flipped, [top, outH + kh - 1 - h - top], [
-        left,
-        outW + kw - 1 - wd - left,
-      ]);
+      return paddedConv(x, flipped, rows, cols);
     });
   }
   return tf.tidy(() => {
@@ -300,6 +334,9 @@ export function convFilterGrad(
   stride: [number, number],
   pad: [number, number],
 ): tf.Tensor4D {
+  if (useKit("filter", kernel, dy.shape[3], x, dy)) {
+    return kitConv2dFilter(x, dy, { kernel, stride, pad });
+  }
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     const [, oh, ow, d] = dy.shape;
