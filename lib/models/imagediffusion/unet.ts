@@ -29,6 +29,7 @@
  * sample as a row vector.
  * @module
  */
+import { customOp } from "../../engine/grad.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { MultiHeadSelfAttention } from "../attention/mod.ts";
@@ -238,22 +239,21 @@ export function groupNorm(
 ): tf.Tensor4D {
   checkGroups(x.shape[3], groups);
   if (!fusedKernelsActive()) return groupNormOps(x, groups, gain, bias, eps);
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
-      const { y, xhat, rstd } = fusedGroupNorm(xIn, g, b, groups, eps);
-      save([xhat, rstd, g]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
-          const { dx, dGain, dBias } = fusedGroupNormGrad(dy, xh, rs, gs, groups);
-          return [dx, dGain, dBias];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  const op = customOp<
+    [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
+    tf.Tensor4D,
+    [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D]
+  >(([xIn, g, b], save) => {
+    const { y, xhat, rstd } = fusedGroupNorm(xIn, g, b, groups, eps);
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const { dx, dGain, dBias } = fusedGroupNormGrad(dy, xh, rs, gs, groups);
+        return [dx, dGain, dBias];
+      },
+    };
+  });
   return op(x, gain, bias);
 }
 
@@ -267,37 +267,36 @@ export function groupNormOps(
 ): tf.Tensor4D {
   const c = x.shape[3];
   checkGroups(c, groups);
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
-      const [n, h, w] = xIn.shape;
-      const G = groups;
-      const xg = tf.reshape(xIn, [n, h * w, G, c / G]);
-      const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
-      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
-      const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
-      save([xhat, rstd, g]);
-      return {
-        value: tf.add(tf.mul(xhat, g), b),
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor1D];
-          const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
-          const dBias = tf.sum(dy, [0, 1, 2]);
-          const gy = tf.reshape(tf.mul(dy, gs), [n, h * w, G, c / G]);
-          const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
-          const dx = tf.mul(
-            rs,
-            tf.sub(
-              tf.sub(gy, tf.mean(gy, [1, 3], true)),
-              tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
-            ),
-          );
-          return [tf.reshape(dx, [n, h, w, c]), dGain, dBias];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  const op = customOp<
+    [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
+    tf.Tensor4D,
+    [tf.Tensor4D, tf.Tensor, tf.Tensor1D]
+  >(([xIn, g, b], save) => {
+    const [n, h, w] = xIn.shape;
+    const G = groups;
+    const xg = tf.reshape(xIn, [n, h * w, G, c / G]);
+    const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
+    const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+        const dBias = tf.sum(dy, [0, 1, 2]);
+        const gy = tf.reshape(tf.mul(dy, gs), [n, h * w, G, c / G]);
+        const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
+        const dx = tf.mul(
+          rs,
+          tf.sub(
+            tf.sub(gy, tf.mean(gy, [1, 3], true)),
+            tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
+          ),
+        );
+        return [tf.reshape(dx, [n, h, w, c]), dGain, dBias];
+      },
+    };
+  });
   return op(x, gain, bias);
 }
 
