@@ -43,6 +43,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { KitError } from "../errors.ts";
+import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
 import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d, variableFrom } from "./linear.ts";
@@ -416,17 +417,14 @@ function customConv(
   if (input) wrt.push(x);
   if (filter) wrt.push(w);
   if (filter && b) wrt.push(b);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    const ins = args as tf.Tensor[];
+  const op = customOp<tf.Tensor[], tf.Tensor4D, [tf.Tensor4D, tf.Tensor4D]>((ins, save) => {
     const xv = (input ? ins[0] : x) as tf.Tensor4D;
     const wv = (filter ? ins[input ? 1 : 0] : w) as tf.Tensor4D;
     const bv = (filter && b ? ins[ins.length - 1] : b) as tf.Tensor1D | undefined;
     save([xv, wv]);
     return {
       value: value(xv, wv, bv),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+      gradFunc: (dy, [xs, ws]) => {
         const out: tf.Tensor[] = [];
         if (input) out.push(dx(dy, ws));
         if (filter) out.push(dw(dy, xs));
