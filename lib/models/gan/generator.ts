@@ -93,7 +93,14 @@ export class Generator {
     return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
-  /** Every layer's output for latent vectors z [n, nz], in order (the last is the image). */
+  /**
+   * Every layer's output for latent vectors z [n, nz], in order (the last is the image): z as a
+   * 1 × 1 image with nz channels → `convT1` (conv1, stride 1, padding 0: 7 × 7 × 4ngf) →
+   * `bn1+relu` → `convT2` (conv2, stride 2, padding 1: 14 × 14 × 2ngf) → `bn2+relu` → `convT3`
+   * (conv3, stride 2, padding 1: 28 × 28 × 1) → `tanh`. Batch norm uses batch statistics when
+   * `training` and folds them into the running ones when `updateStats` (default: `training`).
+   * (The sheet's `Generator` in model_gan.py; library exercise ex10-generator.)
+   */
   layers(z: tf.Tensor2D, options: GeneratorForwardOptions = {}): LayerOutput[] {
     const { latentDim } = this.config;
     if (z.rank !== 2 || z.shape[1] !== latentDim) {
@@ -101,6 +108,7 @@ export class Generator {
     }
     const training = options.training ?? false;
     const update = options.updateStats ?? training;
+    // BEGIN SOLUTION ex10-generator
     const n = z.shape[0];
     const out: LayerOutput[] = [];
     const x0 = tf.reshape(z, [n, 1, 1, latentDim]) as tf.Tensor4D;
@@ -117,6 +125,7 @@ export class Generator {
     out.push({ name: "tanh", value: tf.tanh(c3) });
     x0.dispose();
     return out;
+    // END SOLUTION
   }
 
   /** G(z): images [n, 28, 28, 1] in (−1, 1) for latent vectors z [n, nz]. */
