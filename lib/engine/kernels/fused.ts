@@ -132,6 +132,21 @@ register("KitGeluValue", ({ inputs, backend }) => {
   return y;
 });
 
+/**
+ * out = xᵀ for a row-major [rows, cols] float32 matrix at byte offset `x` of wasm memory, written
+ * to byte offset `out` (the SIMD transpose of `kernels.wat`), for kernels that transpose buffers
+ * of their own (the convolutions of `conv.ts`).
+ */
+export function transposeBytes(
+  backend: WasmBackendLike,
+  x: number,
+  out: number,
+  rows: number,
+  cols: number,
+): void {
+  if (rows * cols > 0) kernelsFor(backend).transpose(x, out, rows, cols);
+}
+
 register("KitTranspose2d", ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;

@@ -21,7 +21,8 @@ import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 
-type GemmFn = (
+/** The kit's product on wasm memory: C = act(A B + bias) + R, byte offsets (see `gemm_wat.ts`). */
+export type GemmFn = (
   a: number,
   b: number,
   c: number,
@@ -202,6 +203,15 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
       return run(backend, x, w, dims, [dims[0], dims[2]], bias, attrs.act as number, r);
     }) as unknown as tf.KernelFunc,
   });
+}
+
+/**
+ * The kit's product `gemm(a, b, c, M, K, N, bias, act, r)` over `backend`'s memory (byte offsets,
+ * 0 = no bias / residual; N a multiple of 4), for other kernels of this folder that build their
+ * operands in wasm memory first (the convolutions in `conv.ts`). Null where it does not run.
+ */
+export function gemmOn(backend: WasmBackendLike): GemmFn | null {
+  return supported ? gemmFor(backend) : null;
 }
 
 /**
