@@ -190,8 +190,15 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
   assert.ok(filesA.includes("lib/tools/grading/course.ts"), "nested library folders are copied");
   assert.match(cube, /TODO: implement cube, exercise 9/);
   const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
-  assert.match(wf, /task grade --all --quick --json grade.json/);
-  assert.match(wf, /--only ex1-square-test[\s\S]*max-score: 2/);
+  // the grader and the tests come from the release (the first commit), not the student's copy
+  assert.match(wf, /git archive "\$first"/);
+  assert.match(wf, /rm -f grade\.json/);
+  assert.match(wf, /task grade --all --root "\$GITHUB_WORKSPACE" --quick/);
+  assert.match(wf, /test -f "\$RUNNER_TEMP\/grade\.json" \|\| \{[^}]*exit 1; \}/);
+  assert.match(
+    wf,
+    /command: cd "\$RUNNER_TEMP\/release" && [^\n]*--only ex1-square-test[\s\S]*max-score: 2/,
+  );
   assert.match(wf, /--only ex9-cube[\s\S]*max-score: 4/);
   await Deno.remove(a, { recursive: true });
 });

@@ -112,7 +112,8 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 let denoDirCache: string | undefined;
-async function denoDir(): Promise<string> {
+/** Deno's module cache folder (`deno info --json`'s denoDir). */
+export async function denoDir(): Promise<string> {
   if (denoDirCache) return denoDirCache;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
@@ -123,7 +124,8 @@ async function denoDir(): Promise<string> {
   return denoDirCache;
 }
 
-async function canvasAddons(root: string): Promise<string[]> {
+/** The canvas addon's native libraries under `root`/node_modules (for `--allow-ffi`). */
+export async function canvasAddons(root: string): Promise<string[]> {
   const out: string[] = [];
   const base = join(root, "node_modules", ".deno");
   try {
@@ -222,6 +224,7 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
           baseUrl,
           bind: c.test ? ["check", "checkClose", "checkThrows"] : [],
           bindFrom: checksUrl,
+          publish: !c.test,
         });
       } catch (err) {
         if (!(err instanceof CellSyntaxError)) throw err;
