@@ -150,6 +150,18 @@ function check(..._a: unknown[]) {}
     expect: [2, 0],
   },
   {
+    name: "swap-the-instructors-data",
+    answers: {
+      "ex2-mean": `function mean(xs: number[]): number {
+  return xs[0];
+}
+try { (globalThis as any).data = [3]; } catch { /* read-only */ }
+try { Object.defineProperty(globalThis, "data", { value: [3] }); } catch { /* locked */ }
+try { delete (globalThis as any).data; (globalThis as any).data = [3]; } catch { /* locked */ }`,
+    },
+    expect: [2, 0],
+  },
+  {
     name: "forged-verdict-lines",
     answers: {
       "ex2-mean": `${MEAN_WRONG}
@@ -257,11 +269,14 @@ function submissionText(t: Trick): string {
   return serializeNotebook(nb);
 }
 
+/** Graded runs (runner processes) that are children of this test process. */
 async function graderProcesses(): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
+      const status = await Deno.readTextFile(`/proc/${e.name}/status`);
+      if (Number(status.match(/PPid:\s+(\d+)/)?.[1]) !== Deno.pid) continue;
       const cmd = (await Deno.readTextFile(`/proc/${e.name}/cmdline`)).replaceAll("\0", " ");
       if (cmd.includes("lib/tools/grading/runner.ts")) out.push(`${e.name}: ${cmd}`);
     } catch { /* gone */ }

@@ -104,6 +104,36 @@ export interface CellModuleOptions {
   bindFrom?: string;
   /** Publish top-level declarations on `globalThis` (default true; test cells: false). */
   publish?: boolean;
+  /**
+   * Names to publish read-only and non-configurable (the instructor's cells' constants,
+   * functions and imports), so that no later cell can reassign or redefine them.
+   */
+  lock?: ReadonlySet<string>;
+}
+
+/**
+ * The names a cell declares at its top level that stay fixed (`const`, functions, classes, enums,
+ * value imports); `let`/`var` names are left out. Empty when the cell does not parse.
+ */
+export function fixedNames(source: string): string[] {
+  let program: Node;
+  try {
+    program = parseCell(source);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const stmt of program.body) {
+    if (stmt.type === "ImportDeclaration" && stmt.importKind !== "type") {
+      for (const s of stmt.specifiers) if (s.importKind !== "type") out.push(s.local.name);
+    } else if (stmt.type === "VariableDeclaration" && stmt.kind === "const" && !stmt.declare) {
+      for (const d of stmt.declarations) patternNames(d.id, out);
+    } else if (
+      (stmt.type === "FunctionDeclaration" || stmt.type === "ClassDeclaration" ||
+        stmt.type === "TSEnumDeclaration") && stmt.id && !stmt.declare
+    ) out.push(stmt.id.name);
+  }
+  return out;
 }
 
 const valid = (name: string) => /^[A-Za-z_$][\w$]*$/.test(name);
@@ -116,10 +146,12 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
   const program = parseCell(source);
   const edits: Array<{ start: number; end: number; text: string }> = [];
   const insert = (at: number, text: string) => edits.push({ start: at, end: at, text });
-  const def = (name: string, value: string) =>
-    `Object.defineProperty(globalThis, ${
+  const def = (name: string, value: string) => {
+    const open = !opts.lock?.has(name);
+    return `Object.defineProperty(globalThis, ${
       JSON.stringify(name)
-    }, { value: ${value}, writable: true, configurable: true, enumerable: true });`;
+    }, { value: ${value}, writable: ${open}, configurable: ${open}, enumerable: true });`;
+  };
   const publish = (names: string[]) =>
     opts.publish === false ? "" : names.filter(valid).map((n) => def(n, n)).join(" ");
   const rewrite = (lit: Node) => {
