@@ -16,7 +16,8 @@
  * - Not checked: inline code and fenced code blocks, link targets, HTML comments, and numbers
  *   glued to letters (`VGG16`, `x2`).
  * - Numbers that do not come from the run are marked in the markdown, in an HTML comment that
- *   the rendered page does not show. `cited` is for the literature and the exercise sheets,
+ *   the rendered page does not show. `cited` is for the literature, the exercise sheets and
+ *   results of another run whose command the text names,
  *   `given` for the set-up and plain arithmetic (the data set's 142 points, a width of 128,
  *   √5 ≈ 2.24): `<!-- cited -->` / `<!-- given -->` exempts every number of its paragraph (text
  *   between blank lines), `<!-- cited: 21.0, 19.9 -->` / `<!-- given: 142 -->` exactly those
