@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
-import { conv2d, Discriminator, LEAKY_SLOPE, toGanImages } from "../../lib/models/gan/mod.ts";
+import { conv2d } from "../../lib/engine/nn/mod.ts";
+import { Discriminator, LEAKY_SLOPE, toGanImages } from "../../lib/models/gan/mod.ts";
 import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
@@ -33,10 +34,13 @@ Deno.test("discriminator: layer names and shapes, one logit per image", () => {
 /** The discriminator's composition written out with the library's building blocks. */
 function reference(d: Discriminator, x: tf.Tensor4D, training: boolean): tf.Tensor1D {
   return tf.tidy(() => {
-    const h1 = tf.leakyRelu(tf.add(conv2d(x, d.conv1, 2, 1), d.bias1), LEAKY_SLOPE);
-    const c2 = conv2d(h1 as tf.Tensor4D, d.conv2, 2, 1);
+    const h1 = tf.leakyRelu(
+      tf.add(conv2d(x, d.conv1, { stride: 2, pad: 1 }), d.bias1),
+      LEAKY_SLOPE,
+    );
+    const c2 = conv2d(h1 as tf.Tensor4D, d.conv2, { stride: 2, pad: 1 });
     const h2 = tf.leakyRelu(d.bn2.apply(c2, training, false), LEAKY_SLOPE);
-    const c3 = tf.add(conv2d(h2 as tf.Tensor4D, d.conv3, 1, 0), d.bias3);
+    const c3 = tf.add(conv2d(h2 as tf.Tensor4D, d.conv3), d.bias3);
     return tf.reshape(c3, [x.shape[0]]) as tf.Tensor1D;
   });
 }

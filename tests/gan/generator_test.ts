@@ -3,7 +3,8 @@
 // points are split over these tests).
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { convTranspose2d, Generator, latentNoise } from "../../lib/models/gan/mod.ts";
+import { convTranspose2d } from "../../lib/engine/nn/mod.ts";
+import { Generator, latentNoise } from "../../lib/models/gan/mod.ts";
 import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
@@ -33,11 +34,17 @@ Deno.test("generator: layer names and shapes, images in (−1, 1)", () => {
 function reference(g: Generator, z: tf.Tensor2D, training: boolean): tf.Tensor4D {
   return tf.tidy(() => {
     const x0 = tf.reshape(z, [z.shape[0], 1, 1, g.config.latentDim]) as tf.Tensor4D;
-    const h1 = tf.relu(g.bn1.apply(convTranspose2d(x0, g.conv1, 1, 0), training, false));
+    const h1 = tf.relu(g.bn1.apply(convTranspose2d(x0, g.conv1), training, false));
     const h2 = tf.relu(
-      g.bn2.apply(convTranspose2d(h1 as tf.Tensor4D, g.conv2, 2, 1), training, false),
+      g.bn2.apply(
+        convTranspose2d(h1 as tf.Tensor4D, g.conv2, { stride: 2, pad: 1 }),
+        training,
+        false,
+      ),
     );
-    return tf.tanh(convTranspose2d(h2 as tf.Tensor4D, g.conv3, 2, 1)) as tf.Tensor4D;
+    return tf.tanh(
+      convTranspose2d(h2 as tf.Tensor4D, g.conv3, { stride: 2, pad: 1 }),
+    ) as tf.Tensor4D;
   });
 }
 

@@ -20,7 +20,7 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
-import { conv2d } from "./conv.ts";
+import { conv2d } from "../../engine/nn/mod.ts";
 import type { LayerOutput } from "./generator.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
@@ -114,17 +114,17 @@ export class Discriminator {
     // BEGIN SOLUTION ex10-discriminator
     const out: LayerOutput[] = [];
     const c1 = tf.add(
-      conv2d(x, this.conv1, 2, 1, { input: inputGrad, filter: !frozen }),
+      conv2d(x, this.conv1, { stride: 2, pad: 1, grads: { input: inputGrad, filter: !frozen } }),
       this.bias1,
     ) as tf.Tensor4D;
     out.push({ name: "conv1", value: c1 });
     const h1 = tf.leakyRelu(c1, LEAKY_SLOPE);
     out.push({ name: "leakyrelu1", value: h1 });
-    const c2 = conv2d(h1, this.conv2, 2, 1, { input: true, filter: !frozen });
+    const c2 = conv2d(h1, this.conv2, { stride: 2, pad: 1, grads: { filter: !frozen } });
     out.push({ name: "conv2", value: c2 });
     const h2 = tf.leakyRelu(this.bn2.apply(c2, training, updateStats), LEAKY_SLOPE);
     out.push({ name: "bn2+leakyrelu", value: h2 });
-    const c3 = tf.add(conv2d(h2, this.conv3, 1, 0, { input: true, filter: !frozen }), this.bias3);
+    const c3 = tf.add(conv2d(h2, this.conv3, { grads: { filter: !frozen } }), this.bias3);
     out.push({ name: "conv3", value: c3 });
     out.push({ name: "logit", value: tf.reshape(c3, [x.shape[0]]) });
     return out;

@@ -17,7 +17,7 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
-import { convTranspose2d } from "./conv.ts";
+import { convTranspose2d } from "../../engine/nn/mod.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
 
@@ -112,15 +112,15 @@ export class Generator {
     const n = z.shape[0];
     const out: LayerOutput[] = [];
     const x0 = tf.reshape(z, [n, 1, 1, latentDim]) as tf.Tensor4D;
-    const c1 = convTranspose2d(x0, this.conv1, 1, 0);
+    const c1 = convTranspose2d(x0, this.conv1);
     out.push({ name: "convT1", value: c1 });
     const h1 = tf.relu(this.bn1.apply(c1, training, update));
     out.push({ name: "bn1+relu", value: h1 });
-    const c2 = convTranspose2d(h1, this.conv2, 2, 1);
+    const c2 = convTranspose2d(h1, this.conv2, { stride: 2, pad: 1 });
     out.push({ name: "convT2", value: c2 });
     const h2 = tf.relu(this.bn2.apply(c2, training, update));
     out.push({ name: "bn2+relu", value: h2 });
-    const c3 = convTranspose2d(h2, this.conv3, 2, 1);
+    const c3 = convTranspose2d(h2, this.conv3, { stride: 2, pad: 1 });
     out.push({ name: "convT3", value: c3 });
     out.push({ name: "tanh", value: tf.tanh(c3) });
     x0.dispose();
