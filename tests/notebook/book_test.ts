@@ -15,7 +15,7 @@ import {
 import { parseBookArgs, selectNotebooks } from "../../lib/tools/cli/book.ts";
 import { parseE2eArgs } from "../../lib/tools/cli/e2e.ts";
 import { frontEndNoise } from "../../lib/tools/cli/e2e.ts";
-import { progressProblems } from "../../lib/tools/notebook/e2e.ts";
+import { callsGifMaker, progressProblems } from "../../lib/tools/notebook/e2e.ts";
 import { imageProblems } from "../../lib/tools/notebook/browser.ts";
 
 const source: Notebook = {
@@ -223,4 +223,11 @@ Deno.test("missingImages: every PNG and GIF output must be an <img> on the page"
     "1 of 1 GIF output(s) not on the page",
     "1 of 2 PNG output(s) not on the page",
   ]);
+});
+
+Deno.test("callsGifMaker: GIF functions, not words that contain the letters", () => {
+  assert.ok(callsGifMaker("const g = particleGif([a, b], { fps: 5 });"));
+  assert.ok(callsGifMaker("await show(forwardDiffusionGif(x, s));"));
+  assert.ok(!callsGifMaker("console.log(JSON.stringify(x));"));
+  assert.ok(!callsGifMaker('import { particleGif } from "../lib/tools/viz/mod.ts";\nshow(fig);'));
 });
