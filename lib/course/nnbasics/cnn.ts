@@ -7,9 +7,10 @@
  * nn.Conv2d and nn.Linear); training minimises the softmax cross-entropy with Adam.
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { AdamW, linear, linearOfData, variableFrom } from "../../engine/nn/mod.ts";
+import { AdamW, linear, linearOfData, variableOf } from "../../engine/nn/mod.ts";
 import { conv2dValid, conv2dValidOfData } from "./conv.ts";
 import { describeStack, layerLabel, type LayerRow, type LayerSpec, totalParams } from "./layers.ts";
 
@@ -61,7 +62,7 @@ interface LayerParams {
  * Trainable layers: conv with stride 1 and dilation 1 (any padding), maxpool without padding,
  * relu, flatten, dense. {@link SequentialCnn.table} is the shape/parameter table of the stack.
  */
-export class SequentialCnn {
+export class SequentialCnn extends Module {
   /** Output shape and parameters of every layer. */
   readonly table: LayerRow[];
   private readonly params: (LayerParams | undefined)[];
@@ -76,6 +77,7 @@ export class SequentialCnn {
     readonly inputShape: readonly [number, number, number],
     seed = 0,
   ) {
+    super();
     this.table = describeStack(spec, inputShape);
     const last = this.table[this.table.length - 1];
     if (last.outputShape.length !== 1) {
@@ -105,12 +107,8 @@ export class SequentialCnn {
           : [inShape[0], l.units];
         const units = wShape[wShape.length - 1];
         const bound = 1 / Math.sqrt(fanIn);
-        const draw = (n: number) =>
-          Float32Array.from({ length: n }, () => r.uniform(-bound, bound));
-        p = {
-          w: variableFrom(tf.tensor(draw(wShape.reduce((a, b) => a * b, 1)), wShape)),
-          b: variableFrom(tf.tensor1d(draw(units))),
-        };
+        const draw = () => r.uniform(-bound, bound);
+        p = { w: variableOf(wShape, draw), b: variableOf([units], draw) };
       }
       inShape = out;
       return p;
@@ -122,14 +120,13 @@ export class SequentialCnn {
     return this.table[this.table.length - 1].outputShape[0];
   }
 
-  /** All weights and biases, layer by layer (weights before biases). */
-  trainableVariables(): tf.Variable[] {
-    return this.params.flatMap((p) => (p ? [p.w, p.b] : []));
-  }
-
-  /** Σ of the sizes of the trainable variables (equals the table's total). */
-  paramCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  /** All weights and biases, layer by layer (weights before biases): `layer<i>.w`, `layer<i>.b`. */
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = {};
+    this.params.forEach((p, i) => {
+      if (p) Object.assign(w, { [`layer${i}.w`]: p.w, [`layer${i}.b`]: p.b });
+    });
+    return w;
   }
 
   /** The table's total parameter count. */
@@ -195,11 +192,6 @@ export class SequentialCnn {
   forward(x: tf.Tensor4D): tf.Tensor2D {
     const outs = this.activations(x);
     return outs[outs.length - 1] as tf.Tensor2D;
-  }
-
-  /** Frees the variables. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
   }
 }
 

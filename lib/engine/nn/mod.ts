@@ -8,3 +8,4 @@ export * from "./gelu.ts";
 export * from "./adamw.ts";
 export * from "./mse.ts";
 export * from "./ema.ts";
+export * from "../init.ts";
