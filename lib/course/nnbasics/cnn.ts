@@ -7,6 +7,7 @@
  * nn.Conv2d and nn.Linear); training minimises the softmax cross-entropy with Adam.
  * @module
  */
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
@@ -203,19 +204,14 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): t
   });
 }
 
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface CnnProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-}
-
 /** Options of {@link trainCnnEpoch}. */
 export interface CnnEpochOptions {
   /** Images per mini-batch, an integer ≥ 1 (default 64). */
   batchSize?: number;
   /** Seed of the shuffle (default 0); use a different one every epoch. */
   seed?: number;
-  /** Ticked once per batch with that batch's `loss`. */
-  progress?: CnnProgressSink;
+  /** Ticked after every read of the losses with the last batch's `loss`. */
+  progress?: ProgressSink;
 }
 
 /** Mean loss and accuracy over an epoch or a data set. */
@@ -264,40 +260,38 @@ export async function trainCnnEpoch(
   if (opt.params.length !== vars.length || opt.params.some((p, i) => p !== vars[i])) {
     throw new Error("opt must optimize model.trainableVariables() (see cnnOptimizer)");
   }
-  const start = performance.now();
-  let lastYield = start;
   const perm = rng(seed).permutation(n);
   let sumLoss = 0;
   let correct = 0;
-  for (let s = 0; s < n; s += batchSize) {
-    const idx = tf.tensor1d(perm.subarray(s, Math.min(n, s + batchSize)), "int32");
-    const m = idx.shape[0];
-    const [loss, hits] = tf.tidy(() => {
-      const xb = tf.gather(x, idx) as tf.Tensor4D;
-      const yb = tf.gather(labels, idx) as tf.Tensor1D;
-      let right: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.forward(xb);
-        right = tf.keep(
-          tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(yb, "int32")), "int32")),
+  const run = await trainLoop({
+    steps: Math.ceil(n / batchSize),
+    step: (k) =>
+      tf.tidy(() => {
+        const idx = tf.tensor1d(
+          perm.subarray(k * batchSize, Math.min(n, (k + 1) * batchSize)),
+          "int32",
         );
-        return softmaxCrossEntropy(logits, yb);
-      }, vars);
-      opt.step(vars.map((v) => grads[v.name]));
-      const out = [value.dataSync()[0], right!.dataSync()[0]];
-      right!.dispose();
-      return out;
-    });
-    idx.dispose();
-    sumLoss += loss * m;
-    correct += hits;
-    progress?.tick(1, { loss });
-    if (performance.now() - lastYield > 200) {
-      await new Promise((r) => setTimeout(r, 0));
-      lastYield = performance.now();
-    }
-  }
-  return { loss: sumLoss / n, accuracy: correct / n, seconds: (performance.now() - start) / 1000 };
+        const xb = tf.gather(x, idx) as tf.Tensor4D;
+        const yb = tf.gather(labels, idx) as tf.Tensor1D;
+        let right: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = model.forward(xb);
+          right = tf.keep(
+            tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(yb, "int32")), "int32")),
+          );
+          return softmaxCrossEntropy(logits, yb);
+        }, vars);
+        opt.step(vars.map((v) => grads[v.name]));
+        return tf.stack([value, tf.cast(right!, "float32")]); // [loss, hits], read by the loop
+      }),
+    onMetrics: (rows, k0) =>
+      rows.forEach(([loss, hits], i) => {
+        sumLoss += loss * (Math.min(n, (k0 + i + 1) * batchSize) - (k0 + i) * batchSize);
+        correct += hits;
+      }),
+    progress,
+  });
+  return { loss: sumLoss / n, accuracy: correct / n, seconds: run.seconds };
 }
 
 /** Result of {@link evaluateCnn}. */
