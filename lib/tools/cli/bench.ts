@@ -18,7 +18,7 @@ import { initBackend, tf } from "../../engine/backend/mod.ts";
 import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
 import { findTorchPython, median, runReference, type TorchPython } from "../bench/reference.ts";
 import { writeFileAtomic } from "../display/mod.ts";
-import { DEFAULT_RUN, SHEET_RUN } from "../runs/mod.ts";
+import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { defineArgs, parseArgs, runCli } from "./args.ts";
 
 const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
