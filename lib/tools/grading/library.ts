@@ -100,7 +100,7 @@ export async function gradeLibrary(
   if (timedOut) problems.push(`timed out after ${opts.timeoutS ?? 600} s`);
   return {
     notebook: `library ${ex.id} (${ex.files.join(", ")})`,
-    mode: "headless",
+    mode: "library",
     seconds: (performance.now() - started) / 1000,
     timedOut,
     tasks,

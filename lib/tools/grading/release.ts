@@ -29,6 +29,7 @@ import {
   parseGradeId,
   rubricFor,
 } from "./nbgrader.ts";
+import { manualTasks } from "./manual.ts";
 
 /** Cells with this tag keep their outputs in the released notebook. */
 export const KEEP_OUTPUT_TAG = "keep-output";
@@ -45,6 +46,7 @@ export function sourceLines(text: string): string[] {
 /** The exercise version of a solved notebook. Throws (naming `where`) on malformed markers. */
 export function releaseNotebook(nb: Notebook, where = "notebook"): Notebook {
   gradedCells(nb, where); // validates the metadata
+  manualTasks(nb, where); // written answers: each followed by its rubric, points summing up
   const cells = nb.cells
     .map((cell, i) => releaseCell(cell, `${where}, cell ${i + 1}`))
     .filter((cell) => rubricFor(cell) === undefined);
