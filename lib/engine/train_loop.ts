@@ -114,8 +114,9 @@ export async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {
  * @example
  * ```ts
  * import { tf } from "./backend/mod.ts";
+ * import { variableFrom } from "./init.ts";
  * import { trainLoop } from "./train_loop.ts";
- * const w = tf.variable(tf.scalar(3));
+ * const w = variableFrom(tf.scalar(3));
  * const losses: number[] = [];
  * await trainLoop({
  *   steps: 20,
