@@ -282,7 +282,9 @@ export async function trainCnnEpoch(
           return softmaxCrossEntropy(logits, yb);
         }, vars);
         opt.step(vars.map((v) => grads[v.name]));
-        return tf.stack([value, tf.cast(right!, "float32")]); // [loss, hits], read by the loop
+        const metrics = tf.stack([value, tf.cast(right!, "float32")]); // [loss, hits], read by the loop
+        right!.dispose();
+        return metrics;
       }),
     onMetrics: (rows, k0) =>
       rows.forEach(([loss, hits], i) => {
