@@ -36,7 +36,11 @@ import { tf } from "../../engine/backend/mod.ts";
 import { MultiHeadSelfAttention } from "../attention/mod.ts";
 import { rng } from "../../engine/random.ts";
 import {
+  conv2d,
+  type ConvGrads,
+  type ConvParams,
   gelu,
+  initConv,
   initLinear,
   linear,
   linearOfData,
@@ -48,7 +52,7 @@ import {
   fusedGroupNormGrad,
   fusedKernelsActive,
 } from "../../engine/kernels/mod.ts";
-import { avgPool2, conv2d, conv2dOfData, type ConvParams, initConv, upsample2 } from "./conv.ts";
+import { avgPool2, upsample2 } from "./resample.ts";
 
 /** Architecture of {@link UNet}. */
 export interface UNetConfig {
@@ -312,6 +316,14 @@ export function groupNormOps(
   return op(x, gain, bias);
 }
 
+/**
+ * The engine's conv2d with bias at stride 1 and "same" padding p = (k − 1)/2 (odd k): the image
+ * size stays. `grads: { input: false }` for a data input (the stem).
+ */
+function sameConv(x: tf.Tensor4D, p: ConvParams, grads?: ConvGrads): tf.Tensor4D {
+  return conv2d(x, p.w, { pad: (p.w.shape[0] - 1) / 2, bias: p.b, grads });
+}
+
 function act(h: tf.Tensor4D, norm: ResBlock["norm1"], groups: number): tf.Tensor4D {
   return gelu(norm ? groupNorm(h, groups, norm.g, norm.b) : h);
 }
@@ -322,15 +334,15 @@ function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
   let v: tf.Tensor4D;
   if (b.scaleShift) {
     const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
-    const u = conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b);
+    const u = sameConv(act(h, b.norm1, b.groups), b.conv1);
     const nu = b.norm2 ? groupNorm(u, b.groups, b.norm2.g, b.norm2.b) : u;
-    v = conv2d(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2.w, b.conv2.b);
+    v = sameConv(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2);
   } else {
     const shift = tf.reshape(proj, [-1, 1, 1, cout]);
-    const u = tf.add(conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b), shift);
-    v = conv2d(act(u as tf.Tensor4D, b.norm2, b.groups), b.conv2.w, b.conv2.b);
+    const u = tf.add(sameConv(act(h, b.norm1, b.groups), b.conv1), shift);
+    v = sameConv(act(u as tf.Tensor4D, b.norm2, b.groups), b.conv2);
   }
-  const s = b.skip ? conv2d(h, b.skip.w, b.skip.b) : h;
+  const s = b.skip ? sameConv(h, b.skip) : h;
   return tf.add(s, v);
 }
 
@@ -505,7 +517,7 @@ export class UNet extends Module {
         img = tf.concat([img, c4 as tf.Tensor4D], 3);
       }
       if (patch === 2) img = spaceToDepth2(img);
-      let h = conv2dOfData(img, this.stem.w, this.stem.b);
+      let h = sameConv(img, this.stem, { input: false });
       const skips: tf.Tensor4D[] = [];
       const L = this.down.length;
       for (let l = 0; l < L; l++) {
@@ -522,7 +534,7 @@ export class UNet extends Module {
         if (l < L - 1) h = tf.add(upsample2(h), skips[l]);
         h = runBlock(this.up[l], h, tau);
       }
-      let out = conv2d(gelu(h), this.head.w, this.head.b);
+      let out = sameConv(gelu(h), this.head);
       if (patch === 2) out = depthToSpace2(out);
       return tf.reshape(out, [n, this.pixels]) as tf.Tensor2D;
     });

@@ -54,4 +54,24 @@ export const LIBRARY_EXERCISES: LibraryExercise[] = [
     tests: ["tests/gan/generator_loss_test.ts"],
     points: 2,
   },
+  // The sheet's GAN code itself: the networks (model_gan.py) and the alternating scheme
+  // (train_gan.py's update_discriminator and update_generator).
+  {
+    id: "ex10-generator",
+    files: ["lib/models/gan/generator.ts"],
+    tests: ["tests/gan/generator_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex10-discriminator",
+    files: ["lib/models/gan/discriminator.ts"],
+    tests: ["tests/gan/discriminator_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex11-alternatingUpdate",
+    files: ["lib/models/gan/train.ts"],
+    tests: ["tests/gan/alternating_update_test.ts"],
+    points: 2,
+  },
 ];

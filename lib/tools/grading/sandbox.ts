@@ -23,7 +23,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cellModule, CellSyntaxError } from "./cells.ts";
+import { cellModule, CellSyntaxError, fixedNames } from "./cells.ts";
 
 /** The grader's repository root (three folders above this file). */
 export const GRADER_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
@@ -85,10 +85,12 @@ export interface SandboxLimits {
 /** Options of {@link runSandboxed}. */
 export interface SandboxOptions extends SandboxLimits {
   /**
-   * The cells in run order: number (from 1, for reports), TypeScript source, and whether it is a
-   * test cell (which gets the grader's `check`, `checkClose` and `checkThrows` bound).
+   * The cells in run order: number (from 1, for reports), TypeScript source, and kind: a test
+   * cell gets the grader's `check`, `checkClose` and `checkThrows` bound and publishes nothing;
+   * the constants, functions and imports that the instructor's other cells declare exactly once
+   * are published read-only, so answer cells cannot swap what the tests use.
    */
-  cells: Array<{ n: number; source: string; test: boolean }>;
+  cells: Array<{ n: number; source: string; kind: "answer" | "test" | "instructor" }>;
   /** The notebook's folder relative to the root (relative imports resolve from here). */
   notebookDir: string;
   /** Files laid over the copy's lib: path relative to the root → file to copy. */
@@ -112,7 +114,8 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 let denoDirCache: string | undefined;
-async function denoDir(): Promise<string> {
+/** Deno's module cache folder (`deno info --json`'s denoDir). */
+export async function denoDir(): Promise<string> {
   if (denoDirCache) return denoDirCache;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
@@ -123,7 +126,8 @@ async function denoDir(): Promise<string> {
   return denoDirCache;
 }
 
-async function canvasAddons(root: string): Promise<string[]> {
+/** The canvas addon's native libraries under `root`/node_modules (for `--allow-ffi`). */
+export async function canvasAddons(root: string): Promise<string[]> {
   const out: string[] = [];
   const base = join(root, "node_modules", ".deno");
   try {
@@ -215,13 +219,23 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
     const outcomes = new Map<number, CellOutcome>();
     const baseUrl = new URL(`file://${cwd}/`).href;
     const checksUrl = new URL(`file://${join(work, "lib/tools/grading/checks.ts")}`).href;
+    const declared = new Map<string, number>();
+    for (const c of opts.cells) {
+      if (c.kind !== "instructor") continue;
+      for (const name of new Set(fixedNames(c.source))) {
+        declared.set(name, (declared.get(name) ?? 0) + 1);
+      }
+    }
+    const lock = new Set([...declared].filter(([, k]) => k === 1).map(([name]) => name));
     for (const c of opts.cells) {
       let code: string;
       try {
         code = cellModule(c.source, {
           baseUrl,
-          bind: c.test ? ["check", "checkClose", "checkThrows"] : [],
+          bind: c.kind === "test" ? ["check", "checkClose", "checkThrows"] : [],
           bindFrom: checksUrl,
+          publish: c.kind !== "test",
+          lock: c.kind === "instructor" ? lock : undefined,
         });
       } catch (err) {
         if (!(err instanceof CellSyntaxError)) throw err;
