@@ -6,6 +6,7 @@ import {
   type LrpLayer,
   lrpLayersOf,
   lrpMaxPool,
+  pixelFlipping,
 } from "../../lib/course/explain/lrp.ts";
 import { type LayerSpec, SequentialCnn } from "../../lib/course/nnbasics/mod.ts";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
@@ -163,5 +164,24 @@ Deno.test("LRP: bad rules and targets get one clear message", async () => {
   );
   await assertThrowsMatching(() => lrp(layers, x, { target: [0, 1] }), /target must hold 1 class/);
   x.dispose();
+  layers.forEach((l) => "w" in l && l.w.dispose());
+});
+
+Deno.test("pixelFlipping: starts at the mean score and removes the most relevant inputs first", async () => {
+  // one dense layer, score = x·w: relevance = x ⊙ w (exact), so flipping in that order lowers the
+  // score by the largest terms first
+  const layers: LrpLayer[] = [{ kind: "dense", w: tf.tensor2d([[1], [3], [-2], [0.5]]) }];
+  const x = tf.tensor2d([[1, 1, 1, 1]]);
+  const rel = tf.tensor2d([[1, 3, -2, 0.5]]);
+  const before = tf.memory().numTensors;
+  const curve = await pixelFlipping(layers, x, rel, { target: [0], steps: 4, fraction: 0.25 });
+  assert.equal(tf.memory().numTensors, before);
+  // 2.5 → remove x2 (3) → −0.5 → remove x1 (1) → −1.5 → remove x4 (0.5) → −2 → remove x3 → 0
+  assertClose(curve, [2.5, -0.5, -1.5, -2, 0], { atol: 1e-6 });
+  await assertThrowsMatching(
+    () => pixelFlipping(layers, x, rel, { target: [0], fraction: 0 }),
+    /fraction must be in \(0, 1\]/,
+  );
+  tf.dispose([x, rel]);
   layers.forEach((l) => "w" in l && l.w.dispose());
 });
