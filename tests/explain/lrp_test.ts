@@ -64,6 +64,17 @@ Deno.test("LRP αβ rule on the hand-worked two-layer example (α = 2, β = 1 an
   assertClose(await explainTwoLayer({ rule: { kind: "alphabeta", alpha: 2, beta: 1 } }), [10, -8], {
     atol: 1e-5,
   });
+  // a composite: ε = 0 on the top layer, α1β0 on the first (inputRule wins there). R_h = (3, −1)
+  // as above; unit 1 (R = 3) gives all of it to its positive input x1, unit 2 (R = −1) to x2.
+  assertClose(
+    await explainTwoLayer({
+      rule: { kind: "alphabeta", alpha: 2, beta: 1 },
+      denseRule: { kind: "epsilon", epsilon: 0 },
+      inputRule: { kind: "alphabeta", alpha: 1, beta: 0 },
+    }),
+    [3, -1],
+    { atol: 1e-5 },
+  );
   // α1β0: only positive contributions. R_h = (2, 0); unit 1 gives all of its 2 to x1.
   assertClose(await explainTwoLayer({ rule: { kind: "alphabeta", alpha: 1, beta: 0 } }), [2, 0], {
     atol: 1e-5,
@@ -100,6 +111,11 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
     { rule: { kind: "alphabeta", alpha: 2, beta: 1 } },
     { rule: { kind: "alphabeta", alpha: 1.5, beta: 0.5 }, pool: "proportional" },
     { rule: { kind: "epsilon", epsilon: 1e-9 }, inputRule: { kind: "zB", low: 0, high: 1 } },
+    {
+      rule: { kind: "alphabeta", alpha: 1, beta: 0 },
+      denseRule: { kind: "epsilon", epsilon: 1e-9 },
+      inputRule: { kind: "zB", low: 0, high: 1 },
+    },
   ] as const;
   for (const opt of rules) {
     const res = await lrp(layers, x, { ...opt, target: [0, 1, 2, 0, 1] });

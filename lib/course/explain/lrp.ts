@@ -58,6 +58,12 @@ export interface LrpOptions {
    * e.g. `{ kind: "zB", low: 0, high: 1 }`. Default: `rule`.
    */
   inputRule?: LrpRule;
+  /**
+   * The rule of the dense layers, if it should differ from `rule` (e.g. ε for the dense layers
+   * and αβ for the convolutions, a composite in the spirit of Montavon et al. 2019). Default:
+   * `rule`. `inputRule` still wins for the first linear layer.
+   */
+  denseRule?: LrpRule;
   /** Max-pooling rule: "winner" (take-all, default) or "proportional" to the activations. */
   pool?: "winner" | "proportional";
   /** Include the biases in the denominators (default true, as in Bach et al.). */
@@ -357,12 +363,14 @@ export async function lrp(
   const {
     rule = { kind: "epsilon", epsilon: 1e-6 },
     inputRule,
+    denseRule,
     pool = "winner",
     bias = true,
     target = "predicted",
   } = options;
   checkRule(rule, "rule");
   if (inputRule) checkRule(inputRule, "inputRule");
+  if (denseRule) checkRule(denseRule, "denseRule");
   if (pool !== "winner" && pool !== "proportional") {
     throw new Error(`pool must be "winner" or "proportional"; got ${JSON.stringify(pool)}`);
   }
@@ -413,7 +421,17 @@ export async function lrp(
     switch (layer.kind) {
       case "dense":
       case "conv":
-        next = lrpLinear(layer, a, r, l === firstLinear && inputRule ? inputRule : rule, bias);
+        next = lrpLinear(
+          layer,
+          a,
+          r,
+          l === firstLinear && inputRule
+            ? inputRule
+            : layer.kind === "dense" && denseRule
+            ? denseRule
+            : rule,
+          bias,
+        );
         break;
       case "maxpool":
         next = lrpMaxPool(layer, a as tf.Tensor4D, r as tf.Tensor4D, pool);
