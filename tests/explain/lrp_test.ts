@@ -148,6 +148,25 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
   for (let i = 0; i < 5; i++) {
     if (withBias.score[i] > 0) assert.ok(withBias.layerSums[0][i] < withBias.score[i]);
   }
+  // with biases, every rule conserves once the absorbed share is counted, layer by layer
+  for (const opt of rules) {
+    const res = await lrp(layers, x, opt);
+    assert.equal(res.absorbed.length, layers.length);
+    for (let l = 0; l < layers.length; l++) {
+      const lhs = res.layerSums[l].map((v, i) => v + res.absorbed[l][i]);
+      assertClose(lhs, res.layerSums[l + 1], {
+        atol: 1e-4,
+        rtol: 1e-3,
+        msg: `layer ${l}, ${JSON.stringify(opt)}`,
+      });
+      if (!["dense", "conv"].includes(layers[l].kind)) {
+        assert.ok(res.absorbed[l].every((v) => v === 0));
+      }
+    }
+    // positive biases and ε keep a share: the absorbed amounts are not all zero
+    assert.ok(res.absorbed.some((a) => a.some((v) => Math.abs(v) > 1e-4)));
+    res.relevance.dispose();
+  }
   tf.dispose([ab.relevance, withBias.relevance, x]);
   model.dispose();
 });

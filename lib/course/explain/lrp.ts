@@ -91,6 +91,12 @@ export interface LrpResult {
    * row barely changes from one layer to the next.
    */
   layerSums: Float32Array[];
+  /**
+   * Σ of the relevance that layer l kept back (biases, ε, zero denominators; 0 for ReLU, pooling
+   * and flatten): `absorbed[l][i]`, l = 0 … L − 1. Conservation with bookkeeping:
+   * layerSums[l] + absorbed[l] = layerSums[l + 1].
+   */
+  absorbed: Float32Array[];
 }
 
 function checkRule(rule: LrpRule, what: string): void {
@@ -229,6 +235,18 @@ function safeDiv(r: tf.Tensor, d: tf.Tensor): tf.Tensor {
   return tf.where(zero, tf.zerosLike(r), tf.div(r, tf.where(zero, tf.onesLike(d), d)));
 }
 
+/** What one LRP step returns: the input relevance and what the layer kept back. */
+export interface LrpStep {
+  /** Relevance of the layer's inputs, shaped like them. */
+  relevance: tf.Tensor;
+  /**
+   * Relevance each output kept back instead of passing it on (shaped like the output): the share
+   * of the biases and of ε, and all of R_k where nothing can carry it (a zero denominator). So
+   * Σ relevance + Σ absorbed = Σ R (the conservation identity).
+   */
+  absorbed: tf.Tensor;
+}
+
 /**
  * Relevance at the input of one dense or conv layer, from the relevance `r` at its output
  * (before the ReLU that follows it), for input `a`. Returns a tensor shaped like `a`.
@@ -240,6 +258,19 @@ export function lrpLinear(
   rule: LrpRule,
   useBias = true,
 ): tf.Tensor {
+  const { relevance, absorbed } = lrpLinearStep(layer, a, r, rule, useBias);
+  absorbed.dispose();
+  return relevance;
+}
+
+/** {@link lrpLinear} with the absorbed relevance (see {@link LrpStep}). */
+export function lrpLinearStep(
+  layer: LrpLayer & { kind: "dense" | "conv" },
+  a: tf.Tensor,
+  r: tf.Tensor,
+  rule: LrpRule,
+  useBias = true,
+): LrpStep {
   checkRule(rule, "rule");
   return tf.tidy(() => {
     const pad = layer.kind === "conv" ? layer.padding ?? 0 : 0;
@@ -247,12 +278,18 @@ export function lrpLinear(
     const b = useBias && layer.b ? layer.b : null;
     const w = layer.w;
     let rin: tf.Tensor;
+    let absorbed: tf.Tensor;
+    /** R_k where the denominator d is exactly 0 (nothing carries it on). */
+    const stuck = (d: tf.Tensor) => tf.where(tf.equal(d, 0), r, tf.zerosLike(r));
     if (rule.kind === "epsilon") {
       let z = linearMap(layer, ap, w);
       if (b) z = tf.add(z, b);
       const sign = tf.where(tf.greaterEqual(z, 0), tf.onesLike(z), tf.onesLike(z).neg());
-      const s = safeDiv(r, tf.add(z, tf.mul(sign, rule.epsilon)));
+      const den = tf.add(z, tf.mul(sign, rule.epsilon));
+      const s = safeDiv(r, den);
       rin = tf.mul(ap, linearMapT(layer, s, w, ap.shape));
+      const kept = tf.mul(sign, rule.epsilon);
+      absorbed = tf.add(tf.mul(s, b ? tf.add(kept, b) : kept), stuck(den));
     } else if (rule.kind === "alphabeta") {
       const wp = tf.relu(w);
       const wn = tf.minimum(w, 0);
@@ -281,6 +318,11 @@ export function lrpLinear(
         tf.mul(aneg, linearMapT(layer, sn, wp, shape)),
       );
       rin = tf.sub(pos, neg);
+      const both = tf.logicalAnd(tf.equal(zp, 0), tf.equal(zn, 0));
+      absorbed = tf.where(both, r, tf.zerosLike(r));
+      if (b) {
+        absorbed = tf.add(absorbed, tf.sub(tf.mul(sp, tf.relu(b)), tf.mul(sn, tf.minimum(b, 0))));
+      }
     } else {
       const wp = tf.relu(w);
       const wn = tf.minimum(w, 0);
@@ -297,6 +339,7 @@ export function lrpLinear(
       );
       if (b) z = tf.add(z, b);
       const s = safeDiv(r, z);
+      absorbed = b ? tf.add(tf.mul(s, b), stuck(z)) : stuck(z);
       const shape = ap.shape;
       rin = tf.sub(
         tf.sub(
@@ -310,7 +353,7 @@ export function lrpLinear(
       const [, h, wd] = a.shape;
       rin = tf.slice(rin, [0, pad, pad, 0], [-1, h!, wd!, -1]);
     }
-    return rin;
+    return { relevance: rin, absorbed };
   });
 }
 
@@ -409,6 +452,7 @@ export async function lrp(
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) score[i] = logits[i * classes + tgt[i]];
   const sumsT: tf.Tensor[] = [];
+  const absorbedT: tf.Tensor[] = [];
   const mask = new Float32Array(n * classes);
   for (let i = 0; i < n; i++) mask[i * classes + tgt[i]] = 1;
   let r: tf.Tensor = tf.tidy(() => tf.mul(logitsT, tf.tensor2d(mask, [n, classes])));
@@ -420,8 +464,8 @@ export async function lrp(
     let next: tf.Tensor;
     switch (layer.kind) {
       case "dense":
-      case "conv":
-        next = lrpLinear(
+      case "conv": {
+        const step = lrpLinearStep(
           layer,
           a,
           r,
@@ -432,7 +476,11 @@ export async function lrp(
             : rule,
           bias,
         );
+        next = step.relevance;
+        absorbedT.push(rowSum(step.absorbed));
+        step.absorbed.dispose();
         break;
+      }
       case "maxpool":
         next = lrpMaxPool(layer, a as tf.Tensor4D, r as tf.Tensor4D, pool);
         break;
@@ -443,19 +491,23 @@ export async function lrp(
         next = tf.reshape(r, a.shape);
         break;
     }
+    if (absorbedT.length < sumsT.length) absorbedT.push(tf.zeros([n]));
     r.dispose();
     r = next;
     sumsT.push(rowSum(r));
   }
   tf.dispose(acts);
-  const layerSums = await Promise.all(
-    sumsT.reverse().map(async (t) => {
-      const v = (await t.data()) as Float32Array;
-      t.dispose();
-      return v;
-    }),
-  );
-  return { relevance: r, target: tgt, score, logits, layerSums };
+  const read = (ts: tf.Tensor[]) =>
+    Promise.all(
+      ts.reverse().map(async (t) => {
+        const v = (await t.data()) as Float32Array;
+        t.dispose();
+        return v;
+      }),
+    );
+  const layerSums = await read(sumsT);
+  const absorbed = await read(absorbedT);
+  return { relevance: r, target: tgt, score, logits, layerSums, absorbed };
 }
 
 /** Options of {@link pixelFlipping}. */
