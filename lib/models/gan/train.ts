@@ -11,7 +11,9 @@
  * exactly when D rejects the fakes confidently, i.e. early in training).
  *
  * One iteration: draw z, make G(z) (no gradient), one Adam step of D on a real and a fake batch,
- * then one Adam step of G through the (frozen) D. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
+ * then one Adam step of G through the (frozen) D. The two updates are the sheet's
+ * `update_discriminator` and `update_generator` (train_gan.py), library exercise
+ * ex11-alternatingUpdate. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
  * losses themselves live in `discriminator_loss.ts` and `generator_loss.ts`.
  * @module
  */
@@ -90,6 +92,7 @@ export function updateDiscriminator(
 ): DiscriminatorStep {
   const vars = d.trainableVariables();
   checkOpt(opt, vars, "discriminator");
+  // BEGIN SOLUTION ex11-alternatingUpdate
   return tf.tidy(() => {
     let probs: tf.Tensor1D | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -103,6 +106,7 @@ export function updateDiscriminator(
     probs!.dispose();
     return { loss: value, dReal, dFake };
   });
+  // END SOLUTION
 }
 
 /**
@@ -118,6 +122,7 @@ export function updateGenerator(
 ): GeneratorStep {
   const vars = g.trainableVariables();
   checkOpt(opt, vars, "generator");
+  // BEGIN SOLUTION ex11-alternatingUpdate
   return tf.tidy(() => {
     let prob: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -129,6 +134,7 @@ export function updateGenerator(
     opt.step(vars.map((v) => grads[v.name]));
     return { loss: value, dFake: prob! };
   });
+  // END SOLUTION
 }
 
 /**

@@ -5,7 +5,7 @@
  * down the chain, and sample-quality measures from a small digit classifier.
  * @module
  */
-export * from "./conv.ts";
+export * from "./resample.ts";
 export * from "./unet.ts";
 export * from "./train.ts";
 export * from "./sample.ts";
