@@ -328,6 +328,11 @@ export interface AttentionExplanation {
   ablateTopTvd: Float32Array;
   /** TVD after zeroing a random token's weight (per head) and renormalising. */
   ablateRandomTvd: Float32Array;
+  /**
+   * The predicted class with uniform attention 1/(L + 1) over all positions (the baseline of
+   * Wiegreffe & Pinter 2019): if it is as accurate, the learned weights were not needed.
+   */
+  uniformPredicted: Int32Array;
 }
 
 /** Softmax rows of logits [n·K] (plain numbers). */
@@ -435,12 +440,18 @@ export async function explainAttention(
   const pPerm = await probsWith(permuted);
   const pTop = await probsWith(ablTop);
   const pRnd = await probsWith(ablRnd);
+  const pUni = await probsWith(new Float32Array(alpha.length).fill(1 / L1));
   tf.dispose([x, clsWeights]);
-  const permutationFlip = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  const argmax = (q: Float32Array, i: number) => {
     let best = 0;
-    for (let k = 1; k < K; k++) if (pPerm[i * K + k] > pPerm[i * K + best]) best = k;
-    permutationFlip[i] = best === predicted[i] ? 0 : 1;
+    for (let k = 1; k < K; k++) if (q[i * K + k] > q[i * K + best]) best = k;
+    return best;
+  };
+  const permutationFlip = new Uint8Array(n);
+  const uniformPredicted = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    permutationFlip[i] = argmax(pPerm, i) === predicted[i] ? 0 : 1;
+    uniformPredicted[i] = argmax(pUni, i);
   }
   return {
     predicted,
@@ -452,6 +463,7 @@ export async function explainAttention(
     permutationFlip,
     ablateTopTvd: tvd(p, pTop, K),
     ablateRandomTvd: tvd(p, pRnd, K),
+    uniformPredicted,
   };
 }
 
