@@ -6,6 +6,8 @@ import {
   failGemmWorkerForTest,
   gemmActive,
   gemmPoolStatus,
+  kitConv2d,
+  kitConv2dFilter,
   PARALLEL_MIN_MACS,
   resetGemmPool,
   setGemmPoolTimeoutMs,
@@ -79,9 +81,11 @@ Deno.test({
           return v;
         });
       const one = run(1);
+      const shared = gemmPoolStatus().products;
       for (const t of [2, 3, 4, 2]) {
         assert.deepEqual(run(t), one, `${M}x${K}x${N} ${act} on ${t} threads`);
       }
+      assert.equal(gemmPoolStatus().products, shared + 4, `${M}x${K}x${N} was shared`);
       // the plain product too (tfjs's matMul goes through the same kernel)
       const mm = (t: number) =>
         withThreads(t, () => tf.tidy(() => tf.matMul(x, w).dataSync().slice()));
@@ -120,7 +124,9 @@ Deno.test({
       }
     };
     const one = await train(1);
+    const shared = gemmPoolStatus().products;
     const two = await train(2);
+    assert.ok(gemmPoolStatus().products > shared, "products were shared");
     const twoAgain = await train(2);
     assert.equal(new Set(two.counts).size, 1, `tensor counts ${two.counts}`);
     assert.deepEqual(two.losses, one.losses);
@@ -167,3 +173,40 @@ for (const mode of ["throw", "die"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "the kit's convolution kernels on 2 threads equal 1 thread bit for bit",
+  ignore: !active,
+  fn: async () => {
+    await startGemmPool(1, 120_000);
+    const r = rng(11);
+    const x = tf.tensor4d(Float32Array.from({ length: 8 * 28 * 28 * 16 }, () => r.normal()), [
+      8,
+      28,
+      28,
+      16,
+    ]);
+    const w = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 16 * 16 }, () => r.normal()), [
+      3,
+      3,
+      16,
+      16,
+    ]);
+    const b = tf.tensor1d(Float32Array.from({ length: 16 }, () => r.normal()));
+    const conv = { stride: [1, 1] as [number, number], pad: [1, 1] as [number, number] };
+    const run = (t: number) =>
+      withThreads(t, () =>
+        tf.tidy(() => {
+          const y = kitConv2d(x, w, { ...conv, bias: b });
+          const dx = kitConv2d(y, w, { ...conv, flip: true });
+          const dw = kitConv2dFilter(x, y, { kernel: [3, 3], ...conv });
+          return [y, dx, dw].map((t) => t.dataSync().slice());
+        }));
+    const one = run(1);
+    const shared = gemmPoolStatus().products;
+    assert.deepEqual(run(2), one);
+    const n = gemmPoolStatus().products - shared;
+    assert.equal(n, 3, `convolution products shared: ${n}`);
+    tf.dispose([x, w, b]);
+  },
+});

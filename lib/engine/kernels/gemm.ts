@@ -208,10 +208,18 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
 /**
  * The kit's product `gemm(a, b, c, M, K, N, bias, act, r)` over `backend`'s memory (byte offsets,
  * 0 = no bias / residual; N a multiple of 4), for other kernels of this folder that build their
- * operands in wasm memory first (the convolutions in `conv.ts`). Null where it does not run.
+ * operands in wasm memory first (the convolutions in `conv.ts`). Large products are shared
+ * between the kit's threads like every other (`gemm_pool.ts`; bit for bit the single-thread
+ * result). Null where it does not run.
  */
 export function gemmOn(backend: WasmBackendLike): GemmFn | null {
-  return supported ? gemmFor(backend) : null;
+  if (!supported) return null;
+  const local = gemmFor(backend);
+  return (a, b, c, M, K, N, bias, act, r) => {
+    const heap = backend.wasm.asm.memory.buffer as ArrayBuffer;
+    const job = { heap, local, a, b, c, M, K, N, bias, act, r };
+    if (!parallelGemm(job, kitThreads())) local(a, b, c, M, K, N, bias, act, r);
+  };
 }
 
 /**

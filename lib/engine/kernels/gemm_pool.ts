@@ -68,6 +68,7 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
+let sharedProducts = 0;
 let timeoutMs = 60_000;
 
 /** How long the calling thread waits for a worker's block before it gives up (ms). */
@@ -117,14 +118,22 @@ function ensureWorkers(p: Pool, n: number): void {
   }
 }
 
-/** The state of the pool: workers started, ready, and the error that broke it (or null). */
-export function gemmPoolStatus(): { workers: number; ready: number; broken: string | null } {
-  if (!pool) return { workers: 0, ready: 0, broken: null };
+/**
+ * The state of the pool: workers started, ready, the error that broke it (or null), and how many
+ * products have been shared between threads since the program started.
+ */
+export function gemmPoolStatus(): {
+  workers: number;
+  ready: number;
+  broken: string | null;
+  products: number;
+} {
+  if (!pool) return { workers: 0, ready: 0, broken: null, products: sharedProducts };
   const p = pool;
   const ready =
     p.workers.filter((w, i) => w && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1)
       .length;
-  return { workers: p.workers.length, ready, broken: p.broken };
+  return { workers: p.workers.length, ready, broken: p.broken, products: sharedProducts };
 }
 
 /**
@@ -250,5 +259,6 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     }
     f32(job.heap, job.c + blk.start * N * 4, blk.rows * N).set(f32(shared, blk.c, blk.rows * N));
   }
+  sharedProducts++;
   return true;
 }

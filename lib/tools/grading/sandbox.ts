@@ -17,7 +17,8 @@
  * unset),
  * `--allow-ffi` of the canvas addon only; no net, no run, `--allow-sys` of `cpus` and `homedir`
  * only (tfjs's wasm backend and the canvas font loader ask), a cleared environment, V8's heap
- * capped. It runs in a session of its own (`setsid`): at a deadline (per cell, whole run) or when
+ * capped; where unprivileged user namespaces work, inside `unshare --user --net` (no network
+ * interface at all). It runs in a session of its own (`setsid`): at a deadline (per cell, whole run) or when
  * its resident memory passes the cap, the whole process group is killed.
  * @module
  */
@@ -129,8 +130,9 @@ export async function denoDir(): Promise<string> {
 /** The canvas addon's native libraries under `root`/node_modules (for `--allow-ffi`). */
 export async function canvasAddons(root: string): Promise<string[]> {
   const out: string[] = [];
-  const base = join(root, "node_modules", ".deno");
   try {
+    // the real path: Deno checks --allow-ffi against the resolved file
+    const base = join(await Deno.realPath(join(root, "node_modules")), ".deno");
     for await (const e of Deno.readDir(base)) {
       if (!e.name.startsWith("@napi-rs+canvas-")) continue;
       const pkgDir = join(base, e.name, "node_modules", "@napi-rs");
@@ -142,6 +144,27 @@ export async function canvasAddons(root: string): Promise<string[]> {
     }
   } catch { /* no canvas installed: figures fail, the rest runs */ }
   return out;
+}
+
+let netnsCache: boolean | undefined;
+/**
+ * True when `unshare --user --map-root-user --net` works here (an unprivileged user namespace
+ * with an empty network namespace); graded runs then start inside one, without any network
+ * interface, in addition to Deno's missing net permission.
+ */
+export async function netnsAvailable(): Promise<boolean> {
+  if (netnsCache !== undefined) return netnsCache;
+  try {
+    const out = await new Deno.Command("unshare", {
+      args: ["--user", "--map-root-user", "--net", "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    netnsCache = out.success;
+  } catch {
+    netnsCache = false;
+  }
+  return netnsCache;
 }
 
 /** Resident set size of `pid` in MiB (0 when it is gone). */
@@ -281,8 +304,10 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
       `--v8-flags=--max-old-space-size=${Math.round(memoryMB)}`,
       join(work, "lib/tools/grading/runner.ts"),
     ];
+    // unshare execs deno in place (no fork), so the pid watched and killed is deno's
+    const netns = await netnsAvailable();
     const child = new Deno.Command("setsid", {
-      args,
+      args: netns ? ["unshare", "--user", "--map-root-user", "--net", "--", ...args] : args,
       cwd,
       env,
       clearEnv: true,
