@@ -129,7 +129,10 @@ Deno.test("addNav, indexHtml and formatRunTime", () => {
   const index = indexHtml([
     { name: "01_a", sheet: "sheet 1", topic: "A <b> topic", record },
     { name: "02_b", sheet: "—", topic: "B" },
+    { name: "03_c", sheet: "—", topic: "C", page: false },
   ], { built: "now" });
+  assert.match(index, /<tr><td>03_c<\/td>.*<td>not built<\/td>/);
+  assert.ok(!index.includes("03_c.html"));
   assert.match(index, /<td>A &lt;b&gt; topic<\/td><td class="num">3 min 05 s<\/td><td>wasm<\/td>/);
   assert.match(index, /02_b\.html[\s\S]*<td class="num">—<\/td>/);
   assert.equal(formatRunTime(42.4), "42 s");

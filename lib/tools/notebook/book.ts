@@ -380,6 +380,8 @@ export interface TocEntry {
   sheet: string;
   topic: string;
   record?: RunRecord;
+  /** False when the notebook has no page yet (not executed): listed without links. */
+  page?: boolean;
 }
 
 /** The site's index page: the table of contents with run time, backend and mode per notebook. */
@@ -388,6 +390,11 @@ export function indexHtml(entries: TocEntry[], opts: { built: string; title?: st
   const rows = entries.map((e) => {
     const r = e.record;
     const status = r && r.problems.length > 0 ? " (problems)" : "";
+    if (e.page === false) {
+      return `<tr><td>${escapeHtml(e.name)}</td><td>${escapeHtml(e.sheet)}</td>` +
+        `<td>${escapeHtml(e.topic)}</td><td class="num">—</td><td>—</td><td>not built</td>` +
+        `<td>—</td></tr>`;
+    }
     return `<tr><td><a href="${encodeURI(e.name)}.html">${escapeHtml(e.name)}</a></td>` +
       `<td>${escapeHtml(e.sheet)}</td><td>${escapeHtml(e.topic)}</td>` +
       `<td class="num">${r ? formatRunTime(r.seconds) : "—"}</td>` +
