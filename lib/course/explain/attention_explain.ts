@@ -22,6 +22,7 @@
  * others and attention can be shuffled with little effect: the setting of Jain & Wallace.
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { AdamW, variableFrom } from "../../engine/nn/mod.ts";
@@ -113,7 +114,7 @@ export interface AttentionRun {
  * A [CLS]-token classifier over token sequences built from the kit's multi-head self-attention
  * layer (see the module comment).
  */
-export class AttentionClassifier {
+export class AttentionClassifier extends Module {
   readonly embedding: tf.Variable;
   readonly position: tf.Variable;
   readonly layers: MultiHeadSelfAttention[];
@@ -126,6 +127,7 @@ export class AttentionClassifier {
   readonly classes: number;
 
   constructor(config: AttentionClassifierConfig) {
+    super();
     const { vocab, length, dModel = 16, numHeads = 2, layers = 1, classes = 2, seed = 0 } = config;
     if (!Number.isInteger(layers) || layers < 1) {
       throw new Error(`layers must be an integer >= 1; got ${layers}`);
@@ -235,20 +237,11 @@ export class AttentionClassifier {
     return tf.tidy(() => this.headFromWeights(this.context(x), alpha));
   }
 
-  /** Every trainable variable. */
-  trainableVariables(): tf.Variable[] {
-    return [
-      this.embedding,
-      this.position,
-      ...this.layers.flatMap((l) => l.trainableVariables()),
-      this.wOut,
-      this.bOut,
-    ];
-  }
-
-  /** Frees the variables. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
+  /** Every weight by name: embedding, positions, the attention layers, the output layer. */
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = { embedding: this.embedding, position: this.position };
+    this.layers.forEach((l, i) => Object.assign(w, prefixed(`layer${i}`, l.namedWeights())));
+    return { ...w, wOut: this.wOut, bOut: this.bOut };
   }
 }
 
