@@ -7,6 +7,7 @@ import {
   formatRunTime,
   indexHtml,
   mergeOutputs,
+  missingImages,
   notebookTitle,
   type RunRecord,
   sheetFromReadme,
@@ -14,7 +15,7 @@ import {
 import { parseBookArgs, selectNotebooks } from "../../lib/tools/cli/book.ts";
 import { parseE2eArgs } from "../../lib/tools/cli/e2e.ts";
 import { frontEndNoise } from "../../lib/tools/cli/e2e.ts";
-import { progressProblems } from "../../lib/tools/notebook/e2e.ts";
+import { callsGifMaker, progressProblems } from "../../lib/tools/notebook/e2e.ts";
 import { imageProblems } from "../../lib/tools/notebook/browser.ts";
 
 const source: Notebook = {
@@ -197,4 +198,36 @@ Deno.test("frontEndNoise: only the widgets probe and MathJax's blank font", () =
     !frontEndNoise("Uncaught TypeError: x is undefined", "http://127.0.0.1:1/notebooks/a.ipynb"),
   );
   assert.ok(!frontEndNoise("404", "http://127.0.0.1:1/files/out/x.png"));
+});
+
+Deno.test("missingImages: every PNG and GIF output must be an <img> on the page", () => {
+  const out = (data: Record<string, string>) => ({ output_type: "display_data", data });
+  const nb: Notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [{
+      cell_type: "code",
+      source: "",
+      outputs: [
+        out({ "image/gif": "R0lG" }),
+        out({ "image/png": "iVBO" }),
+        out({ "image/png": "iVBO" }),
+        out({ "text/html": "<b>x</b>", "image/png": "iVBO" }),
+      ],
+    }],
+  };
+  const png = '<img src="data:image/png;base64,iVBO">';
+  assert.deepEqual(missingImages(nb, png + png + '<img src="data:image/gif;base64,R0lG">'), []);
+  assert.deepEqual(missingImages(nb, png), [
+    "1 of 1 GIF output(s) not on the page",
+    "1 of 2 PNG output(s) not on the page",
+  ]);
+});
+
+Deno.test("callsGifMaker: GIF functions, not words that contain the letters", () => {
+  assert.ok(callsGifMaker("const g = particleGif([a, b], { fps: 5 });"));
+  assert.ok(callsGifMaker("await show(forwardDiffusionGif(x, s));"));
+  assert.ok(!callsGifMaker("console.log(JSON.stringify(x));"));
+  assert.ok(!callsGifMaker('import { particleGif } from "../lib/tools/viz/mod.ts";\nshow(fig);'));
 });

@@ -17,6 +17,7 @@ import {
   indexHtml,
   listNotebooks,
   mergeOutputs,
+  missingImages,
   notebookTitle,
   renderPage,
   type RunRecord,
@@ -200,7 +201,9 @@ async function main(args: string[]): Promise<number> {
     const ipynb = join(site, `${name}.ipynb`);
     await writeFileAtomic(ipynb, JSON.stringify(merged, null, 1) + "\n");
     await renderPage(ipynb, join(site, `${name}.html`), record);
-    const loads = externalLoads(await Deno.readTextFile(join(site, `${name}.html`)));
+    const html = await Deno.readTextFile(join(site, `${name}.html`));
+    for (const m of missingImages(merged, html)) failures.push(`${name}.html: ${m}`);
+    const loads = externalLoads(html);
     if (loads.length > 0) {
       failures.push(`${name}.html loads external resources: ${loads.slice(0, 3).join(", ")}`);
     }

@@ -491,6 +491,30 @@ export function addNav(html: string, name: string, record?: RunRecord): string {
 }
 
 /**
+ * Image outputs of `nb` that its page does not show: for PNG, JPEG and GIF, the number of
+ * outputs whose chosen format is that image (no `text/html` alongside) minus the `<img>` data
+ * URLs of that format in `html`, when positive. Empty when every image output is on the page.
+ */
+export function missingImages(nb: Notebook, html: string): string[] {
+  const out: string[] = [];
+  for (const [mime, name] of [["image/gif", "GIF"], ["image/png", "PNG"], ["image/jpeg", "JPEG"]]) {
+    let sent = 0;
+    for (const c of nb.cells) {
+      for (const o of c.outputs ?? []) {
+        const d = o.data ?? {};
+        if (d["text/html"] !== undefined) continue;
+        if (mime === "image/png" && d["image/gif"] !== undefined) continue;
+        if (mime === "image/jpeg" && (d["image/gif"] ?? d["image/png"]) !== undefined) continue;
+        if (d[mime] !== undefined) sent++;
+      }
+    }
+    const shown = html.split(`src="data:${mime};base64,`).length - 1;
+    if (shown < sent) out.push(`${sent - shown} of ${sent} ${name} output(s) not on the page`);
+  }
+  return out;
+}
+
+/**
  * External resources a page would load: `src=` / `href=` of script, img, link, iframe,
  * source, video and audio elements that start with a scheme (`http:`, `https:`, `file:`) or
  * `//`. Plain `<a href>` links are not loads and are not listed.
