@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   fusedAdamW,
+  fusedAdamWInPlace,
   fusedBceWithLogits,
   fusedBceWithLogitsGrad,
   fusedColSum,
@@ -159,6 +160,106 @@ Deno.test({
       () => fusedAdamW(p, m, tf.zeros([5, 7]), g, s),
       /v must have the parameter's shape/,
     );
+  },
+});
+
+Deno.test({
+  name: "fusedAdamWInPlace: bit for bit fusedAdamW, in one call, without new tensors",
+  ignore: !wasm(),
+  fn: () => {
+    const shapes = [[7, 5], [1], [3], [784, 400], [0, 4], [5, 1, 3]];
+    const s = { decay: 1 - 1e-3 * 0.01, beta1: 0.9, beta2: 0.999, stepSize: 1e-3, eps: 1e-8 };
+    const slots = shapes.map((shape, i) => ({
+      p: variableFrom(tf.randomNormal(shape, 0, 1, "float32", 10 * i + 1)),
+      m: variableFrom(tf.randomNormal(shape, 0, 0.1, "float32", 10 * i + 2), false),
+      v: variableFrom(tf.randomUniform(shape, 0, 0.01, "float32", 10 * i + 3), false),
+      g: tf.randomNormal(shape, 0, 1, "float32", 10 * i + 4),
+    }));
+    const want = slots.map(({ p, m, v, g }) => fusedAdamW(p, m, v, g, s));
+    const before = tf.memory().numTensors;
+    assert.deepEqual(fusedAdamWInPlace(slots, s), []);
+    assert.equal(tf.memory().numTensors, before);
+    slots.forEach(({ p, m, v }, i) => {
+      assert.deepEqual(p.dataSync(), want[i][0].dataSync(), `p ${shapes[i]}`);
+      assert.deepEqual(m.dataSync(), want[i][1].dataSync(), `m ${shapes[i]}`);
+      assert.deepEqual(v.dataSync(), want[i][2].dataSync(), `v ${shapes[i]}`);
+    });
+    // a parameter whose memory another tensor shares (a reshape) is left alone and reported
+    const view = tf.reshape(slots[0].p, [35]);
+    const copy = Array.from(view.dataSync());
+    assert.deepEqual(fusedAdamWInPlace(slots, s), [0]);
+    assert.deepEqual(Array.from(view.dataSync()), copy);
+    tf.dispose([view, ...want.flat(), ...slots.flatMap((x) => [x.p, x.m, x.v, x.g])]);
+  },
+});
+
+Deno.test({
+  name: "fusedAdamWInPlace: products and convolutions that cached the old weights see the new ones",
+  ignore: !wasm(),
+  fn: async () => {
+    // tfjs's wasm backend caches an XNNPACK operator (with packed weights) per weight tensor id;
+    // an update in place must not leave it computing with the weights before the step.
+    const s = { decay: 1, beta1: 0.9, beta2: 0.999, stepSize: 0.5, eps: 1e-8 };
+    const x = tf.randomNormal([1, 6, 6, 2], 0, 1, "float32", 1);
+    const a = tf.randomNormal([1, 3, 5], 0, 1, "float32", 2);
+    const filter = variableFrom(tf.randomNormal([3, 3, 2, 3], 0, 1, "float32", 3));
+    const weight = variableFrom(tf.randomNormal([1, 5, 3], 0, 1, "float32", 4));
+    const slots = [filter, weight].map((p, i) => ({
+      p,
+      m: variableFrom(tf.zerosLike(p), false),
+      v: variableFrom(tf.zerosLike(p), false),
+      g: tf.randomNormal(p.shape, 0, 1, "float32", 5 + i),
+    }));
+    const conv = () => tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, "same");
+    const prod = () => tf.matMul(a, weight); // batch 1, no transposes: XNNPACK's cached path
+    const before = [conv(), prod()];
+    assert.deepEqual(fusedAdamWInPlace(slots, s), []);
+    const after = [conv(), prod()];
+    const fresh = [
+      tf.conv2d(x as tf.Tensor4D, tf.clone(filter) as tf.Tensor4D, 1, "same"),
+      tf.matMul(a, tf.clone(weight)),
+    ];
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(
+        await after[i].data(),
+        await fresh[i].data(),
+        `op ${i} uses the new weights`,
+      );
+      assert.notDeepEqual(await after[i].data(), await before[i].data(), `op ${i} changed`);
+    }
+    tf.dispose([
+      x,
+      a,
+      ...before,
+      ...after,
+      ...fresh,
+      ...slots.flatMap((t) => [t.p, t.m, t.v, t.g]),
+    ]);
+  },
+});
+
+Deno.test({
+  name: "AdamW.step: in place when it can, out of place when a weight is shared, same numbers",
+  ignore: !wasm(),
+  fn: () => {
+    const run = (share: boolean) => {
+      const w = variableFrom(tf.randomNormal([6, 3], 0, 1, "float32", 9));
+      const b = variableFrom(tf.randomNormal([3], 0, 1, "float32", 8));
+      const opt = new AdamW([w, b], { lr: 0.05, weightDecay: 0.1 });
+      const view = share ? tf.reshape(w, [18]) : null;
+      for (let k = 0; k < 5; k++) {
+        const gw = tf.mul(w, 2), gb = tf.sub(b, 1);
+        const n0 = tf.memory().numTensors;
+        opt.step([gw, gb]);
+        assert.equal(tf.memory().numTensors, n0);
+        tf.dispose([gw, gb]);
+      }
+      const out = [Array.from(w.dataSync()), Array.from(b.dataSync())];
+      tf.dispose([w, b, ...(view ? [view] : [])]);
+      opt.dispose();
+      return out;
+    };
+    assert.deepEqual(run(true), run(false));
   },
 });
 

@@ -55,7 +55,7 @@ interface KernelExports {
 
 /** The parts of tfjs's BackendWasm these kernels use. */
 export interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  wasm: { asm: { memory: WebAssembly.Memory }; tfjs?: WasmTensorApi };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   incRef(dataId: unknown): void;
@@ -465,6 +465,89 @@ export function fusedAdamW(
     { p, m, v, g },
     s as unknown as tf.NamedAttrMap,
   ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** One parameter of {@link fusedAdamWInPlace}: the variable, its two moments and its gradient. */
+export interface AdamWSlot {
+  p: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  g: tf.Tensor;
+}
+
+/**
+ * One AdamW update of every parameter in `slots`, in one call and in place (wasm only): the
+ * kernel of {@link fusedAdamW} reads p, m, v, g and writes p', m', v' over p, m, v in the
+ * backend's memory (each element is read before it is written), so no tensor is allocated and
+ * the results are bit for bit those of {@link fusedAdamW}. A variable's memory is only written
+ * when no other tensor shares it (backend reference count 1; tfjs's reshape and the kit's
+ * Identity share data); for such a slot nothing is changed and its index is returned, for the
+ * caller to update it with {@link fusedAdamW}. Returns the indices that were not updated.
+ */
+export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[] {
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const k = kernelsFor(backend);
+  const skipped: number[] = [];
+  const refs = (t: tf.Tensor) =>
+    (backend.dataIdMap.get(t.dataId) as { refCount?: number } | undefined)?.refCount;
+  for (let i = 0; i < slots.length; i++) {
+    const { p, m, v, g } = slots[i];
+    const n = p.size;
+    if (
+      g.shape.join() !== p.shape.join() || m.size !== n || v.size !== n ||
+      [p, m, v, g].some((t) => t.dtype !== "float32" || t.isDisposed) ||
+      refs(p) !== 1 || refs(m) !== 1 || refs(v) !== 1 ||
+      g.dataId === p.dataId || g.dataId === m.dataId || g.dataId === v.dataId
+    ) {
+      skipped.push(i);
+      continue;
+    }
+    if (n === 0) continue;
+    const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
+    k.adamw(
+      po,
+      mo,
+      vo,
+      offset(backend, g),
+      po,
+      mo,
+      vo,
+      n,
+      s.decay,
+      s.beta1,
+      1 - s.beta1,
+      s.beta2,
+      1 - s.beta2,
+      s.stepSize,
+      s.eps,
+    );
+    forgetPackedCopies(backend, p);
+  }
+  return skipped;
+}
+
+/**
+ * tfjs's wasm backend caches an XNNPACK operator per weight tensor id (BatchMatMul, Conv2D,
+ * FusedConv2D pack the weights and bias when the operator is made) and drops it only when that
+ * id is disposed. A tensor whose data is written in place keeps its id, so the cached operator
+ * would go on computing with the old weights. This re-registers the same memory under the same
+ * id: the C++ side disposes the id (running the cache's disposal callbacks, freeing nothing: the
+ * memory is the JavaScript side's) and registers it again.
+ */
+function forgetPackedCopies(backend: WasmBackendLike, t: tf.Tensor): void {
+  const data = backend.dataIdMap.get(t.dataId) as { id?: number; memoryOffset: number };
+  const api = backend.wasm.tfjs;
+  if (data.id === undefined || !api) {
+    throw new Error("fusedAdamWInPlace: the wasm backend's tensor registry is not reachable");
+  }
+  api.disposeData(data.id);
+  api.registerTensor(data.id, t.size, data.memoryOffset);
+}
+
+/** The part of tfjs-backend-wasm's C++ tensor registry that {@link forgetPackedCopies} uses. */
+interface WasmTensorApi {
+  disposeData(id: number): void;
+  registerTensor(id: number, size: number, memoryOffset: number): void;
 }
 
 interface NormalAttrs {
