@@ -406,6 +406,8 @@ async function writeReadme(result: BenchResult): Promise<void> {
     throw new CliError((e as Error).message);
   }
   await writeFileAtomic(path, updated);
+  // the generated tables are aligned as `deno fmt` would (the checks run `deno fmt --check`)
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", path], stdout: "null" }).output();
   console.log(`rewrote the performance table(s) in ${path} from the run of ${result.date}`);
 }
 
@@ -446,6 +448,8 @@ if (import.meta.main) {
     const repeats = a.quick ? 1 : a.repeats;
     const seeds = a.quick ? 1 : a.seeds;
     const loadStart = await loadAverage();
+    // the commit measured: read before the run (a commit made during it must not rename it)
+    const commit = await gitCommit();
     const backend = await initBackend();
     const rows: BenchRow[] = [];
     let notebooks: NotebookRow[] = [];
@@ -515,7 +519,6 @@ if (import.meta.main) {
       );
       for (const r of rows) printRow(r);
     }
-    const commit = await gitCommit();
     const result: BenchResult = {
       date: new Date().toISOString(),
       commit,
