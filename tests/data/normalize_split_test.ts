@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import {
   datasaurusPoints,
   denormalize,
@@ -11,7 +11,7 @@ import {
 
 await initBackend({ log: false });
 
-Deno.test("zNormalize: one scalar mean and one unbiased scalar std over all coordinates", () => {
+Deno.test("zNormalize: one scalar mean and one unbiased scalar std over all coordinates", async () => {
   const x = tf.tensor2d([[1, 2], [3, 4]]);
   const { x: z, mean, std } = zNormalize(x);
   assert.equal(mean, 2.5);
@@ -19,11 +19,11 @@ Deno.test("zNormalize: one scalar mean and one unbiased scalar std over all coor
   assert.deepEqual(z.shape, [2, 2]);
   assert.equal(z.dtype, "float32");
   const s = Math.sqrt(5 / 3);
-  assertClose(z, [-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]);
-  assertClose(denormalize(z, { mean, std }), x, { atol: 1e-6 });
+  await assertTensorClose(z, [-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]);
+  await assertTensorClose(denormalize(z, { mean, std }), x, { atol: 1e-6 });
 });
 
-Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to original units", () => {
+Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to original units", async () => {
   const p = datasaurusPoints("dino");
   const v = Array.from(p.dataSync());
   const n = zNormalize(p);
@@ -39,7 +39,7 @@ Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to orig
   assertClose(Math.sqrt(z.reduce((a, b) => a + (b - zm) ** 2, 0) / (z.length - 1)), 1, {
     atol: 1e-6,
   });
-  assertClose(denormalize(n.x, n), p, { atol: 1e-4 });
+  await assertTensorClose(denormalize(n.x, n), p, { atol: 1e-4 });
   // A column-wise normalisation would give different numbers: the x column's mean is not 0.
   const xs = z.filter((_, i) => i % 2 === 0);
   assert.ok(Math.abs(xs.reduce((a, b) => a + b, 0) / xs.length) > 0.1);

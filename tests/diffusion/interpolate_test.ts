@@ -6,7 +6,7 @@ import {
   pathLength,
   slerpPoints,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -27,7 +27,7 @@ Deno.test("lerpPoints: k rows from a to b inclusive, evenly spaced", () => {
   assertClose(pathLength(lerpPoints([-2, 0], [2, 0], 11)), 4, { atol: 1e-6 });
 });
 
-Deno.test("slerpPoints: exact end points, constant norm and equal angles for equal norms", () => {
+Deno.test("slerpPoints: exact end points, constant norm and equal angles for equal norms", async () => {
   const a = [2, 0, 0];
   const b = [0, 0, 2];
   const p = rows(slerpPoints(a, b, 7));
@@ -45,7 +45,7 @@ Deno.test("slerpPoints: exact end points, constant norm and equal angles for equ
   assertClose(q[2], [0, 3], { atol: 1e-6 });
   assertClose(q[1][0] * 3, q[1][1], { atol: 1e-6 });
   // Parallel end points: the linear interpolation.
-  assertClose(slerpPoints([1, 1], [2, 2], 3), [1, 1, 1.5, 1.5, 2, 2], { atol: 1e-6 });
+  await assertTensorClose(slerpPoints([1, 1], [2, 2], 3), [1, 1, 1.5, 1.5, 2, 2], { atol: 1e-6 });
 });
 
 Deno.test("slerpPoints: opposite end points need `via`, and the arc passes through its side", () => {

@@ -10,7 +10,7 @@ import {
   type NoiseSchedule,
   sample,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -36,13 +36,16 @@ function gaussianModel(sched: NoiseSchedule): NoiseModel {
   };
 }
 
-Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ (t = 0 included)", () => {
+Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ (t = 0 included)", async () => {
   const ddim = new DDIMSampler(schedule, 0);
   for (const t of [0, 1, 37, T - 1]) {
     const x = tf.randomNormal([8, 2], 0, 1, "float32", 3 + t) as tf.Tensor2D;
     const eps = tf.randomNormal([8, 2], 0, 1, "float32", 50 + t) as tf.Tensor2D;
     const prev = ddim.step(eps, t, x).prevSample;
-    assertClose(ddimInvertStep(schedule, eps, t, prev), x, { atol: 2e-5, msg: `t=${t}` });
+    await assertTensorClose(ddimInvertStep(schedule, eps, t, prev), x, {
+      atol: 2e-5,
+      msg: `t=${t}`,
+    });
   }
   assert.throws(
     () => ddimInvertStep(schedule, tf.zeros([1, 2]), T, tf.zeros([1, 2])),
@@ -62,17 +65,18 @@ Deno.test("DDIM η = 0 is deterministic: any seed gives the same trajectory", ()
   a.forEach((frame, k) => assertClose(b[k], frame, { atol: 0, msg: `frame ${k}` }));
 });
 
-Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-trips", () => {
+Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-trips", async () => {
   const x0 = tf.tensor2d([[0.5, -1], [0.9, -0.6], [0.1, -1.5], [1.3, -0.2], [-0.3, -1.1]]);
   const maxErr = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
   // The same ᾱ_T reached in 100 and in 400 steps.
-  const errors = [100, 400].map((steps) => {
+  const errors: { latent: number; roundTrip: number }[] = [];
+  for (const steps of [100, 400]) {
     const sched = linearSchedule(steps, 1e-4, 10 / steps);
     const model = gaussianModel(sched);
     const { latents, trajectory } = ddimInvert(model, sched, x0, { returnTrajectory: true });
     assert.equal(trajectory!.length, steps + 1);
-    assertClose(trajectory![0], x0, { atol: 0 });
-    assertClose(trajectory![steps], latents, { atol: 0 });
+    await assertTensorClose(trajectory![0], x0, { atol: 0 });
+    await assertTensorClose(trajectory![steps], latents, { atol: 0 });
     // The probability-flow map from N(μ, s²) to N(sqrt(ᾱ) μ, v) is affine.
     const ab = sched.alphaBars[steps - 1];
     const gain = Math.sqrt(ab * s * s + 1 - ab) / s;
@@ -83,9 +87,9 @@ Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-
     // Fixed-point refinement makes each step an exact inverse: the round trip closes to 1e-4.
     const refined = ddimInvert(model, sched, x0, { fixedPointIterations: 5 }).latents;
     const back2 = sample(model, new DDIMSampler(sched, 0), { xT: refined }).samples;
-    assertClose(back2, x0, { atol: 1e-4, msg: `T=${steps} refined round trip` });
-    return { latent: maxErr(latents, exact), roundTrip: maxErr(back, x0) };
-  });
+    await assertTensorClose(back2, x0, { atol: 1e-4, msg: `T=${steps} refined round trip` });
+    errors.push({ latent: maxErr(latents, exact), roundTrip: maxErr(back, x0) });
+  }
   assert.ok(errors[0].latent < 0.06 && errors[0].roundTrip < 0.05, JSON.stringify(errors[0]));
   assert.ok(errors[1].latent < 0.015 && errors[1].roundTrip < 0.015, JSON.stringify(errors[1]));
   // First order in the step size: four times the steps, about a quarter of the error.
@@ -96,7 +100,7 @@ Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-
   );
 });
 
-Deno.test("DDIM inversion round trip with a network (smooth identity-embedding MLP)", () => {
+Deno.test("DDIM inversion round trip with a network (smooth identity-embedding MLP)", async () => {
   const model = new DenoisingMLP({
     inputEmbedding: "identity",
     timeEmbedding: "linear",
@@ -110,7 +114,7 @@ Deno.test("DDIM inversion round trip with a network (smooth identity-embedding M
   const errPlain = tf.max(tf.abs(tf.sub(sample(model, ddim, { xT: plain }).samples, x0)))
     .dataSync()[0];
   const back = sample(model, ddim, { xT: refined }).samples;
-  assertClose(back, x0, { atol: 1e-3 });
+  await assertTensorClose(back, x0, { atol: 1e-3 });
   assert.ok(errPlain < 0.1, `plain inversion round-trip error ${errPlain}`);
   // The latents are not the data: the inversion moved the points.
   assert.ok(tf.max(tf.abs(tf.sub(refined, x0))).dataSync()[0] > 0.1);

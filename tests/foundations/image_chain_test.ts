@@ -12,7 +12,7 @@ import {
   stepsToNoise,
   subsample,
 } from "../../lib/course/foundations/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -104,14 +104,14 @@ Deno.test("chainMomentCheck: the chain matches q(x_k | x_0) within sampling erro
   x0.dispose();
 });
 
-Deno.test("display helpers: subsample keeps exact pixels, clip and rescale map to [0, 1]", () => {
+Deno.test("display helpers: subsample keeps exact pixels, clip and rescale map to [0, 1]", async () => {
   const x = tf.tidy(() => tf.reshape(tf.range(0, 5 * 7 * 3), [5, 7, 3])) as tf.Tensor3D;
   const s = subsample(x, 3);
   assert.deepEqual(s.shape, [2, 3, 3]);
   assert.deepEqual(Array.from(s.dataSync()).slice(0, 6), [0, 1, 2, 9, 10, 11]);
   const y = tf.tensor3d([[[-1, 0.5, 2]]]);
   assert.deepEqual(Array.from(clipToUnit(y).dataSync()), [0, 0.5, 1]);
-  assertClose(rescaleToUnit(y), [0, 0.5, 1], { atol: 1e-7 });
+  await assertTensorClose(rescaleToUnit(y), [0, 0.5, 1], { atol: 1e-7 });
   assert.deepEqual(evenSteps(10, 11), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.deepEqual(evenSteps(1000, 6), [0, 200, 400, 600, 800, 1000]);
   assert.deepEqual(evenSteps(3, 11), [0, 1, 2, 3]);

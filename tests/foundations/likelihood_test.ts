@@ -10,7 +10,7 @@ import {
   linspace,
   refineMaximumLikelihood,
 } from "../../lib/course/foundations/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -45,16 +45,16 @@ Deno.test("gaussianMle equals the float64 sample mean and biased standard deviat
   assertClose(gaussianMle([1, 2, 3, 4]).sigma, Math.sqrt(1.25), { rtol: 1e-7 });
 });
 
-Deno.test("the grid holds Σ log N(x_n; μ_j, σ_i²) at every point, rows σ, columns μ", () => {
+Deno.test("the grid holds Σ log N(x_n; μ_j, σ_i²) at every point, rows σ, columns μ", async () => {
   const mus = [4, 5, 5.5];
   const sigmas = [1.5, 2, 3];
   const g = gaussianLogLikelihoodGrid(y, mus, sigmas);
   assert.deepEqual(g.shape, [3, 3]);
   const expected = sigmas.flatMap((s) => mus.map((m) => logLik64(m, s)));
-  assertClose(g, expected, { rtol: 2e-6 });
+  await assertTensorClose(g, expected, { rtol: 2e-6 });
   // Computed in σ blocks when the broadcast would be large: same values.
   const blocked = gaussianLogLikelihoodGrid(y, mus, sigmas, { maxElements: 5000 });
-  assertClose(blocked, expected, { rtol: 2e-6 });
+  await assertTensorClose(blocked, expected, { rtol: 2e-6 });
   assertClose(gaussianLogLikelihood(y, 5, 2), logLik64(5, 2), { rtol: 2e-6 });
   tf.dispose([g, blocked]);
 });

@@ -7,7 +7,11 @@ import {
   initConv,
   upsample2,
 } from "../../lib/models/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -55,7 +59,7 @@ function reference(
 }
 
 for (const k of [1, 3, 5]) {
-  Deno.test(`conv2d (k = ${k}): value and all three gradients match explicit loops`, () => {
+  Deno.test(`conv2d (k = ${k}): value and all three gradients match explicit loops`, async () => {
     const shape: [number, number, number, number] = [2, 5, 6, 3];
     const co = 4;
     const x = tf.randomNormal(shape, 0, 1, "float32", 11) as tf.Tensor4D;
@@ -73,19 +77,19 @@ for (const k of [1, 3, 5]) {
     );
     const y = conv2d(x, w, b);
     assert.deepEqual(y.shape, [2, 5, 6, co]);
-    assertClose(y, ref.y, { atol: 1e-4, rtol: 1e-4 });
+    await assertTensorClose(y, ref.y, { atol: 1e-4, rtol: 1e-4 });
     const loss = (a: tf.Tensor, bw: tf.Tensor, bb: tf.Tensor) =>
       tf.sum(tf.mul(conv2d(a as tf.Tensor4D, bw as tf.Tensor4D, bb as tf.Tensor1D), r));
     const [gx, gw, gb] = tf.grads(loss)([x, w, b]);
-    assertClose(gx, ref.dx, { atol: 1e-4, rtol: 1e-4, msg: "dx" });
-    assertClose(gw, ref.dw, { atol: 1e-4, rtol: 1e-4, msg: "dW" });
-    assertClose(gb, ref.db, { atol: 1e-4, rtol: 1e-4, msg: "db" });
+    await assertTensorClose(gx, ref.dx, { atol: 1e-4, rtol: 1e-4, msg: "dx" });
+    await assertTensorClose(gw, ref.dw, { atol: 1e-4, rtol: 1e-4, msg: "dW" });
+    await assertTensorClose(gb, ref.db, { atol: 1e-4, rtol: 1e-4, msg: "db" });
     // conv2dOfData: same value, same parameter gradients, no input gradient needed.
     const [gw2, gb2] = tf.grads((bw: tf.Tensor, bb: tf.Tensor) =>
       tf.sum(tf.mul(conv2dOfData(x, bw as tf.Tensor4D, bb as tf.Tensor1D), r))
     )([w, b]);
-    assertClose(gw2, gw, { atol: 1e-5, rtol: 1e-5 });
-    assertClose(gb2, gb, { atol: 1e-5, rtol: 1e-5 });
+    await assertTensorClose(gw2, gw, { atol: 1e-5, rtol: 1e-5 });
+    await assertTensorClose(gb2, gb, { atol: 1e-5, rtol: 1e-5 });
     tf.dispose([x, w, b, r, y, gx, gw, gb, gw2, gb2]);
   });
 }

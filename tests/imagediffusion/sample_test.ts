@@ -14,7 +14,11 @@ import {
   UNet,
   upsampleImages,
 } from "../../lib/models/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 const schedule = cosineSchedule(200);
@@ -167,7 +171,7 @@ Deno.test("cascadeSample: stage 1 at 14 × 14, hand-off at t*, stage 2 at 28 × 
   assert.deepEqual(r.images.shape, [2, 784]);
   assert.equal(r.baseCalls, 5);
   assert.equal(r.refineCalls, 3);
-  assertClose(downsampleImages(r.lifted), r.low, { atol: 1e-6 });
+  await assertTensorClose(downsampleImages(r.lifted), r.low, { atol: 1e-6 });
   const again = cascadeSample(base, refiner, schedule, 196, opts);
   assert.deepEqual(again.images.dataSync(), r.images.dataSync());
   // Given stage 1's samples, only stage 2 runs, with the same outcome.
@@ -215,12 +219,14 @@ Deno.test("guidedPredict: (1 + w) ε(x, y) − w ε(x, ∅); w = 0 is the condit
   const uncond = m.predict(x, 50, undefined, tf.tensor1d([5, 5, 5], "int32"));
   for (const w of [0, 0.5, 3]) {
     const want = tf.sub(tf.mul(cond, 1 + w), tf.mul(uncond, w));
-    assertClose(guidedPredict(m, x, 50, y, w), want, { atol: 1e-5 });
+    await assertTensorClose(guidedPredict(m, x, 50, y, w), want, { atol: 1e-5 });
   }
   // Through the respaced model: the same formula at the model's step τ_i.
   const { timesteps } = respace(schedule, 4);
   const net = respacedModel(m, schedule, timesteps, { labels: [0, 3, 4], guidance: 2 });
-  assertClose(net.predict(x, 2), guidedPredict(m, x, timesteps[2], y, 2), { atol: 1e-6 });
+  await assertTensorClose(net.predict(x, 2), guidedPredict(m, x, timesteps[2], y, 2), {
+    atol: 1e-6,
+  });
   net.dispose();
   // Sampling with labels is seeded and depends on the labels.
   const draw = (labels: number[]) =>

@@ -8,7 +8,11 @@ import {
   conv2dValidOfData,
   tfConv2dMatrix,
 } from "../../lib/course/nnbasics/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -87,21 +91,21 @@ Deno.test("conv2dValidLoops rejects bad input", async () => {
   );
 });
 
-Deno.test("conv2dValid: values and gradients equal tfjs autodiff of the im2col product", () => {
+Deno.test("conv2dValid: values and gradients equal tfjs autodiff of the im2col product", async () => {
   const x = tf.randomNormal([3, 9, 8, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   const w = tf.randomNormal([3, 2, 4, 5], 0, 1, "float32", 2) as tf.Tensor4D;
   const up = tf.randomNormal([3, 7, 7, 5], 0, 1, "float32", 3);
   const f =
     (conv: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D) => (a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), up)) as tf.Scalar;
-  assertClose(conv2dValid(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
-  assertClose(conv2dValid(x, w), tf.conv2d(x, w, 1, "valid"), { atol: 1e-4 });
+  await assertTensorClose(conv2dValid(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
+  await assertTensorClose(conv2dValid(x, w), tf.conv2d(x, w, 1, "valid"), { atol: 1e-4 });
   const gFast = tf.grads(f(conv2dValid))([x, w]);
   const gRef = tf.grads(f(conv2dIm2col))([x, w]);
-  assertClose(gFast[0], gRef[0], { atol: 1e-3, msg: "dx" });
-  assertClose(gFast[1], gRef[1], { atol: 1e-3, msg: "dw" });
+  await assertTensorClose(gFast[0], gRef[0], { atol: 1e-3, msg: "dx" });
+  await assertTensorClose(gFast[1], gRef[1], { atol: 1e-3, msg: "dw" });
   const gData = tf.grad((b: tf.Tensor) => f(conv2dValidOfData)(x, b))(w);
-  assertClose(gData, gRef[1], { atol: 1e-3, msg: "dw (of data)" });
+  await assertTensorClose(gData, gRef[1], { atol: 1e-3, msg: "dw (of data)" });
 });
 
 Deno.test("conv2dValid rejects mismatched channels and oversized kernels", async () => {

@@ -18,19 +18,23 @@ import {
   sampleOnGrid,
   saveImageGrid,
 } from "../../lib/models/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
-Deno.test("getMuLogvar in batches equals one encode of all rows", () => {
+Deno.test("getMuLogvar in batches equals one encode of all rows", async () => {
   const m = new MlpVae({ latentDim: 2, hidden: 16, seed: 4 });
   const x = tf.randomUniform([23, 784], 0, 1, "float32", 8) as tf.Tensor2D;
   const all = m.encode(x);
   const before = tf.memory().numTensors;
   const got = getMuLogvar(m, x, 5);
   assert.equal(tf.memory().numTensors, before + 2, "only the two results are left");
-  assertClose(got.mu, all.mu, { atol: 1e-6 });
-  assertClose(got.logvar, all.logvar, { atol: 1e-6 });
+  await assertTensorClose(got.mu, all.mu, { atol: 1e-6 });
+  await assertTensorClose(got.logvar, all.logvar, { atol: 1e-6 });
   tf.dispose([x, all.mu, all.logvar, got.mu, got.logvar]);
   m.dispose();
 });
@@ -47,7 +51,7 @@ Deno.test("classLatentStats: class means of μ and of σ = exp(½ log σ²)", as
   await assertThrowsMatching(() => classLatentStats(mu, logvar, [1, 2]), /labels must have 4/);
 });
 
-Deno.test("latentGrid lays codes out like a picture; sampleOnGrid decodes them", () => {
+Deno.test("latentGrid lays codes out like a picture; sampleOnGrid decodes them", async () => {
   const g = latentGrid(3, { n: 3, extent: [-1, 1, 0, 4], dims: [2, 0] });
   assert.deepEqual(g.xs, [-1, 0, 1]);
   assert.deepEqual(g.ys, [0, 2, 4]);
@@ -63,7 +67,7 @@ Deno.test("latentGrid lays codes out like a picture; sampleOnGrid decodes them",
   const m = new MlpVae({ latentDim: 2, hidden: 8, seed: 1 });
   const imgs = sampleOnGrid(m, { n: 2, range: 3 });
   assert.deepEqual(imgs.shape, [4, 784]);
-  assertClose(imgs, m.decode(sq.z), { atol: 0 });
+  await assertTensorClose(imgs, m.decode(sq.z), { atol: 0 });
   assert.throws(() => latentGrid(1), /latentDim must be >= 2/);
   assert.throws(() => latentGrid(2, { dims: [0, 0] }), /two different dimensions/);
   assert.throws(() => latentGrid(2, { n: 0 }), /n must be an integer >= 1/);
