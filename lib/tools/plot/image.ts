@@ -5,7 +5,7 @@
  */
 import type { tf } from "../../engine/backend/mod.ts";
 import { type ColorMapping, makeMapping } from "./colormap.ts";
-import { isTensorLike } from "./data.ts";
+import { type HostTensor, isHostTensor, isTensorLike } from "./data.ts";
 
 /** Raw pixel data: row-major, `channels` values per pixel (1, 3 or 4; default 1). */
 export interface RawImage {
@@ -41,12 +41,15 @@ interface Normalized {
   bytes: boolean;
 }
 
-function normalizeInput(img: ImageInput): Normalized {
+function normalizeInput(img: ImageInput | HostTensor): Normalized {
   if (isTensorLike(img)) {
+    throw new Error("imshow: a tensor reached a synchronous read (plot calls defer tensors)");
+  }
+  if (isHostTensor(img)) {
     const shape: number[] = Array.from(img.shape as ArrayLike<number>);
     if (shape.length === 2 || (shape.length === 3 && [1, 3, 4].includes(shape[2]))) {
       return {
-        data: img.dataSync(),
+        data: img.values,
         height: shape[0],
         width: shape[1],
         channels: shape.length === 2 ? 1 : shape[2],
@@ -109,7 +112,7 @@ function normalizeInput(img: ImageInput): Normalized {
  * t = (v − vmin)/(vmax − vmin) (vmin/vmax default to the data's min/max; NaN is transparent);
  * RGB(A) floats are clipped to [0, 1] and scaled by 255.
  */
-export function imageToRGBA(img: ImageInput, opts: ImageColorOptions): RGBAImage {
+export function imageToRGBA(img: ImageInput | HostTensor, opts: ImageColorOptions): RGBAImage {
   const { data, height, width, channels, bytes } = normalizeInput(img);
   const n = width * height;
   const rgba = new Uint8ClampedArray(n * 4);
