@@ -147,8 +147,11 @@ export function slerpPoints(
  * apart neighbouring points of an interpolation ended up. The straight segment's length is the
  * smallest possible value for the same end points.
  */
-export function pathLength(points: tf.Tensor2D | ArrayLike<number>, d = 2): number {
-  const flat = points instanceof tf.Tensor ? points.dataSync() : points;
+export async function pathLength(
+  points: tf.Tensor2D | ArrayLike<number>,
+  d = 2,
+): Promise<number> {
+  const flat = points instanceof tf.Tensor ? await points.data() : points;
   const dim = points instanceof tf.Tensor ? points.shape[1] : d;
   if (!Number.isInteger(dim) || dim < 1 || flat.length % dim !== 0) {
     throw new Error(`d must be an integer >= 1 dividing the number of values; got ${dim}`);

@@ -22,16 +22,16 @@ export async function trainAndWrite(config: RunConfig, out: string): Promise<str
       `(${(history.steps / history.seconds).toFixed(0)} steps/s)`,
   );
   const written = await saveRun(out, run, history);
-  const { samples } = sample(run.model, new DDPMSampler(run.schedule), { n: 1000, seed: 0 });
-  const q = chamferDistance(samples, data.points);
+  const { samples } = await sample(run.model, new DDPMSampler(run.schedule), { n: 1000, seed: 0 });
+  const q = await chamferDistance(samples, data.points);
   console.log(
     `1000 DDPM samples: Chamfer distance to the data ${q.chamfer.toFixed(4)} ` +
       `(samples→data ${q.aToB.toFixed(4)}, data→samples ${q.bToA.toFixed(4)})`,
   );
   const samplesPng = join(out, "samples.png");
-  await samplesFigure(samples, data.points, {
+  await (await samplesFigure(samples, data.points, {
     title: `${config.dataset}: 1000 DDPM samples`,
-  }).save(samplesPng);
+  })).save(samplesPng);
   const lossPng = join(out, "loss.png");
   await lossFigure(history, { title: `${config.dataset}, ${config.epochs} epochs` }).save(lossPng);
   samples.dispose();

@@ -85,13 +85,13 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
     const forward = join(dir, "forward.gif");
     await writeFileAtomic(
       forward,
-      forwardDiffusionGif(data.points, run.schedule, {
+      await forwardDiffusionGif(data.points, run.schedule, {
         seed: a.seed,
         maxFrames: a.maxFrames,
         fps: a.fps,
       }),
     );
-    const { samples, trajectory } = sample(run.model, new DDPMSampler(run.schedule), {
+    const { samples, trajectory } = await sample(run.model, new DDPMSampler(run.schedule), {
       n: a.nSamples,
       seed: a.seed,
       returnTrajectory: true,
@@ -102,14 +102,14 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
       reverseDiffusionGif(trajectory!, {
         maxFrames: a.maxFrames,
         fps: a.fps,
-        reference: data.points.dataSync(),
+        reference: await data.points.data(),
       }),
     );
-    const q = chamferDistance(samples, data.points);
+    const q = await chamferDistance(samples, data.points);
     const samplesPng = join(dir, "samples.png");
-    await samplesFigure(samples, data.points, {
+    await (await samplesFigure(samples, data.points, {
       title: `${config.dataset}: ${a.nSamples} DDPM samples`,
-    }).save(samplesPng);
+    })).save(samplesPng);
     const lossPng = join(dir, "loss.png");
     await lossFigure(history, { title: `${config.dataset}, ${config.epochs} epochs` }).save(
       lossPng,
