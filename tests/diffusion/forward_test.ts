@@ -66,13 +66,13 @@ Deno.test("forwardChain agrees with the closed form q(x_k | x_0) at every kept s
   tf.dispose([x0, ...states.map((st) => st.x)]);
 });
 
-Deno.test("driftFields equals the posterior-mean drift computed point by point", () => {
+Deno.test("driftFields equals the posterior-mean drift computed point by point", async () => {
   const s = linearSchedule(5, 0.01, 0.3);
   const dataArr = [[0.5, 0.2], [-1, 0.7], [0.1, -1.2]];
   const data = tf.tensor2d(dataArr);
   const grid = grid2d([-1, 1.01, 1], [-1, 1.01, 1]);
   assert.equal(grid.X.length, 9);
-  const fields = driftFields(data, s, grid);
+  const fields = await driftFields(data, s, grid);
   assert.equal(fields.length, 5);
   for (const t of [0, 2, 4]) {
     const ab = s.alphaBars[t];

@@ -53,13 +53,13 @@ Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ 
   );
 });
 
-Deno.test("DDIM η = 0 is deterministic: any seed gives the same trajectory", () => {
+Deno.test("DDIM η = 0 is deterministic: any seed gives the same trajectory", async () => {
   const ddim = new DDIMSampler(schedule, 0);
   assert.equal(ddim.stochastic, false);
   const xT = tf.randomNormal([20, 2], 0, 1, "float32", 8) as tf.Tensor2D;
-  const a = sample(gaussianModel(schedule), ddim, { xT, seed: 1, returnTrajectory: true })
+  const a = (await sample(gaussianModel(schedule), ddim, { xT, seed: 1, returnTrajectory: true }))
     .trajectory!;
-  const b = sample(gaussianModel(schedule), ddim, { xT, seed: 2, returnTrajectory: true })
+  const b = (await sample(gaussianModel(schedule), ddim, { xT, seed: 2, returnTrajectory: true }))
     .trajectory!;
   assert.equal(a.length, T + 1);
   a.forEach((frame, k) => assertClose(b[k], frame, { atol: 0, msg: `frame ${k}` }));
@@ -73,7 +73,7 @@ Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-
   for (const steps of [100, 400]) {
     const sched = linearSchedule(steps, 1e-4, 10 / steps);
     const model = gaussianModel(sched);
-    const { latents, trajectory } = ddimInvert(model, sched, x0, { returnTrajectory: true });
+    const { latents, trajectory } = await ddimInvert(model, sched, x0, { returnTrajectory: true });
     assert.equal(trajectory!.length, steps + 1);
     await assertTensorClose(trajectory![0], x0, { atol: 0 });
     await assertTensorClose(trajectory![steps], latents, { atol: 0 });
@@ -83,10 +83,10 @@ Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-
     const exact = tf.tensor2d(
       x0.arraySync().map((p) => p.map((v, c) => Math.sqrt(ab) * mu[c] + gain * (v - mu[c]))),
     );
-    const back = sample(model, new DDIMSampler(sched, 0), { xT: latents }).samples;
+    const back = (await sample(model, new DDIMSampler(sched, 0), { xT: latents })).samples;
     // Fixed-point refinement makes each step an exact inverse: the round trip closes to 1e-4.
-    const refined = ddimInvert(model, sched, x0, { fixedPointIterations: 5 }).latents;
-    const back2 = sample(model, new DDIMSampler(sched, 0), { xT: refined }).samples;
+    const refined = (await ddimInvert(model, sched, x0, { fixedPointIterations: 5 })).latents;
+    const back2 = (await sample(model, new DDIMSampler(sched, 0), { xT: refined })).samples;
     await assertTensorClose(back2, x0, { atol: 1e-4, msg: `T=${steps} refined round trip` });
     errors.push({ latent: maxErr(latents, exact), roundTrip: maxErr(back, x0) });
   }
@@ -94,8 +94,9 @@ Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-
   assert.ok(errors[1].latent < 0.015 && errors[1].roundTrip < 0.015, JSON.stringify(errors[1]));
   // First order in the step size: four times the steps, about a quarter of the error.
   assert.ok(errors[0].latent / errors[1].latent > 3, JSON.stringify(errors));
-  assert.throws(
-    () => ddimInvert(gaussianModel(schedule), schedule, x0, { fixedPointIterations: -1 }),
+  await assert.rejects(
+    async () =>
+      await ddimInvert(gaussianModel(schedule), schedule, x0, { fixedPointIterations: -1 }),
     /fixedPointIterations must be an integer >= 0; got -1/,
   );
 });
@@ -108,12 +109,12 @@ Deno.test("DDIM inversion round trip with a network (smooth identity-embedding M
     seed: 2,
   });
   const x0 = tf.randomNormal([16, 2], 0, 0.7, "float32", 4) as tf.Tensor2D;
-  const plain = ddimInvert(model, schedule, x0).latents;
-  const refined = ddimInvert(model, schedule, x0, { fixedPointIterations: 4 }).latents;
+  const plain = (await ddimInvert(model, schedule, x0)).latents;
+  const refined = (await ddimInvert(model, schedule, x0, { fixedPointIterations: 4 })).latents;
   const ddim = new DDIMSampler(schedule, 0);
-  const errPlain = tf.max(tf.abs(tf.sub(sample(model, ddim, { xT: plain }).samples, x0)))
+  const errPlain = tf.max(tf.abs(tf.sub((await sample(model, ddim, { xT: plain })).samples, x0)))
     .dataSync()[0];
-  const back = sample(model, ddim, { xT: refined }).samples;
+  const back = (await sample(model, ddim, { xT: refined })).samples;
   await assertTensorClose(back, x0, { atol: 1e-3 });
   assert.ok(errPlain < 0.1, `plain inversion round-trip error ${errPlain}`);
   // The latents are not the data: the inversion moved the points.

@@ -84,29 +84,37 @@ Deno.test("DDIM η = 0 step: x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − �
 Deno.test("sampling is seeded: same seed same samples, other seed other samples; DDIM η=0 is deterministic", async () => {
   const ddpm = new DDPMSampler(schedule);
   // Seed 0 too: tfjs treats a raw seed of 0 as "unseeded", the library must not.
-  const z0 = sample(model, ddpm, { n: 50, seed: 0 }).samples;
-  await assertTensorClose(sample(model, ddpm, { n: 50, seed: 0 }).samples, z0, { atol: 0 });
-  const a = sample(model, ddpm, { n: 50, seed: 3 }).samples;
-  const b = sample(model, ddpm, { n: 50, seed: 3 }).samples;
-  const c = sample(model, ddpm, { n: 50, seed: 4 }).samples;
+  const z0 = (await sample(model, ddpm, { n: 50, seed: 0 })).samples;
+  await assertTensorClose((await sample(model, ddpm, { n: 50, seed: 0 })).samples, z0, { atol: 0 });
+  const a = (await sample(model, ddpm, { n: 50, seed: 3 })).samples;
+  const b = (await sample(model, ddpm, { n: 50, seed: 3 })).samples;
+  const c = (await sample(model, ddpm, { n: 50, seed: 4 })).samples;
   await assertTensorClose(a, b, { atol: 0 });
   assert.ok(tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] > 1e-3);
   const xT = tf.randomNormal([50, 2], 0, 1, "float32", 11) as tf.Tensor2D;
   const ddim = new DDIMSampler(schedule, 0);
-  const d1 = sample(model, ddim, { xT, seed: 1 }).samples;
-  const d2 = sample(model, ddim, { xT, seed: 2 }).samples;
+  const d1 = (await sample(model, ddim, { xT, seed: 1 })).samples;
+  const d2 = (await sample(model, ddim, { xT, seed: 2 })).samples;
   await assertTensorClose(d1, d2, { atol: 0 });
 });
 
 Deno.test("trajectory has T + 1 frames from x_T to x_0; shared noise moves all points alike", async () => {
   const ddpm = new DDPMSampler(schedule);
   const xT = tf.zeros([5, 2]) as tf.Tensor2D;
-  const { samples, trajectory } = sample(model, ddpm, { xT, seed: 2, returnTrajectory: true });
+  const { samples, trajectory } = await sample(model, ddpm, {
+    xT,
+    seed: 2,
+    returnTrajectory: true,
+  });
   assert.equal(trajectory!.length, 51);
   assertClose(trajectory![0], new Float32Array(10), { atol: 0 });
   await assertTensorClose(trajectory![50], samples, { atol: 0 });
   // Identical starting points with shared noise stay identical.
-  const shared = sample(model, ddpm, { xT, seed: 2, sharedNoise: true }).samples.arraySync();
+  const shared = (await sample(model, ddpm, { xT, seed: 2, sharedNoise: true })).samples
+    .arraySync();
   for (const row of shared) assertClose(row, shared[0], { atol: 1e-6 });
-  assert.throws(() => sample(model, ddpm, { n: 0 }), /n must be an integer >= 1; got 0/);
+  await assert.rejects(
+    async () => await sample(model, ddpm, { n: 0 }),
+    /n must be an integer >= 1; got 0/,
+  );
 });

@@ -15,7 +15,7 @@ import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.t
 await initBackend({ log: false });
 
 Deno.test("prepareData follows the sheet: 142 dino points, ×6 rows, 90/10 split, z-normalised", async () => {
-  const d = prepareData("dino");
+  const d = await prepareData("dino");
   assert.deepEqual(d.points.shape, [142, 2]);
   assert.equal(d.train.shape[0] + d.test.shape[0], 852);
   assert.equal(d.test.shape[0], 85);
