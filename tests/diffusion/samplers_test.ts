@@ -90,7 +90,7 @@ Deno.test("sampling is seeded: same seed same samples, other seed other samples;
   const b = (await sample(model, ddpm, { n: 50, seed: 3 })).samples;
   const c = (await sample(model, ddpm, { n: 50, seed: 4 })).samples;
   await assertTensorClose(a, b, { atol: 0 });
-  assert.ok(tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] > 1e-3);
+  assert.ok((await tf.max(tf.abs(tf.sub(a, c))).data())[0] > 1e-3);
   const xT = tf.randomNormal([50, 2], 0, 1, "float32", 11) as tf.Tensor2D;
   const ddim = new DDIMSampler(schedule, 0);
   const d1 = (await sample(model, ddim, { xT, seed: 1 })).samples;
@@ -110,8 +110,8 @@ Deno.test("trajectory has T + 1 frames from x_T to x_0; shared noise moves all p
   assertClose(trajectory![0], new Float32Array(10), { atol: 0 });
   await assertTensorClose(trajectory![50], samples, { atol: 0 });
   // Identical starting points with shared noise stay identical.
-  const shared = (await sample(model, ddpm, { xT, seed: 2, sharedNoise: true })).samples
-    .arraySync();
+  const shared = await (await sample(model, ddpm, { xT, seed: 2, sharedNoise: true })).samples
+    .array();
   for (const row of shared) assertClose(row, shared[0], { atol: 1e-6 });
   await assert.rejects(
     async () => await sample(model, ddpm, { n: 0 }),

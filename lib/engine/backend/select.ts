@@ -9,7 +9,7 @@
  *    WebGPU whenever it exists) is never relied on; `TFJS_BACKEND=webgpu` still forces it (CI
  *    does, to run the GPU code path on Mesa's llvmpipe). The kit reads tensors only
  *    asynchronously (`await t.data()`): tfjs's webgpu backend cannot read synchronously under
- *    Deno (its `dataSync()` draws into a 2d `OffscreenCanvas`, which Deno lacks).
+ *    Deno (its synchronous read draws into a 2d `OffscreenCanvas`, which Deno lacks).
  * 3. wasm (SIMD), else the plain JavaScript cpu backend.
  *
  * @module
