@@ -11,6 +11,17 @@ import { decode, type DecodedPng } from "fast-png";
 import { createCanvas, loadImage as canvasLoadImage } from "@napi-rs/canvas";
 import { tf } from "../engine/backend/mod.ts";
 
+/**
+ * Raw pixel data: row-major, `channels` values per pixel (1, 3 or 4; default 1); what the image
+ * grids produce and `Axes.imshow` draws.
+ */
+export interface RawImage {
+  data: ArrayLike<number>;
+  height: number;
+  width: number;
+  channels?: number;
+}
+
 /** Options of {@link loadImage}. */
 export interface LoadImageOptions {
   /**

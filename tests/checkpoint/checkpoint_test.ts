@@ -7,7 +7,7 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "../../lib/engine/checkpoint/mod.ts";
-import { CliError } from "../../lib/tools/cli/args.ts";
+import { KitError } from "../../lib/engine/errors.ts";
 
 await initBackend({ log: false });
 
@@ -71,8 +71,8 @@ async function rejectsWith(fn: () => Promise<unknown>, re: RegExp) {
       e instanceof CheckpointError,
       `expected CheckpointError, got ${e.name}: ${e.message}`,
     );
-    assert.ok(e instanceof CliError);
-    assert.equal((e as CliError).exitCode, 2);
+    assert.ok(e instanceof KitError);
+    assert.equal((e as KitError).exitCode, 2);
     assert.match(e.message, re);
     assert.ok(!e.message.includes("\n"), "one line");
     return true;

@@ -19,3 +19,22 @@ Deno.test("parseWorkloads accepts known names and names an unknown one", () => {
 Deno.test("findTorchPython returns null when no candidate interpreter exists", async () => {
   assert.equal(await findTorchPython(["/nonexistent/python3"]), null);
 });
+
+Deno.test("bench CLI: a bad --threads and --from without --readme exit 2 with one line", async () => {
+  const cli = new URL("../../lib/tools/cli/bench.ts", import.meta.url).pathname;
+  for (const args of [["--threads", "0"], ["--from", "x.json"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const err = new TextDecoder().decode(out.stderr).trim();
+    assert.equal(out.code, 2, err);
+    assert.equal(err.split("\n").length, 1, err);
+    assert.match(
+      err,
+      args[0] === "--threads" ? /--threads: "0"/ : /--from is only used with --readme/,
+    );
+  }
+});

@@ -48,6 +48,19 @@ Deno.test("addNoise with one step per row gathers ᾱ_t per row", async () => {
   assert.throws(() => addNoise(x0, eps, tf.tensor1d([1, 2], "int32"), s), /one step per row/);
 });
 
+Deno.test("addNoise with per-row steps keeps no schedule tensors: the count is flat", () => {
+  const s = linearSchedule(20, 1e-3, 0.1);
+  const x0 = tf.ones([4, 2]);
+  const eps = tf.zeros([4, 2]);
+  const t = tf.tensor1d([0, 5, 10, 19], "int32");
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    addNoise(x0, eps, t, s).dispose();
+    assert.equal(tf.memory().numTensors, before, `after call ${i + 1}`);
+  }
+  tf.dispose([x0, eps, t]);
+});
+
 Deno.test("forwardChain agrees with the closed form q(x_k | x_0) at every kept step", async () => {
   const s = linearSchedule(20, 1e-3, 0.2);
   const n = 20000;

@@ -14,11 +14,10 @@ import {
   sourceLines,
 } from "../../lib/tools/grading/mod.ts";
 import { taskPassed } from "../../lib/tools/cli/grade.ts";
-import { joinText, jupyterAvailable, readNotebook } from "../../lib/tools/notebook/mod.ts";
+import { joinText, readNotebook } from "../../lib/tools/notebook/mod.ts";
 
 const FIXTURE = "tests/grading/fixtures/sheet.ipynb";
 const solved = await readNotebook(FIXTURE);
-const withKernel = await jupyterAvailable();
 const submissions: string[] = [];
 globalThis.addEventListener("unload", () => {
   for (const p of submissions) {
@@ -69,77 +68,53 @@ Deno.test("the graded notebook takes only answer cells from the submission", asy
   sub.cells[3].source = ["// the student deleted the test\n"];
   const graded = assembleGraded(solved, sub);
   assert.equal(joinText(graded.cells[2].source), SQUARE_OK);
-  assert.ok(joinText(graded.cells[3].source).includes(joinText(solved.cells[3].source)));
-  assert.match(
-    joinText(graded.cells[3].source),
-    /^\{\nconst \{ check, checkClose, checkThrows \} = await import\("file:/,
-  );
+  assert.equal(joinText(graded.cells[3].source), joinText(solved.cells[3].source));
   assert.ok(joinText(graded.cells[4].source).includes("TODO: implement mean"));
 });
 
-for (const headless of withKernel ? [false, true] : [true]) {
-  const mode = headless ? "headless" : "kernel";
-  Deno.test(`grade (${mode}): solved scores full points, a gap scores 0, a sign error loses only its task`, async () => {
-    const full = await gradeNotebook(FIXTURE, { headless });
-    assert.equal(full.mode, mode);
-    assert.deepEqual([full.earned, full.possible], [5, 5], formatReport(full));
+Deno.test("grade: solved scores full points, a gap scores 0, a sign error loses only its task", async () => {
+  const full = await gradeNotebook(FIXTURE);
+  assert.equal(full.mode, "sandbox");
+  assert.deepEqual([full.earned, full.possible], [5, 5], formatReport(full));
 
-    const empty = await submission({});
-    const zero = await gradeNotebook(empty, { source: FIXTURE, headless });
-    assert.equal(zero.earned, 0, formatReport(zero));
-    assert.match(zero.tasks[0].message ?? "", /TODO: implement square, exercise 1/);
-    assert.match(zero.tasks[1].message ?? "", /TODO: implement mean, exercise 2/);
+  const empty = await submission({});
+  const zero = await gradeNotebook(empty, { source: FIXTURE });
+  assert.equal(zero.earned, 0, formatReport(zero));
+  assert.match(zero.tasks[0].message ?? "", /TODO: implement square, exercise 1/);
+  assert.match(zero.tasks[1].message ?? "", /TODO: implement mean, exercise 2/);
 
-    const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
-    const partial = await gradeNotebook(wrong, { source: FIXTURE, headless });
-    assert.deepEqual(partial.tasks.map((t) => t.earned), [2, 0], formatReport(partial));
-    assert.match(partial.tasks[1].message ?? "", /mean of the data: expected 3, got -3/);
-  });
-}
+  const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
+  const partial = await gradeNotebook(wrong, { source: FIXTURE });
+  assert.deepEqual(partial.tasks.map((t) => t.earned), [2, 0], formatReport(partial));
+  assert.match(partial.tasks[1].message ?? "", /mean of the data: expected 3, got -3/);
+});
 
-Deno.test("grade: hidden tests count; redefining the check helper does not help", async () => {
+Deno.test("grade: hidden tests count; without the source only the visible ones run", async () => {
   // passes the visible test (square(3) = 9) but not the hidden one (square(-2) = 4)
   const visibleOnly = await submission({
     "ex1-square": "function square(x: number): number {\n  return 3 * Math.abs(x);\n}",
   });
-  const r = await gradeNotebook(visibleOnly, { source: FIXTURE, headless: true });
+  const r = await gradeNotebook(visibleOnly, { source: FIXTURE });
   assert.equal(r.tasks[0].passed, false);
   assert.match(r.tasks[0].message ?? "", /square\(-2\) should be 4/);
-  const own = await gradeNotebook(visibleOnly, { headless: true });
+  const own = await gradeNotebook(visibleOnly);
   assert.equal(own.tasks[0].passed, true, "without the source only visible tests run");
-
-  const cheat = await submission({
-    "ex1-square":
-      "function square(x: number): number {\n  return x;\n}\nfunction check(..._args: unknown[]) {}",
-  });
-  const c = await gradeNotebook(cheat, { source: FIXTURE, headless: true });
-  assert.equal(c.tasks[0].passed, false, formatReport(c));
 });
 
-Deno.test("grade: a notebook that never finishes is cut off with a clear verdict", async () => {
-  const loop = await submission({
-    "ex1-square":
-      "function square(x: number): number {\n  return x * x;\n}\nwhile (true) { /* */ }",
-  });
-  const r = await gradeNotebook(loop, { source: FIXTURE, headless: true, timeoutS: 8 });
-  assert.equal(r.timedOut, true);
-  assert.equal(r.earned, 0);
-  assert.ok(r.problems.some((p) => /timed out after 8 s/.test(p)));
-  assert.match(r.tasks[0].message ?? "", /timed out/);
-});
+// Redefining the check helpers: tests/grading/redteam_test.ts.
 
 Deno.test("reports: table, CSV and the Classroom per-task check", async () => {
   const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
-  const r = await gradeNotebook(wrong, { source: FIXTURE, headless: true });
+  const r = await gradeNotebook(wrong, { source: FIXTURE });
   const table = formatReport(r);
   assert.match(table, /1\s+square\s+2\/2\s+passed/);
   assert.match(table, /total\s+2\/5/);
   const csv = reportsToCsv([{ student: "alice", report: r }]);
   assert.equal(
     csv.split("\n")[0],
-    "student,notebook,earned,possible,ex1-square-test,ex2-mean-test",
+    "student,notebook,earned,possible,ex1-square-test,ex2-mean-test,note",
   );
-  assert.ok(csv.split("\n")[1].startsWith("alice,") && csv.split("\n")[1].endsWith(",2,5,2,0"));
+  assert.ok(csv.split("\n")[1].startsWith("alice,") && csv.split("\n")[1].endsWith(",2,5,2,0,"));
   assert.equal(taskPassed([r], "ex1-square-test"), true);
   assert.equal(taskPassed([r], "ex2-mean-test"), false);
   assert.equal(taskPassed([r], "ex7-none"), false);
@@ -197,8 +172,15 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
   assert.ok(filesA.includes("lib/tools/grading/course.ts"), "nested library folders are copied");
   assert.match(cube, /TODO: implement cube, exercise 9/);
   const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
-  assert.match(wf, /task grade --all --quick --json grade.json/);
-  assert.match(wf, /--only ex1-square-test[\s\S]*max-score: 2/);
+  // the grader and the tests come from the release (the first commit), not the student's copy
+  assert.match(wf, /git archive "\$first"/);
+  assert.match(wf, /rm -f grade\.json/);
+  assert.match(wf, /task grade --all --root "\$GITHUB_WORKSPACE" --quick/);
+  assert.match(wf, /test -f "\$RUNNER_TEMP\/grade\.json" \|\| \{[^}]*exit 1; \}/);
+  assert.match(
+    wf,
+    /command: cd "\$RUNNER_TEMP\/release" && [^\n]*--only ex1-square-test[\s\S]*max-score: 2/,
+  );
   assert.match(wf, /--only ex9-cube[\s\S]*max-score: 4/);
   await Deno.remove(a, { recursive: true });
 });

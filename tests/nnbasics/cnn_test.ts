@@ -118,11 +118,15 @@ Deno.test("invalid layer stacks are rejected with messages naming the layer and 
   );
   await assertThrowsMatching(
     () =>
-      new SequentialCnn([{ kind: "conv", filters: 4, kernel: 3, stride: 2 }, { kind: "flatten" }, {
-        kind: "dense",
-        units: 2,
-      }], [8, 8, 1]),
-    /layer 1 \(conv1\): SequentialCnn trains stride-1/,
+      new SequentialCnn([
+        { kind: "conv", filters: 4, kernel: 3, dilation: 2 },
+        { kind: "flatten" },
+        {
+          kind: "dense",
+          units: 2,
+        },
+      ], [8, 8, 1]),
+    /layer 1 \(conv1\): SequentialCnn trains dilation-1/,
   );
   const model = new SequentialCnn(portfolioCnnSpec(), [32, 32, 1]);
   await assertThrowsMatching(

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
-import {
-  conv2dIm2col,
-  conv2dValid,
-  conv2dValidLoops,
-  conv2dValidOfData,
-  tfConv2dMatrix,
-} from "../../lib/course/nnbasics/mod.ts";
+import { conv2dIm2col, conv2dValidLoops, tfConv2dMatrix } from "../../lib/course/nnbasics/mod.ts";
+import { conv2d } from "../../lib/engine/nn/mod.ts";
 import {
   assertClose,
   assertTensorClose,
@@ -91,31 +86,50 @@ Deno.test("conv2dValidLoops rejects bad input", async () => {
   );
 });
 
-Deno.test("conv2dValid: values and gradients equal tfjs autodiff of the im2col product", async () => {
+// The teaching code against the engine's convolution, which the CNN trains with. Tolerances:
+// float32 sums of at most 24 products of standard normals, |error| <= 1e-4 (values); the
+// gradients sum over 3·7·7 positions, |error| <= 1e-3.
+Deno.test("the engine's conv2d equals the explicit loops and the im2col product, gradients included", async () => {
+  const r = rng(11);
+  for (const [h, w, kh, kw, stride] of [[5, 6, 3, 2, 1], [7, 7, 3, 3, 2], [6, 4, 1, 4, 1]]) {
+    const a = randomMatrix(r, h, w), k = randomMatrix(r, kh, kw);
+    const x = tf.tensor4d(a.flat(), [1, h, w, 1]);
+    const f = tf.tensor4d(k.flat(), [kh, kw, 1, 1]);
+    const y = conv2d(x, f, { stride });
+    await assertTensorClose(y, conv2dValidLoops(a, k, { stride }).flat(), {
+      atol: 1e-9,
+      msg: `${h}x${w} by ${kh}x${kw}, stride ${stride}`,
+    });
+    tf.dispose([x, f, y]);
+  }
   const x = tf.randomNormal([3, 9, 8, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   const w = tf.randomNormal([3, 2, 4, 5], 0, 1, "float32", 2) as tf.Tensor4D;
   const up = tf.randomNormal([3, 7, 7, 5], 0, 1, "float32", 3);
   const f =
     (conv: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D) => (a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), up)) as tf.Scalar;
-  await assertTensorClose(conv2dValid(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
-  await assertTensorClose(conv2dValid(x, w), tf.conv2d(x, w, 1, "valid"), { atol: 1e-4 });
-  const gFast = tf.grads(f(conv2dValid))([x, w]);
+  const engine = (a: tf.Tensor4D, b: tf.Tensor4D) => conv2d(a, b);
+  await assertTensorClose(engine(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
+  const gEngine = tf.grads(f(engine))([x, w]);
   const gRef = tf.grads(f(conv2dIm2col))([x, w]);
-  await assertTensorClose(gFast[0], gRef[0], { atol: 1e-3, msg: "dx" });
-  await assertTensorClose(gFast[1], gRef[1], { atol: 1e-3, msg: "dw" });
-  const gData = tf.grad((b: tf.Tensor) => f(conv2dValidOfData)(x, b))(w);
-  await assertTensorClose(gData, gRef[1], { atol: 1e-3, msg: "dw (of data)" });
+  await assertTensorClose(gEngine[0], gRef[0], { atol: 1e-3, msg: "dx" });
+  await assertTensorClose(gEngine[1], gRef[1], { atol: 1e-3, msg: "dw" });
+  const gData = tf.grad((b: tf.Tensor) =>
+    f((a, c) => conv2d(a, c, { grads: { input: false } }))(x, b)
+  )(w);
+  await assertTensorClose(gData, gRef[1], { atol: 1e-3, msg: "dw (data input)" });
+  tf.dispose([x, w, up, ...gEngine, ...gRef, gData]);
 });
 
-Deno.test("conv2dValid rejects mismatched channels and oversized kernels", async () => {
+Deno.test("conv2dIm2col rejects mismatched channels and oversized kernels", async () => {
   const x = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
   await assertThrowsMatching(
-    () => conv2dValid(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D),
+    () => conv2dIm2col(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D),
     /2 input channels/,
   );
   await assertThrowsMatching(
-    () => conv2dValid(x, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D),
+    () => conv2dIm2col(x, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D),
     /does not fit/,
   );
+  x.dispose();
 });

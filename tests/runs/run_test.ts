@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { CliError } from "../../lib/tools/cli/args.ts";
+import { KitError } from "../../lib/engine/errors.ts";
 import {
   DEFAULT_RUN,
   loadRun,
@@ -51,9 +51,9 @@ Deno.test("a trained run saves and loads back to identical predictions; samples 
   }
 });
 
-Deno.test("loading a missing run is a clear CliError", async () => {
+Deno.test("loading a missing run is a clear KitError", async () => {
   await assert.rejects(() => loadRun("/nonexistent/run"), (e: Error) => {
-    assert.ok(e instanceof CliError);
+    assert.ok(e instanceof KitError);
     assert.match(e.message, /no trained run at \/nonexistent\/run: run `deno task train-diffusion/);
     return true;
   });

@@ -14,7 +14,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { normalCdf } from "./special.ts";
-import { checkCount, checkInterval } from "./validate.ts";
+import { checkInt, checkInterval } from "../../engine/validate.ts";
 
 /** B equal bins on [lo, hi). */
 export interface BinSpec {
@@ -41,7 +41,7 @@ export interface Histogram {
 
 function checkSpec(spec: BinSpec): void {
   checkInterval(spec.lo, spec.hi, ["lo", "hi"]);
-  checkCount(spec.bins, "bins");
+  checkInt(spec.bins, "bins");
 }
 
 function binEdges(spec: BinSpec): Float64Array {
@@ -127,7 +127,7 @@ export function klToStandardNormal(h: Histogram): number {
  * tails). Estimates near this value are as close to N(0, 1) as P samples can show.
  */
 export function klNoiseFloor(total: number, spec: BinSpec = KL_BINS): number {
-  checkCount(total, "total");
+  checkInt(total, "total");
   checkSpec(spec);
   return (spec.bins + 1) / (2 * total);
 }

@@ -24,11 +24,11 @@ import {
   tensorHistogram,
 } from "./histogram.ts";
 import { accurateMean } from "./sum.ts";
-import { checkCount } from "./validate.ts";
+import { checkInt } from "../../engine/validate.ts";
 
 /** ᾱ after k steps of the chain: 1 for k = 0, else ᾱ_{k−1} of the schedule. */
 export function alphaBarAfter(schedule: NoiseSchedule, k: number): number {
-  checkCount(k, "k", 0);
+  checkInt(k, "k", 0);
   if (k > schedule.T) throw new Error(`k must be an integer in [0, ${schedule.T}]; got ${k}`);
   return k === 0 ? 1 : schedule.alphaBars[k - 1];
 }
@@ -188,7 +188,7 @@ export async function chainMomentCheck(
   },
 ): Promise<MomentCheck[]> {
   const { chains = 256, steps, seed = 0, alphaBarOf = (k) => alphaBarAfter(schedule, k) } = options;
-  checkCount(chains, "chains", 2);
+  checkInt(chains, "chains", 2);
   if (x0.size === 0) throw new Error("x0 must not be empty; got 0 values");
   if (!Array.isArray(steps) || steps.length === 0) {
     throw new Error(`steps must be a non-empty array of steps in [1, ${schedule.T}]; got ${steps}`);

@@ -5,7 +5,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { minMaxNormalize } from "../../data/image.ts";
-import { checkCount } from "./validate.ts";
+import { checkInt } from "../../engine/validate.ts";
 
 function checkImage(x: tf.Tensor): void {
   if (x.rank !== 3 || x.size === 0) {
@@ -20,7 +20,7 @@ function checkImage(x: tf.Tensor): void {
  */
 export function subsample(x: tf.Tensor3D, factor: number): tf.Tensor3D {
   checkImage(x);
-  checkCount(factor, "factor");
+  checkInt(factor, "factor");
   const [H, W, C] = x.shape;
   return tf.stridedSlice(x, [0, 0, 0], [H, W, C], [factor, factor, 1]) as tf.Tensor3D;
 }
@@ -43,8 +43,8 @@ export function rescaleToUnit<T extends tf.Tensor>(x: T): Promise<T> {
  * every step for short chains, e.g. [0, 100, …, 1000] for T = 1000 and count = 11.
  */
 export function evenSteps(T: number, count: number): number[] {
-  checkCount(T, "T");
-  checkCount(count, "count", 2);
+  checkInt(T, "T");
+  checkInt(count, "count", 2);
   if (count >= T + 1) return Array.from({ length: T + 1 }, (_, k) => k);
   const steps = Array.from({ length: count }, (_, i) => Math.round((i * T) / (count - 1)));
   return [...new Set(steps)];

@@ -14,7 +14,8 @@
 import { readScalar, tf } from "../../engine/backend/mod.ts";
 import { randomNormal } from "../../engine/kernels/noise.ts";
 import { accurateMean, accurateSum } from "./sum.ts";
-import { checkCount, checkFinite, checkInterval, checkPositive, dataTensor } from "./validate.ts";
+import { checkFinite, checkInt, checkInterval, checkPositive } from "../../engine/validate.ts";
+import { dataTensor } from "./validate.ts";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -29,7 +30,7 @@ export interface GaussianParams {
  * generator (`randomNormal` of lib/engine/kernels/noise.ts; same seed → same data on the same backend).
  */
 export function gaussianData(n: number, mu: number, sigma: number, seed: number): tf.Tensor1D {
-  checkCount(n, "n");
+  checkInt(n, "n");
   checkFinite(mu, "mu");
   checkPositive(sigma, "sigma");
   return tf.tidy(() => tf.add(tf.mul(randomNormal([n], seed), sigma), mu) as tf.Tensor1D);
@@ -56,7 +57,7 @@ export async function gaussianMle(data: ArrayLike<number> | tf.Tensor): Promise<
 export function linspace(lo: number, hi: number, n: number): Float64Array {
   checkFinite(lo, "lo");
   checkFinite(hi, "hi");
-  checkCount(n, "n");
+  checkInt(n, "n");
   return Float64Array.from(
     { length: n },
     (_, i) => (n === 1 ? lo : lo + ((hi - lo) * i) / (n - 1)),
@@ -109,7 +110,7 @@ export async function gaussianLogLikelihoodGrid(
   const muAxis = checkGridAxis(mus, "mus", false);
   const sigmaAxis = checkGridAxis(sigmas, "sigmas", true);
   const maxElements = options.maxElements ?? 2 ** 23;
-  checkCount(maxElements, "maxElements");
+  checkInt(maxElements, "maxElements");
   const x = await dataTensor(data);
   const N = x.shape[0];
   const M = muAxis.length;
@@ -216,8 +217,8 @@ export async function refineMaximumLikelihood(
   options: RefineOptions,
 ): Promise<RefineLevel[]> {
   const { points = 41, levels = 4, span = 2 } = options;
-  checkCount(points, "points", 3);
-  checkCount(levels, "levels");
+  checkInt(points, "points", 3);
+  checkInt(levels, "levels");
   checkPositive(span, "span");
   let muRange: [number, number] = [options.mu[0], options.mu[1]];
   let sigmaRange: [number, number] = [options.sigma[0], options.sigma[1]];

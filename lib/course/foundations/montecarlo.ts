@@ -16,7 +16,7 @@ import { readScalar, readStacked, tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { normalCdf, normalQuantile } from "./special.ts";
 import { accurateMean, accurateSum } from "./sum.ts";
-import { checkCount, checkFinite, checkInterval, checkPositive } from "./validate.ts";
+import { checkFinite, checkInt, checkInterval, checkPositive } from "../../engine/validate.ts";
 
 /** A vectorised integrand: maps a tensor of points to a tensor of values of the same shape. */
 export type Integrand = (x: tf.Tensor) => tf.Tensor;
@@ -122,7 +122,7 @@ export async function importanceEstimate(
   n: number,
   seed = 1,
 ): Promise<McEstimate> {
-  checkCount(n, "n");
+  checkInt(n, "n");
   const w = await weights(f, g, [n], seed);
   const both = tf.tidy(() => {
     const m = accurateMean(w);
@@ -147,7 +147,7 @@ export function uniformEstimate(
   seed = 1,
 ): Promise<McEstimate> {
   checkInterval(a, b);
-  checkCount(n, "n");
+  checkInt(n, "n");
   return importanceEstimate(f, uniformProposal(a, b), n, seed);
 }
 
@@ -165,7 +165,7 @@ export async function weightVariance(
   cells = 200_000,
 ): Promise<number> {
   checkFinite(exact, "exact");
-  checkCount(cells, "cells");
+  checkInt(cells, "cells");
   const h = (g.hi - g.lo) / cells;
   const sum = tf.tidy(() => {
     const x = tf.add(tf.mul(tf.range(0, cells), h), g.lo + h / 2);
@@ -202,11 +202,11 @@ export async function errorCurve(
 ): Promise<ErrorCurvePoint[]> {
   const { reps = 100, seed = 1 } = options;
   checkFinite(exact, "exact");
-  checkCount(reps, "reps", 2);
+  checkInt(reps, "reps", 2);
   if (!Array.isArray(ns) || ns.length === 0) {
     throw new Error(`ns must be a non-empty array of sample sizes; got ${ns}`);
   }
-  ns.forEach((n, i) => checkCount(n, `ns[${i}]`, 2));
+  ns.forEach((n, i) => checkInt(n, `ns[${i}]`, 2));
   const out: ErrorCurvePoint[] = [];
   for (const n of ns) {
     const w = await weights(f, g, [reps, n], tfSeed(seed, n));

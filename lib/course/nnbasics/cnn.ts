@@ -9,8 +9,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { AdamW, linear, linearOfData, variableFrom } from "../../engine/nn/mod.ts";
-import { conv2dValid, conv2dValidOfData } from "./conv.ts";
+import { AdamW, conv2d, linear, linearOfData, variableFrom } from "../../engine/nn/mod.ts";
 import { describeStack, layerLabel, type LayerRow, type LayerSpec, totalParams } from "./layers.ts";
 
 /**
@@ -58,8 +57,8 @@ interface LayerParams {
 
 /**
  * A sequential network over images [n, h, w, c] built from a checked {@link LayerSpec} list.
- * Trainable layers: conv with stride 1 and dilation 1 (any padding), maxpool without padding,
- * relu, flatten, dense. {@link SequentialCnn.table} is the shape/parameter table of the stack.
+ * Trainable layers: conv with dilation 1 (any stride and padding; the engine's `conv2d`), maxpool
+ * without padding, relu, flatten, dense. {@link SequentialCnn.table} is the shape/parameter table of the stack.
  */
 export class SequentialCnn {
   /** Output shape and parameters of every layer. */
@@ -86,8 +85,8 @@ export class SequentialCnn {
     }
     spec.forEach((l, i) => {
       const label = layerLabel(i, this.table[i].name);
-      if (l.kind === "conv" && ((l.stride ?? 1) !== 1 || (l.dilation ?? 1) !== 1)) {
-        throw new Error(`${label}: SequentialCnn trains stride-1, dilation-1 convolutions only`);
+      if (l.kind === "conv" && (l.dilation ?? 1) !== 1) {
+        throw new Error(`${label}: SequentialCnn trains dilation-1 convolutions only`);
       }
       if (l.kind === "maxpool" && (l.padding ?? 0) !== 0) {
         throw new Error(`${label}: SequentialCnn trains max-pooling without padding only`);
@@ -161,12 +160,11 @@ export class SequentialCnn {
       const p = this.params[i];
       switch (l.kind) {
         case "conv": {
-          const pad = l.padding ?? 0;
-          let xin = t as tf.Tensor4D;
-          if (pad > 0) xin = tf.pad(xin, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
-          const y = isData
-            ? conv2dValidOfData(xin, p!.w as tf.Tensor4D)
-            : conv2dValid(xin, p!.w as tf.Tensor4D);
+          const y = conv2d(t as tf.Tensor4D, p!.w as tf.Tensor4D, {
+            stride: l.stride ?? 1,
+            pad: l.padding ?? 0,
+            grads: { input: !isData },
+          });
           t = tf.add(y, p!.b);
           break;
         }

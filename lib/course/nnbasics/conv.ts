@@ -1,6 +1,7 @@
 /**
- * 2-D convolution, twice: by hand with explicit loops (to check a hand calculation), and as a
- * differentiable tfjs op for training a CNN on the wasm backend.
+ * 2-D convolution as teaching code: by hand with explicit loops (to check a hand calculation), and
+ * as a matrix product over image patches (im2col). The CNN trains with the engine's convolution
+ * (`conv2d` in lib/engine/nn/conv.ts), which the tests check against both.
  *
  * Deep-learning "convolution" (tf.conv2d, PyTorch's nn.Conv2d) is a cross-correlation: with a
  * k_h × k_w kernel K, stride s and no padding ("valid": only positions where K lies fully inside
@@ -96,17 +97,6 @@ export async function tfConv2dMatrix(
   return rows;
 }
 
-/**
- * ∂L/∂W of a valid stride-1 convolution, written as another convolution:
- * ∂L/∂W[u][v][c][o] = Σ_{n,i,j} x[n][i+u][j+v][c] · dy[n][i][j][o], i.e. the valid convolution of
- * x (with channels as batch and batch as channels) by dy (with batch as input channels).
- */
-function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
-  const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [C, H, W, N]
-  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oH, oW, N, O]
-  return tf.transpose(tf.conv2d(xt, dyt, 1, "valid"), [1, 2, 0, 3]); // [kH, kW, C, O]
-}
-
 function checkConvShapes(x: tf.Tensor4D, w: tf.Tensor4D): void {
   if (x.rank !== 4 || w.rank !== 4) {
     throw new Error(
@@ -125,60 +115,13 @@ function checkConvShapes(x: tf.Tensor4D, w: tf.Tensor4D): void {
   }
 }
 
-const convOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor4D, w: tf.Tensor4D, save: any) => {
-    save([x, w]);
-    return {
-      value: tf.conv2d(x, w, 1, "valid"),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dx = tf.conv2dTranspose(dy, ws, xs.shape, 1, "valid");
-        return [dx, filterGrad(xs, dy)];
-      },
-    };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
-
-/**
- * Valid, stride-1 `tf.conv2d(x, w)` for x [n, h, w, c] and w [kh, kw, c, o], differentiable on
- * every backend. tfjs's wasm backend has no `Conv2DBackpropFilter` kernel, so the gradient is
- * written out: ∂L/∂x = conv2dTranspose(∂L/∂y, w), ∂L/∂w by {@link filterGrad}.
- */
-export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-  checkConvShapes(x, w);
-  return convOp(x, w);
-}
-
-/**
- * Like {@link conv2dValid} where `x` is data: only ∂L/∂w is computed (the first layer of a
- * network needs no gradient for its input).
- */
-export function conv2dValidOfData(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-  checkConvShapes(x, w);
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((wv: tf.Tensor4D, save: any) => {
-      save([x]);
-      return {
-        value: tf.conv2d(x, wv, 1, "valid"),
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => [
-          filterGrad(saved[0] as tf.Tensor4D, dy),
-        ],
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (w: tf.Tensor4D) => tf.Tensor4D;
-  return op(w);
-}
-
 /**
  * The same valid stride-1 convolution as an explicit matrix product over image patches
  * ("im2col"): the k_h·k_w shifted slices of x are stacked along the channel axis, so row (n, i, j)
  * of the patch matrix holds x[n][i+u][j+v][c] for all (u, v, c), and y = patches · reshape(w).
  * Built from slice, concat and matMul only, so tfjs differentiates it with its own gradients: a
- * reference for {@link conv2dValid}'s hand-written backward pass.
+ * reference for the hand-written backward pass of the engine's `conv2d` (lib/engine/nn/conv.ts),
+ * which the CNN trains with.
  */
 export function conv2dIm2col(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
   checkConvShapes(x, w);

@@ -13,3 +13,4 @@ export * from "./conv.ts";
 export * from "./layers.ts";
 export * from "./receptive_field.ts";
 export * from "./cnn.ts";
+export * from "./validation.ts";

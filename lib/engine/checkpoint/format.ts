@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { CliError } from "../../tools/cli/errors.ts";
+import { KitError } from "../errors.ts";
 
 /** File names inside a checkpoint folder. */
 export const CHECKPOINT_FILES = {
@@ -57,9 +57,9 @@ export interface CheckpointManifest {
 /**
  * A checkpoint that cannot be read (missing folder or file, corrupt or truncated weights, bad
  * JSON) or written (I/O failure). An expected, user-facing error: one line naming the path; as a
- * `CliError`, `runCli` prints it without a stack trace and exits with code 2.
+ * `KitError`, `runCli` prints it without a stack trace and exits with code 2.
  */
-export class CheckpointError extends CliError {
+export class CheckpointError extends KitError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { exitCode: 2, cause: options.cause });
     this.name = "CheckpointError";

@@ -1,12 +1,14 @@
 /**
  * Fast paths for tfjs's wasm backend: hand-written SIMD kernels (GELU with its derivative,
  * Fourier features, AdamW, seeded Gaussian noise) registered as tfjs kernels, the kit's matrix
- * product, and group normalisation in two passes. See `fused.ts` and `kernels.wat`, `gemm.ts`,
- * `groupnorm.ts`; `noise.ts` picks the fused noise kernels or tfjs's own on other backends.
+ * product, convolutions through it, and group normalisation in two passes. See `fused.ts` and
+ * `kernels.wat`, `gemm.ts`, `conv.ts`, `groupnorm.ts`; `noise.ts` picks the fused noise kernels or tfjs's own on other backends.
  * @module
  */
 export * from "./fused.ts";
 export * from "./gemm.ts";
+export * from "./gemm_pool.ts";
 export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";
+export * from "./conv.ts";

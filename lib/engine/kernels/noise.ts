@@ -7,7 +7,8 @@
  * algorithms, and `KIT_FUSED_KERNELS=0` switches wasm to tfjs's generator too.
  * @module
  */
-import { tf } from "../backend/mod.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import { checkFinite } from "../validate.ts";
 import { tfSeed } from "../random.ts";
 import { fusedKernelsActive, fusedRandomNormal, fusedScaledAddNoise } from "./fused.ts";
 import { seedKeys } from "./seed.ts";
@@ -15,12 +16,6 @@ import { seedKeys } from "./seed.ts";
 function checkShape(shape: number[]): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new Error(`shape must be an array of integers >= 0; got [${shape}]`);
-  }
-}
-
-function checkFinite(name: string, v: number): void {
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new Error(`${name} must be a finite number; got ${v}`);
   }
 }
 
@@ -48,8 +43,8 @@ export function randomNormal(shape: number[], seed: number): tf.Tensor {
  */
 export function scaledAddNoise<T extends tf.Tensor>(x: T, a: number, b: number, seed: number): T {
   if (x.dtype !== "float32") throw new Error(`x must be float32; got ${x.dtype}`);
-  checkFinite("a", a);
-  checkFinite("b", b);
+  checkFinite(a, "a");
+  checkFinite(b, "b");
   seedKeys(seed);
   if (fusedKernelsActive()) return fusedScaledAddNoise(x, a, b, seed);
   return tf.tidy(() =>

@@ -7,41 +7,30 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { customOp, recordingGradients } from "../grad.ts";
 import { fusedGelu, fusedGeluValue, fusedKernelsActive } from "../kernels/mod.ts";
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-const geluOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor, save: any) => {
-    const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, INV_SQRT2))));
-    save([x, cdf]);
-    return {
-      value: tf.mul(x, cdf),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, c] = saved;
-        const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(xs))));
-        return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
-      },
-    };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as <T extends tf.Tensor>(x: T) => T;
+const geluOp = customOp<[tf.Tensor], tf.Tensor, [tf.Tensor, tf.Tensor]>(([x], save) => {
+  const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, INV_SQRT2))));
+  save([x, cdf]);
+  return {
+    value: tf.mul(x, cdf),
+    gradFunc: (dy, [xs, c]) => {
+      const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(xs))));
+      return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
+    },
+  };
+});
 
 // On wasm one SIMD pass computes both gelu(x) and gelu'(x); the backward pass is one product.
-const fusedGeluOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor, save: any) => {
-    const { y, d } = fusedGelu(x);
-    save([d]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])],
-    };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as <T extends tf.Tensor>(x: T) => T;
+const fusedGeluOp = customOp<[tf.Tensor], tf.Tensor, [tf.Tensor]>(([x], save) => {
+  const { y, d } = fusedGelu(x);
+  save([d]);
+  return { value: y, gradFunc: (dy, [ds]) => [tf.mul(dy, ds)] };
+});
 
 /**
  * Exact GELU, `x Φ(x)`, element-wise. On the wasm backend fused SIMD kernels run: while a gradient
@@ -49,14 +38,8 @@ const fusedGeluOp = tf.customGrad(
  * (inference, sampling) a value-only pass (absolute error < 1e-6). Elsewhere tfjs's `erf` and `exp`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!fusedKernelsActive()) return geluOp(x);
-  return recordingGradients() ? fusedGeluOp(x) : fusedGeluValue(x);
-}
-
-/** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, …). */
-export function recordingGradients(): boolean {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
-  return state.gradientDepth > 0;
+  if (!fusedKernelsActive()) return geluOp(x) as T;
+  return recordingGradients() ? fusedGeluOp(x) as T : fusedGeluValue(x);
 }
 
 /**

@@ -11,6 +11,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { customOp } from "../grad.ts";
 import { fusedColSum, fusedKernelsActive, fusedTranspose2d } from "../kernels/mod.ts";
 
 /** `xᵀ` of a 2-D tensor (a SIMD kernel on wasm). */
@@ -23,39 +24,31 @@ export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
   return fusedKernelsActive() ? fusedColSum(x) : tf.sum(x, 0);
 }
 
-const linearOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: any) => {
-    save([x, w]);
-    return {
-      value: tf.fused.matMul({ a: x, b: w, bias: b }),
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [
-          tf.matMul(dy, transpose2d(ws)),
-          tf.matMul(transpose2d(xs), dy),
-          sumRows(dy),
-        ];
-      },
-    };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+const linearOp = customOp<
+  [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
+  tf.Tensor2D,
+  [tf.Tensor2D, tf.Tensor2D]
+>(([x, w, b], save) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D,
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy, transpose2d(ws)),
+      tf.matMul(transpose2d(xs), dy),
+      sumRows(dy),
+    ],
+  };
+});
 
-const matMulOp = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((a: tf.Tensor2D, b: tf.Tensor2D, save: any) => {
+const matMulOp = customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D, [tf.Tensor2D, tf.Tensor2D]>(
+  ([a, b], save) => {
     save([a, b]);
     return {
       value: tf.matMul(a, b),
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, transpose2d(bs)), tf.matMul(transpose2d(as), dy)];
-      },
+      gradFunc: (dy, [as, bs]) => [tf.matMul(dy, transpose2d(bs)), tf.matMul(transpose2d(as), dy)],
     };
-    // deno-lint-ignore no-explicit-any
-  }) as any,
-) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+  },
+);
 
 /** `A B` for A [n, k], B [k, m], with the gradients ∂L/∂A = ∂L/∂Y Bᵀ, ∂L/∂B = Aᵀ ∂L/∂Y (explicit transposes). */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
@@ -76,20 +69,13 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tenso
  * layer of a network.
  */
 export function linearOfData(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((wv: tf.Tensor2D, bv: tf.Tensor1D, save: any) => {
-      save([x]);
-      return {
-        value: tf.fused.matMul({ a: x, b: wv, bias: bv }),
-        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => [
-          tf.matMul(transpose2d(saved[0] as tf.Tensor2D), dy),
-          sumRows(dy),
-        ],
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+  const op = customOp<[tf.Tensor2D, tf.Tensor1D], tf.Tensor2D, [tf.Tensor2D]>(([wv, bv], save) => {
+    save([x]);
+    return {
+      value: tf.fused.matMul({ a: x, b: wv, bias: bv }) as tf.Tensor2D,
+      gradFunc: (dy, [xs]) => [tf.matMul(transpose2d(xs), dy), sumRows(dy)],
+    };
+  });
   return op(w, b);
 }
 
@@ -98,20 +84,13 @@ export function linearOfData(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf
  * (Aᵀ) when it is already at hand, to skip the transpose.
  */
 export function matMulOfData(a: tf.Tensor2D, b: tf.Tensor2D, aT?: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((bv: tf.Tensor2D, save: any) => {
-      save([aT ?? a]);
-      return {
-        value: tf.matMul(a, bv),
-        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-          const s = saved[0] as tf.Tensor2D;
-          return [tf.matMul(aT ? s : transpose2d(s), dy)];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (b: tf.Tensor2D) => tf.Tensor2D;
+  const op = customOp<[tf.Tensor2D], tf.Tensor2D, [tf.Tensor2D]>(([bv], save) => {
+    save([aT ?? a]);
+    return {
+      value: tf.matMul(a, bv),
+      gradFunc: (dy, [s]) => [tf.matMul(aT ? s : transpose2d(s), dy)],
+    };
+  });
   return op(b);
 }
 

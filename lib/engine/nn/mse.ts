@@ -7,6 +7,7 @@
  * where N is the number of elements (PyTorch's `MSELoss` with its default mean reduction).
  * @module
  */
+import { customOp } from "../grad.ts";
 import { tf } from "../backend/mod.ts";
 
 /** `mean((pred − target)²)`; the gradient flows to `pred` only (`target` is data). */
@@ -16,19 +17,13 @@ export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
       `pred and target must have the same shape; got [${pred.shape}] and [${target.shape}]`,
     );
   }
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((p: tf.Tensor, save: any) => {
-      const diff = tf.sub(p, target);
-      save([diff]);
-      return {
-        value: tf.mean(tf.square(diff)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-          tf.mul(saved[0], tf.mul(dy, 2 / Math.max(1, p.size))),
-        ],
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (p: tf.Tensor) => tf.Scalar;
+  const op = customOp<[tf.Tensor], tf.Scalar, [tf.Tensor]>(([p], save) => {
+    const diff = tf.sub(p, target);
+    save([diff]);
+    return {
+      value: tf.mean(tf.square(diff)),
+      gradFunc: (dy, [d]) => [tf.mul(d, tf.mul(dy, 2 / Math.max(1, p.size)))],
+    };
+  });
   return op(pred);
 }

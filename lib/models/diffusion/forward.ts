@@ -10,19 +10,22 @@ import type { NoiseSchedule } from "./schedule.ts";
 
 const coefCache = new WeakMap<
   NoiseSchedule,
-  { sqrtAb: tf.Tensor1D; sqrtOneMinusAb: tf.Tensor1D }
+  { sqrtAb: Float32Array; sqrtOneMinusAb: Float32Array }
 >();
 
-/** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) as kept tensors of length T (created once per schedule). */
-export function scheduleTensors(
+/**
+ * sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) for t = 0 … T − 1 as float32 arrays (computed once per schedule,
+ * plain memory that goes with the schedule; no tensors are kept).
+ */
+export function scheduleCoefficients(
   schedule: NoiseSchedule,
-): { sqrtAb: tf.Tensor1D; sqrtOneMinusAb: tf.Tensor1D } {
+): { sqrtAb: Float32Array; sqrtOneMinusAb: Float32Array } {
   let c = coefCache.get(schedule);
   if (!c) {
-    c = tf.tidy(() => ({
-      sqrtAb: tf.keep(tf.tensor1d(Array.from(schedule.alphaBars, Math.sqrt))),
-      sqrtOneMinusAb: tf.keep(tf.tensor1d(Array.from(schedule.alphaBars, (a) => Math.sqrt(1 - a)))),
-    }));
+    c = {
+      sqrtAb: Float32Array.from(schedule.alphaBars, Math.sqrt),
+      sqrtOneMinusAb: Float32Array.from(schedule.alphaBars, (a) => Math.sqrt(1 - a)),
+    };
     coefCache.set(schedule, c);
   }
   return c;
@@ -52,11 +55,12 @@ export function addNoise(
   if (t.shape[0] !== x0.shape[0]) {
     throw new Error(`t must have one step per row of x0 (${x0.shape[0]}); got ${t.shape[0]}`);
   }
-  const { sqrtAb, sqrtOneMinusAb } = scheduleTensors(schedule);
+  const { sqrtAb, sqrtOneMinusAb } = scheduleCoefficients(schedule);
   return tf.tidy(() => {
+    // the T coefficients go up as small tensors freed with this call's others (no cache to leak)
     const shape = [x0.shape[0], ...x0.shape.slice(1).map(() => 1)];
-    const a = tf.reshape(tf.gather(sqrtAb, t), shape);
-    const b = tf.reshape(tf.gather(sqrtOneMinusAb, t), shape);
+    const a = tf.reshape(tf.gather(tf.tensor1d(sqrtAb), t), shape);
+    const b = tf.reshape(tf.gather(tf.tensor1d(sqrtOneMinusAb), t), shape);
     return tf.add(tf.mul(x0, a), tf.mul(eps, b));
   });
 }

@@ -23,9 +23,9 @@ import {
   type LinearParams,
   matMul,
   matMulOfData,
-  recordingGradients,
   variableFrom,
 } from "../../engine/nn/mod.ts";
+import { recordingGradients } from "../../engine/grad.ts";
 import { rng } from "../../engine/random.ts";
 import {
   denseValue,

@@ -4,6 +4,7 @@
  * held-out loss smoothed over epochs.
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
 import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
@@ -83,12 +84,6 @@ export interface TrainHistory {
   seconds: number;
 }
 
-function checkPositiveInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
-}
-
 /**
  * Trains `model` on the rows of `train` [n, 2] to minimise L_simple under `schedule`.
  * The held-out set `test` (optional) is scored each epoch with fresh noise and steps.
@@ -117,8 +112,8 @@ export async function trainDenoiser(
   if (lrSchedule !== "constant" && lrSchedule !== "cosine") {
     throw new Error(`lrSchedule must be "constant" or "cosine"; got "${lrSchedule}"`);
   }
-  checkPositiveInt("epochs", epochs, 0);
-  checkPositiveInt("batchSize", batchSize, 1);
+  checkInt(epochs, "epochs", 0);
+  checkInt(batchSize, "batchSize", 1);
   if (!(lr > 0)) throw new Error(`lr must be > 0; got ${lr}`);
   const n = train.shape[0];
   if (n < 1) throw new Error("train must hold at least one row");

@@ -11,6 +11,7 @@
  *   ∂L/∂β = Σ dy,   ∂L/∂γ = Σ dy · x̂,   ∂L/∂x = γ / (N sqrt(σ² + ε)) · (N dy − ∂L/∂β − x̂ ∂L/∂γ).
  * @module
  */
+import { customOp } from "../../engine/grad.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { sumRows, variableFrom } from "../../engine/nn/mod.ts";
 
@@ -106,35 +107,34 @@ export function batchNormTrain(
   beta: tf.Tensor1D,
   eps = 1e-5,
 ): tf.Tensor4D {
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((xv: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
-      const shape = xv.shape;
-      const c = shape[3];
-      const count = xv.size / c;
-      const x2 = tf.reshape(xv, [count, c]) as tf.Tensor2D;
-      const mean = tf.div(sumRows(x2), count);
-      const centered = tf.sub(x2, mean) as tf.Tensor2D;
-      const varB = tf.div(sumRows(tf.square(centered) as tf.Tensor2D), count);
-      const rstd = tf.rsqrt(tf.add(varB, eps)) as tf.Tensor1D;
-      const xhat = tf.mul(centered, rstd) as tf.Tensor2D;
-      save([xhat, rstd, g]);
-      return {
-        value: tf.reshape(tf.add(tf.mul(xhat, g), b), shape),
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const [xh, rs, gs] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
-          const dy2 = tf.reshape(dy, [count, c]) as tf.Tensor2D;
-          const dBeta = sumRows(dy2);
-          const dGamma = sumRows(tf.mul(dy2, xh) as tf.Tensor2D);
-          const dx = tf.mul(
-            tf.sub(tf.sub(tf.mul(dy2, count), dBeta), tf.mul(xh, dGamma)),
-            tf.div(tf.mul(gs, rs), count),
-          );
-          return [tf.reshape(dx, shape), dGamma, dBeta];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  const op = customOp<
+    [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
+    tf.Tensor4D,
+    [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
+  >(([xv, g, b], save) => {
+    const shape = xv.shape;
+    const c = shape[3];
+    const count = xv.size / c;
+    const x2 = tf.reshape(xv, [count, c]) as tf.Tensor2D;
+    const mean = tf.div(sumRows(x2), count);
+    const centered = tf.sub(x2, mean) as tf.Tensor2D;
+    const varB = tf.div(sumRows(tf.square(centered) as tf.Tensor2D), count);
+    const rstd = tf.rsqrt(tf.add(varB, eps)) as tf.Tensor1D;
+    const xhat = tf.mul(centered, rstd) as tf.Tensor2D;
+    save([xhat, rstd, g]);
+    return {
+      value: tf.reshape(tf.add(tf.mul(xhat, g), b), shape),
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const dy2 = tf.reshape(dy, [count, c]) as tf.Tensor2D;
+        const dBeta = sumRows(dy2);
+        const dGamma = sumRows(tf.mul(dy2, xh) as tf.Tensor2D);
+        const dx = tf.mul(
+          tf.sub(tf.sub(tf.mul(dy2, count), dBeta), tf.mul(xh, dGamma)),
+          tf.div(tf.mul(gs, rs), count),
+        );
+        return [tf.reshape(dx, shape), dGamma, dBeta];
+      },
+    };
+  });
   return op(x, gamma, beta);
 }

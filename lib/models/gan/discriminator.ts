@@ -20,9 +20,10 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
-import { conv2d } from "./conv.ts";
+import { conv2d } from "../../engine/nn/mod.ts";
 import type { LayerOutput } from "./generator.ts";
-import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { checkInt } from "../../engine/validate.ts";
+import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
 
 /** Slope of the LeakyReLU for negative inputs (DCGAN's 0.2). */
@@ -64,7 +65,7 @@ export class Discriminator {
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: DiscriminatorConfig = {}) {
     const c = { ndf: 8, seed: 1, ...config };
-    checkIntAtLeast("ndf", c.ndf, 1);
+    checkInt(c.ndf, "ndf", 1);
     if (!Number.isSafeInteger(c.seed)) {
       throw new Error(`seed must be a safe integer; got ${c.seed}`);
     }
@@ -96,28 +97,38 @@ export class Discriminator {
     return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
-  /** Every layer's output for images x [n, 28, 28, 1], in order (the last is the logits [n]). */
+  /**
+   * Every layer's output for images x [n, 28, 28, 1], in order (the last is the logits [n]):
+   * `conv1` (conv1 with stride 2, padding 1, plus bias1: 14 × 14 × ndf) → `leakyrelu1` (slope
+   * {@link LEAKY_SLOPE}) → `conv2` (stride 2, padding 1: 7 × 7 × 2ndf) → `bn2+leakyrelu` →
+   * `conv3` (7 × 7, stride 1, padding 0, plus bias3: 1 × 1 × 1) → `logit` (reshaped to [n]). The
+   * convolutions compute the gradient for their input only where needed (`inputGrad` for the
+   * first one, always for the later ones) and skip their filter's gradient when `frozen`.
+   * (The sheet's `Discriminator` in model_gan.py; library exercise ex10-discriminator.)
+   */
   layers(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): LayerOutput[] {
     if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
       throw new Error(`x must have shape [n, 28, 28, 1]; got [${x.shape}]`);
     }
     const { training = true, updateStats = false, inputGrad = false, frozen = false } = options;
+    // BEGIN SOLUTION ex10-discriminator
     const out: LayerOutput[] = [];
     const c1 = tf.add(
-      conv2d(x, this.conv1, 2, 1, { input: inputGrad, filter: !frozen }),
+      conv2d(x, this.conv1, { stride: 2, pad: 1, grads: { input: inputGrad, filter: !frozen } }),
       this.bias1,
     ) as tf.Tensor4D;
     out.push({ name: "conv1", value: c1 });
     const h1 = tf.leakyRelu(c1, LEAKY_SLOPE);
     out.push({ name: "leakyrelu1", value: h1 });
-    const c2 = conv2d(h1, this.conv2, 2, 1, { input: true, filter: !frozen });
+    const c2 = conv2d(h1, this.conv2, { stride: 2, pad: 1, grads: { filter: !frozen } });
     out.push({ name: "conv2", value: c2 });
     const h2 = tf.leakyRelu(this.bn2.apply(c2, training, updateStats), LEAKY_SLOPE);
     out.push({ name: "bn2+leakyrelu", value: h2 });
-    const c3 = tf.add(conv2d(h2, this.conv3, 1, 0, { input: true, filter: !frozen }), this.bias3);
+    const c3 = tf.add(conv2d(h2, this.conv3, { grads: { filter: !frozen } }), this.bias3);
     out.push({ name: "conv3", value: c3 });
     out.push({ name: "logit", value: tf.reshape(c3, [x.shape[0]]) });
     return out;
+    // END SOLUTION
   }
 
   /** ℓ(x), the logits [n] of D(x) = sigmoid(ℓ(x)) for images x [n, 28, 28, 1] in [−1, 1]. */

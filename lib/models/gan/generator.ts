@@ -17,8 +17,9 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
-import { convTranspose2d } from "./conv.ts";
-import { checkIntAtLeast, initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { convTranspose2d } from "../../engine/nn/mod.ts";
+import { checkInt } from "../../engine/validate.ts";
+import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
 
 /** Side of the images of the GAN (MNIST's 28). */
 export const GAN_IMAGE_SIDE = 28;
@@ -61,8 +62,8 @@ export class Generator {
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: GeneratorConfig = {}) {
     const c = { latentDim: 64, ngf: 16, seed: 0, ...config };
-    checkIntAtLeast("latentDim", c.latentDim, 1);
-    checkIntAtLeast("ngf", c.ngf, 1);
+    checkInt(c.latentDim, "latentDim", 1);
+    checkInt(c.ngf, "ngf", 1);
     if (!Number.isSafeInteger(c.seed)) {
       throw new Error(`seed must be a safe integer; got ${c.seed}`);
     }
@@ -92,7 +93,14 @@ export class Generator {
     return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
-  /** Every layer's output for latent vectors z [n, nz], in order (the last is the image). */
+  /**
+   * Every layer's output for latent vectors z [n, nz], in order (the last is the image): z as a
+   * 1 × 1 image with nz channels → `convT1` (conv1, stride 1, padding 0: 7 × 7 × 4ngf) →
+   * `bn1+relu` → `convT2` (conv2, stride 2, padding 1: 14 × 14 × 2ngf) → `bn2+relu` → `convT3`
+   * (conv3, stride 2, padding 1: 28 × 28 × 1) → `tanh`. Batch norm uses batch statistics when
+   * `training` and folds them into the running ones when `updateStats` (default: `training`).
+   * (The sheet's `Generator` in model_gan.py; library exercise ex10-generator.)
+   */
   layers(z: tf.Tensor2D, options: GeneratorForwardOptions = {}): LayerOutput[] {
     const { latentDim } = this.config;
     if (z.rank !== 2 || z.shape[1] !== latentDim) {
@@ -100,22 +108,24 @@ export class Generator {
     }
     const training = options.training ?? false;
     const update = options.updateStats ?? training;
+    // BEGIN SOLUTION ex10-generator
     const n = z.shape[0];
     const out: LayerOutput[] = [];
     const x0 = tf.reshape(z, [n, 1, 1, latentDim]) as tf.Tensor4D;
-    const c1 = convTranspose2d(x0, this.conv1, 1, 0);
+    const c1 = convTranspose2d(x0, this.conv1);
     out.push({ name: "convT1", value: c1 });
     const h1 = tf.relu(this.bn1.apply(c1, training, update));
     out.push({ name: "bn1+relu", value: h1 });
-    const c2 = convTranspose2d(h1, this.conv2, 2, 1);
+    const c2 = convTranspose2d(h1, this.conv2, { stride: 2, pad: 1 });
     out.push({ name: "convT2", value: c2 });
     const h2 = tf.relu(this.bn2.apply(c2, training, update));
     out.push({ name: "bn2+relu", value: h2 });
-    const c3 = convTranspose2d(h2, this.conv3, 2, 1);
+    const c3 = convTranspose2d(h2, this.conv3, { stride: 2, pad: 1 });
     out.push({ name: "convT3", value: c3 });
     out.push({ name: "tanh", value: tf.tanh(c3) });
     x0.dispose();
     return out;
+    // END SOLUTION
   }
 
   /** G(z): images [n, 28, 28, 1] in (−1, 1) for latent vectors z [n, nz]. */

@@ -23,13 +23,6 @@ export function initBatchNorm(channels: number, r: Rng): BatchNorm {
   );
 }
 
-/** Checks that `v` is an integer >= `min`, naming `name` in the error. */
-export function checkIntAtLeast(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
-}
-
 /** Copies `source` into the variables of `target` by name, checking names and shapes. */
 export function loadNamed(
   target: Record<string, tf.Variable>,

@@ -1,10 +1,8 @@
 /**
- * A DCGAN for 28 × 28 digits: convolutions with hand-written gradients (fast on wasm), batch
- * norm, the generator and discriminator, the alternating training scheme with the
+ * A DCGAN for 28 × 28 digits on the engine's convolutions (lib/engine/nn/conv.ts): batch norm, the generator and discriminator, the alternating training scheme with the
  * non-saturating loss, latent noise with a temperature, and generator checkpoints.
  * @module
  */
-export * from "./conv.ts";
 export * from "./batchnorm.ts";
 export * from "./generator.ts";
 export * from "./discriminator.ts";

@@ -11,7 +11,9 @@
  * exactly when D rejects the fakes confidently, i.e. early in training).
  *
  * One iteration: draw z, make G(z) (no gradient), one Adam step of D on a real and a fake batch,
- * then one Adam step of G through the (frozen) D. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
+ * then one Adam step of G through the (frozen) D. The two updates are the sheet's
+ * `update_discriminator` and `update_generator` (train_gan.py), library exercise
+ * ex11-alternatingUpdate. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
  * losses themselves live in `discriminator_loss.ts` and `generator_loss.ts`.
  * @module
  */
@@ -22,7 +24,7 @@ import type { Discriminator } from "./discriminator.ts";
 import { discriminatorLoss } from "./discriminator_loss.ts";
 import type { Generator } from "./generator.ts";
 import { generatorLoss } from "./generator_loss.ts";
-import { checkIntAtLeast } from "./init.ts";
+import { checkInt } from "../../engine/validate.ts";
 
 /** The two optimizers of a GAN. */
 export interface GanOptimizers {
@@ -90,6 +92,7 @@ export function updateDiscriminator(
 ): DiscriminatorStep {
   const vars = d.trainableVariables();
   checkOpt(opt, vars, "discriminator");
+  // BEGIN SOLUTION ex11-alternatingUpdate
   return tf.tidy(() => {
     let probs: tf.Tensor1D | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -103,6 +106,7 @@ export function updateDiscriminator(
     probs!.dispose();
     return { loss: value, dReal, dFake };
   });
+  // END SOLUTION
 }
 
 /**
@@ -118,6 +122,7 @@ export function updateGenerator(
 ): GeneratorStep {
   const vars = g.trainableVariables();
   checkOpt(opt, vars, "generator");
+  // BEGIN SOLUTION ex11-alternatingUpdate
   return tf.tidy(() => {
     let prob: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -129,6 +134,7 @@ export function updateGenerator(
     opt.step(vars.map((v) => grads[v.name]));
     return { loss: value, dFake: prob! };
   });
+  // END SOLUTION
 }
 
 /**
@@ -137,8 +143,8 @@ export function updateGenerator(
  * T < 1 draws closer to the mode, T > 1 further out.
  */
 export function latentNoise(n: number, latentDim: number, temperature = 1, seed = 0): tf.Tensor2D {
-  checkIntAtLeast("n", n, 1);
-  checkIntAtLeast("latentDim", latentDim, 1);
+  checkInt(n, "n", 1);
+  checkInt(latentDim, "latentDim", 1);
   if (!(temperature > 0 && Number.isFinite(temperature))) {
     throw new Error(`temperature must be a number > 0; got ${temperature}`);
   }
@@ -211,7 +217,7 @@ export async function trainGanEpoch(
   options: GanEpochOptions = {},
 ): Promise<GanEpochStats> {
   const { batchSize = 128, seed = 0 } = options;
-  checkIntAtLeast("batchSize", batchSize, 2);
+  checkInt(batchSize, "batchSize", 2);
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
   if (images.rank !== 4 || images.shape[1] !== 28 || images.shape[2] !== 28) {
     throw new Error(`images must have shape [n, 28, 28, 1]; got [${images.shape}]`);

@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
-import type { RawImage } from "../../tools/plot/mod.ts";
+import type { RawImage } from "../../data/image.ts";
 
 /** Options of {@link imageGrid}. */
 export interface ImageGridOptions {

@@ -5,11 +5,10 @@
  * down the chain, and sample-quality measures from a small digit classifier.
  * @module
  */
-export * from "./conv.ts";
+export * from "./resample.ts";
 export * from "./unet.ts";
 export * from "./train.ts";
 export * from "./sample.ts";
 export * from "./grid.ts";
 export * from "./subspace.ts";
 export * from "./metrics.ts";
-export * from "./figures.ts";

@@ -18,7 +18,7 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { addNoise, type NoiseSchedule } from "../diffusion/mod.ts";
-import { avgPool2, upsample2 } from "./conv.ts";
+import { avgPool2, upsample2 } from "./resample.ts";
 import { type ImagePredictor, sampleImages } from "./sample.ts";
 
 function sideOf(x: tf.Tensor2D, name: string): number {

@@ -20,6 +20,7 @@
  * ε_θ(x_t, t, ∅), as classifier-free guidance needs (Ho & Salimans 2022).
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
 import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
@@ -74,12 +75,6 @@ export interface ImageTrainHistory {
   seconds: number;
   /** Optimizer steps per second. */
   stepsPerSecond: number;
-}
-
-function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
 }
 
 /** The learning rate at step k: linear warm-up over `warmup` steps, then cosine decay to 0. */
@@ -147,9 +142,9 @@ export async function trainImageDenoiser(
     labelDropout = 0.2,
   } = options;
   const warmup = options.warmup ?? Math.ceil(0.05 * steps);
-  checkInt("steps", steps, 0);
-  checkInt("batchSize", batchSize, 1);
-  checkInt("warmup", warmup, 0);
+  checkInt(steps, "steps", 0);
+  checkInt(batchSize, "batchSize", 1);
+  checkInt(warmup, "warmup", 0);
   if (!(lr > 0)) throw new Error(`lr must be > 0; got ${lr}`);
   if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
   if (!Number.isInteger(maxStep) || maxStep < 1 || maxStep > schedule.T) {

@@ -29,11 +29,17 @@
  * sample as a row vector.
  * @module
  */
+import { customOp } from "../../engine/grad.ts";
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { MultiHeadSelfAttention } from "../attention/mod.ts";
 import { rng } from "../../engine/random.ts";
 import {
+  conv2d,
+  type ConvGrads,
+  type ConvParams,
   gelu,
+  initConv,
   initLinear,
   linear,
   linearOfData,
@@ -45,7 +51,7 @@ import {
   fusedGroupNormGrad,
   fusedKernelsActive,
 } from "../../engine/kernels/mod.ts";
-import { avgPool2, conv2d, conv2dOfData, type ConvParams, initConv, upsample2 } from "./conv.ts";
+import { avgPool2, upsample2 } from "./resample.ts";
 
 /** Architecture of {@link UNet}. */
 export interface UNetConfig {
@@ -88,12 +94,6 @@ export interface UNetConfig {
   seed?: number;
 }
 
-function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}; got ${v}`);
-  }
-}
-
 function resolved(c: UNetConfig): Required<UNetConfig> {
   const r = {
     channels: [16, 32],
@@ -108,19 +108,19 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
     seed: 0,
     ...c,
   };
-  checkInt("T", r.T, 1);
-  checkInt("side", r.side, 2);
-  checkInt("timeDim", r.timeDim, 1);
-  checkInt("condChannels", r.condChannels, 0);
-  checkInt("classes", r.classes, 0);
+  checkInt(r.T, "T", 1);
+  checkInt(r.side, "side", 2);
+  checkInt(r.timeDim, "timeDim", 1);
+  checkInt(r.condChannels, "condChannels", 0);
+  checkInt(r.classes, "classes", 0);
   if (!Number.isInteger(r.timeFeatures) || r.timeFeatures < 2 || r.timeFeatures % 2 !== 0) {
     throw new Error(`timeFeatures must be an even integer >= 2; got ${r.timeFeatures}`);
   }
   if (!Array.isArray(r.channels) || r.channels.length < 1 || r.channels.length > 4) {
     throw new Error(`channels must list 1 to 4 levels; got [${r.channels}]`);
   }
-  for (const ch of r.channels) checkInt("channels[i]", ch, 1);
-  checkInt("groups", r.groups, 0);
+  for (const ch of r.channels) checkInt(ch, "channels[i]", 1);
+  checkInt(r.groups, "groups", 0);
   if (r.groups > 0 && r.channels.some((ch) => ch % r.groups !== 0)) {
     throw new Error(`groups must divide every channel count [${r.channels}]; got ${r.groups}`);
   }
@@ -132,7 +132,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
         `levels; got ${r.side}`,
     );
   }
-  checkInt("attentionHeads", r.attentionHeads, 0);
+  checkInt(r.attentionHeads, "attentionHeads", 0);
   const coarsest = r.channels[r.channels.length - 1];
   if (r.attentionHeads > 0 && coarsest % r.attentionHeads !== 0) {
     throw new Error(
@@ -149,7 +149,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
  * ω_j = 10000^{−j/(d/2)}, so row 0 is d/2 zeros followed by d/2 ones.
  */
 export function sinusoidalTable(T: number, d: number): Float32Array {
-  checkInt("T", T, 1);
+  checkInt(T, "T", 1);
   if (!Number.isInteger(d) || d < 2 || d % 2 !== 0) {
     throw new Error(`d must be an even integer >= 2; got ${d}`);
   }
@@ -239,22 +239,21 @@ export function groupNorm(
 ): tf.Tensor4D {
   checkGroups(x.shape[3], groups);
   if (!fusedKernelsActive()) return groupNormOps(x, groups, gain, bias, eps);
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
-      const { y, xhat, rstd } = fusedGroupNorm(xIn, g, b, groups, eps);
-      save([xhat, rstd, g]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
-          const { dx, dGain, dBias } = fusedGroupNormGrad(dy, xh, rs, gs, groups);
-          return [dx, dGain, dBias];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  const op = customOp<
+    [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
+    tf.Tensor4D,
+    [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D]
+  >(([xIn, g, b], save) => {
+    const { y, xhat, rstd } = fusedGroupNorm(xIn, g, b, groups, eps);
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const { dx, dGain, dBias } = fusedGroupNormGrad(dy, xh, rs, gs, groups);
+        return [dx, dGain, dBias];
+      },
+    };
+  });
   return op(x, gain, bias);
 }
 
@@ -268,38 +267,45 @@ export function groupNormOps(
 ): tf.Tensor4D {
   const c = x.shape[3];
   checkGroups(c, groups);
-  const op = tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: any) => {
-      const [n, h, w] = xIn.shape;
-      const G = groups;
-      const xg = tf.reshape(xIn, [n, h * w, G, c / G]);
-      const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
-      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
-      const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
-      save([xhat, rstd, g]);
-      return {
-        value: tf.add(tf.mul(xhat, g), b),
-        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor1D];
-          const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
-          const dBias = tf.sum(dy, [0, 1, 2]);
-          const gy = tf.reshape(tf.mul(dy, gs), [n, h * w, G, c / G]);
-          const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
-          const dx = tf.mul(
-            rs,
-            tf.sub(
-              tf.sub(gy, tf.mean(gy, [1, 3], true)),
-              tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
-            ),
-          );
-          return [tf.reshape(dx, [n, h, w, c]), dGain, dBias];
-        },
-      };
-      // deno-lint-ignore no-explicit-any
-    }) as any,
-  ) as unknown as (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
+  const op = customOp<
+    [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
+    tf.Tensor4D,
+    [tf.Tensor4D, tf.Tensor, tf.Tensor1D]
+  >(([xIn, g, b], save) => {
+    const [n, h, w] = xIn.shape;
+    const G = groups;
+    const xg = tf.reshape(xIn, [n, h * w, G, c / G]);
+    const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), eps));
+    const xhat = tf.reshape(tf.mul(centred, rstd), [n, h, w, c]) as tf.Tensor4D;
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const dGain = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+        const dBias = tf.sum(dy, [0, 1, 2]);
+        const gy = tf.reshape(tf.mul(dy, gs), [n, h * w, G, c / G]);
+        const xhg = tf.reshape(xh, [n, h * w, G, c / G]);
+        const dx = tf.mul(
+          rs,
+          tf.sub(
+            tf.sub(gy, tf.mean(gy, [1, 3], true)),
+            tf.mul(xhg, tf.mean(tf.mul(gy, xhg), [1, 3], true)),
+          ),
+        );
+        return [tf.reshape(dx, [n, h, w, c]), dGain, dBias];
+      },
+    };
+  });
   return op(x, gain, bias);
+}
+
+/**
+ * The engine's conv2d with bias at stride 1 and "same" padding p = (k − 1)/2 (odd k): the image
+ * size stays. `grads: { input: false }` for a data input (the stem).
+ */
+function sameConv(x: tf.Tensor4D, p: ConvParams, grads?: ConvGrads): tf.Tensor4D {
+  return conv2d(x, p.w, { pad: (p.w.shape[0] - 1) / 2, bias: p.b, grads });
 }
 
 function act(h: tf.Tensor4D, norm: ResBlock["norm1"], groups: number): tf.Tensor4D {
@@ -312,15 +318,15 @@ function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
   let v: tf.Tensor4D;
   if (b.scaleShift) {
     const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
-    const u = conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b);
+    const u = sameConv(act(h, b.norm1, b.groups), b.conv1);
     const nu = b.norm2 ? groupNorm(u, b.groups, b.norm2.g, b.norm2.b) : u;
-    v = conv2d(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2.w, b.conv2.b);
+    v = sameConv(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2);
   } else {
     const shift = tf.reshape(proj, [-1, 1, 1, cout]);
-    const u = tf.add(conv2d(act(h, b.norm1, b.groups), b.conv1.w, b.conv1.b), shift);
-    v = conv2d(act(u as tf.Tensor4D, b.norm2, b.groups), b.conv2.w, b.conv2.b);
+    const u = tf.add(sameConv(act(h, b.norm1, b.groups), b.conv1), shift);
+    v = sameConv(act(u as tf.Tensor4D, b.norm2, b.groups), b.conv2);
   }
-  const s = b.skip ? conv2d(h, b.skip.w, b.skip.b) : h;
+  const s = b.skip ? sameConv(h, b.skip) : h;
   return tf.add(s, v);
 }
 
@@ -512,7 +518,7 @@ export class UNet {
         img = tf.concat([img, c4 as tf.Tensor4D], 3);
       }
       if (patch === 2) img = spaceToDepth2(img);
-      let h = conv2dOfData(img, this.stem.w, this.stem.b);
+      let h = sameConv(img, this.stem, { input: false });
       const skips: tf.Tensor4D[] = [];
       const L = this.down.length;
       for (let l = 0; l < L; l++) {
@@ -529,7 +535,7 @@ export class UNet {
         if (l < L - 1) h = tf.add(upsample2(h), skips[l]);
         h = runBlock(this.up[l], h, tau);
       }
-      let out = conv2d(gelu(h), this.head.w, this.head.b);
+      let out = sameConv(gelu(h), this.head);
       if (patch === 2) out = depthToSpace2(out);
       return tf.reshape(out, [n, this.pixels]) as tf.Tensor2D;
     });

@@ -12,10 +12,10 @@
  * keeps gradients alive over long sequences better than a tanh RNN.
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { linear } from "../../engine/nn/mod.ts";
 import {
-  checkDim,
   checkSequence,
   initialState,
   projectSteps,
@@ -45,8 +45,8 @@ export class Gru implements RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    this.inputDim = checkDim(config.inputDim, "inputDim");
-    this.hidden = checkDim(config.hidden, "hidden");
+    this.inputDim = checkInt(config.inputDim, "inputDim");
+    this.hidden = checkInt(config.hidden, "hidden");
     this.outputDim = this.hidden;
     const u = seededUniform(config.seed ?? 0);
     const h = this.hidden;

@@ -21,14 +21,6 @@ export function uniformVariable(
   return variableFrom(tf.tensor(v, shape));
 }
 
-/** Checks that `name` is an integer ≥ 1 and returns it. */
-export function checkDim(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be an integer >= 1; got ${value}`);
-  }
-  return value;
-}
-
 /** Checks that `seed` is a safe integer and returns a generator seeded with it. */
 export function seededUniform(seed: number): () => number {
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);

@@ -8,10 +8,10 @@
  * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.)
  * @module
  */
+import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { matMul } from "../../engine/nn/mod.ts";
 import {
-  checkDim,
   checkSequence,
   initialState,
   projectSteps,
@@ -98,8 +98,8 @@ export class TanhRnn implements RecurrentLayer {
   readonly b: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    this.inputDim = checkDim(config.inputDim, "inputDim");
-    this.hidden = checkDim(config.hidden, "hidden");
+    this.inputDim = checkInt(config.inputDim, "inputDim");
+    this.hidden = checkInt(config.hidden, "hidden");
     this.outputDim = this.hidden;
     const u = seededUniform(config.seed ?? 0);
     const h = this.hidden;

@@ -5,8 +5,8 @@
  */
 import { encode } from "fast-png";
 import { tf } from "../../engine/backend/mod.ts";
-import { writeFileAtomic } from "../../tools/display/mod.ts";
-import type { RawImage } from "../../tools/plot/mod.ts";
+import { writeFileAtomic } from "../../engine/files.ts";
+import type { RawImage } from "../../data/image.ts";
 
 /** Options of {@link imageGrid}. */
 export interface ImageGridOptions {

@@ -2,6 +2,11 @@
  * Exploring the latent space of a trained VAE: the encoder's μ and log σ² over a data set
  * ({@link getMuLogvar}), their class averages (the sheet's crosses, {@link classLatentStats}),
  * and the decoder over a regular grid of latent points ({@link latentGrid}, {@link sampleOnGrid}).
+ *
+ * The VAE sheet's task 1.3 asks students to write `get_mu_logvar` and `sample_on_grid`: here the
+ * library exercises ex4-getMuLogvar and ex4-sampleOnGrid (the layout of {@link latentGrid} and the
+ * decoding in {@link sampleOnGrid}), graded by `tests/vae/get_mu_logvar_test.ts` and
+ * `tests/vae/sample_on_grid_test.ts`.
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
@@ -20,6 +25,7 @@ export function getMuLogvar(model: MlpVae, x: tf.Tensor2D, batchSize = 1000): Va
   if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== d || x.shape[0] < 1) {
     throw new Error(`x must be a tensor of shape [n, ${d}] with n >= 1; got [${x?.shape}]`);
   }
+  // BEGIN SOLUTION ex4-getMuLogvar
   const n = x.shape[0];
   const mus: tf.Tensor2D[] = [];
   const logvars: tf.Tensor2D[] = [];
@@ -36,6 +42,7 @@ export function getMuLogvar(model: MlpVae, x: tf.Tensor2D, batchSize = 1000): Va
   const logvar = logvars.length === 1 ? logvars[0] : tf.concat(logvars, 0);
   if (mus.length > 1) tf.dispose([...mus, ...logvars]);
   return { mu, logvar };
+  // END SOLUTION
 }
 
 /** The average encoding of one class (one cross of the sheet's latent plot). */
@@ -148,6 +155,7 @@ export function latentGrid(latentDim: number, options: LatentGridOptions = {}): 
     }
   }
   if (dx === dy) throw new Error(`dims must be two different dimensions; got [${dims}]`);
+  // BEGIN SOLUTION ex4-sampleOnGrid
   const xs = linspace(extent[0], extent[1], n);
   const ys = linspace(extent[2], extent[3], n);
   const z = new Float32Array(n * n * latentDim);
@@ -159,6 +167,7 @@ export function latentGrid(latentDim: number, options: LatentGridOptions = {}): 
     }
   }
   return { z: tf.tensor2d(z, [n * n, latentDim]), xs, ys, n };
+  // END SOLUTION
 }
 
 /**
@@ -167,10 +176,12 @@ export function latentGrid(latentDim: number, options: LatentGridOptions = {}): 
  * large image whose horizontal axis is z[dims[0]] and vertical axis z[dims[1]] (up = larger).
  */
 export function sampleOnGrid(model: MlpVae, options: LatentGridOptions = {}): tf.Tensor2D {
+  // BEGIN SOLUTION ex4-sampleOnGrid
   const grid = latentGrid(model.config.latentDim, options);
   const images = model.decode(grid.z);
   grid.z.dispose();
   return images;
+  // END SOLUTION
 }
 
 /**

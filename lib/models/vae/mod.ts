@@ -15,4 +15,3 @@ export * from "./data.ts";
 export * from "./latent.ts";
 export * from "./grid.ts";
 export * from "./checkpoint.ts";
-export * from "./figures.ts";

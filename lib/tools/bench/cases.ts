@@ -14,7 +14,6 @@ import {
   forwardChain,
   makeSchedule,
   sample,
-  scheduleTensors,
   trainDenoiser,
 } from "../../models/diffusion/mod.ts";
 import { trainImageDenoiser, UNet } from "../../models/imagediffusion/mod.ts";
@@ -140,9 +139,6 @@ export async function unetSteps(
   const run = await timed(steps, seed);
   const parameters = model.parameterCount();
   model.dispose();
-  // the schedule's cached sqrt(ᾱ) tensors go with it (the schedule is not used again)
-  const coefs = scheduleTensors(schedule);
-  tf.dispose([coefs.sqrtAb, coefs.sqrtOneMinusAb]);
   tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
   return {
     msPerStep: run.ms,

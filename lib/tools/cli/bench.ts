@@ -1,9 +1,13 @@
 /**
  * `deno task bench`: the kit's speed against the sheets' own PyTorch code, side by side in one
- * run on this machine. For each workload it prints our median time and, when a Python with torch
- * is found (see lib/tools/bench/reference.ts), the median of the same work in PyTorch (one thread, as
- * the course's laptops are measured) with the ratio ours / PyTorch. Results also go to
- * `out/bench/latest.json` and `out/bench/<date>-<commit>.json` for comparison across commits.
+ * run on this machine. For each workload and thread count (`--threads 1,all`: one thread, then
+ * every core, on both sides) it prints our median and, when a Python with torch is found (see
+ * lib/tools/bench/reference.ts), the median of the same work in PyTorch with the same number of
+ * threads, and the ratio ours / PyTorch. It first prints the BLAS torch is linked to and its
+ * thread count, and refuses to compare against the slow reference BLAS. Results go to
+ * `out/bench/latest.json` and `out/bench/<date>-<commit>.json`; `--readme` rewrites the README's
+ * performance table from the run (between the `bench-workloads` markers), `--from FILE` does that
+ * from a saved run without measuring, and `--notebooks` times every notebook's full headless run.
  *
  * Workloads: `train` (the dino DDPM to quality: our default settings against the sheet's 1,000
  * epochs, three seeds), `throughput` (steps per second at the sheet's own batch size 32),
@@ -13,13 +17,31 @@
  * steps after a 5-step warm-up).
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { initBackend, tf } from "../../engine/backend/mod.ts";
+import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
 import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
-import { findTorchPython, median, runReference, type TorchPython } from "../bench/reference.ts";
+import {
+  blasRefusal,
+  findTorchPython,
+  median,
+  probeTorch,
+  referenceEnv,
+  runReference,
+  spread,
+  type TorchPython,
+} from "../bench/reference.ts";
+import {
+  type BenchResult,
+  type BenchRow,
+  formatValue,
+  type NotebookRow,
+  updateReadme,
+} from "../bench/table.ts";
+import { runHeadless } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../runs/mod.ts";
-import { defineArgs, parseArgs, runCli } from "./args.ts";
+import { CliError, defineArgs, parseArgs, runCli } from "./args.ts";
 
 const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
 type Workload = typeof WORKLOADS[number];
@@ -29,6 +51,11 @@ const FLAGS = defineArgs({
     type: "string",
     default: WORKLOADS.join(","),
     help: `comma-separated workloads (${WORKLOADS.join(", ")})`,
+  },
+  threads: {
+    type: "string",
+    default: "1,all",
+    help: "comma-separated thread counts for both sides: integers >= 1 or all (every core)",
   },
   seeds: { type: "int", default: 3, min: 1, max: 10, help: "training seeds (0, 1, …)" },
   repeats: {
@@ -50,35 +77,37 @@ const FLAGS = defineArgs({
     help:
       "a smoke run: 1 seed, 30 epochs, 20 lemur steps, 10 U-Net steps, 1 repeat (not for figures)",
   },
+  notebooks: {
+    type: "boolean",
+    default: false,
+    help: "instead of the workloads, run every notebook headless in full mode and time it",
+  },
+  notebookMatch: {
+    type: "string",
+    default: "",
+    help: "with --notebooks: only notebooks whose file name contains this text",
+  },
+  readme: {
+    type: "boolean",
+    default: false,
+    help: "rewrite README.md's generated performance table(s) from this run",
+  },
+  from: {
+    type: "string",
+    default: "",
+    help: "with --readme: take the results from this saved JSON instead of measuring",
+  },
   out: { type: "string", default: "out/bench", help: "folder for the JSON results" },
 });
 
-/** One row of the results. */
-interface Row {
-  name: string;
-  unit: string;
-  ours: number;
-  torch: number | null;
-  /** ours / torch (for times: < 1 means we are faster). */
-  ratio: number | null;
-  details: Record<string, unknown>;
-}
-
-const fmt = (v: number | null, unit: string) =>
-  v === null
-    ? "—"
-    : unit === "s"
-    ? `${v.toFixed(v < 1 ? 3 : 2)} s`
-    : unit === "ms"
-    ? `${v.toFixed(v < 10 ? 2 : 1)} ms`
-    : `${v.toFixed(0)} ${unit}`;
-
-function printRow(r: Row): void {
+function printRow(r: BenchRow): void {
   const ratio = r.ratio === null ? "—" : r.ratio.toFixed(2);
   console.log(
-    `${r.name.padEnd(40)} ${fmt(r.ours, r.unit).padStart(12)} ${
-      fmt(r.torch, r.unit).padStart(12)
-    } ${ratio.padStart(7)}`,
+    `${r.name.padEnd(40)} ${String(r.threads.ours).padStart(3)} ${
+      formatValue(r.ours, r.unit).padStart(12)
+    } ${String(r.threads.torch ?? "—").padStart(3)} ${formatValue(r.torch, r.unit).padStart(12)} ${
+      ratio.padStart(7)
+    }`,
   );
 }
 
@@ -104,15 +133,48 @@ async function cpuModel(): Promise<string> {
   }
 }
 
+async function loadAverage(): Promise<number | null> {
+  try {
+    return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+  } catch {
+    return null;
+  }
+}
+
 const SCRIPTS = new URL("../../../tests/bench/", import.meta.url);
 const script = (name: string) => new URL(name, SCRIPTS).pathname;
 
-async function trainRows(
-  seeds: number,
-  quick: boolean,
-  py: TorchPython | null,
-  repeats: number,
-): Promise<Row[]> {
+/** The thread counts of one pass: ours (the kit's setting) and PyTorch's. */
+interface Pass {
+  threads: number;
+  py: TorchPython | null;
+}
+
+function row(
+  p: Pass,
+  name: string,
+  unit: string,
+  ours: number[],
+  torch: number[] | null,
+  details: Record<string, unknown>,
+  rate = false,
+): BenchRow {
+  const o = median(ours);
+  const t = torch && torch.length ? median(torch) : null;
+  return {
+    name,
+    unit,
+    ours: o,
+    torch: t,
+    // a rate: ratio torch/ours keeps "< 1 means we are faster"
+    ratio: t === null ? null : rate ? t / o : o / t,
+    threads: { ours: kitThreads(), torch: t === null ? null : p.threads },
+    spread: { ours: spread(ours), torch: torch ? spread(torch) : null },
+    details: { ...details, ours, torch },
+  };
+}
+
+async function trainRows(p: Pass, seeds: number, quick: boolean, repeats: number) {
   const config = quick ? { ...DEFAULT_RUN, epochs: 30 } : DEFAULT_RUN;
   const sheetEpochs = quick ? 30 : SHEET_RUN.epochs;
   const ours = [];
@@ -126,18 +188,16 @@ async function trainRows(
     ours.push(r);
   }
   const theirs: Record<string, unknown>[] = [];
-  if (py) {
+  if (p.py) {
     for (let s = 0; s < seeds; s++) {
-      const r = await runReference(py, script("dino_ddpm.py"), [
+      const r = await runReference(p.py, script("dino_ddpm.py"), [
         "--epochs",
         String(sheetEpochs),
         "--seed",
         String(s),
-        "--threads",
-        "1",
         "--sample-repeats",
         String(s === 0 ? Math.max(3, repeats) : 1),
-      ]);
+      ], p.threads);
       console.log(
         `  PyTorch, seed ${s}: ${r.steps} steps in ${(r.train_seconds as number).toFixed(2)} s, ` +
           `Chamfer ${(r.chamfer as number).toFixed(3)}`,
@@ -145,134 +205,95 @@ async function trainRows(
       theirs.push(r);
     }
   }
-  const oursTime = median(ours.map((r) => r.seconds));
-  const torchTime = py ? median(theirs.map((r) => r.train_seconds as number)) : null;
-  const oursSample = median(ours[0].sampleSeconds);
-  const torchSample = py ? theirs[0].sample_seconds_median as number : null;
   return [
-    {
-      name: "dino DDPM: training to quality",
-      unit: "s",
-      ours: oursTime,
-      torch: torchTime,
-      ratio: torchTime ? oursTime / torchTime : null,
-      details: {
-        ours: {
-          config,
-          seconds: ours.map((r) => r.seconds),
-          steps: ours[0].steps,
-          chamfer: ours.map((r) => r.chamfer),
-          chamferMedian: median(ours.map((r) => r.chamfer)),
-        },
-        torch: py
-          ? {
-            config: { epochs: sheetEpochs, batchSize: 32, lr: 4e-4, lrSchedule: "constant" },
-            seconds: theirs.map((r) => r.train_seconds),
-            steps: theirs[0].steps,
-            chamfer: theirs.map((r) => r.chamfer),
-            chamferMedian: median(theirs.map((r) => r.chamfer as number)),
-          }
-          : null,
+    row(
+      p,
+      "dino DDPM: training to quality",
+      "s",
+      ours.map((r) => r.seconds),
+      p.py ? theirs.map((r) => r.train_seconds as number) : null,
+      {
+        oursConfig: config,
+        oursSteps: ours[0].steps,
+        oursChamfer: ours.map((r) => r.chamfer),
+        torchConfig: { epochs: sheetEpochs, batchSize: 32, lr: 4e-4, lrSchedule: "constant" },
+        torchSteps: theirs[0]?.steps ?? null,
+        torchChamfer: theirs.map((r) => r.chamfer),
       },
-    },
-    {
-      name: "sampling: 1,000 points × 50 DDPM steps",
-      unit: "s",
-      ours: oursSample,
-      torch: torchSample,
-      ratio: torchSample ? oursSample / torchSample : null,
-      details: {
-        ours: ours[0].sampleSeconds,
-        torch: py ? theirs[0].sample_seconds : null,
-      },
-    },
+    ),
+    row(
+      p,
+      "sampling: 1,000 points × 50 DDPM steps",
+      "s",
+      ours[0].sampleSeconds,
+      p.py ? theirs[0].sample_seconds as number[] : null,
+      {},
+    ),
   ];
 }
 
-async function throughputRow(quick: boolean, py: TorchPython | null): Promise<Row> {
+async function throughputRow(p: Pass, quick: boolean): Promise<BenchRow> {
   // Steps per second with the sheet's own settings (batch 32, constant lr), over a short run.
   const epochs = quick ? 5 : 50;
   const r = await dinoTrainAndSample({ ...SHEET_RUN, epochs }, 0, 0);
-  const ours = r.steps / r.seconds;
-  let torch: number | null = null;
-  if (py) {
-    const t = await runReference(py, script("dino_ddpm.py"), [
+  let torch: number[] | null = null;
+  if (p.py) {
+    const t = await runReference(p.py, script("dino_ddpm.py"), [
       "--epochs",
       String(epochs),
-      "--threads",
-      "1",
       "--sample-repeats",
       "1",
-    ]);
-    torch = t.steps_per_second as number;
+    ], p.threads);
+    torch = [t.steps_per_second as number];
   }
-  return {
-    name: "training steps/s at the sheet's batch 32",
-    unit: "steps/s",
-    ours,
+  return row(
+    p,
+    "training steps/s at the sheet's batch 32",
+    "steps/s",
+    [r.steps / r.seconds],
     torch,
-    // a rate: ratio torch/ours keeps "< 1 means we are faster"
-    ratio: torch ? torch / ours : null,
-    details: { epochs, steps: r.steps },
-  };
+    {
+      epochs,
+      steps: r.steps,
+    },
+    true,
+  );
 }
 
-async function lemurRow(repeats: number, quick: boolean, py: TorchPython | null): Promise<Row> {
+async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const steps = quick ? 20 : 1000;
   const ours: number[] = [];
   for (let r = 0; r < repeats; r++) ours.push(await lemurForward(steps, r + 1));
-  let torch: Record<string, unknown> | null = null;
-  if (py) {
-    torch = await runReference(py, script("lemur_forward.py"), [
+  let torch: number[] | null = null;
+  if (p.py) {
+    const t = await runReference(p.py, script("lemur_forward.py"), [
       "--steps",
       String(steps),
       "--repeats",
       String(repeats),
-      "--threads",
-      "1",
-    ]);
+    ], p.threads);
+    torch = t.seconds as number[];
   }
-  const t = torch ? torch.seconds_median as number : null;
-  const o = median(ours);
-  return {
-    name: `lemur forward diffusion, ${steps} steps`,
-    unit: "s",
-    ours: o,
-    torch: t,
-    ratio: t ? o / t : null,
-    details: { ours, torch: torch?.seconds ?? null, shape: [683, 1024, 3] },
-  };
+  return row(p, `lemur forward diffusion, ${steps} steps`, "s", ours, torch, {
+    shape: [683, 1024, 3],
+  });
 }
 
-async function vaeRow(repeats: number, py: TorchPython | null): Promise<Row> {
+async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
   const ours: number[] = [];
   for (let r = 0; r < repeats; r++) ours.push((await vaeEpoch(r)).seconds);
-  let torch: Record<string, unknown> | null = null;
-  if (py) {
-    torch = await runReference(py, script("vae_epoch.py"), [
+  let torch: number[] | null = null;
+  if (p.py) {
+    const t = await runReference(p.py, script("vae_epoch.py"), [
       "--repeats",
       String(repeats),
-      "--threads",
-      "1",
-    ]);
+    ], p.threads);
+    torch = t.epoch_seconds as number[];
   }
-  const t = torch ? torch.epoch_seconds_median as number : null;
-  const o = median(ours);
-  return {
-    name: "MNIST VAE: one epoch (9,000 digits)",
-    unit: "s",
-    ours: o,
-    torch: t,
-    ratio: t ? o / t : null,
-    details: { ours, torch: torch?.epoch_seconds ?? null },
-  };
+  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {});
 }
 
-async function unetRow(
-  repeats: number,
-  quick: boolean,
-  py: TorchPython | null,
-): Promise<Row> {
+async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const steps = quick ? 10 : 50;
   const warmup = 5;
   const ours = [];
@@ -285,41 +306,35 @@ async function unetRow(
     ours.push(u);
   }
   let torch: Record<string, unknown> | null = null;
-  if (py) {
-    torch = await runReference(py, script("unet_step.py"), [
+  if (p.py) {
+    torch = await runReference(p.py, script("unet_step.py"), [
       "--steps",
       String(steps),
       "--warmup",
       String(warmup),
       "--repeats",
       String(repeats),
-      "--threads",
-      "1",
-    ]);
+    ], p.threads);
     console.log(
       `  PyTorch: ${(torch.ms_per_step_runs as number[]).map((v) => v.toFixed(1)).join(", ")} ` +
         `ms/step, ${torch.parameters} parameters`,
     );
   }
-  const t = torch ? torch.ms_per_step as number : null;
-  const o = median(ours.map((u) => u.msPerStep));
-  return {
-    name: "MNIST U-Net training step, batch 32",
-    unit: "ms",
-    ours: o,
-    torch: t,
-    ratio: t ? o / t : null,
-    details: {
+  return row(
+    p,
+    "MNIST U-Net training step, batch 32",
+    "ms",
+    ours.map((u) => u.msPerStep),
+    torch ? torch.ms_per_step_runs as number[] : null,
+    {
       steps,
       warmupSteps: warmup,
       parameters: ours[0].parameters,
-      ours: ours.map((u) => u.msPerStep),
       oursWarmup: ours.map((u) => u.warmupMsPerStep),
-      torch: torch?.ms_per_step_runs ?? null,
       torchWarmup: torch?.warmup_ms_per_step ?? null,
       torchParameters: torch?.parameters ?? null,
     },
-  };
+  );
 }
 
 /** Parses `--only` into workloads; a clear error names an unknown one. */
@@ -334,64 +349,188 @@ export function parseWorkloads(only: string): Workload[] {
   return names as Workload[];
 }
 
+/**
+ * Parses `--threads` (`1,all`, `2`, …) into distinct thread counts in the order given; `all` is
+ * `cores`. A clear error names a bad entry.
+ * @example
+ * ```ts
+ * parseThreadList("1,all", 2); // [1, 2]
+ * parseThreadList("1,all", 1); // [1]
+ * ```
+ */
+export function parseThreadList(text: string, cores: number): number[] {
+  const out: number[] = [];
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const n = part === "all" ? cores : Number(part);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) {
+      throw new Error(`--threads: "${part}" is not an integer in [1, 1024] or "all"`);
+    }
+    if (!out.includes(n)) out.push(n);
+  }
+  if (out.length === 0) throw new Error("--threads must name at least one thread count");
+  return out;
+}
+
+/** The notebooks in `notebooks/` (sorted) whose name contains `match`. */
+async function notebookPaths(match: string): Promise<string[]> {
+  const dir = new URL("../../../notebooks/", import.meta.url).pathname;
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name.endsWith(".ipynb") && e.name.includes(match)) names.push(e.name);
+  }
+  if (names.length === 0) throw new CliError(`--notebook-match: no notebook matches "${match}"`);
+  return names.sort().map((n) => join(dir, n));
+}
+
+async function notebookRows(match: string): Promise<NotebookRow[]> {
+  const rows: NotebookRow[] = [];
+  for (const path of await notebookPaths(match)) {
+    const notebook = path.split("/").at(-1)!;
+    console.log(`running ${notebook} (full mode, headless) …`);
+    // QUICK=0 overrides a QUICK=1 in the environment: the notebooks' full runs are measured.
+    const r = await runHeadless(path, { env: { QUICK: "0" }, echo: false });
+    console.log(`  ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s`);
+    if (!r.ok) console.log(r.stderr.trim().split("\n").slice(-3).join("\n"));
+    rows.push({ notebook, seconds: r.seconds, ok: r.ok });
+  }
+  return rows;
+}
+
+async function writeReadme(result: BenchResult): Promise<void> {
+  const path = resolve(new URL("../../../README.md", import.meta.url).pathname);
+  const text = await Deno.readTextFile(path);
+  let updated: string;
+  try {
+    updated = updateReadme(text, result);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  await writeFileAtomic(path, updated);
+  console.log(`rewrote the performance table(s) in ${path} from the run of ${result.date}`);
+}
+
 if (import.meta.main) {
   await runCli(async () => {
     const a = parseArgs(FLAGS, Deno.args, {
       program: "deno task bench",
       description: "Time the kit's workloads against the sheets' PyTorch code on this machine.",
-      examples: ["deno task bench", "deno task bench --only sample,lemur --repeats 5"],
+      examples: [
+        "deno task bench",
+        "deno task bench --only sample,lemur --repeats 5 --threads 1",
+        "deno task bench --notebooks",
+        "deno task bench --readme --from out/bench/latest.json",
+      ],
     });
-    const workloads = parseWorkloads(a.only);
+    if (a.from) {
+      if (!a.readme) throw new CliError("--from is only used with --readme");
+      let saved: BenchResult;
+      try {
+        saved = JSON.parse(await Deno.readTextFile(a.from));
+      } catch (e) {
+        throw new CliError(`--from: cannot read ${a.from}: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(saved.rows) || !Array.isArray(saved.notebooks)) {
+        throw new CliError(`--from: ${a.from} is not a result of this version of deno task bench`);
+      }
+      await writeReadme(saved);
+      return;
+    }
+    let workloads: Workload[];
+    let threadList: number[];
+    try {
+      workloads = parseWorkloads(a.only);
+      threadList = parseThreadList(a.threads, cpuCores());
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     const repeats = a.quick ? 1 : a.repeats;
     const seeds = a.quick ? 1 : a.seeds;
+    const loadStart = await loadAverage();
     const backend = await initBackend();
-    const py = a.torch === "off" ? null : await findTorchPython();
-    console.log(
-      py
-        ? `PyTorch reference: torch ${py.torch} (${py.python}), one thread`
-        : "PyTorch reference: not run (no python with torch; `apt-get install python3-torch`)",
-    );
-    const rows: Row[] = [];
-    for (const w of workloads) {
-      console.log(`running ${w} …`);
-      if (w === "train") rows.push(...await trainRows(seeds, a.quick, py, repeats));
-      if (w === "throughput") rows.push(await throughputRow(a.quick, py));
-      if (w === "sample" && !workloads.includes("train")) {
-        // sampling alone: time an untrained model of the same size (the work does not depend
-        // on the weights)
-        const r = await dinoTrainAndSample({ ...DEFAULT_RUN, epochs: 1 }, 0, Math.max(3, repeats));
-        rows.push({
-          name: "sampling: 1,000 points × 50 DDPM steps",
-          unit: "s",
-          ours: median(r.sampleSeconds),
-          torch: null,
-          ratio: null,
-          details: { ours: r.sampleSeconds },
-        });
+    const rows: BenchRow[] = [];
+    let notebooks: NotebookRow[] = [];
+    const py = a.torch === "off" || a.notebooks ? null : await findTorchPython();
+    let torchBlas: string | null = null;
+    const unset = referenceEnv(1).unset;
+    if (a.notebooks) {
+      notebooks = await notebookRows(a.notebookMatch);
+    } else {
+      if (!py) {
+        console.log(
+          a.torch === "off"
+            ? "PyTorch reference: not run (--torch off)"
+            : "PyTorch reference: not run (no python with torch; `apt-get install python3-torch`)",
+        );
       }
-      if (w === "lemur") rows.push(await lemurRow(repeats, a.quick, py));
-      if (w === "vae") rows.push(await vaeRow(repeats, py));
-      if (w === "unet") rows.push(await unetRow(repeats, a.quick, py));
+      for (const threads of threadList) {
+        setKitThreads(threads);
+        if (py) {
+          const info = await probeTorch(py, threads);
+          const refusal = blasRefusal(info);
+          if (refusal) throw new CliError(refusal);
+          torchBlas = `${info.blas} (${info.libs.at(-1) ?? info.blasInfo ?? "?"})`;
+          console.log(
+            `PyTorch reference: torch ${info.torch} (${py.python}) on ${torchBlas}, ` +
+              `torch threads ${info.threads}, BLAS threads ${info.blasThreads ?? "—"}` +
+              (unset.length
+                ? `; ${unset.join(" and ")} unset in its process (they select slower kernels)`
+                : ""),
+          );
+        }
+        console.log(`kit: ${kitThreads()} thread(s), ${backend.name} backend`);
+        const p: Pass = { threads, py };
+        for (const w of workloads) {
+          console.log(`running ${w} with ${threads} thread(s) …`);
+          if (w === "train") rows.push(...await trainRows(p, seeds, a.quick, repeats));
+          if (w === "throughput") rows.push(await throughputRow(p, a.quick));
+          if (w === "sample" && !workloads.includes("train")) {
+            // sampling alone: an untrained model of the same size (the work does not depend on
+            // the weights)
+            const r = await dinoTrainAndSample(
+              { ...DEFAULT_RUN, epochs: 1 },
+              0,
+              Math.max(3, repeats),
+            );
+            rows.push(
+              row(
+                { threads, py: null },
+                "sampling: 1,000 points × 50 DDPM steps",
+                "s",
+                r.sampleSeconds,
+                null,
+                {},
+              ),
+            );
+          }
+          if (w === "lemur") rows.push(await lemurRow(p, repeats, a.quick));
+          if (w === "vae") rows.push(await vaeRow(p, repeats));
+          if (w === "unet") rows.push(await unetRow(p, repeats, a.quick));
+        }
+      }
+      console.log("");
+      console.log(
+        `${"workload".padEnd(40)} ${"thr".padStart(3)} ${"ours".padStart(12)} ${
+          "thr".padStart(3)
+        } ${"PyTorch".padStart(12)} ${"ratio".padStart(7)}`,
+      );
+      for (const r of rows) printRow(r);
     }
-    console.log("");
-    console.log(
-      `${"workload".padEnd(40)} ${"ours".padStart(12)} ${"PyTorch".padStart(12)} ${
-        "ratio".padStart(7)
-      }`,
-    );
-    for (const r of rows) printRow(r);
     const commit = await gitCommit();
-    const result = {
+    const result: BenchResult = {
       date: new Date().toISOString(),
       commit,
       backend: backend.name,
       deno: Deno.version.deno,
       tfjs: tf.version_core,
       cpu: await cpuModel(),
-      cores: navigator.hardwareConcurrency,
+      cores: cpuCores(),
+      load: { start: loadStart, end: await loadAverage() },
       torch: py?.torch ?? null,
+      torchBlas,
+      torchEnvUnset: py ? unset : [],
       quick: a.quick,
       rows,
+      notebooks,
     };
     await Deno.mkdir(a.out, { recursive: true });
     const text = JSON.stringify(result, null, 2) + "\n";
@@ -403,5 +542,6 @@ if (import.meta.main) {
       `\nwrote ${join(a.out, "latest.json")} (ratio: ours / PyTorch for times, ` +
         `PyTorch / ours for rates; below 1 means the kit is faster)`,
     );
+    if (a.readme) await writeReadme(result);
   });
 }

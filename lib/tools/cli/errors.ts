@@ -3,28 +3,22 @@
  * prints its one-line message without a stack trace and exits with its `exitCode`.
  * @module
  */
+import { KitError, type KitErrorOptions } from "../../engine/errors.ts";
+
+export { oneLine } from "../../engine/errors.ts";
 
 /** Options of {@link CliError}. */
-export interface CliErrorOptions {
-  /** Process exit code (default 2). */
-  exitCode?: number;
-  /** The underlying error, kept for `DEBUG` output. */
-  cause?: unknown;
-}
+export type CliErrorOptions = KitErrorOptions;
 
 /**
  * An expected failure of a command-line tool with a one-line, user-facing message, e.g.
- * `no run folder at runs/dino: run train-diffusion first`. Newlines in the message are folded
- * into spaces so it always stays one line.
+ * `no run folder at runs/dino: run train-diffusion first`: the engine's {@link KitError} under
+ * the name the tools use.
  */
-export class CliError extends Error {
-  /** Exit code used by `runCli` (2 unless given). */
-  readonly exitCode: number;
-
+export class CliError extends KitError {
   constructor(message: string, options: CliErrorOptions = {}) {
-    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.name = "CliError";
-    this.exitCode = options.exitCode ?? 2;
   }
 }
 
@@ -49,9 +43,4 @@ export class HelpRequested extends CliError {
     this.name = "HelpRequested";
     this.usage = usage;
   }
-}
-
-/** Folds whitespace runs containing newlines into single spaces and trims. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
 }

@@ -5,37 +5,53 @@
  *   deno task grade submissions/alice/02_x.ipynb        a submission, graded against
  *                                                       notebooks/02_x.ipynb (hidden tests too)
  *   deno task grade --all                               every graded notebook + library exercise
- *   deno task grade submissions/ --csv grades.csv       a folder: one subfolder per student
+ *   deno task grade submissions/ --csv grades.csv       a folder: one subfolder per student,
+ *                                                       graded in parallel (--jobs, --resume)
  *   deno task grade --from-report grade.json --only ID  exit 0 iff task ID passed (Classroom)
  * @module
  */
 import { basename, join, relative, resolve } from "node:path";
 import {
+  type BatchUnit,
   defaultManifest,
   formatReport,
+  gradeBatch,
   gradeLibrary,
-  gradeNotebook,
   LIBRARY_EXERCISES,
+  manualTasks,
+  mergeHandScores,
   type NotebookReport,
+  readHandScores,
   reportsToCsv,
+  runFailed,
+  validateHandScores,
 } from "../grading/mod.ts";
+import { readNotebook } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/files.ts";
 
 const USAGE = `Usage: deno task grade [PATH ...] [--all] [options]
 
-Executes each notebook (in the Deno Jupyter kernel, or headless without Jupyter), runs its
-visible and hidden tests and prints a points table per exercise. A submitted notebook is graded
-against the instructor's notebooks/<same name>.ipynb when that exists: only its answer cells
-are taken from the submission. A folder holds one subfolder of notebooks per student.
+Runs each notebook in a sandbox (a throwaway copy of lib/ and data/, no network, no processes,
+writes only to a scratch folder, JavaScript's intrinsics frozen) with its visible and hidden
+tests and prints a points table per exercise. A submitted notebook is graded against the
+instructor's notebooks/<same name>.ipynb when that exists: only its answer cells are taken from
+the submission. A folder holds one subfolder of notebooks per student; they are graded in
+parallel, with progress, a log per student and notebook, and a line for any that failed.
   --all                every notebook with graded cells, and the library exercises
   --source FILE        the instructor's notebook to grade against
   --library ID         grade library exercise ID (files of the submission root, default .)
   --root DIR           the submission's root for --library/--all (default .)
   --json FILE          write the reports as JSON
   --csv FILE           write one CSV row per student and notebook
-  --headless           never use Jupyter
+  --hand-scores FILE   merge hand-graded points (CSV: student,task,points) into the reports
+  --jobs N             parallel runs (default: the core count, ${navigator.hardwareConcurrency})
+  --logs DIR           per-submission logs and results (default out/grading for folders)
+  --resume             keep results in --logs whose submission, source and options are unchanged
   --quick              QUICK=1 for the notebooks (short runs)
-  --timeout S          limit per notebook in seconds (default 1800)
+  --timeout S          limit per notebook run in seconds (default 1800)
+  --cell-timeout S     limit per cell in seconds (default 600)
+  --memory MB          memory cap per run in MiB (default 4096)
+  --headless           accepted for old scripts: graded runs are always headless (sandboxed)
   --from-report FILE --only ID
                        read a JSON report and exit 0 iff task ID (or all its parts) passed
   -h, --help           this help`;
@@ -49,9 +65,14 @@ export interface GradeArgs {
   root: string;
   json?: string;
   csv?: string;
-  headless: boolean;
+  handScores?: string;
+  jobs: number;
+  logs?: string;
+  resume: boolean;
   quick: boolean;
   timeoutS: number;
+  cellTimeoutS: number;
+  memoryMB: number;
   fromReport?: string;
   only?: string;
 }
@@ -63,9 +84,12 @@ export function parseGradeArgs(args: string[]): GradeArgs | "help" {
     all: false,
     library: [],
     root: ".",
-    headless: false,
+    jobs: navigator.hardwareConcurrency || 1,
+    resume: false,
     quick: false,
     timeoutS: 1800,
+    cellTimeoutS: 600,
+    memoryMB: 4096,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -76,7 +100,8 @@ export function parseGradeArgs(args: string[]): GradeArgs | "help" {
     };
     if (a === "-h" || a === "--help") return "help";
     else if (a === "--all") out.all = true;
-    else if (a === "--headless") out.headless = true;
+    else if (a === "--headless") continue;
+    else if (a === "--resume") out.resume = true;
     else if (a === "--quick") out.quick = true;
     else if (/^--source(=|$)/.test(a)) out.source = value();
     else if (/^--library(=|$)/.test(a)) out.library.push(value());
@@ -84,7 +109,27 @@ export function parseGradeArgs(args: string[]): GradeArgs | "help" {
     else if (/^--json(=|$)/.test(a)) out.json = value();
     else if (/^--csv(=|$)/.test(a)) out.csv = value();
     else if (/^--from-report(=|$)/.test(a)) out.fromReport = value();
-    else if (/^--only(=|$)/.test(a)) out.only = value();
+    else if (/^--hand-scores(=|$)/.test(a)) out.handScores = value();
+    else if (/^--logs(=|$)/.test(a)) out.logs = value();
+    else if (/^--jobs(=|$)/.test(a)) {
+      const v = value();
+      out.jobs = Number(v);
+      if (!(Number.isInteger(out.jobs) && out.jobs >= 1 && out.jobs <= 256)) {
+        throw new Error(`--jobs must be a whole number from 1 to 256, got "${v}"`);
+      }
+    } else if (/^--cell-timeout(=|$)/.test(a)) {
+      const v = value();
+      out.cellTimeoutS = Number(v);
+      if (!(Number.isFinite(out.cellTimeoutS) && out.cellTimeoutS > 0)) {
+        throw new Error(`--cell-timeout must be a positive number of seconds, got "${v}"`);
+      }
+    } else if (/^--memory(=|$)/.test(a)) {
+      const v = value();
+      out.memoryMB = Number(v);
+      if (!(Number.isFinite(out.memoryMB) && out.memoryMB >= 256)) {
+        throw new Error(`--memory must be a number of MiB, at least 256, got "${v}"`);
+      }
+    } else if (/^--only(=|$)/.test(a)) out.only = value();
     else if (/^--timeout(=|$)/.test(a)) {
       const v = value();
       out.timeoutS = Number(v);
@@ -127,6 +172,14 @@ async function notebooksIn(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Bad input found after parsing (exit status 2). */
+class BadInput extends Error {}
+
+function clock(s: number): string {
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`;
+}
+
 async function main(args: GradeArgs): Promise<number> {
   if (args.fromReport) {
     const reports = JSON.parse(await Deno.readTextFile(args.fromReport)) as NotebookReport[];
@@ -134,54 +187,134 @@ async function main(args: GradeArgs): Promise<number> {
     console.log(`${args.only}: ${ok ? "passed" : "not passed"}`);
     return ok ? 0 : 1;
   }
+  const hand = args.handScores
+    ? await readHandScores(args.handScores).catch((err) => {
+      throw new BadInput((err as Error).message);
+    })
+    : undefined;
   const env: Record<string, string> = args.quick ? { QUICK: "1" } : {};
-  const jobs: Array<{ student: string; path: string }> = [];
+  const units: BatchUnit[] = [];
+  let folders = false;
+  const sourceFor = async (path: string) => {
+    if (args.source) return resolve(args.source);
+    const own = resolve("notebooks", basename(path));
+    return (await Deno.stat(own).catch(() => null)) ? own : undefined;
+  };
   for (const p of args.paths) {
     if (await isDir(p)) {
+      folders = true;
       for (const nb of await notebooksIn(p)) {
         const rel = relative(p, nb).split("/");
-        jobs.push({ student: rel.length > 1 ? rel[0] : basename(p), path: nb });
+        units.push({
+          student: rel.length > 1 ? rel[0] : basename(resolve(p)),
+          path: nb,
+          source: await sourceFor(nb),
+        });
       }
-    } else jobs.push({ student: ".", path: p });
+    } else units.push({ student: ".", path: p, source: await sourceFor(p) });
   }
   const library = [...args.library];
+  // the student's library answers, laid over the grader's lib/ in notebook runs of --all
+  const overlay: Record<string, string> = {};
   if (args.all) {
     const manifest = await defaultManifest(".", LIBRARY_EXERCISES);
-    for (const nb of manifest.notebooks) jobs.push({ student: ".", path: join(args.root, nb) });
+    for (const nb of manifest.notebooks) {
+      const path = join(args.root, nb);
+      units.push({ student: ".", path, source: await sourceFor(path) });
+    }
     library.push(...LIBRARY_EXERCISES.map((l) => l.id));
-  }
-  const entries: Array<{ student: string; report: NotebookReport }> = [];
-  for (const job of jobs) {
-    const own = resolve("notebooks", basename(job.path));
-    const source = args.source ??
-      ((await Deno.stat(own).catch(() => null)) ? own : undefined);
-    const report = await gradeNotebook(job.path, {
-      source,
-      headless: args.headless,
-      timeoutS: args.timeoutS,
-      env,
-    });
-    console.log(formatReport(report) + "\n");
-    entries.push({ student: job.student, report });
+    if (resolve(args.root) !== resolve(".")) {
+      for (const f of LIBRARY_EXERCISES.flatMap((l) => l.files)) {
+        const theirs = join(args.root, f);
+        if (await Deno.stat(theirs).catch(() => null)) overlay[f] = resolve(theirs);
+      }
+    }
   }
   for (const id of library) {
-    const ex = LIBRARY_EXERCISES.find((l) => l.id === id);
-    if (!ex) {
+    if (!LIBRARY_EXERCISES.some((l) => l.id === id)) {
       throw new Error(
         `unknown library exercise "${id}"; known: ${
           LIBRARY_EXERCISES.map((l) => l.id).join(", ") || "none"
         }`,
       );
     }
+  }
+  if (hand) {
+    const known = new Map<string, Map<string, number>>();
+    for (const u of units) {
+      const tasks = known.get(u.student) ?? new Map<string, number>();
+      known.set(u.student, tasks);
+      try {
+        const src = u.source ?? u.path;
+        for (const t of manualTasks(await readNotebook(src), src)) tasks.set(t.gradeId, t.points);
+      } catch { /* an unreadable notebook: its report says so */ }
+    }
+    try {
+      validateHandScores(hand, known);
+    } catch (err) {
+      throw new BadInput((err as Error).message);
+    }
+  }
+  const logs = args.logs ?? (folders ? "out/grading" : undefined);
+  const brief = folders || units.length > 3;
+  const reports = await gradeBatch(units, {
+    env,
+    timeoutS: args.timeoutS,
+    cellTimeoutS: args.cellTimeoutS,
+    memoryMB: args.memoryMB,
+    overlay,
+    jobs: args.jobs,
+    logs,
+    resume: args.resume,
+    onProgress: (p) => {
+      const { unit, report } = p.last;
+      const who = unit.student === "." ? unit.path : `${unit.student}/${basename(unit.path)}`;
+      if (brief) {
+        const note = runFailed(report) ? `  FAILED RUN: ${report.problems[0] ?? ""}` : "";
+        console.log(
+          `${who}: ${report.earned}/${report.possible}${p.last.resumed ? " (resumed)" : ""}${note}`,
+        );
+        const eta = p.etaS === undefined ? "" : `, ETA ${clock(p.etaS)}`;
+        console.error(
+          `[${p.done}/${p.total}] students' notebooks done, ${p.failures} failed runs, ` +
+            `${clock(p.elapsedS)} elapsed${eta}`,
+        );
+      } else console.log(formatReport(report) + "\n");
+    },
+  });
+  const entries = units.map((u, i) => ({ student: u.student, report: reports[i] }));
+  for (const id of library) {
+    const ex = LIBRARY_EXERCISES.find((l) => l.id === id)!;
     const report = await gradeLibrary(ex, args.root, ".", { timeoutS: args.timeoutS });
     console.log(formatReport(report) + "\n");
     entries.push({ student: ".", report });
   }
+  if (hand) {
+    const problems = mergeHandScores(entries, hand);
+    for (const p of problems) console.error(`grade: hand scores: ${p}`);
+    if (hand.rows.length && brief) {
+      for (const e of entries) {
+        if (e.report.tasks.some((t) => t.manual)) {
+          console.log(
+            `${e.student}/${basename(e.report.notebook)} with hand scores: ` +
+              `${e.report.earned}/${e.report.possible}`,
+          );
+        }
+      }
+    }
+  }
   const earned = entries.reduce((s, e) => s + e.report.earned, 0);
   const possible = entries.reduce((s, e) => s + e.report.possible, 0);
-  if (entries.length > 1) console.log(`overall: ${earned}/${possible} points`);
-  const reports = entries.map((e) => e.report);
-  if (args.json) await writeFileAtomic(args.json, JSON.stringify(reports, null, 2) + "\n");
+  if (entries.length > 1 && !folders) console.log(`overall: ${earned}/${possible} points`);
+  if (folders) {
+    const failed = entries.filter((e) => runFailed(e.report)).length;
+    console.log(
+      `${entries.length} notebooks graded, ${failed} failed runs` +
+        (logs ? `; logs in ${logs}/<student>/` : ""),
+    );
+  }
+  const all = entries.map((e) => e.report);
+  if (args.json) await writeFileAtomic(args.json, JSON.stringify(all, null, 2) + "\n");
   if (args.csv) await writeFileAtomic(args.csv, reportsToCsv(entries));
   return 0;
 }
@@ -202,6 +335,6 @@ if (import.meta.main) {
     Deno.exit(await main(parsed));
   } catch (err) {
     console.error(`grade: ${(err as Error).message}`);
-    Deno.exit(1);
+    Deno.exit(err instanceof BadInput ? 2 : 1);
   }
 }

@@ -18,12 +18,12 @@ import {
   getMuLogvar,
   imageGrid,
   latentExtent,
-  latentSpaceFigure,
   loadVae,
   sampleOnGrid,
   saveImageGrid,
   vaeResultsDir,
 } from "../../models/vae/mod.ts";
+import { latentSpaceFigure } from "../viz/mod.ts";
 import { CliError, defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
 
 /** Flags of `deno task plot-latent`. */

@@ -3,7 +3,8 @@
  * line on stderr and an exit code.
  * @module
  */
-import { CliError, HelpRequested, oneLine } from "./errors.ts";
+import { KitError } from "../../engine/errors.ts";
+import { HelpRequested, oneLine } from "./errors.ts";
 
 /** What {@link runCli} prints and the exit code it uses for a thrown value. */
 export interface ErrorReport {
@@ -17,8 +18,9 @@ export interface ErrorReport {
 /**
  * Maps a thrown value to its report:
  * - {@link HelpRequested}: the usage text on stdout, exit 0;
- * - {@link CliError} (incl. `UsageError`, checkpoint errors): `error: <message>`, its exit code
- *   (2 by default), no stack;
+ * - {@link KitError} (the engine's expected failures: bad input, checkpoint errors; the CLI's
+ *   `CliError` and `UsageError` are subclasses): `error: <message>`, its exit code (2 by
+ *   default), no stack;
  * - anything else (a bug or an unforeseen failure): `error: <Name>: <message> (unexpected error;
  *   set DEBUG=1 for the stack trace)`, exit 1.
  * With `debug`, the stack trace follows the line (for both kinds of errors).
@@ -29,7 +31,7 @@ export function errorReport(
 ): ErrorReport {
   if (err instanceof HelpRequested) return { exitCode: 0, stdout: err.usage };
   const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : "";
-  if (err instanceof CliError) {
+  if (err instanceof KitError) {
     return { exitCode: err.exitCode, stderr: `error: ${oneLine(err.message)}${stack}` };
   }
   let what: string;
@@ -68,7 +70,7 @@ function debugFromEnv(): boolean {
  * Runs `main` as a program's entry point: `await runCli(async () => { … })`. When it returns
  * nothing is printed and the process is left to exit normally; when it throws, the error is
  * reported by {@link errorReport} (one line on stderr, or the usage text for `--help`) and the
- * process exits with the report's code: 0 for help, 2 for `CliError`/`UsageError`, 1 otherwise.
+ * process exits with the report's code: 0 for help, 2 for a `KitError` (incl. `CliError`/`UsageError`), 1 otherwise.
  */
 export async function runCli(
   main: () => Promise<void> | void,

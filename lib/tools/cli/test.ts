@@ -15,9 +15,12 @@
  *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
  * 7. student editions: each notebook with graded cells scores full points, and its released
  *    exercise version fails at its gaps and scores zero; the same for each library exercise
+ * 8. `deno task e2e` when Chromium and `jupyter notebook` are installed (a SKIPPED line says
+ *    why otherwise): every notebook in the classic front-end in headless Chromium
  *
  * The last line is `N passed, M failed`; the exit status is 1 on any failure.
- * Options: `--headless` (never use the kernel), `--no-notebooks` (skip step 6), `--help`.
+ * Options: `--headless` (never use the kernel), `--no-notebooks` (skip steps 6-8), `--no-e2e`
+ * (skip step 8), `--help`.
  * @module
  */
 import { join } from "node:path";
@@ -27,6 +30,7 @@ import { WEBGPU_NOTEBOOKS, WEBGPU_TESTS } from "../testing/webgpu.ts";
 import {
   defaultManifest,
   formatReport,
+  gradedCells,
   gradeLibrary,
   gradeNotebook,
   LIBRARY_EXERCISES,
@@ -39,17 +43,20 @@ import {
   jupyterAvailable,
   lintNotebooks,
   notebookName,
+  readNotebook,
   runCommand,
   runHeadless,
   runInKernel,
 } from "../notebook/mod.ts";
+import { findChromium } from "../notebook/browser.ts";
 
-const USAGE = `Usage: deno task test [--headless] [--no-notebooks]
+const USAGE = `Usage: deno task test [--headless] [--no-notebooks] [--no-e2e]
 
 Runs fmt, lint, type checks, unit tests and every notebook (QUICK=1), then prints
 "N passed, M failed".
   --headless       run notebooks as scripts even when jupyter is available
   --no-notebooks   skip running the notebooks
+  --no-e2e         skip the browser test of the notebooks (deno task e2e)
   -h, --help       this help`;
 
 const SUMMARY = /\b(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/;
@@ -140,7 +147,9 @@ async function listNotebooks(dir: string): Promise<string[]> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const unknown = args.filter((a) => !["--headless", "--no-notebooks", "-h", "--help"].includes(a));
+  const unknown = args.filter((a) =>
+    !["--headless", "--no-notebooks", "--no-e2e", "-h", "--help"].includes(a)
+  );
   if (unknown.length > 0) {
     console.error(`test: unknown argument "${unknown[0]}" (see --help)`);
     return 2;
@@ -228,6 +237,7 @@ async function main(args: string[]): Promise<number> {
       }
     }
     await checkStudentEditions(t, env, !kernel);
+    if (!args.includes("--no-e2e")) await runE2e(t, env, kernel);
   }
 
   console.log("");
@@ -285,6 +295,36 @@ async function webgpuChecks(
 }
 
 /**
+ * Step 8: `deno task e2e` (every notebook in the classic Jupyter front-end in headless
+ * Chromium, the particle player), one unit per notebook and one for the player; skipped with a
+ * line saying why when Chromium or `jupyter notebook` is missing or notebooks run headless.
+ */
+async function runE2e(t: Tally, env: Record<string, string>, kernel: boolean): Promise<void> {
+  header("e2e: notebooks in the classic Jupyter front-end, headless Chromium (QUICK=1)");
+  const chromium = await findChromium();
+  const nb = await runCommand("jupyter", { args: ["notebook", "--version"], echo: false })
+    .catch(() => undefined);
+  const missing = !kernel
+    ? "notebooks run headless"
+    : !chromium
+    ? "no chromium on PATH (Debian: apt install chromium)"
+    : !nb || nb.code !== 0
+    ? "no `jupyter notebook` (Debian: apt install jupyter-notebook)"
+    : undefined;
+  if (missing) {
+    console.log(`--- SKIPPED: e2e (${missing})`);
+    t.notes.push(`e2e browser test skipped: ${missing}`);
+    return;
+  }
+  const r = await runCommand(Deno.execPath(), { args: ["run", "-A", "lib/tools/cli/e2e.ts"], env });
+  const units = [...stripAnsi(r.stdout).matchAll(/^e2e (\S+): (ok|FAILED) in ([\d.]+) s$/gm)];
+  for (const m of units) record(t, m[2] === "ok", `e2e ${m[1]}`, Number(m[3]));
+  if (r.code !== 0 && units.every((m) => m[2] === "ok")) {
+    record(t, false, `e2e (exit ${r.code}): ${stripAnsi(r.stdout).trim().split("\n").pop()}`);
+  }
+}
+
+/**
  * Issue-8 checks for every notebook with graded cells: the solved notebook scores full points;
  * its released exercise version runs until its gaps, fails there with "TODO: implement" and
  * scores zero.
@@ -301,6 +341,12 @@ async function checkStudentEditions(
     const released = join(dir, "exercises");
     await releaseCourse(".", released, manifest);
     for (const path of manifest.notebooks) {
+      const { tests, manual } = gradedCells(await readNotebook(path), path);
+      if (tests.length === 0) {
+        // written answers only: graded by hand; tests/grading/manual_test.ts checks their release
+        console.log(`${path}: ${manual.length} manually graded answers, no automatic tests`);
+        continue;
+      }
       header(`grading ${path}: solved and exercise editions (QUICK=1)`);
       const opts = { headless, env: { ...env, QUICK: "1" }, timeoutS: 900 };
       const solved = await gradeNotebook(path, opts);

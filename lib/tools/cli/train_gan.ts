@@ -17,12 +17,12 @@ import {
   ganEpochCsv,
   type GanHistory,
   ganLossCsv,
-  ganLossFigure,
   Generator,
   latentNoise,
   saveGenerator,
   toGanImages,
 } from "../../models/gan/mod.ts";
+import { ganLossFigure } from "../viz/mod.ts";
 import { progress } from "../progress/mod.ts";
 import { saveImageGrid } from "../../models/vae/mod.ts";
 import { defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";

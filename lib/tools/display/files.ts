@@ -2,7 +2,9 @@
  * Where figures go outside the kernel, and atomic file writes.
  * @module
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
+
+export { writeFileAtomic } from "../../engine/files.ts";
 
 /** The environment variable naming the figure folder. */
 export const OUT_DIR_ENV = "KIT_OUT_DIR";
@@ -13,24 +15,6 @@ export const DEFAULT_OUT_DIR = "out/figures";
 export function outputDir(): string {
   const fromEnv = Deno.env.get(OUT_DIR_ENV);
   return fromEnv && fromEnv.length > 0 ? fromEnv : DEFAULT_OUT_DIR;
-}
-
-/**
- * Writes `data` to `path` atomically: into a temporary file in the same folder, then
- * `Deno.rename` over the target, so a reader never sees a half-written file. Creates the folder.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${crypto.randomUUID()}.tmp`);
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
 }
 
 /** `path` relative to the working directory when it lies below it, else absolute. */

@@ -3,7 +3,7 @@
  * expected, so the student sees it under the cell and the grader counts the cell as failed.
  *
  * ```ts
- * import { check, checkClose } from "../lib/grading/checks.ts";
+ * import { check, checkClose } from "../lib/tools/grading/checks.ts";
  * checkClose(getLoss(x), 0.6931, { atol: 1e-4 }, "loss of a fair coin");
  * ```
  * @module

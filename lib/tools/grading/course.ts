@@ -54,8 +54,10 @@ export async function defaultManifest(
   for await (const e of Deno.readDir(join(root, "notebooks"))) {
     if (!e.isFile || !e.name.endsWith(".ipynb") || e.name.startsWith(".")) continue;
     const nb = await readNotebook(join(root, "notebooks", e.name));
-    const { answers, tests } = gradedCells(nb, e.name);
-    if (answers.length + tests.length > 0) notebooks.push(join("notebooks", e.name));
+    const { answers, tests, manual } = gradedCells(nb, e.name);
+    if (answers.length + tests.length + manual.length > 0) {
+      notebooks.push(join("notebooks", e.name));
+    }
   }
   return {
     notebooks: notebooks.sort(),

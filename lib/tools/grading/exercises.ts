@@ -26,6 +26,20 @@ export const LIBRARY_EXERCISES: LibraryExercise[] = [
     tests: ["tests/vae/vae_loss_test.ts", "tests/vae/fixed_batch_test.ts"],
     points: 4,
   },
+  // Its task 1.3, exploring the latent space: the sheet's get_mu_logvar and sample_on_grid
+  // (notebook 05's ex4-classMeans draws the crosses from getMuLogvar's output).
+  {
+    id: "ex4-getMuLogvar",
+    files: ["lib/models/vae/latent.ts"],
+    tests: ["tests/vae/get_mu_logvar_test.ts"],
+    points: 1,
+  },
+  {
+    id: "ex4-sampleOnGrid",
+    files: ["lib/models/vae/latent.ts"],
+    tests: ["tests/vae/sample_on_grid_test.ts"],
+    points: 1,
+  },
   // GAN part of the same sheet (notebooks/06_gan_and_2d_densities.ipynb; its notebook exercises
   // are ex8 and ex9).
   {
@@ -38,6 +52,26 @@ export const LIBRARY_EXERCISES: LibraryExercise[] = [
     id: "ex7-generatorLoss",
     files: ["lib/models/gan/generator_loss.ts"],
     tests: ["tests/gan/generator_loss_test.ts"],
+    points: 2,
+  },
+  // The sheet's GAN code itself: the networks (model_gan.py) and the alternating scheme
+  // (train_gan.py's update_discriminator and update_generator).
+  {
+    id: "ex10-generator",
+    files: ["lib/models/gan/generator.ts"],
+    tests: ["tests/gan/generator_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex10-discriminator",
+    files: ["lib/models/gan/discriminator.ts"],
+    tests: ["tests/gan/discriminator_test.ts"],
+    points: 2,
+  },
+  {
+    id: "ex11-alternatingUpdate",
+    files: ["lib/models/gan/train.ts"],
+    tests: ["tests/gan/alternating_update_test.ts"],
     points: 2,
   },
 ];

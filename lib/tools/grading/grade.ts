@@ -4,26 +4,31 @@
  * The graded notebook is the instructor's copy (`source`, hidden tests included) with only the
  * answer cells taken from the submission (matched by `grade_id`; a missing answer keeps the
  * released stub). Test cells, their helpers and every other cell come from the source, so a
- * submission cannot change what the tests check. It runs next to the source (its relative
- * imports resolve to the grader's `lib/`), in the real Deno kernel with errors allowed — a cell
- * that fails stops only the cells that use what it should have defined — or, without Jupyter,
- * headless with the same semantics: after each failure the failed cell is blanked and the run
- * repeated. A test cell earns its points when it runs without an error.
+ * submission cannot change what the tests check.
+ *
+ * It runs in a sandbox (`sandbox.ts`): a throwaway copy holding the grader's `lib/` and `data/`
+ * (never the source notebook), a `deno run` with the smallest permission set, and a trusted
+ * runner (`runner.ts`) that freezes JavaScript's intrinsics (`ses` lockdown) before any cell
+ * runs, imports each cell as a module of its own (each parsed on its own) and writes a verdict
+ * per cell through a channel keyed by a per-run secret. A test cell earns its points only on the
+ * runner's verdict that its module finished without throwing; exit codes and printed text prove
+ * nothing. A cell that fails stops only the cells that use what it should have defined; when the
+ * run ends early (a deadline, the memory cap, a crash, `Deno.exit`) the tests that passed keep
+ * their points and the report names the cell that ended the run and why.
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
-import {
-  codeCells,
-  joinText,
-  jupyterAvailable,
-  type Notebook,
-  readNotebook,
-  runHeadless,
-  runInKernel,
-} from "../notebook/mod.ts";
-import { writeFileAtomic } from "../display/files.ts";
+import { resolve } from "node:path";
+import { joinText, type Notebook, readNotebook } from "../notebook/mod.ts";
 import { gradedCells, parseGradeId } from "./nbgrader.ts";
-import { releaseNotebook, serializeNotebook, sourceLines } from "./release.ts";
+import { releaseNotebook, sourceLines } from "./release.ts";
+import { manualTaskResults, reportTotals } from "./manual.ts";
+import {
+  GRADER_ROOT,
+  notebookDirIn,
+  type RunEnding,
+  runSandboxed,
+  type SandboxLimits,
+} from "./sandbox.ts";
 
 /** One graded task (a test cell). */
 export interface TaskResult {
@@ -35,64 +40,60 @@ export interface TaskResult {
   passed: boolean;
   /** The error that failed the test cell. */
   message?: string;
+  /** A written answer graded by hand: "pending" until a hand score is merged, then "scored". */
+  manual?: "pending" | "scored";
 }
 
 /** The outcome of grading one notebook. */
 export interface NotebookReport {
   notebook: string;
-  mode: "kernel" | "headless";
+  /** How it ran: "sandbox" (a headless run under Deno permissions), "library" (deno test). */
+  mode: "sandbox" | "library";
   seconds: number;
   timedOut: boolean;
+  /** Set when the run ended before its last cell: the cell that was running and why. */
+  ended?: RunEnding;
   tasks: TaskResult[];
   earned: number;
   possible: number;
+  /** Auto-graded points earned (plus merged hand scores). */
+  // earned and possible leave out written answers still waiting for a hand score
   /** Failures outside the test cells (answer cells that threw, a run that broke off). */
   problems: string[];
 }
 
 /** Options of {@link gradeNotebook}. */
-export interface GradeOptions {
+export interface GradeOptions extends SandboxLimits {
   /** The instructor's solved notebook (default: the submission itself: visible tests only). */
   source?: string;
-  /** Run headless even when Jupyter is available. */
-  headless?: boolean;
-  /** Wall-clock limit for the whole run in seconds (default 1800). */
-  timeoutS?: number;
-  /** Extra environment for the run (e.g. `{ QUICK: "1" }`). */
+  /** Extra environment for the run (e.g. `{ QUICK: "1" }`; only allowed names pass). */
   env?: Record<string, string>;
-}
-
-/** The grader's own check helpers, imported afresh inside every test cell. */
-const CHECKS_URL = new URL("./checks.ts", import.meta.url).href;
-
-/**
- * A test cell as the grader runs it: in a block that first binds the grader's `check`,
- * `checkClose` and `checkThrows`, so helpers a submission defines under those names are shadowed.
- */
-export function guardTestCell(code: string): string {
-  return `{\nconst { check, checkClose, checkThrows } = await import(${
-    JSON.stringify(CHECKS_URL)
-  });\n${code}\n}\n`;
+  /** Files laid over the copy's `lib/` (relative path → file), e.g. a student's library answers. */
+  overlay?: Record<string, string>;
+  /** Called with each runner event (progress). */
+  onEvent?: (event: Record<string, unknown>) => void;
+  /** Called with the run's output (stdout and stderr, long output cut) when it has ended. */
+  onLog?: (log: string) => void;
 }
 
 /**
- * The notebook that is run: the source with the submission's answer cells, test cells guarded
- * by {@link guardTestCell}.
+ * The notebook that is run: the source with the submission's answer cells (outputs cleared).
  */
 export function assembleGraded(source: Notebook, submission: Notebook, where = "source"): Notebook {
   const released = releaseNotebook(source, where);
-  const { answers, tests } = gradedCells(source, where);
+  const { answers } = gradedCells(source, where);
   const submitted = new Map<string, string>();
   for (const a of gradedCells(submission, "submission").answers) {
     submitted.set(a.meta.grade_id, joinText(a.cell.source));
   }
+  // the released notebook has no rubric cells, so its cells are matched by grade_id, not index
+  const releasedText = new Map(
+    gradedCells(released, where).answers.map((a) => [a.meta.grade_id, joinText(a.cell.source)]),
+  );
   const out = structuredClone(source);
   for (const a of answers) {
-    const text = submitted.get(a.meta.grade_id) ?? joinText(released.cells[a.index].source);
+    const text = submitted.get(a.meta.grade_id) ?? releasedText.get(a.meta.grade_id) ?? "";
     out.cells[a.index].source = sourceLines(text);
-  }
-  for (const t of tests) {
-    out.cells[t.index].source = sourceLines(guardTestCell(joinText(t.cell.source)));
   }
   for (const cell of out.cells) {
     if (cell.cell_type === "code") {
@@ -103,66 +104,7 @@ export function assembleGraded(source: Notebook, submission: Notebook, where = "
   return out;
 }
 
-/** The first line of the error a headless run printed ("Error: TODO: …"). */
-function headlessError(stderr: string): string {
-  const line = stderr.split("\n").find((l) => /^error: /.test(l.trim()));
-  return (line ?? stderr.trim().split("\n").pop() ?? "error").trim()
-    .replace(/^error: (Uncaught (\(in promise\) )?)?/, "");
-}
-
-/** Per cell index: the error message of each cell that failed. */
-type CellErrors = Map<number, string>;
-
-async function runKernelMode(
-  path: string,
-  opts: GradeOptions,
-): Promise<{ errors: CellErrors; reached: number; timedOut: boolean; problems: string[] }> {
-  const timeout = opts.timeoutS ?? 1800;
-  const res = await runInKernel(path, { env: opts.env, timeoutS: timeout, totalTimeoutS: timeout });
-  const errors: CellErrors = new Map();
-  if (!res.executed) {
-    return { errors, reached: -1, timedOut: res.timedOut ?? false, problems: res.problems };
-  }
-  let reached = -1;
-  res.executed.cells.forEach((cell, i) => {
-    if (cell.cell_type !== "code") return;
-    if (cell.execution_count != null || (cell.outputs ?? []).length > 0) reached = i;
-    const err = (cell.outputs ?? []).find((o) => o.output_type === "error");
-    if (err) errors.set(i, `${err.ename}: ${err.evalue}`.trim());
-  });
-  return { errors, reached, timedOut: false, problems: [] };
-}
-
-async function runHeadlessMode(
-  nb: Notebook,
-  path: string,
-  opts: GradeOptions,
-): Promise<{ errors: CellErrors; reached: number; timedOut: boolean; problems: string[] }> {
-  const errors: CellErrors = new Map();
-  const work = structuredClone(nb);
-  const started = performance.now();
-  const limit = opts.timeoutS ?? 1800;
-  const cells = codeCells(work);
-  for (let attempt = 0; attempt <= cells.length; attempt++) {
-    const left = limit - (performance.now() - started) / 1000;
-    if (left <= 0) return { errors, reached: -1, timedOut: true, problems: [] };
-    await writeFileAtomic(path, serializeNotebook(work));
-    const r = await runHeadless(path, { env: opts.env, echo: false, timeoutS: left });
-    if (r.timedOut) return { errors, reached: -1, timedOut: true, problems: [] };
-    if (r.ok) return { errors, reached: work.cells.length - 1, timedOut: false, problems: [] };
-    const failed = r.runningCell ? cells[r.runningCell - 1] : undefined;
-    if (!failed || errors.has(failed.index)) {
-      const tail = r.stderr.trim().split("\n").slice(-5).join("\n");
-      return { errors, reached: -1, timedOut: false, problems: [`run failed: ${tail}`] };
-    }
-    errors.set(failed.index, headlessError(r.stderr));
-    // as if the cell had stopped at once (a comment keeps the cell numbering)
-    work.cells[failed.index].source = ["// failed during grading: skipped on the next run\n"];
-  }
-  return { errors, reached: work.cells.length - 1, timedOut: false, problems: [] };
-}
-
-/** Grades `submissionPath` (see the module comment). */
+/** Grades `submissionPath` (see the module comment). Throws when a notebook cannot be read. */
 export async function gradeNotebook(
   submissionPath: string,
   opts: GradeOptions = {},
@@ -172,26 +114,53 @@ export async function gradeNotebook(
   const submission = await readNotebook(submissionPath);
   const graded = assembleGraded(source, submission, sourcePath);
   const { tests, answers } = gradedCells(graded, sourcePath);
-  const nonce = crypto.randomUUID().slice(0, 8);
-  const runPath = join(dirname(sourcePath), `.grading-${nonce}-${basename(sourcePath)}`);
-  const mode = opts.headless || !(await jupyterAvailable()) ? "headless" : "kernel";
-  const started = performance.now();
-  let run;
-  try {
-    await writeFileAtomic(runPath, serializeNotebook(graded));
-    run = mode === "kernel"
-      ? await runKernelMode(runPath, opts)
-      : await runHeadlessMode(graded, runPath, opts);
-  } finally {
-    await Deno.remove(runPath).catch(() => {});
-  }
+  const testIdx = new Set(tests.map((t) => t.index));
+  const answerIdx = new Set(answers.map((a) => a.index));
+  const cells = graded.cells.flatMap((cell, i) =>
+    cell.cell_type === "code"
+      ? [{
+        n: i + 1,
+        source: joinText(cell.source),
+        kind: testIdx.has(i)
+          ? "test" as const
+          : answerIdx.has(i)
+          ? "answer" as const
+          : "instructor" as const,
+      }]
+      : []
+  );
+  const run = await runSandboxed({
+    cells,
+    notebookDir: notebookDirIn(GRADER_ROOT, sourcePath),
+    overlay: opts.overlay,
+    env: opts.env,
+    timeoutS: opts.timeoutS,
+    cellTimeoutS: opts.cellTimeoutS,
+    memoryMB: opts.memoryMB,
+    onEvent: opts.onEvent,
+  });
+  opts.onLog?.(run.log);
+  const label = (n: number) => {
+    const t = [...tests, ...answers].find((c) => c.index === n - 1);
+    return t ? `cell ${n} (${t.meta.grade_id})` : `cell ${n}`;
+  };
+  const ended = run.ended;
+  const endLine = ended
+    ? `the run ended ${
+      ended.cell ? `in ${label(ended.cell)}` : "outside the cells"
+    }: ${ended.reason}`
+    : undefined;
   const tasks: TaskResult[] = tests.map(({ index, meta }) => {
     const { exercise, task } = parseGradeId(meta.grade_id);
     const points = meta.points ?? 0;
-    const notReached = run.reached < index;
-    const message = run.errors.get(index) ??
-      (notReached ? (run.timedOut ? "not reached: the run timed out" : "not run") : undefined);
-    const passed = message === undefined;
+    const outcome = run.outcomes.get(index + 1);
+    const passed = outcome?.ok === true;
+    const message = passed ? undefined : outcome?.error ??
+      (ended?.cell === index + 1
+        ? `ended the run: ${ended.reason}`
+        : ended
+        ? `not run: ${endLine}`
+        : "not run");
     return {
       gradeId: meta.grade_id,
       exercise,
@@ -202,20 +171,24 @@ export async function gradeNotebook(
       message,
     };
   });
-  const problems = [...run.problems];
-  if (run.timedOut) problems.push(`timed out after ${opts.timeoutS ?? 1800} s`);
+  tasks.push(...manualTaskResults(source, sourcePath));
+  const problems: string[] = [];
+  if (endLine) problems.push(endLine);
   for (const a of answers) {
-    const err = run.errors.get(a.index);
+    const err = run.outcomes.get(a.index + 1)?.error;
     if (err) problems.push(`answer cell ${a.meta.grade_id} failed: ${err}`);
+  }
+  for (const b of run.background) {
+    problems.push(`error outside a cell's run (timer or promise), ${b}`);
   }
   return {
     notebook: submissionPath,
-    mode,
-    seconds: (performance.now() - started) / 1000,
-    timedOut: run.timedOut,
+    mode: "sandbox",
+    seconds: run.seconds,
+    timedOut: /passed its limit/.test(ended?.reason ?? ""),
+    ended,
     tasks,
-    earned: tasks.reduce((s, t) => s + t.earned, 0),
-    possible: tasks.reduce((s, t) => s + t.points, 0),
+    ...reportTotals(tasks),
     problems,
   };
 }

@@ -13,3 +13,7 @@ export * from "./course.ts";
 export * from "./workflow.ts";
 export * from "./exercises.ts";
 export * from "./checks.ts";
+export * from "./batch.ts";
+export * from "./sandbox.ts";
+export * from "./cells.ts";
+export * from "./manual.ts";

@@ -6,6 +6,11 @@
  * - test cells: `{grade: true, solution: false, locked: true, points: 2, grade_id: "ex2-getLoss-test"}`
  *   — checks worth `points`, optionally with hidden parts.
  *
+ * - manually graded answers: markdown cells with `{solution: true, grade: true, locked: false,
+ *   points: N, grade_id: "ex6a.2-elbo"}`, the instructor's model answer as the source, each followed
+ *   by a rubric cell (markdown, cell metadata `{kit: {rubric_for: "<grade_id>"}}`, criteria lines
+ *   `- (K pts) criterion` summing to N). Release blanks the answer and drops the rubric.
+ *
  * Other cells carry no nbgrader metadata (or `locked: true`) and are restored from the instructor's
  * copy when grading.
  * @module
@@ -76,9 +81,12 @@ export interface GradedCell {
 export function gradedCells(nb: Notebook, where = "notebook"): {
   answers: GradedCell[];
   tests: GradedCell[];
+  /** Manually graded markdown answers (`solution` and `grade` set, with points). */
+  manual: GradedCell[];
 } {
   const answers: GradedCell[] = [];
   const tests: GradedCell[] = [];
+  const manual: GradedCell[] = [];
   const seen = new Set<string>();
   nb.cells.forEach((cell, index) => {
     const meta = nbgraderMeta(cell);
@@ -89,10 +97,21 @@ export function gradedCells(nb: Notebook, where = "notebook"): {
     }
     if (seen.has(id)) throw new Error(`${where}: grade_id "${id}" is used twice`);
     seen.add(id);
-    if (cell.cell_type !== "code") {
-      throw new Error(`${where}: graded cell "${id}" must be a code cell`);
-    }
     parseGradeId(id);
+    if (cell.cell_type === "markdown" && meta.solution && meta.grade) {
+      if (typeof meta.points !== "number" || !(meta.points >= 0)) {
+        throw new Error(
+          `${where}: manually graded cell "${id}" needs points >= 0; got ${meta.points}`,
+        );
+      }
+      manual.push({ index, meta, cell });
+      return;
+    }
+    if (cell.cell_type !== "code") {
+      throw new Error(
+        `${where}: graded cell "${id}" must be a code cell (or a markdown cell with solution and grade set)`,
+      );
+    }
     if (meta.grade) {
       if (typeof meta.points !== "number" || !(meta.points >= 0)) {
         throw new Error(`${where}: test cell "${id}" needs points >= 0; got ${meta.points}`);
@@ -100,5 +119,14 @@ export function gradedCells(nb: Notebook, where = "notebook"): {
       tests.push({ index, meta, cell });
     } else answers.push({ index, meta, cell });
   });
-  return { answers, tests };
+  return { answers, tests, manual };
 }
+
+/** The `grade_id` a rubric cell belongs to (cell metadata `kit.rubric_for`), if it is one. */
+export function rubricFor(cell: NotebookCell): string | undefined {
+  const kit = cell.metadata?.kit as { rubric_for?: unknown } | undefined;
+  return kit && typeof kit.rubric_for === "string" ? kit.rubric_for : undefined;
+}
+
+/** The text a released manually graded answer cell holds. */
+export const MANUAL_ANSWER_STUB = "YOUR ANSWER HERE";

@@ -5,7 +5,8 @@
  *   `throw new Error("TODO: implement <task>, exercise <n>")` (task and exercise from the cell's
  *   `grade_id`, `ex<n>-<task>`); in test cells `// BEGIN HIDDEN TESTS` … `// END HIDDEN TESTS`
  *   regions are removed; outputs are cleared except in cells tagged `keep-output` (figures the
- *   instructions refer to); metadata is kept.
+ *   instructions refer to); metadata is kept. Manually graded markdown answers become
+ *   "YOUR ANSWER HERE" and their rubric cells (`kit.rubric_for`) are dropped.
  * - Library and test files (`.ts`): the same, a region's label (`// BEGIN SOLUTION ex3-encode`)
  *   naming the task.
  *
@@ -21,7 +22,14 @@ import {
   stripSolutions,
   stubStatement,
 } from "./markers.ts";
-import { gradedCells, nbgraderMeta, parseGradeId } from "./nbgrader.ts";
+import {
+  gradedCells,
+  MANUAL_ANSWER_STUB,
+  nbgraderMeta,
+  parseGradeId,
+  rubricFor,
+} from "./nbgrader.ts";
+import { manualTasks } from "./manual.ts";
 
 /** Cells with this tag keep their outputs in the released notebook. */
 export const KEEP_OUTPUT_TAG = "keep-output";
@@ -38,14 +46,21 @@ export function sourceLines(text: string): string[] {
 /** The exercise version of a solved notebook. Throws (naming `where`) on malformed markers. */
 export function releaseNotebook(nb: Notebook, where = "notebook"): Notebook {
   gradedCells(nb, where); // validates the metadata
-  const cells = nb.cells.map((cell, i) => releaseCell(cell, `${where}, cell ${i + 1}`));
+  manualTasks(nb, where); // written answers: each followed by its rubric, points summing up
+  const cells = nb.cells
+    .map((cell, i) => releaseCell(cell, `${where}, cell ${i + 1}`))
+    .filter((cell) => rubricFor(cell) === undefined);
   return { ...structuredClone(nb), cells };
 }
 
 function releaseCell(cell: NotebookCell, where: string): NotebookCell {
   const out = structuredClone(cell);
-  if (cell.cell_type !== "code") return out;
   const meta = nbgraderMeta(cell);
+  if (cell.cell_type === "markdown" && meta?.solution && meta.grade) {
+    out.source = sourceLines(MANUAL_ANSWER_STUB);
+    return out;
+  }
+  if (cell.cell_type !== "code") return out;
   let text = joinText(cell.source);
   if (hasSolution(text)) {
     if (!meta?.solution) {

@@ -8,6 +8,7 @@
  */
 import type { SKRSContext2D } from "@napi-rs/canvas";
 import { bin } from "d3-array";
+import { checkOneOf, checkPositive, checkRange } from "../../engine/validate.ts";
 import {
   type Artist,
   BarsArtist,
@@ -38,9 +39,6 @@ import {
 } from "./colorbar.ts";
 import { type ColorMapping, makeMapping, normalize } from "./colormap.ts";
 import {
-  checkOneOf,
-  checkPositive,
-  checkRange,
   finiteExtent,
   type HostTensor,
   isHostTensor,
@@ -309,14 +307,14 @@ export class Axes {
   }
 
   private alpha(a: number | undefined, fn: string): number {
-    return a === undefined ? 1 : checkRange(a, `${fn}: alpha`, 0, 1);
+    return a === undefined ? 1 : checkRange(a, `${fn}: alpha:`, 0, 1);
   }
 
   private lineSpec(fn: string, o: PlotOptions, fallback: () => string): LineSpec {
-    const lineStyle = checkOneOf(o.lineStyle ?? "-", `${fn}: lineStyle`, LINE_STYLES);
+    const lineStyle = checkOneOf(o.lineStyle ?? "-", `${fn}: lineStyle:`, LINE_STYLES);
     const lineWidth = o.lineWidth ?? STYLE.lineWidth;
     if (!(lineWidth >= 0)) throw new Error(`${fn}: lineWidth must be >= 0 (got ${lineWidth})`);
-    const marker = checkOneOf(o.marker ?? "none", `${fn}: marker`, ["o", "none"]);
+    const marker = checkOneOf(o.marker ?? "none", `${fn}: marker:`, ["o", "none"]);
     const markerSize = o.markerSize ?? STYLE.markerSize;
     if (!(markerSize >= 0)) throw new Error(`${fn}: markerSize must be >= 0 (got ${markerSize})`);
     return {
@@ -428,7 +426,7 @@ export class Axes {
       const total = counts.reduce((s, c) => s + c, 0);
       counts = counts.map((c, i) => (total > 0 ? c / (total * (edges[i + 1] - edges[i])) : 0));
     }
-    const histtype = checkOneOf(opts.histtype ?? "bar", "hist: histtype", ["bar", "step"]);
+    const histtype = checkOneOf(opts.histtype ?? "bar", "hist: histtype:", ["bar", "step"]);
     const lineWidth = opts.lineWidth ?? STYLE.lineWidth;
     this.add(
       new BarsArtist(
@@ -477,7 +475,7 @@ export class Axes {
     if (!e.every((v, i) => Number.isFinite(v) && (i === 0 || v > e[i - 1]))) {
       throw new Error("stairs: edges must be finite and strictly increasing");
     }
-    const histtype = checkOneOf(opts.histtype ?? "bar", "stairs: histtype", ["bar", "step"]);
+    const histtype = checkOneOf(opts.histtype ?? "bar", "stairs: histtype:", ["bar", "step"]);
     this.add(
       new BarsArtist(
         e,
@@ -505,7 +503,7 @@ export class Axes {
   }
 
   private imshowNow(img: ImageInput | HostTensor, opts: ImshowOptions): Mappable {
-    const origin = checkOneOf(opts.origin ?? "upper", "imshow: origin", ["upper", "lower"]);
+    const origin = checkOneOf(opts.origin ?? "upper", "imshow: origin:", ["upper", "lower"]);
     const image = imageToRGBA(img, opts);
     let extent = opts.extent;
     if (extent) {
@@ -519,7 +517,7 @@ export class Axes {
       const { width: w, height: h } = image;
       extent = origin === "upper" ? [-0.5, w - 0.5, h - 0.5, -0.5] : [-0.5, w - 0.5, -0.5, h - 0.5];
     }
-    this.aspect = checkOneOf(opts.aspect ?? "equal", "imshow: aspect", ["equal", "auto"]);
+    this.aspect = checkOneOf(opts.aspect ?? "equal", "imshow: aspect:", ["equal", "auto"]);
     this.add(new ImageArtist(image, [...extent], origin));
     return { kind: "image", axes: this, colorMapping: image.mapping };
   }
@@ -545,9 +543,9 @@ export class Axes {
     sameLength("quiver", xs, "X", us, "U");
     sameLength("quiver", xs, "X", vs, "V");
     let scale = opts.scale;
-    if (scale !== undefined) checkPositive(scale, "quiver: scale");
+    if (scale !== undefined) checkPositive(scale, "quiver: scale:");
     else scale = autoQuiverScale(xs, ys, us, vs);
-    if (opts.width !== undefined) checkPositive(opts.width, "quiver: width");
+    if (opts.width !== undefined) checkPositive(opts.width, "quiver: width:");
     this.add(
       new QuiverArtist(
         xs,
@@ -613,15 +611,15 @@ export class Axes {
   /** Text at (x, y) in data units (or axes fractions with `coords: "axes"`); mathtext allowed. */
   text(x: number, y: number, str: string, opts: TextOptions = {}): this {
     const fontSize = opts.fontSize ?? STYLE.fontSize;
-    checkPositive(fontSize, "text: fontSize");
+    checkPositive(fontSize, "text: fontSize:");
     this.add(
       new TextArtist(x, y, String(str), {
         color: this.color(opts.color, () => STYLE.textColor, "text: color"),
         fontSize,
-        ha: checkOneOf(opts.ha ?? "left", "text: ha", HA),
-        va: checkOneOf(opts.va ?? "baseline", "text: va", VA),
+        ha: checkOneOf(opts.ha ?? "left", "text: ha:", HA),
+        va: checkOneOf(opts.va ?? "baseline", "text: va:", VA),
         rotation: opts.rotation ?? 0,
-        coords: checkOneOf(opts.coords ?? "data", "text: coords", ["data", "axes"]),
+        coords: checkOneOf(opts.coords ?? "data", "text: coords:", ["data", "axes"]),
         alpha: this.alpha(opts.alpha, "text"),
       }),
     );
@@ -682,21 +680,21 @@ export class Axes {
 
   /** "equal": one data unit is as long on x as on y (the box shrinks to fit); "auto": fill. */
   setAspect(aspect: "equal" | "auto"): this {
-    this.aspect = checkOneOf(aspect, "setAspect: aspect", ["equal", "auto"]);
+    this.aspect = checkOneOf(aspect, "setAspect: aspect:", ["equal", "auto"]);
     this.host.touch();
     return this;
   }
 
   /** "off" hides spines, ticks, tick labels and axis labels (the title stays). */
   axis(state: "off" | "on"): this {
-    this.axisOn = checkOneOf(state, "axis: state", ["on", "off"]) === "on";
+    this.axisOn = checkOneOf(state, "axis: state:", ["on", "off"]) === "on";
     this.host.touch();
     return this;
   }
 
   /** Shows a legend of the labelled artists (default loc "best": where it covers least data). */
   legend(opts: LegendOptions = {}): this {
-    this.legendLoc = checkOneOf(opts.loc ?? "best", "legend: loc", LEGEND_LOCS);
+    this.legendLoc = checkOneOf(opts.loc ?? "best", "legend: loc:", LEGEND_LOCS);
     this.host.touch();
     return this;
   }
@@ -710,7 +708,7 @@ export class Axes {
 
   /** "linear" or "log" (log axes ignore values ≤ 0). */
   setXScale(kind: ScaleKind): this {
-    this.xAxis.kind = checkOneOf(kind, "setXScale: kind", SCALE_KINDS);
+    this.xAxis.kind = checkOneOf(kind, "setXScale: kind:", SCALE_KINDS);
     if (kind === "log" && this.xAxis.lim && Math.min(...this.xAxis.lim) <= 0) this.xAxis.lim = null;
     this.host.touch();
     return this;
@@ -718,7 +716,7 @@ export class Axes {
 
   /** "linear" or "log" (log axes ignore values ≤ 0). */
   setYScale(kind: ScaleKind): this {
-    this.yAxis.kind = checkOneOf(kind, "setYScale: kind", SCALE_KINDS);
+    this.yAxis.kind = checkOneOf(kind, "setYScale: kind:", SCALE_KINDS);
     if (kind === "log" && this.yAxis.lim && Math.min(...this.yAxis.lim) <= 0) this.yAxis.lim = null;
     this.host.touch();
     return this;

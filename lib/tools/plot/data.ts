@@ -94,34 +94,6 @@ export function sameLength(
   }
 }
 
-/** Throws unless `v` is a finite number in [lo, hi]. */
-export function checkRange(v: number, name: string, lo: number, hi: number): number {
-  if (typeof v !== "number" || !(v >= lo && v <= hi)) {
-    throw new Error(`${name}: must be a number in [${lo}, ${hi}] (got ${v})`);
-  }
-  return v;
-}
-
-/** Throws unless `v` is a finite number > 0. */
-export function checkPositive(v: number, name: string): number {
-  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
-    throw new Error(`${name}: must be a finite number > 0 (got ${v})`);
-  }
-  return v;
-}
-
-/** Throws unless `v` is one of `allowed`. */
-export function checkOneOf<T extends string>(v: T, name: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v)) {
-    throw new Error(
-      `${name}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")} (got ${
-        JSON.stringify(v)
-      })`,
-    );
-  }
-  return v;
-}
-
 /** [min, max] of the finite values (and > 0 when `positive`), or null when there are none. */
 export function finiteExtent(v: ArrayLike<number>, positive = false): [number, number] | null {
   let lo = Infinity;

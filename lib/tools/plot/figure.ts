@@ -10,7 +10,8 @@
 import { Buffer } from "node:buffer";
 import { type Canvas, createCanvas } from "@napi-rs/canvas";
 import { Axes, type Decorations, type FigureHost, type Mappable } from "./axes.ts";
-import { checkPositive, type HostTensor } from "./data.ts";
+import { checkPositive } from "../../engine/validate.ts";
+import type { HostTensor } from "./data.ts";
 import { drawText, registerFonts, textExtent } from "./font.ts";
 import { STYLE } from "./style.ts";
 
@@ -61,13 +62,13 @@ export class Figure {
     }
     this.rows = rows;
     this.cols = cols;
-    this.width = checkPositive(opts.width ?? Math.min(4 * cols, 16), "subplots: width");
+    this.width = checkPositive(opts.width ?? Math.min(4 * cols, 16), "subplots: width:");
     this.height = checkPositive(
       opts.height ?? (rows * 0.75 * this.width) / cols,
       "subplots: height",
     );
-    this.dpi = checkPositive(opts.dpi ?? 100, "subplots: dpi");
-    this.scale = checkPositive(opts.scale ?? 2, "subplots: scale");
+    this.dpi = checkPositive(opts.dpi ?? 100, "subplots: dpi:");
+    this.scale = checkPositive(opts.scale ?? 2, "subplots: scale:");
     if (this.width * this.dpi * this.scale > 20000 || this.height * this.dpi * this.scale > 20000) {
       throw new Error(
         `subplots: the PNG would be larger than 20000 px on a side (width·dpi·scale = ${
@@ -228,7 +229,7 @@ export class Figure {
 
   /** Draws the figure on a new canvas at `scale` device px per CSS px. */
   render(scale: number = this.scale): Canvas {
-    checkPositive(scale, "render: scale");
+    checkPositive(scale, "render: scale:");
     this.checkResolved();
     this.ensureLayout();
     const canvas = createCanvas(

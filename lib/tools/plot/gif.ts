@@ -4,7 +4,7 @@
  * @module
  */
 import gifenc from "gifenc";
-import { checkPositive } from "./data.ts";
+import { checkPositive } from "../../engine/validate.ts";
 import type { Figure } from "./figure.ts";
 
 /** The parts of gifenc used here (it ships no types). */
@@ -50,7 +50,7 @@ export interface AnimateOptions {
 export function animate(frames: Iterable<Figure>, opts: AnimateOptions = {}): Uint8Array {
   const fps = opts.fps ?? 10;
   if (!(fps > 0 && fps <= 50)) throw new Error(`animate: fps must be in (0, 50] (got ${fps})`);
-  const scale = checkPositive(opts.scale ?? 1, "animate: scale");
+  const scale = checkPositive(opts.scale ?? 1, "animate: scale:");
   if (frames === null || typeof (frames as Iterable<Figure>)[Symbol.iterator] !== "function") {
     throw new Error("animate: frames must be an array or iterable of Figures");
   }

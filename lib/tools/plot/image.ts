@@ -4,16 +4,11 @@
  * @module
  */
 import type { tf } from "../../engine/backend/mod.ts";
+import type { RawImage } from "../../data/image.ts";
+
+export type { RawImage };
 import { type ColorMapping, makeMapping } from "./colormap.ts";
 import { type HostTensor, isHostTensor, isTensorLike } from "./data.ts";
-
-/** Raw pixel data: row-major, `channels` values per pixel (1, 3 or 4; default 1). */
-export interface RawImage {
-  data: ArrayLike<number>;
-  height: number;
-  width: number;
-  channels?: number;
-}
 
 /** What imshow() accepts. Floats are in [0, 1] for RGB(A); uint8 data (Uint8Array, int32 tensor) in [0, 255]. */
 export type ImageInput = tf.Tensor | RawImage | ArrayLike<ArrayLike<number>>;

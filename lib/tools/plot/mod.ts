@@ -3,7 +3,7 @@
  * ticks from d3, colormaps from d3-scale-chromatic, animated GIFs with gifenc.
  *
  * ```ts
- * import { animate, subplots } from "../lib/plot/mod.ts";
+ * import { animate, subplots } from "../lib/tools/plot/mod.ts";
  * const { fig, ax } = subplots(1, 2, { suptitle: "Noise schedule" });
  * ax.plot(t, beta, { label: "β_t" });
  * ax.legend();

@@ -8,7 +8,7 @@ import { csvFormat } from "d3-dsv";
 import { join } from "node:path";
 import { tf } from "../../engine/backend/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../engine/checkpoint/mod.ts";
-import { CliError } from "../cli/args.ts";
+import { KitError } from "../../engine/errors.ts";
 import {
   DATASAURUS_NAMES,
   type DatasaurusName,
@@ -179,11 +179,11 @@ export async function saveRun(dir: string, run: Run, history?: TrainHistory): Pr
   return written;
 }
 
-/** Loads a run saved by {@link saveRun}; a missing folder is a clear {@link CliError}. */
+/** Loads a run saved by {@link saveRun}; a missing folder is a clear {@link KitError}. */
 export async function loadRun(dir: string): Promise<Run> {
   const ckpt = join(dir, "checkpoint");
   if (!(await hasCheckpoint(ckpt))) {
-    throw new CliError(
+    throw new KitError(
       `no trained run at ${dir}: run \`deno task train-diffusion --out ${dir}\` first`,
     );
   }

@@ -6,3 +6,6 @@
 export * from "./particles.ts";
 export * from "./player.ts";
 export * from "./density_gifs.ts";
+export * from "./image_figures.ts";
+export * from "./vae_figures.ts";
+export * from "./gan_figures.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 import type { tf } from "../../engine/backend/mod.ts";
-import { type Figure, subplots } from "../../tools/plot/mod.ts";
-import { imageGrid } from "./grid.ts";
+import { imageGrid } from "../../models/imagediffusion/grid.ts";
+import { type Figure, subplots } from "../plot/mod.ts";
 
 /** Options of {@link gridFigure}. */
 export interface GridFigureOptions {

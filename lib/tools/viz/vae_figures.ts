@@ -4,9 +4,8 @@
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
-import { type Axes, type RawImage, subplots, TAB10 } from "../../tools/plot/mod.ts";
-import type { Figure } from "../../tools/plot/mod.ts";
-import type { ClassLatentStats } from "./latent.ts";
+import type { ClassLatentStats } from "../../models/vae/latent.ts";
+import { type Axes, type Figure, type RawImage, subplots, TAB10 } from "../plot/mod.ts";
 
 /** Options of {@link drawLatentScatter}. */
 export interface LatentScatterOptions {

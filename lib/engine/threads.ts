@@ -1,0 +1,60 @@
+/**
+ * How many CPU threads the kit may use. The default is every core of the machine
+ * (`navigator.hardwareConcurrency`); the environment variable `KIT_THREADS` caps it (an integer
+ * ≥ 1; `KIT_THREADS=1` keeps everything on the calling thread), and {@link setKitThreads} changes
+ * it at run time (the bench measures 1 thread and all threads in one process).
+ * @module
+ */
+
+function machineCores(): number {
+  const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 1;
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * Parses a `KIT_THREADS` value: undefined or empty gives `cores`; otherwise an integer in
+ * [1, 1024], else an error naming the variable and the allowed range.
+ * @example
+ * ```ts
+ * parseThreads("2", 8); // 2
+ * parseThreads(undefined, 8); // 8
+ * ```
+ */
+export function parseThreads(value: string | undefined, cores: number): number {
+  if (value === undefined || value.trim() === "") return cores;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`KIT_THREADS must be an integer in [1, 1024]; got "${value}"`);
+  }
+  return n;
+}
+
+function fromEnv(): number {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("KIT_THREADS");
+  } catch {
+    v = undefined; // no permission to read the environment: the default
+  }
+  return parseThreads(v, machineCores());
+}
+
+let current = fromEnv();
+
+/** The number of threads the kit uses now (default: all cores, capped by `KIT_THREADS`). */
+export function kitThreads(): number {
+  return current;
+}
+
+/** The machine's core count as the runtime reports it. */
+export function cpuCores(): number {
+  return machineCores();
+}
+
+/** Sets the number of threads the kit uses from now on (an integer in [1, 1024]). */
+export function setKitThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`threads must be an integer in [1, 1024]; got ${n}`);
+  }
+  current = n;
+}

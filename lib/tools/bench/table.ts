@@ -1,0 +1,140 @@
+/**
+ * The README's performance tables, generated from a bench result (`out/bench/latest.json`), and
+ * their replacement between marker comments in README.md, so the numbers there always come from
+ * one named run and are never typed by hand.
+ * @module
+ */
+
+/** One measured workload at one thread count (a row of `out/bench/latest.json`). */
+export interface BenchRow {
+  name: string;
+  /** `s`, `ms` or a rate such as `steps/s`. */
+  unit: string;
+  ours: number;
+  torch: number | null;
+  /** ours / torch for times, torch / ours for rates: below 1 the kit is faster. */
+  ratio: number | null;
+  /** Threads on each side (`torch` null when PyTorch did not run). */
+  threads: { ours: number; torch: number | null };
+  /** (max − min) / median over the repeats, per side; null for a single run. */
+  spread: { ours: number | null; torch: number | null };
+  details: Record<string, unknown>;
+}
+
+/** The wall time of one full headless notebook run (`deno task bench --notebooks`). */
+export interface NotebookRow {
+  notebook: string;
+  seconds: number;
+  ok: boolean;
+}
+
+/** What `deno task bench` writes to `out/bench/latest.json`. */
+export interface BenchResult {
+  date: string;
+  commit: string;
+  backend: string;
+  deno: string;
+  tfjs: string;
+  cpu: string;
+  cores: number;
+  /** /proc/loadavg's 1-minute load at the start and the end of the run (null where unknown). */
+  load: { start: number | null; end: number | null };
+  torch: string | null;
+  /** The BLAS torch used and the environment variables removed from its process. */
+  torchBlas: string | null;
+  torchEnvUnset: string[];
+  quick: boolean;
+  rows: BenchRow[];
+  notebooks: NotebookRow[];
+}
+
+/** Formats a value of `unit` for the tables (3 significant digits for times below 1). */
+export function formatValue(v: number | null, unit: string): string {
+  if (v === null) return "—";
+  if (unit === "s") return `${v.toFixed(v < 1 ? 3 : 2)} s`;
+  if (unit === "ms") return `${v.toFixed(v < 10 ? 2 : 1)} ms`;
+  return `${v.toFixed(0)} ${unit}`;
+}
+
+const pct = (s: number | null) => (s === null ? "" : ` ±${(50 * s).toFixed(0)}%`);
+
+/** The one-sentence name of a run: date, commit, machine, backend, reference, load. */
+export function runCaption(r: BenchResult): string {
+  const load = r.load.start === null
+    ? ""
+    : `, load average ${r.load.start.toFixed(1)} at the start and ${
+      r.load.end?.toFixed(1) ?? "?"
+    } at the end (other jobs shared the cores)`;
+  const ref = r.torch
+    ? `PyTorch ${r.torch} on ${r.torchBlas ?? "an unknown BLAS"}${
+      r.torchEnvUnset.length ? ` (${r.torchEnvUnset.join(", ")} unset in its process)` : ""
+    }`
+    : "no PyTorch reference";
+  return `\`deno task bench${r.quick ? " --quick" : ""}${
+    r.rows.length === 0 && r.notebooks.length ? " --notebooks" : ""
+  }\` on ${r.date.slice(0, 16).replace("T", " ")} UTC at commit ${r.commit}: ` +
+    `${r.cpu}, ${r.cores} cores, Deno ${r.deno}, tfjs ${r.tfjs} ${r.backend} backend; ${ref}${load}.`;
+}
+
+/**
+ * The Markdown table of the workloads of `r`: one line per workload and thread count with both
+ * medians (± half the spread of the repeats, in %), the threads on both sides and the ratio.
+ */
+export function workloadTable(r: BenchResult): string {
+  const lines = [
+    "| workload | threads (kit / PyTorch) | kit | PyTorch | ratio |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      `| ${row.name} | ${row.threads.ours} / ${row.threads.torch ?? "—"} | ${
+        formatValue(row.ours, row.unit)
+      }${pct(row.spread.ours)} | ${formatValue(row.torch, row.unit)}${pct(row.spread.torch)} | ${
+        row.ratio === null ? "—" : row.ratio.toFixed(2)
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The Markdown table of the notebooks' full-run wall times in `r`. */
+export function notebookTable(r: BenchResult): string {
+  const lines = ["| notebook | full run (headless) |", "| --- | --- |"];
+  for (const n of r.notebooks) {
+    lines.push(`| \`${n.notebook}\` | ${n.ok ? formatValue(n.seconds, "s") : "failed"} |`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * `text` with the part between `<!-- name:begin -->` and `<!-- name:end -->` replaced by
+ * `content` (the markers stay). Throws when the markers are missing or out of order.
+ * @example
+ * ```ts
+ * replaceMarked("a\n<!-- t:begin -->\nold\n<!-- t:end -->\nb", "t", "new");
+ * // "a\n<!-- t:begin -->\nnew\n<!-- t:end -->\nb"
+ * ```
+ */
+export function replaceMarked(text: string, name: string, content: string): string {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README has no "${begin}" … "${end}" markers`);
+  return text.slice(0, i + begin.length) + "\n" + content.trim() + "\n" + text.slice(j);
+}
+
+/**
+ * The README with its generated bench sections rewritten from `r`: `bench-workloads` (caption and
+ * workload table) when `r` has workload rows, `bench-notebooks` when it has notebook rows.
+ */
+export function updateReadme(readme: string, r: BenchResult): string {
+  let out = readme;
+  if (r.rows.length) {
+    out = replaceMarked(out, "bench-workloads", `${runCaption(r)}\n\n${workloadTable(r)}`);
+  }
+  if (r.notebooks.length) {
+    out = replaceMarked(out, "bench-notebooks", `${runCaption(r)}\n\n${notebookTable(r)}`);
+  }
+  return out;
+}

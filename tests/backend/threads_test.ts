@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { cpuCores, kitThreads, parseThreads, setKitThreads } from "../../lib/engine/threads.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+
+Deno.test("parseThreads: unset means every core, else an integer in [1, 1024]", () => {
+  assert.equal(parseThreads(undefined, 8), 8);
+  assert.equal(parseThreads(" ", 8), 8);
+  assert.equal(parseThreads("3", 8), 3);
+  for (const bad of ["0", "-1", "1.5", "x", "2000"]) {
+    assertThrowsMatching(
+      () => parseThreads(bad, 8),
+      /KIT_THREADS must be an integer in \[1, 1024\]/,
+    );
+  }
+});
+
+Deno.test("setKitThreads changes kitThreads and rejects bad counts", () => {
+  const before = kitThreads();
+  assert.ok(cpuCores() >= 1);
+  setKitThreads(1);
+  assert.equal(kitThreads(), 1);
+  assertThrowsMatching(() => setKitThreads(0), /threads must be an integer in \[1, 1024\]; got 0/);
+  setKitThreads(before);
+});

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import {
+  type BenchResult,
+  notebookTable,
+  replaceMarked,
+  runCaption,
+  updateReadme,
+  workloadTable,
+} from "../../lib/tools/bench/table.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+
+const result: BenchResult = {
+  date: "2026-12-05T01:02:03.000Z",
+  commit: "abc1234",
+  backend: "wasm",
+  deno: "2.9.6",
+  tfjs: "4.22.0",
+  cpu: "AMD EPYC",
+  cores: 2,
+  load: { start: 3.5, end: 4.25 },
+  torch: "1.13.0a0",
+  torchBlas: "OpenBLAS (/usr/lib/libopenblasp.so)",
+  torchEnvUnset: ["OPENBLAS_CORETYPE"],
+  quick: false,
+  rows: [
+    {
+      name: "MNIST VAE: one epoch (9,000 digits)",
+      unit: "s",
+      ours: 1.2,
+      torch: 0.4,
+      ratio: 3,
+      threads: { ours: 1, torch: 1 },
+      spread: { ours: 0.1, torch: null },
+      details: {},
+    },
+    {
+      name: "steps/s",
+      unit: "steps/s",
+      ours: 500,
+      torch: null,
+      ratio: null,
+      threads: { ours: 2, torch: null },
+      spread: { ours: null, torch: null },
+      details: {},
+    },
+  ],
+  notebooks: [{ notebook: "05_vae.ipynb", seconds: 101.5, ok: true }],
+};
+
+Deno.test("workloadTable: one line per row with threads, medians, spread and ratio", () => {
+  const lines = workloadTable(result).split("\n");
+  assert.equal(lines.length, 4);
+  assert.equal(
+    lines[2],
+    "| MNIST VAE: one epoch (9,000 digits) | 1 / 1 | 1.20 s ±5% | 0.400 s | 3.00 |",
+  );
+  assert.equal(lines[3], "| steps/s | 2 / — | 500 steps/s | — | — |");
+});
+
+Deno.test("runCaption names the run: date, commit, machine, reference and load", () => {
+  const c = runCaption(result);
+  for (
+    const part of [
+      "2026-12-05 01:02",
+      "abc1234",
+      "AMD EPYC, 2 cores",
+      "OpenBLAS",
+      "OPENBLAS_CORETYPE unset",
+      "3.5",
+      "4.3",
+    ]
+  ) {
+    assert.ok(c.includes(part), `${part} in ${c}`);
+  }
+});
+
+Deno.test("replaceMarked replaces only between the markers, and needs both", () => {
+  const text = "a\n<!-- t:begin -->\nold\n<!-- t:end -->\nb";
+  assert.equal(replaceMarked(text, "t", "new\n"), "a\n<!-- t:begin -->\nnew\n<!-- t:end -->\nb");
+  assertThrowsMatching(
+    () => replaceMarked("a <!-- t:end --> <!-- t:begin -->", "t", "x"),
+    /markers/,
+  );
+  assertThrowsMatching(() => replaceMarked("nothing", "t", "x"), /markers/);
+});
+
+Deno.test("updateReadme writes both generated sections from a result", () => {
+  const readme = "x\n<!-- bench-workloads:begin -->\n<!-- bench-workloads:end -->\n" +
+    "<!-- bench-notebooks:begin -->\n<!-- bench-notebooks:end -->\ny";
+  const out = updateReadme(readme, result);
+  assert.ok(out.includes(workloadTable(result)));
+  assert.ok(out.includes(notebookTable(result)));
+  assert.ok(out.includes("| `05_vae.ipynb` | 101.50 s |"));
+  assert.ok(out.startsWith("x\n") && out.endsWith("\ny"));
+  // only notebook rows: the workload section is left alone
+  const nbOnly = updateReadme(readme, { ...result, rows: [] });
+  assert.ok(nbOnly.includes("<!-- bench-workloads:begin -->\n<!-- bench-workloads:end -->"));
+});
