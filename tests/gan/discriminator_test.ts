@@ -6,7 +6,7 @@ import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { conv2d } from "../../lib/engine/nn/mod.ts";
 import { Discriminator, LEAKY_SLOPE, toGanImages } from "../../lib/models/gan/mod.ts";
-import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

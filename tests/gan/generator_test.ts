@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { convTranspose2d } from "../../lib/engine/nn/mod.ts";
 import { Generator, latentNoise } from "../../lib/models/gan/mod.ts";
-import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../../lib/engine/kernels/mod.ts";
-import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import { type Geometry, outSize, randn, refConv, refGrads } from "../nn/conv_reference.ts";
 
 await initBackend({ log: false });

@@ -23,11 +23,7 @@ import {
   mseLoss,
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
-import {
-  assertClose,
-  assertTensorClose,
-  assertThrowsMatching,
-} from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The kernels exist for the wasm backend only; their tests are skipped on other backends.
 await initBackend({ log: false });

@@ -10,11 +10,7 @@ import {
   scaledAddNoise,
   seedKeys,
 } from "../../lib/engine/kernels/mod.ts";
-import {
-  assertClose,
-  assertTensorClose,
-  assertThrowsMatching,
-} from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The statistical tests run on whichever backend initBackend picks (randomNormal and
 // scaledAddNoise work everywhere); the tests of the generator's exact values need the fused

@@ -8,7 +8,7 @@ import {
   matMul,
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
-import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

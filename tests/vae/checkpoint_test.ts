@@ -3,11 +3,7 @@ import { join } from "node:path";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { CheckpointError, saveCheckpoint } from "../../lib/engine/checkpoint/mod.ts";
 import { loadVae, MlpVae, saveVae, vaeResultsDir } from "../../lib/models/vae/mod.ts";
-import {
-  assertClose,
-  assertTensorClose,
-  assertThrowsMatching,
-} from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

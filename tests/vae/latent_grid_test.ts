@@ -16,11 +16,7 @@ import {
   MlpVae,
   saveImageGrid,
 } from "../../lib/models/vae/mod.ts";
-import {
-  assertClose,
-  assertTensorClose,
-  assertThrowsMatching,
-} from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
