@@ -14,10 +14,10 @@ import {
   DDPMSampler,
   DenoisingMLP,
   linearSchedule,
+  prepareData,
   sample,
   simpleLoss,
 } from "../../lib/models/diffusion/mod.ts";
-import { prepareData } from "../../lib/tools/runs/mod.ts";
 
 const choice = await initBackend({ log: false });
 const schedule = linearSchedule(50, 1e-4, 0.02);
@@ -37,9 +37,11 @@ const forward = Array.from(await forwardT.data());
 const vars = model.trainableVariables();
 const opt = new AdamW(vars, { lr: 4e-3, weightDecay: 0.01 });
 const r = rng(5);
-const before = tf.memory().numTensors;
+let before = 0;
 let lossSum: tf.Tensor = tf.scalar(0);
 for (let step = 0; step < 20; step++) {
+  // Counted from the second step on: the first one creates the optimiser's moment tensors.
+  if (step === 1) before = tf.memory().numTensors;
   const next = tf.tidy(() => {
     const idx = Int32Array.from({ length: 128 }, () => r.int(data.train.shape[0]));
     const x0 = tf.gather(data.train, tf.tensor1d(idx, "int32")) as tf.Tensor2D;

@@ -16,14 +16,10 @@ const SYNC_READ = /\b(dataSync|arraySync|bufferSync)\b/;
  * must still contain one (so that this list cannot go stale) and leaves the list when converted.
  */
 const PENDING: readonly string[] = [
-  "lib/models/imagediffusion/train.ts",
   "lib/models/sequence/classifier.ts",
   "lib/models/sequence/train.ts",
   "lib/models/sequence/clip.ts",
-  "lib/models/diffusion/train.ts",
-  "lib/models/gan/train.ts",
   "lib/models/vae/evaluate.ts",
-  "lib/models/vae/train.ts",
   "lib/course/nnbasics/cnn.ts",
   "lib/course/nnbasics/l2_run.ts",
 ];

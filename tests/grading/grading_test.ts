@@ -184,3 +184,56 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
   assert.match(wf, /--only ex9-cube[\s\S]*max-score: 4/);
   await Deno.remove(a, { recursive: true });
 });
+
+Deno.test("grade CLI: a class folder with a malformed notebook: progress, a line for it, CSV, logs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kit-class-" });
+  try {
+    await Deno.mkdir(join(dir, "subs/alice"), { recursive: true });
+    await Deno.mkdir(join(dir, "subs/bob"), { recursive: true });
+    await Deno.copyFile(FIXTURE, join(dir, "subs/alice/sheet.ipynb"));
+    await Deno.writeTextFile(join(dir, "subs/bob/sheet.ipynb"), "{ not a notebook");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "lib/tools/cli/grade.ts",
+        join(dir, "subs"),
+        "--source",
+        FIXTURE,
+        "--jobs",
+        "2",
+        "--logs",
+        join(dir, "logs"),
+        "--csv",
+        join(dir, "g.csv"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.match(stdout, /alice\/sheet\.ipynb: 5\/5/);
+    assert.match(stdout, /bob\/sheet\.ipynb: 0\/5 {2}FAILED RUN: not graded: .*not valid JSON/);
+    assert.match(stdout, /2 notebooks graded, 1 failed runs/);
+    assert.match(stderr, /\[2\/2\] students' notebooks done, 1 failed runs/);
+    const csv = (await Deno.readTextFile(join(dir, "g.csv"))).trim().split("\n");
+    assert.equal(csv.length, 3);
+    assert.match(csv.find((l) => l.startsWith("bob,"))!, /,0,5,0,0,not graded: /);
+    assert.match(await Deno.readTextFile(join(dir, "logs/alice/sheet.log")), /total\s+5\/5/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("grade: the whole-run deadline ends a slow run and names the cell", async () => {
+  const slow = await submission({
+    "ex1-square": SQUARE_OK,
+    "ex2-mean": `${MEAN_SIGN_ERROR}\nawait new Promise((r) => setTimeout(r, 60_000));`,
+  });
+  const r = await gradeNotebook(slow, { source: FIXTURE, timeoutS: 10, cellTimeoutS: 120 });
+  assert.equal(r.timedOut, true, formatReport(r));
+  assert.match(r.ended?.reason ?? "", /the whole run passed its limit of 10 s/);
+  assert.equal(r.ended?.cell, 5);
+  assert.deepEqual(r.tasks.map((t) => t.earned), [2, 0], formatReport(r));
+});

@@ -162,6 +162,18 @@ try { delete (globalThis as any).data; (globalThis as any).data = [3]; } catch {
     expect: [2, 0],
   },
   {
+    name: "tensor-with-its-own-dataSync",
+    answers: {
+      "ex2-mean": `import { tf } from "../../../lib/engine/backend/mod.ts";
+function mean(xs: number[]): any {
+  const t = tf.scalar(xs.length);
+  Object.defineProperty(t, "dataSync", { value: () => new Float32Array([3]) });
+  return t;
+}`,
+    },
+    expect: [2, 0],
+  },
+  {
     name: "forged-verdict-lines",
     answers: {
       "ex2-mean": `${MEAN_WRONG}

@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { variableFrom } from "./linear.ts";
+import { variableFrom } from "../init.ts";
 import { fusedAdamW, fusedAdamWInPlace, fusedKernelsActive } from "../kernels/mod.ts";
 
 /** Hyper-parameters of {@link AdamW}; the defaults are PyTorch's. */

@@ -12,29 +12,20 @@
  * keeps gradients alive over long sequences better than a tanh RNN.
  * @module
  */
-import { checkInt } from "../../engine/validate.ts";
+import type { NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { linear } from "../../engine/nn/mod.ts";
+import { checkSequence, initialState, projectSteps } from "./init.ts";
 import {
-  checkSequence,
-  initialState,
-  projectSteps,
-  seededUniform,
-  uniformVariable,
-} from "./init.ts";
-import {
+  RecurrentCell,
   type RecurrentConfig,
-  type RecurrentLayer,
   type RunOptions,
   type RunResult,
   unroll,
 } from "./rnn.ts";
 
 /** The GRU layer; weights and biases uniform in ±1/√hidden as in PyTorch, seeded. */
-export class Gru implements RecurrentLayer {
-  readonly inputDim: number;
-  readonly hidden: number;
-  readonly outputDim: number;
+export class Gru extends RecurrentCell {
   /** W_i [inputDim, 3·hidden], gates (r, z, n). */
   readonly wi: tf.Variable<tf.Rank.R2>;
   /** W_h [hidden, 3·hidden], gates (r, z, n). */
@@ -45,15 +36,12 @@ export class Gru implements RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    this.inputDim = checkInt(config.inputDim, "inputDim");
-    this.hidden = checkInt(config.hidden, "hidden");
-    this.outputDim = this.hidden;
-    const u = seededUniform(config.seed ?? 0);
+    super(config);
     const h = this.hidden;
-    this.wi = uniformVariable([this.inputDim, 3 * h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.wh = uniformVariable([h, 3 * h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.bi = uniformVariable([3 * h], h, u) as tf.Variable<tf.Rank.R1>;
-    this.bh = uniformVariable([3 * h], h, u) as tf.Variable<tf.Rank.R1>;
+    this.wi = this.initWeight([this.inputDim, 3 * h]);
+    this.wh = this.initWeight([h, 3 * h]);
+    this.bi = this.initWeight([3 * h]);
+    this.bh = this.initWeight([3 * h]);
   }
 
   /** One step h' for x_t [B, inputDim] and h [B, hidden] (the formulas above). */
@@ -90,7 +78,8 @@ export class Gru implements RecurrentLayer {
     );
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [this.wi, this.wh, this.bi, this.bh];
+  /** W_i, W_h, b_i, b_h. */
+  namedWeights(): NamedWeights {
+    return { wi: this.wi, wh: this.wh, bi: this.bi, bh: this.bh };
   }
 }

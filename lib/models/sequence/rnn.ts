@@ -8,16 +8,12 @@
  * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.)
  * @module
  */
+import { uniformVariable } from "../../engine/init.ts";
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { matMul } from "../../engine/nn/mod.ts";
-import {
-  checkSequence,
-  initialState,
-  projectSteps,
-  seededUniform,
-  uniformVariable,
-} from "./init.ts";
+import { checkSequence, initialState, projectSteps, seededUniform } from "./init.ts";
 
 /** Options of a recurrent run. */
 export interface RunOptions {
@@ -48,8 +44,12 @@ export interface RecurrentLayer {
   readonly outputDim: number;
   /** Runs over x [batch, steps, inputDim]. */
   run(x: tf.Tensor3D, options?: RunOptions): RunResult;
+  /** The weights by name, in a fixed order (see `Module`). */
+  namedWeights(): NamedWeights;
   /** The trainable variables, in a fixed order. */
   trainableVariables(): tf.Variable[];
+  /** Frees the weights. */
+  dispose(): void;
 }
 
 /** Architecture of {@link TanhRnn} and {@link Gru}. */
@@ -85,11 +85,35 @@ export function unroll(
     : { last: h };
 }
 
-/** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
-export class TanhRnn implements RecurrentLayer {
+/**
+ * What the tanh RNN and the GRU share: the checked sizes (outputDim = hidden) and PyTorch's
+ * initialisation of every weight and bias, U(−1/√hidden, 1/√hidden), from a generator seeded
+ * with `config.seed` (draws in the order the subclass asks for them).
+ */
+export abstract class RecurrentCell extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly hidden: number;
   readonly outputDim: number;
+  private readonly uniform: () => number;
+
+  constructor(config: RecurrentConfig) {
+    super();
+    this.inputDim = checkInt(config.inputDim, "inputDim");
+    this.hidden = checkInt(config.hidden, "hidden");
+    this.outputDim = this.hidden;
+    this.uniform = seededUniform(config.seed ?? 0);
+  }
+
+  /** A new variable of `shape` with entries U(±1/√hidden), the next draws of the generator. */
+  protected initWeight<R extends tf.Rank>(shape: number[]): tf.Variable<R> {
+    return uniformVariable<R>(shape, 1 / Math.sqrt(this.hidden), this.uniform);
+  }
+
+  abstract run(x: tf.Tensor3D, options?: RunOptions): RunResult;
+}
+
+/** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
+export class TanhRnn extends RecurrentCell {
   /** W_x [inputDim, hidden]. */
   readonly wx: tf.Variable<tf.Rank.R2>;
   /** W_h [hidden, hidden]. */
@@ -98,14 +122,11 @@ export class TanhRnn implements RecurrentLayer {
   readonly b: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    this.inputDim = checkInt(config.inputDim, "inputDim");
-    this.hidden = checkInt(config.hidden, "hidden");
-    this.outputDim = this.hidden;
-    const u = seededUniform(config.seed ?? 0);
+    super(config);
     const h = this.hidden;
-    this.wx = uniformVariable([this.inputDim, h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.wh = uniformVariable([h, h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.b = uniformVariable([h], h, u) as tf.Variable<tf.Rank.R1>;
+    this.wx = this.initWeight([this.inputDim, h]);
+    this.wh = this.initWeight([h, h]);
+    this.b = this.initWeight([h]);
   }
 
   /** One step h' = tanh(x_t W_x + h W_h + b) for x_t [B, inputDim] and h [B, hidden]. */
@@ -124,7 +145,8 @@ export class TanhRnn implements RecurrentLayer {
     return unroll(inputs, h0, (p, h) => this.cell(p, h), options);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [this.wx, this.wh, this.b];
+  /** W_x, W_h, b. */
+  namedWeights(): NamedWeights {
+    return { wx: this.wx, wh: this.wh, b: this.b };
   }
 }

@@ -130,8 +130,9 @@ export async function denoDir(): Promise<string> {
 /** The canvas addon's native libraries under `root`/node_modules (for `--allow-ffi`). */
 export async function canvasAddons(root: string): Promise<string[]> {
   const out: string[] = [];
-  const base = join(root, "node_modules", ".deno");
   try {
+    // the real path: Deno checks --allow-ffi against the resolved file
+    const base = join(await Deno.realPath(join(root, "node_modules")), ".deno");
     for await (const e of Deno.readDir(base)) {
       if (!e.name.startsWith("@napi-rs+canvas-")) continue;
       const pkgDir = join(base, e.name, "node_modules", "@napi-rs");
