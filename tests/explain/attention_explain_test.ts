@@ -7,7 +7,7 @@ import {
   spearman,
   trainAttentionClassifier,
 } from "../../lib/course/explain/attention_explain.ts";
-import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 

@@ -9,11 +9,7 @@ import {
   pixelFlipping,
 } from "../../lib/course/explain/lrp.ts";
 import { type LayerSpec, SequentialCnn } from "../../lib/course/nnbasics/mod.ts";
-import {
-  assertClose,
-  assertTensorClose,
-  assertThrowsMatching,
-} from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
