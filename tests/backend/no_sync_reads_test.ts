@@ -16,10 +16,6 @@ const SYNC_READ = /\b(dataSync|arraySync|bufferSync)\b/;
  * must still contain one (so that this list cannot go stale) and leaves the list when converted.
  */
 const PENDING: readonly string[] = [
-  "lib/models/sequence/classifier.ts",
-  "lib/models/sequence/train.ts",
-  "lib/models/sequence/clip.ts",
-  "lib/models/vae/evaluate.ts",
   "lib/course/nnbasics/cnn.ts",
   "lib/course/nnbasics/l2_run.ts",
 ];

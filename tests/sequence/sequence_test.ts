@@ -173,7 +173,7 @@ Deno.test("SequenceClassifier: logits shape, MNIST rows, parameter count", async
     images.slice([2, 84], [1, 28]).reshape([28]),
   );
   assert.deepEqual(m.logits(rows).shape, [5, 10]);
-  assert.equal(m.predict(rows).length, 5);
+  assert.equal((await m.predict(rows)).length, 5);
   // Without training, dropout is off: logits are deterministic; with training they change.
   await assertTensorClose(m.logits(rows), m.logits(rows));
   const a = m.logits(rows, { training: true, seed: 1 }).dataSync();
