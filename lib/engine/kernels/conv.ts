@@ -22,16 +22,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { offset, register, transposeBytes } from "./fused.ts";
+import { offset, register, transposeBytes, type WasmBackendLike } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
 
 /** The parts of tfjs's BackendWasm these kernels use. */
-interface ConvBackend {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+interface ConvBackend extends WasmBackendLike {
   disposeData(dataId: unknown): void;
-  incRef(dataId: unknown): void;
 }
 
 interface ConvAttrs {
@@ -64,46 +60,40 @@ interface Geometry {
 }
 
 /**
- * Rows q0 … q1 − 1 of P [Q, R] (row-major, written from float index p on), Q = n·h'·w',
- * R = k_h·k_w·c: row q = (b, i, j) is the patch of
+ * P [Q, R] (row-major) from x, Q = n·h'·w', R = k_h·k_w·c: row q = (b, i, j) is the patch of
  * output pixel q, copied as one run of the taps inside the image per kernel row u (zeros for the
  * taps outside). `heap` views wasm memory as float32 (`x`, `p`: float indices); where every index
  * is even, `heap2` views it as float64 and the runs are copied two floats at a time.
  */
-function im2col(
-  heap: Float32Array,
-  heap2: Float64Array,
-  x: number,
-  p: number,
-  g: Geometry,
-  q0 = 0,
-  q1 = g.n * g.oh * g.ow,
-): void {
-  const { h, w, c, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+function im2col(heap: Float32Array, heap2: Float64Array, x: number, p: number, g: Geometry): void {
+  const { n, h, w, c, kh, kw, sh, sw, ph, pw, oh, ow } = g;
   const R = kh * kw * c, rowLen = kw * c;
   const pairs = c % 2 === 0 && x % 2 === 0 && p % 2 === 0 && R % 2 === 0;
-  for (let q = q0; q < q1; q++) {
-    const j = q % ow, bi = (q - j) / ow, i = bi % oh, b = (bi - i) / oh;
+  let row = p;
+  for (let b = 0; b < n; b++) {
     const xb = x + b * h * w * c;
-    const x0 = j * sw - pw;
-    const v0 = Math.max(0, -x0), v1 = Math.min(kw, w - x0); // taps inside the image
-    const row = p + (q - q0) * R;
-    for (let u = 0; u < kh; u++) {
-      const d = row + u * rowLen;
-      const y = i * sh + u - ph;
-      if (y < 0 || y >= h || v1 <= v0) {
-        heap.fill(0, d, d + rowLen);
-        continue;
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++, row += R) {
+        const x0 = j * sw - pw;
+        const v0 = Math.max(0, -x0), v1 = Math.min(kw, w - x0); // taps inside the image
+        for (let u = 0; u < kh; u++) {
+          const d = row + u * rowLen;
+          const y = i * sh + u - ph;
+          if (y < 0 || y >= h || v1 <= v0) {
+            heap.fill(0, d, d + rowLen);
+            continue;
+          }
+          if (v0 > 0) heap.fill(0, d, d + v0 * c);
+          const s = xb + (y * w + x0 + v0) * c, dd = d + v0 * c, len = (v1 - v0) * c;
+          if (pairs) {
+            const s2 = s >> 1, d2 = dd >> 1, l2 = len >> 1;
+            for (let t = 0; t < l2; t++) heap2[d2 + t] = heap2[s2 + t];
+          } else {
+            for (let t = 0; t < len; t++) heap[dd + t] = heap[s + t];
+          }
+          if (v1 < kw) heap.fill(0, d + v1 * c, d + rowLen);
+        }
       }
-      if (v0 > 0) heap.fill(0, d, d + v0 * c);
-      const s = xb + (y * w + x0 + v0) * c, dd = d + v0 * c, len = (v1 - v0) * c;
-      if (pairs) {
-        const s2 = s >> 1, d2 = dd >> 1, l2 = len >> 1;
-        for (let t = 0; t < l2; t++) heap2[d2 + t] = heap2[s2 + t];
-      } else {
-        for (let t = 0; t < len; t++) heap[dd + t] = heap[s + t];
-      }
-      if (v1 < kw) heap.fill(0, d + v1 * c, d + rowLen);
     }
   }
 }
