@@ -67,6 +67,8 @@ Deno.test("AttentionClassifier: own weights reproduce the output; trained attent
   assert.ok(correct / test.n > 0.9, `accuracy ${correct / test.n}`);
   assert.ok(mass / pos > 0.5, `attention mass on the marker ${mass / pos}`);
   assert.equal(ex.attention.length, test.n * 8);
+  assert.equal(ex.uniformPredicted.length, test.n);
+  assert.ok(ex.uniformPredicted.every((c) => c === 0 || c === 1));
   // attention over tokens plus the [CLS] self-weight sums to 1
   for (let i = 0; i < 5; i++) {
     const s = ex.attention.subarray(i * 8, i * 8 + 8).reduce((a, b) => a + b, 0);

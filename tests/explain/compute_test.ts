@@ -118,7 +118,7 @@ Deno.test("trainToTarget: stops at the first check at the target; FLOPs and imag
     assert.equal(c.images, Math.round(400 * c.epoch));
     assert.equal(c.flops, 3 * F * c.images + F * 200 * (i + 1));
   });
-  assert.equal(run.params, run.model.paramCount());
+  assert.equal(run.params, run.model.parameterCount());
   run.model.dispose();
   assert.equal(tf.memory().numTensors, before, "only the returned model was left (now disposed)");
   // without a target it runs every epoch

@@ -6,6 +6,7 @@ import {
   type LrpLayer,
   lrpLayersOf,
   lrpMaxPool,
+  pixelFlipping,
 } from "../../lib/course/explain/lrp.ts";
 import { type LayerSpec, SequentialCnn } from "../../lib/course/nnbasics/mod.ts";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
@@ -63,6 +64,17 @@ Deno.test("LRP αβ rule on the hand-worked two-layer example (α = 2, β = 1 an
   assertClose(await explainTwoLayer({ rule: { kind: "alphabeta", alpha: 2, beta: 1 } }), [10, -8], {
     atol: 1e-5,
   });
+  // a composite: ε = 0 on the top layer, α1β0 on the first (inputRule wins there). R_h = (3, −1)
+  // as above; unit 1 (R = 3) gives all of it to its positive input x1, unit 2 (R = −1) to x2.
+  assertClose(
+    await explainTwoLayer({
+      rule: { kind: "alphabeta", alpha: 2, beta: 1 },
+      denseRule: { kind: "epsilon", epsilon: 0 },
+      inputRule: { kind: "alphabeta", alpha: 1, beta: 0 },
+    }),
+    [3, -1],
+    { atol: 1e-5 },
+  );
   // α1β0: only positive contributions. R_h = (2, 0); unit 1 gives all of its 2 to x1.
   assertClose(await explainTwoLayer({ rule: { kind: "alphabeta", alpha: 1, beta: 0 } }), [2, 0], {
     atol: 1e-5,
@@ -99,6 +111,11 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
     { rule: { kind: "alphabeta", alpha: 2, beta: 1 } },
     { rule: { kind: "alphabeta", alpha: 1.5, beta: 0.5 }, pool: "proportional" },
     { rule: { kind: "epsilon", epsilon: 1e-9 }, inputRule: { kind: "zB", low: 0, high: 1 } },
+    {
+      rule: { kind: "alphabeta", alpha: 1, beta: 0 },
+      denseRule: { kind: "epsilon", epsilon: 1e-9 },
+      inputRule: { kind: "zB", low: 0, high: 1 },
+    },
   ] as const;
   for (const opt of rules) {
     const res = await lrp(layers, x, { ...opt, target: [0, 1, 2, 0, 1] });
@@ -130,6 +147,25 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
   // positive biases take a share: less relevance reaches the input than the score
   for (let i = 0; i < 5; i++) {
     if (withBias.score[i] > 0) assert.ok(withBias.layerSums[0][i] < withBias.score[i]);
+  }
+  // with biases, every rule conserves once the absorbed share is counted, layer by layer
+  for (const opt of rules) {
+    const res = await lrp(layers, x, opt);
+    assert.equal(res.absorbed.length, layers.length);
+    for (let l = 0; l < layers.length; l++) {
+      const lhs = res.layerSums[l].map((v, i) => v + res.absorbed[l][i]);
+      assertClose(lhs, res.layerSums[l + 1], {
+        atol: 1e-4,
+        rtol: 1e-3,
+        msg: `layer ${l}, ${JSON.stringify(opt)}`,
+      });
+      if (!["dense", "conv"].includes(layers[l].kind)) {
+        assert.ok(res.absorbed[l].every((v) => v === 0));
+      }
+    }
+    // positive biases and ε keep a share: the absorbed amounts are not all zero
+    assert.ok(res.absorbed.some((a) => a.some((v) => Math.abs(v) > 1e-4)));
+    res.relevance.dispose();
   }
   tf.dispose([ab.relevance, withBias.relevance, x]);
   model.dispose();
@@ -163,5 +199,24 @@ Deno.test("LRP: bad rules and targets get one clear message", async () => {
   );
   await assertThrowsMatching(() => lrp(layers, x, { target: [0, 1] }), /target must hold 1 class/);
   x.dispose();
+  layers.forEach((l) => "w" in l && l.w.dispose());
+});
+
+Deno.test("pixelFlipping: starts at the mean score and removes the most relevant inputs first", async () => {
+  // one dense layer, score = x·w: relevance = x ⊙ w (exact), so flipping in that order lowers the
+  // score by the largest terms first
+  const layers: LrpLayer[] = [{ kind: "dense", w: tf.tensor2d([[1], [3], [-2], [0.5]]) }];
+  const x = tf.tensor2d([[1, 1, 1, 1]]);
+  const rel = tf.tensor2d([[1, 3, -2, 0.5]]);
+  const before = tf.memory().numTensors;
+  const curve = await pixelFlipping(layers, x, rel, { target: [0], steps: 4, fraction: 0.25 });
+  assert.equal(tf.memory().numTensors, before);
+  // 2.5 → remove x2 (3) → −0.5 → remove x1 (1) → −1.5 → remove x4 (0.5) → −2 → remove x3 → 0
+  assertClose(curve, [2.5, -0.5, -1.5, -2, 0], { atol: 1e-6 });
+  await assertThrowsMatching(
+    () => pixelFlipping(layers, x, rel, { target: [0], fraction: 0 }),
+    /fraction must be in \(0, 1\]/,
+  );
+  tf.dispose([x, rel]);
   layers.forEach((l) => "w" in l && l.w.dispose());
 });

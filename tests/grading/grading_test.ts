@@ -89,7 +89,7 @@ Deno.test("grade: solved scores full points, a gap scores 0, a sign error loses 
   assert.match(partial.tasks[1].message ?? "", /mean of the data: expected 3, got -3/);
 });
 
-Deno.test("grade: hidden tests count; redefining the check helper does not help", async () => {
+Deno.test("grade: hidden tests count; without the source only the visible ones run", async () => {
   // passes the visible test (square(3) = 9) but not the hidden one (square(-2) = 4)
   const visibleOnly = await submission({
     "ex1-square": "function square(x: number): number {\n  return 3 * Math.abs(x);\n}",
@@ -99,27 +99,9 @@ Deno.test("grade: hidden tests count; redefining the check helper does not help"
   assert.match(r.tasks[0].message ?? "", /square\(-2\) should be 4/);
   const own = await gradeNotebook(visibleOnly);
   assert.equal(own.tasks[0].passed, true, "without the source only visible tests run");
-
-  const cheat = await submission({
-    "ex1-square":
-      "function square(x: number): number {\n  return x;\n}\nfunction check(..._args: unknown[]) {}",
-  });
-  const c = await gradeNotebook(cheat, { source: FIXTURE });
-  assert.equal(c.tasks[0].passed, false, formatReport(c));
 });
 
-Deno.test("grade: a notebook that never finishes is cut off with a clear verdict", async () => {
-  const loop = await submission({
-    "ex1-square":
-      "function square(x: number): number {\n  return x * x;\n}\nwhile (true) { /* */ }",
-  });
-  const r = await gradeNotebook(loop, { source: FIXTURE, cellTimeoutS: 4 });
-  assert.equal(r.timedOut, true);
-  assert.equal(r.earned, 0);
-  assert.equal(r.ended?.cell, 3, formatReport(r));
-  assert.ok(r.problems.some((p) => /ended in cell 3 \(ex1-square\).*limit of 4 s/.test(p)));
-  assert.match(r.tasks[0].message ?? "", /not run: the run ended in cell 3/);
-});
+// Redefining the check helpers: tests/grading/redteam_test.ts.
 
 Deno.test("reports: table, CSV and the Classroom per-task check", async () => {
   const wrong = await submission({ "ex1-square": SQUARE_OK, "ex2-mean": MEAN_SIGN_ERROR });
@@ -190,8 +172,56 @@ Deno.test("release of the course is idempotent and ships the classroom workflow"
   assert.ok(filesA.includes("lib/tools/grading/course.ts"), "nested library folders are copied");
   assert.match(cube, /TODO: implement cube, exercise 9/);
   const wf = await Deno.readTextFile(join(a, "x", ".github/workflows/classroom.yml"));
-  assert.match(wf, /task grade --all --quick --json grade.json/);
-  assert.match(wf, /--only ex1-square-test[\s\S]*max-score: 2/);
+  // the grader and the tests come from the release (the first commit), not the student's copy
+  assert.match(wf, /git archive "\$first"/);
+  assert.match(wf, /rm -f grade\.json/);
+  assert.match(wf, /task grade --all --root "\$GITHUB_WORKSPACE" --quick/);
+  assert.match(wf, /test -f "\$RUNNER_TEMP\/grade\.json" \|\| \{[^}]*exit 1; \}/);
+  assert.match(
+    wf,
+    /command: cd "\$RUNNER_TEMP\/release" && [^\n]*--only ex1-square-test[\s\S]*max-score: 2/,
+  );
   assert.match(wf, /--only ex9-cube[\s\S]*max-score: 4/);
   await Deno.remove(a, { recursive: true });
+});
+
+Deno.test("grade CLI: a class folder with a malformed notebook: progress, a line for it, CSV, logs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kit-class-" });
+  try {
+    await Deno.mkdir(join(dir, "subs/alice"), { recursive: true });
+    await Deno.mkdir(join(dir, "subs/bob"), { recursive: true });
+    await Deno.copyFile(FIXTURE, join(dir, "subs/alice/sheet.ipynb"));
+    await Deno.writeTextFile(join(dir, "subs/bob/sheet.ipynb"), "{ not a notebook");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "lib/tools/cli/grade.ts",
+        join(dir, "subs"),
+        "--source",
+        FIXTURE,
+        "--jobs",
+        "2",
+        "--logs",
+        join(dir, "logs"),
+        "--csv",
+        join(dir, "g.csv"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.match(stdout, /alice\/sheet\.ipynb: 5\/5/);
+    assert.match(stdout, /bob\/sheet\.ipynb: 0\/5 {2}FAILED RUN: not graded: .*not valid JSON/);
+    assert.match(stdout, /2 notebooks graded, 1 failed runs/);
+    assert.match(stderr, /\[2\/2\] students' notebooks done, 1 failed runs/);
+    const csv = (await Deno.readTextFile(join(dir, "g.csv"))).trim().split("\n");
+    assert.equal(csv.length, 3);
+    assert.match(csv.find((l) => l.startsWith("bob,"))!, /,0,5,0,0,not graded: /);
+    assert.match(await Deno.readTextFile(join(dir, "logs/alice/sheet.log")), /total\s+5\/5/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import {
   fusedAdamW,
+  fusedAdamWInPlace,
+  fusedBceWithLogits,
+  fusedBceWithLogitsGrad,
   fusedColSum,
   fusedFourier2d,
   fusedGelu,
@@ -161,6 +164,61 @@ Deno.test({
 });
 
 Deno.test({
+  name: "fusedAdamWInPlace: bit for bit fusedAdamW, in one call, without new tensors",
+  ignore: !wasm(),
+  fn: () => {
+    const shapes = [[7, 5], [1], [3], [784, 400], [0, 4], [5, 1, 3]];
+    const s = { decay: 1 - 1e-3 * 0.01, beta1: 0.9, beta2: 0.999, stepSize: 1e-3, eps: 1e-8 };
+    const slots = shapes.map((shape, i) => ({
+      p: variableFrom(tf.randomNormal(shape, 0, 1, "float32", 10 * i + 1)),
+      m: variableFrom(tf.randomNormal(shape, 0, 0.1, "float32", 10 * i + 2), false),
+      v: variableFrom(tf.randomUniform(shape, 0, 0.01, "float32", 10 * i + 3), false),
+      g: tf.randomNormal(shape, 0, 1, "float32", 10 * i + 4),
+    }));
+    const want = slots.map(({ p, m, v, g }) => fusedAdamW(p, m, v, g, s));
+    const before = tf.memory().numTensors;
+    assert.deepEqual(fusedAdamWInPlace(slots, s), []);
+    assert.equal(tf.memory().numTensors, before);
+    slots.forEach(({ p, m, v }, i) => {
+      assert.deepEqual(p.dataSync(), want[i][0].dataSync(), `p ${shapes[i]}`);
+      assert.deepEqual(m.dataSync(), want[i][1].dataSync(), `m ${shapes[i]}`);
+      assert.deepEqual(v.dataSync(), want[i][2].dataSync(), `v ${shapes[i]}`);
+    });
+    // a parameter whose memory another tensor shares (a reshape) is left alone and reported
+    const view = tf.reshape(slots[0].p, [35]);
+    const copy = Array.from(view.dataSync());
+    assert.deepEqual(fusedAdamWInPlace(slots, s), [0]);
+    assert.deepEqual(Array.from(view.dataSync()), copy);
+    tf.dispose([view, ...want.flat(), ...slots.flatMap((x) => [x.p, x.m, x.v, x.g])]);
+  },
+});
+
+Deno.test({
+  name: "AdamW.step: in place when it can, out of place when a weight is shared, same numbers",
+  ignore: !wasm(),
+  fn: () => {
+    const run = (share: boolean) => {
+      const w = variableFrom(tf.randomNormal([6, 3], 0, 1, "float32", 9));
+      const b = variableFrom(tf.randomNormal([3], 0, 1, "float32", 8));
+      const opt = new AdamW([w, b], { lr: 0.05, weightDecay: 0.1 });
+      const view = share ? tf.reshape(w, [18]) : null;
+      for (let k = 0; k < 5; k++) {
+        const gw = tf.mul(w, 2), gb = tf.sub(b, 1);
+        const n0 = tf.memory().numTensors;
+        opt.step([gw, gb]);
+        assert.equal(tf.memory().numTensors, n0);
+        tf.dispose([gw, gb]);
+      }
+      const out = [Array.from(w.dataSync()), Array.from(b.dataSync())];
+      tf.dispose([w, b, ...(view ? [view] : [])]);
+      opt.dispose();
+      return out;
+    };
+    assert.deepEqual(run(true), run(false));
+  },
+});
+
+Deno.test({
   name: "AdamW with fused kernels follows the same trajectory as with tfjs ops",
   ignore: !wasm(),
   fn: () => {
@@ -249,5 +307,119 @@ Deno.test({
     assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3]);
     c.dispose();
     assert.equal(tf.memory().numTensors, before);
+  },
+});
+
+Deno.test({
+  name: "Cast to the same dtype shares data; to another dtype it converts; no bytes leak",
+  ignore: !wasm(),
+  fn: () => {
+    const before = tf.memory();
+    const a = tf.tensor1d([1.5, -2, 3]);
+    const c = tf.cast(a, "float32");
+    a.dispose();
+    assert.deepEqual(Array.from(c.dataSync()), [1.5, -2, 3]);
+    const i = tf.cast(c, "int32");
+    assert.equal(i.dtype, "int32");
+    assert.deepEqual(Array.from(i.dataSync()), [1, -2, 3]);
+    const f = tf.cast(i, "float32");
+    assert.deepEqual(Array.from(f.dataSync()), [1, -2, 3]);
+    tf.dispose([c, i, f]);
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numBytes, before.numBytes);
+  },
+});
+
+// float64 references of the BCE kernels
+const bce64 = (l: number, x: number) => Math.max(l, 0) - l * x + Math.log1p(Math.exp(-Math.abs(l)));
+const sig64 = (l: number) => 1 / (1 + Math.exp(-l));
+
+/** Logits over the whole range (|l| up to 100, zeros, tiny values) and targets in [0, 1]. */
+function bceInputs(
+  n: number,
+  seed: number,
+): { l: Float32Array; x: Float32Array; dy: Float32Array } {
+  const r = (k: number) => ((Math.sin(seed * 7919 + k * 104729) * 43758.5453) % 1 + 1) % 1;
+  const l = Float32Array.from(
+    { length: n },
+    (_, i) =>
+      i % 11 === 0
+        ? 0
+        : i % 13 === 0
+        ? (r(i) - 0.5) * 200
+        : i % 17 === 0
+        ? (r(i) - 0.5) * 1e-6
+        : (r(i) - 0.5) * 20,
+  );
+  const x = Float32Array.from(
+    { length: n },
+    (_, i) => (i % 3 === 0 ? Math.round(r(i + n)) : r(i + n)),
+  );
+  const dy = Float32Array.from({ length: n }, (_, i) => (r(i + 2 * n) - 0.5) * 4);
+  return { l, x, dy };
+}
+
+Deno.test({
+  name: "fusedBceWithLogits and its gradient match float64 on the VAE's shapes and edge shapes",
+  ignore: !wasm(),
+  fn: () => {
+    for (const shape of [[128, 784], [40, 784], [1, 1], [1, 3], [2, 5], [7, 9], [0, 784]]) {
+      const n = shape[0] * shape[1];
+      const { l, x, dy } = bceInputs(n, n + 1);
+      const [lt, xt, dyt] = [l, x, dy].map((a) => tf.tensor(a, shape));
+      const y = fusedBceWithLogits(lt, xt).dataSync();
+      const [dl, dx] = fusedBceWithLogitsGrad(lt, xt, dyt).map((t) => t.dataSync());
+      let worstY = 0, worstDl = 0;
+      for (let i = 0; i < n; i++) {
+        const want = bce64(l[i], x[i]);
+        worstY = Math.max(worstY, Math.abs(y[i] - want) / Math.max(1, Math.abs(l[i])));
+        worstDl = Math.max(worstDl, Math.abs(dl[i] - dy[i] * (sig64(l[i]) - x[i])));
+        assert.equal(dx[i], Math.fround(-dy[i] * l[i]), `dx[${i}]`);
+      }
+      // float32 rounding: max(l, 0) − l·x cancels, so the error is a few ulps of max(1, |l|)
+      assert.ok(worstY < 4e-7, `bce ${shape}: ${worstY}`);
+      assert.ok(worstDl < 1e-6, `dl ${shape}: ${worstDl}`);
+      tf.dispose([lt, xt, dyt]);
+    }
+    assertThrowsMatching(
+      () => fusedBceWithLogits(tf.zeros([2, 3]), tf.zeros([3, 2])),
+      /x must have the shape of logits/,
+    );
+  },
+});
+
+Deno.test({
+  name: "bceWithLogits on wasm: gradients of Σ w·bce agree with central finite differences",
+  ignore: !wasm(),
+  fn: async () => {
+    const { bceWithLogits } = await import("../../lib/models/vae/loss.ts");
+    const shape = [3, 5];
+    const { l, x, dy: w } = bceInputs(15, 3);
+    for (let i = 0; i < 15; i++) l[i] = (l[i] % 6) + 0.25; // moderate logits, away from kinks
+    const f = (lv: Float32Array, xv: Float32Array) =>
+      tf.tidy(() =>
+        tf.sum(
+          tf.mul(
+            bceWithLogits(tf.tensor2d(lv, [3, 5]), tf.tensor2d(xv, [3, 5])),
+            tf.tensor2d(w, [3, 5]),
+          ),
+        ).dataSync()[0]
+      );
+    const [gl, gx] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(bceWithLogits(a as tf.Tensor2D, b as tf.Tensor2D), tf.tensor2d(w, [3, 5])))
+    )([tf.tensor2d(l, [3, 5]), tf.tensor2d(x, [3, 5])]).map((t) => t.dataSync());
+    const h = 1e-2;
+    for (let i = 0; i < 15; i++) {
+      for (const [arr, g, name] of [[l, gl, "l"], [x, gx, "x"]] as const) {
+        const p = Float32Array.from(arr), m = Float32Array.from(arr);
+        p[i] += h;
+        m[i] -= h;
+        const fd = name === "l" ? (f(p, x) - f(m, x)) / (2 * h) : (f(l, p) - f(l, m)) / (2 * h);
+        assert.ok(
+          Math.abs(fd - g[i]) < 2e-3 * Math.max(1, Math.abs(fd)),
+          `d/d${name}[${i}] ${g[i]} vs ${fd} (${shape})`,
+        );
+      }
+    }
   },
 });

@@ -47,8 +47,8 @@ Deno.test("SequentialCnn: every layer's real output shape and the variables matc
   const outs = model.activations(x);
   assert.equal(outs.length, model.table.length);
   outs.forEach((o, i) => assert.deepEqual(o.shape, [3, ...model.table[i].outputShape]));
-  assert.equal(model.paramCount(), 62_558);
-  assert.equal(model.paramCount(), model.tableParams);
+  assert.equal(model.parameterCount(), 62_558);
+  assert.equal(model.parameterCount(), model.tableParams);
   assert.equal(model.classes, 10);
   assert.deepEqual(model.weightsOf(0).shape, [5, 5, 1, 8]);
   // PyTorch's default init bound 1/sqrt(fan_in): conv1 fan_in = 25
@@ -68,7 +68,7 @@ Deno.test("SequentialCnn: every layer's real output shape and the variables matc
     5,
   ]]);
   assert.deepEqual(m2.forward(tf.ones([2, 9, 7, 2]) as tf.Tensor4D).shape, [2, 5]);
-  assert.equal(m2.paramCount(), 3 * 3 * 2 * 4 + 4 + 48 * 5 + 5);
+  assert.equal(m2.parameterCount(), 3 * 3 * 2 * 4 + 4 + 48 * 5 + 5);
   m2.dispose();
 });
 

@@ -4,6 +4,8 @@ import {
   checkedText,
   checkProseNumbers,
   formatProseReport,
+  isLabel,
+  isYear,
   numbersIn,
   printedValues,
   shows,
@@ -111,4 +113,14 @@ Deno.test("checkProseNumbers: printed, code literal, cited, given, citation year
 Deno.test("checkProseNumbers: a cited paragraph marker covers only its paragraph", () => {
   const r = checkProseNumbers(nb(["First 12.34 <!-- cited -->\n\nSecond 56.78"], []));
   assert.deepEqual(r.unmatched.map((n) => n.text), ["56.78"]);
+});
+
+Deno.test("isYear and isLabel: dates and identifiers are not quantities", () => {
+  assert.ok(isYear("2020") && isYear("1997") && isYear("2030"));
+  assert.ok(!isYear("2048") && !isYear("1024") && !isYear("1949"));
+  const t = "see arXiv:1908.03557 and ISO 26262, Exercise 21.1(b) and § 4.25 with 26262 units";
+  const at = (s: string, from = 0) => t.indexOf(s, from);
+  assert.ok(isLabel(t, at("1908")) && isLabel(t, at("26262")) && isLabel(t, at("21.1")));
+  assert.ok(isLabel(t, at("4.25")));
+  assert.ok(!isLabel(t, at("26262", at("26262") + 1)));
 });

@@ -9,7 +9,7 @@ import {
   saveRun,
   toOriginalUnits,
   trainRun,
-} from "../../lib/tools/runs/mod.ts";
+} from "../../lib/models/diffusion/mod.ts";
 import { assertClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });

@@ -53,7 +53,7 @@ Deno.test("loadVae: missing, foreign or damaged checkpoints give one clear line"
     await Deno.writeTextFile(cfg, JSON.stringify({ ...c, hidden: 9 }));
     await assert.rejects(() => loadVae(join(dir, "bad")), (e: Error) => {
       assert.ok(e instanceof CheckpointError);
-      assert.match(e.message, /weight fc1\.w has shape \[784,8\], expected \[784,9\]/);
+      assert.match(e.message, /tensor "fc1\.w" has shape \[784,8\], the VAE expects \[784,9\]/);
       return true;
     });
     // Truncated weights are caught by the checkpoint layer.

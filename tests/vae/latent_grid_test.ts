@@ -99,7 +99,7 @@ Deno.test("fitVae: per-epoch records and callback, a CSV row per epoch, β in th
     batchSize: 64,
     klLossWeight: 2,
     test,
-    progress: { tick: () => ticks++ },
+    progress: { tick: (n = 1) => ticks += n },
     onEpoch: (r) => void seen.push(r.epoch),
   });
   assert.deepEqual(seen, [1, 2, 3]);

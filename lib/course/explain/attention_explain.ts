@@ -22,6 +22,7 @@
  * others and attention can be shuffled with little effect: the setting of Jain & Wallace.
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { AdamW, variableFrom } from "../../engine/nn/mod.ts";
@@ -109,7 +110,7 @@ export interface AttentionRun {
  * A [CLS]-token classifier over token sequences built from the kit's multi-head self-attention
  * layer (see the module comment).
  */
-export class AttentionClassifier {
+export class AttentionClassifier extends Module {
   readonly embedding: tf.Variable;
   readonly position: tf.Variable;
   readonly layers: MultiHeadSelfAttention[];
@@ -122,6 +123,7 @@ export class AttentionClassifier {
   readonly classes: number;
 
   constructor(config: AttentionClassifierConfig) {
+    super();
     const { vocab, length, dModel = 16, numHeads = 2, layers = 1, classes = 2, seed = 0 } = config;
     if (!Number.isInteger(layers) || layers < 1) {
       throw new Error(`layers must be an integer >= 1; got ${layers}`);
@@ -231,20 +233,11 @@ export class AttentionClassifier {
     return tf.tidy(() => this.headFromWeights(this.context(x), alpha));
   }
 
-  /** Every trainable variable. */
-  trainableVariables(): tf.Variable[] {
-    return [
-      this.embedding,
-      this.position,
-      ...this.layers.flatMap((l) => l.trainableVariables()),
-      this.wOut,
-      this.bOut,
-    ];
-  }
-
-  /** Frees the variables. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
+  /** Every weight by name: embedding, positions, the attention layers, the output layer. */
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = { embedding: this.embedding, position: this.position };
+    this.layers.forEach((l, i) => Object.assign(w, prefixed(`layer${i}`, l.namedWeights())));
+    return { ...w, wOut: this.wOut, bOut: this.bOut };
   }
 }
 
@@ -335,6 +328,11 @@ export interface AttentionExplanation {
   ablateTopTvd: Float32Array;
   /** TVD after zeroing a random token's weight (per head) and renormalising. */
   ablateRandomTvd: Float32Array;
+  /**
+   * The predicted class with uniform attention 1/(L + 1) over all positions (the baseline of
+   * Wiegreffe & Pinter 2019): if it is as accurate, the learned weights were not needed.
+   */
+  uniformPredicted: Int32Array;
 }
 
 /** Softmax rows of logits [n·K] (plain numbers). */
@@ -442,12 +440,18 @@ export async function explainAttention(
   const pPerm = await probsWith(permuted);
   const pTop = await probsWith(ablTop);
   const pRnd = await probsWith(ablRnd);
+  const pUni = await probsWith(new Float32Array(alpha.length).fill(1 / L1));
   tf.dispose([x, clsWeights]);
-  const permutationFlip = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  const argmax = (q: Float32Array, i: number) => {
     let best = 0;
-    for (let k = 1; k < K; k++) if (pPerm[i * K + k] > pPerm[i * K + best]) best = k;
-    permutationFlip[i] = best === predicted[i] ? 0 : 1;
+    for (let k = 1; k < K; k++) if (q[i * K + k] > q[i * K + best]) best = k;
+    return best;
+  };
+  const permutationFlip = new Uint8Array(n);
+  const uniformPredicted = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    permutationFlip[i] = argmax(pPerm, i) === predicted[i] ? 0 : 1;
+    uniformPredicted[i] = argmax(pUni, i);
   }
   return {
     predicted,
@@ -459,6 +463,7 @@ export async function explainAttention(
     permutationFlip,
     ablateTopTvd: tvd(p, pTop, K),
     ablateRandomTvd: tvd(p, pRnd, K),
+    uniformPredicted,
   };
 }
 

@@ -222,7 +222,7 @@ export async function trainToTarget(options: TrainToTargetOptions): Promise<Trai
     reached,
     stop: checks[checks.length - 1],
     forwardFlops: forward,
-    params: model.paramCount(),
+    params: model.parameterCount(),
     model,
   };
 }

@@ -58,6 +58,12 @@ export interface LrpOptions {
    * e.g. `{ kind: "zB", low: 0, high: 1 }`. Default: `rule`.
    */
   inputRule?: LrpRule;
+  /**
+   * The rule of the dense layers, if it should differ from `rule` (e.g. ε for the dense layers
+   * and αβ for the convolutions, a composite in the spirit of Montavon et al. 2019). Default:
+   * `rule`. `inputRule` still wins for the first linear layer.
+   */
+  denseRule?: LrpRule;
   /** Max-pooling rule: "winner" (take-all, default) or "proportional" to the activations. */
   pool?: "winner" | "proportional";
   /** Include the biases in the denominators (default true, as in Bach et al.). */
@@ -85,6 +91,12 @@ export interface LrpResult {
    * row barely changes from one layer to the next.
    */
   layerSums: Float32Array[];
+  /**
+   * Σ of the relevance that layer l kept back (biases, ε, zero denominators; 0 for ReLU, pooling
+   * and flatten): `absorbed[l][i]`, l = 0 … L − 1. Conservation with bookkeeping:
+   * layerSums[l] + absorbed[l] = layerSums[l + 1].
+   */
+  absorbed: Float32Array[];
 }
 
 function checkRule(rule: LrpRule, what: string): void {
@@ -223,6 +235,18 @@ function safeDiv(r: tf.Tensor, d: tf.Tensor): tf.Tensor {
   return tf.where(zero, tf.zerosLike(r), tf.div(r, tf.where(zero, tf.onesLike(d), d)));
 }
 
+/** What one LRP step returns: the input relevance and what the layer kept back. */
+export interface LrpStep {
+  /** Relevance of the layer's inputs, shaped like them. */
+  relevance: tf.Tensor;
+  /**
+   * Relevance each output kept back instead of passing it on (shaped like the output): the share
+   * of the biases and of ε, and all of R_k where nothing can carry it (a zero denominator). So
+   * Σ relevance + Σ absorbed = Σ R (the conservation identity).
+   */
+  absorbed: tf.Tensor;
+}
+
 /**
  * Relevance at the input of one dense or conv layer, from the relevance `r` at its output
  * (before the ReLU that follows it), for input `a`. Returns a tensor shaped like `a`.
@@ -234,6 +258,19 @@ export function lrpLinear(
   rule: LrpRule,
   useBias = true,
 ): tf.Tensor {
+  const { relevance, absorbed } = lrpLinearStep(layer, a, r, rule, useBias);
+  absorbed.dispose();
+  return relevance;
+}
+
+/** {@link lrpLinear} with the absorbed relevance (see {@link LrpStep}). */
+export function lrpLinearStep(
+  layer: LrpLayer & { kind: "dense" | "conv" },
+  a: tf.Tensor,
+  r: tf.Tensor,
+  rule: LrpRule,
+  useBias = true,
+): LrpStep {
   checkRule(rule, "rule");
   return tf.tidy(() => {
     const pad = layer.kind === "conv" ? layer.padding ?? 0 : 0;
@@ -241,12 +278,18 @@ export function lrpLinear(
     const b = useBias && layer.b ? layer.b : null;
     const w = layer.w;
     let rin: tf.Tensor;
+    let absorbed: tf.Tensor;
+    /** R_k where the denominator d is exactly 0 (nothing carries it on). */
+    const stuck = (d: tf.Tensor) => tf.where(tf.equal(d, 0), r, tf.zerosLike(r));
     if (rule.kind === "epsilon") {
       let z = linearMap(layer, ap, w);
       if (b) z = tf.add(z, b);
       const sign = tf.where(tf.greaterEqual(z, 0), tf.onesLike(z), tf.onesLike(z).neg());
-      const s = safeDiv(r, tf.add(z, tf.mul(sign, rule.epsilon)));
+      const den = tf.add(z, tf.mul(sign, rule.epsilon));
+      const s = safeDiv(r, den);
       rin = tf.mul(ap, linearMapT(layer, s, w, ap.shape));
+      const kept = tf.mul(sign, rule.epsilon);
+      absorbed = tf.add(tf.mul(s, b ? tf.add(kept, b) : kept), stuck(den));
     } else if (rule.kind === "alphabeta") {
       const wp = tf.relu(w);
       const wn = tf.minimum(w, 0);
@@ -275,6 +318,11 @@ export function lrpLinear(
         tf.mul(aneg, linearMapT(layer, sn, wp, shape)),
       );
       rin = tf.sub(pos, neg);
+      const both = tf.logicalAnd(tf.equal(zp, 0), tf.equal(zn, 0));
+      absorbed = tf.where(both, r, tf.zerosLike(r));
+      if (b) {
+        absorbed = tf.add(absorbed, tf.sub(tf.mul(sp, tf.relu(b)), tf.mul(sn, tf.minimum(b, 0))));
+      }
     } else {
       const wp = tf.relu(w);
       const wn = tf.minimum(w, 0);
@@ -291,6 +339,7 @@ export function lrpLinear(
       );
       if (b) z = tf.add(z, b);
       const s = safeDiv(r, z);
+      absorbed = b ? tf.add(tf.mul(s, b), stuck(z)) : stuck(z);
       const shape = ap.shape;
       rin = tf.sub(
         tf.sub(
@@ -304,7 +353,7 @@ export function lrpLinear(
       const [, h, wd] = a.shape;
       rin = tf.slice(rin, [0, pad, pad, 0], [-1, h!, wd!, -1]);
     }
-    return rin;
+    return { relevance: rin, absorbed };
   });
 }
 
@@ -357,12 +406,14 @@ export async function lrp(
   const {
     rule = { kind: "epsilon", epsilon: 1e-6 },
     inputRule,
+    denseRule,
     pool = "winner",
     bias = true,
     target = "predicted",
   } = options;
   checkRule(rule, "rule");
   if (inputRule) checkRule(inputRule, "inputRule");
+  if (denseRule) checkRule(denseRule, "denseRule");
   if (pool !== "winner" && pool !== "proportional") {
     throw new Error(`pool must be "winner" or "proportional"; got ${JSON.stringify(pool)}`);
   }
@@ -401,7 +452,10 @@ export async function lrp(
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) score[i] = logits[i * classes + tgt[i]];
   const sumsT: tf.Tensor[] = [];
-  let r: tf.Tensor = tf.tidy(() => tf.mul(logitsT, tf.oneHot(tf.tensor1d(tgt, "int32"), classes)));
+  const absorbedT: tf.Tensor[] = [];
+  const mask = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) mask[i * classes + tgt[i]] = 1;
+  let r: tf.Tensor = tf.tidy(() => tf.mul(logitsT, tf.tensor2d(mask, [n, classes])));
   const rowSum = (t: tf.Tensor) => tf.tidy(() => tf.sum(tf.reshape(t, [n, -1]), 1));
   sumsT.push(rowSum(r));
   for (let l = layers.length - 1; l >= 0; l--) {
@@ -410,9 +464,23 @@ export async function lrp(
     let next: tf.Tensor;
     switch (layer.kind) {
       case "dense":
-      case "conv":
-        next = lrpLinear(layer, a, r, l === firstLinear && inputRule ? inputRule : rule, bias);
+      case "conv": {
+        const step = lrpLinearStep(
+          layer,
+          a,
+          r,
+          l === firstLinear && inputRule
+            ? inputRule
+            : layer.kind === "dense" && denseRule
+            ? denseRule
+            : rule,
+          bias,
+        );
+        next = step.relevance;
+        absorbedT.push(rowSum(step.absorbed));
+        step.absorbed.dispose();
         break;
+      }
       case "maxpool":
         next = lrpMaxPool(layer, a as tf.Tensor4D, r as tf.Tensor4D, pool);
         break;
@@ -423,17 +491,89 @@ export async function lrp(
         next = tf.reshape(r, a.shape);
         break;
     }
+    if (absorbedT.length < sumsT.length) absorbedT.push(tf.zeros([n]));
     r.dispose();
     r = next;
     sumsT.push(rowSum(r));
   }
   tf.dispose(acts);
-  const layerSums = await Promise.all(
-    sumsT.reverse().map(async (t) => {
-      const v = (await t.data()) as Float32Array;
-      t.dispose();
-      return v;
-    }),
-  );
-  return { relevance: r, target: tgt, score, logits, layerSums };
+  const read = (ts: tf.Tensor[]) =>
+    Promise.all(
+      ts.reverse().map(async (t) => {
+        const v = (await t.data()) as Float32Array;
+        t.dispose();
+        return v;
+      }),
+    );
+  const layerSums = await read(sumsT);
+  const absorbed = await read(absorbedT);
+  return { relevance: r, target: tgt, score, logits, layerSums, absorbed };
+}
+
+/** Options of {@link pixelFlipping}. */
+export interface PixelFlippingOptions {
+  /** The class whose score is tracked, per example. */
+  target: ArrayLike<number>;
+  /** Removal steps after the start, an integer ≥ 1 (default 10). */
+  steps?: number;
+  /** Share of the input values removed per step, in (0, 1] (default 0.02). */
+  fraction?: number;
+  /** The value a removed input takes (default 0, the background of MNIST). */
+  fill?: number;
+}
+
+/**
+ * Pixel flipping (Samek et al. 2017, "Evaluating the visualization of what a deep neural network
+ * has learned"): the input values are removed (set to `fill`) in the order of decreasing
+ * relevance, `fraction` of them per step, and the class score f_c is recorded after every step.
+ * A faithful explanation makes the score fall fast; the area under the curve (smaller is better)
+ * compares explanations. Returns the mean score over the examples at step 0 … steps.
+ */
+export async function pixelFlipping(
+  layers: readonly LrpLayer[],
+  x: tf.Tensor,
+  relevance: tf.Tensor,
+  options: PixelFlippingOptions,
+): Promise<number[]> {
+  const { target, steps = 10, fraction = 0.02, fill = 0 } = options;
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new Error(`steps must be an integer >= 1; got ${steps}`);
+  }
+  if (!(fraction > 0 && fraction <= 1)) {
+    throw new Error(`fraction must be in (0, 1]; got ${fraction}`);
+  }
+  if (relevance.size !== x.size) {
+    throw new Error(`relevance must have x's shape [${x.shape}]; got [${relevance.shape}]`);
+  }
+  const n = x.shape[0];
+  if (target.length !== n) throw new Error(`target must hold ${n} classes; got ${target.length}`);
+  const d = x.size / n;
+  const xs = Float32Array.from(await x.data());
+  const rel = await relevance.data();
+  const order = Array.from({ length: n }, (_, i) => {
+    const idx = Array.from({ length: d }, (_, j) => j);
+    return idx.sort((a, b) => rel[i * d + b] - rel[i * d + a]);
+  });
+  const perStep = Math.max(1, Math.round(fraction * d));
+  const curve: number[] = [];
+  for (let s = 0; s <= steps; s++) {
+    if (s > 0) {
+      for (let i = 0; i < n; i++) {
+        for (let k = (s - 1) * perStep; k < Math.min(d, s * perStep); k++) {
+          xs[i * d + order[i][k]] = fill;
+        }
+      }
+    }
+    const logits = tf.tidy(() => {
+      const outs = lrpForward(layers, tf.tensor(xs, x.shape));
+      return outs[outs.length - 1];
+    });
+    const classes = logits.shape[1]!;
+    const all = (await logits.data()) as Float32Array;
+    logits.dispose();
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += all[i * classes + target[i]];
+    curve.push(sum / n);
+  }
+  return curve;
 }

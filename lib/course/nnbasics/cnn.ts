@@ -7,9 +7,11 @@
  * nn.Conv2d and nn.Linear); training minimises the softmax cross-entropy with Adam.
  * @module
  */
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { AdamW, conv2d, linear, linearOfData, variableFrom } from "../../engine/nn/mod.ts";
+import { AdamW, conv2d, linear, linearOfData, variableOf } from "../../engine/nn/mod.ts";
 import { describeStack, layerLabel, type LayerRow, type LayerSpec, totalParams } from "./layers.ts";
 
 /**
@@ -60,7 +62,7 @@ interface LayerParams {
  * Trainable layers: conv with dilation 1 (any stride and padding; the engine's `conv2d`), maxpool
  * without padding, relu, flatten, dense. {@link SequentialCnn.table} is the shape/parameter table of the stack.
  */
-export class SequentialCnn {
+export class SequentialCnn extends Module {
   /** Output shape and parameters of every layer. */
   readonly table: LayerRow[];
   private readonly params: (LayerParams | undefined)[];
@@ -75,6 +77,7 @@ export class SequentialCnn {
     readonly inputShape: readonly [number, number, number],
     seed = 0,
   ) {
+    super();
     this.table = describeStack(spec, inputShape);
     const last = this.table[this.table.length - 1];
     if (last.outputShape.length !== 1) {
@@ -104,12 +107,8 @@ export class SequentialCnn {
           : [inShape[0], l.units];
         const units = wShape[wShape.length - 1];
         const bound = 1 / Math.sqrt(fanIn);
-        const draw = (n: number) =>
-          Float32Array.from({ length: n }, () => r.uniform(-bound, bound));
-        p = {
-          w: variableFrom(tf.tensor(draw(wShape.reduce((a, b) => a * b, 1)), wShape)),
-          b: variableFrom(tf.tensor1d(draw(units))),
-        };
+        const draw = () => r.uniform(-bound, bound);
+        p = { w: variableOf(wShape, draw), b: variableOf([units], draw) };
       }
       inShape = out;
       return p;
@@ -121,14 +120,13 @@ export class SequentialCnn {
     return this.table[this.table.length - 1].outputShape[0];
   }
 
-  /** All weights and biases, layer by layer (weights before biases). */
-  trainableVariables(): tf.Variable[] {
-    return this.params.flatMap((p) => (p ? [p.w, p.b] : []));
-  }
-
-  /** Σ of the sizes of the trainable variables (equals the table's total). */
-  paramCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  /** All weights and biases, layer by layer (weights before biases): `layer<i>.w`, `layer<i>.b`. */
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = {};
+    this.params.forEach((p, i) => {
+      if (p) Object.assign(w, { [`layer${i}.w`]: p.w, [`layer${i}.b`]: p.b });
+    });
+    return w;
   }
 
   /** The table's total parameter count. */
@@ -194,11 +192,6 @@ export class SequentialCnn {
     const outs = this.activations(x);
     return outs[outs.length - 1] as tf.Tensor2D;
   }
-
-  /** Frees the variables. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
-  }
 }
 
 /** Mean softmax cross-entropy of logits [n, K] against integer classes [n]. */
@@ -209,19 +202,14 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): t
   });
 }
 
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface CnnProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-}
-
 /** Options of {@link trainCnnEpoch}. */
 export interface CnnEpochOptions {
   /** Images per mini-batch, an integer ≥ 1 (default 64). */
   batchSize?: number;
   /** Seed of the shuffle (default 0); use a different one every epoch. */
   seed?: number;
-  /** Ticked once per batch with that batch's `loss`. */
-  progress?: CnnProgressSink;
+  /** Ticked after every read of the losses with the last batch's `loss`. */
+  progress?: ProgressSink;
 }
 
 /** Mean loss and accuracy over an epoch or a data set. */
@@ -270,40 +258,40 @@ export async function trainCnnEpoch(
   if (opt.params.length !== vars.length || opt.params.some((p, i) => p !== vars[i])) {
     throw new Error("opt must optimize model.trainableVariables() (see cnnOptimizer)");
   }
-  const start = performance.now();
-  let lastYield = start;
   const perm = rng(seed).permutation(n);
   let sumLoss = 0;
   let correct = 0;
-  for (let s = 0; s < n; s += batchSize) {
-    const idx = tf.tensor1d(perm.subarray(s, Math.min(n, s + batchSize)), "int32");
-    const m = idx.shape[0];
-    const [loss, hits] = tf.tidy(() => {
-      const xb = tf.gather(x, idx) as tf.Tensor4D;
-      const yb = tf.gather(labels, idx) as tf.Tensor1D;
-      let right: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.forward(xb);
-        right = tf.keep(
-          tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(yb, "int32")), "int32")),
+  const run = await trainLoop({
+    steps: Math.ceil(n / batchSize),
+    step: (k) =>
+      tf.tidy(() => {
+        const idx = tf.tensor1d(
+          perm.subarray(k * batchSize, Math.min(n, (k + 1) * batchSize)),
+          "int32",
         );
-        return softmaxCrossEntropy(logits, yb);
-      }, vars);
-      opt.step(vars.map((v) => grads[v.name]));
-      const out = [value.dataSync()[0], right!.dataSync()[0]];
-      right!.dispose();
-      return out;
-    });
-    idx.dispose();
-    sumLoss += loss * m;
-    correct += hits;
-    progress?.tick(1, { loss });
-    if (performance.now() - lastYield > 200) {
-      await new Promise((r) => setTimeout(r, 0));
-      lastYield = performance.now();
-    }
-  }
-  return { loss: sumLoss / n, accuracy: correct / n, seconds: (performance.now() - start) / 1000 };
+        const xb = tf.gather(x, idx) as tf.Tensor4D;
+        const yb = tf.gather(labels, idx) as tf.Tensor1D;
+        let right: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = model.forward(xb);
+          right = tf.keep(
+            tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(yb, "int32")), "int32")),
+          );
+          return softmaxCrossEntropy(logits, yb);
+        }, vars);
+        opt.step(vars.map((v) => grads[v.name]));
+        const metrics = tf.stack([value, tf.cast(right!, "float32")]); // [loss, hits], read by the loop
+        right!.dispose();
+        return metrics;
+      }),
+    onMetrics: (rows, k0) =>
+      rows.forEach(([loss, hits], i) => {
+        sumLoss += loss * (Math.min(n, (k0 + i + 1) * batchSize) - (k0 + i) * batchSize);
+        correct += hits;
+      }),
+    progress,
+  });
+  return { loss: sumLoss / n, accuracy: correct / n, seconds: run.seconds };
 }
 
 /** Result of {@link evaluateCnn}. */

@@ -8,7 +8,7 @@
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
-import type { SequentialCnn } from "./cnn.ts";
+import type { Module } from "../../engine/module.ts";
 
 /** Result of {@link classwiseHoldout}: indices into the label array, in their original order. */
 export interface Holdout {
@@ -65,7 +65,7 @@ export class WeightSnapshot {
   private readonly values: tf.Tensor[];
 
   /** Copies the current values of `model`'s variables. */
-  constructor(readonly model: SequentialCnn) {
+  constructor(readonly model: Module) {
     this.values = model.trainableVariables().map((v) => tf.clone(v));
   }
 

@@ -41,6 +41,33 @@ export async function compileGemm(): Promise<Uint8Array> {
   }
 }
 
+/**
+ * The GEMM module for worker threads (lib/engine/kernels/gemm_pool.ts): the same code as
+ * {@link compileGemm}, importing a shared memory (`memory 1 65536 shared`), so that every worker
+ * computes on the same WebAssembly.Memory and gets bit for bit the same numbers.
+ */
+export async function compileGemmShared(): Promise<Uint8Array> {
+  const plain = '(import "env" "memory" (memory 1))';
+  const text = gemmWat();
+  if (!text.includes(plain)) throw new Error(`gemm_wat.ts no longer imports ${plain}`);
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat(
+    "gemm_shared.wat",
+    text.replace(plain, '(import "env" "memory" (memory 1 65536 shared))'),
+    { simd: true, relaxed_simd: true, threads: true } as Record<string, boolean>,
+  );
+  try {
+    // wabt's validator rejects shared memories whatever its feature flags; the runtime checks.
+    const bytes = new Uint8Array(mod.toBinary({}).buffer);
+    if (!WebAssembly.validate(bytes as BufferSource)) {
+      throw new Error("gemm_shared: invalid module");
+    }
+    return bytes;
+  } finally {
+    mod.destroy();
+  }
+}
+
 /** The TypeScript module that embeds `bytes` as the constant `name`. */
 export function bytesModule(
   bytes: Uint8Array,
@@ -68,6 +95,14 @@ if (import.meta.main) {
         await compileGemm(),
         "GEMM_WASM_BASE64",
         "lib/engine/kernels/build.ts from lib/engine/kernels/gemm_wat.ts",
+      ),
+    },
+    {
+      file: "gemm_shared_bytes.ts",
+      text: bytesModule(
+        await compileGemmShared(),
+        "GEMM_SHARED_WASM_BASE64",
+        "lib/engine/kernels/build.ts from lib/engine/kernels/gemm_wat.ts (shared memory)",
       ),
     },
   ];

@@ -18,6 +18,8 @@ import { seedKeys } from "./seed.ts";
 interface KernelExports {
   gelu(x: number, y: number, d: number, n: number, grad: number): void;
   sin(x: number, y: number, n: number): void;
+  bce_logits(l: number, x: number, y: number, n: number): void;
+  bce_logits_grad(l: number, x: number, dy: number, dl: number, dx: number, n: number): void;
   gelu_value(x: number, r: number, y: number, n: number, add: number): void;
   transpose(x: number, out: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
@@ -174,6 +176,49 @@ if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
+
+// The same for Cast to the tensor's own dtype (the gradient of every saved tensor goes through
+// one): tfjs's wasm Cast copies even when there is nothing to convert.
+const wasmCast = tf.getKernel("Cast", "wasm");
+if (fusedKernelsEnabled() && wasmCast) {
+  tf.unregisterKernel("Cast", "wasm");
+  register("Cast", (args) => {
+    const x = args.inputs.x;
+    if ((args.attrs as { dtype?: string }).dtype === x.dtype) {
+      args.backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    }
+    return wasmCast.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  });
+}
+
+register("KitBceLogits", ({ inputs, backend }) => {
+  const { l, x } = inputs;
+  const y = backend.makeOutput(l.shape, "float32");
+  const n = size(l.shape);
+  if (n > 0) {
+    kernelsFor(backend).bce_logits(offset(backend, l), offset(backend, x), offset(backend, y), n);
+  }
+  return y;
+});
+
+register("KitBceLogitsGrad", ({ inputs, backend }) => {
+  const { l, x, dy } = inputs;
+  const dl = backend.makeOutput(l.shape, "float32");
+  const dx = backend.makeOutput(l.shape, "float32");
+  const n = size(l.shape);
+  if (n > 0) {
+    kernelsFor(backend).bce_logits_grad(
+      offset(backend, l),
+      offset(backend, x),
+      offset(backend, dy),
+      offset(backend, dl),
+      offset(backend, dx),
+      n,
+    );
+  }
+  return [dl, dx];
+});
 
 register("KitFourier2d", ({ inputs, backend }) => {
   const { x, w, phase } = inputs;
@@ -352,6 +397,41 @@ export function fusedColSum(x: tf.Tensor2D): tf.Tensor1D {
   return tf.engine().runKernel("KitColSum", { x }, {}) as tf.Tensor1D;
 }
 
+function requireSameShapes(names: string[], ts: tf.Tensor[]): void {
+  ts.forEach((t, i) => {
+    requireFloat(names[i], t);
+    if (t.shape.join() !== ts[0].shape.join()) {
+      throw new Error(
+        `${names[i]} must have the shape of ${names[0]} [${ts[0].shape}]; got [${t.shape}]`,
+      );
+    }
+  });
+}
+
+/**
+ * Binary cross-entropy with logits, element-wise, in one pass (wasm only):
+ *
+ *   bce(l, x) = max(l, 0) − l·x + log(1 + e^(−|l|))
+ *
+ * with e^u by the Cephes polynomial of {@link fusedGelu} and log(1 + t), t ∈ (0, 1], by Cephes'
+ * logf polynomial corrected for the rounding of 1 + t (absolute error about 1e-7 against float64;
+ * tests/kernels/fused_test.ts). No gradient of its own: see {@link fusedBceWithLogitsGrad}.
+ */
+export function fusedBceWithLogits<T extends tf.Tensor>(l: T, x: T): T {
+  requireSameShapes(["logits", "x"], [l, x]);
+  return tf.engine().runKernel("KitBceLogits", { l, x }, {}) as T;
+}
+
+/**
+ * The gradients of {@link fusedBceWithLogits} for an upstream gradient dy, in one pass (wasm
+ * only): `[dl, dx]` with dl = dy·(σ(l) − x) and dx = −dy·l, σ(l) computed from e^(−|l|) (no
+ * overflow for any l).
+ */
+export function fusedBceWithLogitsGrad<T extends tf.Tensor>(l: T, x: T, dy: T): [T, T] {
+  requireSameShapes(["logits", "x", "dy"], [l, x, dy]);
+  return tf.engine().runKernel("KitBceLogitsGrad", { l, x, dy }, {}) as [T, T];
+}
+
 /** The scalars of one AdamW update (bias corrections already folded into `stepSize`, `eps`). */
 export interface AdamWScalars {
   /** 1 − lr λ. */
@@ -385,6 +465,64 @@ export function fusedAdamW(
     { p, m, v, g },
     s as unknown as tf.NamedAttrMap,
   ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** One parameter of {@link fusedAdamWInPlace}: the variable, its two moments and its gradient. */
+export interface AdamWSlot {
+  p: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  g: tf.Tensor;
+}
+
+/**
+ * One AdamW update of every parameter in `slots`, in one call and in place (wasm only): the
+ * kernel of {@link fusedAdamW} reads p, m, v, g and writes p', m', v' over p, m, v in the
+ * backend's memory (each element is read before it is written), so no tensor is allocated and
+ * the results are bit for bit those of {@link fusedAdamW}. A variable's memory is only written
+ * when no other tensor shares it (backend reference count 1; tfjs's reshape and the kit's
+ * Identity share data); for such a slot nothing is changed and its index is returned, for the
+ * caller to update it with {@link fusedAdamW}. Returns the indices that were not updated.
+ */
+export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[] {
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const k = kernelsFor(backend);
+  const skipped: number[] = [];
+  const refs = (t: tf.Tensor) =>
+    (backend.dataIdMap.get(t.dataId) as { refCount?: number } | undefined)?.refCount;
+  for (let i = 0; i < slots.length; i++) {
+    const { p, m, v, g } = slots[i];
+    const n = p.size;
+    if (
+      g.shape.join() !== p.shape.join() || m.size !== n || v.size !== n ||
+      [p, m, v, g].some((t) => t.dtype !== "float32" || t.isDisposed) ||
+      refs(p) !== 1 || refs(m) !== 1 || refs(v) !== 1 ||
+      g.dataId === p.dataId || g.dataId === m.dataId || g.dataId === v.dataId
+    ) {
+      skipped.push(i);
+      continue;
+    }
+    if (n === 0) continue;
+    const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
+    k.adamw(
+      po,
+      mo,
+      vo,
+      offset(backend, g),
+      po,
+      mo,
+      vo,
+      n,
+      s.decay,
+      s.beta1,
+      1 - s.beta1,
+      s.beta2,
+      1 - s.beta2,
+      s.stepSize,
+      s.eps,
+    );
+  }
+  return skipped;
 }
 
 interface NormalAttrs {

@@ -18,6 +18,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
+import { parallelGemm } from "./gemm_pool.ts";
+import { kitThreads } from "../threads.ts";
 
 /** The kit's product on wasm memory: C = act(A B + bias) + R, byte offsets (see `gemm_wat.ts`). */
 export type GemmFn = (
@@ -104,17 +106,23 @@ function run(
 ): tf.TensorInfo {
   const [M, K, N] = dims;
   const out = backend.makeOutput(shape, "float32");
-  gemmFor(backend)(
-    offset(backend, a),
-    offset(backend, b),
-    offset(backend, out),
+  const job = {
+    heap: backend.wasm.asm.memory.buffer as ArrayBuffer,
+    local: gemmFor(backend),
+    a: offset(backend, a),
+    b: offset(backend, b),
+    c: offset(backend, out),
     M,
     K,
     N,
-    bias ? offset(backend, bias) : 0,
+    bias: bias ? offset(backend, bias) : 0,
     act,
-    residual ? offset(backend, residual) : 0,
-  );
+    r: residual ? offset(backend, residual) : 0,
+  };
+  // Large products are shared between the kit's threads (bit for bit the same result).
+  if (!parallelGemm(job, kitThreads())) {
+    job.local(job.a, job.b, job.c, M, K, N, job.bias, act, job.r);
+  }
   return out;
 }
 
@@ -200,10 +208,18 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
 /**
  * The kit's product `gemm(a, b, c, M, K, N, bias, act, r)` over `backend`'s memory (byte offsets,
  * 0 = no bias / residual; N a multiple of 4), for other kernels of this folder that build their
- * operands in wasm memory first (the convolutions in `conv.ts`). Null where it does not run.
+ * operands in wasm memory first (the convolutions in `conv.ts`). Large products are shared
+ * between the kit's threads like every other (`gemm_pool.ts`; bit for bit the single-thread
+ * result). Null where it does not run.
  */
 export function gemmOn(backend: WasmBackendLike): GemmFn | null {
-  return supported ? gemmFor(backend) : null;
+  if (!supported) return null;
+  const local = gemmFor(backend);
+  return (a, b, c, M, K, N, bias, act, r) => {
+    const heap = backend.wasm.asm.memory.buffer as ArrayBuffer;
+    const job = { heap, local, a, b, c, M, K, N, bias, act, r };
+    if (!parallelGemm(job, kitThreads())) local(a, b, c, M, K, N, bias, act, r);
+  };
 }
 
 /**

@@ -64,6 +64,18 @@
   (global $S9 v128 (v128.const f32x4 2.7557319223985891e-6 2.7557319223985891e-6 2.7557319223985891e-6 2.7557319223985891e-6))
   (global $S11 v128 (v128.const f32x4 -2.5052108385441719e-8 -2.5052108385441719e-8 -2.5052108385441719e-8 -2.5052108385441719e-8))
 
+  ;; log (Cephes logf): log u = e ln2 + log(1 + f), log(1 + f) = f - f^2/2 + f^3 P(f)
+  (global $SQRT2 v128 (v128.const f32x4 1.41421356237309505 1.41421356237309505 1.41421356237309505 1.41421356237309505))
+  (global $LG0 v128 (v128.const f32x4 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2))
+  (global $LG1 v128 (v128.const f32x4 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1))
+  (global $LG2 v128 (v128.const f32x4 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1))
+  (global $LG3 v128 (v128.const f32x4 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1))
+  (global $LG4 v128 (v128.const f32x4 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1))
+  (global $LG5 v128 (v128.const f32x4 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1))
+  (global $LG6 v128 (v128.const f32x4 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1))
+  (global $LG7 v128 (v128.const f32x4 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1))
+  (global $LG8 v128 (v128.const f32x4 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1))
+
   ;; e^u for u <= 0; below -87 (where float32 runs out of normal numbers) the result is 0.
   (func $exp_neg (param $u v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128) (local $keep v128)
@@ -267,6 +279,123 @@
         (if (local.get $grad)
           (then
             (f32.store (i32.add (local.get $d) (local.get $i)) (f32x4.extract_lane 0 (local.get $dv)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
+  ;; log(1 + t) for t in [0, 1], four lanes. u = 1 + t lies in [1, 2]: u = 2^e (1 + f) with e = 0,
+  ;; f = u - 1 below sqrt 2 and e = 1, f = u/2 - 1 above (f in [sqrt(1/2) - 1, sqrt 2 - 1), where
+  ;; Cephes' polynomial holds). The result is then scaled by t / (u - 1) (u - 1 is exact), so the
+  ;; rounding of 1 + t does not count; where u = 1 it is t itself.
+  (func $log1p01 (param $t v128) (result v128)
+    (local $u v128) (local $big v128) (local $f v128) (local $e v128) (local $z v128)
+    (local $y v128) (local $d v128) (local $r v128)
+    (local.set $u (f32x4.add (local.get $t) (global.get $ONE)))
+    (local.set $d (f32x4.sub (local.get $u) (global.get $ONE)))
+    (local.set $big (f32x4.ge (local.get $u) (global.get $SQRT2)))
+    (local.set $f
+      (v128.bitselect
+        (f32x4.sub (f32x4.mul (local.get $u) (global.get $HALF)) (global.get $ONE))
+        (local.get $d)
+        (local.get $big)))
+    (local.set $e (v128.and (local.get $big) (global.get $ONE)))
+    (local.set $z (f32x4.mul (local.get $f) (local.get $f)))
+    (local.set $y (global.get $LG0))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG1)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG2)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG3)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG4)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG5)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG6)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG7)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (global.get $LG8)))
+    (local.set $y (f32x4.mul (f32x4.mul (local.get $y) (local.get $f)) (local.get $z)))
+    (local.set $y (f32x4.add (local.get $y) (f32x4.mul (local.get $e) (global.get $LN2_LO))))
+    (local.set $y (f32x4.sub (local.get $y) (f32x4.mul (local.get $z) (global.get $HALF))))
+    (local.set $r (f32x4.add (local.get $f) (local.get $y)))
+    (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $e) (global.get $LN2_HI))))
+    (v128.bitselect
+      (f32x4.mul (local.get $r) (f32x4.div (local.get $t) (local.get $d)))
+      (local.get $t)
+      (f32x4.ne (local.get $d) (v128.const f32x4 0 0 0 0))))
+
+  ;; Binary cross-entropy with logits, element-wise, in the stable form
+  ;;   bce(l, x) = max(l, 0) - l x + log(1 + e^(-|l|))
+  (func $bce4 (param $l v128) (param $x v128) (result v128)
+    (f32x4.add
+      (f32x4.sub
+        (f32x4.pmax (local.get $l) (v128.const f32x4 0 0 0 0))
+        (f32x4.mul (local.get $l) (local.get $x)))
+      (call $log1p01 (call $exp_neg (v128.or (local.get $l) (global.get $SIGN_MASK))))))
+
+  ;; sigmoid(l) = 1 / (1 + e^(-l)) for l >= 0 and e^l / (1 + e^l) below, from e = e^(-|l|) <= 1
+  (func $sigmoid4 (param $l v128) (result v128)
+    (local $e v128) (local $r v128)
+    (local.set $e (call $exp_neg (v128.or (local.get $l) (global.get $SIGN_MASK))))
+    (local.set $r (f32x4.div (global.get $ONE) (f32x4.add (global.get $ONE) (local.get $e))))
+    (v128.bitselect
+      (local.get $r)
+      (f32x4.mul (local.get $e) (local.get $r))
+      (f32x4.ge (local.get $l) (v128.const f32x4 0 0 0 0))))
+
+  ;; y[i] = bce(l[i], x[i]) for n elements (byte offsets l, x, y).
+  (func (export "bce_logits") (param $l i32) (param $x i32) (param $y i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $full i32)
+    (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (call $bce4
+            (v128.load (i32.add (local.get $l) (local.get $i)))
+            (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (f32x4.extract_lane 0
+            (call $bce4
+              (f32x4.splat (f32.load (i32.add (local.get $l) (local.get $i))))
+              (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
+  ;; The gradients of bce for an upstream gradient dy: dl[i] = dy[i] (sigmoid(l[i]) - x[i]) and
+  ;; dx[i] = -dy[i] l[i], for n elements.
+  (func $bce_grad4 (param $l v128) (param $x v128) (param $dy v128) (result v128 v128)
+    (f32x4.mul (local.get $dy) (f32x4.sub (call $sigmoid4 (local.get $l)) (local.get $x)))
+    (f32x4.neg (f32x4.mul (local.get $dy) (local.get $l))))
+  (func (export "bce_logits_grad") (param $l i32) (param $x i32) (param $dy i32) (param $dl i32)
+    (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $full i32) (local $a v128) (local $b v128)
+    (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+        (call $bce_grad4
+          (v128.load (i32.add (local.get $l) (local.get $i)))
+          (v128.load (i32.add (local.get $x) (local.get $i)))
+          (v128.load (i32.add (local.get $dy) (local.get $i))))
+        (local.set $b)
+        (local.set $a)
+        (v128.store (i32.add (local.get $dl) (local.get $i)) (local.get $a))
+        (v128.store (i32.add (local.get $dx) (local.get $i)) (local.get $b))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (call $bce_grad4
+          (f32x4.splat (f32.load (i32.add (local.get $l) (local.get $i))))
+          (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $i))))
+          (f32x4.splat (f32.load (i32.add (local.get $dy) (local.get $i)))))
+        (local.set $b)
+        (local.set $a)
+        (f32.store (i32.add (local.get $dl) (local.get $i)) (f32x4.extract_lane 0 (local.get $a)))
+        (f32.store (i32.add (local.get $dx) (local.get $i)) (f32x4.extract_lane 0 (local.get $b)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))
 

@@ -7,6 +7,7 @@
  */
 export * from "./fused.ts";
 export * from "./gemm.ts";
+export * from "./gemm_pool.ts";
 export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";

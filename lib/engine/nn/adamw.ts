@@ -9,8 +9,8 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { variableFrom } from "./linear.ts";
-import { fusedAdamW, fusedKernelsActive } from "../kernels/mod.ts";
+import { variableFrom } from "../init.ts";
+import { fusedAdamW, fusedAdamWInPlace, fusedKernelsActive } from "../kernels/mod.ts";
 
 /** Hyper-parameters of {@link AdamW}; the defaults are PyTorch's. */
 export interface AdamWOptions {
@@ -69,7 +69,10 @@ export class AdamW {
     if (fusedKernelsActive()) {
       // One SIMD pass per parameter (same float32 operations as below).
       const s = { decay, beta1: this.beta1, beta2: this.beta2, stepSize: a, eps: epsHat };
-      for (let i = 0; i < this.params.length; i++) {
+      // All parameters in one call, in place; a parameter whose memory another tensor shares
+      // is updated out of place below (the same kernel, so the same numbers).
+      const slots = this.params.map((p, i) => ({ p, m: this.m[i], v: this.v[i], g: grads[i] }));
+      for (const i of fusedAdamWInPlace(slots, s)) {
         const [p, m, v] = fusedAdamW(this.params[i], this.m[i], this.v[i], grads[i], s);
         this.params[i].assign(p);
         this.m[i].assign(m);

@@ -46,7 +46,8 @@ import { KitError } from "../errors.ts";
 import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
 import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../kernels/mod.ts";
-import { matMul, sumRows, transpose2d, variableFrom } from "./linear.ts";
+import { matMul, sumRows, transpose2d } from "./linear.ts";
+import { variableFrom } from "../init.ts";
 
 /** Which gradients a convolution computes (default: all). */
 export interface ConvGrads {

@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { variableFrom } from "./linear.ts";
+import { variableFrom } from "../init.ts";
 
 /** The moving average of a fixed list of variables. */
 export class ExponentialMovingAverage {

@@ -93,39 +93,3 @@ export function matMulOfData(a: tf.Tensor2D, b: tf.Tensor2D, aT?: tf.Tensor2D): 
   });
   return op(b);
 }
-
-/**
- * A trainable variable holding `init`'s values; `init` itself is disposed (tf.variable shares its
- * data, so without this the initial tensor would stay allocated as a second handle).
- */
-export function variableFrom<R extends tf.Rank>(
-  init: tf.Tensor<R>,
-  trainable = true,
-): tf.Variable<R> {
-  const v = tf.variable(init, trainable);
-  init.dispose();
-  return v;
-}
-
-/** The parameters of one dense layer. */
-export interface LinearParams {
-  w: tf.Variable<tf.Rank.R2>;
-  b: tf.Variable<tf.Rank.R1>;
-}
-
-/**
- * PyTorch's default initialisation of `nn.Linear(in, out)`: W and b uniform in
- * (-1/sqrt(in), 1/sqrt(in)), drawn from the seeded generator `uniform`.
- */
-export function initLinear(
-  inFeatures: number,
-  outFeatures: number,
-  uniform: () => number,
-): LinearParams {
-  const bound = 1 / Math.sqrt(inFeatures);
-  const draw = (n: number) => Float32Array.from({ length: n }, () => (2 * uniform() - 1) * bound);
-  return {
-    w: variableFrom(tf.tensor2d(draw(inFeatures * outFeatures), [inFeatures, outFeatures])),
-    b: variableFrom(tf.tensor1d(draw(outFeatures))),
-  };
-}

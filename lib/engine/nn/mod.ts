@@ -8,4 +8,5 @@ export * from "./gelu.ts";
 export * from "./adamw.ts";
 export * from "./mse.ts";
 export * from "./ema.ts";
+export * from "../init.ts";
 export * from "./conv.ts";

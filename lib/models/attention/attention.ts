@@ -11,6 +11,7 @@
  * weight exactly 0. Weights are stored as [in, out] (y = x W + b), like the kit's dense layers.
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { Rng } from "../../engine/random.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
@@ -163,7 +164,7 @@ export interface AttentionOptions {
  * comment for the maths). Initial weights are Glorot-uniform, U(−sqrt(6 / 2d), sqrt(6 / 2d)), from
  * the seeded generator, biases 0 (as PyTorch's `nn.MultiheadAttention`).
  */
-export class MultiHeadSelfAttention {
+export class MultiHeadSelfAttention extends Module {
   readonly dModel: number;
   readonly numHeads: number;
   /** Width of one head, d / H. */
@@ -181,6 +182,7 @@ export class MultiHeadSelfAttention {
   ] | null;
 
   constructor(config: MultiHeadAttentionConfig, params: AttentionParams = {}) {
+    super();
     const { dModel: d, numHeads: H, bias = true, seed = 0 } = config;
     if (!Number.isInteger(d) || d < 1) throw new Error(`dModel must be an integer >= 1; got ${d}`);
     if (!Number.isInteger(H) || H < 1 || d % H !== 0) {
@@ -272,13 +274,13 @@ export class MultiHeadSelfAttention {
     });
   }
 
-  /** The trainable variables: W_Q, W_K, W_V, W_O and (with bias) b_Q, b_K, b_V, b_O. */
-  trainableVariables(): tf.Variable[] {
-    return [this.wq, this.wk, this.wv, this.wo, ...(this.biases ?? [])];
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
+  /** The weights: W_Q, W_K, W_V, W_O and (with bias) b_Q, b_K, b_V, b_O. */
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = { wq: this.wq, wk: this.wk, wv: this.wv, wo: this.wo };
+    if (this.biases) {
+      const [bq, bk, bv, bo] = this.biases;
+      Object.assign(w, { bq, bk, bv, bo });
+    }
+    return w;
   }
 }

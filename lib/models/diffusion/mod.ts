@@ -1,6 +1,7 @@
 /**
  * The diffusion library: noise schedules, the forward process, the denoising MLP, L_simple,
- * training, samplers (DDPM, DDIM), DDIM inversion, latent interpolation and sample metrics.
+ * training, samplers (DDPM, DDIM), DDIM inversion, latent interpolation, sample metrics, and
+ * training runs on disk (train, save, load).
  * @module
  */
 export * from "./schedule.ts";
@@ -12,3 +13,4 @@ export * from "./samplers.ts";
 export * from "./metrics.ts";
 export * from "./interpolate.ts";
 export * from "./inversion.ts";
+export * from "./run.ts";

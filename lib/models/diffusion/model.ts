@@ -13,6 +13,7 @@
  * differentiable on every backend).
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import {
   gelu,
@@ -110,7 +111,7 @@ function timeTable(c: Required<DenoisingMLPConfig>, normal: () => number): Float
 }
 
 /** The noise-prediction MLP ε_θ(x_t, t) of the Datasaurus sheet. */
-export class DenoisingMLP {
+export class DenoisingMLP extends Module {
   readonly config: Required<DenoisingMLPConfig>;
   /** Width of the input and time embeddings. */
   readonly inputDim: number;
@@ -120,13 +121,17 @@ export class DenoisingMLP {
   readonly inT: tf.Variable<tf.Rank.R2> | null;
   readonly blocks: LinearParams[];
   readonly out: LinearParams;
-  /** Fixed tensors: Fourier frequency matrix [2, F/2] with phase row, and the time table [T, d]. */
-  readonly fourier: { freqs: tf.Tensor2D; phase: tf.Tensor1D } | null;
-  readonly timeTable: tf.Tensor2D | null;
+  /**
+   * Buffers (fixed, saved with the weights, never trained): the Fourier frequency matrix [2, F/2]
+   * with its phase row, and the time table [T, d].
+   */
+  readonly fourier: { freqs: tf.Variable<tf.Rank.R2>; phase: tf.Variable<tf.Rank.R1> } | null;
+  readonly timeTable: tf.Variable<tf.Rank.R2> | null;
   /** The time table's transpose [d, T] (for the backward pass). */
   private timeTableT: tf.Tensor2D | null;
 
   constructor(config: DenoisingMLPConfig) {
+    super();
     const c = resolved(config);
     this.config = c;
     const initRng = rng(c.seed);
@@ -155,12 +160,15 @@ export class DenoisingMLP {
         phase[q + j] = Math.PI / 2;
         phase[3 * q + j] = Math.PI / 2;
       }
-      this.fourier = { freqs: tf.tensor2d(w, [2, 4 * q]), phase: tf.tensor1d(phase) };
+      this.fourier = {
+        freqs: variableFrom(tf.tensor2d(w, [2, 4 * q]), false),
+        phase: variableFrom(tf.tensor1d(phase), false),
+      };
     } else {
       this.fourier = null;
     }
     this.timeTable = this.timeDim > 0
-      ? tf.tensor2d(timeTable(c, normal), [c.T, this.timeDim])
+      ? variableFrom(tf.tensor2d(timeTable(c, normal), [c.T, this.timeDim]), false)
       : null;
     this.timeTableT = this.timeTable ? tf.transpose(this.timeTable) : null;
 
@@ -177,20 +185,6 @@ export class DenoisingMLP {
     whole.w.dispose();
     this.blocks = Array.from({ length: c.blocks }, () => initLinear(c.hidden, c.hidden, uniform));
     this.out = initLinear(c.hidden, 2, uniform);
-  }
-
-  /** The trainable variables, in a fixed order. */
-  trainableVariables(): tf.Variable[] {
-    const v: tf.Variable[] = [this.inX.w, this.inX.b];
-    if (this.inT) v.push(this.inT);
-    for (const b of this.blocks) v.push(b.w, b.b);
-    v.push(this.out.w, this.out.b);
-    return v;
-  }
-
-  /** Number of trainable scalars. */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
   /** The position embedding of x [n, 2]. */
@@ -247,8 +241,8 @@ export class DenoisingMLP {
   }
 
   /** All tensors by name (trainable and fixed), for checkpoints. */
-  namedWeights(): Record<string, tf.Tensor> {
-    const w: Record<string, tf.Tensor> = { "in.x.w": this.inX.w, "in.b": this.inX.b };
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = { "in.x.w": this.inX.w, "in.b": this.inX.b };
     if (this.inT) w["in.t.w"] = this.inT;
     this.blocks.forEach((b, i) => {
       w[`block${i}.w`] = b.w;
@@ -264,41 +258,13 @@ export class DenoisingMLP {
     return w;
   }
 
-  /** Overwrites every tensor from a {@link namedWeights}-style record (shapes must match). */
-  loadWeights(weights: Record<string, tf.Tensor>): void {
-    const mine = this.namedWeights();
-    for (const [name, t] of Object.entries(mine)) {
-      const src = weights[name];
-      if (!src) throw new Error(`checkpoint lacks tensor "${name}"`);
-      if (src.shape.join() !== t.shape.join()) {
-        throw new Error(
-          `tensor "${name}" has shape [${src.shape}], the model expects [${t.shape}]`,
-        );
-      }
-      if (t instanceof tf.Variable) t.assign(src);
-    }
-    // Fixed tensors are plain tensors: replace their contents.
-    if (this.fourier) {
-      this.fourier.freqs.dispose();
-      this.fourier.phase.dispose();
-      (this as { fourier: { freqs: tf.Tensor2D; phase: tf.Tensor1D } }).fourier = {
-        freqs: tf.clone(weights["fourier.freqs"]) as tf.Tensor2D,
-        phase: tf.clone(weights["fourier.phase"]) as tf.Tensor1D,
-      };
-    }
-    if (this.timeTable) {
-      this.timeTable.dispose();
-      this.timeTableT?.dispose();
-      (this as { timeTable: tf.Tensor2D }).timeTable = tf.clone(
-        weights["time.table"],
-      ) as tf.Tensor2D;
-      this.timeTableT = tf.transpose(this.timeTable);
-    }
+  /** The time table's transpose follows the loaded table. */
+  protected override weightsLoaded(): void {
+    this.timeTableT?.dispose();
+    this.timeTableT = this.timeTable ? tf.transpose(this.timeTable) : null;
   }
 
-  /** Frees every tensor of the model. */
-  dispose(): void {
-    for (const t of Object.values(this.namedWeights())) t.dispose();
+  protected override disposeDerived(): void {
     this.timeTableT?.dispose();
   }
 }

@@ -10,11 +10,9 @@ import { rng, tfSeed } from "../../engine/random.ts";
 import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import { simpleLoss } from "./loss.ts";
 import type { NoiseSchedule } from "./schedule.ts";
+import { cosineLr, type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 
-/** Cosine decay: lr_k = lr · ½(1 + cos(π k / K)) at step k of K (from lr down to 0). */
-export function cosineLr(lr: number, k: number, total: number): number {
-  return lr * 0.5 * (1 + Math.cos(Math.PI * k / total));
-}
+export { cosineLr, type ProgressSink };
 
 /** The sheet's training settings: AdamW 4e-4 (constant), batch 32, 1,000 epochs. */
 export const SHEET_TRAINING = {
@@ -36,12 +34,6 @@ export const FAST_TRAINING = {
 export interface TrainableNoiseModel {
   predict(x: tf.Tensor2D, t: number | tf.Tensor1D): tf.Tensor2D;
   trainableVariables(): tf.Variable[];
-}
-
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface ProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-  done(): void | Promise<void>;
 }
 
 /**
@@ -126,7 +118,6 @@ export async function trainDenoiser(
   const start = performance.now();
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
-  let lastYield = start;
 
   const randomSteps = (m: number) => {
     const ts = new Int32Array(m);
@@ -136,28 +127,39 @@ export async function trainDenoiser(
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = r.permutation(n);
-    let lossSum: tf.Tensor = tf.scalar(0);
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      const idx = perm.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
-      const m = idx.length;
-      const newSum = tf.tidy(() => {
-        const x0 = tf.gather(train, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
-        const eps = tf.randomNormal([m, 2], 0, 1, "float32", tfSeed(r.nextUint32())) as tf.Tensor2D;
-        const t = randomSteps(m);
-        const { value, grads } = tf.variableGrads(
-          () => simpleLoss(model, x0, eps, t, schedule),
-          vars,
-        );
-        if (lrSchedule === "cosine") opt.lr = cosineLr(lr, history.steps, totalSteps);
-        opt.step(vars.map((v) => grads[v.name]));
-        average?.update();
-        return tf.add(lossSum, tf.mul(value, m));
-      });
-      lossSum.dispose();
-      lossSum = newSum;
-      history.steps++;
-    }
-    const epochLoss = lossSum.dataSync()[0] / n;
+    let lossSum: tf.Tensor = tf.scalar(0); // Σ_batches m·loss, on the device
+    const epochStart = history.steps;
+    await trainLoop({
+      steps: stepsPerEpoch,
+      step: (s) => {
+        const idx = perm.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
+        const m = idx.length;
+        const newSum = tf.tidy(() => {
+          const x0 = tf.gather(train, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
+          const eps = tf.randomNormal(
+            [m, 2],
+            0,
+            1,
+            "float32",
+            tfSeed(r.nextUint32()),
+          ) as tf.Tensor2D;
+          const t = randomSteps(m);
+          const { value, grads } = tf.variableGrads(
+            () => simpleLoss(model, x0, eps, t, schedule),
+            vars,
+          );
+          opt.step(vars.map((v) => grads[v.name]));
+          return tf.add(lossSum, tf.mul(value, m));
+        });
+        lossSum.dispose();
+        lossSum = newSum;
+      },
+      optimizer: lrSchedule === "cosine" ? opt : undefined,
+      lr: (s) => cosineLr(lr, epochStart + s, totalSteps),
+      ema: average,
+    });
+    history.steps += stepsPerEpoch;
+    const epochLoss = (await lossSum.data())[0] / n;
     lossSum.dispose();
     history.trainLoss.push(epochLoss);
 
@@ -168,7 +170,7 @@ export async function trainDenoiser(
         const eps = tf.randomNormal([m, 2], 0, 1, "float32", tfSeed(r.nextUint32())) as tf.Tensor2D;
         return simpleLoss(model, test, eps, randomSteps(m), schedule);
       });
-      const v = l.dataSync()[0];
+      const v = (await l.data())[0];
       l.dispose();
       const prev = history.testLoss.at(-1);
       history.testLoss.push(prev === undefined ? v : (1 - smoothing) * v + smoothing * prev);
@@ -176,13 +178,8 @@ export async function trainDenoiser(
     }
     options.progress?.tick(1, info);
     options.onEpoch?.(epoch, epochLoss);
-    // Let the event loop run now and then, so progress displays reach the notebook.
-    if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
   }
-  await options.progress?.done();
+  await options.progress?.done?.();
   opt.dispose();
   if (average) {
     average.copyToParams();

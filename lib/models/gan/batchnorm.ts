@@ -11,12 +11,13 @@
  *   ∂L/∂β = Σ dy,   ∂L/∂γ = Σ dy · x̂,   ∂L/∂x = γ / (N sqrt(σ² + ε)) · (N dy − ∂L/∂β − x̂ ∂L/∂γ).
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { customOp } from "../../engine/grad.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { sumRows, variableFrom } from "../../engine/nn/mod.ts";
 
 /** A batch-norm layer: scale γ, shift β (trainable) and running statistics (not trainable). */
-export class BatchNorm {
+export class BatchNorm extends Module {
   /** γ [c], initialised N(1, 0.02²) as in DCGAN (or 1). */
   readonly gamma: tf.Variable<tf.Rank.R1>;
   /** β [c], initialised 0. */
@@ -36,6 +37,7 @@ export class BatchNorm {
     readonly momentum = 0.1,
     readonly eps = 1e-5,
   ) {
+    super();
     if (!Number.isInteger(channels) || channels < 1) {
       throw new Error(`channels must be an integer >= 1; got ${channels}`);
     }
@@ -50,11 +52,6 @@ export class BatchNorm {
     this.beta = variableFrom(tf.zeros([channels]));
     this.runningMean = variableFrom(tf.zeros([channels]), false);
     this.runningVar = variableFrom(tf.ones([channels]), false);
-  }
-
-  /** The trainable variables [γ, β]. */
-  trainableVariables(): tf.Variable[] {
-    return [this.gamma, this.beta];
   }
 
   /**
@@ -91,9 +88,10 @@ export class BatchNorm {
     return batchNormTrain(x, this.gamma, this.beta, this.eps);
   }
 
-  /** Frees the layer's tensors. */
-  dispose(): void {
-    tf.dispose([this.gamma, this.beta, this.runningMean, this.runningVar]);
+  /** γ and β (trainable), the running mean and variance (buffers). */
+  namedWeights(): NamedWeights {
+    const { gamma, beta, runningMean, runningVar } = this;
+    return { gamma, beta, runningMean, runningVar };
   }
 }
 

@@ -17,13 +17,14 @@
  * numbers without overflow when D is very sure.
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { conv2d } from "../../engine/nn/mod.ts";
 import type { LayerOutput } from "./generator.ts";
 import { checkInt } from "../../engine/validate.ts";
-import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { initBatchNorm, initFilter } from "./init.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
 
 /** Slope of the LeakyReLU for negative inputs (DCGAN's 0.2). */
@@ -50,7 +51,7 @@ export interface DiscriminatorForwardOptions {
 }
 
 /** The DCGAN discriminator for 28 × 28 single-channel images. */
-export class Discriminator {
+export class Discriminator extends Module {
   /** The architecture, defaults filled in. */
   readonly config: Required<DiscriminatorConfig>;
   /** Filters [k, k, cIn, cOut] of the three convolutions. */
@@ -64,6 +65,7 @@ export class Discriminator {
 
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: DiscriminatorConfig = {}) {
+    super();
     const c = { ndf: 8, seed: 1, ...config };
     checkInt(c.ndf, "ndf", 1);
     if (!Number.isSafeInteger(c.seed)) {
@@ -78,23 +80,6 @@ export class Discriminator {
     this.conv3 = initFilter([7, 7, 2 * ndf, 1], r);
     this.bias1 = variableFrom(tf.zeros([ndf]));
     this.bias3 = variableFrom(tf.zeros([1]));
-  }
-
-  /** The trainable variables in a fixed order. */
-  trainableVariables(): tf.Variable[] {
-    return [
-      this.conv1,
-      this.bias1,
-      this.conv2,
-      ...this.bn2.trainableVariables(),
-      this.conv3,
-      this.bias3,
-    ];
-  }
-
-  /** Number of trainable scalars: 16·ndf + ndf + 16·ndf·2ndf + 2·2ndf + 49·2ndf + 1. */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
   /**
@@ -136,28 +121,19 @@ export class Discriminator {
     return tf.tidy(() => this.layers(x, options).at(-1)!.value as tf.Tensor1D);
   }
 
+  protected override get weightsName(): string {
+    return "discriminator";
+  }
+
   /** Every tensor by name, for checkpoints. */
-  namedWeights(): Record<string, tf.Variable> {
+  namedWeights(): NamedWeights {
     return {
       "conv1.w": this.conv1,
       "conv1.b": this.bias1,
       "conv2.w": this.conv2,
-      "bn2.gamma": this.bn2.gamma,
-      "bn2.beta": this.bn2.beta,
-      "bn2.runningMean": this.bn2.runningMean,
-      "bn2.runningVar": this.bn2.runningVar,
+      ...prefixed("bn2", this.bn2.namedWeights()),
       "conv3.w": this.conv3,
       "conv3.b": this.bias3,
     };
-  }
-
-  /** Overwrites every tensor from a {@link namedWeights}-style record. */
-  loadWeights(weights: Record<string, tf.Tensor>): void {
-    loadNamed(this.namedWeights(), weights, "discriminator");
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    tf.dispose(Object.values(this.namedWeights()));
   }
 }

@@ -10,7 +10,8 @@ import { tfSeed } from "../../engine/random.ts";
 import type { Discriminator } from "./discriminator.ts";
 import type { Generator } from "./generator.ts";
 import { checkInt } from "../../engine/validate.ts";
-import { type GanEpochStats, ganOptimizers, type GanProgressSink, trainGanEpoch } from "./train.ts";
+import type { ProgressSink } from "../../engine/train_loop.ts";
+import { type GanEpochStats, ganOptimizers, trainGanEpoch } from "./train.ts";
 
 /** Options of {@link fitGan}. */
 export interface FitGanOptions {
@@ -25,7 +26,7 @@ export interface FitGanOptions {
   /** Seed of the shuffles and the noise (default 0); epoch e uses tfSeed(seed, e). */
   seed?: number;
   /** Ticked once per iteration with lossD and lossG. */
-  progress?: GanProgressSink;
+  progress?: ProgressSink;
   /** Called after every epoch (awaited), e.g. to save the sample grid and a checkpoint. */
   onEpoch?: (record: GanEpochRecord) => void | Promise<void>;
 }

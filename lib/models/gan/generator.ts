@@ -14,12 +14,13 @@
  * batch, and scaling the noise (the temperature) changes the images.
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { convTranspose2d } from "../../engine/nn/mod.ts";
 import { checkInt } from "../../engine/validate.ts";
-import { initBatchNorm, initFilter, loadNamed } from "./init.ts";
+import { initBatchNorm, initFilter } from "./init.ts";
 
 /** Side of the images of the GAN (MNIST's 28). */
 export const GAN_IMAGE_SIDE = 28;
@@ -49,7 +50,7 @@ export interface LayerOutput {
 }
 
 /** The DCGAN generator for 28 × 28 single-channel images. */
-export class Generator {
+export class Generator extends Module {
   /** The architecture, defaults filled in. */
   readonly config: Required<GeneratorConfig>;
   /** Filters [k, k, cOut, cIn] of the three transposed convolutions. */
@@ -61,6 +62,7 @@ export class Generator {
 
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: GeneratorConfig = {}) {
+    super();
     const c = { latentDim: 64, ngf: 16, seed: 0, ...config };
     checkInt(c.latentDim, "latentDim", 1);
     checkInt(c.ngf, "ngf", 1);
@@ -75,22 +77,6 @@ export class Generator {
     this.conv2 = initFilter([4, 4, 2 * ngf, 4 * ngf], r);
     this.bn2 = initBatchNorm(2 * ngf, r);
     this.conv3 = initFilter([4, 4, 1, 2 * ngf], r);
-  }
-
-  /** The trainable variables in a fixed order: filters and batch-norm scales and shifts. */
-  trainableVariables(): tf.Variable[] {
-    return [
-      this.conv1,
-      ...this.bn1.trainableVariables(),
-      this.conv2,
-      ...this.bn2.trainableVariables(),
-      this.conv3,
-    ];
-  }
-
-  /** Number of trainable scalars: 49·nz·4ngf + 16·4ngf·2ngf + 16·2ngf + 2·(4ngf + 2ngf). */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
   /**
@@ -133,30 +119,18 @@ export class Generator {
     return tf.tidy(() => this.layers(z, options).at(-1)!.value as tf.Tensor4D);
   }
 
+  protected override get weightsName(): string {
+    return "generator";
+  }
+
   /** Every tensor by name (filters, BN scales, shifts and running statistics), for checkpoints. */
-  namedWeights(): Record<string, tf.Variable> {
+  namedWeights(): NamedWeights {
     return {
       "conv1.w": this.conv1,
-      "bn1.gamma": this.bn1.gamma,
-      "bn1.beta": this.bn1.beta,
-      "bn1.runningMean": this.bn1.runningMean,
-      "bn1.runningVar": this.bn1.runningVar,
+      ...prefixed("bn1", this.bn1.namedWeights()),
       "conv2.w": this.conv2,
-      "bn2.gamma": this.bn2.gamma,
-      "bn2.beta": this.bn2.beta,
-      "bn2.runningMean": this.bn2.runningMean,
-      "bn2.runningVar": this.bn2.runningVar,
+      ...prefixed("bn2", this.bn2.namedWeights()),
       "conv3.w": this.conv3,
     };
-  }
-
-  /** Overwrites every tensor from a {@link namedWeights}-style record (names and shapes must match). */
-  loadWeights(weights: Record<string, tf.Tensor>): void {
-    loadNamed(this.namedWeights(), weights, "generator");
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    tf.dispose(Object.values(this.namedWeights()));
   }
 }

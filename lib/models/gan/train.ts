@@ -17,6 +17,7 @@
  * losses themselves live in `discriminator_loss.ts` and `generator_loss.ts`.
  * @module
  */
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { type Rng, rng } from "../../engine/random.ts";
 import { AdamW } from "../../engine/nn/mod.ts";
@@ -172,19 +173,14 @@ export function fromGanImages(x: tf.Tensor4D): tf.Tensor2D {
   );
 }
 
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface GanProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-}
-
 /** Options of {@link trainGanEpoch}. */
 export interface GanEpochOptions {
   /** Images per iteration (default 128); the last incomplete batch of the shuffle is dropped. */
   batchSize?: number;
   /** Seed of the shuffle and the latent noise (default 0); use a different one every epoch. */
   seed?: number;
-  /** Ticked once per iteration with that iteration's `lossD`, `lossG`. */
-  progress?: GanProgressSink;
+  /** Ticked after every read of the losses with the last iteration's `lossD`, `lossG`. */
+  progress?: ProgressSink;
 }
 
 /** Per-iteration records of one epoch, and its duration. */
@@ -227,40 +223,33 @@ export async function trainGanEpoch(
   if (iterations < 1) {
     throw new Error(`images must hold at least batchSize (${batchSize}) rows; got ${n}`);
   }
-  const start = performance.now();
-  let lastYield = start;
   const r = rng(seed);
   const perm = r.permutation(n);
   const nz = g.config.latentDim;
-  const records: tf.Tensor1D[] = [];
-  for (let it = 0; it < iterations; it++) {
-    const idx = perm.subarray(it * batchSize, (it + 1) * batchSize);
-    const z = noiseFrom(r, batchSize, nz);
-    const real = tf.tidy(() => tf.gather(images, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
-    const fake = g.forward(z, { training: true, updateStats: true });
-    const ds = updateDiscriminator(d, opts.discriminator, real, fake);
-    const gs = updateGenerator(g, d, opts.generator, z);
-    records.push(tf.stack([ds.loss, gs.loss, ds.dReal, ds.dFake]) as tf.Tensor1D);
-    if (options.progress) {
-      const [lossD, lossG] = [ds.loss.dataSync()[0], gs.loss.dataSync()[0]];
-      options.progress.tick(1, { lossD, lossG });
-    }
-    tf.dispose([z, real, fake, ds.loss, ds.dReal, ds.dFake, gs.loss, gs.dFake]);
-    if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
-  const all = tf.stack(records);
-  const flat = all.dataSync();
-  tf.dispose([all, ...records]);
-  const column = (j: number) =>
-    Float32Array.from({ length: iterations }, (_, i) => flat[4 * i + j]);
+  const rows: Float32Array[] = []; // [L_D, L_G, D(x), D(G(z))] per iteration
+  const run = await trainLoop({
+    steps: iterations,
+    step: (it) => {
+      const idx = perm.subarray(it * batchSize, (it + 1) * batchSize);
+      const z = noiseFrom(r, batchSize, nz);
+      const real = tf.tidy(() => tf.gather(images, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
+      const fake = g.forward(z, { training: true, updateStats: true });
+      const ds = updateDiscriminator(d, opts.discriminator, real, fake);
+      const gs = updateGenerator(g, d, opts.generator, z);
+      const record = tf.stack([ds.loss, gs.loss, ds.dReal, ds.dFake]);
+      tf.dispose([z, real, fake, ds.loss, ds.dReal, ds.dFake, gs.loss, gs.dFake]);
+      return record;
+    },
+    onMetrics: (read) => void rows.push(...read),
+    progress: options.progress,
+    info: ([lossD, lossG]) => ({ lossD, lossG }),
+  });
+  const column = (j: number) => Float32Array.from(rows, (row) => row[j]);
   return {
     lossD: column(0),
     lossG: column(1),
     dReal: column(2),
     dFake: column(3),
-    seconds: (performance.now() - start) / 1000,
+    seconds: run.seconds,
   };
 }

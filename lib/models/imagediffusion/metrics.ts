@@ -12,18 +12,20 @@
  * Lower FD means the two sets of features are distributed more alike.
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { AdamW, initLinear, linear, linearOfData, type LinearParams } from "../../engine/nn/mod.ts";
 
 /** The small MLP digit classifier (see the module notes). Inputs: [n, 784] grey levels in [0, 1]. */
-export class DigitClassifier {
+export class DigitClassifier extends Module {
   readonly l1: LinearParams;
   readonly l2: LinearParams;
   readonly l3: LinearParams;
 
   constructor(seed = 0, readonly inputDim = 784) {
+    super();
     const r = rng(seed);
     const u = () => r.uniform();
     this.l1 = initLinear(inputDim, 128, u);
@@ -31,9 +33,10 @@ export class DigitClassifier {
     this.l3 = initLinear(64, 10, u);
   }
 
-  /** The trainable variables. */
-  trainableVariables(): tf.Variable[] {
-    return [this.l1, this.l2, this.l3].flatMap((l) => [l.w, l.b]);
+  /** The three dense layers' weights and biases. */
+  namedWeights(): NamedWeights {
+    const { l1, l2, l3 } = this;
+    return { "l1.w": l1.w, "l1.b": l1.b, "l2.w": l2.w, "l2.b": l2.b, "l3.w": l3.w, "l3.b": l3.b };
   }
 
   /** The 64 penultimate features f [n, 64]. */
@@ -55,11 +58,6 @@ export class DigitClassifier {
   /** Class probabilities [n, 10]. */
   probabilities(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.softmax(this.logits(x)));
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables());
   }
 }
 

@@ -23,7 +23,10 @@
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
-import { addNoise, cosineLr, type NoiseSchedule, type ProgressSink } from "../diffusion/mod.ts";
+import { addNoise, type NoiseSchedule } from "../diffusion/mod.ts";
+import { type ProgressSink, trainLoop, warmupCosineLr } from "../../engine/train_loop.ts";
+
+export { warmupCosineLr };
 import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import { checkedLabels, type ImagePredictor } from "./sample.ts";
 
@@ -75,12 +78,6 @@ export interface ImageTrainHistory {
   seconds: number;
   /** Optimizer steps per second. */
   stepsPerSecond: number;
-}
-
-/** The learning rate at step k: linear warm-up over `warmup` steps, then cosine decay to 0. */
-export function warmupCosineLr(lr: number, k: number, total: number, warmup: number): number {
-  if (k < warmup) return lr * (k + 1) / warmup;
-  return cosineLr(lr, k - warmup, Math.max(1, total - warmup));
 }
 
 /** The Min-SNR-γ weights w_t = min(SNR_t, γ) / SNR_t for t = 0 … T − 1 (see the module notes). */
@@ -168,7 +165,7 @@ export async function trainImageDenoiser(
     if (labels.rank !== 1 || labels.shape[0] !== N) {
       throw new Error(`labels must have one label per image (${N}); got shape [${labels.shape}]`);
     }
-    labelValues = checkedLabels(model, labels.dataSync(), false);
+    labelValues = checkedLabels(model, await labels.data(), false);
     noLabel = model.config?.classes ?? 0; // K, checked above
   }
   const weights = minSnrGamma > 0 ? tf.tensor1d(minSnrWeights(schedule, minSnrGamma)) : undefined;
@@ -178,11 +175,9 @@ export async function trainImageDenoiser(
   const r = rng(seed);
   const D = data.shape[1];
   const history: ImageTrainHistory = { loss: [], steps: 0, seconds: 0, stepsPerSecond: 0 };
-  const start = performance.now();
-  let lastYield = start;
   let perm = r.permutation(N);
   let pos = 0;
-  for (let k = 0; k < steps; k++) {
+  const step = (): tf.Scalar => {
     const m = Math.min(batchSize, N);
     if (pos + m > N) {
       perm = r.permutation(N);
@@ -200,8 +195,7 @@ export async function trainImageDenoiser(
       }
     }
     const noiseSeed = tfSeed(seed, r.nextUint32());
-    opt.lr = warmupCosineLr(lr, k, steps, warmup);
-    const loss = tf.tidy(() => {
+    return tf.tidy(() => {
       const index = tf.tensor1d(idx, "int32");
       const x0 = tf.gather(data, index) as tf.Tensor2D;
       let c = cond ? tf.gather(cond, index) as tf.Tensor2D : undefined;
@@ -218,25 +212,25 @@ export async function trainImageDenoiser(
       opt.step(vars.map((v) => grads[v.name]));
       return value;
     });
-    average?.update();
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    history.loss.push(v);
-    history.steps++;
-    options.progress?.tick(1, { loss: v });
-    if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
-  await options.progress?.done();
+  };
+  const run = await trainLoop({
+    steps,
+    step,
+    optimizer: opt,
+    lr: (k) => warmupCosineLr(lr, k, steps, warmup),
+    ema: average,
+    progress: options.progress,
+    onMetrics: (rows) => void history.loss.push(...rows.map((row) => row[0])),
+  });
+  history.steps = run.steps;
+  await options.progress?.done?.();
   weights?.dispose();
   opt.dispose();
   if (average) {
     average.copyToParams();
     average.dispose();
   }
-  history.seconds = (performance.now() - start) / 1000;
+  history.seconds = run.seconds;
   history.stepsPerSecond = history.steps / Math.max(history.seconds, 1e-9);
   return history;
 }

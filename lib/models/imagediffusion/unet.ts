@@ -29,6 +29,7 @@
  * sample as a row vector.
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { customOp } from "../../engine/grad.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
@@ -206,11 +207,26 @@ function initBlock(
   };
 }
 
-function blockVars(b: ResBlock): tf.Variable[] {
-  const v: tf.Variable[] = [b.conv1.w, b.conv1.b, b.time.w, b.time.b, b.conv2.w, b.conv2.b];
-  if (b.skip) v.push(b.skip.w, b.skip.b);
-  if (b.norm1 && b.norm2) v.push(b.norm1.g, b.norm1.b, b.norm2.g, b.norm2.b);
-  return v;
+/** A residual block's weights by name, in a fixed order. */
+function blockWeights(b: ResBlock): NamedWeights {
+  const w: NamedWeights = {
+    "conv1.w": b.conv1.w,
+    "conv1.b": b.conv1.b,
+    "time.w": b.time.w,
+    "time.b": b.time.b,
+    "conv2.w": b.conv2.w,
+    "conv2.b": b.conv2.b,
+  };
+  if (b.skip) Object.assign(w, { "skip.w": b.skip.w, "skip.b": b.skip.b });
+  if (b.norm1 && b.norm2) {
+    Object.assign(w, {
+      "norm1.g": b.norm1.g,
+      "norm1.b": b.norm1.b,
+      "norm2.g": b.norm2.g,
+      "norm2.b": b.norm2.b,
+    });
+  }
+  return w;
 }
 
 function checkGroups(c: number, groups: number): void {
@@ -353,13 +369,13 @@ export function depthToSpace2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /** The compact U-Net noise predictor (see the module notes). */
-export class UNet {
+export class UNet extends Module {
   /** The architecture with defaults filled in. */
   readonly config: Required<UNetConfig>;
   /** Pixels per image, side². */
   readonly pixels: number;
-  /** Fixed sinusoidal features [T, timeFeatures]. */
-  readonly timeTable: tf.Tensor2D;
+  /** Fixed sinusoidal features [T, timeFeatures] (a buffer: saved, never trained). */
+  readonly timeTable: tf.Variable<tf.Rank.R2>;
   readonly timeMlp: LinearParams;
   readonly stem: ConvParams;
   /** Encoder blocks, finest level first. */
@@ -373,6 +389,7 @@ export class UNet {
   readonly labelTable: tf.Variable<tf.Rank.R2> | null;
 
   constructor(config: UNetConfig) {
+    super();
     const c = resolved(config);
     this.config = c;
     this.pixels = c.side * c.side;
@@ -380,7 +397,10 @@ export class UNet {
     const u = () => r.uniform();
     const ch = c.channels;
     const p2 = c.patch * c.patch;
-    this.timeTable = tf.tensor2d(sinusoidalTable(c.T, c.timeFeatures), [c.T, c.timeFeatures]);
+    this.timeTable = variableFrom(
+      tf.tensor2d(sinusoidalTable(c.T, c.timeFeatures), [c.T, c.timeFeatures]),
+      false,
+    );
     this.timeMlp = initLinear(c.timeFeatures, c.timeDim, u);
     this.stem = initConv((1 + c.condChannels) * p2, ch[0], 3, u);
     const G = c.groups;
@@ -403,27 +423,6 @@ export class UNet {
         ),
       )
       : null;
-  }
-
-  /** The trainable variables, in a fixed order. */
-  trainableVariables(): tf.Variable[] {
-    return [
-      this.timeMlp.w,
-      this.timeMlp.b,
-      this.stem.w,
-      this.stem.b,
-      ...this.down.flatMap(blockVars),
-      ...this.up.flatMap(blockVars),
-      this.head.w,
-      this.head.b,
-      ...(this.attention?.trainableVariables() ?? []),
-      ...(this.labelTable ? [this.labelTable] : []),
-    ];
-  }
-
-  /** Number of trainable scalars. */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
   /**
@@ -542,45 +541,20 @@ export class UNet {
   }
 
   /** All tensors by name (trainable and fixed), for checkpoints. */
-  namedWeights(): Record<string, tf.Tensor> {
-    const w: Record<string, tf.Tensor> = { "time.table": this.timeTable };
-    const names = ["time.w", "time.b", "stem.w", "stem.b"];
-    const blockNames = (prefix: string, b: ResBlock) => {
-      const n = ["conv1.w", "conv1.b", "time.w", "time.b", "conv2.w", "conv2.b"];
-      if (b.skip) n.push("skip.w", "skip.b");
-      if (b.norm1) n.push("norm1.g", "norm1.b", "norm2.g", "norm2.b");
-      return n.map((s) => `${prefix}.${s}`);
+  namedWeights(): NamedWeights {
+    const w: NamedWeights = {
+      "time.table": this.timeTable,
+      "time.w": this.timeMlp.w,
+      "time.b": this.timeMlp.b,
+      "stem.w": this.stem.w,
+      "stem.b": this.stem.b,
     };
-    this.down.forEach((b, l) => names.push(...blockNames(`down${l}`, b)));
-    this.up.forEach((b, l) => names.push(...blockNames(`up${l}`, b)));
-    names.push("head.w", "head.b");
-    if (this.attention) {
-      names.push("attn.wq", "attn.wk", "attn.wv", "attn.wo");
-      if (this.attention.biases) names.push("attn.bq", "attn.bk", "attn.bv", "attn.bo");
-    }
-    if (this.labelTable) names.push("label.table");
-    const vars = this.trainableVariables();
-    names.forEach((name, i) => w[name] = vars[i]);
+    this.down.forEach((b, l) => Object.assign(w, prefixed(`down${l}`, blockWeights(b))));
+    this.up.forEach((b, l) => Object.assign(w, prefixed(`up${l}`, blockWeights(b))));
+    w["head.w"] = this.head.w;
+    w["head.b"] = this.head.b;
+    if (this.attention) Object.assign(w, prefixed("attn", this.attention.namedWeights()));
+    if (this.labelTable) w["label.table"] = this.labelTable;
     return w;
-  }
-
-  /** Copies every trainable tensor from a {@link namedWeights}-style record (shapes must match). */
-  loadWeights(weights: Record<string, tf.Tensor>): void {
-    for (const [name, t] of Object.entries(this.namedWeights())) {
-      if (!(t instanceof tf.Variable)) continue;
-      const src = weights[name];
-      if (!src) throw new Error(`weights lack tensor "${name}"`);
-      if (src.shape.join() !== t.shape.join()) {
-        throw new Error(
-          `tensor "${name}" has shape [${src.shape}], the model expects [${t.shape}]`,
-        );
-      }
-      t.assign(src);
-    }
-  }
-
-  /** Frees every tensor of the model. */
-  dispose(): void {
-    tf.dispose(Object.values(this.namedWeights()));
   }
 }

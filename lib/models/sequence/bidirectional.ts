@@ -8,16 +8,18 @@
  * layer instead gives the backward half after only ONE step — the last row — a common slip.)
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import type { RecurrentLayer, RunOptions, RunResult } from "./rnn.ts";
 
 /** Two recurrent layers of the same input width, one per direction. */
-export class Bidirectional implements RecurrentLayer {
+export class Bidirectional extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly outputDim: number;
 
   /** `forward` reads t = 0 … T−1, `backward` reads t = T−1 … 0; both must be distinct layers. */
   constructor(readonly forward: RecurrentLayer, readonly backward: RecurrentLayer) {
+    super();
     if (forward === backward) {
       throw new Error("backward must be a separate layer from forward (its own weights)");
     }
@@ -47,7 +49,11 @@ export class Bidirectional implements RecurrentLayer {
     return { last, sequence: tf.concat([f.sequence!, b.sequence!], 2) as tf.Tensor3D };
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.forward.trainableVariables(), ...this.backward.trainableVariables()];
+  /** The forward layer's weights, then the backward layer's. */
+  namedWeights(): NamedWeights {
+    return {
+      ...prefixed("forward", this.forward.namedWeights()),
+      ...prefixed("backward", this.backward.namedWeights()),
+    };
   }
 }

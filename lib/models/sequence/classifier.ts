@@ -8,6 +8,7 @@
  * 28 pixels per time step (28 steps).
  * @module
  */
+import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { initLinear, linear, type LinearParams } from "../../engine/nn/mod.ts";
 import { dropout } from "./dropout.ts";
@@ -33,13 +34,14 @@ export interface ClassifierConfig {
 }
 
 /** Encoder + dropout + dense head. */
-export class SequenceClassifier {
+export class SequenceClassifier extends Module {
   readonly classes: number;
   readonly dropoutRate: number;
   /** The dense head [encoder.outputDim → classes]. */
   readonly head: LinearParams;
 
   constructor(readonly encoder: RecurrentLayer, config: ClassifierConfig = {}) {
+    super();
     const { classes = 10, dropoutRate = 0, seed = 0 } = config;
     if (!Number.isInteger(classes) || classes < 2) {
       throw new Error(`classes must be an integer >= 2; got ${classes}`);
@@ -93,18 +95,12 @@ export class SequenceClassifier {
     return ok / p.length;
   }
 
-  /** The trainable variables: the encoder's, then the head's. */
-  trainableVariables(): tf.Variable[] {
-    return [...this.encoder.trainableVariables(), this.head.w, this.head.b];
-  }
-
-  /** Number of trainable scalars. */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    for (const v of this.trainableVariables()) v.dispose();
+  /** The encoder's weights, then the head's. */
+  namedWeights(): NamedWeights {
+    return {
+      ...prefixed("encoder", this.encoder.namedWeights()),
+      "head.w": this.head.w,
+      "head.b": this.head.b,
+    };
   }
 }

@@ -12,16 +12,12 @@
  * keeps gradients alive over long sequences better than a tanh RNN.
  * @module
  */
+import { uniformVariable } from "../../engine/init.ts";
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { linear } from "../../engine/nn/mod.ts";
-import {
-  checkSequence,
-  initialState,
-  projectSteps,
-  seededUniform,
-  uniformVariable,
-} from "./init.ts";
+import { checkSequence, initialState, projectSteps, seededUniform } from "./init.ts";
 import {
   type RecurrentConfig,
   type RecurrentLayer,
@@ -31,7 +27,7 @@ import {
 } from "./rnn.ts";
 
 /** The GRU layer; weights and biases uniform in ±1/√hidden as in PyTorch, seeded. */
-export class Gru implements RecurrentLayer {
+export class Gru extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly hidden: number;
   readonly outputDim: number;
@@ -45,15 +41,16 @@ export class Gru implements RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
+    super();
     this.inputDim = checkInt(config.inputDim, "inputDim");
     this.hidden = checkInt(config.hidden, "hidden");
     this.outputDim = this.hidden;
     const u = seededUniform(config.seed ?? 0);
     const h = this.hidden;
-    this.wi = uniformVariable([this.inputDim, 3 * h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.wh = uniformVariable([h, 3 * h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.bi = uniformVariable([3 * h], h, u) as tf.Variable<tf.Rank.R1>;
-    this.bh = uniformVariable([3 * h], h, u) as tf.Variable<tf.Rank.R1>;
+    this.wi = uniformVariable<tf.Rank.R2>([this.inputDim, 3 * h], 1 / Math.sqrt(h), u);
+    this.wh = uniformVariable<tf.Rank.R2>([h, 3 * h], 1 / Math.sqrt(h), u);
+    this.bi = uniformVariable<tf.Rank.R1>([3 * h], 1 / Math.sqrt(h), u);
+    this.bh = uniformVariable<tf.Rank.R1>([3 * h], 1 / Math.sqrt(h), u);
   }
 
   /** One step h' for x_t [B, inputDim] and h [B, hidden] (the formulas above). */
@@ -90,7 +87,8 @@ export class Gru implements RecurrentLayer {
     );
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [this.wi, this.wh, this.bi, this.bh];
+  /** W_i, W_h, b_i, b_h. */
+  namedWeights(): NamedWeights {
+    return { wi: this.wi, wh: this.wh, bi: this.bi, bh: this.bh };
   }
 }

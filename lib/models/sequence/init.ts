@@ -4,22 +4,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { matMul, variableFrom } from "../../engine/nn/mod.ts";
-
-/**
- * A trainable variable of the given shape with entries uniform in (−1/√hidden, 1/√hidden), the
- * initialisation PyTorch uses for every weight and bias of `nn.RNN` and `nn.GRU`.
- */
-export function uniformVariable(
-  shape: number[],
-  hidden: number,
-  uniform: () => number,
-): tf.Variable {
-  const bound = 1 / Math.sqrt(hidden);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const v = Float32Array.from({ length: size }, () => (2 * uniform() - 1) * bound);
-  return variableFrom(tf.tensor(v, shape));
-}
+import { matMul } from "../../engine/nn/mod.ts";
 
 /** Checks that `seed` is a safe integer and returns a generator seeded with it. */
 export function seededUniform(seed: number): () => number {

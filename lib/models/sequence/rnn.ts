@@ -8,16 +8,12 @@
  * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.)
  * @module
  */
+import { uniformVariable } from "../../engine/init.ts";
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { matMul } from "../../engine/nn/mod.ts";
-import {
-  checkSequence,
-  initialState,
-  projectSteps,
-  seededUniform,
-  uniformVariable,
-} from "./init.ts";
+import { checkSequence, initialState, projectSteps, seededUniform } from "./init.ts";
 
 /** Options of a recurrent run. */
 export interface RunOptions {
@@ -48,8 +44,12 @@ export interface RecurrentLayer {
   readonly outputDim: number;
   /** Runs over x [batch, steps, inputDim]. */
   run(x: tf.Tensor3D, options?: RunOptions): RunResult;
+  /** The weights by name, in a fixed order (see `Module`). */
+  namedWeights(): NamedWeights;
   /** The trainable variables, in a fixed order. */
   trainableVariables(): tf.Variable[];
+  /** Frees the weights. */
+  dispose(): void;
 }
 
 /** Architecture of {@link TanhRnn} and {@link Gru}. */
@@ -86,7 +86,7 @@ export function unroll(
 }
 
 /** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
-export class TanhRnn implements RecurrentLayer {
+export class TanhRnn extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly hidden: number;
   readonly outputDim: number;
@@ -98,14 +98,15 @@ export class TanhRnn implements RecurrentLayer {
   readonly b: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
+    super();
     this.inputDim = checkInt(config.inputDim, "inputDim");
     this.hidden = checkInt(config.hidden, "hidden");
     this.outputDim = this.hidden;
     const u = seededUniform(config.seed ?? 0);
     const h = this.hidden;
-    this.wx = uniformVariable([this.inputDim, h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.wh = uniformVariable([h, h], h, u) as tf.Variable<tf.Rank.R2>;
-    this.b = uniformVariable([h], h, u) as tf.Variable<tf.Rank.R1>;
+    this.wx = uniformVariable<tf.Rank.R2>([this.inputDim, h], 1 / Math.sqrt(h), u);
+    this.wh = uniformVariable<tf.Rank.R2>([h, h], 1 / Math.sqrt(h), u);
+    this.b = uniformVariable<tf.Rank.R1>([h], 1 / Math.sqrt(h), u);
   }
 
   /** One step h' = tanh(x_t W_x + h W_h + b) for x_t [B, inputDim] and h [B, hidden]. */
@@ -124,7 +125,8 @@ export class TanhRnn implements RecurrentLayer {
     return unroll(inputs, h0, (p, h) => this.cell(p, h), options);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [this.wx, this.wh, this.b];
+  /** W_x, W_h, b. */
+  namedWeights(): NamedWeights {
+    return { wx: this.wx, wh: this.wh, b: this.b };
   }
 }

@@ -4,16 +4,12 @@
  * and the gradient's global norm at every step, the held-out accuracy every `evalEvery` steps.
  * @module
  */
+import { type ProgressSink, yieldToEventLoop } from "../../engine/train_loop.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { SequenceClassifier } from "./classifier.ts";
 import { clipByGlobalNorm, globalNorm } from "./clip.ts";
 import type { Optimizer } from "./sgd.ts";
-
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface TrainProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-}
 
 /** Options of {@link trainSequenceClassifier}. */
 export interface TrainOptions {
@@ -29,7 +25,7 @@ export interface TrainOptions {
   evalEvery?: number;
   /** Held-out sequences and labels for the accuracy curve (optional). */
   test?: { x: tf.Tensor3D; y: ArrayLike<number> };
-  progress?: TrainProgressSink;
+  progress?: ProgressSink;
 }
 
 /** What {@link trainSequenceClassifier} records. */
@@ -150,7 +146,7 @@ export async function trainSequenceClassifier(
     options.progress?.tick(1, { loss });
     if (step % evalEvery === 0 || step === steps) evaluate(step);
     if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       lastYield = performance.now();
     }
   }

@@ -72,20 +72,12 @@ export async function loadVae(dir: string, hint?: string): Promise<LoadedVae> {
   } catch (err) {
     throw fail((err as Error).message);
   }
-  const named = m.namedWeights();
-  for (const [name, v] of Object.entries(named)) {
-    const w = ck.weights[name];
-    const problem = !w
-      ? `weight ${name} is missing`
-      : !tf.util.arraysEqual(w.shape, v.shape)
-      ? `weight ${name} has shape [${w.shape}], expected [${v.shape}]`
-      : undefined;
-    if (problem) {
-      m.dispose();
-      throw fail(problem);
-    }
+  try {
+    m.loadWeights(ck.weights);
+  } catch (err) {
+    m.dispose();
+    throw fail((err as Error).message);
   }
-  for (const [name, v] of Object.entries(named)) v.assign(ck.weights[name]);
   tf.dispose(Object.values(ck.weights));
   return { model: m, meta: ck.meta };
 }

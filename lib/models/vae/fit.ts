@@ -8,7 +8,8 @@ import type { tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { evaluateVae } from "./evaluate.ts";
 import type { MlpVae } from "./model.ts";
-import { trainVaeEpoch, type VaeEpochStats, vaeOptimizer, type VaeProgressSink } from "./train.ts";
+import type { ProgressSink } from "../../engine/train_loop.ts";
+import { trainVaeEpoch, type VaeEpochStats, vaeOptimizer } from "./train.ts";
 
 /** Options of {@link fitVae}. */
 export interface FitVaeOptions {
@@ -25,7 +26,7 @@ export interface FitVaeOptions {
   /** Held-out images [m, inputDim] scored with {@link evaluateVae} after every epoch. */
   test?: tf.Tensor2D;
   /** Ticked once per mini-batch with the batch's loss, recon and kl (see lib/tools/progress). */
-  progress?: VaeProgressSink;
+  progress?: ProgressSink;
   /** Called after every epoch (awaited), e.g. to save images or a checkpoint. */
   onEpoch?: (record: VaeEpochRecord) => void | Promise<void>;
 }

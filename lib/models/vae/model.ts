@@ -11,6 +11,7 @@
  * PyTorch's `nn.Linear` initialisation (uniform in ±1/√fan_in) drawn from a seeded generator.
  * @module
  */
+import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { initLinear, linear, linearOfData, type LinearParams } from "../../engine/nn/mod.ts";
@@ -67,7 +68,7 @@ export function reparameterize(
 }
 
 /** The MLP VAE of PyTorch's `examples/vae` (784 → 400 → 2 × 20; 20 → 400 → 784). */
-export class MlpVae {
+export class MlpVae extends Module {
   /** The architecture, with defaults filled in. */
   readonly config: Required<VaeConfig>;
   /** Encoder: input → hidden. */
@@ -81,6 +82,7 @@ export class MlpVae {
 
   /** Builds the layers with seeded PyTorch-style initial weights (in the order above). */
   constructor(config: VaeConfig = {}) {
+    super();
     const c = resolved(config);
     this.config = c;
     const r = rng(c.seed);
@@ -90,19 +92,6 @@ export class MlpVae {
     this.encLogvar = initLinear(c.hidden, c.latentDim, uniform);
     this.dec = initLinear(c.latentDim, c.hidden, uniform);
     this.decOut = initLinear(c.hidden, c.inputDim, uniform);
-  }
-
-  /** The trainable variables, in a fixed order (encoder first). */
-  trainableVariables(): tf.Variable[] {
-    return [this.enc, this.encMu, this.encLogvar, this.dec, this.decOut].flatMap((l) => [
-      l.w,
-      l.b,
-    ]);
-  }
-
-  /** Number of trainable scalars (652,824 for the defaults). */
-  parameterCount(): number {
-    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
   }
 
   /** q(z | x): μ and log σ² for images x [n, inputDim] (grey levels in [0, 1]). */
@@ -150,8 +139,12 @@ export class MlpVae {
     return tf.tidy(() => this.decode(tf.tensor2d(z, [n, d])));
   }
 
+  protected override get weightsName(): string {
+    return "VAE";
+  }
+
   /** All weights by name (PyTorch's names fc1, fc21, fc22, fc3, fc4), for checkpoints. */
-  namedWeights(): Record<string, tf.Variable> {
+  namedWeights(): NamedWeights {
     const layers: [string, LinearParams][] = [
       ["fc1", this.enc],
       ["fc21", this.encMu],
@@ -160,10 +153,5 @@ export class MlpVae {
       ["fc4", this.decOut],
     ];
     return Object.fromEntries(layers.flatMap(([k, l]) => [[`${k}.w`, l.w], [`${k}.b`, l.b]]));
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    for (const v of this.trainableVariables()) v.dispose();
   }
 }

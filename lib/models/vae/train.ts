@@ -4,16 +4,12 @@
  * 0, which is exactly Adam).
  * @module
  */
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { type Rng, rng } from "../../engine/random.ts";
 import { AdamW } from "../../engine/nn/mod.ts";
 import { checkKlLossWeight, vaeLoss } from "./loss.ts";
 import type { MlpVae } from "./model.ts";
-
-/** Something that shows progress (see lib/tools/progress); optional. */
-export interface VaeProgressSink {
-  tick(n?: number, info?: Record<string, number>): void;
-}
 
 /** Options of {@link trainVaeEpoch}. */
 export interface VaeEpochOptions {
@@ -27,7 +23,7 @@ export interface VaeEpochOptions {
    * Ticked once per mini-batch with that batch's `loss`, `recon` and `kl` (means per image);
    * not finished (`done`) here.
    */
-  progress?: VaeProgressSink;
+  progress?: ProgressSink;
 }
 
 /** What {@link trainVaeEpoch} and {@link evaluateVae} measure: means per image over the epoch. */
@@ -100,43 +96,39 @@ export async function trainVaeEpoch(
   if (opt.params.length !== vars.length || opt.params.some((p, i) => p !== vars[i])) {
     throw new Error("opt must optimize model.trainableVariables() (see vaeOptimizer)");
   }
-  const start = performance.now();
-  let lastYield = start;
   const r = rng(seed);
   const perm = r.permutation(n);
   const latentDim = model.config.latentDim;
-  let sums: tf.Tensor1D = tf.zeros([3]); // Σ_B |B|·[loss, recon, kl]
-  for (let s = 0; s < n; s += batchSize) {
-    const idx = perm.subarray(s, Math.min(n, s + batchSize));
-    const m = idx.length;
-    const eps = normalNoise(r, m, latentDim);
-    const [newSums, batchTerms] = tf.tidy(() => {
-      const xb = tf.gather(x, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
-      let terms: tf.Tensor1D | undefined;
-      const { grads } = tf.variableGrads(() => {
-        const t = vaeLoss(model, xb, eps, klLossWeight);
-        // variableGrads disposes everything but the loss: keep the terms, free them below.
-        terms = tf.keep(tf.stack([t.loss, t.recon, t.kl]) as tf.Tensor1D);
-        return t.loss;
-      }, vars);
-      opt.step(vars.map((v) => grads[v.name]));
-      const out = tf.add(sums, tf.mul(terms!, m)) as tf.Tensor1D;
-      return [out, terms!];
-    });
-    eps.dispose();
-    sums.dispose();
-    sums = newSums;
-    if (options.progress) {
-      const [loss, recon, kl] = batchTerms.dataSync();
-      options.progress.tick(1, { loss, recon, kl });
-    }
-    batchTerms.dispose();
-    if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
-  const [loss, recon, kl] = Array.from(sums.dataSync(), (v) => v / n);
+  let sums: tf.Tensor1D = tf.zeros([3]); // Σ_B |B|·[loss, recon, kl], on the device
+  const run = await trainLoop({
+    steps: Math.ceil(n / batchSize),
+    step: (k) => {
+      const idx = perm.subarray(k * batchSize, Math.min(n, (k + 1) * batchSize));
+      const m = idx.length;
+      const eps = normalNoise(r, m, latentDim);
+      const [newSums, batchTerms] = tf.tidy(() => {
+        const xb = tf.gather(x, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
+        let terms: tf.Tensor1D | undefined;
+        const { grads } = tf.variableGrads(() => {
+          const t = vaeLoss(model, xb, eps, klLossWeight);
+          // variableGrads disposes everything but the loss: keep the terms, free them below.
+          terms = tf.keep(tf.stack([t.loss, t.recon, t.kl]) as tf.Tensor1D);
+          return t.loss;
+        }, vars);
+        opt.step(vars.map((v) => grads[v.name]));
+        const out = tf.add(sums, tf.mul(terms!, m)) as tf.Tensor1D;
+        return [out, terms!];
+      });
+      eps.dispose();
+      sums.dispose();
+      sums = newSums;
+      if (options.progress) return batchTerms; // [loss, recon, kl], read by the loop
+      batchTerms.dispose();
+    },
+    progress: options.progress,
+    info: ([loss, recon, kl]) => ({ loss, recon, kl }),
+  });
+  const [loss, recon, kl] = Array.from(await sums.data(), (v) => v / n);
   sums.dispose();
-  return { loss, recon, kl, seconds: (performance.now() - start) / 1000 };
+  return { loss, recon, kl, seconds: run.seconds };
 }

@@ -17,7 +17,7 @@ import {
   trainDenoiser,
 } from "../../models/diffusion/mod.ts";
 import { trainImageDenoiser, UNet } from "../../models/imagediffusion/mod.ts";
-import { prepareData, type RunConfig, runModel, runSchedule } from "../runs/mod.ts";
+import { prepareData, type RunConfig, runModel, runSchedule } from "../../models/diffusion/mod.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../models/vae/mod.ts";
 
 /** One training run of the dino DDPM: wall time of the training loop and sample quality. */

@@ -40,7 +40,7 @@ import {
 } from "../bench/table.ts";
 import { runHeadless } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
-import { DEFAULT_RUN, SHEET_RUN } from "../runs/mod.ts";
+import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { CliError, defineArgs, parseArgs, runCli } from "./args.ts";
 
 const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;

@@ -4,7 +4,7 @@
  */
 import { DATASET_2D_NAMES } from "../../data/mod.ts";
 import { INPUT_EMBEDDINGS, SCHEDULES, TIME_EMBEDDINGS } from "../../models/diffusion/mod.ts";
-import { DEFAULT_RUN, type RunConfig } from "../runs/mod.ts";
+import { DEFAULT_RUN, type RunConfig } from "../../models/diffusion/mod.ts";
 import { defineArgs, type ParsedArgs } from "./args.ts";
 
 /** Flags of `deno task train-diffusion` (and the demo). */

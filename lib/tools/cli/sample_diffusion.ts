@@ -7,7 +7,7 @@ import { csvFormat } from "d3-dsv";
 import { initBackend } from "../../engine/backend/mod.ts";
 import { DDIMSampler, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
 import { displayPath, writeFileAtomic } from "../display/mod.ts";
-import { loadRun, toOriginalUnits } from "../runs/mod.ts";
+import { loadRun, toOriginalUnits } from "../../models/diffusion/mod.ts";
 import { defineArgs, parseArgs, runCli } from "./args.ts";
 
 /** Flags of `deno task sample-diffusion`. */

@@ -3,12 +3,11 @@
  * run folder (checkpoint, loss.csv, loss.png, samples.png).
  * @module
  */
-import { join } from "node:path";
 import { initBackend } from "../../engine/backend/mod.ts";
-import { chamferDistance, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
+import { type RunConfig, saveRun, trainRun } from "../../models/diffusion/mod.ts";
 import { displayPath } from "../display/mod.ts";
 import { progress } from "../progress/mod.ts";
-import { lossFigure, type RunConfig, samplesFigure, saveRun, trainRun } from "../runs/mod.ts";
+import { writeRunReport } from "../runs/mod.ts";
 import { parseArgs, runCli } from "./args.ts";
 import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion_flags.ts";
 
@@ -22,21 +21,14 @@ export async function trainAndWrite(config: RunConfig, out: string): Promise<str
       `(${(history.steps / history.seconds).toFixed(0)} steps/s)`,
   );
   const written = await saveRun(out, run, history);
-  const { samples } = sample(run.model, new DDPMSampler(run.schedule), { n: 1000, seed: 0 });
-  const q = chamferDistance(samples, data.points);
+  const report = await writeRunReport({ dir: out, run, history, points: data.points });
+  const q = report.chamfer;
   console.log(
     `1000 DDPM samples: Chamfer distance to the data ${q.chamfer.toFixed(4)} ` +
       `(samples→data ${q.aToB.toFixed(4)}, data→samples ${q.bToA.toFixed(4)})`,
   );
-  const samplesPng = join(out, "samples.png");
-  await samplesFigure(samples, data.points, {
-    title: `${config.dataset}: 1000 DDPM samples`,
-  }).save(samplesPng);
-  const lossPng = join(out, "loss.png");
-  await lossFigure(history, { title: `${config.dataset}, ${config.epochs} epochs` }).save(lossPng);
-  samples.dispose();
   run.model.dispose();
-  written.push(samplesPng, lossPng);
+  written.push(...report.written);
   for (const p of written) console.log(`wrote ${displayPath(p)}`);
   return written;
 }

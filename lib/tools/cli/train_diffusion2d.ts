@@ -8,10 +8,10 @@
  */
 import { join } from "node:path";
 import { initBackend, tf } from "../../engine/backend/mod.ts";
-import { chamferDistance, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
+import { type RunConfig, saveRun, trainRun } from "../../models/diffusion/mod.ts";
 import { displayPath, writeFileAtomic } from "../display/mod.ts";
 import { progress } from "../progress/mod.ts";
-import { lossFigure, type RunConfig, samplesFigure, saveRun, trainRun } from "../runs/mod.ts";
+import { writeRunReport } from "../runs/mod.ts";
 import { forwardDiffusionGif, reverseDiffusionGif } from "../viz/mod.ts";
 import { defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
 import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion_flags.ts";
@@ -91,7 +91,11 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
         fps: a.fps,
       }),
     );
-    const { samples, trajectory } = sample(run.model, new DDPMSampler(run.schedule), {
+    const report = await writeRunReport({
+      dir,
+      run,
+      history,
+      points: data.points,
       n: a.nSamples,
       seed: a.seed,
       returnTrajectory: true,
@@ -99,23 +103,14 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
     const reverse = join(dir, "reverse.gif");
     await writeFileAtomic(
       reverse,
-      reverseDiffusionGif(trajectory!, {
+      reverseDiffusionGif(report.trajectory!, {
         maxFrames: a.maxFrames,
         fps: a.fps,
         reference: data.points.dataSync(),
       }),
     );
-    const q = chamferDistance(samples, data.points);
-    const samplesPng = join(dir, "samples.png");
-    await samplesFigure(samples, data.points, {
-      title: `${config.dataset}: ${a.nSamples} DDPM samples`,
-    }).save(samplesPng);
-    const lossPng = join(dir, "loss.png");
-    await lossFigure(history, { title: `${config.dataset}, ${config.epochs} epochs` }).save(
-      lossPng,
-    );
-    samples.dispose();
-    written.push(forward, reverse, samplesPng, lossPng);
+    const q = report.chamfer;
+    written.push(forward, reverse, ...report.written);
     console.log(
       `${a.nSamples} DDPM samples: Chamfer distance to the data ${q.chamfer.toFixed(4)} ` +
         `(normalised units)`,

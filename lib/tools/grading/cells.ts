@@ -6,7 +6,8 @@
  * A cell that parses becomes one module whose top-level declarations are also published on
  * `globalThis`, as the Deno kernel's REPL shares them between cells:
  *
- * - `let x = e` / `var x = e` (plain names) become `globalThis.x = (e)`, so a later cell that
+ * - `let x = e` / `var x = e` (plain names) become a data property `x` of `globalThis` (defined,
+ *   so it also replaces a global accessor of that name such as `closed`), so a later cell that
  *   assigns `x` changes the value that every cell sees;
  * - `const`, destructuring, functions, classes and enums stay declarations and are copied to
  *   `globalThis` right after they are made (functions at the top, as they are hoisted);
@@ -101,6 +102,38 @@ export interface CellModuleOptions {
   bind?: string[];
   /** Module URL of the `bind` names. */
   bindFrom?: string;
+  /** Publish top-level declarations on `globalThis` (default true; test cells: false). */
+  publish?: boolean;
+  /**
+   * Names to publish read-only and non-configurable (the instructor's cells' constants,
+   * functions and imports), so that no later cell can reassign or redefine them.
+   */
+  lock?: ReadonlySet<string>;
+}
+
+/**
+ * The names a cell declares at its top level that stay fixed (`const`, functions, classes, enums,
+ * value imports); `let`/`var` names are left out. Empty when the cell does not parse.
+ */
+export function fixedNames(source: string): string[] {
+  let program: Node;
+  try {
+    program = parseCell(source);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const stmt of program.body) {
+    if (stmt.type === "ImportDeclaration" && stmt.importKind !== "type") {
+      for (const s of stmt.specifiers) if (s.importKind !== "type") out.push(s.local.name);
+    } else if (stmt.type === "VariableDeclaration" && stmt.kind === "const" && !stmt.declare) {
+      for (const d of stmt.declarations) patternNames(d.id, out);
+    } else if (
+      (stmt.type === "FunctionDeclaration" || stmt.type === "ClassDeclaration" ||
+        stmt.type === "TSEnumDeclaration") && stmt.id && !stmt.declare
+    ) out.push(stmt.id.name);
+  }
+  return out;
 }
 
 const valid = (name: string) => /^[A-Za-z_$][\w$]*$/.test(name);
@@ -113,8 +146,14 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
   const program = parseCell(source);
   const edits: Array<{ start: number; end: number; text: string }> = [];
   const insert = (at: number, text: string) => edits.push({ start: at, end: at, text });
+  const def = (name: string, value: string) => {
+    const open = !opts.lock?.has(name);
+    return `Object.defineProperty(globalThis, ${
+      JSON.stringify(name)
+    }, { value: ${value}, writable: ${open}, configurable: ${open}, enumerable: true });`;
+  };
   const publish = (names: string[]) =>
-    names.filter(valid).map((n) => `globalThis[${JSON.stringify(n)}] = ${n};`).join(" ");
+    opts.publish === false ? "" : names.filter(valid).map((n) => def(n, n)).join(" ");
   const rewrite = (lit: Node) => {
     const spec: string = lit.value;
     if (spec.startsWith("./") || spec.startsWith("../")) {
@@ -155,16 +194,18 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
           if (s.importKind === "type") continue;
           const local: string = s.local.name;
           own.add(local);
-          if (s.type === "ImportNamespaceSpecifier") copies.push(`globalThis.${local} = ${name};`);
+          if (s.type === "ImportNamespaceSpecifier") copies.push(def(local, name));
           else {
             const imported = s.type === "ImportDefaultSpecifier"
               ? "default"
               : (s.imported.name ?? s.imported.value);
             const key = JSON.stringify(imported);
-            copies.push(`if (${key} in ${name}) globalThis.${local} = ${name}[${key}];`);
+            copies.push(`if (${key} in ${name}) ${def(local, `${name}[${key}]`)}`);
           }
         }
-        insert(stmt.end, ` import * as ${name} from ${JSON.stringify(url)}; ${copies.join(" ")}`);
+        if (opts.publish !== false) {
+          insert(stmt.end, ` import * as ${name} from ${JSON.stringify(url)}; ${copies.join(" ")}`);
+        }
         break;
       }
       case "ExportNamedDeclaration":
@@ -177,13 +218,11 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
         for (const d of stmt.declarations) patternNames(d.id, names);
         names.forEach((n) => own.add(n));
         const plain = stmt.declarations.every((d: Node) => d.id.type === "Identifier");
-        if (stmt.kind !== "const" && plain) {
+        if (stmt.kind !== "const" && plain && opts.publish !== false) {
           const original = source.slice(stmt.start, stmt.end);
           const lines = original.split("\n").length - 1;
           const parts = stmt.declarations.map((d: Node) =>
-            `globalThis.${d.id.name} = ${
-              d.init ? `(${slice(d.init.start, d.init.end)})` : "undefined"
-            };`
+            def(d.id.name, d.init ? `(${slice(d.init.start, d.init.end)})` : "undefined")
           );
           const text = parts.join(" ");
           edits.push({
@@ -210,7 +249,7 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
     }
   }
   for (const lit of dyn) if (!consumed.has(lit)) rewrite(lit);
-  if (hoisted.length) insert(0, publish(hoisted) + " ");
+  if (hoisted.length && opts.publish !== false) insert(0, publish(hoisted) + " ");
   const bind = (opts.bind ?? []).filter((n) => !own.has(n));
   if (bind.length && opts.bindFrom) {
     insert(0, `import { ${bind.join(", ")} } from ${JSON.stringify(opts.bindFrom)}; `);

@@ -115,9 +115,18 @@ export async function gradeNotebook(
   const graded = assembleGraded(source, submission, sourcePath);
   const { tests, answers } = gradedCells(graded, sourcePath);
   const testIdx = new Set(tests.map((t) => t.index));
+  const answerIdx = new Set(answers.map((a) => a.index));
   const cells = graded.cells.flatMap((cell, i) =>
     cell.cell_type === "code"
-      ? [{ n: i + 1, source: joinText(cell.source), test: testIdx.has(i) }]
+      ? [{
+        n: i + 1,
+        source: joinText(cell.source),
+        kind: testIdx.has(i)
+          ? "test" as const
+          : answerIdx.has(i)
+          ? "answer" as const
+          : "instructor" as const,
+      }]
       : []
   );
   const run = await runSandboxed({

@@ -2,7 +2,10 @@
  * Grading library exercises: the submission's versions of the exercise's files are laid over a
  * temporary copy of the grader's repository (its `lib/`, `tests/`, `data/`, `deno.json`,
  * `deno.lock`; `node_modules` linked), and the exercise's test files run there with
- * `deno test --reporter=junit`. Points are split evenly over the test cases.
+ * `deno test --reporter=junit` under the graded runs' permissions (read the copy's lib/ and data/
+ * and the module caches, not the tests; write only a scratch folder; no net, no run), after a
+ * preload (`library_preload.ts`) that freezes JavaScript's intrinsics, the assertion module and
+ * `Deno.test`. Points are split evenly over the test cases.
  * @module
  */
 import { dirname, join, resolve } from "node:path";
@@ -10,6 +13,7 @@ import { runCommand } from "../notebook/mod.ts";
 import type { LibraryExercise } from "./course.ts";
 import type { NotebookReport, TaskResult } from "./grade.ts";
 import { parseGradeId } from "./nbgrader.ts";
+import { ALLOWED_ENV, canvasAddons, denoDir } from "./sandbox.ts";
 
 async function copyTree(from: string, to: string): Promise<void> {
   const info = await Deno.stat(from);
@@ -66,20 +70,47 @@ export async function gradeLibrary(
         problems.push(`${f} is missing from the submission: the released stub was graded`);
       }
     }
-    const junit = join(tmp, "junit.xml");
+    // the report folder is written by deno test itself; the tests may write only to scratch/
+    await Deno.mkdir(join(tmp, "report"));
+    await Deno.mkdir(join(tmp, "scratch"));
+    const junit = join(tmp, "report", "junit.xml");
+    const nodeModules = await Deno.realPath(modules).catch(() => modules);
+    const readable = ["lib", "data", "deno.json", "deno.lock", "scratch", "node_modules"].map((p) =>
+      join(tmp, p)
+    );
+    const ffi = await canvasAddons(resolve(graderRoot));
     const res = await runCommand(Deno.execPath(), {
-      args: ["test", "-A", "--no-check", "--reporter=dot", `--junit-path=${junit}`, ...ex.tests],
+      args: [
+        "test",
+        "--no-check",
+        "--no-prompt",
+        "--cached-only",
+        "--reporter=dot",
+        `--junit-path=${junit}`,
+        `--preload=${join(tmp, "lib/tools/grading/library_preload.ts")}`,
+        `--allow-read=${[...readable, nodeModules, await denoDir(), "/usr/bin/ldd"].join(",")}`,
+        `--allow-write=${join(tmp, "scratch")}`,
+        `--allow-env=${ALLOWED_ENV.join(",")}`,
+        "--ignore-env",
+        "--allow-sys=cpus,homedir",
+        ...(ffi.length ? [`--allow-ffi=${ffi.join(",")}`] : []),
+        ...ex.tests,
+      ],
       cwd: tmp,
-      env: { NO_COLOR: "1" },
+      env: {
+        NO_COLOR: "1",
+        HOME: join(tmp, "scratch"),
+        KIT_OUT_DIR: join(tmp, "scratch"),
+        DENO_DIR: await denoDir(),
+      },
       echo: false,
       timeoutS: opts.timeoutS ?? 600,
     });
     timedOut = res.timedOut ?? false;
     cases = parseJunit(await Deno.readTextFile(junit).catch(() => ""));
     if (cases.size === 0) {
-      problems.push(
-        `the tests did not run: ${res.stderr.trim().split("\n").slice(0, 3).join(" ")}`,
-      );
+      const why = (res.stdout + res.stderr).trim().split("\n").filter((l) => /error/i.test(l));
+      problems.push(`the tests did not run: ${why.slice(0, 3).join(" ").slice(0, 400)}`);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});

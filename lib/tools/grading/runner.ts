@@ -18,6 +18,7 @@
  * @module
  */
 import "ses";
+import process from "node:process";
 
 declare const lockdown: (options?: Record<string, string>) => void;
 declare const harden: <T>(x: T) => T;
@@ -31,6 +32,10 @@ const encode = encoder.encode.bind(encoder);
 const decoder = new TextDecoder();
 const decode = decoder.decode.bind(decoder);
 const now = performance.now.bind(performance);
+const timeout = setTimeout;
+const PromiseClass = Promise;
+/** One turn of the event loop (timers due now run), as between two cells in the kernel. */
+const turn = () => new PromiseClass<void>((r) => timeout(r, 0));
 
 lockdown({
   errorTaming: "unsafe",
@@ -85,14 +90,43 @@ function describe(err: unknown): string {
 }
 
 let current = 0;
+const reported = new WeakSet<object>();
+const background = (err: unknown) => {
+  if (typeof err === "object" && err !== null) {
+    if (reported.has(err)) return;
+    reported.add(err);
+  }
+  emit({ e: "background", cell: current, error: describe(err) });
+};
 globalThis.addEventListener("error", (e) => {
   e.preventDefault();
-  emit({ e: "background", cell: current, error: describe((e as ErrorEvent).error) });
+  background((e as ErrorEvent).error);
 });
 globalThis.addEventListener("unhandledrejection", (e) => {
   e.preventDefault();
-  emit({ e: "background", cell: current, error: describe(e.reason) });
+  background(e.reason);
 });
+// npm code runs with Node's timers, whose uncaught errors go to these instead
+process.on("uncaughtException", background);
+process.on("unhandledRejection", background);
+// and the cells' timer callbacks report their errors themselves (Deno's Node-compatible timers
+// end the process on an uncaught error even when the error event is prevented)
+type Timer = (fn: unknown, ms?: number, ...args: unknown[]) => unknown;
+const guard = (fn: unknown) =>
+  typeof fn === "function"
+    ? function (this: unknown, ...args: unknown[]) {
+      try {
+        return Reflect.apply(fn, this, args);
+      } catch (err) {
+        background(err);
+      }
+    }
+    : fn;
+for (const name of ["setTimeout", "setInterval"] as const) {
+  const original = globalThis[name] as unknown as Timer;
+  const wrapped: Timer = (fn, ms, ...args) => original(guard(fn), ms, ...args);
+  Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true });
+}
 
 try {
   const { tf, initBackend } = await import(orders.backend);
@@ -132,6 +166,9 @@ for (const cell of orders.cells) {
     } catch { /* no stack */ }
   }
   emit({ e: "done", cell: cell.n, ok, error, seconds: (now() - started) / 1000 });
+  await turn();
 }
+current = 0;
+await turn();
 emit({ e: "end" });
 exit(0);

@@ -17,13 +17,14 @@
  * unset),
  * `--allow-ffi` of the canvas addon only; no net, no run, `--allow-sys` of `cpus` and `homedir`
  * only (tfjs's wasm backend and the canvas font loader ask), a cleared environment, V8's heap
- * capped. It runs in a session of its own (`setsid`): at a deadline (per cell, whole run) or when
+ * capped; where unprivileged user namespaces work, inside `unshare --user --net` (no network
+ * interface at all). It runs in a session of its own (`setsid`): at a deadline (per cell, whole run) or when
  * its resident memory passes the cap, the whole process group is killed.
  * @module
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cellModule, CellSyntaxError } from "./cells.ts";
+import { cellModule, CellSyntaxError, fixedNames } from "./cells.ts";
 
 /** The grader's repository root (three folders above this file). */
 export const GRADER_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
@@ -85,10 +86,12 @@ export interface SandboxLimits {
 /** Options of {@link runSandboxed}. */
 export interface SandboxOptions extends SandboxLimits {
   /**
-   * The cells in run order: number (from 1, for reports), TypeScript source, and whether it is a
-   * test cell (which gets the grader's `check`, `checkClose` and `checkThrows` bound).
+   * The cells in run order: number (from 1, for reports), TypeScript source, and kind: a test
+   * cell gets the grader's `check`, `checkClose` and `checkThrows` bound and publishes nothing;
+   * the constants, functions and imports that the instructor's other cells declare exactly once
+   * are published read-only, so answer cells cannot swap what the tests use.
    */
-  cells: Array<{ n: number; source: string; test: boolean }>;
+  cells: Array<{ n: number; source: string; kind: "answer" | "test" | "instructor" }>;
   /** The notebook's folder relative to the root (relative imports resolve from here). */
   notebookDir: string;
   /** Files laid over the copy's lib: path relative to the root → file to copy. */
@@ -112,7 +115,8 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 let denoDirCache: string | undefined;
-async function denoDir(): Promise<string> {
+/** Deno's module cache folder (`deno info --json`'s denoDir). */
+export async function denoDir(): Promise<string> {
   if (denoDirCache) return denoDirCache;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
@@ -123,10 +127,12 @@ async function denoDir(): Promise<string> {
   return denoDirCache;
 }
 
-async function canvasAddons(root: string): Promise<string[]> {
+/** The canvas addon's native libraries under `root`/node_modules (for `--allow-ffi`). */
+export async function canvasAddons(root: string): Promise<string[]> {
   const out: string[] = [];
-  const base = join(root, "node_modules", ".deno");
   try {
+    // the real path: Deno checks --allow-ffi against the resolved file
+    const base = join(await Deno.realPath(join(root, "node_modules")), ".deno");
     for await (const e of Deno.readDir(base)) {
       if (!e.name.startsWith("@napi-rs+canvas-")) continue;
       const pkgDir = join(base, e.name, "node_modules", "@napi-rs");
@@ -138,6 +144,27 @@ async function canvasAddons(root: string): Promise<string[]> {
     }
   } catch { /* no canvas installed: figures fail, the rest runs */ }
   return out;
+}
+
+let netnsCache: boolean | undefined;
+/**
+ * True when `unshare --user --map-root-user --net` works here (an unprivileged user namespace
+ * with an empty network namespace); graded runs then start inside one, without any network
+ * interface, in addition to Deno's missing net permission.
+ */
+export async function netnsAvailable(): Promise<boolean> {
+  if (netnsCache !== undefined) return netnsCache;
+  try {
+    const out = await new Deno.Command("unshare", {
+      args: ["--user", "--map-root-user", "--net", "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    netnsCache = out.success;
+  } catch {
+    netnsCache = false;
+  }
+  return netnsCache;
 }
 
 /** Resident set size of `pid` in MiB (0 when it is gone). */
@@ -215,13 +242,23 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
     const outcomes = new Map<number, CellOutcome>();
     const baseUrl = new URL(`file://${cwd}/`).href;
     const checksUrl = new URL(`file://${join(work, "lib/tools/grading/checks.ts")}`).href;
+    const declared = new Map<string, number>();
+    for (const c of opts.cells) {
+      if (c.kind !== "instructor") continue;
+      for (const name of new Set(fixedNames(c.source))) {
+        declared.set(name, (declared.get(name) ?? 0) + 1);
+      }
+    }
+    const lock = new Set([...declared].filter(([, k]) => k === 1).map(([name]) => name));
     for (const c of opts.cells) {
       let code: string;
       try {
         code = cellModule(c.source, {
           baseUrl,
-          bind: c.test ? ["check", "checkClose", "checkThrows"] : [],
+          bind: c.kind === "test" ? ["check", "checkClose", "checkThrows"] : [],
           bindFrom: checksUrl,
+          publish: c.kind !== "test",
+          lock: c.kind === "instructor" ? lock : undefined,
         });
       } catch (err) {
         if (!(err instanceof CellSyntaxError)) throw err;
@@ -267,8 +304,10 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
       `--v8-flags=--max-old-space-size=${Math.round(memoryMB)}`,
       join(work, "lib/tools/grading/runner.ts"),
     ];
+    // unshare execs deno in place (no fork), so the pid watched and killed is deno's
+    const netns = await netnsAvailable();
     const child = new Deno.Command("setsid", {
-      args,
+      args: netns ? ["unshare", "--user", "--map-root-user", "--net", "--", ...args] : args,
       cwd,
       env,
       clearEnv: true,

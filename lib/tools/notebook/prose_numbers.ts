@@ -16,12 +16,15 @@
  * - Not checked: inline code and fenced code blocks, link targets, HTML comments, and numbers
  *   glued to letters (`VGG16`, `x2`).
  * - Numbers that do not come from the run are marked in the markdown, in an HTML comment that
- *   the rendered page does not show. `cited` is for the literature and the exercise sheets,
+ *   the rendered page does not show. `cited` is for the literature, the exercise sheets and
+ *   results of another run whose command the text names,
  *   `given` for the set-up and plain arithmetic (the data set's 142 points, a width of 128,
  *   √5 ≈ 2.24): `<!-- cited -->` / `<!-- given -->` exempts every number of its paragraph (text
  *   between blank lines), `<!-- cited: 21.0, 19.9 -->` / `<!-- given: 142 -->` exactly those
- *   numbers anywhere in its cell. A year next to an author (`Ho et al. (2020)`, `Nichol &
- *   Dhariwal 2021`, `(Radford et al., 2016)`) is recognised as a citation without a marker.
+ *   numbers anywhere in its cell. Years (integers 1950 … 2030 without separators: `Ho et al.
+ *   (2020)`, `ICCV 2023`) count as cited without a marker.
+ * - Labels are not quantities: numbers after `arXiv:`, `ISO`, `Exercise`, `sheet`, `§`, `eq.`
+ *   and the like are not checked.
  * @module
  */
 import { joinText, type Notebook, type NotebookOutput } from "./ipynb.ts";
@@ -149,14 +152,26 @@ export function checkedText(markdown: string): string {
     .replace(/https?:\/\/\S+/g, blank);
 }
 
-const YEAR_CITE =
-  /(?:[A-Z][\p{L}'-]+(?:,? et al\.)?(?:,? (?:&|and) [A-Z][\p{L}'-]+)?|et al\.)[,;]?\s*\(?\s*$/u;
+/**
+ * True for a year: an integer from 1950 to 2030 written without separators. Prose years are
+ * citations and dates (`Ho et al. (2020)`, `"Attention Is All You Need", 2017`, `ICCV 2023`,
+ * `2023/2024`), never results of a run, so they count as cited.
+ */
+export function isYear(token: string): boolean {
+  return /^(?:19[5-9]\d|20[0-2]\d|2030)$/.test(token);
+}
 
-/** True when the year-like integer at `index` follows an author name (a citation). */
-function isCitedYear(text: string, index: number, token: string): boolean {
-  if (!/^(19|20)\d\d$/.test(token)) return false;
-  const before = text.slice(Math.max(0, index - 60), index);
-  return YEAR_CITE.test(before);
+/**
+ * Labels and identifiers, not quantities: a number right after `arXiv:`, `ISO`, `IEC`, `DIN`,
+ * `RFC`, `Exercise`, `exercise`, `Sheet`, `sheet`, `Section`, `section`, `§`, `eq.` or `Eq.`
+ * (`arXiv:1908.03557`, `ISO 26262`, `Exercise 21.1(b)`).
+ */
+export function isLabel(text: string, index: number): boolean {
+  const before = text.slice(Math.max(0, index - 12), index);
+  return /(?:arXiv:|\b(?:ISO|IEC|DIN|RFC|[Ee]xercises?|[Ss]heets?|[Ss]ections?|[Ee]q\.)\s|§\s?)$/
+    .test(
+      before,
+    );
 }
 
 /** Paragraph spans `[start, end)` of a markdown text (blocks between blank lines). */
@@ -205,9 +220,9 @@ export function checkProseNumbers(nb: Notebook): ProseCheck {
     const cited = marks("cited");
     const given = marks("given");
     for (const n of numbersIn(text)) {
-      if (significantDigits(n.text) < 3) continue;
+      if (significantDigits(n.text) < 3 || isLabel(text, n.index)) continue;
       const plainText = n.text.replace(/[,\u202f\u2009]/g, "");
-      const source = cited(n) || isCitedYear(text, n.index, plainText)
+      const source = cited(n) || isYear(plainText)
         ? "cited"
         : given(n)
         ? "given"

@@ -20,17 +20,11 @@ import {
   trainTestSplit,
   zNormalize,
 } from "../../data/mod.ts";
-import {
-  DenoisingMLP,
-  type DenoisingMLPConfig,
-  makeSchedule,
-  type NoiseSchedule,
-  type ProgressSink,
-  type ScheduleName,
-  trainDenoiser,
-  type TrainHistory,
-} from "../../models/diffusion/mod.ts";
-import { writeFileAtomic } from "../display/mod.ts";
+import { writeFileAtomic } from "../../engine/files.ts";
+import type { ProgressSink } from "../../engine/train_loop.ts";
+import { DenoisingMLP, type DenoisingMLPConfig } from "./model.ts";
+import { makeSchedule, type NoiseSchedule, type ScheduleName } from "./schedule.ts";
+import { trainDenoiser, type TrainHistory } from "./train.ts";
 
 /** Everything that defines a run; stored in the checkpoint's config. */
 export interface RunConfig {

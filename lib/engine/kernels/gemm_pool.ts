@@ -1,0 +1,264 @@
+/**
+ * The kit's matrix product on several cores: a pool of worker threads (`gemm_worker.ts`, started
+ * with `node:worker_threads` and unref'd, so they never keep a program alive), each running the
+ * same GEMM module on one shared WebAssembly.Memory, woken through Atomics on a control block.
+ *
+ * A product C = act(A B + bias) + R [M, N] is split by rows into blocks of a multiple of 6 rows
+ * (the kernel's register tile), one per thread: the calling thread computes the first block in
+ * place in tfjs's memory, each worker one of the others in shared memory (its rows of A and R and
+ * all of B and the bias are copied there first, its rows of C copied back after). Every element
+ * of C is computed by the same code with the same sums in the same order whatever the split, so
+ * the result is bit for bit the single-thread result, for any thread count.
+ *
+ * The calling thread waits synchronously (tfjs kernels are synchronous) with `Atomics.wait` in
+ * 100 ms slices: a worker that fails reports it in its slot and stops; one that dies without a
+ * word (or hangs) is noticed when it has not answered within {@link gemmPoolTimeoutMs} (60 s by
+ * default). Either way the product throws an error that names the worker, and the pool stays
+ * broken (every later parallel product throws the same error) until {@link resetGemmPool}: a
+ * training run stops with that message instead of hanging. Workers start in the background: a
+ * product that comes before they are ready runs on the calling thread alone.
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { SLOT } from "./gemm_slots.ts";
+
+/** Products with fewer multiply-adds (M·K·N) than this run on the calling thread alone. */
+export const PARALLEL_MIN_MACS = 1 << 21;
+
+const MAX_WORKERS = 255;
+const PAGE = 65536;
+const ROWS = 6;
+
+/** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
+export interface GemmJob {
+  heap: ArrayBuffer;
+  /** The single-thread kernel on `heap` (same code as the workers'). */
+  local: (
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    K: number,
+    N: number,
+    bias: number,
+    act: number,
+    r: number,
+  ) => void;
+  a: number;
+  b: number;
+  c: number;
+  M: number;
+  K: number;
+  N: number;
+  /** 0: none. */
+  bias: number;
+  act: number;
+  /** 0: none. */
+  r: number;
+}
+
+interface Pool {
+  memory: WebAssembly.Memory;
+  ctrl: Int32Array;
+  workers: (Worker | null)[];
+  seq: number;
+  broken: string | null;
+  /** Set by resetGemmPool: exits are expected. */
+  stopping: boolean;
+}
+
+let pool: Pool | null = null;
+let sharedProducts = 0;
+let timeoutMs = 60_000;
+
+/** How long the calling thread waits for a worker's block before it gives up (ms). */
+export function gemmPoolTimeoutMs(): number {
+  return timeoutMs;
+}
+
+/** Sets {@link gemmPoolTimeoutMs} (an integer ≥ 1; the tests use a short one). */
+export function setGemmPoolTimeoutMs(ms: number): void {
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new Error(`timeout must be an integer >= 1 ms; got ${ms}`);
+  }
+  timeoutMs = ms;
+}
+
+function newPool(): Pool {
+  return {
+    memory: new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }),
+    ctrl: new Int32Array(new SharedArrayBuffer(4 * SLOT.size * MAX_WORKERS)),
+    workers: [],
+    seq: 0,
+    broken: null,
+    stopping: false,
+  };
+}
+
+function ensureWorkers(p: Pool, n: number): void {
+  for (let i = p.workers.length; i < Math.min(n, MAX_WORKERS); i++) {
+    const w = new Worker(new URL("./gemm_worker.ts", import.meta.url), {
+      workerData: { memory: p.memory, ctrl: p.ctrl, index: i },
+    });
+    w.unref();
+    // A worker that exits or throws breaks the pool (the next product reports it); these
+    // handlers run when the calling thread is back in its event loop, the wait's timeout covers
+    // the time before.
+    w.on("error", (e: Error) => {
+      p.broken ??= `kit GEMM worker ${i} crashed (${e?.message ?? e}); stopped. ` +
+        "KIT_THREADS=1 runs without workers";
+    });
+    w.on("exit", (code: number) => {
+      if (pool === p && !p.stopping) {
+        p.broken ??= `kit GEMM worker ${i} exited (code ${code}); stopped. ` +
+          "KIT_THREADS=1 runs without workers";
+      }
+    });
+    p.workers.push(w);
+  }
+}
+
+/**
+ * The state of the pool: workers started, ready, the error that broke it (or null), and how many
+ * products have been shared between threads since the program started.
+ */
+export function gemmPoolStatus(): {
+  workers: number;
+  ready: number;
+  broken: string | null;
+  products: number;
+} {
+  if (!pool) return { workers: 0, ready: 0, broken: null, products: sharedProducts };
+  const p = pool;
+  const ready =
+    p.workers.filter((w, i) => w && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1)
+      .length;
+  return { workers: p.workers.length, ready, broken: p.broken, products: sharedProducts };
+}
+
+/**
+ * Starts `n` workers now (they start in the background) and returns a promise that resolves when
+ * they are ready, or rejects when one cannot start or `ms` pass (default 30 s).
+ */
+export async function startGemmPool(n: number, ms = 30_000): Promise<void> {
+  pool ??= newPool();
+  ensureWorkers(pool, n);
+  const p = pool;
+  const t0 = performance.now();
+  for (;;) {
+    const states = Array.from(
+      { length: n },
+      (_, i) => Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready),
+    );
+    if (states.includes(-1)) {
+      throw new Error("a GEMM worker could not start its WebAssembly module");
+    }
+    if (states.every((s) => s === 1)) return;
+    if (performance.now() - t0 > ms) throw new Error(`GEMM workers not ready after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Stops every worker and forgets the pool (a later parallel product starts a new one). */
+export function resetGemmPool(): void {
+  if (!pool) return;
+  const p = pool;
+  p.stopping = true;
+  p.workers.forEach((w, i) => {
+    Atomics.store(p.ctrl, i * SLOT.size + SLOT.seq, -1);
+    Atomics.notify(p.ctrl, i * SLOT.size + SLOT.seq);
+    w?.terminate();
+  });
+  pool = null;
+}
+
+/**
+ * For the tests of a dying worker: with `throw` worker `i` fails its next block (it reports the
+ * failure in its slot and stops); with `die` it dies on its next block without a word (an
+ * uncaught exception ends the thread), which the pool can only notice by waiting in vain.
+ */
+export function failGemmWorkerForTest(i: number, mode: "throw" | "die"): void {
+  if (!pool?.workers[i]) throw new Error(`no GEMM worker ${i}`);
+  Atomics.store(pool.ctrl, i * SLOT.size + SLOT.fail, mode === "throw" ? 1 : 2);
+}
+
+const align = (n: number) => (n + 15) & ~15;
+
+/**
+ * Runs `job` on the calling thread and up to `threads − 1` workers (see the module text). Returns
+ * false, having done nothing, when the product is too small to share or no worker is ready yet;
+ * throws when a worker fails or does not answer (the pool is then broken).
+ */
+export function parallelGemm(job: GemmJob, threads: number): boolean {
+  const { M, K, N } = job;
+  if (threads < 2 || M * K * N < PARALLEL_MIN_MACS || M < 2 * ROWS) return false;
+  pool ??= newPool();
+  const p = pool;
+  if (p.broken) throw new Error(p.broken);
+  ensureWorkers(p, threads - 1);
+  const ready: number[] = [];
+  for (let i = 0; i < threads - 1 && i < p.workers.length; i++) {
+    if (p.workers[i] && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1) ready.push(i);
+  }
+  if (ready.length === 0) return false;
+  const per = Math.ceil(M / (ready.length + 1) / ROWS) * ROWS;
+  // blocks: the caller's [0, per), then one per worker while rows remain
+  const blocks: { w: number; start: number; rows: number; a: number; r: number; c: number }[] = [];
+  let off = align(K * N * 4);
+  const biasOff = off;
+  off = align(off + (job.bias ? N * 4 : 0));
+  for (let start = per, k = 0; start < M && k < ready.length; start += per, k++) {
+    const rows = Math.min(per, M - start);
+    const a = off;
+    const r = job.r ? align(a + rows * K * 4) : 0;
+    const c = align((r || a + rows * K * 4) + (job.r ? rows * N * 4 : 0));
+    off = align(c + rows * N * 4);
+    blocks.push({ w: ready[k], start, rows, a, r, c });
+  }
+  const need = Math.ceil(off / PAGE);
+  const have = p.memory.buffer.byteLength / PAGE;
+  if (need > have) p.memory.grow(need - have);
+  const shared = p.memory.buffer as unknown as ArrayBuffer;
+  const f32 = (buf: ArrayBuffer, byte: number, n: number) => new Float32Array(buf, byte, n);
+  f32(shared, 0, K * N).set(f32(job.heap, job.b, K * N));
+  if (job.bias) f32(shared, biasOff, N).set(f32(job.heap, job.bias, N));
+  for (const blk of blocks) {
+    f32(shared, blk.a, blk.rows * K).set(f32(job.heap, job.a + blk.start * K * 4, blk.rows * K));
+    if (job.r) {
+      f32(shared, blk.r, blk.rows * N).set(f32(job.heap, job.r + blk.start * N * 4, blk.rows * N));
+    }
+    const s = blk.w * SLOT.size;
+    const args = [blk.a, 0, blk.c, blk.rows, K, N, job.bias ? biasOff : 0, job.act, blk.r];
+    args.forEach((v, i) => Atomics.store(p.ctrl, s + SLOT.args + i, v));
+    p.seq = (p.seq % 0x7ffffff0) + 1;
+    Atomics.store(p.ctrl, s + SLOT.seq, p.seq);
+    Atomics.notify(p.ctrl, s + SLOT.seq);
+  }
+  const seq = p.seq;
+  job.local(job.a, job.b, job.c, Math.min(per, M), K, N, job.bias, job.act, job.r);
+  const t0 = performance.now();
+  for (const blk of blocks) {
+    const s = blk.w * SLOT.size;
+    // each block has its own sequence number: the last one is seq − (blocks after it)
+    const want = seq - (blocks.length - 1 - blocks.indexOf(blk));
+    for (;;) {
+      const done = Atomics.load(p.ctrl, s + SLOT.done);
+      if (done === want) break;
+      if (performance.now() - t0 > timeoutMs) {
+        p.broken = `kit GEMM worker ${blk.w} did not answer within ${timeoutMs} ms (it died or ` +
+          `hangs); stopped. KIT_THREADS=1 runs without workers`;
+        throw new Error(p.broken);
+      }
+      Atomics.wait(p.ctrl, s + SLOT.done, done, 100);
+    }
+    if (Atomics.load(p.ctrl, s + SLOT.status) !== 0) {
+      p.broken = `kit GEMM worker ${blk.w} failed while computing rows ${blk.start}–${
+        blk.start + blk.rows - 1
+      } of a [${M}, ${K}]·[${K}, ${N}] product; stopped. KIT_THREADS=1 runs without workers`;
+      throw new Error(p.broken);
+    }
+    f32(job.heap, job.c + blk.start * N * 4, blk.rows * N).set(f32(shared, blk.c, blk.rows * N));
+  }
+  sharedProducts++;
+  return true;
+}

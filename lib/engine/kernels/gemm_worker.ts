@@ -1,0 +1,52 @@
+/**
+ * A worker thread of the kit's GEMM pool (see `gemm_pool.ts`): it instantiates the GEMM module on
+ * the pool's shared WebAssembly.Memory, says it is ready, then waits on its slot of the control
+ * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory) and answers
+ * each with the job's sequence number. It never returns to its event loop while it lives.
+ * @module
+ */
+import { workerData } from "node:worker_threads";
+import { decodeBase64 } from "./base64.ts";
+import { GEMM_SHARED_WASM_BASE64 } from "./gemm_shared_bytes.ts";
+import { SLOT } from "./gemm_slots.ts";
+
+const { memory, ctrl, index } = workerData as {
+  memory: WebAssembly.Memory;
+  ctrl: Int32Array;
+  index: number;
+};
+const base = index * SLOT.size;
+type Gemm = (...args: number[]) => void;
+let gemm: Gemm = () => {
+  throw new Error("the GEMM module did not start");
+};
+try {
+  const module = new WebAssembly.Module(decodeBase64(GEMM_SHARED_WASM_BASE64) as BufferSource);
+  gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as unknown as Gemm;
+  Atomics.store(ctrl, base + SLOT.ready, 1);
+} catch {
+  Atomics.store(ctrl, base + SLOT.ready, -1);
+}
+Atomics.notify(ctrl, base + SLOT.ready);
+
+let last = 0;
+while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
+  Atomics.wait(ctrl, base + SLOT.seq, last);
+  const seq = Atomics.load(ctrl, base + SLOT.seq);
+  if (seq === last) continue;
+  last = seq;
+  if (seq < 0) break; // the pool asks the worker to stop
+  if (Atomics.load(ctrl, base + SLOT.fail) === 2) throw new Error("GEMM worker killed by a test");
+  let status = 0;
+  try {
+    if (Atomics.load(ctrl, base + SLOT.fail) === 1) throw new Error("failure injected by a test");
+    const a = Array.from({ length: 9 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
+    gemm(...a);
+  } catch {
+    status = 1;
+  }
+  Atomics.store(ctrl, base + SLOT.status, status);
+  Atomics.store(ctrl, base + SLOT.done, seq);
+  Atomics.notify(ctrl, base + SLOT.done);
+  if (status !== 0) break; // a failed worker stops; the pool reports it and stays broken
+}
