@@ -47,7 +47,7 @@ import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
 import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d } from "./linear.ts";
-import { variableFrom } from "../init.ts";
+import { uniformVariable } from "../init.ts";
 
 /** Which gradients a convolution computes (default: all). */
 export interface ConvGrads {
@@ -566,9 +566,8 @@ export function initConv(
   checkInt(cout, "cout", 1);
   const [kh, kw] = pair("kernel", kernel, 1);
   const bound = zero ? 0 : 1 / Math.sqrt(cin * kh * kw);
-  const draw = (n: number) => Float32Array.from({ length: n }, () => (2 * uniform() - 1) * bound);
   return {
-    w: variableFrom(tf.tensor4d(draw(kh * kw * cin * cout), [kh, kw, cin, cout])),
-    b: variableFrom(tf.tensor1d(draw(cout))),
+    w: uniformVariable([kh, kw, cin, cout], bound, uniform),
+    b: uniformVariable([cout], bound, uniform),
   };
 }
