@@ -17,7 +17,9 @@
  * ∂L/∂x = conv(∂L/∂y, w̃) with padding k − 1 − p.
  *
  * The product needs its column count (the output channels) to be a multiple of 4; callers check
- * {@link kitConvSupports} and use tfjs's kernels otherwise. Results equal the definition up to
+ * {@link kitConvSupports} and use tfjs's kernels otherwise. The engine uses these kernels only
+ * with `KIT_CONV_KERNELS=1` ({@link kitConvChosen}): inside a training step they measured slower
+ * than XNNPACK's convolutions. Results equal the definition up to
  * float32 rounding (sums in a different order than XNNPACK's, with fused multiply-adds).
  * @module
  */
@@ -213,23 +215,33 @@ register("KitConv2dFilter", ({ inputs, backend: b, attrs }) => {
   return dw;
 });
 
-function convKernelsEnabled(): boolean {
+function convKernelsChosen(): boolean {
   try {
-    return Deno.env.get("KIT_CONV_KERNELS") !== "0";
+    return Deno.env.get("KIT_CONV_KERNELS") === "1";
   } catch {
-    return true; // no permission to read the environment: the default
+    return false; // no permission to read the environment: the default
   }
 }
-const enabled = convKernelsEnabled();
+const chosen = convKernelsChosen();
+
+/**
+ * True when the engine's convolutions should use these kernels: only with `KIT_CONV_KERNELS=1`.
+ * Measured inside the U-Net's training step (the minimum time of every kernel over 10–12 steps,
+ * summed) they were slower than XNNPACK's convolutions (91–93 against 83 ms per step), although
+ * they win in isolation on random inputs (tests/bench/conv_paths.ts); see the README.
+ */
+export function kitConvChosen(): boolean {
+  return chosen;
+}
 
 /**
  * True when the kit's convolution kernels can run a product with `columns` columns (the output
  * channels for {@link kitConv2d}, k_h·k_w·c for {@link kitConv2dFilter}) on float32 tensors: the
- * kit's product runs (wasm backend with relaxed SIMD, `KIT_FUSED_KERNELS` not `0`),
- * `KIT_CONV_KERNELS` is not `0` (for comparisons), and `columns` is a multiple of 4.
+ * kit's product runs (wasm backend with relaxed SIMD, `KIT_FUSED_KERNELS` not `0`) and `columns`
+ * is a multiple of 4.
  */
 export function kitConvSupports(columns: number, ...tensors: tf.Tensor[]): boolean {
-  return enabled && gemmActive() && columns % 4 === 0 && columns > 0 &&
+  return gemmActive() && columns % 4 === 0 && columns > 0 &&
     tensors.every((t) => t.dtype === "float32");
 }
 
