@@ -69,10 +69,8 @@ export abstract class Module {
   /** Every weight by name (parameters and buffers), in a fixed order: the one declaration. */
   abstract namedWeights(): NamedWeights;
 
-  /** The name used in load errors (e.g. "generator"); default "model". */
-  protected get weightsName(): string {
-    return "model";
-  }
+  /** @param weightsName the name used in load errors (e.g. "generator"); default "model". */
+  constructor(protected readonly weightsName = "model") {}
 
   /** The trainable variables (parameters, not buffers), in declaration order. */
   trainableVariables(): tf.Variable[] {

@@ -44,9 +44,11 @@ Deno.test("AttentionClassifier: own weights reproduce the output; trained attent
   const x = model.embed(test.tokens.subarray(0, 5 * 8));
   const { logits, clsWeights } = model.run(x);
   assert.deepEqual(clsWeights.shape, [5, 2, 9]);
-  assertClose(tf.tidy(() => tf.sum(clsWeights, 2)), new Float32Array(10).fill(1), { atol: 1e-5 });
+  const rowSums = tf.sum(clsWeights, 2);
+  assertClose(await rowSums.data(), new Float32Array(10).fill(1), { atol: 1e-5 });
+  rowSums.dispose();
   const again = model.logitsWithWeights(x, clsWeights);
-  assertClose(again, logits, { atol: 1e-5 });
+  assertClose(await again.data(), await logits.data(), { atol: 1e-5 });
   tf.dispose([x, logits, clsWeights, again]);
   assert.throws(() => model.embed(Int32Array.from([1, 2, 3])), /multiple of 8 tokens/);
   assert.throws(() => model.embed(new Int32Array(8).fill(10)), /tokens\[0\] must be in \[0, 9\]/);

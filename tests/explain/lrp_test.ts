@@ -102,7 +102,8 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
   // the LRP forward pass is the model's forward pass
   const outs = lrpForward(layers, x);
   const ref = model.forward(x);
-  assertClose(outs[outs.length - 1], ref, { atol: 1e-5 });
+  assert.deepEqual(outs[outs.length - 1].shape, ref.shape);
+  assertClose(await outs[outs.length - 1].data(), await ref.data(), { atol: 1e-5 });
   tf.dispose([...outs, ref]);
   const before = tf.memory().numTensors;
   const rules = [
@@ -132,7 +133,7 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
     }
     // the per-example sums of the returned map are the first row
     const total = tf.tidy(() => tf.sum(res.relevance, [1, 2, 3]));
-    assertClose(total, res.layerSums[0], { atol: 1e-5 });
+    assertClose(await total.data(), res.layerSums[0], { atol: 1e-5 });
     tf.dispose([total, res.relevance]);
   }
   assert.equal(tf.memory().numTensors, before, "lrp leaves no tensors behind");
@@ -171,14 +172,14 @@ Deno.test("LRP: relevance is conserved layer by layer on a conv–pool–dense n
   model.dispose();
 });
 
-Deno.test("LRP max pooling: winner-take-all routes to the maximum; proportional splits by value", () => {
+Deno.test("LRP max pooling: winner-take-all routes to the maximum; proportional splits by value", async () => {
   const a = tf.tensor4d([1, 3, 2, 0], [1, 2, 2, 1]);
   const r = tf.tensor4d([6], [1, 1, 1, 1]);
   const layer = { kind: "maxpool", size: 2 } as const;
   const w = lrpMaxPool(layer, a, r, "winner");
   const p = lrpMaxPool(layer, a, r, "proportional");
-  assertClose(w, [0, 6, 0, 0]);
-  assertClose(p, [1, 3, 2, 0], { atol: 1e-5 });
+  assertClose(await w.data(), [0, 6, 0, 0]);
+  assertClose(await p.data(), [1, 3, 2, 0], { atol: 1e-5 });
   tf.dispose([a, r, w, p]);
 });
 

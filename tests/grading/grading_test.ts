@@ -225,3 +225,15 @@ Deno.test("grade CLI: a class folder with a malformed notebook: progress, a line
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("grade: the whole-run deadline ends a slow run and names the cell", async () => {
+  const slow = await submission({
+    "ex1-square": SQUARE_OK,
+    "ex2-mean": `${MEAN_SIGN_ERROR}\nawait new Promise((r) => setTimeout(r, 60_000));`,
+  });
+  const r = await gradeNotebook(slow, { source: FIXTURE, timeoutS: 10, cellTimeoutS: 120 });
+  assert.equal(r.timedOut, true, formatReport(r));
+  assert.match(r.ended?.reason ?? "", /the whole run passed its limit of 10 s/);
+  assert.equal(r.ended?.cell, 5);
+  assert.deepEqual(r.tasks.map((t) => t.earned), [2, 0], formatReport(r));
+});

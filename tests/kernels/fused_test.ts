@@ -194,6 +194,51 @@ Deno.test({
 });
 
 Deno.test({
+  name: "fusedAdamWInPlace: products and convolutions that cached the old weights see the new ones",
+  ignore: !wasm(),
+  fn: async () => {
+    // tfjs's wasm backend caches an XNNPACK operator (with packed weights) per weight tensor id;
+    // an update in place must not leave it computing with the weights before the step.
+    const s = { decay: 1, beta1: 0.9, beta2: 0.999, stepSize: 0.5, eps: 1e-8 };
+    const x = tf.randomNormal([1, 6, 6, 2], 0, 1, "float32", 1);
+    const a = tf.randomNormal([1, 3, 5], 0, 1, "float32", 2);
+    const filter = variableFrom(tf.randomNormal([3, 3, 2, 3], 0, 1, "float32", 3));
+    const weight = variableFrom(tf.randomNormal([1, 5, 3], 0, 1, "float32", 4));
+    const slots = [filter, weight].map((p, i) => ({
+      p,
+      m: variableFrom(tf.zerosLike(p), false),
+      v: variableFrom(tf.zerosLike(p), false),
+      g: tf.randomNormal(p.shape, 0, 1, "float32", 5 + i),
+    }));
+    const conv = () => tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, "same");
+    const prod = () => tf.matMul(a, weight); // batch 1, no transposes: XNNPACK's cached path
+    const before = [conv(), prod()];
+    assert.deepEqual(fusedAdamWInPlace(slots, s), []);
+    const after = [conv(), prod()];
+    const fresh = [
+      tf.conv2d(x as tf.Tensor4D, tf.clone(filter) as tf.Tensor4D, 1, "same"),
+      tf.matMul(a, tf.clone(weight)),
+    ];
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(
+        await after[i].data(),
+        await fresh[i].data(),
+        `op ${i} uses the new weights`,
+      );
+      assert.notDeepEqual(await after[i].data(), await before[i].data(), `op ${i} changed`);
+    }
+    tf.dispose([
+      x,
+      a,
+      ...before,
+      ...after,
+      ...fresh,
+      ...slots.flatMap((t) => [t.p, t.m, t.v, t.g]),
+    ]);
+  },
+});
+
+Deno.test({
   name: "AdamW.step: in place when it can, out of place when a weight is shared, same numbers",
   ignore: !wasm(),
   fn: () => {

@@ -7,6 +7,7 @@ import {
   formatRunTime,
   indexHtml,
   mergeOutputs,
+  missingImages,
   notebookTitle,
   type RunRecord,
   sheetFromReadme,
@@ -14,7 +15,7 @@ import {
 import { parseBookArgs, selectNotebooks } from "../../lib/tools/cli/book.ts";
 import { parseE2eArgs } from "../../lib/tools/cli/e2e.ts";
 import { frontEndNoise } from "../../lib/tools/cli/e2e.ts";
-import { progressProblems } from "../../lib/tools/notebook/e2e.ts";
+import { callsGifMaker, progressProblems } from "../../lib/tools/notebook/e2e.ts";
 import { imageProblems } from "../../lib/tools/notebook/browser.ts";
 
 const source: Notebook = {
@@ -128,7 +129,10 @@ Deno.test("addNav, indexHtml and formatRunTime", () => {
   const index = indexHtml([
     { name: "01_a", sheet: "sheet 1", topic: "A <b> topic", record },
     { name: "02_b", sheet: "—", topic: "B" },
+    { name: "03_c", sheet: "—", topic: "C", page: false },
   ], { built: "now" });
+  assert.match(index, /<tr><td>03_c<\/td>.*<td>not built<\/td>/);
+  assert.ok(!index.includes("03_c.html"));
   assert.match(index, /<td>A &lt;b&gt; topic<\/td><td class="num">3 min 05 s<\/td><td>wasm<\/td>/);
   assert.match(index, /02_b\.html[\s\S]*<td class="num">—<\/td>/);
   assert.equal(formatRunTime(42.4), "42 s");
@@ -197,4 +201,36 @@ Deno.test("frontEndNoise: only the widgets probe and MathJax's blank font", () =
     !frontEndNoise("Uncaught TypeError: x is undefined", "http://127.0.0.1:1/notebooks/a.ipynb"),
   );
   assert.ok(!frontEndNoise("404", "http://127.0.0.1:1/files/out/x.png"));
+});
+
+Deno.test("missingImages: every PNG and GIF output must be an <img> on the page", () => {
+  const out = (data: Record<string, string>) => ({ output_type: "display_data", data });
+  const nb: Notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [{
+      cell_type: "code",
+      source: "",
+      outputs: [
+        out({ "image/gif": "R0lG" }),
+        out({ "image/png": "iVBO" }),
+        out({ "image/png": "iVBO" }),
+        out({ "text/html": "<b>x</b>", "image/png": "iVBO" }),
+      ],
+    }],
+  };
+  const png = '<img src="data:image/png;base64,iVBO">';
+  assert.deepEqual(missingImages(nb, png + png + '<img src="data:image/gif;base64,R0lG">'), []);
+  assert.deepEqual(missingImages(nb, png), [
+    "1 of 1 GIF output(s) not on the page",
+    "1 of 2 PNG output(s) not on the page",
+  ]);
+});
+
+Deno.test("callsGifMaker: GIF functions, not words that contain the letters", () => {
+  assert.ok(callsGifMaker("const g = particleGif([a, b], { fps: 5 });"));
+  assert.ok(callsGifMaker("await show(forwardDiffusionGif(x, s));"));
+  assert.ok(!callsGifMaker("console.log(JSON.stringify(x));"));
+  assert.ok(!callsGifMaker('import { particleGif } from "../lib/tools/viz/mod.ts";\nshow(fig);'));
 });

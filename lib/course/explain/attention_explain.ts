@@ -57,6 +57,10 @@ export interface MarkerTask {
 /**
  * n sequences of `length` tokens drawn uniformly from {0, …, vocab − 1}; label 1 when the
  * sequence contains `marker` (probability 1 − (1 − 1/V)^L, 0.57 for V = 10, L = 8).
+ * @example
+ * ```ts
+ * const task = markerTask({ n: 4000, seed: 1 }); // task.tokens: 4000 × 8, task.labels: 4000
+ * ```
  */
 export function markerTask(options: MarkerTaskOptions): MarkerTask {
   const { n, length = 8, vocab = 10, marker = 7, seed = 0 } = options;
@@ -361,6 +365,13 @@ function tvd(p: Float32Array, q: Float32Array, K: number): Float32Array {
 /**
  * Attention maps, gradient × input and the permutation and ablation experiments (see the module
  * comment) for every sequence of `task`. The same seed gives the same permutations.
+ * @example
+ * ```ts
+ * const model = new AttentionClassifier({ vocab: 10, length: 8, layers: 1 });
+ * await trainAttentionClassifier(model, markerTask({ n: 4000, seed: 1 }));
+ * const ex = await explainAttention(model, markerTask({ n: 1000, seed: 2 }));
+ * // ex.attention: [CLS]'s weights per token; ex.permutationTvd: output change after shuffling them
+ * ```
  */
 export async function explainAttention(
   model: AttentionClassifier,

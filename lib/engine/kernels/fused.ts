@@ -55,7 +55,7 @@ interface KernelExports {
 
 /** The parts of tfjs's BackendWasm these kernels use. */
 export interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  wasm: { asm: { memory: WebAssembly.Memory }; tfjs?: WasmTensorApi };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   incRef(dataId: unknown): void;
@@ -521,8 +521,33 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
       s.stepSize,
       s.eps,
     );
+    forgetPackedCopies(backend, p);
   }
   return skipped;
+}
+
+/**
+ * tfjs's wasm backend caches an XNNPACK operator per weight tensor id (BatchMatMul, Conv2D,
+ * FusedConv2D pack the weights and bias when the operator is made) and drops it only when that
+ * id is disposed. A tensor whose data is written in place keeps its id, so the cached operator
+ * would go on computing with the old weights. This re-registers the same memory under the same
+ * id: the C++ side disposes the id (running the cache's disposal callbacks, freeing nothing: the
+ * memory is the JavaScript side's) and registers it again.
+ */
+function forgetPackedCopies(backend: WasmBackendLike, t: tf.Tensor): void {
+  const data = backend.dataIdMap.get(t.dataId) as { id?: number; memoryOffset: number };
+  const api = backend.wasm.tfjs;
+  if (data.id === undefined || !api) {
+    throw new Error("fusedAdamWInPlace: the wasm backend's tensor registry is not reachable");
+  }
+  api.disposeData(data.id);
+  api.registerTensor(data.id, t.size, data.memoryOffset);
+}
+
+/** The part of tfjs-backend-wasm's C++ tensor registry that {@link forgetPackedCopies} uses. */
+interface WasmTensorApi {
+  disposeData(id: number): void;
+  registerTensor(id: number, size: number, memoryOffset: number): void;
 }
 
 interface NormalAttrs {

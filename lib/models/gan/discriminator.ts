@@ -65,7 +65,7 @@ export class Discriminator extends Module {
 
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: DiscriminatorConfig = {}) {
-    super();
+    super("discriminator");
     const c = { ndf: 8, seed: 1, ...config };
     checkInt(c.ndf, "ndf", 1);
     if (!Number.isSafeInteger(c.seed)) {
@@ -119,10 +119,6 @@ export class Discriminator extends Module {
   /** ℓ(x), the logits [n] of D(x) = sigmoid(ℓ(x)) for images x [n, 28, 28, 1] in [−1, 1]. */
   logits(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): tf.Tensor1D {
     return tf.tidy(() => this.layers(x, options).at(-1)!.value as tf.Tensor1D);
-  }
-
-  protected override get weightsName(): string {
-    return "discriminator";
   }
 
   /** Every tensor by name, for checkpoints. */

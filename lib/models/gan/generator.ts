@@ -62,7 +62,7 @@ export class Generator extends Module {
 
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: GeneratorConfig = {}) {
-    super();
+    super("generator");
     const c = { latentDim: 64, ngf: 16, seed: 0, ...config };
     checkInt(c.latentDim, "latentDim", 1);
     checkInt(c.ngf, "ngf", 1);
@@ -117,10 +117,6 @@ export class Generator extends Module {
   /** G(z): images [n, 28, 28, 1] in (−1, 1) for latent vectors z [n, nz]. */
   forward(z: tf.Tensor2D, options: GeneratorForwardOptions = {}): tf.Tensor4D {
     return tf.tidy(() => this.layers(z, options).at(-1)!.value as tf.Tensor4D);
-  }
-
-  protected override get weightsName(): string {
-    return "generator";
   }
 
   /** Every tensor by name (filters, BN scales, shifts and running statistics), for checkpoints. */

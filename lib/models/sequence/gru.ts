@@ -12,25 +12,20 @@
  * keeps gradients alive over long sequences better than a tanh RNN.
  * @module
  */
-import { uniformVariable } from "../../engine/init.ts";
-import { Module, type NamedWeights } from "../../engine/module.ts";
-import { checkInt } from "../../engine/validate.ts";
+import type { NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { linear } from "../../engine/nn/mod.ts";
-import { checkSequence, initialState, projectSteps, seededUniform } from "./init.ts";
+import { checkSequence, initialState, projectSteps } from "./init.ts";
 import {
+  RecurrentCell,
   type RecurrentConfig,
-  type RecurrentLayer,
   type RunOptions,
   type RunResult,
   unroll,
 } from "./rnn.ts";
 
 /** The GRU layer; weights and biases uniform in ±1/√hidden as in PyTorch, seeded. */
-export class Gru extends Module implements RecurrentLayer {
-  readonly inputDim: number;
-  readonly hidden: number;
-  readonly outputDim: number;
+export class Gru extends RecurrentCell {
   /** W_i [inputDim, 3·hidden], gates (r, z, n). */
   readonly wi: tf.Variable<tf.Rank.R2>;
   /** W_h [hidden, 3·hidden], gates (r, z, n). */
@@ -41,16 +36,12 @@ export class Gru extends Module implements RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    super();
-    this.inputDim = checkInt(config.inputDim, "inputDim");
-    this.hidden = checkInt(config.hidden, "hidden");
-    this.outputDim = this.hidden;
-    const u = seededUniform(config.seed ?? 0);
+    super(config);
     const h = this.hidden;
-    this.wi = uniformVariable<tf.Rank.R2>([this.inputDim, 3 * h], 1 / Math.sqrt(h), u);
-    this.wh = uniformVariable<tf.Rank.R2>([h, 3 * h], 1 / Math.sqrt(h), u);
-    this.bi = uniformVariable<tf.Rank.R1>([3 * h], 1 / Math.sqrt(h), u);
-    this.bh = uniformVariable<tf.Rank.R1>([3 * h], 1 / Math.sqrt(h), u);
+    this.wi = this.initWeight([this.inputDim, 3 * h]);
+    this.wh = this.initWeight([h, 3 * h]);
+    this.bi = this.initWeight([3 * h]);
+    this.bh = this.initWeight([3 * h]);
   }
 
   /** One step h' for x_t [B, inputDim] and h [B, hidden] (the formulas above). */

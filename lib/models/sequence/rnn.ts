@@ -85,11 +85,35 @@ export function unroll(
     : { last: h };
 }
 
-/** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
-export class TanhRnn extends Module implements RecurrentLayer {
+/**
+ * What the tanh RNN and the GRU share: the checked sizes (outputDim = hidden) and PyTorch's
+ * initialisation of every weight and bias, U(−1/√hidden, 1/√hidden), from a generator seeded
+ * with `config.seed` (draws in the order the subclass asks for them).
+ */
+export abstract class RecurrentCell extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly hidden: number;
   readonly outputDim: number;
+  private readonly uniform: () => number;
+
+  constructor(config: RecurrentConfig) {
+    super();
+    this.inputDim = checkInt(config.inputDim, "inputDim");
+    this.hidden = checkInt(config.hidden, "hidden");
+    this.outputDim = this.hidden;
+    this.uniform = seededUniform(config.seed ?? 0);
+  }
+
+  /** A new variable of `shape` with entries U(±1/√hidden), the next draws of the generator. */
+  protected initWeight<R extends tf.Rank>(shape: number[]): tf.Variable<R> {
+    return uniformVariable<R>(shape, 1 / Math.sqrt(this.hidden), this.uniform);
+  }
+
+  abstract run(x: tf.Tensor3D, options?: RunOptions): RunResult;
+}
+
+/** The tanh RNN layer; weights initialised as PyTorch does (uniform in ±1/√hidden), seeded. */
+export class TanhRnn extends RecurrentCell {
   /** W_x [inputDim, hidden]. */
   readonly wx: tf.Variable<tf.Rank.R2>;
   /** W_h [hidden, hidden]. */
@@ -98,15 +122,11 @@ export class TanhRnn extends Module implements RecurrentLayer {
   readonly b: tf.Variable<tf.Rank.R1>;
 
   constructor(config: RecurrentConfig) {
-    super();
-    this.inputDim = checkInt(config.inputDim, "inputDim");
-    this.hidden = checkInt(config.hidden, "hidden");
-    this.outputDim = this.hidden;
-    const u = seededUniform(config.seed ?? 0);
+    super(config);
     const h = this.hidden;
-    this.wx = uniformVariable<tf.Rank.R2>([this.inputDim, h], 1 / Math.sqrt(h), u);
-    this.wh = uniformVariable<tf.Rank.R2>([h, h], 1 / Math.sqrt(h), u);
-    this.b = uniformVariable<tf.Rank.R1>([h], 1 / Math.sqrt(h), u);
+    this.wx = this.initWeight([this.inputDim, h]);
+    this.wh = this.initWeight([h, h]);
+    this.b = this.initWeight([h]);
   }
 
   /** One step h' = tanh(x_t W_x + h W_h + b) for x_t [B, inputDim] and h [B, hidden]. */

@@ -82,7 +82,7 @@ export class MlpVae extends Module {
 
   /** Builds the layers with seeded PyTorch-style initial weights (in the order above). */
   constructor(config: VaeConfig = {}) {
-    super();
+    super("VAE");
     const c = resolved(config);
     this.config = c;
     const r = rng(c.seed);
@@ -137,10 +137,6 @@ export class MlpVae extends Module {
     const d = this.config.latentDim;
     const z = Float32Array.from({ length: n * d }, () => r.normal());
     return tf.tidy(() => this.decode(tf.tensor2d(z, [n, d])));
-  }
-
-  protected override get weightsName(): string {
-    return "VAE";
   }
 
   /** All weights by name (PyTorch's names fc1, fc21, fc22, fc3, fc4), for checkpoints. */

@@ -17,6 +17,7 @@ import {
   indexHtml,
   listNotebooks,
   mergeOutputs,
+  missingImages,
   notebookTitle,
   renderPage,
   type RunRecord,
@@ -96,6 +97,13 @@ export function selectNotebooks(all: string[], only: string[]): string[] {
 
 const enc = new TextEncoder();
 
+/** Removes a notebook's page and download from the site (its run failed or is stale). */
+async function dropPage(site: string, name: string): Promise<void> {
+  for (const ext of ["html", "ipynb"]) {
+    await Deno.remove(join(site, `${name}.${ext}`)).catch(() => {});
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   let parsed: BookArgs | "help";
   let all: string[];
@@ -171,7 +179,10 @@ async function main(args: string[]): Promise<number> {
       if (record.problems.length > 0) {
         failures.push(`${name}: ${record.problems.length} problem(s)`);
       }
-      if (!res.executed) continue;
+      if (!res.executed) {
+        await dropPage(site, name);
+        continue;
+      }
     } else {
       try {
         record = JSON.parse(await Deno.readTextFile(recordPath));
@@ -195,12 +206,15 @@ async function main(args: string[]): Promise<number> {
     } catch (err) {
       console.log(`book ${tag}: ${(err as Error).message}`);
       failures.push(`${name}: ${(err as Error).message}`);
+      await dropPage(site, name);
       continue;
     }
     const ipynb = join(site, `${name}.ipynb`);
     await writeFileAtomic(ipynb, JSON.stringify(merged, null, 1) + "\n");
     await renderPage(ipynb, join(site, `${name}.html`), record);
-    const loads = externalLoads(await Deno.readTextFile(join(site, `${name}.html`)));
+    const html = await Deno.readTextFile(join(site, `${name}.html`));
+    for (const m of missingImages(merged, html)) failures.push(`${name}.html: ${m}`);
+    const loads = externalLoads(html);
     if (loads.length > 0) {
       failures.push(`${name}.html loads external resources: ${loads.slice(0, 3).join(", ")}`);
     }
@@ -224,14 +238,13 @@ async function main(args: string[]): Promise<number> {
       record = undefined;
     }
     const page = await Deno.stat(join(site, `${name}.html`)).then(() => true, () => false);
-    if (page) {
-      entries.push({
-        name,
-        sheet: sheetFromReadme(readme, name),
-        topic: notebookTitle(nb),
-        record,
-      });
-    }
+    entries.push({
+      name,
+      sheet: sheetFromReadme(readme, name),
+      topic: notebookTitle(nb),
+      record: page ? record : undefined,
+      page,
+    });
   }
   await writeFileAtomic(
     join(site, "index.html"),
@@ -253,7 +266,8 @@ async function main(args: string[]): Promise<number> {
         "book: browser check SKIPPED: no chromium on PATH (Debian: apt install chromium)",
       );
     } else {
-      const res = await checkSite(site, { chromium, pages: entries.map((e) => `${e.name}.html`) });
+      const pages = entries.filter((e) => e.page).map((e) => `${e.name}.html`);
+      const res = await checkSite(site, { chromium, pages });
       for (const line of res.lines) console.log(`  ${line}`);
       failures.push(...res.failures);
     }

@@ -380,6 +380,8 @@ export interface TocEntry {
   sheet: string;
   topic: string;
   record?: RunRecord;
+  /** False when the notebook has no page yet (not executed): listed without links. */
+  page?: boolean;
 }
 
 /** The site's index page: the table of contents with run time, backend and mode per notebook. */
@@ -388,6 +390,11 @@ export function indexHtml(entries: TocEntry[], opts: { built: string; title?: st
   const rows = entries.map((e) => {
     const r = e.record;
     const status = r && r.problems.length > 0 ? " (problems)" : "";
+    if (e.page === false) {
+      return `<tr><td>${escapeHtml(e.name)}</td><td>${escapeHtml(e.sheet)}</td>` +
+        `<td>${escapeHtml(e.topic)}</td><td class="num">—</td><td>—</td><td>not built</td>` +
+        `<td>—</td></tr>`;
+    }
     return `<tr><td><a href="${encodeURI(e.name)}.html">${escapeHtml(e.name)}</a></td>` +
       `<td>${escapeHtml(e.sheet)}</td><td>${escapeHtml(e.topic)}</td>` +
       `<td class="num">${r ? formatRunTime(r.seconds) : "—"}</td>` +
@@ -488,6 +495,30 @@ export function addNav(html: string, name: string, record?: RunRecord): string {
   if (!m || m.index === undefined) throw new Error(`no <body> in the page of ${name}`);
   const at = m.index + m[0].length;
   return `${withCss.slice(0, at)}\n${nav}\n${withCss.slice(at)}`;
+}
+
+/**
+ * Image outputs of `nb` that its page does not show: for PNG, JPEG and GIF, the number of
+ * outputs whose chosen format is that image (no `text/html` alongside) minus the `<img>` data
+ * URLs of that format in `html`, when positive. Empty when every image output is on the page.
+ */
+export function missingImages(nb: Notebook, html: string): string[] {
+  const out: string[] = [];
+  for (const [mime, name] of [["image/gif", "GIF"], ["image/png", "PNG"], ["image/jpeg", "JPEG"]]) {
+    let sent = 0;
+    for (const c of nb.cells) {
+      for (const o of c.outputs ?? []) {
+        const d = o.data ?? {};
+        if (d["text/html"] !== undefined) continue;
+        if (mime === "image/png" && d["image/gif"] !== undefined) continue;
+        if (mime === "image/jpeg" && (d["image/gif"] ?? d["image/png"]) !== undefined) continue;
+        if (d[mime] !== undefined) sent++;
+      }
+    }
+    const shown = html.split(`src="data:${mime};base64,`).length - 1;
+    if (shown < sent) out.push(`${sent - shown} of ${sent} ${name} output(s) not on the page`);
+  }
+  return out;
 }
 
 /**

@@ -79,6 +79,15 @@ export function progressProblems(texts: string[]): string[] {
   return out;
 }
 
+/**
+ * True when `code` (a notebook's code cells) calls a GIF maker outside its imports: a function
+ * whose name ends in `Gif` or starts with `gif` (`particleGif(`, `forwardDiffusionGif(`), not
+ * one that merely contains the letters (`JSON.stringify(`).
+ */
+export function callsGifMaker(code: string): boolean {
+  return /\b\w*Gif\s*\(|\bgif\w*\s*\(/.test(code.replace(/import[^;]*;/g, ""));
+}
+
 async function sha256(path: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -113,7 +122,7 @@ export async function checkNotebookPage(
   const hashBefore = await sha256(abs);
   const original = await Deno.readFile(abs);
   const code = codeCells(source).map((c) => c.source).join("\n");
-  const wantsGif = /\w*gif\w*\s*\(/i.test(code.replace(/import[^;]*;/g, ""));
+  const wantsGif = callsGifMaker(code);
   const wantsProgress = /\bprogress\(\s*\{/.test(code);
   const wantsMath = source.cells.some((c) =>
     c.cell_type === "markdown" && /\$[^$]+\$/.test(joinText(c.source))
