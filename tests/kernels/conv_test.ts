@@ -9,7 +9,12 @@
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../../lib/engine/kernels/mod.ts";
+import {
+  kitConv2d,
+  kitConv2dFilter,
+  kitConvChosen,
+  kitConvSupports,
+} from "../../lib/engine/kernels/mod.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import { type Geometry, outSize, randn, refConv, refGrads } from "../nn/conv_reference.ts";
 
@@ -130,6 +135,7 @@ Deno.test({
   name: "kitConvSupports: a product width that is a multiple of 4, float32 only",
   ignore: !active,
   fn: () => {
+    assert.equal(typeof kitConvChosen(), "boolean");
     assert.equal(kitConvSupports(8), true);
     assert.equal(kitConvSupports(6), false);
     assert.equal(kitConvSupports(0), false);
