@@ -15,10 +15,7 @@ const SYNC_READ = /\b(dataSync|arraySync|bufferSync)\b/;
  * Files whose synchronous reads are being replaced in another branch (the training loops): each
  * must still contain one (so that this list cannot go stale) and leaves the list when converted.
  */
-const PENDING: readonly string[] = [
-  "lib/course/nnbasics/cnn.ts",
-  "lib/course/nnbasics/l2_run.ts",
-];
+const PENDING: readonly string[] = [];
 
 /** `path:line: text` of every synchronous read in `text` (one entry per line). */
 export function syncReads(path: string, text: string): string[] {

@@ -5,6 +5,7 @@ import {
   bceWithLogits,
   bceWithLogitsElementwise,
   l2RegularizedBce,
+  type L2RunResult,
   naiveBce,
   squaredWeightNorm,
   trainL2Run,
@@ -124,9 +125,12 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
   const train = make(30);
   const test = make(300);
   const before = tf.memory().numTensors;
-  const runs = [0, 3, 30].map((l2) =>
-    trainL2Run(train, test, { l2, hidden: 32, steps: 300, lr: 0.3, recordEvery: 100 })
-  );
+  const runs: L2RunResult[] = [];
+  for (const l2 of [0, 3, 30]) {
+    runs.push(
+      await trainL2Run(train, test, { l2, hidden: 32, steps: 300, lr: 0.3, recordEvery: 100 }),
+    );
+  }
   assert.equal(tf.memory().numTensors, before, "no tensors left behind");
   assert.ok(runs[0].weightNorm > runs[1].weightNorm && runs[1].weightNorm > runs[2].weightNorm);
   const gap = (k: number) => runs[k].testLoss - runs[k].trainLoss;
@@ -134,12 +138,15 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
   assert.ok(runs[0].trainLoss < runs[2].trainLoss, "the penalty costs training fit");
   assert.equal(runs[0].history.length, 4); // steps 0, 100, 200, 300
   assert.equal(runs[0].history[0].weightNorm, runs[2].history[0].weightNorm, "same start");
-  const adam = trainL2Run(train, test, { l2: 0, hidden: 8, steps: 50, optimizer: "adam" });
+  const adam = await trainL2Run(train, test, { l2: 0, hidden: 8, steps: 50, optimizer: "adam" });
   assert.ok(adam.trainLoss < adam.history[0].trainLoss, "Adam lowers the training loss");
   await assertThrowsMatching(
     // deno-lint-ignore no-explicit-any
-    () => trainL2Run(train, test, { l2: 0, optimizer: "sgd" as any }),
+    async () => await trainL2Run(train, test, { l2: 0, optimizer: "sgd" as any }),
     /optimizer must be "gd" or "adam"; got "sgd"/,
   );
-  await assertThrowsMatching(() => trainL2Run(train, test, { l2: 0, steps: 0 }), /steps must be/);
+  await assertThrowsMatching(
+    async () => await trainL2Run(train, test, { l2: 0, steps: 0 }),
+    /steps must be/,
+  );
 });
