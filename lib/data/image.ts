@@ -143,9 +143,11 @@ export async function loadImage(
  * exactly [0, 1]. Returns a new float32 tensor of the same shape; throws for a constant or empty
  * tensor (max = min) or non-finite extremes.
  */
-export function minMaxNormalize<T extends tf.Tensor>(x: T): T {
+export async function minMaxNormalize<T extends tf.Tensor>(x: T): Promise<T> {
   if (x.size === 0) throw new Error("minMaxNormalize: x must not be empty");
-  const [lo, hi] = tf.tidy(() => [tf.min(x).dataSync()[0], tf.max(x).dataSync()[0]]);
+  const extremes = tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]));
+  const [lo, hi] = await extremes.data();
+  extremes.dispose();
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
     throw new Error(`minMaxNormalize: x must be finite; got min ${lo}, max ${hi}`);
   }

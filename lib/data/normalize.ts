@@ -27,8 +27,8 @@ export interface Normalized<T extends tf.Tensor> extends NormStats {
  * Computed in float64 in JavaScript, so the result is identical on every backend. Returns a new
  * tensor (the input is not disposed). Throws for fewer than 2 elements or a constant tensor.
  */
-export function zNormalize<T extends tf.Tensor>(x: T): Normalized<T> {
-  const v = x.dataSync();
+export async function zNormalize<T extends tf.Tensor>(x: T): Promise<Normalized<T>> {
+  const v = await x.data();
   const n = v.length;
   if (n < 2) throw new Error(`zNormalize: x must have at least 2 elements; got ${n}`);
   let sum = 0;

@@ -9,7 +9,7 @@ import {
   splitHeads,
 } from "../../lib/models/attention/mod.ts";
 import { Rng } from "../../lib/data/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -100,7 +100,7 @@ function layerWithBiases(d: number, H: number, seed: number): MultiHeadSelfAtten
   });
 }
 
-Deno.test("attention: output [B, L, d] and weights [B, H, L, L]; heads split and merge back", () => {
+Deno.test("attention: output [B, L, d] and weights [B, H, L, L]; heads split and merge back", async () => {
   const layer = new MultiHeadSelfAttention({ dModel: 12, numHeads: 3, seed: 1 });
   assert.equal(layer.dHead, 4);
   const x = tf.tensor3d(randomInput(2, 5, 12, 1));
@@ -110,12 +110,12 @@ Deno.test("attention: output [B, L, d] and weights [B, H, L, L]; heads split and
   const split = splitHeads(x, 3);
   assert.deepEqual(split.shape, [2, 3, 5, 4]);
   // Head 1 of position 2 in batch 0 holds columns 4…7.
-  assertClose(
+  await assertTensorClose(
     tf.slice(split, [0, 1, 2, 0], [1, 1, 1, 4]),
     tf.slice(x, [0, 2, 4], [1, 1, 4]).dataSync(),
     { atol: 0 },
   );
-  assertClose(mergeHeads(split), x, { atol: 0 });
+  await assertTensorClose(mergeHeads(split), x, { atol: 0 });
   assert.equal(layer.trainableVariables().length, 8);
   assert.equal(
     new MultiHeadSelfAttention({ dModel: 12, numHeads: 3, bias: false }).trainableVariables()
@@ -124,7 +124,7 @@ Deno.test("attention: output [B, L, d] and weights [B, H, L, L]; heads split and
   );
 });
 
-Deno.test("attention equals the explicit-loop reference (no mask, causal, padding, both)", () => {
+Deno.test("attention equals the explicit-loop reference (no mask, causal, padding, both)", async () => {
   const layer = layerWithBiases(8, 2, 3);
   const xs = randomInput(3, 6, 8, 7);
   const x = tf.tensor3d(xs);
@@ -142,12 +142,18 @@ Deno.test("attention equals the explicit-loop reference (no mask, causal, paddin
   for (const c of cases) {
     const got = layer.apply(x, c.opts);
     const want = referenceAttention(layer, xs, c.ref);
-    assertClose(got.weights, want.weights.flat(3), { atol: 1e-5, msg: `${c.name} weights` });
-    assertClose(got.output, want.output.flat(2), { atol: 1e-4, msg: `${c.name} output` });
+    await assertTensorClose(got.weights, want.weights.flat(3), {
+      atol: 1e-5,
+      msg: `${c.name} weights`,
+    });
+    await assertTensorClose(got.output, want.output.flat(2), {
+      atol: 1e-4,
+      msg: `${c.name} output`,
+    });
   }
 });
 
-Deno.test("attention: masked keys get weight exactly 0 and every row sums to 1", () => {
+Deno.test("attention: masked keys get weight exactly 0 and every row sums to 1", async () => {
   const layer = new MultiHeadSelfAttention({ dModel: 6, numHeads: 3, seed: 5 });
   const L = 7;
   const x = tf.tensor3d(randomInput(2, L, 6, 2)).mul(3) as tf.Tensor3D; // sharp softmax
@@ -169,10 +175,10 @@ Deno.test("attention: masked keys get weight exactly 0 and every row sums to 1",
   // Without a mask every weight is positive and rows still sum to 1.
   const free = layer.apply(x).weights;
   assert.ok(tf.min(free).dataSync()[0] > 0);
-  assertClose(tf.sum(free, -1), new Float32Array(2 * 3 * L).fill(1), { atol: 1e-5 });
+  await assertTensorClose(tf.sum(free, -1), new Float32Array(2 * 3 * L).fill(1), { atol: 1e-5 });
 });
 
-Deno.test("attention without a mask is permutation equivariant; with a causal mask it is not", () => {
+Deno.test("attention without a mask is permutation equivariant; with a causal mask it is not", async () => {
   const layer = layerWithBiases(8, 4, 11);
   const L = 6;
   const xs = randomInput(1, L, 8, 3);
@@ -181,7 +187,7 @@ Deno.test("attention without a mask is permutation equivariant; with a causal ma
   const a = layer.apply(tf.tensor3d(xs));
   const b = layer.apply(tf.tensor3d(permuted));
   const out = a.output.arraySync()[0];
-  assertClose(b.output, perm.map((p) => out[p]).flat(), { atol: 1e-5 });
+  await assertTensorClose(b.output, perm.map((p) => out[p]).flat(), { atol: 1e-5 });
   // The weights permute on both axes: w'[i][j] = w[p(i)][p(j)].
   const wa = a.weights.arraySync()[0];
   const wb = b.weights.arraySync()[0];
@@ -198,18 +204,18 @@ Deno.test("attention without a mask is permutation equivariant; with a causal ma
   assert.ok(gap > 1e-2, `causal attention must depend on the order (gap ${gap})`);
 });
 
-Deno.test("scaledDotProductAttention: one query, two keys, by hand", () => {
+Deno.test("scaledDotProductAttention: one query, two keys, by hand", async () => {
   // q·k1 = 2, q·k2 = 0, d_k = 4: scores 1 and 0, weights e/(e+1) and 1/(e+1).
   const q = tf.tensor4d([[[[1, 1, 0, 0]]]]);
   const k = tf.tensor4d([[[[1, 1, 0, 0], [0, 0, 1, -1]]]]);
   const v = tf.tensor4d([[[[10, 0], [0, 10]]]]);
   const { output, weights } = scaledDotProductAttention(q, k, v);
   const w1 = Math.E / (Math.E + 1);
-  assertClose(weights, [w1, 1 - w1], { atol: 1e-6 });
-  assertClose(output, [10 * w1, 10 * (1 - w1)], { atol: 1e-5 });
+  await assertTensorClose(weights, [w1, 1 - w1], { atol: 1e-6 });
+  await assertTensorClose(output, [10 * w1, 10 * (1 - w1)], { atol: 1e-5 });
   const masked = scaledDotProductAttention(q, k, v, tf.tensor2d([[0, 1]]));
-  assertClose(masked.weights, [0, 1], { atol: 0 });
-  assertClose(causalMask(3), [1, 0, 0, 1, 1, 0, 1, 1, 1], { atol: 0 });
+  await assertTensorClose(masked.weights, [0, 1], { atol: 0 });
+  await assertTensorClose(causalMask(3), [1, 0, 0, 1, 1, 0, 1, 1, 1], { atol: 0 });
 });
 
 Deno.test("attention rejects bad input with messages naming the parameter", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { createCanvas, loadImage as canvasLoadImage } from "@napi-rs/canvas";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import { loadImage, minMaxNormalize } from "../../lib/data/mod.ts";
 import { makePng } from "./png_fixture.ts";
 
@@ -50,7 +50,7 @@ Deno.test("loadImage: the lemur photo is [683, 1024, 3] in [0, 1], matching an i
   }
   const withAlpha = await loadImage(LEMUR.pathname, { alpha: true });
   assert.deepEqual(withAlpha.shape, [683, 1024, 4]);
-  assertClose(withAlpha.slice([0, 0, 0], [683, 1024, 3]), img);
+  await assertTensorClose(withAlpha.slice([0, 0, 0], [683, 1024, 3]), img);
 });
 
 Deno.test("loadImage: a tiny RGBA PNG with known values (alpha dropped unless asked)", async () => {
@@ -83,10 +83,13 @@ Deno.test("loadImage: a tiny RGBA PNG with known values (alpha dropped unless as
   await withTempPng(encode({ width: 3, height: 2, data, channels: 4, depth: 8 }), async (path) => {
     const rgb = await loadImage(path);
     assert.deepEqual(rgb.shape, [2, 3, 3]);
-    assertClose(rgb, Array.from(data).filter((_, i) => i % 4 !== 3).map((x) => x / 255));
+    await assertTensorClose(
+      rgb,
+      Array.from(data).filter((_, i) => i % 4 !== 3).map((x) => x / 255),
+    );
     const rgba = await loadImage(path, { alpha: true });
     assert.deepEqual(rgba.shape, [2, 3, 4]);
-    assertClose(rgba, Array.from(data, (x) => x / 255));
+    await assertTensorClose(rgba, Array.from(data, (x) => x / 255));
   });
 });
 
@@ -95,9 +98,12 @@ Deno.test("loadImage: 16-bit grey is divided by 65535 and repeated into RGB", as
   await withTempPng(encode({ width: 2, height: 2, data, channels: 1, depth: 16 }), async (path) => {
     const img = await loadImage(path);
     assert.deepEqual(img.shape, [2, 2, 3]);
-    assertClose(img, Array.from(data).flatMap((x) => [x / 65535, x / 65535, x / 65535]));
+    await assertTensorClose(
+      img,
+      Array.from(data).flatMap((x) => [x / 65535, x / 65535, x / 65535]),
+    );
     const a = await loadImage(path, { alpha: true });
-    assertClose(a.slice([0, 0, 3], [2, 2, 1]), [1, 1, 1, 1]);
+    await assertTensorClose(a.slice([0, 0, 3], [2, 2, 1]), [1, 1, 1, 1]);
   });
 });
 
@@ -114,7 +120,7 @@ Deno.test("loadImage: 8-bit palette PNG with tRNS", async () => {
   await withTempPng(png, async (path) => {
     const img = await loadImage(path, { alpha: true });
     assert.deepEqual(img.shape, [2, 2, 4]);
-    assertClose(
+    await assertTensorClose(
       img,
       [[7, 8, 9, 255], [0, 128, 255, 64], [255, 0, 0, 255], [7, 8, 9, 255]].flat().map((x) =>
         x / 255
@@ -135,7 +141,7 @@ Deno.test("loadImage: formats fast-png does not take (1-bit grey, Adam7 interlac
   await withTempPng(oneBit, async (path) => {
     const img = await loadImage(path);
     assert.deepEqual(img.shape, [2, 3, 3]);
-    assertClose(img, [1, 0, 1, 0, 1, 0].flatMap((x) => [x, x, x]));
+    await assertTensorClose(img, [1, 0, 1, 0, 1, 0].flatMap((x) => [x, x, x]));
   });
   // 2 x 2 RGB, Adam7: pass 1 holds (0,0), pass 6 holds (1,0), pass 7 holds row 1.
   const px = [[10, 20, 30], [40, 50, 60], [70, 80, 90], [100, 110, 120]];
@@ -150,7 +156,7 @@ Deno.test("loadImage: formats fast-png does not take (1-bit grey, Adam7 interlac
   await withTempPng(interlaced, async (path) => {
     const img = await loadImage(path);
     assert.deepEqual(img.shape, [2, 2, 3]);
-    assertClose(img, px.flat().map((x) => x / 255));
+    await assertTensorClose(img, px.flat().map((x) => x / 255));
   });
 });
 
@@ -168,11 +174,14 @@ Deno.test("loadImage: missing and undecodable files give one-line errors naming 
   });
 });
 
-Deno.test("minMaxNormalize: maps min to 0 and max to 1", () => {
-  const y = minMaxNormalize(tf.tensor2d([[2, 4], [6, 10]]));
+Deno.test("minMaxNormalize: maps min to 0 and max to 1", async () => {
+  const y = await minMaxNormalize(tf.tensor2d([[2, 4], [6, 10]]));
   assert.deepEqual(y.shape, [2, 2]);
-  assertClose(y, [0, 0.25, 0.5, 1]);
-  assertClose(minMaxNormalize(tf.tensor1d([-3, -1], "int32")), [0, 1]);
-  assert.throws(() => minMaxNormalize(tf.fill([2, 2], 3)), /x is constant \(min = max = 3\)/);
-  assert.throws(() => minMaxNormalize(tf.tensor1d([])), /must not be empty/);
+  await assertTensorClose(y, [0, 0.25, 0.5, 1]);
+  await assertTensorClose(await minMaxNormalize(tf.tensor1d([-3, -1], "int32")), [0, 1]);
+  await assert.rejects(
+    async () => await minMaxNormalize(tf.fill([2, 2], 3)),
+    /x is constant \(min = max = 3\)/,
+  );
+  await assert.rejects(async () => await minMaxNormalize(tf.tensor1d([])), /must not be empty/);
 });

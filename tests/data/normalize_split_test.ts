@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import {
   datasaurusPoints,
   denormalize,
@@ -11,22 +11,22 @@ import {
 
 await initBackend({ log: false });
 
-Deno.test("zNormalize: one scalar mean and one unbiased scalar std over all coordinates", () => {
+Deno.test("zNormalize: one scalar mean and one unbiased scalar std over all coordinates", async () => {
   const x = tf.tensor2d([[1, 2], [3, 4]]);
-  const { x: z, mean, std } = zNormalize(x);
+  const { x: z, mean, std } = await zNormalize(x);
   assert.equal(mean, 2.5);
   assertClose(std, Math.sqrt(5 / 3), { atol: 1e-12 }); // sum of squares 5, over N - 1 = 3
   assert.deepEqual(z.shape, [2, 2]);
   assert.equal(z.dtype, "float32");
   const s = Math.sqrt(5 / 3);
-  assertClose(z, [-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]);
-  assertClose(denormalize(z, { mean, std }), x, { atol: 1e-6 });
+  await assertTensorClose(z, [-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]);
+  await assertTensorClose(denormalize(z, { mean, std }), x, { atol: 1e-6 });
 });
 
-Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to original units", () => {
+Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to original units", async () => {
   const p = datasaurusPoints("dino");
   const v = Array.from(p.dataSync());
-  const n = zNormalize(p);
+  const n = await zNormalize(p);
   // The scalar mean mixes x (54.26) and y (47.83): (54.26 + 47.83) / 2.
   assertClose(n.mean, (54.26 + 47.83) / 2, { atol: 0.01 });
   const m = v.reduce((a, b) => a + b, 0) / v.length;
@@ -39,15 +39,21 @@ Deno.test("zNormalize on the dino points: mean 0, std 1, round trip back to orig
   assertClose(Math.sqrt(z.reduce((a, b) => a + (b - zm) ** 2, 0) / (z.length - 1)), 1, {
     atol: 1e-6,
   });
-  assertClose(denormalize(n.x, n), p, { atol: 1e-4 });
+  await assertTensorClose(denormalize(n.x, n), p, { atol: 1e-4 });
   // A column-wise normalisation would give different numbers: the x column's mean is not 0.
   const xs = z.filter((_, i) => i % 2 === 0);
   assert.ok(Math.abs(xs.reduce((a, b) => a + b, 0) / xs.length) > 0.1);
 });
 
-Deno.test("zNormalize/denormalize: bad input", () => {
-  assert.throws(() => zNormalize(tf.fill([3, 2], 5)), /std must be finite and > 0; got 0/);
-  assert.throws(() => zNormalize(tf.tensor1d([1])), /at least 2 elements; got 1/);
+Deno.test("zNormalize/denormalize: bad input", async () => {
+  await assert.rejects(
+    async () => await zNormalize(tf.fill([3, 2], 5)),
+    /std must be finite and > 0; got 0/,
+  );
+  await assert.rejects(
+    async () => await zNormalize(tf.tensor1d([1])),
+    /at least 2 elements; got 1/,
+  );
   assert.throws(() => denormalize(tf.zeros([2]), { mean: 0, std: 0 }), /finite std > 0/);
 });
 

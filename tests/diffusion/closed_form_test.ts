@@ -12,7 +12,7 @@ import {
   linearSchedule,
   type NoiseSchedule,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -95,7 +95,7 @@ Deno.test("q(x_t | x_0) at every t: simulated chains match sqrt(ᾱ_t)·x0 and 1
   }
 });
 
-Deno.test("the library's forwardChain over 2-D points matches the closed form at every step", () => {
+Deno.test("the library's forwardChain over 2-D points matches the closed form at every step", async () => {
   const s = linearSchedule(30, 1e-3, 0.15);
   const n = 20_000;
   const x0 = tf.tidy(() => tf.tile(tf.tensor2d([[1, -0.5]]), [n, 1]));
@@ -105,8 +105,11 @@ Deno.test("the library's forwardChain over 2-D points matches the closed form at
     const ab = s.alphaBars[k - 1];
     const { mean, variance } = tf.moments(x, 0);
     const se = Math.sqrt((1 - ab) / n);
-    assertClose(mean, [Math.sqrt(ab), -0.5 * Math.sqrt(ab)], { atol: 5 * se, rtol: 0 });
-    assertClose(variance, [1 - ab, 1 - ab], { atol: 5 * (1 - ab) * Math.sqrt(2 / n), rtol: 0 });
+    await assertTensorClose(mean, [Math.sqrt(ab), -0.5 * Math.sqrt(ab)], { atol: 5 * se, rtol: 0 });
+    await assertTensorClose(variance, [1 - ab, 1 - ab], {
+      atol: 5 * (1 - ab) * Math.sqrt(2 / n),
+      rtol: 0,
+    });
     tf.dispose([mean, variance]);
   }
   tf.dispose([x0, ...states.map((st) => st.x)]);

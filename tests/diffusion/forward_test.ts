@@ -7,11 +7,11 @@ import {
   grid2d,
   linearSchedule,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
-Deno.test("addNoise: mean sqrt(ᾱ_t)·x0 and variance 1 − ᾱ_t over many draws", () => {
+Deno.test("addNoise: mean sqrt(ᾱ_t)·x0 and variance 1 − ᾱ_t over many draws", async () => {
   const s = linearSchedule(50, 1e-4, 0.05);
   const n = 40000;
   const x0 = tf.tidy(() => tf.tile(tf.tensor2d([[1.5, -2]]), [n, 1]));
@@ -21,14 +21,20 @@ Deno.test("addNoise: mean sqrt(ᾱ_t)·x0 and variance 1 − ᾱ_t over many dra
     const { mean, variance } = tf.moments(xt, 0);
     const ab = s.alphaBars[t];
     const se = Math.sqrt((1 - ab) / n) * 4; // four standard errors
-    assertClose(mean, [1.5 * Math.sqrt(ab), -2 * Math.sqrt(ab)], { atol: se, msg: `mean t=${t}` });
-    assertClose(variance, [1 - ab, 1 - ab], { atol: 0.03 * (1 - ab) + 1e-6, msg: `var t=${t}` });
+    await assertTensorClose(mean, [1.5 * Math.sqrt(ab), -2 * Math.sqrt(ab)], {
+      atol: se,
+      msg: `mean t=${t}`,
+    });
+    await assertTensorClose(variance, [1 - ab, 1 - ab], {
+      atol: 0.03 * (1 - ab) + 1e-6,
+      msg: `var t=${t}`,
+    });
     tf.dispose([eps, xt, mean, variance]);
   }
   x0.dispose();
 });
 
-Deno.test("addNoise with one step per row gathers ᾱ_t per row", () => {
+Deno.test("addNoise with one step per row gathers ᾱ_t per row", async () => {
   const s = linearSchedule(10, 0.01, 0.2);
   const x0 = tf.tensor2d([[1, 1], [1, 1], [1, 1]]);
   const eps = tf.tensor2d([[0, 1], [0, 1], [0, 1]]);
@@ -37,7 +43,7 @@ Deno.test("addNoise with one step per row gathers ᾱ_t per row", () => {
     const ab = s.alphaBars[t];
     return [Math.sqrt(ab), Math.sqrt(ab) + Math.sqrt(1 - ab)];
   });
-  assertClose(xt, expected, { atol: 1e-6 });
+  await assertTensorClose(xt, expected, { atol: 1e-6 });
   assert.throws(() => addNoise(x0, eps, 10, s), /t must be an integer in \[0, 9\]; got 10/);
   assert.throws(() => addNoise(x0, eps, tf.tensor1d([1, 2], "int32"), s), /one step per row/);
 });
@@ -55,7 +61,7 @@ Deno.test("addNoise with per-row steps keeps no schedule tensors: the count is f
   tf.dispose([x0, eps, t]);
 });
 
-Deno.test("forwardChain agrees with the closed form q(x_k | x_0) at every kept step", () => {
+Deno.test("forwardChain agrees with the closed form q(x_k | x_0) at every kept step", async () => {
   const s = linearSchedule(20, 1e-3, 0.2);
   const n = 20000;
   const x0 = tf.tidy(() => tf.tile(tf.tensor2d([[2, -1]]), [n, 1]));
@@ -64,20 +70,22 @@ Deno.test("forwardChain agrees with the closed form q(x_k | x_0) at every kept s
   for (const { k, x } of states.slice(1)) {
     const ab = s.alphaBars[k - 1];
     const { mean, variance } = tf.moments(x, 0);
-    assertClose(mean, [2 * Math.sqrt(ab), -Math.sqrt(ab)], { atol: 4 * Math.sqrt((1 - ab) / n) });
-    assertClose(variance, [1 - ab, 1 - ab], { atol: 0.03 * (1 - ab) });
+    await assertTensorClose(mean, [2 * Math.sqrt(ab), -Math.sqrt(ab)], {
+      atol: 4 * Math.sqrt((1 - ab) / n),
+    });
+    await assertTensorClose(variance, [1 - ab, 1 - ab], { atol: 0.03 * (1 - ab) });
     tf.dispose([mean, variance]);
   }
   tf.dispose([x0, ...states.map((st) => st.x)]);
 });
 
-Deno.test("driftFields equals the posterior-mean drift computed point by point", () => {
+Deno.test("driftFields equals the posterior-mean drift computed point by point", async () => {
   const s = linearSchedule(5, 0.01, 0.3);
   const dataArr = [[0.5, 0.2], [-1, 0.7], [0.1, -1.2]];
   const data = tf.tensor2d(dataArr);
   const grid = grid2d([-1, 1.01, 1], [-1, 1.01, 1]);
   assert.equal(grid.X.length, 9);
-  const fields = driftFields(data, s, grid);
+  const fields = await driftFields(data, s, grid);
   assert.equal(fields.length, 5);
   for (const t of [0, 2, 4]) {
     const ab = s.alphaBars[t];

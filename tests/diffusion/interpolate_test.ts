@@ -6,13 +6,13 @@ import {
   pathLength,
   slerpPoints,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
 const rows = (t: tf.Tensor2D) => t.arraySync();
 
-Deno.test("lerpPoints: k rows from a to b inclusive, evenly spaced", () => {
+Deno.test("lerpPoints: k rows from a to b inclusive, evenly spaced", async () => {
   const p = rows(lerpPoints([-1, 2], [-1, -2], 500));
   assert.equal(p.length, 500);
   assert.deepEqual(p[0], [-1, 2]);
@@ -24,10 +24,10 @@ Deno.test("lerpPoints: k rows from a to b inclusive, evenly spaced", () => {
   const three = rows(lerpPoints([0, 0, 1], [2, 4, 1], 3));
   assertClose(three.flat(), [0, 0, 1, 1, 2, 1, 2, 4, 1], { atol: 0 });
   assertClose(interpolationWeights(5), [0, 0.25, 0.5, 0.75, 1], { atol: 0 });
-  assertClose(pathLength(lerpPoints([-2, 0], [2, 0], 11)), 4, { atol: 1e-6 });
+  assertClose(await pathLength(lerpPoints([-2, 0], [2, 0], 11)), 4, { atol: 1e-6 });
 });
 
-Deno.test("slerpPoints: exact end points, constant norm and equal angles for equal norms", () => {
+Deno.test("slerpPoints: exact end points, constant norm and equal angles for equal norms", async () => {
   const a = [2, 0, 0];
   const b = [0, 0, 2];
   const p = rows(slerpPoints(a, b, 7));
@@ -45,10 +45,10 @@ Deno.test("slerpPoints: exact end points, constant norm and equal angles for equ
   assertClose(q[2], [0, 3], { atol: 1e-6 });
   assertClose(q[1][0] * 3, q[1][1], { atol: 1e-6 });
   // Parallel end points: the linear interpolation.
-  assertClose(slerpPoints([1, 1], [2, 2], 3), [1, 1, 1.5, 1.5, 2, 2], { atol: 1e-6 });
+  await assertTensorClose(slerpPoints([1, 1], [2, 2], 3), [1, 1, 1.5, 1.5, 2, 2], { atol: 1e-6 });
 });
 
-Deno.test("slerpPoints: opposite end points need `via`, and the arc passes through its side", () => {
+Deno.test("slerpPoints: opposite end points need `via`, and the arc passes through its side", async () => {
   assert.throws(() => slerpPoints([-2, 0], [2, 0], 5), /opposite directions.*options\.via/);
   const down = rows(slerpPoints([-2, 0], [2, 0], 5, { via: [0.3, -1] }));
   assertClose(down[0], [-2, 0], { atol: 0 });
@@ -65,7 +65,7 @@ Deno.test("slerpPoints: opposite end points need `via`, and the arc passes throu
     /via must not be parallel to a/,
   );
   // The arc length of a half circle of radius 2 is 2π.
-  assertClose(pathLength(slerpPoints([-2, 0], [2, 0], 2001, { via: [0, 1] })), 2 * Math.PI, {
+  assertClose(await pathLength(slerpPoints([-2, 0], [2, 0], 2001, { via: [0, 1] })), 2 * Math.PI, {
     atol: 1e-4,
   });
 });

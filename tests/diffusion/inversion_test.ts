@@ -10,7 +10,7 @@ import {
   type NoiseSchedule,
   sample,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -36,13 +36,16 @@ function gaussianModel(sched: NoiseSchedule): NoiseModel {
   };
 }
 
-Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ (t = 0 included)", () => {
+Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ (t = 0 included)", async () => {
   const ddim = new DDIMSampler(schedule, 0);
   for (const t of [0, 1, 37, T - 1]) {
     const x = tf.randomNormal([8, 2], 0, 1, "float32", 3 + t) as tf.Tensor2D;
     const eps = tf.randomNormal([8, 2], 0, 1, "float32", 50 + t) as tf.Tensor2D;
     const prev = ddim.step(eps, t, x).prevSample;
-    assertClose(ddimInvertStep(schedule, eps, t, prev), x, { atol: 2e-5, msg: `t=${t}` });
+    await assertTensorClose(ddimInvertStep(schedule, eps, t, prev), x, {
+      atol: 2e-5,
+      msg: `t=${t}`,
+    });
   }
   assert.throws(
     () => ddimInvertStep(schedule, tf.zeros([1, 2]), T, tf.zeros([1, 2])),
@@ -50,53 +53,55 @@ Deno.test("ddimInvertStep undoes one DDIM η = 0 step exactly for the same ε̂ 
   );
 });
 
-Deno.test("DDIM η = 0 is deterministic: any seed gives the same trajectory", () => {
+Deno.test("DDIM η = 0 is deterministic: any seed gives the same trajectory", async () => {
   const ddim = new DDIMSampler(schedule, 0);
   assert.equal(ddim.stochastic, false);
   const xT = tf.randomNormal([20, 2], 0, 1, "float32", 8) as tf.Tensor2D;
-  const a = sample(gaussianModel(schedule), ddim, { xT, seed: 1, returnTrajectory: true })
+  const a = (await sample(gaussianModel(schedule), ddim, { xT, seed: 1, returnTrajectory: true }))
     .trajectory!;
-  const b = sample(gaussianModel(schedule), ddim, { xT, seed: 2, returnTrajectory: true })
+  const b = (await sample(gaussianModel(schedule), ddim, { xT, seed: 2, returnTrajectory: true }))
     .trajectory!;
   assert.equal(a.length, T + 1);
   a.forEach((frame, k) => assertClose(b[k], frame, { atol: 0, msg: `frame ${k}` }));
 });
 
-Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-trips", () => {
+Deno.test("DDIM inversion of Gaussian data follows the exact flow map and round-trips", async () => {
   const x0 = tf.tensor2d([[0.5, -1], [0.9, -0.6], [0.1, -1.5], [1.3, -0.2], [-0.3, -1.1]]);
   const maxErr = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
   // The same ᾱ_T reached in 100 and in 400 steps.
-  const errors = [100, 400].map((steps) => {
+  const errors: { latent: number; roundTrip: number }[] = [];
+  for (const steps of [100, 400]) {
     const sched = linearSchedule(steps, 1e-4, 10 / steps);
     const model = gaussianModel(sched);
-    const { latents, trajectory } = ddimInvert(model, sched, x0, { returnTrajectory: true });
+    const { latents, trajectory } = await ddimInvert(model, sched, x0, { returnTrajectory: true });
     assert.equal(trajectory!.length, steps + 1);
-    assertClose(trajectory![0], x0, { atol: 0 });
-    assertClose(trajectory![steps], latents, { atol: 0 });
+    await assertTensorClose(trajectory![0], x0, { atol: 0 });
+    await assertTensorClose(trajectory![steps], latents, { atol: 0 });
     // The probability-flow map from N(μ, s²) to N(sqrt(ᾱ) μ, v) is affine.
     const ab = sched.alphaBars[steps - 1];
     const gain = Math.sqrt(ab * s * s + 1 - ab) / s;
     const exact = tf.tensor2d(
       x0.arraySync().map((p) => p.map((v, c) => Math.sqrt(ab) * mu[c] + gain * (v - mu[c]))),
     );
-    const back = sample(model, new DDIMSampler(sched, 0), { xT: latents }).samples;
+    const back = (await sample(model, new DDIMSampler(sched, 0), { xT: latents })).samples;
     // Fixed-point refinement makes each step an exact inverse: the round trip closes to 1e-4.
-    const refined = ddimInvert(model, sched, x0, { fixedPointIterations: 5 }).latents;
-    const back2 = sample(model, new DDIMSampler(sched, 0), { xT: refined }).samples;
-    assertClose(back2, x0, { atol: 1e-4, msg: `T=${steps} refined round trip` });
-    return { latent: maxErr(latents, exact), roundTrip: maxErr(back, x0) };
-  });
+    const refined = (await ddimInvert(model, sched, x0, { fixedPointIterations: 5 })).latents;
+    const back2 = (await sample(model, new DDIMSampler(sched, 0), { xT: refined })).samples;
+    await assertTensorClose(back2, x0, { atol: 1e-4, msg: `T=${steps} refined round trip` });
+    errors.push({ latent: maxErr(latents, exact), roundTrip: maxErr(back, x0) });
+  }
   assert.ok(errors[0].latent < 0.06 && errors[0].roundTrip < 0.05, JSON.stringify(errors[0]));
   assert.ok(errors[1].latent < 0.015 && errors[1].roundTrip < 0.015, JSON.stringify(errors[1]));
   // First order in the step size: four times the steps, about a quarter of the error.
   assert.ok(errors[0].latent / errors[1].latent > 3, JSON.stringify(errors));
-  assert.throws(
-    () => ddimInvert(gaussianModel(schedule), schedule, x0, { fixedPointIterations: -1 }),
+  await assert.rejects(
+    async () =>
+      await ddimInvert(gaussianModel(schedule), schedule, x0, { fixedPointIterations: -1 }),
     /fixedPointIterations must be an integer >= 0; got -1/,
   );
 });
 
-Deno.test("DDIM inversion round trip with a network (smooth identity-embedding MLP)", () => {
+Deno.test("DDIM inversion round trip with a network (smooth identity-embedding MLP)", async () => {
   const model = new DenoisingMLP({
     inputEmbedding: "identity",
     timeEmbedding: "linear",
@@ -104,13 +109,13 @@ Deno.test("DDIM inversion round trip with a network (smooth identity-embedding M
     seed: 2,
   });
   const x0 = tf.randomNormal([16, 2], 0, 0.7, "float32", 4) as tf.Tensor2D;
-  const plain = ddimInvert(model, schedule, x0).latents;
-  const refined = ddimInvert(model, schedule, x0, { fixedPointIterations: 4 }).latents;
+  const plain = (await ddimInvert(model, schedule, x0)).latents;
+  const refined = (await ddimInvert(model, schedule, x0, { fixedPointIterations: 4 })).latents;
   const ddim = new DDIMSampler(schedule, 0);
-  const errPlain = tf.max(tf.abs(tf.sub(sample(model, ddim, { xT: plain }).samples, x0)))
+  const errPlain = tf.max(tf.abs(tf.sub((await sample(model, ddim, { xT: plain })).samples, x0)))
     .dataSync()[0];
-  const back = sample(model, ddim, { xT: refined }).samples;
-  assertClose(back, x0, { atol: 1e-3 });
+  const back = (await sample(model, ddim, { xT: refined })).samples;
+  await assertTensorClose(back, x0, { atol: 1e-3 });
   assert.ok(errPlain < 0.1, `plain inversion round-trip error ${errPlain}`);
   // The latents are not the data: the inversion moved the points.
   assert.ok(tf.max(tf.abs(tf.sub(refined, x0))).dataSync()[0] > 0.1);

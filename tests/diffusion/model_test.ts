@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { DenoisingMLP } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -43,7 +43,7 @@ Deno.test("Fourier input embedding is [sin(b1 x), cos(b1 x), sin(b2 y), cos(b2 y
   m.dispose();
 });
 
-Deno.test("predict: shape, one t for all rows equals a per-row t tensor, seeds decide the weights", () => {
+Deno.test("predict: shape, one t for all rows equals a per-row t tensor, seeds decide the weights", async () => {
   const m = new DenoisingMLP({
     inputEmbedding: "fourier",
     timeEmbedding: "fourier",
@@ -54,7 +54,7 @@ Deno.test("predict: shape, one t for all rows equals a per-row t tensor, seeds d
   const a = m.predict(x, 12);
   assert.deepEqual(a.shape, [7, 2]);
   const b = m.predict(x, tf.fill([7], 12, "int32") as tf.Tensor1D);
-  assertClose(a, b, { atol: 1e-5 });
+  await assertTensorClose(a, b, { atol: 1e-5 });
   const c = m.predict(x, 13);
   assert.ok(tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] > 1e-4, "time must change the output");
   const same = new DenoisingMLP({
@@ -69,17 +69,17 @@ Deno.test("predict: shape, one t for all rows equals a per-row t tensor, seeds d
     T: 50,
     seed: 2,
   });
-  assertClose(same.predict(x, 12), a, { atol: 0 });
+  await assertTensorClose(same.predict(x, 12), a, { atol: 0 });
   assert.ok(tf.max(tf.abs(tf.sub(other.predict(x, 12), a))).dataSync()[0] > 1e-3);
   assert.throws(() => m.predict(x, 50), /t must be an integer in \[0, 49\]; got 50/);
   assert.throws(() => m.predict(tf.zeros([3, 3]) as tf.Tensor2D, 1), /x must have shape \[n, 2\]/);
   [m, same, other].forEach((k) => k.dispose());
 });
 
-Deno.test("zero time embedding ignores t; bad configs name the parameter", () => {
+Deno.test("zero time embedding ignores t; bad configs name the parameter", async () => {
   const m = new DenoisingMLP({ inputEmbedding: "identity", timeEmbedding: "zero", T: 50 });
   const x = tf.randomNormal([4, 2], 0, 1, "float32", 1) as tf.Tensor2D;
-  assertClose(m.predict(x, 0), m.predict(x, 49), { atol: 0 });
+  await assertTensorClose(m.predict(x, 0), m.predict(x, 49), { atol: 0 });
   m.dispose();
   // deno-lint-ignore no-explicit-any
   const bad = (c: any) => () =>
@@ -90,7 +90,7 @@ Deno.test("zero time embedding ignores t; bad configs name the parameter", () =>
   assert.throws(bad({ hidden: 10 }), /hidden must be a positive multiple of 4/);
 });
 
-Deno.test("namedWeights/loadWeights copy a model exactly", () => {
+Deno.test("namedWeights/loadWeights copy a model exactly", async () => {
   const a = new DenoisingMLP({
     inputEmbedding: "fourier",
     timeEmbedding: "fourier",
@@ -105,7 +105,7 @@ Deno.test("namedWeights/loadWeights copy a model exactly", () => {
   });
   b.loadWeights(a.namedWeights());
   const x = tf.randomNormal([5, 2], 0, 1, "float32", 2) as tf.Tensor2D;
-  assertClose(b.predict(x, 3), a.predict(x, 3), { atol: 0 });
+  await assertTensorClose(b.predict(x, 3), a.predict(x, 3), { atol: 0 });
   const small = new DenoisingMLP({
     inputEmbedding: "fourier",
     timeEmbedding: "fourier",

@@ -7,7 +7,7 @@ import {
   linearSchedule,
   sample,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -19,7 +19,7 @@ const model = new DenoisingMLP({
   seed: 4,
 });
 
-Deno.test("DDPM step follows Algorithm 2 of Ho et al. with σ² = β_t", () => {
+Deno.test("DDPM step follows Algorithm 2 of Ho et al. with σ² = β_t", async () => {
   const s = new DDPMSampler(schedule);
   const x = tf.tensor2d([[0.5, -1]]);
   const eps = tf.tensor2d([[0.2, 0.3]]);
@@ -31,8 +31,8 @@ Deno.test("DDPM step follows Algorithm 2 of Ho et al. with σ² = β_t", () => {
     (xv - betas[t] / Math.sqrt(1 - alphaBars[t]) * e) / Math.sqrt(alphas[t]) +
     Math.sqrt(betas[t]) * zv
   );
-  assertClose(prevSample, expected, { atol: 1e-6 });
-  assertClose(predOriginal, [
+  await assertTensorClose(prevSample, expected, { atol: 1e-6 });
+  await assertTensorClose(predOriginal, [
     (0.5 - Math.sqrt(1 - alphaBars[t]) * 0.2) / Math.sqrt(alphaBars[t]),
     (-1 - Math.sqrt(1 - alphaBars[t]) * 0.3) / Math.sqrt(alphaBars[t]),
   ], { atol: 1e-6 });
@@ -41,7 +41,7 @@ Deno.test("DDPM step follows Algorithm 2 of Ho et al. with σ² = β_t", () => {
   assert.throws(() => s.step(eps, 50, x, z), /t must be an integer in \[0, 49\]/);
 });
 
-Deno.test("DDIM with η = 1 is DDPM with the posterior variance β̃_t (same mean, same σ)", () => {
+Deno.test("DDIM with η = 1 is DDPM with the posterior variance β̃_t (same mean, same σ)", async () => {
   const ddim = new DDIMSampler(schedule, 1);
   const ddpm = new DDPMSampler(schedule, "fixed_small");
   const { betas, alphaBars } = schedule;
@@ -52,15 +52,19 @@ Deno.test("DDIM with η = 1 is DDPM with the posterior variance β̃_t (same mea
     const x = tf.randomNormal([6, 2], 0, 1, "float32", t) as tf.Tensor2D;
     const eps = tf.randomNormal([6, 2], 0, 1, "float32", 100 + t) as tf.Tensor2D;
     const z = tf.randomNormal([6, 2], 0, 1, "float32", 200 + t) as tf.Tensor2D;
-    assertClose(ddim.step(eps, t, x, z).prevSample, ddpm.step(eps, t, x, z).prevSample, {
-      atol: 2e-5,
-      msg: `t=${t}`,
-    });
+    await assertTensorClose(
+      ddim.step(eps, t, x, z).prevSample,
+      ddpm.step(eps, t, x, z).prevSample,
+      {
+        atol: 2e-5,
+        msg: `t=${t}`,
+      },
+    );
   }
   assert.throws(() => new DDIMSampler(schedule, 1.5), /eta must be in \[0, 1\]; got 1.5/);
 });
 
-Deno.test("DDIM η = 0 step: x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − ᾱ_{t−1}) ε̂; at t = 0 it returns x̂_0", () => {
+Deno.test("DDIM η = 0 step: x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − ᾱ_{t−1}) ε̂; at t = 0 it returns x̂_0", async () => {
   const s = new DDIMSampler(schedule, 0);
   const { alphaBars } = schedule;
   const x = tf.tensor2d([[0.4, 0.1]]);
@@ -72,37 +76,45 @@ Deno.test("DDIM η = 0 step: x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − �
   const expected = x0.map((v, i) =>
     Math.sqrt(alphaBars[t - 1]) * v + Math.sqrt(1 - alphaBars[t - 1]) * [-0.3, 0.8][i]
   );
-  assertClose(s.step(eps, t, x).prevSample, expected, { atol: 1e-6 });
+  await assertTensorClose(s.step(eps, t, x).prevSample, expected, { atol: 1e-6 });
   const last = s.step(eps, 0, x);
-  assertClose(last.prevSample, last.predOriginal, { atol: 1e-6 });
+  await assertTensorClose(last.prevSample, last.predOriginal, { atol: 1e-6 });
 });
 
-Deno.test("sampling is seeded: same seed same samples, other seed other samples; DDIM η=0 is deterministic", () => {
+Deno.test("sampling is seeded: same seed same samples, other seed other samples; DDIM η=0 is deterministic", async () => {
   const ddpm = new DDPMSampler(schedule);
   // Seed 0 too: tfjs treats a raw seed of 0 as "unseeded", the library must not.
-  const z0 = sample(model, ddpm, { n: 50, seed: 0 }).samples;
-  assertClose(sample(model, ddpm, { n: 50, seed: 0 }).samples, z0, { atol: 0 });
-  const a = sample(model, ddpm, { n: 50, seed: 3 }).samples;
-  const b = sample(model, ddpm, { n: 50, seed: 3 }).samples;
-  const c = sample(model, ddpm, { n: 50, seed: 4 }).samples;
-  assertClose(a, b, { atol: 0 });
-  assert.ok(tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] > 1e-3);
+  const z0 = (await sample(model, ddpm, { n: 50, seed: 0 })).samples;
+  await assertTensorClose((await sample(model, ddpm, { n: 50, seed: 0 })).samples, z0, { atol: 0 });
+  const a = (await sample(model, ddpm, { n: 50, seed: 3 })).samples;
+  const b = (await sample(model, ddpm, { n: 50, seed: 3 })).samples;
+  const c = (await sample(model, ddpm, { n: 50, seed: 4 })).samples;
+  await assertTensorClose(a, b, { atol: 0 });
+  assert.ok((await tf.max(tf.abs(tf.sub(a, c))).data())[0] > 1e-3);
   const xT = tf.randomNormal([50, 2], 0, 1, "float32", 11) as tf.Tensor2D;
   const ddim = new DDIMSampler(schedule, 0);
-  const d1 = sample(model, ddim, { xT, seed: 1 }).samples;
-  const d2 = sample(model, ddim, { xT, seed: 2 }).samples;
-  assertClose(d1, d2, { atol: 0 });
+  const d1 = (await sample(model, ddim, { xT, seed: 1 })).samples;
+  const d2 = (await sample(model, ddim, { xT, seed: 2 })).samples;
+  await assertTensorClose(d1, d2, { atol: 0 });
 });
 
-Deno.test("trajectory has T + 1 frames from x_T to x_0; shared noise moves all points alike", () => {
+Deno.test("trajectory has T + 1 frames from x_T to x_0; shared noise moves all points alike", async () => {
   const ddpm = new DDPMSampler(schedule);
   const xT = tf.zeros([5, 2]) as tf.Tensor2D;
-  const { samples, trajectory } = sample(model, ddpm, { xT, seed: 2, returnTrajectory: true });
+  const { samples, trajectory } = await sample(model, ddpm, {
+    xT,
+    seed: 2,
+    returnTrajectory: true,
+  });
   assert.equal(trajectory!.length, 51);
   assertClose(trajectory![0], new Float32Array(10), { atol: 0 });
-  assertClose(trajectory![50], samples, { atol: 0 });
+  await assertTensorClose(trajectory![50], samples, { atol: 0 });
   // Identical starting points with shared noise stay identical.
-  const shared = sample(model, ddpm, { xT, seed: 2, sharedNoise: true }).samples.arraySync();
+  const shared = await (await sample(model, ddpm, { xT, seed: 2, sharedNoise: true })).samples
+    .array();
   for (const row of shared) assertClose(row, shared[0], { atol: 1e-6 });
-  assert.throws(() => sample(model, ddpm, { n: 0 }), /n must be an integer >= 1; got 0/);
+  await assert.rejects(
+    async () => await sample(model, ddpm, { n: 0 }),
+    /n must be an integer >= 1; got 0/,
+  );
 });

@@ -23,12 +23,17 @@ const model = new DenoisingMLP({
 /** ε̂ = 0 for any width: the DDPM step is then x_{t−1} = x_t / sqrt(α_t) + σ_t z. */
 const zeroModel: NoiseModel = { predict: (x) => tf.zerosLike(x) };
 
-Deno.test("shared noise: identical starting points follow identical paths, step by step", () => {
+Deno.test("shared noise: identical starting points follow identical paths, step by step", async () => {
   // Rows 0, 2 and 4 start at the same point, rows 1 and 3 at another.
   const xT = tf.tensor2d([[0.3, -1], [1.2, 0.4], [0.3, -1], [1.2, 0.4], [0.3, -1]]);
   const ddpm = new DDPMSampler(schedule);
-  const shared = sample(model, ddpm, { xT, seed: 5, sharedNoise: true, returnTrajectory: true });
-  const own = sample(model, ddpm, { xT, seed: 5, returnTrajectory: true });
+  const shared = await sample(model, ddpm, {
+    xT,
+    seed: 5,
+    sharedNoise: true,
+    returnTrajectory: true,
+  });
+  const own = await sample(model, ddpm, { xT, seed: 5, returnTrajectory: true });
   assert.equal(shared.trajectory!.length, T + 1);
   for (const frame of shared.trajectory!) {
     assertClose(frame.subarray(4, 6), frame.subarray(0, 2), { atol: 0 });
@@ -43,11 +48,11 @@ Deno.test("shared noise: identical starting points follow identical paths, step 
   assert.ok(Math.hypot(e[0] - e[4], e[1] - e[5]) > 1e-2, "independent noise must separate rows");
 });
 
-Deno.test("shared noise with ε̂ = 0: differences between rows are only rescaled, by 1/∏ sqrt(α_t)", () => {
+Deno.test("shared noise with ε̂ = 0: differences between rows are only rescaled, by 1/∏ sqrt(α_t)", async () => {
   // Width 5, to check that shared noise works for any data width.
   const xT = tf.tensor2d([[1, 0, 0, 2, -1], [0, 1, 0, 0, 0], [-1, 3, 2, 0, 1]]);
   const ddpm = new DDPMSampler(schedule);
-  const { samples } = sample(zeroModel, ddpm, { xT, seed: 9, sharedNoise: true });
+  const { samples } = await sample(zeroModel, ddpm, { xT, seed: 9, sharedNoise: true });
   assert.deepEqual(samples.shape, [3, 5]);
   let gain = 1;
   for (let t = 0; t < T; t++) gain /= Math.sqrt(schedule.alphas[t]);
@@ -61,7 +66,8 @@ Deno.test("shared noise with ε̂ = 0: differences between rows are only rescale
     );
   }
   // The common part is random: another seed moves every row by the same other offset.
-  const other = sample(zeroModel, ddpm, { xT, seed: 10, sharedNoise: true }).samples.arraySync();
+  const other = (await sample(zeroModel, ddpm, { xT, seed: 10, sharedNoise: true })).samples
+    .arraySync();
   const shift = other[0].map((v, c) => v - s[0][c]);
   assert.ok(Math.hypot(...shift) > 0.1);
   for (const r of [1, 2]) assertClose(other[r].map((v, c) => v - s[r][c]), shift, { atol: 1e-4 });

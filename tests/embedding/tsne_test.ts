@@ -35,7 +35,7 @@ Deno.test("tsne keeps n rows, gives dim columns, centred, and separates clear cl
   }
   assert.ok(Number.isFinite(res.cost));
   // Each cluster's points end up among their own kind: perfect 5-NN agreement in 2-D.
-  assert.equal(knnAgreement(res.embedding, labels, 5), 1);
+  assert.equal(await knnAgreement(res.embedding, labels, 5), 1);
   const three = await tsne(tf.tensor2d(rows), { perplexity: 10, iterations: 20, dim: 3 });
   assert.ok(three.embedding.every((p) => p.length === 3));
 });
@@ -85,29 +85,42 @@ Deno.test("tsne rejects invalid input and options with clear messages", async ()
   await assertThrowsMatching(() => tsne(rows, { seed: 1.5 }), /seed must be a safe integer/);
 });
 
-Deno.test("knnAgreement on a hand-checked example", () => {
+Deno.test("knnAgreement on a hand-checked example", async () => {
   // Points on a line: 0, 1, 2 | 10, 11, 12 with labels a a b | b b b (k = 1).
   // Nearest: 0→1 (same), 1→0 (tie with 2, lower index; same), 2→1 (differs), 10→11, 11→10,
   // 12→11 (same): 5 of 6.
   const pts = [[0], [1], [2], [10], [11], [12]];
   const lab = [0, 0, 1, 1, 1, 1];
-  assertClose(knnAgreement(pts, lab, 1), 5 / 6);
+  assertClose(await knnAgreement(pts, lab, 1), 5 / 6);
   // k = 2: 0:{1,2}→½, 1:{0,2}→½, 2:{1,0}→0, 10:{11,12}→1, 11:{10,12}→1, 12:{11,10}→1.
-  assertClose(knnAgreement(pts, lab, 2), 4 / 6);
-  assert.deepEqual(Array.from(nearestNeighbours(pts, 2)), [1, 2, 0, 2, 1, 0, 4, 5, 3, 5, 4, 3]);
+  assertClose(await knnAgreement(pts, lab, 2), 4 / 6);
+  assert.deepEqual(Array.from(await nearestNeighbours(pts, 2)), [
+    1,
+    2,
+    0,
+    2,
+    1,
+    0,
+    4,
+    5,
+    3,
+    5,
+    4,
+    3,
+  ]);
   // Class 0 = {0, 1}: neighbours 1, 2, 0, 2 → two of class 0, two of class 1.
   // Class 1 = {2, 10, 11, 12}: 1, 0 (class 0) and 11, 12, 10, 12, 11, 10 (class 1).
-  assert.deepEqual(neighbourLabelCounts(pts, lab, 2, 2), [[2, 2], [2, 6]]);
-  assert.throws(
-    () => neighbourLabelCounts(pts, [0, 0, 1, 1, 1, 2], 2, 1),
+  assert.deepEqual(await neighbourLabelCounts(pts, lab, 2, 2), [[2, 2], [2, 6]]);
+  await assert.rejects(
+    async () => await neighbourLabelCounts(pts, [0, 0, 1, 1, 1, 2], 2, 1),
     /labels\[5\] must be an integer in \[0, 2\); got 2/,
   );
-  assert.throws(
-    () => knnAgreement(pts, lab, 6),
+  await assert.rejects(
+    async () => await knnAgreement(pts, lab, 6),
     /k must be an integer in \[1, n − 1\] = \[1, 5\]; got 6/,
   );
-  assert.throws(
-    () => knnAgreement(pts, [0, 1], 1),
+  await assert.rejects(
+    async () => await knnAgreement(pts, [0, 1], 1),
     /labels must have one entry per point \(6\); got 2/,
   );
 });

@@ -12,7 +12,7 @@ import {
   stepsToNoise,
   subsample,
 } from "../../lib/course/foundations/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -26,11 +26,11 @@ function testImage(): tf.Tensor3D {
   });
 }
 
-Deno.test("diffuseImage gives the same states as forwardChain for the same seed", () => {
+Deno.test("diffuseImage gives the same states as forwardChain for the same seed", async () => {
   const x0 = testImage();
   const s = linearSchedule(12, 0.01, 0.3);
   const keep = (k: number) => k === 0 || k === 5 || k === 12;
-  const mine = diffuseImage(x0, s, { seed: 7, keep, measure: () => false });
+  const mine = await diffuseImage(x0, s, { seed: 7, keep, measure: () => false });
   const ref = forwardChain(x0, s, { seed: 7, keep });
   assert.deepEqual(mine.states.map((st) => st.k), [0, 5, 12]);
   assert.equal(mine.stats.length, 0);
@@ -42,11 +42,11 @@ Deno.test("diffuseImage gives the same states as forwardChain for the same seed"
   tf.dispose([x0, ...mine.states.map((st) => st.x), ...ref.map((r) => r.x)]);
 });
 
-Deno.test("diffuseImage measures mean → sqrt(ᾱ)·mean(x0), std → 1 and a falling KL", () => {
+Deno.test("diffuseImage measures mean → sqrt(ᾱ)·mean(x0), std → 1 and a falling KL", async () => {
   const x0 = tf.tidy(() => tf.tile(testImage(), [8, 8, 1])); // 192 × 256 × 3 values
   const m0 = tf.mean(x0).dataSync()[0];
   const s = constantSchedule(40, 0.15);
-  const { stats } = diffuseImage(x0, s, { seed: 1, measure: (k) => k % 10 === 0 });
+  const { stats } = await diffuseImage(x0, s, { seed: 1, measure: (k) => k % 10 === 0 });
   assert.deepEqual(stats.map((r) => r.k), [0, 10, 20, 30, 40]);
   for (const r of stats) {
     assertClose(r.alphaBar, r.k === 0 ? 1 : 0.85 ** r.k, { rtol: 1e-12 });
@@ -62,9 +62,9 @@ Deno.test("diffuseImage measures mean → sqrt(ᾱ)·mean(x0), std → 1 and a f
   x0.dispose();
 });
 
-Deno.test("renormalising inside the chain keeps [0, 1] and never reaches N(0, 1)", () => {
+Deno.test("renormalising inside the chain keeps [0, 1] and never reaches N(0, 1)", async () => {
   const x0 = testImage();
-  const { stats, states } = diffuseImage(x0, constantSchedule(30, 0.2), {
+  const { stats, states } = await diffuseImage(x0, constantSchedule(30, 0.2), {
     seed: 3,
     renormalize: true,
     keep: (k) => k === 30,
@@ -78,10 +78,10 @@ Deno.test("renormalising inside the chain keeps [0, 1] and never reaches N(0, 1)
   x0.dispose();
 });
 
-Deno.test("chainMomentCheck: the chain matches q(x_k | x_0) within sampling error", () => {
+Deno.test("chainMomentCheck: the chain matches q(x_k | x_0) within sampling error", async () => {
   const x0 = testImage();
   const s = linearSchedule(60, 1e-3, 0.1);
-  const checks = chainMomentCheck(x0, s, { chains: 200, steps: [60, 5, 30], seed: 2 });
+  const checks = await chainMomentCheck(x0, s, { chains: 200, steps: [60, 5, 30], seed: 2 });
   assert.deepEqual(checks.map((c) => c.k), [5, 30, 60]);
   for (const c of checks) {
     assert.equal(c.pixels, x0.size);
@@ -92,7 +92,7 @@ Deno.test("chainMomentCheck: the chain matches q(x_k | x_0) within sampling erro
     assert.ok(c.beyond3 < 0.01, `k ${c.k}: beyond 3: ${c.beyond3}`);
   }
   // A wrong closed form (ᾱ squared, i.e. twice as many steps) is caught.
-  const wrong = chainMomentCheck(x0, s, {
+  const wrong = await chainMomentCheck(x0, s, {
     chains: 200,
     steps: [30],
     seed: 2,
@@ -104,14 +104,14 @@ Deno.test("chainMomentCheck: the chain matches q(x_k | x_0) within sampling erro
   x0.dispose();
 });
 
-Deno.test("display helpers: subsample keeps exact pixels, clip and rescale map to [0, 1]", () => {
+Deno.test("display helpers: subsample keeps exact pixels, clip and rescale map to [0, 1]", async () => {
   const x = tf.tidy(() => tf.reshape(tf.range(0, 5 * 7 * 3), [5, 7, 3])) as tf.Tensor3D;
   const s = subsample(x, 3);
   assert.deepEqual(s.shape, [2, 3, 3]);
   assert.deepEqual(Array.from(s.dataSync()).slice(0, 6), [0, 1, 2, 9, 10, 11]);
   const y = tf.tensor3d([[[-1, 0.5, 2]]]);
   assert.deepEqual(Array.from(clipToUnit(y).dataSync()), [0, 0.5, 1]);
-  assertClose(rescaleToUnit(y), [0, 0.5, 1], { atol: 1e-7 });
+  await assertTensorClose(await rescaleToUnit(y), [0, 0.5, 1], { atol: 1e-7 });
   assert.deepEqual(evenSteps(10, 11), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.deepEqual(evenSteps(1000, 6), [0, 200, 400, 600, 800, 1000]);
   assert.deepEqual(evenSteps(3, 11), [0, 1, 2, 3]);
@@ -120,20 +120,29 @@ Deno.test("display helpers: subsample keeps exact pixels, clip and rescale map t
   tf.dispose([x, s, y]);
 });
 
-Deno.test("chain and display inputs are checked", () => {
+Deno.test("chain and display inputs are checked", async () => {
   const x0 = testImage();
   const s = constantSchedule(5, 0.1);
-  assert.throws(
-    () => chainMomentCheck(x0, s, { steps: [0] }),
+  await assert.rejects(
+    async () => await chainMomentCheck(x0, s, { steps: [0] }),
     /steps must hold integers in \[1, 5\]; got 0/,
   );
-  assert.throws(() => chainMomentCheck(x0, s, { steps: [6] }), /in \[1, 5\]; got 6/);
-  assert.throws(() => chainMomentCheck(x0, s, { steps: [] }), /steps must be a non-empty array/);
-  assert.throws(
-    () => chainMomentCheck(x0, s, { steps: [1], chains: 1 }),
+  await assert.rejects(
+    async () => await chainMomentCheck(x0, s, { steps: [6] }),
+    /in \[1, 5\]; got 6/,
+  );
+  await assert.rejects(
+    async () => await chainMomentCheck(x0, s, { steps: [] }),
+    /steps must be a non-empty array/,
+  );
+  await assert.rejects(
+    async () => await chainMomentCheck(x0, s, { steps: [1], chains: 1 }),
     /chains must be an integer >= 2/,
   );
-  assert.throws(() => diffuseImage(tf.zeros([0, 3, 3]), s), /x0 must not be empty/);
+  await assert.rejects(
+    async () => await diffuseImage(tf.zeros([0, 3, 3]), s),
+    /x0 must not be empty/,
+  );
   assert.throws(() => subsample(x0, 0), /factor must be an integer >= 1; got 0/);
   assert.throws(() => subsample(tf.zeros([4, 4]) as unknown as tf.Tensor3D, 2), /\[H, W, C\]/);
   assert.throws(() => evenSteps(0, 5), /T must be an integer >= 1/);

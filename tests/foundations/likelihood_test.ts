@@ -10,7 +10,7 @@ import {
   linspace,
   refineMaximumLikelihood,
 } from "../../lib/course/foundations/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -26,45 +26,45 @@ function logLik64(mu: number, sigma: number): number {
   return s;
 }
 
-Deno.test("gaussianData: 5,000 seeded draws with about the right mean and spread", () => {
+Deno.test("gaussianData: 5,000 seeded draws with about the right mean and spread", async () => {
   assert.deepEqual(y.shape, [5000]);
   const again = gaussianData(5000, 5, 2, 42);
   assert.deepEqual(Array.from(again.dataSync()), Array.from(ys), "same seed, same data");
   again.dispose();
-  const { mu, sigma } = gaussianMle(y);
+  const { mu, sigma } = await gaussianMle(y);
   assert.ok(Math.abs(mu - 5) < 4 * 2 / Math.sqrt(5000), `mean ${mu}`);
   assert.ok(Math.abs(sigma - 2) < 0.1, `std ${sigma}`);
 });
 
-Deno.test("gaussianMle equals the float64 sample mean and biased standard deviation", () => {
+Deno.test("gaussianMle equals the float64 sample mean and biased standard deviation", async () => {
   const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
   const std = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length);
-  const fit = gaussianMle(y);
+  const fit = await gaussianMle(y);
   assertClose(fit.mu, mean, { rtol: 1e-6 });
   assertClose(fit.sigma, std, { rtol: 1e-6 });
-  assertClose(gaussianMle([1, 2, 3, 4]).sigma, Math.sqrt(1.25), { rtol: 1e-7 });
+  assertClose((await gaussianMle([1, 2, 3, 4])).sigma, Math.sqrt(1.25), { rtol: 1e-7 });
 });
 
-Deno.test("the grid holds Σ log N(x_n; μ_j, σ_i²) at every point, rows σ, columns μ", () => {
+Deno.test("the grid holds Σ log N(x_n; μ_j, σ_i²) at every point, rows σ, columns μ", async () => {
   const mus = [4, 5, 5.5];
   const sigmas = [1.5, 2, 3];
-  const g = gaussianLogLikelihoodGrid(y, mus, sigmas);
+  const g = await gaussianLogLikelihoodGrid(y, mus, sigmas);
   assert.deepEqual(g.shape, [3, 3]);
   const expected = sigmas.flatMap((s) => mus.map((m) => logLik64(m, s)));
-  assertClose(g, expected, { rtol: 2e-6 });
+  await assertTensorClose(g, expected, { rtol: 2e-6 });
   // Computed in σ blocks when the broadcast would be large: same values.
-  const blocked = gaussianLogLikelihoodGrid(y, mus, sigmas, { maxElements: 5000 });
-  assertClose(blocked, expected, { rtol: 2e-6 });
-  assertClose(gaussianLogLikelihood(y, 5, 2), logLik64(5, 2), { rtol: 2e-6 });
+  const blocked = await gaussianLogLikelihoodGrid(y, mus, sigmas, { maxElements: 5000 });
+  await assertTensorClose(blocked, expected, { rtol: 2e-6 });
+  assertClose(await gaussianLogLikelihood(y, 5, 2), logLik64(5, 2), { rtol: 2e-6 });
   tf.dispose([g, blocked]);
 });
 
-Deno.test("the grid maximum lies within one grid step of the closed-form estimates", () => {
+Deno.test("the grid maximum lies within one grid step of the closed-form estimates", async () => {
   const mus = linspace(3, 7, 41); // step 0.1
   const sigmas = linspace(1, 3, 41); // step 0.05
-  const g = gaussianLogLikelihoodGrid(y, mus, sigmas);
-  const best = gridMaximum(g, mus, sigmas);
-  const fit = gaussianMle(y);
+  const g = await gaussianLogLikelihoodGrid(y, mus, sigmas);
+  const best = await gridMaximum(g, mus, sigmas);
+  const fit = await gaussianMle(y);
   assert.ok(Math.abs(best.mu - fit.mu) <= 0.1, `μ grid ${best.mu} vs ${fit.mu}`);
   assert.ok(Math.abs(best.sigma - fit.sigma) <= 0.05, `σ grid ${best.sigma} vs ${fit.sigma}`);
   assertClose(best.logL, logLik64(best.mu, best.sigma), { rtol: 2e-6 });
@@ -74,15 +74,15 @@ Deno.test("the grid maximum lies within one grid step of the closed-form estimat
   g.dispose();
 });
 
-Deno.test("refinement shrinks the step and converges on the closed-form estimates", () => {
-  const levels = refineMaximumLikelihood(y, {
+Deno.test("refinement shrinks the step and converges on the closed-form estimates", async () => {
+  const levels = await refineMaximumLikelihood(y, {
     mu: [0, 10],
     sigma: [0.5, 5],
     points: 21,
     levels: 3,
   });
   assert.equal(levels.length, 3);
-  const fit = gaussianMle(y);
+  const fit = await gaussianMle(y);
   for (const l of levels) {
     assert.ok(Math.abs(l.mu - fit.mu) <= l.muStep, `level ${l.level}: μ ${l.mu} vs ${fit.mu}`);
     assert.ok(Math.abs(l.sigma - fit.sigma) <= l.sigmaStep, `level ${l.level}: σ ${l.sigma}`);
@@ -94,8 +94,8 @@ Deno.test("refinement shrinks the step and converges on the closed-form estimate
   assertClose((levels[2].muRange[0] + levels[2].muRange[1]) / 2, levels[1].mu, { atol: 1e-12 });
 });
 
-Deno.test("the product of 5,000 densities underflows in float32 and float64, the log-sum not", () => {
-  const r = densityProduct(y, 5, 2);
+Deno.test("the product of 5,000 densities underflows in float32 and float64, the log-sum not", async () => {
+  const r = await densityProduct(y, 5, 2);
   assert.equal(r.productFloat32, 0);
   assert.equal(r.productFloat64, 0);
   assertClose(r.logSum, logLik64(5, 2), { rtol: 2e-6 });
@@ -111,35 +111,50 @@ Deno.test("the product of 5,000 densities underflows in float32 and float64, the
   assert.ok(r.zeroAfterFloat32 !== null && r.zeroAfterFloat32 < zero64 / 4);
   assert.ok(r.zeroAfterFloat32 > 20, `float32 underflow after ${r.zeroAfterFloat32}`);
   // A few densities do not underflow.
-  const few = densityProduct([5, 5.5, 4], 5, 2);
+  const few = await densityProduct([5, 5.5, 4], 5, 2);
   assert.equal(few.zeroAfterFloat32, null);
   assertClose(few.productFloat64, Math.exp(few.logSum), { rtol: 1e-5 });
 });
 
-Deno.test("bad data and grids are rejected with the parameter and its range", () => {
-  assert.throws(() => gaussianMle([]), /data must be a non-empty array of finite numbers; got 0/);
-  assert.throws(
-    () => gaussianMle([1, NaN, 2]),
+Deno.test("bad data and grids are rejected with the parameter and its range", async () => {
+  await assert.rejects(
+    async () => await gaussianMle([]),
+    /data must be a non-empty array of finite numbers; got 0/,
+  );
+  await assert.rejects(
+    async () => await gaussianMle([1, NaN, 2]),
     /data must contain finite numbers only; data\[1\] is NaN/,
   );
-  assert.throws(() => gaussianLogLikelihoodGrid([1, Infinity], [0], [1]), /data\[1\] is Infinity/);
-  assert.throws(
-    () => gaussianLogLikelihoodGrid(y, [5], [2, 0]),
+  await assert.rejects(
+    async () => await gaussianLogLikelihoodGrid([1, Infinity], [0], [1]),
+    /data\[1\] is Infinity/,
+  );
+  await assert.rejects(
+    async () => await gaussianLogLikelihoodGrid(y, [5], [2, 0]),
     /sigmas must be > 0 everywhere \(a standard deviation\); sigmas\[1\] is 0/,
   );
-  assert.throws(() => gaussianLogLikelihoodGrid(y, [5], [-1]), /sigmas must be > 0/);
-  assert.throws(() => gaussianLogLikelihoodGrid(y, [], [1]), /mus must be a non-empty array/);
-  assert.throws(() => gaussianLogLikelihood(y, 5, 0), /sigma must be a finite number > 0; got 0/);
-  assert.throws(
-    () => refineMaximumLikelihood(y, { mu: [0, 10], sigma: [0, 3] }),
+  await assert.rejects(
+    async () => await gaussianLogLikelihoodGrid(y, [5], [-1]),
+    /sigmas must be > 0/,
+  );
+  await assert.rejects(
+    async () => await gaussianLogLikelihoodGrid(y, [], [1]),
+    /mus must be a non-empty array/,
+  );
+  await assert.rejects(
+    async () => await gaussianLogLikelihood(y, 5, 0),
+    /sigma must be a finite number > 0; got 0/,
+  );
+  await assert.rejects(
+    async () => await refineMaximumLikelihood(y, { mu: [0, 10], sigma: [0, 3] }),
     /sigma\[0\] must be > 0/,
   );
-  assert.throws(
-    () => refineMaximumLikelihood(y, { mu: [6, 4], sigma: [1, 3] }),
+  await assert.rejects(
+    async () => await refineMaximumLikelihood(y, { mu: [6, 4], sigma: [1, 3] }),
     /mu\[0\] must be < mu\[1\]/,
   );
-  assert.throws(
-    () => refineMaximumLikelihood(y, { mu: [4, 6], sigma: [1, 3], points: 2 }),
+  await assert.rejects(
+    async () => await refineMaximumLikelihood(y, { mu: [4, 6], sigma: [1, 3], points: 2 }),
     /points must be an integer >= 3/,
   );
   assert.throws(() => gaussianData(0, 5, 2, 1), /n must be an integer >= 1; got 0/);

@@ -9,7 +9,7 @@ import {
   normalPdf,
   normalQuantile,
 } from "../../lib/course/foundations/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -32,7 +32,7 @@ Deno.test("erf and erfc match reference values, in the tails too", () => {
   assert.ok(Number.isNaN(erf(NaN)));
 });
 
-Deno.test("normalCdf, normalPdf and the tensor quantile Φ⁻¹ invert each other", () => {
+Deno.test("normalCdf, normalPdf and the tensor quantile Φ⁻¹ invert each other", async () => {
   assertClose(normalCdf(0), 0.5, { atol: 1e-16 });
   assertClose(normalCdf(1.959963984540054), 0.975, { rtol: 1e-13 });
   assertClose(normalCdf(-5), 2.866515718791946e-7, { rtol: 1e-10, atol: 0 });
@@ -40,13 +40,13 @@ Deno.test("normalCdf, normalPdf and the tensor quantile Φ⁻¹ invert each othe
   const zs = [-4.5, -2.2, -1, -0.1, 0, 0.3, 1.7, 3.9];
   const p = tf.tensor1d(zs.map(normalCdf));
   const back = normalQuantile(p);
-  assertClose(back, zs, { atol: 2e-4, rtol: 1e-5 });
+  await assertTensorClose(back, zs, { atol: 2e-4, rtol: 1e-5 });
   const edge = normalQuantile(tf.tensor1d([-0.1, 1.5])).dataSync();
   assert.ok(Number.isNaN(edge[0]) && Number.isNaN(edge[1]), "outside [0, 1] gives NaN");
   tf.dispose([p, back]);
 });
 
-Deno.test("accurateSum: close to a float64 sum where a plain float32 running sum drifts", () => {
+Deno.test("accurateSum: close to a float64 sum where a plain float32 running sum drifts", async () => {
   const n = 1_000_003; // not a multiple of the block length
   const x = tf.randomUniform([n], 0, 1, "float32", 11);
   const values = x.dataSync();
@@ -54,18 +54,18 @@ Deno.test("accurateSum: close to a float64 sum where a plain float32 running sum
   for (const v of values) ref += v;
   const s = accurateSum(x);
   assert.deepEqual(s.shape, []);
-  assertClose(s, ref, { rtol: 2e-7, atol: 0 });
-  assertClose(accurateMean(x), ref / n, { rtol: 2e-7, atol: 0 });
+  await assertTensorClose(s, ref, { rtol: 2e-7, atol: 0 });
+  await assertTensorClose(accurateMean(x), ref / n, { rtol: 2e-7, atol: 0 });
   tf.dispose([x, s]);
 });
 
-Deno.test("accurateSum reduces the last axis of any shape", () => {
+Deno.test("accurateSum reduces the last axis of any shape", async () => {
   const x = tf.tidy(() => tf.reshape(tf.range(0, 2 * 3 * 300), [2, 3, 300]));
   const s = accurateSum(x);
   assert.deepEqual(s.shape, [2, 3]);
   const expected = [0, 1, 2, 3, 4, 5].map((r) => 300 * 300 * r + (299 * 300) / 2);
-  assertClose(s, expected, { rtol: 1e-7 });
-  assertClose(accurateSum(tf.scalar(3)), 3);
+  await assertTensorClose(s, expected, { rtol: 1e-7 });
+  await assertTensorClose(accurateSum(tf.scalar(3)), 3);
   assert.throws(() => accurateMean(tf.zeros([2, 0])), /last axis/);
   tf.dispose([x, s]);
 });

@@ -2,7 +2,7 @@
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
 import { batchNormTrain } from "../../lib/models/gan/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -13,7 +13,7 @@ function randn(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: size }, () => r.normal()), shape);
 }
 
-Deno.test("batchNormTrain: normalised output and gradient against tfjs's own ops", () => {
+Deno.test("batchNormTrain: normalised output and gradient against tfjs's own ops", async () => {
   const x = randn([4, 3, 3, 5], 80) as tf.Tensor4D;
   const g = tf.tensor1d([1, 2, 0.5, -1, 3]);
   const b = tf.tensor1d([0, 1, -1, 0.5, 2]);
@@ -23,12 +23,14 @@ Deno.test("batchNormTrain: normalised output and gradient against tfjs's own ops
     return tf.add(tf.mul(tf.div(tf.sub(xv, mean), tf.sqrt(tf.add(variance, 1e-5))), gv), bv);
   };
   const y = batchNormTrain(x, g, b);
-  assertClose(y, plain(x, g, b), { atol: 1e-5 });
+  await assertTensorClose(y, plain(x, g, b), { atol: 1e-5 });
   const mine = tf.grads((xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) =>
     tf.sum(tf.mul(batchNormTrain(xv as tf.Tensor4D, gv as tf.Tensor1D, bv as tf.Tensor1D), r))
   )([x, g, b]);
   const theirs = tf.grads((xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) =>
     tf.sum(tf.mul(plain(xv, gv, bv), r))
   )([x, g, b]);
-  mine.forEach((m, i) => assertClose(m, theirs[i], { atol: 1e-4, rtol: 1e-4, msg: `grad ${i}` }));
+  for (const [i, m] of mine.entries()) {
+    await assertTensorClose(m, theirs[i], { atol: 1e-4, rtol: 1e-4, msg: `grad ${i}` });
+  }
 });

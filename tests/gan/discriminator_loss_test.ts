@@ -13,7 +13,7 @@ import {
   updateDiscriminator,
 } from "../../lib/models/gan/mod.ts";
 import { bceWithLogits } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -25,49 +25,51 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const lossD = (real: number[], fake: number[]) =>
   mean(real.map((u) => softplus(-u))) + mean(fake.map(softplus));
 
-Deno.test("L_D on fixed logits: BCE of real against 1 plus fake against 0, each a batch mean", () => {
+Deno.test("L_D on fixed logits: BCE of real against 1 plus fake against 0, each a batch mean", async () => {
   const real = [0, 2, -1];
   const fake = [0.5, -3];
   const got = discriminatorLoss(tf.tensor1d(real), tf.tensor1d(fake));
   assert.deepEqual(got.shape, [], "a scalar");
   // By hand: (log 2 + log(1 + e^−2) + log(1 + e)) / 3 + (log(1 + e^0.5) + log(1 + e^−3)) / 2.
-  assertClose(got, lossD(real, fake), { atol: 1e-6 });
+  await assertTensorClose(got, lossD(real, fake), { atol: 1e-6 });
   // Unequal batch sizes: a mean over each batch, not one mean over the five logits.
   const pooled = (real.map((u) => softplus(-u)).reduce((a, b) => a + b) +
     fake.map(softplus).reduce((a, b) => a + b)) / 5;
   assert.ok(Math.abs(got.dataSync()[0] - pooled) > 0.1, "each batch is averaged on its own");
   // A discriminator that cannot tell real from fake (every logit 0, D = ½) pays 2 log 2.
-  assertClose(discriminatorLoss(tf.zeros([4]), tf.zeros([7])), 2 * Math.log(2), { atol: 1e-6 });
+  await assertTensorClose(discriminatorLoss(tf.zeros([4]), tf.zeros([7])), 2 * Math.log(2), {
+    atol: 1e-6,
+  });
   // The same as the binary cross-entropy of the kit's VAE loss with targets 1 and 0.
   const bce = tf.tidy(() => {
     const r = tf.mean(bceWithLogits(tf.tensor2d([real]), tf.ones([1, 3]))).dataSync()[0];
     const f = tf.mean(bceWithLogits(tf.tensor2d([fake]), tf.zeros([1, 2]))).dataSync()[0];
     return r + f;
   });
-  assertClose(got, bce, { atol: 1e-6 });
+  await assertTensorClose(got, bce, { atol: 1e-6 });
 });
 
-Deno.test("L_D is finite and exact for large logits (no log of a rounded-off sigmoid)", () => {
+Deno.test("L_D is finite and exact for large logits (no log of a rounded-off sigmoid)", async () => {
   // A perfect discriminator: loss ~ 0 (σ(30) rounds to 1 in float32, so log(1 − σ) would be −∞).
   const perfect = discriminatorLoss(tf.tensor1d([30, 100]), tf.tensor1d([-30, -100]));
-  assertClose(perfect, lossD([30, 100], [-30, -100]), { atol: 1e-7 });
+  await assertTensorClose(perfect, lossD([30, 100], [-30, -100]), { atol: 1e-7 });
   // A discriminator that is confidently wrong: about |ℓ| per sample.
   const wrong = discriminatorLoss(tf.tensor1d([-100, -40]), tf.tensor1d([100, 60, 20]));
-  assertClose(wrong, lossD([-100, -40], [100, 60, 20]), { rtol: 1e-6 });
-  assertClose(wrong, 70 + 60, { rtol: 1e-6 });
+  await assertTensorClose(wrong, lossD([-100, -40], [100, 60, 20]), { rtol: 1e-6 });
+  await assertTensorClose(wrong, 70 + 60, { rtol: 1e-6 });
   const mixed = discriminatorLoss(tf.tensor1d([1e4, -1e4]), tf.tensor1d([-1e4, 1e4]));
   assert.ok(Number.isFinite(mixed.dataSync()[0]), "finite at |ℓ| = 1e4");
-  assertClose(mixed, 1e4, { rtol: 1e-6 });
+  await assertTensorClose(mixed, 1e4, { rtol: 1e-6 });
 });
 
-Deno.test("gradients: (σ(ℓ) − 1) / n_real for real logits, σ(ℓ) / n_fake for fake logits", () => {
+Deno.test("gradients: (σ(ℓ) − 1) / n_real for real logits, σ(ℓ) / n_fake for fake logits", async () => {
   const real = [0, 2, -1, 30, -50];
   const fake = [0.5, -3, 50, -60];
   const [gr, gf] = tf.grads((r: tf.Tensor, f: tf.Tensor) =>
     discriminatorLoss(r as tf.Tensor1D, f as tf.Tensor1D)
   )([tf.tensor1d(real), tf.tensor1d(fake)]);
-  assertClose(gr, real.map((u) => (sigmoid(u) - 1) / real.length), { atol: 1e-7 });
-  assertClose(gf, fake.map((u) => sigmoid(u) / fake.length), { atol: 1e-7 });
+  await assertTensorClose(gr, real.map((u) => (sigmoid(u) - 1) / real.length), { atol: 1e-7 });
+  await assertTensorClose(gf, fake.map((u) => sigmoid(u) / fake.length), { atol: 1e-7 });
   // D pushes real logits up and fake logits down.
   assert.ok(Array.from(gr.dataSync()).every((g) => g <= 0), "descent raises real logits");
   assert.ok(Array.from(gf.dataSync()).every((g) => g >= 0), "descent lowers fake logits");

@@ -6,7 +6,7 @@ import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { conv2d } from "../../lib/engine/nn/mod.ts";
 import { Discriminator, LEAKY_SLOPE, toGanImages } from "../../lib/models/gan/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -45,7 +45,7 @@ function reference(d: Discriminator, x: tf.Tensor4D, training: boolean): tf.Tens
   });
 }
 
-Deno.test("discriminator: logits equal conv → LeakyReLU → conv → BN → LeakyReLU → conv (+ biases)", () => {
+Deno.test("discriminator: logits equal conv → LeakyReLU → conv → BN → LeakyReLU → conv (+ biases)", async () => {
   const d = new Discriminator({ ndf: 6, seed: 4 });
   // non-zero biases, so that forgetting one shows
   d.bias1.assign(tf.linspace(-0.3, 0.3, 6));
@@ -53,7 +53,7 @@ Deno.test("discriminator: logits equal conv → LeakyReLU → conv → BN → Le
   for (const training of [true, false]) {
     const want = reference(d, digits, training);
     const got = d.logits(digits, { training });
-    assertClose(got, want, { atol: 1e-5 });
+    await assertTensorClose(got, want, { atol: 1e-5 });
     tf.dispose([want, got]);
   }
   // BEGIN HIDDEN TESTS

@@ -19,7 +19,11 @@ import {
   toGanImages,
   trainGanEpoch,
 } from "../../lib/models/gan/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -73,13 +77,15 @@ Deno.test("generator and discriminator: every layer's output shape and the param
   assert.equal(new Discriminator().parameterCount(), 3_001);
 });
 
-Deno.test("losses: binary cross-entropy from logits, non-saturating and saturating", () => {
+Deno.test("losses: binary cross-entropy from logits, non-saturating and saturating", async () => {
   const real = tf.tensor1d([0, 2, -1]);
   const fake = tf.tensor1d([0, -3]);
   const ld = (softplus(-0) + softplus(-2) + softplus(1)) / 3 + (softplus(0) + softplus(-3)) / 2;
-  assertClose(discriminatorLoss(real, fake), ld, { atol: 1e-6 });
-  assertClose(generatorLoss(fake), (softplus(0) + softplus(3)) / 2, { atol: 1e-6 });
-  assertClose(saturatingGeneratorLoss(fake), -(softplus(0) + softplus(-3)) / 2, { atol: 1e-6 });
+  await assertTensorClose(discriminatorLoss(real, fake), ld, { atol: 1e-6 });
+  await assertTensorClose(generatorLoss(fake), (softplus(0) + softplus(3)) / 2, { atol: 1e-6 });
+  await assertTensorClose(saturatingGeneratorLoss(fake), -(softplus(0) + softplus(-3)) / 2, {
+    atol: 1e-6,
+  });
   // Where D rejects a fake confidently (ℓ = −8), the saturating loss has almost no slope,
   // the non-saturating one has slope about −1.
   const l = tf.tensor1d([-8]);
@@ -90,7 +96,7 @@ Deno.test("losses: binary cross-entropy from logits, non-saturating and saturati
   assert.ok(Math.abs(gS) < 1e-3 * Math.abs(gNs));
 });
 
-Deno.test("the loss on a fixed batch of real digits and a fixed seed, against the logits by hand", () => {
+Deno.test("the loss on a fixed batch of real digits and a fixed seed, against the logits by hand", async () => {
   const g = new Generator({ seed: 3 });
   const d = new Discriminator({ seed: 4 });
   const real = tf.slice(digits, [0, 0, 0, 0], [32, 28, 28, 1]) as tf.Tensor4D;
@@ -105,7 +111,7 @@ Deno.test("the loss on a fixed batch of real digits and a fixed seed, against th
   // The same seeds give the same numbers; at initialisation D is unsure (logits near 0), so
   // L_D is close to 2 ln 2.
   const again = new Generator({ seed: 3 }).forward(latentNoise(32, 64, 1, 5), { training: true });
-  assertClose(again, fake, { atol: 0 });
+  await assertTensorClose(again, fake, { atol: 0 });
   assert.ok(Math.abs(ld - 2 * Math.LN2) < 0.2, `L_D at init ${ld}`);
   assert.ok(lr.some((u) => u !== lf[0]), "logits differ between images");
   tf.dispose([real, z, fake, again]);
@@ -170,11 +176,11 @@ Deno.test("fitGan: the discriminator learns to tell real from fake on real digit
   d.dispose();
 });
 
-Deno.test("latentNoise: variance T, the same draws scaled by sqrt(T)", () => {
+Deno.test("latentNoise: variance T, the same draws scaled by sqrt(T)", async () => {
   const base = latentNoise(2000, 16, 1, 11);
   for (const T of [0.25, 1, 4]) {
     const z = latentNoise(2000, 16, T, 11);
-    assertClose(z, tf.mul(base, Math.sqrt(T)), { atol: 1e-6, rtol: 1e-6 });
+    await assertTensorClose(z, tf.mul(base, Math.sqrt(T)), { atol: 1e-6, rtol: 1e-6 });
     const { mean, variance } = tf.moments(z);
     assert.ok(Math.abs(mean.dataSync()[0]) < 0.05 * Math.sqrt(T));
     assertClose(variance.dataSync()[0], T, { rtol: 0.05, msg: `variance at T = ${T}` });
@@ -203,7 +209,7 @@ Deno.test("generator checkpoint: round trip, sampling with a temperature, clear 
     const a = sampleDigits(g, 6, 1, 3);
     const b = sampleDigits(h, 6, 1, 3);
     assert.deepEqual(a.shape, [6, 784]);
-    assertClose(a, b, { atol: 0 });
+    await assertTensorClose(a, b, { atol: 0 });
     const [lo, hi] = [tf.min(a).dataSync()[0], tf.max(a).dataSync()[0]];
     assert.ok(lo >= 0 && hi <= 1);
     // With the running statistics, the noise scale reaches the image: T changes the digits.
@@ -216,7 +222,7 @@ Deno.test("generator checkpoint: round trip, sampling with a temperature, clear 
     const z = latentNoise(6, 12, 1, 9);
     const one = h.forward(tf.slice(z, [0, 0], [1, 12]) as tf.Tensor2D);
     const all = h.forward(z);
-    assertClose(one, tf.slice(all, [0, 0, 0, 0], [1, 28, 28, 1]), { atol: 1e-6 });
+    await assertTensorClose(one, tf.slice(all, [0, 0, 0, 0], [1, 28, 28, 1]), { atol: 1e-6 });
     tf.dispose([a, b, cold, hot, z, one, all]);
     g.dispose();
     h.dispose();
@@ -235,13 +241,13 @@ Deno.test("generator checkpoint: round trip, sampling with a temperature, clear 
   }
 });
 
-Deno.test("image conversions: [0, 1] rows ↔ [−1, 1] images", () => {
+Deno.test("image conversions: [0, 1] rows ↔ [−1, 1] images", async () => {
   const x = tf.tensor2d([Array.from({ length: 784 }, (_, i) => (i % 11) / 10)]);
   const img = toGanImages(x);
   assert.deepEqual(img.shape, [1, 28, 28, 1]);
-  assertClose(tf.min(img), -1);
-  assertClose(tf.max(img), 1);
-  assertClose(fromGanImages(img), x, { atol: 1e-6 });
+  await assertTensorClose(tf.min(img), -1);
+  await assertTensorClose(tf.max(img), 1);
+  await assertTensorClose(fromGanImages(img), x, { atol: 1e-6 });
   assert.throws(
     () => toGanImages(tf.zeros([2, 10]) as tf.Tensor2D),
     /x must have shape \[n, 784\]/,

@@ -12,7 +12,7 @@ import {
   updateGenerator,
 } from "../../lib/models/gan/mod.ts";
 import { bceWithLogits } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -21,39 +21,45 @@ const softplus = (u: number) => Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u
 const sigmoid = (u: number) => 1 / (1 + Math.exp(-u));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-Deno.test("L_G on fixed logits: −mean log D(G(z)) = mean softplus(−ℓ)", () => {
+Deno.test("L_G on fixed logits: −mean log D(G(z)) = mean softplus(−ℓ)", async () => {
   const fake = [0, -3, 2, 0.5];
   const got = generatorLoss(tf.tensor1d(fake));
   assert.deepEqual(got.shape, [], "a scalar");
   // By hand: (log 2 + log(1 + e^3) + log(1 + e^−2) + log(1 + e^−0.5)) / 4.
-  assertClose(got, mean(fake.map((u) => softplus(-u))), { atol: 1e-6 });
-  assertClose(generatorLoss(tf.zeros([5])), Math.log(2), { atol: 1e-6 }); // D = ½
+  await assertTensorClose(got, mean(fake.map((u) => softplus(-u))), { atol: 1e-6 });
+  await assertTensorClose(generatorLoss(tf.zeros([5])), Math.log(2), { atol: 1e-6 }); // D = ½
   // The binary cross-entropy of the fakes against the label "real" (1), not "fake" (0).
   const bce = tf.tidy(() =>
     tf.mean(bceWithLogits(tf.tensor2d([fake]), tf.ones([1, 4]))).dataSync()[0]
   );
-  assertClose(got, bce, { atol: 1e-6 });
+  await assertTensorClose(got, bce, { atol: 1e-6 });
   // Not the saturating loss (which is negative and goes the other way).
   const sat = saturatingGeneratorLoss(tf.tensor1d(fake)).dataSync()[0];
   assert.ok(Math.abs(got.dataSync()[0] - sat) > 0.5);
 });
 
-Deno.test("L_G is finite and exact for large logits", () => {
+Deno.test("L_G is finite and exact for large logits", async () => {
   // D rejects the fakes confidently: L_G ≈ |ℓ| (σ(−100) underflows in float32, log of it: −∞).
-  assertClose(generatorLoss(tf.tensor1d([-100, -40])), 70, { rtol: 1e-6 });
-  assertClose(generatorLoss(tf.tensor1d([-1e4])), 1e4, { rtol: 1e-6 });
+  await assertTensorClose(generatorLoss(tf.tensor1d([-100, -40])), 70, { rtol: 1e-6 });
+  await assertTensorClose(generatorLoss(tf.tensor1d([-1e4])), 1e4, { rtol: 1e-6 });
   // D is fooled: L_G ≈ 0.
-  assertClose(generatorLoss(tf.tensor1d([30, 100])), mean([softplus(-30), softplus(-100)]), {
-    atol: 1e-8,
-  });
+  await assertTensorClose(
+    generatorLoss(tf.tensor1d([30, 100])),
+    mean([softplus(-30), softplus(-100)]),
+    {
+      atol: 1e-8,
+    },
+  );
   const l = [-80, 25, 0, -7];
-  assertClose(generatorLoss(tf.tensor1d(l)), mean(l.map((u) => softplus(-u))), { rtol: 1e-6 });
+  await assertTensorClose(generatorLoss(tf.tensor1d(l)), mean(l.map((u) => softplus(-u))), {
+    rtol: 1e-6,
+  });
 });
 
-Deno.test("gradient (σ(ℓ) − 1) / n: largest where D rejects the fakes (non-saturating)", () => {
+Deno.test("gradient (σ(ℓ) − 1) / n: largest where D rejects the fakes (non-saturating)", async () => {
   const fake = [-100, -8, -1, 0, 3, 60];
   const g = tf.grad((u: tf.Tensor) => generatorLoss(u as tf.Tensor1D))(tf.tensor1d(fake));
-  assertClose(g, fake.map((u) => (sigmoid(u) - 1) / fake.length), { atol: 1e-7 });
+  await assertTensorClose(g, fake.map((u) => (sigmoid(u) - 1) / fake.length), { atol: 1e-7 });
   // At ℓ = −100 the slope is −1/n, while the saturating loss gives almost nothing there.
   const gs = tf.grad((u: tf.Tensor) => saturatingGeneratorLoss(u as tf.Tensor1D))(
     tf.tensor1d(fake),

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { convTranspose2d } from "../../lib/engine/nn/mod.ts";
 import { Generator, latentNoise } from "../../lib/models/gan/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -48,13 +48,13 @@ function reference(g: Generator, z: tf.Tensor2D, training: boolean): tf.Tensor4D
   });
 }
 
-Deno.test("generator: the images equal convT → BN → ReLU → convT → BN → ReLU → convT → tanh", () => {
+Deno.test("generator: the images equal convT → BN → ReLU → convT → BN → ReLU → convT → tanh", async () => {
   const g = new Generator({ ngf: 4, seed: 2 });
   const z = latentNoise(6, 64, 1, 3);
   for (const training of [true, false]) {
     const want = reference(g, z, training);
     const got = g.forward(z, { training, updateStats: false });
-    assertClose(got, want, { atol: 1e-5 });
+    await assertTensorClose(got, want, { atol: 1e-5 });
     tf.dispose([want, got]);
   }
   // BEGIN HIDDEN TESTS

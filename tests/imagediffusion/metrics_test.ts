@@ -13,21 +13,23 @@ await initBackend({ log: false });
 
 Deno.test("frechetDistance: 0 for the same set, ‖shift‖² for a shifted copy, exact for known Gaussians", async () => {
   const a = tf.randomNormal([400, 5], 0, 1, "float32", 1) as tf.Tensor2D;
-  assertClose(frechetDistance(a, a), 0, { atol: 1e-6 });
+  assertClose(await frechetDistance(a, a), 0, { atol: 1e-6 });
   const shift = tf.tensor1d([1, -2, 0, 0.5, 0]);
-  assertClose(frechetDistance(a, tf.add(a, shift) as tf.Tensor2D), 1 + 4 + 0.25, { rtol: 1e-5 });
+  assertClose(await frechetDistance(a, tf.add(a, shift) as tf.Tensor2D), 1 + 4 + 0.25, {
+    rtol: 1e-5,
+  });
   // Scaling by 2: Σ_b = 4 Σ_a, so tr Σ_a + tr 4Σ_a − 2 tr(2 Σ_a) = tr Σ_a (means are both ~0, scaled).
   const b = tf.mul(a, 2) as tf.Tensor2D;
   const mean = tf.mean(a, 0).arraySync() as number[];
   const trA = tf.sum(tf.div(tf.sum(tf.square(tf.sub(a, tf.mean(a, 0))), 0), 399)).dataSync()[0];
   const meanTerm = mean.reduce((s, m) => s + m * m, 0);
-  assertClose(frechetDistance(a, b), trA + meanTerm, { rtol: 1e-4 });
+  assertClose(await frechetDistance(a, b), trA + meanTerm, { rtol: 1e-4 });
   await assertThrowsMatching(
-    () => frechetDistance(a, tf.zeros([3, 4]) as tf.Tensor2D),
+    async () => await frechetDistance(a, tf.zeros([3, 4]) as tf.Tensor2D),
     /a and b must be \[n, d\] and \[m, d\]/,
   );
   await assertThrowsMatching(
-    () => frechetDistance(a, tf.zeros([1, 5]) as tf.Tensor2D),
+    async () => await frechetDistance(a, tf.zeros([1, 5]) as tf.Tensor2D),
     /at least 2 rows/,
   );
 });
@@ -37,14 +39,14 @@ Deno.test("digit classifier: learns MNIST; real digits score far better than noi
   const train = tf.slice(split.train.x, [0, 0], [3000, 784]) as tf.Tensor2D;
   const labels = tf.slice(split.train.y, [0], [3000]) as tf.Tensor1D;
   const { classifier } = trainDigitClassifier(train, labels, { epochs: 3, seed: 1 });
-  const acc = classifierAccuracy(classifier, split.test.x, split.test.y);
+  const acc = await classifierAccuracy(classifier, split.test.x, split.test.y);
   assert.ok(acc > 0.85, `held-out accuracy ${acc}`);
   const ref = classifier.features(split.test.x);
   assert.deepEqual(ref.shape, [1000, 64]);
   const real = tf.tidy(() => tf.sub(tf.mul(tf.slice(split.train.x, [3000, 0], [500, 784]), 2), 1));
   const noise = tf.randomNormal([500, 784], 0, 0.5, "float32", 5) as tf.Tensor2D;
-  const q = digitQuality(classifier, real as tf.Tensor2D, ref);
-  const qn = digitQuality(classifier, noise, ref);
+  const q = await digitQuality(classifier, real as tf.Tensor2D, ref);
+  const qn = await digitQuality(classifier, noise, ref);
   assert.equal(q.classCounts.reduce((s, v) => s + v, 0), 500);
   assert.ok(q.classCounts.every((c) => c > 20), `all classes present: ${q.classCounts}`);
   assert.ok(q.fd < 0.05 * qn.fd, `FD real ${q.fd} vs noise ${qn.fd}`);

@@ -14,7 +14,11 @@ import {
   UNet,
   upsampleImages,
 } from "../../lib/models/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 const schedule = cosineSchedule(200);
@@ -67,8 +71,8 @@ Deno.test("respace and respacedModel reject bad arguments", async () => {
     /t must be an integer in \[0, 2\]/,
   );
   await assertThrowsMatching(
-    () =>
-      sampleImages(gaussianModel, schedule, {
+    async () =>
+      await sampleImages(gaussianModel, schedule, {
         n: 2,
         steps: 5,
         method: "euler" as never,
@@ -77,7 +81,7 @@ Deno.test("respace and respacedModel reject bad arguments", async () => {
     /method must be "ddpm" or "ddim"/,
   );
   await assertThrowsMatching(
-    () => sampleImages(gaussianModel, schedule, { n: 2 }),
+    async () => await sampleImages(gaussianModel, schedule, { n: 2 }),
     /pixels must be given/,
   );
 });
@@ -95,47 +99,47 @@ Deno.test("respacedModel with clipDenoised: the implied x̂_0 lies in [−1, 1]"
   assert.ok(v.some((u) => Math.abs(u) > 0.999), "some values were clipped");
 });
 
-Deno.test("sampleImages: shape [n, D]; the same seed repeats, another seed differs; DDIM ignores it", () => {
+Deno.test("sampleImages: shape [n, D]; the same seed repeats, another seed differs; DDIM ignores it", async () => {
   const m = perturbed({ side: 14, T: 200, channels: [4, 8] });
-  const run = (seed: number, method: "ddpm" | "ddim", xT?: tf.Tensor2D) =>
-    sampleImages(m, schedule, { n: 3, pixels: 196, steps: 8, seed, method, xT });
-  const a = run(1, "ddpm"), b = run(1, "ddpm"), c = run(2, "ddpm");
+  const run = async (seed: number, method: "ddpm" | "ddim", xT?: tf.Tensor2D) =>
+    await sampleImages(m, schedule, { n: 3, pixels: 196, steps: 8, seed, method, xT });
+  const a = await run(1, "ddpm"), b = await run(1, "ddpm"), c = await run(2, "ddpm");
   assert.deepEqual(a.images.shape, [3, 196]);
   assert.equal(a.modelCalls, 8);
   assert.deepEqual(a.timesteps, [199, 171, 142, 114, 85, 57, 28, 0]);
   assert.deepEqual(a.images.dataSync(), b.images.dataSync());
   assert.notDeepEqual(a.images.dataSync(), c.images.dataSync());
   const xT = initialNoise(3, 196, 9);
-  const d1 = run(1, "ddim", xT), d2 = run(2, "ddim", xT);
+  const d1 = await run(1, "ddim", xT), d2 = await run(2, "ddim", xT);
   assert.deepEqual(d1.images.dataSync(), d2.images.dataSync(), "η = 0 draws no noise");
-  const traj = sampleImages(m, schedule, { xT, steps: 4, returnTrajectory: true });
+  const traj = await sampleImages(m, schedule, { xT, steps: 4, returnTrajectory: true });
   assert.equal(traj.trajectory!.length, 5);
   assert.deepEqual(traj.trajectory![0], xT.dataSync());
   m.dispose();
 });
 
-Deno.test("sampleImages with shared noise: identical starting images stay identical under DDPM", () => {
+Deno.test("sampleImages with shared noise: identical starting images stay identical under DDPM", async () => {
   const m = perturbed({ side: 14, T: 200, channels: [4, 8] });
   const one = initialNoise(1, 196, 4);
   const xT = tf.tile(one, [3, 1]) as tf.Tensor2D;
-  const shared = sampleImages(m, schedule, { xT, steps: 6, sharedNoise: true, seed: 3 });
+  const shared = await sampleImages(m, schedule, { xT, steps: 6, sharedNoise: true, seed: 3 });
   const rows = shared.images.arraySync();
   assert.deepEqual(rows[0], rows[1]);
   assert.deepEqual(rows[0], rows[2]);
-  const own = sampleImages(m, schedule, { xT, steps: 6, seed: 3 }).images.arraySync();
+  const own = (await sampleImages(m, schedule, { xT, steps: 6, seed: 3 })).images.arraySync();
   assert.notDeepEqual(own[0], own[1], "independent noise separates them");
   m.dispose();
 });
 
-Deno.test("invertImages then DDIM sampling returns the images (exact Gaussian model, within tolerance)", () => {
+Deno.test("invertImages then DDIM sampling returns the images (exact Gaussian model, within tolerance)", async () => {
   const x0 = tf.randomNormal([4, 16], 0, 1, "float32", 21) as tf.Tensor2D;
-  const latents = invertImages(gaussianModel, schedule, x0, { steps: 200 });
-  const back = sampleImages(gaussianModel, schedule, {
+  const latents = await invertImages(gaussianModel, schedule, x0, { steps: 200 });
+  const back = (await sampleImages(gaussianModel, schedule, {
     xT: latents,
     method: "ddim",
     steps: 200,
     clipDenoised: false,
-  }).images;
+  })).images;
   const err = tf.max(tf.abs(tf.sub(back, x0))).dataSync()[0];
   assert.ok(err < 0.02, `round-trip error ${err}`);
   // Inversion actually moves the images (they are not their own latents).
@@ -161,25 +165,25 @@ Deno.test("cascadeSample: stage 1 at 14 × 14, hand-off at t*, stage 2 at 28 × 
   const base = perturbed({ side: 14, T: 200, channels: [4, 8] });
   const refiner = perturbed({ side: 28, T: 200, channels: [4, 8], condChannels: 1 });
   const opts = { n: 2, tStar: 40, baseSteps: 5, refineSteps: 3 };
-  const r = cascadeSample(base, refiner, schedule, 196, opts);
+  const r = await cascadeSample(base, refiner, schedule, 196, opts);
   assert.deepEqual(r.low.shape, [2, 196]);
   assert.deepEqual(r.lifted.shape, [2, 784]);
   assert.deepEqual(r.images.shape, [2, 784]);
   assert.equal(r.baseCalls, 5);
   assert.equal(r.refineCalls, 3);
-  assertClose(downsampleImages(r.lifted), r.low, { atol: 1e-6 });
-  const again = cascadeSample(base, refiner, schedule, 196, opts);
+  await assertTensorClose(downsampleImages(r.lifted), r.low, { atol: 1e-6 });
+  const again = await cascadeSample(base, refiner, schedule, 196, opts);
   assert.deepEqual(again.images.dataSync(), r.images.dataSync());
   // Given stage 1's samples, only stage 2 runs, with the same outcome.
-  const reuse = cascadeSample(base, refiner, schedule, 196, { ...opts, low: r.low });
+  const reuse = await cascadeSample(base, refiner, schedule, 196, { ...opts, low: r.low });
   assert.equal(reuse.baseCalls, 0);
   assert.deepEqual(reuse.images.dataSync(), r.images.dataSync());
   await assertThrowsMatching(
-    () => cascadeSample(base, refiner, schedule, 196, { tStar: 5, low: r.lifted }),
+    async () => await cascadeSample(base, refiner, schedule, 196, { tStar: 5, low: r.lifted }),
     /low must have shape \[n, 196\]/,
   );
   await assertThrowsMatching(
-    () => cascadeSample(base, refiner, schedule, 196, { tStar: 200 }),
+    async () => await cascadeSample(base, refiner, schedule, 196, { tStar: 200 }),
     /tStar must be an integer in \[0, 199\]; got 200/,
   );
   base.dispose();
@@ -188,7 +192,7 @@ Deno.test("cascadeSample: stage 1 at 14 × 14, hand-off at t*, stage 2 at 28 × 
 
 Deno.test("imageGrid: images laid out row by row with a border, mapped from [−1, 1] to [0, 1]", async () => {
   const imgs = new Float32Array([-1, 1, 1, -1, 0, 0, 0, 0, 1, 1, 1, 1]); // three 2 × 2 images
-  const g = imageGrid(imgs, 2, { cols: 2, pad: 1, border: 0.25 });
+  const g = await imageGrid(imgs, 2, { cols: 2, pad: 1, border: 0.25 });
   assert.equal(g.width, 2 * 2 + 3);
   assert.equal(g.height, 2 * 2 + 3);
   const at = (i: number, j: number) => g.data[i * g.width + j];
@@ -198,11 +202,11 @@ Deno.test("imageGrid: images laid out row by row with a border, mapped from [−
   assert.deepEqual([at(4, 1), at(5, 2)], [1, 1]);
   assert.equal(at(4, 4), 0.25, "the empty fourth cell keeps the border colour");
   await assertThrowsMatching(
-    () => imageGrid(new Float32Array(5), 2),
+    async () => await imageGrid(new Float32Array(5), 2),
     /whole number \(>= 1\) of 2×2 images/,
   );
   await assertThrowsMatching(
-    () => imageGrid(imgs, 2, { range: [1, 1] }),
+    async () => await imageGrid(imgs, 2, { range: [1, 1] }),
     /range must be \[lo, hi\] with hi > lo/,
   );
 });
@@ -215,19 +219,28 @@ Deno.test("guidedPredict: (1 + w) ε(x, y) − w ε(x, ∅); w = 0 is the condit
   const uncond = m.predict(x, 50, undefined, tf.tensor1d([5, 5, 5], "int32"));
   for (const w of [0, 0.5, 3]) {
     const want = tf.sub(tf.mul(cond, 1 + w), tf.mul(uncond, w));
-    assertClose(guidedPredict(m, x, 50, y, w), want, { atol: 1e-5 });
+    await assertTensorClose(guidedPredict(m, x, 50, y, w), want, { atol: 1e-5 });
   }
   // Through the respaced model: the same formula at the model's step τ_i.
   const { timesteps } = respace(schedule, 4);
   const net = respacedModel(m, schedule, timesteps, { labels: [0, 3, 4], guidance: 2 });
-  assertClose(net.predict(x, 2), guidedPredict(m, x, timesteps[2], y, 2), { atol: 1e-6 });
+  await assertTensorClose(net.predict(x, 2), guidedPredict(m, x, timesteps[2], y, 2), {
+    atol: 1e-6,
+  });
   net.dispose();
   // Sampling with labels is seeded and depends on the labels.
-  const draw = (labels: number[]) =>
-    sampleImages(m, schedule, { n: 3, pixels: 64, steps: 4, seed: 1, labels, guidance: 1 })
-      .images.dataSync();
-  assert.deepEqual(draw([0, 1, 2]), draw([0, 1, 2]));
-  assert.notDeepEqual(draw([0, 1, 2]), draw([4, 4, 4]));
+  const draw = async (labels: number[]) =>
+    await (await sampleImages(m, schedule, {
+      n: 3,
+      pixels: 64,
+      steps: 4,
+      seed: 1,
+      labels,
+      guidance: 1,
+    }))
+      .images.data();
+  assert.deepEqual(await draw([0, 1, 2]), await draw([0, 1, 2]));
+  assert.notDeepEqual(await draw([0, 1, 2]), await draw([4, 4, 4]));
   await assertThrowsMatching(() => guidedPredict(m, x, 50, y, -1), /guidance must be >= 0; got -1/);
   await assertThrowsMatching(
     () => respacedModel(m, schedule, timesteps, { guidance: 1 }),
@@ -239,7 +252,7 @@ Deno.test("guidedPredict: (1 + w) ε(x, y) − w ε(x, ∅); w = 0 is the condit
   );
   const plain = new UNet({ side: 8, T: 200, channels: [4, 8] });
   await assertThrowsMatching(
-    () => sampleImages(plain, schedule, { n: 2, pixels: 64, steps: 2, labels: [0, 1] }),
+    async () => await sampleImages(plain, schedule, { n: 2, pixels: 64, steps: 2, labels: [0, 1] }),
     /labels need a class-conditional model/,
   );
   m.dispose();

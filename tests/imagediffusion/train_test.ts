@@ -10,7 +10,11 @@ import {
   UNet,
   warmupCosineLr,
 } from "../../lib/models/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -22,7 +26,7 @@ const digits = tf.tidy(() =>
 tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
 const schedule = cosineSchedule(100);
 
-Deno.test("imageLoss on a fixed seeded batch: an untrained U-Net (ε̂ = 0) scores mean(ε²), weighted", () => {
+Deno.test("imageLoss on a fixed seeded batch: an untrained U-Net (ε̂ = 0) scores mean(ε²), weighted", async () => {
   const m = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
   const x0 = tf.slice(digits, [0, 0], [8, 196]) as tf.Tensor2D;
   const eps = tf.randomNormal([8, 196], 0, 1, "float32", 42) as tf.Tensor2D;
@@ -31,10 +35,10 @@ Deno.test("imageLoss on a fixed seeded batch: an untrained U-Net (ε̂ = 0) scor
   const e = eps.arraySync();
   const perImage = e.map((row) => row.reduce((s, v) => s + v * v, 0) / 196);
   const plain = perImage.reduce((s, v) => s + v, 0) / 8;
-  assertClose(imageLoss(m, x0, eps, t, schedule), plain, { rtol: 1e-5 });
+  await assertTensorClose(imageLoss(m, x0, eps, t, schedule), plain, { rtol: 1e-5 });
   const w = minSnrWeights(schedule, 5);
   const weighted = perImage.reduce((s, v, i) => s + w[ts[i]] * v, 0) / 8;
-  assertClose(imageLoss(m, x0, eps, t, schedule, undefined, tf.tensor1d(w)), weighted, {
+  await assertTensorClose(imageLoss(m, x0, eps, t, schedule, undefined, tf.tensor1d(w)), weighted, {
     rtol: 1e-5,
   });
   assert.ok(weighted < plain, "Min-SNR turns the clean steps down");

@@ -7,7 +7,11 @@ import {
   spaceToDepth2,
   UNet,
 } from "../../lib/models/imagediffusion/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -79,7 +83,7 @@ Deno.test("UNet.predict: output shape [n, side²] for every layout; untrained ou
   }
 });
 
-Deno.test("UNet time embedding: the output depends on t, and a step per row equals one call per row", () => {
+Deno.test("UNet time embedding: the output depends on t, and a step per row equals one call per row", async () => {
   const m = new UNet({ side: 14, T: 200, channels: [4, 8], seed: 5 });
   perturb(m);
   const x = tf.randomNormal([3, 196], 0, 1, "float32", 2) as tf.Tensor2D;
@@ -89,10 +93,10 @@ Deno.test("UNet time embedding: the output depends on t, and a step per row equa
   assert.ok(diff > 1e-3, `ε̂ changes with t (max diff ${diff})`);
   const ts = [3, 150, 199];
   const batched = m.predict(x, tf.tensor1d(ts, "int32"));
-  ts.forEach((t, i) => {
+  for (const [i, t] of ts.entries()) {
     const row = tf.slice(x, [i, 0], [1, 196]) as tf.Tensor2D;
-    assertClose(tf.slice(batched, [i, 0], [1, 196]), m.predict(row, t), { atol: 1e-5 });
-  });
+    await assertTensorClose(tf.slice(batched, [i, 0], [1, 196]), m.predict(row, t), { atol: 1e-5 });
+  }
   // τ(t) is one row of the table pushed through the time MLP.
   const emb = m.timeEmbedding(tf.tensor1d([0, 150], "int32"), 2).arraySync();
   assert.notDeepEqual(emb[0], emb[1]);
@@ -163,7 +167,7 @@ Deno.test("UNet: weights round-trip through namedWeights/loadWeights", async () 
   const b = new UNet({ side: 14, T: 20, channels: [4, 8], seed: 2 });
   b.loadWeights(a.namedWeights());
   const x = tf.randomNormal([2, 196], 0, 1, "float32", 9) as tf.Tensor2D;
-  assertClose(b.predict(x, 5), a.predict(x, 5), { atol: 1e-6 });
+  await assertTensorClose(b.predict(x, 5), a.predict(x, 5), { atol: 1e-6 });
   const other = new UNet({ side: 14, T: 20, channels: [4, 16] });
   await assertThrowsMatching(() => other.loadWeights(a.namedWeights()), /has shape .* expects/);
   [a, b, other].forEach((m) => m.dispose());
@@ -191,7 +195,7 @@ Deno.test("groupNorm: each group of each image gets mean 0 and variance 1, then 
   const bias = tf.tensor1d([0, 1, 0, -1]);
   const z = groupNorm(x, 2, gain, bias, 0);
   const expect = tf.add(tf.mul(groupNorm(x, 2, one, zero, 0), gain), bias);
-  assertClose(z, expect, { atol: 1e-5 });
+  await assertTensorClose(z, expect, { atol: 1e-5 });
   await assertThrowsMatching(
     () => groupNorm(x, 3, one, zero),
     /groups must be an integer >= 1 dividing 4; got 3/,
@@ -224,7 +228,7 @@ Deno.test("UNet attention at the coarsest level: counted parameters, and a globa
   global.dispose();
 });
 
-Deno.test("groupNorm: the written-out gradient matches automatic differentiation of the definition", () => {
+Deno.test("groupNorm: the written-out gradient matches automatic differentiation of the definition", async () => {
   const x = tf.randomNormal([2, 3, 3, 4], 1, 2, "float32", 31) as tf.Tensor4D;
   const gain = tf.tensor1d([0.5, 1, 1.5, 2]);
   const bias = tf.tensor1d([0.1, 0, -0.1, 0.2]);
@@ -237,12 +241,15 @@ Deno.test("groupNorm: the written-out gradient matches automatic differentiation
   };
   const mine = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(groupNorm(a as tf.Tensor4D, 2, g as tf.Tensor1D, b as tf.Tensor1D), r));
-  assertClose(mine(x, gain, bias), reference(x, gain, bias), { rtol: 1e-5, atol: 1e-5 });
+  await assertTensorClose(mine(x, gain, bias), reference(x, gain, bias), {
+    rtol: 1e-5,
+    atol: 1e-5,
+  });
   const want = tf.grads(reference)([x, gain, bias]);
   const got = tf.grads(mine)([x, gain, bias]);
-  ["x", "gain", "bias"].forEach((name, i) => {
-    assertClose(got[i], want[i], { atol: 1e-4, rtol: 1e-4, msg: name });
-  });
+  for (const [i, name] of ["x", "gain", "bias"].entries()) {
+    await assertTensorClose(got[i], want[i], { atol: 1e-4, rtol: 1e-4, msg: name });
+  }
 });
 
 Deno.test("UNet with classes: each label shifts the time embedding by its row; no label = row K", async () => {
@@ -261,10 +268,12 @@ Deno.test("UNet with classes: each label shifts the time embedding by its row; n
     const z = tf.add(pre, rows);
     return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.div(z, Math.SQRT2))));
   });
-  assertClose(got, want, { atol: 1e-5 });
+  await assertTensorClose(got, want, { atol: 1e-5 });
   // Omitted labels mean "no label" (row K) for every image.
   const noLabelRow = got.arraySync()[2];
-  assertClose(m.timeEmbedding(t, 2), tf.tensor2d([noLabelRow, noLabelRow]), { atol: 1e-6 });
+  await assertTensorClose(m.timeEmbedding(t, 2), tf.tensor2d([noLabelRow, noLabelRow]), {
+    atol: 1e-6,
+  });
   // The label changes the predicted noise.
   const x = tf.randomNormal([2, 64], 0, 1, "float32", 5) as tf.Tensor2D;
   const a = m.predict(x, t, undefined, tf.tensor1d([1, 1], "int32")).dataSync();

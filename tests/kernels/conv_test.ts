@@ -9,8 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../../lib/engine/kernels/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import {
+  kitConv2d,
+  kitConv2dFilter,
+  kitConvChosen,
+  kitConvSupports,
+} from "../../lib/engine/kernels/mod.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import { type Geometry, outSize, randn, refConv, refGrads } from "../nn/conv_reference.ts";
 
 await initBackend({ log: false });
@@ -46,14 +51,14 @@ function tensors(g: Geometry, seed: number) {
 Deno.test({
   name: "KitConv2d: value with bias, and the flipped form as the input gradient (stride 1)",
   ignore: !active,
-  fn: () => {
+  fn: async () => {
     const before = tf.memory().numTensors;
-    SHAPES.forEach((g, i) => {
+    for (const [i, g] of SHAPES.entries()) {
       const { xv, wv, bv, x, w, b } = tensors(g, 10 * i + 1);
       const y = kitConv2d(x, w, { stride: g.s, pad: g.p, bias: b });
       const ref = refConv(g, xv, wv, bv);
       assert.deepEqual(y.shape, ref.shape, `${g.name}: shape`);
-      assertClose(y, ref.y, { atol: 1e-4, rtol: 1e-4, msg: `${g.name}: value` });
+      await assertTensorClose(y, ref.y, { atol: 1e-4, rtol: 1e-4, msg: `${g.name}: value` });
       const stride1 = g.s[0] === 1 && g.s[1] === 1;
       if (stride1 && g.p[0] <= g.k[0] - 1 && g.p[1] <= g.k[1] - 1 && g.x[3] % 4 === 0) {
         // ∂⟨r, conv(x, w)⟩/∂x = conv(r, w̃) with padding k − 1 − p
@@ -65,7 +70,7 @@ Deno.test({
           flip: true,
         });
         assert.deepEqual(dx.shape, g.x, `${g.name}: dx shape`);
-        assertClose(dx, refGrads(g, xv, wv, rv).dx, {
+        await assertTensorClose(dx, refGrads(g, xv, wv, rv).dx, {
           atol: 1e-4,
           rtol: 1e-4,
           msg: `${g.name}: dx`,
@@ -73,7 +78,7 @@ Deno.test({
         tf.dispose([r, dx]);
       }
       tf.dispose([x, w, b, y]);
-    });
+    }
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   },
 });
@@ -81,9 +86,9 @@ Deno.test({
 Deno.test({
   name: "KitConv2dFilter: the filter gradient Pᵀ ∂L/∂y against the definition",
   ignore: !active,
-  fn: () => {
+  fn: async () => {
     const before = tf.memory().numTensors;
-    SHAPES.forEach((g, i) => {
+    for (const [i, g] of SHAPES.entries()) {
       const { xv, wv, x, w, b } = tensors(g, 10 * i + 3);
       const oh = outSize(g.x[1], g.k[0], g.s[0], g.p[0]);
       const ow = outSize(g.x[2], g.k[1], g.s[1], g.p[1]);
@@ -93,7 +98,7 @@ Deno.test({
       if ((g.k[0] * g.k[1] * g.x[3]) % 4 === 0) {
         const dw = kitConv2dFilter(x, r, { kernel: g.k, stride: g.s, pad: g.p });
         assert.deepEqual(dw.shape, [g.k[0], g.k[1], g.x[3], g.d], `${g.name}: dw shape`);
-        assertClose(dw, refGrads(g, xv, wv, rv).dw, {
+        await assertTensorClose(dw, refGrads(g, xv, wv, rv).dw, {
           atol: 1e-3,
           rtol: 1e-4,
           msg: `${g.name}: dw`,
@@ -101,7 +106,7 @@ Deno.test({
         dw.dispose();
       }
       tf.dispose([x, w, b, r]);
-    });
+    }
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   },
 });
@@ -130,6 +135,7 @@ Deno.test({
   name: "kitConvSupports: a product width that is a multiple of 4, float32 only",
   ignore: !active,
   fn: () => {
+    assert.equal(typeof kitConvChosen(), "boolean");
     assert.equal(kitConvSupports(8), true);
     assert.equal(kitConvSupports(6), false);
     assert.equal(kitConvSupports(0), false);

@@ -23,7 +23,7 @@ import {
   mseLoss,
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The kernels exist for the wasm backend only; their tests are skipped on other backends.
 await initBackend({ log: false });
@@ -47,7 +47,7 @@ Deno.test({
   name:
     "fusedGelu: value (to 5e-7; value-only form to 1e-6) of x·Φ(x) and derivative Φ + xφ, odd lengths, extremes, NaN",
   ignore: !wasm(),
-  fn: () => {
+  fn: async () => {
     assert.ok(fusedKernelsActive());
     for (const n of [1, 3, 4, 5, 1031]) {
       const x = tf.randomNormal([n], 0, 3, "float32", n);
@@ -73,29 +73,32 @@ Deno.test({
         return v < 0 ? -s : s;
       };
       const cdf = Array.from(xs, (v) => 0.5 * (1 + erf(v / Math.SQRT2)));
-      assertClose(y, Array.from(xs, (v, i) => v * cdf[i]), { atol: 5e-7, rtol: 2e-6 });
+      await assertTensorClose(y, Array.from(xs, (v, i) => v * cdf[i]), { atol: 5e-7, rtol: 2e-6 });
       // the value-only form (rational erf) loses relative accuracy in the far negative tail,
       // where gelu(x) ~ 1e-5: its absolute error stays below 1e-6
-      assertClose(yValue, Array.from(xs, (v, i) => v * cdf[i]), { atol: 1e-6, rtol: 2e-6 });
-      assertClose(
+      await assertTensorClose(yValue, Array.from(xs, (v, i) => v * cdf[i]), {
+        atol: 1e-6,
+        rtol: 2e-6,
+      });
+      await assertTensorClose(
         d,
         Array.from(xs, (v, i) => cdf[i] + v * Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI)),
         { atol: 5e-7, rtol: 2e-6 },
       );
     }
     const { y, d } = fusedGelu(tf.tensor1d([0, 40, -40, 1e30, -1e30, NaN]));
-    assertClose(y.slice(0, 5), [0, 40, 0, 1e30, 0], { atol: 1e-30, rtol: 1e-6 });
+    await assertTensorClose(y.slice(0, 5), [0, 40, 0, 1e30, 0], { atol: 1e-30, rtol: 1e-6 });
     const v = fusedGeluValue(tf.tensor1d([0, 40, -40, 1e30, -1e30, NaN]));
-    assertClose(v.slice(0, 5), [0, 40, 0, 1e30, 0], { atol: 1e-30, rtol: 1e-6 });
+    await assertTensorClose(v.slice(0, 5), [0, 40, 0, 1e30, 0], { atol: 1e-30, rtol: 1e-6 });
     assert.ok(Number.isNaN(v.dataSync()[5]));
     // the residual form adds r in the same pass, for every length (8-wide body, 4-wide, tail)
     for (const n of [3, 4, 8, 13, 1001]) {
       const u = tf.randomNormal([n], 0, 2, "float32", n + 1);
       const r = tf.randomNormal([n], 0, 1, "float32", n + 2);
-      assertClose(fusedGeluValue(u, r), tf.add(r, fusedGeluValue(u)), { atol: 1e-6 });
+      await assertTensorClose(fusedGeluValue(u, r), tf.add(r, fusedGeluValue(u)), { atol: 1e-6 });
     }
     assertThrowsMatching(() => fusedGeluValue(tf.zeros([4]), tf.zeros([5])), /residual must have/);
-    assertClose(d.slice(0, 5), [0.5, 1, 0, 1, 0], { atol: 1e-30, rtol: 1e-6 });
+    await assertTensorClose(d.slice(0, 5), [0.5, 1, 0, 1, 0], { atol: 1e-30, rtol: 1e-6 });
     assert.ok(Number.isNaN(y.dataSync()[5]) && Number.isNaN(d.dataSync()[5]));
   },
 });
@@ -103,20 +106,20 @@ Deno.test({
 Deno.test({
   name: "fusedFourier2d equals sin(x W + phase) from tfjs ops, and its gradient",
   ignore: !wasm(),
-  fn: () => {
+  fn: async () => {
     const x = tf.randomNormal([37, 2], 0, 2, "float32", 3) as tf.Tensor2D;
     const w = tf.randomNormal([2, 12], 0, 25, "float32", 4) as tf.Tensor2D;
     const ph = tf.randomUniform([12], 0, 3, "float32", 5) as tf.Tensor1D;
     const ref = (x: tf.Tensor2D) => tf.sin(tf.add(tf.matMul(x, w), ph));
     // |x W| reaches about 150, where float32 values are 1.5e-5 apart: the kernel and tfjs's
     // product may round the argument differently by that much.
-    assertClose(fusedFourier2d(x, w, ph), ref(x), { atol: 5e-5 });
+    await assertTensorClose(fusedFourier2d(x, w, ph), ref(x), { atol: 5e-5 });
     const up = tf.randomNormal([37, 12], 0, 1, "float32", 6);
     const g = tf.grad((x: tf.Tensor) =>
       tf.sum(tf.mul(fusedFourier2d(x as tf.Tensor2D, w, ph), up))
     )(x);
     const gRef = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ref(x as tf.Tensor2D), up)))(x);
-    assertClose(g, gRef, { atol: 1e-3, rtol: 1e-4 });
+    await assertTensorClose(g, gRef, { atol: 1e-3, rtol: 1e-4 });
     assertThrowsMatching(() => fusedFourier2d(x, tf.zeros([2, 6]), tf.zeros([6])), /multiple of 4/);
     assertThrowsMatching(
       () => fusedFourier2d(tf.zeros([3, 3]), w, ph),
@@ -128,11 +131,11 @@ Deno.test({
 Deno.test({
   name: "fusedTranspose2d and fusedColSum are exact on ragged shapes",
   ignore: !wasm(),
-  fn: () => {
+  fn: async () => {
     for (const [r, c] of [[1, 1], [4, 4], [5, 7], [8, 3], [130, 66], [0, 5]]) {
       const x = tf.randomNormal([r, c], 0, 1, "float32", r * 100 + c) as tf.Tensor2D;
       assert.deepEqual(fusedTranspose2d(x).arraySync(), tf.transpose(x).arraySync(), `${r}x${c}`);
-      assertClose(fusedColSum(x), tf.sum(x, 0), { atol: 1e-5, msg: `${r}x${c}` });
+      await assertTensorClose(fusedColSum(x), tf.sum(x, 0), { atol: 1e-5, msg: `${r}x${c}` });
     }
   },
 });
@@ -140,7 +143,7 @@ Deno.test({
 Deno.test({
   name: "fusedAdamW gives bit for bit the update of the tfjs-op formula",
   ignore: !wasm(),
-  fn: () => {
+  fn: async () => {
     const p = tf.randomNormal([7, 5], 0, 1, "float32", 1);
     const m = tf.randomNormal([7, 5], 0, 0.1, "float32", 2);
     const v = tf.randomUniform([7, 5], 0, 0.01, "float32", 3);
@@ -155,7 +158,7 @@ Deno.test({
     );
     assert.deepEqual(Array.from(m2.dataSync()), Array.from(mRef.dataSync()));
     assert.deepEqual(Array.from(v2.dataSync()), Array.from(vRef.dataSync()));
-    assertClose(p2, pRef, { atol: 1e-7, rtol: 1e-7 });
+    await assertTensorClose(p2, pRef, { atol: 1e-7, rtol: 1e-7 });
     assertThrowsMatching(
       () => fusedAdamW(p, m, tf.zeros([5, 7]), g, s),
       /v must have the parameter's shape/,
@@ -266,7 +269,7 @@ Deno.test({
 Deno.test({
   name: "AdamW with fused kernels follows the same trajectory as with tfjs ops",
   ignore: !wasm(),
-  fn: () => {
+  fn: async () => {
     const run = (fused: boolean) => {
       const w = variableFrom(tf.randomNormal([6, 3], 0, 1, "float32", 9));
       const opt = new AdamW([w], { lr: 0.05, weightDecay: 0.1 });
@@ -280,7 +283,7 @@ Deno.test({
       }
       return w;
     };
-    assertClose(run(true), run(false), { atol: 1e-6 });
+    await assertTensorClose(run(true), run(false), { atol: 1e-6 });
   },
 });
 
@@ -302,7 +305,7 @@ function stepWithOps(opt: AdamW, params: tf.Variable[], g: tf.Tensor): void {
   ops.set(opt, { m, v, k: st.k });
 }
 
-Deno.test("linearOfData, matMulOfData and mseLoss: values and gradients equal tfjs autodiff", () => {
+Deno.test("linearOfData, matMulOfData and mseLoss: values and gradients equal tfjs autodiff", async () => {
   const x = tf.randomNormal([9, 6], 0, 1, "float32", 1) as tf.Tensor2D;
   const w = tf.randomNormal([6, 5], 0, 1, "float32", 2) as tf.Tensor2D;
   const b = tf.randomNormal([5], 0, 1, "float32", 3) as tf.Tensor1D;
@@ -325,19 +328,21 @@ Deno.test("linearOfData, matMulOfData and mseLoss: values and gradients equal tf
       tf.mean(tf.square(tf.sub(tf.matMul(tf.add(tf.matMul(x, w), b), w2), target))),
       tf.mul(0.1, tf.sum(tf.square(tf.matMul(x2, w2)))),
     );
-  assertClose(fast(w, b, w2), ref(w, b, w2), { atol: 1e-5 });
+  await assertTensorClose(fast(w, b, w2), ref(w, b, w2), { atol: 1e-5 });
   // deno-lint-ignore no-explicit-any
   const gRef = tf.grads(ref as any)([w, b, w2]);
   for (const f of [fast, fast2]) {
     // deno-lint-ignore no-explicit-any
     const g = tf.grads(f as any)([w, b, w2]);
-    for (let i = 0; i < 3; i++) assertClose(g[i], gRef[i], { atol: 1e-5, msg: `grad ${i}` });
+    for (let i = 0; i < 3; i++) {
+      await assertTensorClose(g[i], gRef[i], { atol: 1e-5, msg: `grad ${i}` });
+    }
   }
   // a precomputed transpose gives the same gradient
   const xT = tf.transpose(x) as tf.Tensor2D;
   const gT = tf.grad((w: tf.Tensor) => tf.sum(matMulOfData(x, w as tf.Tensor2D, xT)))(w);
   const gN = tf.grad((w: tf.Tensor) => tf.sum(tf.matMul(x, w as tf.Tensor2D)))(w);
-  assertClose(gT, gN, { atol: 1e-5 });
+  await assertTensorClose(gT, gN, { atol: 1e-5 });
   assertThrowsMatching(() => mseLoss(tf.zeros([2, 2]), tf.zeros([2, 3])), /same shape/);
 });
 

@@ -11,6 +11,8 @@ import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/asser
 // The kernels exist for the wasm backend only; their tests are skipped on other backends.
 await initBackend({ log: false });
 const ignore = !fusedKernelsActive();
+/** A synchronous read: these kernels and tests run on wasm only. */
+const sync = (t: tf.Tensor) => t.dataSync();
 
 Deno.test({
   name: "KitGroupNorm: value, input, gain and bias gradients equal the tfjs-op version",
@@ -27,13 +29,21 @@ Deno.test({
         const fused = tf.valueAndGrads(loss(groupNorm))([x, g, b]);
         const ops = tf.valueAndGrads(loss(groupNormOps))([x, g, b]);
         const where = `[${n}, ${s}, ${s}, ${c}], ${G} groups`;
-        assertClose(groupNorm(x as tf.Tensor4D, G, g, b), groupNormOps(x as tf.Tensor4D, G, g, b), {
-          atol: 2e-5,
-          msg: `value, ${where}`,
+        assertClose(
+          sync(groupNorm(x as tf.Tensor4D, G, g, b)),
+          sync(groupNormOps(x as tf.Tensor4D, G, g, b)),
+          {
+            atol: 2e-5,
+            msg: `value, ${where}`,
+          },
+        );
+        assertClose(sync(fused.value), sync(ops.value), {
+          rtol: 1e-4,
+          atol: 1e-3,
+          msg: `loss, ${where}`,
         });
-        assertClose(fused.value, ops.value, { rtol: 1e-4, atol: 1e-3, msg: `loss, ${where}` });
         for (const k of [0, 1, 2]) {
-          assertClose(fused.grads[k], ops.grads[k], {
+          assertClose(sync(fused.grads[k]), sync(ops.grads[k]), {
             atol: 2e-4,
             rtol: 1e-4,
             msg: `grad ${k}, ${where}`,
@@ -51,14 +61,14 @@ Deno.test({
     // Image 0: group 0 constant 5 (variance 0 → x̂ = 0, y = b), group 1 values ±2 (σ̂ ≈ 2).
     const x = tf.tensor4d([5, 5, 2, -2, 5, 5, -2, 2], [1, 2, 1, 4]);
     const { y, xhat, rstd } = fusedGroupNorm(x, tf.ones([4]), tf.tensor1d([7, 7, 0, 0]), 2, 1e-5);
-    assertClose(y, [7, 7, 1, -1, 7, 7, -1, 1], { atol: 1e-5 });
-    assertClose(xhat, [0, 0, 1, -1, 0, 0, -1, 1], { atol: 1e-5 });
-    assertClose(rstd, [1 / Math.sqrt(1e-5), 1 / Math.sqrt(4 + 1e-5)], { rtol: 1e-5 });
+    assertClose(sync(y), [7, 7, 1, -1, 7, 7, -1, 1], { atol: 1e-5 });
+    assertClose(sync(xhat), [0, 0, 1, -1, 0, 0, -1, 1], { atol: 1e-5 });
+    assertClose(sync(rstd), [1 / Math.sqrt(1e-5), 1 / Math.sqrt(4 + 1e-5)], { rtol: 1e-5 });
     // ∂L/∂b sums ∂L/∂y over pixels; ∂L/∂g sums ∂L/∂y x̂.
     const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 1, 4]);
     const { dGain, dBias } = fusedGroupNormGrad(dy, xhat, rstd, tf.ones([4]), 2);
-    assertClose(dBias, [6, 8, 10, 12], { atol: 1e-6 });
-    assertClose(dGain, [0, 0, 3 - 7, -4 + 8], { atol: 1e-5 });
+    assertClose(sync(dBias), [6, 8, 10, 12], { atol: 1e-6 });
+    assertClose(sync(dGain), [0, 0, 3 - 7, -4 + 8], { atol: 1e-5 });
     assert.deepEqual(y.shape, [1, 2, 1, 4]);
   },
 });

@@ -10,7 +10,7 @@ import {
   scaledAddNoise,
   seedKeys,
 } from "../../lib/engine/kernels/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 // The statistical tests run on whichever backend initBackend picks (randomNormal and
 // scaledAddNoise work everywhere); the tests of the generator's exact values need the fused
@@ -123,16 +123,16 @@ Deno.test("seedKeys splits a seed into key0 = seed mod 2^32 and key1 = floor(see
 Deno.test({
   name: "fused normals equal Philox-2x32-10 + Box-Muller in double precision (to 1e-6)",
   ignore: !fused,
-  fn: () => {
+  fn: async () => {
     // seed 0: pair 0 is the Random123 known-answer block (ff1dae59, 6cd10df2)
     const z0 = fusedRandomNormal([2], 0);
-    assertClose(z0, boxMuller(0xff1dae59, 0x6cd10df2), { atol: 1e-6, rtol: 1e-6 });
+    await assertTensorClose(z0, boxMuller(0xff1dae59, 0x6cd10df2), { atol: 1e-6, rtol: 1e-6 });
     z0.dispose();
     for (const seed of [0, 1, 123456789, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, 2 ** 53 - 1]) {
       const n = 1003;
       const z = fusedRandomNormal([n], seed);
       const expected = Array.from({ length: n }, (_, i) => referenceNormal(i, seed));
-      assertClose(z, expected, { atol: 1e-6, rtol: 1e-6, msg: `seed ${seed}` });
+      await assertTensorClose(z, expected, { atol: 1e-6, rtol: 1e-6, msg: `seed ${seed}` });
       z.dispose();
     }
   },
@@ -262,7 +262,7 @@ Deno.test("randomNormal: same seed gives identical numbers, another seed differe
   z.dispose();
 });
 
-Deno.test("scaledAddNoise equals a·x + b·randomNormal(x.shape, seed) exactly, odd lengths", () => {
+Deno.test("scaledAddNoise equals a·x + b·randomNormal(x.shape, seed) exactly, odd lengths", async () => {
   for (const n of [1, 2, 3, 31, 32, 33, 1003]) {
     const x = tf.randomNormal([n], 0.5, 2, "float32", n + 1);
     const a = 0.9995, b = Math.sqrt(1 - 0.9995 ** 2);
@@ -277,7 +277,7 @@ Deno.test("scaledAddNoise equals a·x + b·randomNormal(x.shape, seed) exactly, 
   const x2 = tf.ones([3, 5, 7]);
   const y2 = scaledAddNoise(x2, 2, 0, 1);
   assert.deepEqual(y2.shape, [3, 5, 7]);
-  assertClose(y2, tf.fill([3, 5, 7], 2), { atol: 0 });
+  await assertTensorClose(y2, tf.fill([3, 5, 7], 2), { atol: 0 });
   tf.dispose([x2, y2]);
 });
 

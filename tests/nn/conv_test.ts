@@ -12,7 +12,11 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { conv2d, convTranspose2d, initConv } from "../../lib/engine/nn/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 import { type Geometry, outSize, randn, refConv, refGrads, refLoss } from "./conv_reference.ts";
 
 await initBackend({ log: false });
@@ -83,7 +87,7 @@ const EDGE_CONVS: (Geometry & { name: string })[] = [
   { name: "stride 2 pad 2 k 5", x: [2, 10, 10, 1], k: [5, 5], d: 2, s: [2, 2], p: [2, 2] },
 ];
 
-function checkConv(g: Geometry & { name: string }, seed: number, withBias: boolean) {
+async function checkConv(g: Geometry & { name: string }, seed: number, withBias: boolean) {
   const xv = randn(g.x, seed), wv = randn([...g.k, g.x[3], g.d], seed + 1);
   const bv = withBias ? randn([g.d], seed + 2) : undefined;
   const ref = refConv(g, xv, wv, bv);
@@ -95,7 +99,7 @@ function checkConv(g: Geometry & { name: string }, seed: number, withBias: boole
   const opts = (grads = {}) => ({ stride: g.s, pad: g.p, bias: b, grads });
   const y = conv2d(x, w, opts());
   assert.deepEqual(y.shape, ref.shape, `${g.name}: shape`);
-  assertClose(y, ref.y, { ...VALUE_TOL, msg: `${g.name}: value` });
+  await assertTensorClose(y, ref.y, { ...VALUE_TOL, msg: `${g.name}: value` });
   const inputs = b ? [x, w, b] : [x, w];
   const gs = tf.grads((...a: tf.Tensor[]) =>
     tf.sum(
@@ -110,9 +114,9 @@ function checkConv(g: Geometry & { name: string }, seed: number, withBias: boole
     )
   )(inputs);
   const want = refGrads(g, xv, wv, r);
-  assertClose(gs[0], want.dx, { ...VALUE_TOL, msg: `${g.name}: dx` });
-  assertClose(gs[1], want.dw, { ...FILTER_TOL, msg: `${g.name}: dw` });
-  if (b) assertClose(gs[2], want.db, { ...FILTER_TOL, msg: `${g.name}: db` });
+  await assertTensorClose(gs[0], want.dx, { ...VALUE_TOL, msg: `${g.name}: dx` });
+  await assertTensorClose(gs[1], want.dw, { ...FILTER_TOL, msg: `${g.name}: dw` });
+  if (b) await assertTensorClose(gs[2], want.db, { ...FILTER_TOL, msg: `${g.name}: db` });
   // finite differences of the float64 reference at a few entries of x, w and b
   const gx = gs[0].dataSync(), gw = gs[1].dataSync();
   for (const { index, value } of finiteDiffs(xv, 6, seed + 4, (v) => refLoss(g, v, wv, bv, r))) {
@@ -131,11 +135,11 @@ function checkConv(g: Geometry & { name: string }, seed: number, withBias: boole
   const [gwOnly] = tf.grads((a: tf.Tensor) =>
     tf.sum(tf.mul(conv2d(x, a as tf.Tensor4D, opts({ input: false })), rt))
   )([w]);
-  assertClose(gwOnly, want.dw, { ...FILTER_TOL, msg: `${g.name}: dw only` });
+  await assertTensorClose(gwOnly, want.dw, { ...FILTER_TOL, msg: `${g.name}: dw only` });
   const [gxOnly] = tf.grads((a: tf.Tensor) =>
     tf.sum(tf.mul(conv2d(a as tf.Tensor4D, w, opts({ filter: false })), rt))
   )([x]);
-  assertClose(gxOnly, want.dx, { ...VALUE_TOL, msg: `${g.name}: dx only` });
+  await assertTensorClose(gxOnly, want.dx, { ...VALUE_TOL, msg: `${g.name}: dx only` });
   tf.dispose([x, w, rt, y, ...gs, gwOnly, gxOnly]);
   if (b) b.dispose();
 }
@@ -165,9 +169,9 @@ const TRANSPOSED: (Geometry & { name: string })[] = [
   { name: "stride 2 pad 2 k 5", x: [1, 9, 9, 2], k: [5, 5], d: 3, s: [2, 2], p: [2, 2] },
 ];
 
-Deno.test("convTranspose2d: the adjoint of conv2d, with bias and both gradients", () => {
+Deno.test("convTranspose2d: the adjoint of conv2d, with bias and both gradients", async () => {
   const before = tf.memory().numTensors;
-  TRANSPOSED.forEach((g, ci) => {
+  for (const [ci, g] of TRANSPOSED.entries()) {
     const seed = 500 + 10 * ci;
     const [N, H, W, C] = g.x;
     const oh = outSize(H, g.k[0], g.s[0], g.p[0]), ow = outSize(W, g.k[1], g.s[1], g.p[1]);
@@ -185,7 +189,7 @@ Deno.test("convTranspose2d: the adjoint of conv2d, with bias and both gradients"
     // value: the input gradient of ⟨z, conv2d(·, w)⟩, plus the bias
     const dxRef = refGrads(g, new Float64Array(N * H * W * C), wv, zv).dx;
     const want = dxRef.map((v, i) => v + bv[i % C]);
-    assertClose(y, want, { ...VALUE_TOL, msg: `${g.name}: value` });
+    await assertTensorClose(y, want, { ...VALUE_TOL, msg: `${g.name}: value` });
     // gradients of ⟨r, convT(z, w) + b⟩
     const rv = randn(g.x, seed + 3);
     const r = tf.tensor4d(rv, g.x as [number, number, number, number]);
@@ -198,12 +202,12 @@ Deno.test("convTranspose2d: the adjoint of conv2d, with bias and both gradients"
       )
     )([z, w, b]);
     const conv = refConv(g, rv, wv); // ∂/∂z = conv2d(r, w)
-    assertClose(gz, conv.y, { ...VALUE_TOL, msg: `${g.name}: dz` });
+    await assertTensorClose(gz, conv.y, { ...VALUE_TOL, msg: `${g.name}: dz` });
     const dw = refGrads(g, rv, wv, zv).dw; // ⟨z, conv2d(r, w)⟩ is linear in w
-    assertClose(gw, dw, { ...FILTER_TOL, msg: `${g.name}: dw` });
+    await assertTensorClose(gw, dw, { ...FILTER_TOL, msg: `${g.name}: dw` });
     const db = new Float64Array(C);
     rv.forEach((v, i) => db[i % C] += v);
-    assertClose(gb, db, { ...FILTER_TOL, msg: `${g.name}: db` });
+    await assertTensorClose(gb, db, { ...FILTER_TOL, msg: `${g.name}: db` });
     // finite differences of the float64 loss ⟨r, convT(z, w)⟩ = ⟨z, conv2d(r, w)⟩ in z and w
     const gzv = gz.dataSync(), gwv = gw.dataSync();
     const lossZ = (v: Float64Array) => refLoss(g, rv, wv, undefined, v);
@@ -222,24 +226,29 @@ Deno.test("convTranspose2d: the adjoint of conv2d, with bias and both gradients"
       [0, 0],
     ] as unknown as number);
     const tfYb = tf.add(tfY, b);
-    assertClose(y, tfYb, { ...VALUE_TOL, msg: `${g.name}: against tf.conv2dTranspose` });
+    await assertTensorClose(y, tfYb, {
+      ...VALUE_TOL,
+      msg: `${g.name}: against tf.conv2dTranspose`,
+    });
     tf.dispose([z, w, b, y, r, gz, gw, gb, tfY, tfYb]);
-  });
+  }
   assert.equal(tf.memory().numTensors, before, "no tensor left behind");
 });
 
-Deno.test("conv2d and convTranspose2d agree with tfjs's own kernels (float32 rounding)", () => {
+Deno.test("conv2d and convTranspose2d agree with tfjs's own kernels (float32 rounding)", async () => {
   for (const g of [...MODEL_CONVS, ...EDGE_CONVS]) {
-    tf.tidy(() => {
+    tf.engine().startScope();
+    {
       const x = tf.tensor4d(randn(g.x, 1), g.x as [number, number, number, number]);
       const w = tf.tensor4d(randn([...g.k, g.x[3], g.d], 2), [g.k[0], g.k[1], g.x[3], g.d]);
       const explicit = [[0, 0], [g.p[0], g.p[0]], [g.p[1], g.p[1]], [0, 0]] as unknown as number;
       const want = tf.conv2d(x, w, g.s, explicit);
-      assertClose(conv2d(x, w, { stride: g.s, pad: g.p }), want, {
+      await assertTensorClose(conv2d(x, w, { stride: g.s, pad: g.p }), want, {
         ...VALUE_TOL,
         msg: `${g.name}: against tf.conv2d`,
       });
-    });
+    }
+    tf.engine().endScope();
   }
 });
 

@@ -8,11 +8,11 @@ import {
   matMul,
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
-Deno.test("linear and matMul: values and gradients equal tfjs autodiff of the plain ops", () => {
+Deno.test("linear and matMul: values and gradients equal tfjs autodiff of the plain ops", async () => {
   const x = tf.randomNormal([5, 3], 0, 1, "float32", 1) as tf.Tensor2D;
   const w = tf.randomNormal([3, 4], 0, 1, "float32", 2) as tf.Tensor2D;
   const b = tf.randomNormal([4], 0, 1, "float32", 3) as tf.Tensor1D;
@@ -21,15 +21,17 @@ Deno.test("linear and matMul: values and gradients equal tfjs autodiff of the pl
     tf.sum(tf.mul(tf.add(linear(x, w, b), matMul(x, w)), up));
   const lossRef = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) =>
     tf.sum(tf.mul(tf.add(tf.add(tf.matMul(x, w), b), tf.matMul(x, w)), up));
-  assertClose(lossFast(x, w, b), lossRef(x, w, b), { atol: 1e-4 });
+  await assertTensorClose(lossFast(x, w, b), lossRef(x, w, b), { atol: 1e-4 });
   // deno-lint-ignore no-explicit-any
   const gFast = tf.grads(lossFast as any)([x, w, b]);
   // deno-lint-ignore no-explicit-any
   const gRef = tf.grads(lossRef as any)([x, w, b]);
-  for (let i = 0; i < 3; i++) assertClose(gFast[i], gRef[i], { atol: 1e-4, msg: `grad ${i}` });
+  for (let i = 0; i < 3; i++) {
+    await assertTensorClose(gFast[i], gRef[i], { atol: 1e-4, msg: `grad ${i}` });
+  }
 });
 
-Deno.test("gelu matches x·Φ(x) and its derivative Φ(x) + x·φ(x)", () => {
+Deno.test("gelu matches x·Φ(x) and its derivative Φ(x) + x·φ(x)", async () => {
   const xs = [-3, -1, -0.5, 0, 0.5, 1, 3];
   // Φ from erf values: erf(1/√2) = 0.682689492, erf(0.5/√2) = 0.382924923, erf(3/√2) = 0.997300204
   const Phi: Record<number, number> = {
@@ -41,35 +43,35 @@ Deno.test("gelu matches x·Φ(x) and its derivative Φ(x) + x·φ(x)", () => {
   const cdf = (x: number) => x >= 0 ? Phi[x] : 1 - Phi[-x];
   const pdf = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
   const x = tf.tensor1d(xs);
-  assertClose(gelu(x), xs.map((v) => v * cdf(v)), { atol: 1e-5 });
+  await assertTensorClose(gelu(x), xs.map((v) => v * cdf(v)), { atol: 1e-5 });
   const g = tf.grad((x: tf.Tensor) => tf.sum(gelu(x)))(x);
-  assertClose(g, xs.map((v) => cdf(v) + v * pdf(v)), { atol: 1e-5 });
+  await assertTensorClose(g, xs.map((v) => cdf(v) + v * pdf(v)), { atol: 1e-5 });
 });
 
-Deno.test("AdamW: two steps match the hand-computed PyTorch update", () => {
+Deno.test("AdamW: two steps match the hand-computed PyTorch update", async () => {
   const p = variableFrom(tf.tensor1d([1]));
   const opt = new AdamW([p], { lr: 0.1, weightDecay: 0.01 });
   const g = tf.tensor1d([0.5]);
   opt.step([g]);
   // p ← 1·(1 − 0.001) − 0.1·m̂/(sqrt(v̂)+ε) with m̂ = 0.5, v̂ = 0.25
-  assertClose(p, [0.899], { atol: 1e-6 });
+  await assertTensorClose(p, [0.899], { atol: 1e-6 });
   opt.step([g]);
-  assertClose(p, [0.899 * 0.999 - 0.1], { atol: 1e-6 });
+  await assertTensorClose(p, [0.899 * 0.999 - 0.1], { atol: 1e-6 });
   assert.throws(() => new AdamW([p], { lr: 0 }), /lr must be > 0/);
   assert.throws(() => new AdamW([p], { beta1: 1 }), /beta1 must be in \[0, 1\)/);
   opt.dispose();
   p.dispose();
 });
 
-Deno.test("AdamW without gradient signal decays weights by (1 − lr·λ) per step", () => {
+Deno.test("AdamW without gradient signal decays weights by (1 − lr·λ) per step", async () => {
   const p = variableFrom(tf.tensor1d([2, -4]));
   const opt = new AdamW([p], { lr: 0.01, weightDecay: 0.5 });
   const zero = tf.zeros([2]);
   for (let i = 0; i < 3; i++) opt.step([zero]);
-  assertClose(p, [2 * 0.995 ** 3, -4 * 0.995 ** 3], { atol: 1e-6 });
+  await assertTensorClose(p, [2 * 0.995 ** 3, -4 * 0.995 ** 3], { atol: 1e-6 });
 });
 
-Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyToParams", () => {
+Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyToParams", async () => {
   const p = variableFrom(tf.tensor1d([0]));
   const ema = new ExponentialMovingAverage([p], 0.5);
   p.assign(tf.tensor1d([10]));
@@ -78,7 +80,7 @@ Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyTo
   ema.update(); // d = min(0.5, 3/12) = 0.25
   const expected = (10 * 9 / 11) * 0.25 + 20 * 0.75;
   ema.copyToParams();
-  assertClose(p, [expected], { atol: 1e-4 });
+  await assertTensorClose(p, [expected], { atol: 1e-4 });
   ema.dispose();
   assert.throws(() => new ExponentialMovingAverage([p], 1), /decay must be in \[0, 1\)/);
 });

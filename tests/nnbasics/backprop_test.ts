@@ -26,7 +26,7 @@ Deno.test("portfolio net: forward pass values computed by hand", () => {
   assertClose(f.loss, 0.744396660073571, { atol: 1e-12 });
 });
 
-Deno.test("portfolio net: hand-written gradients equal closed forms and tfjs autodiff", () => {
+Deno.test("portfolio net: hand-written gradients equal closed forms and tfjs autodiff", async () => {
   const g = backward(PORTFOLIO, X, 0);
   const yHat = 1 / (1 + Math.exp(-0.1));
   assertClose(g.dL_daOut, yHat, { atol: 1e-15 });
@@ -34,7 +34,7 @@ Deno.test("portfolio net: hand-written gradients equal closed forms and tfjs aut
   // hidden unit 2: ∂L/∂W = ŷ · w_2 · x = ŷ · 0.2 · (−1, 2) (not ŷ · h_2 · x)
   assertClose(g.dL_dwT[1], [-0.2 * yHat, 0.4 * yHat], { atol: 1e-15 });
   assertClose(g.dL_dwT[0], [0, 0], { atol: 0 }); // ReLU'(0) = 0
-  const ad = autodiffGradients(PORTFOLIO, X, 0);
+  const ad = await autodiffGradients(PORTFOLIO, X, 0);
   assertClose(ad.loss, forward(PORTFOLIO, X, 0).loss, { atol: 1e-6 });
   assertClose(ad.dL_dwOut, g.dL_dwOut, { atol: 1e-6 });
   assertClose(ad.dL_dwT.flat(), g.dL_dwT.flat(), { atol: 1e-6 });
@@ -68,7 +68,7 @@ Deno.test("one GD step with lr 0.1 lowers the loss to the value recomputed from 
   assertClose(l2, 0.73278, { atol: 5e-6 });
 });
 
-Deno.test("random nets (no ReLU kinks): hand backprop = autodiff = finite differences", () => {
+Deno.test("random nets (no ReLU kinks): hand backprop = autodiff = finite differences", async () => {
   const r = rng(7);
   for (let trial = 0; trial < 5; trial++) {
     const n = 2 + trial, m = 3 + trial;
@@ -79,7 +79,7 @@ Deno.test("random nets (no ReLU kinks): hand backprop = autodiff = finite differ
     const x = Array.from({ length: n }, () => r.normal());
     const y = trial % 2;
     const g = backward(net, x, y);
-    const ad = autodiffGradients(net, x, y);
+    const ad = await autodiffGradients(net, x, y);
     assertClose(ad.dL_dwT.flat(), g.dL_dwT.flat(), { atol: 1e-4, rtol: 1e-4 });
     assertClose(ad.dL_dwOut, g.dL_dwOut, { atol: 1e-4, rtol: 1e-4 });
     // central differences in float64

@@ -5,12 +5,17 @@ import {
   bceWithLogits,
   bceWithLogitsElementwise,
   l2RegularizedBce,
+  type L2RunResult,
   naiveBce,
   squaredWeightNorm,
   trainL2Run,
   weightMatrices,
 } from "../../lib/course/nnbasics/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -21,29 +26,37 @@ function randomCase(seed: number, n: number, scale: number, soft: boolean) {
   return { z: tf.tensor1d(z), y: tf.tensor1d(y), zs: z, ys: y };
 }
 
-Deno.test("bceWithLogits equals tf.losses.sigmoidCrossEntropy on random logits, large ones included", () => {
+Deno.test("bceWithLogits equals tf.losses.sigmoidCrossEntropy on random logits, large ones included", async () => {
   for (const [seed, scale] of [[1, 1], [2, 10], [3, 100], [4, 1e4]] as const) {
     for (const soft of [false, true]) {
       const { z, y } = randomCase(seed, 257, scale, soft);
       const mine = bceWithLogits(z, y);
       const ref = tf.losses.sigmoidCrossEntropy(y, z);
       assert.ok(Number.isFinite(mine.dataSync()[0]), `finite at scale ${scale}`);
-      assertClose(mine, ref, { rtol: 1e-5, atol: 1e-6, msg: `scale ${scale} soft ${soft}` });
+      await assertTensorClose(mine, ref, {
+        rtol: 1e-5,
+        atol: 1e-6,
+        msg: `scale ${scale} soft ${soft}`,
+      });
       // 2-D input, mean over all elements
       const mine2 = bceWithLogits(z.reshape([257, 1]), y.reshape([257, 1]));
-      assertClose(mine2, ref, { rtol: 1e-5, atol: 1e-6 });
+      await assertTensorClose(mine2, ref, { rtol: 1e-5, atol: 1e-6 });
     }
   }
 });
 
-Deno.test("stable BCE: exact values at known points, where the naive form saturates", () => {
+Deno.test("stable BCE: exact values at known points, where the naive form saturates", async () => {
   const z = tf.tensor1d([0, 100, -100, 30, 1e4]);
   const y = tf.tensor1d([1, 0, 1, 1, 0]);
   // ℓ(0, ·) = log 2; ℓ(100, 0) = 100 + log1p(e^−100); ℓ(−100, 1) = 100; ℓ(30, 1) = log1p(e^−30)
-  assertClose(bceWithLogitsElementwise(z, y), [Math.LN2, 100, 100, Math.exp(-30), 1e4], {
-    rtol: 1e-6,
-    atol: 1e-6,
-  });
+  await assertTensorClose(
+    bceWithLogitsElementwise(z, y),
+    [Math.LN2, 100, 100, Math.exp(-30), 1e4],
+    {
+      rtol: 1e-6,
+      atol: 1e-6,
+    },
+  );
   // naive: σ(100) rounds to 1 → loss capped at −log(1e-8) ≈ 18.42 instead of 100
   const naive = naiveBce(tf.tensor1d([100]), tf.tensor1d([0])).dataSync()[0];
   assertClose(naive, -Math.log(1e-8), { rtol: 1e-4 });
@@ -51,7 +64,7 @@ Deno.test("stable BCE: exact values at known points, where the naive form satura
   assertClose(stable, 100, { rtol: 1e-6 });
   // for moderate logits both agree
   const { z: zm, y: ym } = randomCase(5, 50, 1, false);
-  assertClose(naiveBce(zm, ym), bceWithLogits(zm, ym), { atol: 1e-5 });
+  await assertTensorClose(naiveBce(zm, ym), bceWithLogits(zm, ym), { atol: 1e-5 });
 });
 
 Deno.test("BCE gradient is (σ(z) − y) / N, finite for huge logits", () => {
@@ -70,26 +83,26 @@ Deno.test("BCE rejects mismatched shapes and empty input", async () => {
   await assertThrowsMatching(() => naiveBce(tf.zeros([2]), tf.zeros([2]), 0), /eps must be in/);
 });
 
-Deno.test("L2: only weight matrices are penalised, with weight λ/(2N)", () => {
+Deno.test("L2: only weight matrices are penalised, with weight λ/(2N)", async () => {
   const w1 = tf.tensor2d([[1, 2], [3, 4]]);
   const b1 = tf.tensor1d([10, 20]);
   const w2 = tf.tensor2d([[0.5], [-0.5]]);
   const b2 = tf.tensor1d([7]);
   const params = [w1, b1, w2, b2];
   assert.deepEqual(weightMatrices(params), [w1, w2]);
-  assertClose(squaredWeightNorm(params), 1 + 4 + 9 + 16 + 0.25 + 0.25, { atol: 1e-6 });
+  await assertTensorClose(squaredWeightNorm(params), 1 + 4 + 9 + 16 + 0.25 + 0.25, { atol: 1e-6 });
   const z = tf.tensor2d([[0.3], [-1.2], [2.0], [0.1]]);
   const y = tf.tensor2d([[1], [0], [1], [0]]);
   const lambda = 0.8;
   const j = l2RegularizedBce(z, y, params, lambda).dataSync()[0];
   const bce = bceWithLogits(z, y).dataSync()[0];
   assertClose(j, bce + (lambda / (2 * 4)) * 30.5, { atol: 1e-5 });
-  assertClose(l2RegularizedBce(z, y, params, 0), bce, { atol: 0 });
+  await assertTensorClose(l2RegularizedBce(z, y, params, 0), bce, { atol: 0 });
   // gradient of the penalty: (λ/N) W for a weight matrix (z is data here)
   const gw = tf.grad((a: tf.Tensor) => l2RegularizedBce(z, y, [a, b1], lambda))(w1);
-  assertClose(gw, tf.mul(w1, lambda / 4), { atol: 1e-6 });
+  await assertTensorClose(gw, tf.mul(w1, lambda / 4), { atol: 1e-6 });
   // a bias vector alone adds nothing
-  assertClose(l2RegularizedBce(z, y, [b1, b2], lambda), bce, { atol: 0 });
+  await assertTensorClose(l2RegularizedBce(z, y, [b1, b2], lambda), bce, { atol: 0 });
 });
 
 Deno.test("L2 weight must be finite and non-negative", async () => {
@@ -112,9 +125,12 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
   const train = make(30);
   const test = make(300);
   const before = tf.memory().numTensors;
-  const runs = [0, 3, 30].map((l2) =>
-    trainL2Run(train, test, { l2, hidden: 32, steps: 300, lr: 0.3, recordEvery: 100 })
-  );
+  const runs: L2RunResult[] = [];
+  for (const l2 of [0, 3, 30]) {
+    runs.push(
+      await trainL2Run(train, test, { l2, hidden: 32, steps: 300, lr: 0.3, recordEvery: 100 }),
+    );
+  }
   assert.equal(tf.memory().numTensors, before, "no tensors left behind");
   assert.ok(runs[0].weightNorm > runs[1].weightNorm && runs[1].weightNorm > runs[2].weightNorm);
   const gap = (k: number) => runs[k].testLoss - runs[k].trainLoss;
@@ -122,12 +138,15 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
   assert.ok(runs[0].trainLoss < runs[2].trainLoss, "the penalty costs training fit");
   assert.equal(runs[0].history.length, 4); // steps 0, 100, 200, 300
   assert.equal(runs[0].history[0].weightNorm, runs[2].history[0].weightNorm, "same start");
-  const adam = trainL2Run(train, test, { l2: 0, hidden: 8, steps: 50, optimizer: "adam" });
+  const adam = await trainL2Run(train, test, { l2: 0, hidden: 8, steps: 50, optimizer: "adam" });
   assert.ok(adam.trainLoss < adam.history[0].trainLoss, "Adam lowers the training loss");
   await assertThrowsMatching(
     // deno-lint-ignore no-explicit-any
-    () => trainL2Run(train, test, { l2: 0, optimizer: "sgd" as any }),
+    async () => await trainL2Run(train, test, { l2: 0, optimizer: "sgd" as any }),
     /optimizer must be "gd" or "adam"; got "sgd"/,
   );
-  await assertThrowsMatching(() => trainL2Run(train, test, { l2: 0, steps: 0 }), /steps must be/);
+  await assertThrowsMatching(
+    async () => await trainL2Run(train, test, { l2: 0, steps: 0 }),
+    /steps must be/,
+  );
 });

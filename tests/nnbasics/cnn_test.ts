@@ -173,11 +173,11 @@ Deno.test("training the CNN on a toy task (bar left vs right) lowers the loss an
   ];
   const model = new SequentialCnn(spec, [12, 12, 1], 0);
   const opt = cnnOptimizer(model, 1e-2);
-  const before = evaluateCnn(model, x, y);
+  const before = await evaluateCnn(model, x, y);
   const tensors = tf.memory().numTensors;
   for (let e = 0; e < 8; e++) await trainCnnEpoch(model, opt, x, y, { batchSize: 32, seed: e });
   assert.equal(tf.memory().numTensors, tensors, "no tensors left behind by training");
-  const after = evaluateCnn(model, x, y, 50);
+  const after = await evaluateCnn(model, x, y, 50);
   assert.ok(after.loss < 0.5 * before.loss, `loss ${before.loss} → ${after.loss}`);
   assert.equal(after.accuracy, 1);
   assert.equal(after.predictions.length, n);

@@ -3,7 +3,11 @@ import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
 import { conv2dIm2col, conv2dValidLoops, tfConv2dMatrix } from "../../lib/course/nnbasics/mod.ts";
 import { conv2d } from "../../lib/engine/nn/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -33,7 +37,7 @@ Deno.test("conv2dValidLoops: a small example worked out by hand", () => {
   ]);
 });
 
-Deno.test("conv2dValidLoops equals tf.conv2d (valid) on random matrices, kernels and strides", () => {
+Deno.test("conv2dValidLoops equals tf.conv2d (valid) on random matrices, kernels and strides", async () => {
   const r = rng(11);
   for (
     const [h, w, kh, kw, s] of [
@@ -53,7 +57,7 @@ Deno.test("conv2dValidLoops equals tf.conv2d (valid) on random matrices, kernels
     const a = randomMatrix(r, h, w);
     const k = randomMatrix(r, kh, kw);
     const mine = conv2dValidLoops(a, k, { stride: s });
-    const ref = tfConv2dMatrix(a, k, s);
+    const ref = await tfConv2dMatrix(a, k, s);
     assert.equal(mine.length, Math.floor((h - kh) / s) + 1);
     assert.equal(mine[0].length, Math.floor((w - kw) / s) + 1);
     assertClose(mine.flat(), ref.flat(), { atol: 1e-5, msg: `${h}x${w} * ${kh}x${kw} s${s}` });
@@ -61,7 +65,7 @@ Deno.test("conv2dValidLoops equals tf.conv2d (valid) on random matrices, kernels
     const rotated = k.map((row) => [...row].reverse()).reverse();
     assertClose(
       conv2dValidLoops(a, k, { stride: s, flip: true }).flat(),
-      tfConv2dMatrix(a, rotated, s).flat(),
+      (await tfConv2dMatrix(a, rotated, s)).flat(),
       {
         atol: 1e-5,
       },
@@ -85,14 +89,14 @@ Deno.test("conv2dValidLoops rejects bad input", async () => {
 // The teaching code against the engine's convolution, which the CNN trains with. Tolerances:
 // float32 sums of at most 24 products of standard normals, |error| <= 1e-4 (values); the
 // gradients sum over 3·7·7 positions, |error| <= 1e-3.
-Deno.test("the engine's conv2d equals the explicit loops and the im2col product, gradients included", () => {
+Deno.test("the engine's conv2d equals the explicit loops and the im2col product, gradients included", async () => {
   const r = rng(11);
   for (const [h, w, kh, kw, stride] of [[5, 6, 3, 2, 1], [7, 7, 3, 3, 2], [6, 4, 1, 4, 1]]) {
     const a = randomMatrix(r, h, w), k = randomMatrix(r, kh, kw);
     const x = tf.tensor4d(a.flat(), [1, h, w, 1]);
     const f = tf.tensor4d(k.flat(), [kh, kw, 1, 1]);
     const y = conv2d(x, f, { stride });
-    assertClose(y, conv2dValidLoops(a, k, { stride }).flat(), {
+    await assertTensorClose(y, conv2dValidLoops(a, k, { stride }).flat(), {
       atol: 1e-9,
       msg: `${h}x${w} by ${kh}x${kw}, stride ${stride}`,
     });
@@ -105,15 +109,15 @@ Deno.test("the engine's conv2d equals the explicit loops and the im2col product,
     (conv: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D) => (a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), up)) as tf.Scalar;
   const engine = (a: tf.Tensor4D, b: tf.Tensor4D) => conv2d(a, b);
-  assertClose(engine(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
+  await assertTensorClose(engine(x, w), conv2dIm2col(x, w), { atol: 1e-4 });
   const gEngine = tf.grads(f(engine))([x, w]);
   const gRef = tf.grads(f(conv2dIm2col))([x, w]);
-  assertClose(gEngine[0], gRef[0], { atol: 1e-3, msg: "dx" });
-  assertClose(gEngine[1], gRef[1], { atol: 1e-3, msg: "dw" });
+  await assertTensorClose(gEngine[0], gRef[0], { atol: 1e-3, msg: "dx" });
+  await assertTensorClose(gEngine[1], gRef[1], { atol: 1e-3, msg: "dw" });
   const gData = tf.grad((b: tf.Tensor) =>
     f((a, c) => conv2d(a, c, { grads: { input: false } }))(x, b)
   )(w);
-  assertClose(gData, gRef[1], { atol: 1e-3, msg: "dw (data input)" });
+  await assertTensorClose(gData, gRef[1], { atol: 1e-3, msg: "dw (data input)" });
   tf.dispose([x, w, up, ...gEngine, ...gRef, gData]);
 });
 

@@ -35,8 +35,18 @@ async function playerPage(): Promise<string> {
   });
   const grid = grid2d([-1, 1.01, 1]);
   const runs = [
-    recordParticles(model, new DDPMSampler(schedule), { n: 20, seed: 1, grid, label: "DDPM" }),
-    recordParticles(model, new DDIMSampler(schedule), { n: 20, seed: 1, grid, label: "DDIM" }),
+    await recordParticles(model, new DDPMSampler(schedule), {
+      n: 20,
+      seed: 1,
+      grid,
+      label: "DDPM",
+    }),
+    await recordParticles(model, new DDIMSampler(schedule), {
+      n: 20,
+      seed: 1,
+      grid,
+      label: "DDIM",
+    }),
   ];
   model.dispose();
   return `<!DOCTYPE html><html><body>${particlePlayerHtml(runs, [0, 0, 1, 1])}</body></html>`;

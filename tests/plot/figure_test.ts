@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { subplots, TAB10 } from "../../lib/tools/plot/mod.ts";
+import { type Mappable, subplots, TAB10 } from "../../lib/tools/plot/mod.ts";
 import { parseRGB } from "../../lib/tools/plot/color.ts";
 import { getColormap } from "../../lib/tools/plot/colormap.ts";
 import { findFontFile } from "../../lib/tools/plot/font.ts";
@@ -156,7 +156,9 @@ Deno.test("imshow: RGB tensor [H, W, 3] and origin lower", async () => {
   const img = tf.tensor3d([[[1, 0, 0], [0, 1, 0]], [[0, 0, 1], [2, 2, -1]]]);
   const { fig, ax } = subplots(1, 1, { width: 3, height: 3 });
   const h = ax.imshow(img, { origin: "lower" });
-  img.dispose();
+  img.dispose(); // the values were taken when imshow was called
+  assert.throws(() => fig.toPNG(), /figure: 1 plotting call\(s\) wait for tensor values/);
+  await fig.resolve();
   assert.equal(h.colorMapping, null);
   const at = (c: number, r: number) => rgb(fig.pixelAt(...ax.transform(c, r)));
   // origin "lower": row 0 at the bottom, i.e. at y = 0.
@@ -178,17 +180,38 @@ Deno.test("imshow: a raw { data, height, width, channels } object and the extent
 
 Deno.test("axes accept 1-D tensors; 2-D ones are an error naming the parameter", async () => {
   await initBackend({ log: false });
-  const { ax } = subplots();
+  const { fig, ax } = subplots();
   const x = tf.tensor1d([1, 2, 3]);
   const y = tf.tensor1d([3, 1, 2]);
   ax.plot(x, y);
+  await fig.resolve();
   assertClose(ax.getXLim(), [0.9, 3.1]);
   const bad = tf.zeros([3, 2]);
-  assert.throws(
-    () => ax.scatter(bad, y),
+  ax.scatter(bad, y);
+  await assert.rejects(
+    () => fig.resolve(),
     /scatter: x: expected a 1-D tensor \(got shape \[3, 2\]\)/,
   );
   tf.dispose([x, y, bad]);
+});
+
+Deno.test("tensor calls queue in call order; colourbar and hist handles fill in on resolve", async () => {
+  await initBackend({ log: false });
+  const { fig, axes } = subplots(1, 2);
+  const c = tf.tensor1d([0, 5, 10]);
+  const m = axes[0][0].scatter([1, 2, 3], [1, 2, 3], { c });
+  axes[0][0].plot([0, 4], [0, 4]); // an array call after a queued one waits too
+  fig.colorbar(m);
+  const h = axes[0][1].hist(tf.tensor1d([0, 1, 1, 2]), { bins: 2 });
+  c.dispose();
+  assert.equal(m.colorMapping, null);
+  assert.deepEqual(h.counts, []);
+  await fig.resolve();
+  const mapping = (m as Mappable).colorMapping;
+  assert.deepEqual([mapping?.vmin, mapping?.vmax], [0, 10]);
+  assert.deepEqual(h.counts, [1, 3]);
+  assertClose(axes[0][0].getXLim(), [-0.2, 4.2]);
+  assert.ok(fig.toPNG().length > 1000);
 });
 
 Deno.test("autoscale: 5% margins; hist bars stick to y = 0; equal aspect keeps units square", () => {

@@ -10,18 +10,18 @@ import {
   toOriginalUnits,
   trainRun,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
-Deno.test("prepareData follows the sheet: 142 dino points, ×6 rows, 90/10 split, z-normalised", () => {
-  const d = prepareData("dino");
+Deno.test("prepareData follows the sheet: 142 dino points, ×6 rows, 90/10 split, z-normalised", async () => {
+  const d = await prepareData("dino");
   assert.deepEqual(d.points.shape, [142, 2]);
   assert.equal(d.train.shape[0] + d.test.shape[0], 852);
   assert.equal(d.test.shape[0], 85);
   const { mean, variance } = tf.moments(d.points);
-  assertClose(mean, 0, { atol: 1e-5 });
-  assertClose(variance, 283 / 284, { atol: 1e-4 }); // unbiased std over 284 numbers = 1
+  await assertTensorClose(mean, 0, { atol: 1e-5 });
+  await assertTensorClose(variance, 283 / 284, { atol: 1e-4 }); // unbiased std over 284 numbers = 1
   assert.ok(d.stats.std > 10, "original units are the file's (0…100)");
 });
 
@@ -37,7 +37,7 @@ Deno.test("a trained run saves and loads back to identical predictions; samples 
     const loaded = await loadRun(dir);
     assert.deepEqual(loaded.config, run.config);
     const x = tf.randomNormal([10, 2], 0, 1, "float32", 1) as tf.Tensor2D;
-    assertClose(loaded.model.predict(x, 7), run.model.predict(x, 7), { atol: 0 });
+    await assertTensorClose(loaded.model.predict(x, 7), run.model.predict(x, 7), { atol: 0 });
     const back = toOriginalUnits(tf.tensor2d([[0, 0], [1, -1]]), loaded.stats).arraySync();
     assertClose(back[0], [loaded.stats.mean, loaded.stats.mean], { atol: 1e-4 });
     assertClose(back[1], [

@@ -8,7 +8,11 @@ import {
   SequenceClassifier,
   TanhRnn,
 } from "../../lib/models/sequence/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -21,7 +25,7 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 /** Row-major [rows, cols] matrix from a tensor, as nested JS arrays. */
 const mat = (t: tf.Tensor) => t.arraySync() as number[][];
 
-Deno.test("TanhRnn and Gru: shapes of last state and sequence, parameter shapes", () => {
+Deno.test("TanhRnn and Gru: shapes of last state and sequence, parameter shapes", async () => {
   const x = tf.tensor3d(normals(3 * 5 * 4, 1), [3, 5, 4]);
   const rnn = new TanhRnn({ inputDim: 4, hidden: 6, seed: 1 });
   assert.deepEqual(rnn.wx.shape, [4, 6]);
@@ -38,9 +42,13 @@ Deno.test("TanhRnn and Gru: shapes of last state and sequence, parameter shapes"
   assert.deepEqual(g.last.shape, [3, 6]);
   assert.deepEqual(g.sequence!.shape, [3, 5, 6]);
   // The last state is the sequence's last step (forward) or first step (reverse).
-  assertClose(g.sequence!.slice([0, 4, 0], [3, 1, 6]).reshape([3, 6]), g.last, { atol: 1e-6 });
+  await assertTensorClose(g.sequence!.slice([0, 4, 0], [3, 1, 6]).reshape([3, 6]), g.last, {
+    atol: 1e-6,
+  });
   const gr = gru.run(x, { reverse: true, returnSequences: true });
-  assertClose(gr.sequence!.slice([0, 0, 0], [3, 1, 6]).reshape([3, 6]), gr.last, { atol: 1e-6 });
+  await assertTensorClose(gr.sequence!.slice([0, 0, 0], [3, 1, 6]).reshape([3, 6]), gr.last, {
+    atol: 1e-6,
+  });
   // PyTorch init: every entry uniform in ±1/√hidden.
   const bound = 1 / Math.sqrt(6);
   for (const v of gru.trainableVariables()) {
@@ -48,7 +56,7 @@ Deno.test("TanhRnn and Gru: shapes of last state and sequence, parameter shapes"
   }
 });
 
-Deno.test("TanhRnn.step equals tanh(x Wx + h Wh + b) computed by hand", () => {
+Deno.test("TanhRnn.step equals tanh(x Wx + h Wh + b) computed by hand", async () => {
   const rnn = new TanhRnn({ inputDim: 2, hidden: 3, seed: 4 });
   const xt = [[0.5, -1.2], [2.0, 0.3]];
   const h = [[0.1, -0.4, 0.7], [0, 0.2, -0.9]];
@@ -61,10 +69,12 @@ Deno.test("TanhRnn.step equals tanh(x Wx + h Wh + b) computed by hand", () => {
       return Math.tanh(s);
     })
   );
-  assertClose(rnn.step(tf.tensor2d(xt), tf.tensor2d(h)), expected.flat(), { atol: 1e-6 });
+  await assertTensorClose(rnn.step(tf.tensor2d(xt), tf.tensor2d(h)), expected.flat(), {
+    atol: 1e-6,
+  });
 });
 
-Deno.test("Gru.step equals the reset/update/candidate formulas computed by hand", () => {
+Deno.test("Gru.step equals the reset/update/candidate formulas computed by hand", async () => {
   const H = 3;
   const gru = new Gru({ inputDim: 2, hidden: H, seed: 7 });
   const xt = [[0.5, -1.2], [2.0, 0.3]];
@@ -90,21 +100,23 @@ Deno.test("Gru.step equals the reset/update/candidate formulas computed by hand"
       expected.push((1 - z) * n + z * h[i][j]);
     }
   }
-  assertClose(gru.step(tf.tensor2d(xt), tf.tensor2d(h)), expected, { atol: 1e-6 });
+  await assertTensorClose(gru.step(tf.tensor2d(xt), tf.tensor2d(h)), expected, { atol: 1e-6 });
 });
 
-Deno.test("run() equals repeated step(); reverse equals running the time-reversed input", () => {
+Deno.test("run() equals repeated step(); reverse equals running the time-reversed input", async () => {
   const gru = new Gru({ inputDim: 3, hidden: 4, seed: 2 });
   const x = tf.tensor3d(normals(2 * 6 * 3, 3), [2, 6, 3]);
   let h = tf.zeros([2, 4]) as tf.Tensor2D;
   for (let t = 0; t < 6; t++) {
     h = gru.step(tf.slice(x, [0, t, 0], [2, 1, 3]).reshape([2, 3]) as tf.Tensor2D, h);
   }
-  assertClose(gru.run(x).last, h, { atol: 1e-5 });
-  assertClose(gru.run(x, { reverse: true }).last, gru.run(tf.reverse(x, 1)).last, { atol: 1e-6 });
+  await assertTensorClose(gru.run(x).last, h, { atol: 1e-5 });
+  await assertTensorClose(gru.run(x, { reverse: true }).last, gru.run(tf.reverse(x, 1)).last, {
+    atol: 1e-6,
+  });
 });
 
-Deno.test("Bidirectional: [forward last | backward last], each half with its own weights", () => {
+Deno.test("Bidirectional: [forward last | backward last], each half with its own weights", async () => {
   const f = new Gru({ inputDim: 3, hidden: 4, seed: 1 });
   const b = new Gru({ inputDim: 3, hidden: 5, seed: 2 });
   const bi = new Bidirectional(f, b);
@@ -115,7 +127,7 @@ Deno.test("Bidirectional: [forward last | backward last], each half with its own
   assert.deepEqual(out.last.shape, [2, 9]);
   assert.deepEqual(out.sequence!.shape, [2, 7, 9]);
   const expected = tf.concat([f.run(x).last, b.run(tf.reverse(x, 1)).last], 1);
-  assertClose(out.last, expected, { atol: 1e-6 });
+  await assertTensorClose(out.last, expected, { atol: 1e-6 });
   assert.throws(() => new Bidirectional(f, f), /backward must be a separate layer/);
   assert.throws(
     () => new Bidirectional(f, new Gru({ inputDim: 2, hidden: 4 })),
@@ -144,7 +156,7 @@ Deno.test("back-propagation through time agrees with finite differences", () => 
   }
 });
 
-Deno.test("SequenceClassifier: logits shape, MNIST rows, parameter count", () => {
+Deno.test("SequenceClassifier: logits shape, MNIST rows, parameter count", async () => {
   const enc = new Bidirectional(
     new Gru({ inputDim: 28, hidden: 8, seed: 1 }),
     new Gru({ inputDim: 28, hidden: 8, seed: 2 }),
@@ -156,14 +168,14 @@ Deno.test("SequenceClassifier: logits shape, MNIST rows, parameter count", () =>
   const rows = imagesToRows(images);
   assert.deepEqual(rows.shape, [5, 28, 28]);
   // Row r of image i is step r.
-  assertClose(
+  await assertTensorClose(
     rows.slice([2, 3, 0], [1, 1, 28]).reshape([28]),
     images.slice([2, 84], [1, 28]).reshape([28]),
   );
   assert.deepEqual(m.logits(rows).shape, [5, 10]);
-  assert.equal(m.predict(rows).length, 5);
+  assert.equal((await m.predict(rows)).length, 5);
   // Without training, dropout is off: logits are deterministic; with training they change.
-  assertClose(m.logits(rows), m.logits(rows));
+  await assertTensorClose(m.logits(rows), m.logits(rows));
   const a = m.logits(rows, { training: true, seed: 1 }).dataSync();
   const b = m.logits(rows).dataSync();
   assert.ok(a.some((v, i) => Math.abs(v - b[i]) > 1e-6), "training logits use dropout");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { CheckpointError, saveCheckpoint } from "../../lib/engine/checkpoint/mod.ts";
 import { loadVae, MlpVae, saveVae, vaeResultsDir } from "../../lib/models/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -22,8 +22,8 @@ Deno.test("saveVae → loadVae gives the same config, weights, outputs and meta"
     assert.deepEqual(Object.keys(b), Object.keys(a));
     for (const k of Object.keys(a)) assert.deepEqual(b[k].dataSync(), a[k].dataSync(), k);
     const x = tf.randomUniform([4, 784], 0, 1, "float32", 1) as tf.Tensor2D;
-    assertClose(model.reconstruct(x), m.reconstruct(x), { atol: 0 });
-    assertClose(model.sample(3, 5), m.sample(3, 5), { atol: 0 });
+    await assertTensorClose(model.reconstruct(x), m.reconstruct(x), { atol: 0 });
+    await assertTensorClose(model.sample(3, 5), m.sample(3, 5), { atol: 0 });
     m.dispose();
     model.dispose();
     x.dispose();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit, rng } from "../../lib/data/mod.ts";
 import { MlpVae, VaeLoss, vaeLoss } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -23,7 +23,7 @@ function dense(x: Float64Array, n: number, w: Float32Array, bias: Float32Array):
 }
 const relu = (x: Float64Array) => x.map((v) => Math.max(0, v));
 
-Deno.test("vaeLoss on a fixed batch of 16 real digits and a fixed seed equals a float64 re-computation", () => {
+Deno.test("vaeLoss on a fixed batch of 16 real digits and a fixed seed equals a float64 re-computation", async () => {
   const split = mnistSplit();
   const n = 16;
   const xb = tf.slice(split.test.x, [0, 0], [n, 784]) as tf.Tensor2D;
@@ -55,9 +55,9 @@ Deno.test("vaeLoss on a fixed batch of 16 real digits and a fixed seed equals a 
 
   for (const beta of [0, 1, 30]) {
     const t = new VaeLoss(beta).compute(model, xb, eps);
-    assertClose(t.recon, recon, { rtol: 1e-5, msg: "recon" });
-    assertClose(t.kl, kl, { rtol: 1e-4, atol: 1e-6, msg: "kl" });
-    assertClose(t.loss, recon + beta * kl, { rtol: 1e-5, msg: `loss at β = ${beta}` });
+    await assertTensorClose(t.recon, recon, { rtol: 1e-5, msg: "recon" });
+    await assertTensorClose(t.kl, kl, { rtol: 1e-4, atol: 1e-6, msg: "kl" });
+    await assertTensorClose(t.loss, recon + beta * kl, { rtol: 1e-5, msg: `loss at β = ${beta}` });
     tf.dispose([t.loss, t.recon, t.kl]);
   }
   // Same batch, same seed → bit-identical; another noise draw → another value.

@@ -23,13 +23,16 @@ await initBackend({ log: false });
 Deno.test("classLatentStats: class means of μ and of σ = exp(½ log σ²)", async () => {
   const mu = tf.tensor2d([[1, 2], [3, 4], [10, 0], [-1, -1]]);
   const logvar = tf.tensor2d([[0, 0], [2 * Math.log(3), 0], [0, 2 * Math.log(0.5)], [0, 0]]);
-  const stats = classLatentStats(mu, logvar, [7, 7, 2, 7]);
+  const stats = await classLatentStats(mu, logvar, [7, 7, 2, 7]);
   assert.deepEqual(stats.map((s) => [s.label, s.count]), [[2, 1], [7, 3]]);
   assertClose(stats[0].meanMu, [10, 0]);
   assertClose(stats[0].meanSigma, [1, 0.5], { atol: 1e-6 });
   assertClose(stats[1].meanMu, [1, 5 / 3], { atol: 1e-6 });
   assertClose(stats[1].meanSigma, [5 / 3, 1], { atol: 1e-6 });
-  await assertThrowsMatching(() => classLatentStats(mu, logvar, [1, 2]), /labels must have 4/);
+  await assertThrowsMatching(
+    async () => await classLatentStats(mu, logvar, [1, 2]),
+    /labels must have 4/,
+  );
 });
 
 Deno.test("latentGrid rejects bad arguments with one clear message", () => {
@@ -38,9 +41,9 @@ Deno.test("latentGrid rejects bad arguments with one clear message", () => {
   assert.throws(() => latentGrid(2, { n: 0 }), /n must be an integer >= 1/);
 });
 
-Deno.test("latentExtent covers the central 98 % of μ with a 5 % margin", () => {
+Deno.test("latentExtent covers the central 98 % of μ with a 5 % margin", async () => {
   const mu = tf.tensor2d(Array.from({ length: 101 }, (_, i) => [i, -2 * i]));
-  const [x0, x1, y0, y1] = latentExtent(mu);
+  const [x0, x1, y0, y1] = await latentExtent(mu);
   assertClose([x0, x1], [1 - 4.9, 99 + 4.9], { atol: 1e-9 });
   assertClose([y0, y1], [-198 - 9.8, -2 + 9.8], { atol: 1e-9 });
 });
@@ -48,7 +51,7 @@ Deno.test("latentExtent covers the central 98 % of μ with a 5 % margin", () => 
 Deno.test("imageGrid tiles row-major with padding; greyPng round-trips through a PNG decoder", async () => {
   // Three 2×2 images with values 0.1·(image + 1) in every pixel; 2 columns, padding 1.
   const data = Float32Array.from({ length: 12 }, (_, i) => 0.1 * (Math.floor(i / 4) + 1));
-  const g = imageGrid({ data, n: 3 }, { cols: 2, padding: 1, padValue: 1 });
+  const g = await imageGrid({ data, n: 3 }, { cols: 2, padding: 1, padValue: 1 });
   assert.equal(g.width, 2 * 3 + 1);
   assert.equal(g.height, 2 * 3 + 1);
   const at = (x: number, y: number) => g.data[y * g.width + x];
@@ -69,7 +72,7 @@ Deno.test("imageGrid tiles row-major with padding; greyPng round-trips through a
   assert.equal(png.data[(3 * 4 + 2) * 21 + 3 * 2 + 2], Math.round(0.3 * 255));
   // A tensor [n, 784] gives 28-pixel cells.
   const t = tf.ones([10, 784]) as tf.Tensor2D;
-  const big = imageGrid(t, { cols: 4 });
+  const big = await imageGrid(t, { cols: 4 });
   assert.deepEqual([big.width, big.height], [4 * 30 + 2, 3 * 30 + 2]);
   const dir = await Deno.makeTempDir();
   try {
@@ -81,7 +84,7 @@ Deno.test("imageGrid tiles row-major with padding; greyPng round-trips through a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  assert.throws(() => imageGrid({ data: new Float32Array(10), n: 2 }), /side/);
+  await assert.rejects(async () => await imageGrid({ data: new Float32Array(10), n: 2 }), /side/);
   t.dispose();
 });
 

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
 import { bceWithLogits, gaussianKl, MlpVae, vaeLoss } from "../../lib/models/vae/mod.ts";
-import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
+import {
+  assertClose,
+  assertTensorClose,
+  assertThrowsMatching,
+} from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -11,7 +15,7 @@ const uniforms = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => r.uniform());
 };
 
-Deno.test("MlpVae: PyTorch examples/vae shapes, parameter count, seeded nn.Linear init", () => {
+Deno.test("MlpVae: PyTorch examples/vae shapes, parameter count, seeded nn.Linear init", async () => {
   const m = new MlpVae();
   assert.deepEqual(m.config, { inputDim: 784, hidden: 400, latentDim: 20, seed: 0 });
   assert.equal(m.parameterCount(), 652_824);
@@ -34,10 +38,10 @@ Deno.test("MlpVae: PyTorch examples/vae shapes, parameter count, seeded nn.Linea
   assert.deepEqual(img.shape, [3, 784]);
   const v = Array.from(img.dataSync());
   assert.ok(v.every((p) => p > 0 && p < 1), "decode gives probabilities");
-  assertClose(img, tf.sigmoid(m.decodeLogits(mu)), { atol: 1e-7 });
-  assertClose(m.reconstruct(x), img, { atol: 1e-7 });
+  await assertTensorClose(img, tf.sigmoid(m.decodeLogits(mu)), { atol: 1e-7 });
+  await assertTensorClose(m.reconstruct(x), img, { atol: 1e-7 });
   assert.deepEqual(m.sample(5, 3).shape, [5, 784]);
-  assertClose(m.sample(2, 3), m.sample(2, 3), { atol: 0 });
+  await assertTensorClose(m.sample(2, 3), m.sample(2, 3), { atol: 0 });
   // Same seed → same weights; another seed → other weights.
   const same = new MlpVae({ seed: 0 });
   const other = new MlpVae({ seed: 1 });
@@ -61,22 +65,22 @@ Deno.test("MlpVae rejects bad configs and inputs, naming the parameter", async (
   m.dispose();
 });
 
-Deno.test("bceWithLogits: equals −x log σ(l) − (1−x) log(1−σ(l)), finite for huge |l|, grad σ(l) − x", () => {
+Deno.test("bceWithLogits: equals −x log σ(l) − (1−x) log(1−σ(l)), finite for huge |l|, grad σ(l) − x", async () => {
   const ls = [-6, -1, -0.25, 0, 0.5, 2, 7];
   const xs = [0, 0.2, 1, 0.5, 0.9, 0, 0.3];
   const sig = (l: number) => 1 / (1 + Math.exp(-l));
   const want = ls.map((l, i) => -xs[i] * Math.log(sig(l)) - (1 - xs[i]) * Math.log(1 - sig(l)));
   const l = tf.tensor2d(ls, [1, 7]);
   const x = tf.tensor2d(xs, [1, 7]);
-  assertClose(bceWithLogits(l, x), want, { atol: 1e-5, rtol: 1e-5 });
+  await assertTensorClose(bceWithLogits(l, x), want, { atol: 1e-5, rtol: 1e-5 });
   // Large logits: BCE(100, 0) = 100, BCE(−100, 1) = 100, BCE(100, 1) = 0 (no inf, no NaN).
-  assertClose(
+  await assertTensorClose(
     bceWithLogits(tf.tensor2d([[100, -100, 100, -100]]), tf.tensor2d([[0, 1, 1, 0]])),
     [100, 100, 0, 0],
     { atol: 1e-5 },
   );
   const g = tf.grad((t: tf.Tensor) => tf.sum(bceWithLogits(t as tf.Tensor2D, x)))(l);
-  assertClose(g, ls.map((v, i) => sig(v) - xs[i]), { atol: 1e-6 }); // 0.5 − x at l = 0 too
+  await assertTensorClose(g, ls.map((v, i) => sig(v) - xs[i]), { atol: 1e-6 }); // 0.5 − x at l = 0 too
   tf.dispose([l, x, g]);
 });
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit, rng } from "../../lib/data/mod.ts";
 import { MlpVae, reparameterize, vaeLoss } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -13,7 +13,7 @@ const normals = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => r.normal());
 };
 
-Deno.test("z = μ + exp(½ log σ²) ε on hand-computed values", () => {
+Deno.test("z = μ + exp(½ log σ²) ε on hand-computed values", async () => {
   const mu = [[0.5, -1, 2], [0, 3, -0.25]];
   const logvar = [[0, 2 * Math.log(3), -2 * Math.log(2)], [Math.log(0.01), 1, -1]];
   const eps = [[1, -0.5, 2], [-2, 0.3, 0]];
@@ -22,11 +22,11 @@ Deno.test("z = μ + exp(½ log σ²) ε on hand-computed values", () => {
   assertClose(want.flat(), [1.5, -2.5, 3, -0.2, 3 + 0.3 * Math.exp(0.5), -0.25], { atol: 1e-12 });
   const z = reparameterize(tf.tensor2d(mu), tf.tensor2d(logvar), tf.tensor2d(eps));
   assert.deepEqual(z.shape, [2, 3]);
-  assertClose(z, want.flat(), { atol: 1e-6, rtol: 1e-6 });
+  await assertTensorClose(z, want.flat(), { atol: 1e-6, rtol: 1e-6 });
   // ε = 0 returns μ itself; log σ² = 0 returns μ + ε.
   const m = tf.tensor2d([[1.25, -4]]);
-  assertClose(reparameterize(m, tf.tensor2d([[3, -3]]), tf.zeros([1, 2])), [1.25, -4]);
-  assertClose(reparameterize(m, tf.zeros([1, 2]), tf.tensor2d([[0.5, 2]])), [1.75, -2]);
+  await assertTensorClose(reparameterize(m, tf.tensor2d([[3, -3]]), tf.zeros([1, 2])), [1.25, -4]);
+  await assertTensorClose(reparameterize(m, tf.zeros([1, 2]), tf.tensor2d([[0.5, 2]])), [1.75, -2]);
 });
 
 Deno.test("Monte Carlo samples have mean μ and variance σ² per coordinate", () => {
@@ -53,7 +53,7 @@ Deno.test("Monte Carlo samples have mean μ and variance σ² per coordinate", (
   tf.dispose([muRows, lvRows, z, mean, variance]);
 });
 
-Deno.test("∂z/∂μ = 1 and ∂z/∂log σ² = ½ σ ε (the gradient flows through ε)", () => {
+Deno.test("∂z/∂μ = 1 and ∂z/∂log σ² = ½ σ ε (the gradient flows through ε)", async () => {
   const mu = tf.tensor2d([[0.3, -1.1], [2, 0.7]]);
   const logvar = tf.tensor2d([[-0.4, 1.2], [0, -2]]);
   const eps = tf.tensor2d([[1.5, -0.6], [0, 2.2]]);
@@ -61,12 +61,12 @@ Deno.test("∂z/∂μ = 1 and ∂z/∂log σ² = ½ σ ε (the gradient flows th
   const [gMu, gLv] = tf.grads((m: tf.Tensor, l: tf.Tensor) =>
     tf.sum(tf.mul(w, reparameterize(m as tf.Tensor2D, l as tf.Tensor2D, eps)))
   )([mu, logvar]);
-  assertClose(gMu, w.dataSync(), { atol: 1e-6 });
+  await assertTensorClose(gMu, w.dataSync(), { atol: 1e-6 });
   const lv = logvar.dataSync();
   const e = eps.dataSync();
   const wv = w.dataSync();
   const want = Array.from(lv, (l, i) => wv[i] * 0.5 * Math.exp(0.5 * l) * e[i]);
-  assertClose(gLv, want, { atol: 1e-6, rtol: 1e-5 });
+  await assertTensorClose(gLv, want, { atol: 1e-6, rtol: 1e-5 });
   assert.equal(gLv.dataSync()[2], 0, "ε = 0 gives no gradient to log σ²");
   tf.dispose([mu, logvar, eps, w, gMu, gLv]);
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { latentGrid, MlpVae, sampleOnGrid } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -25,7 +25,7 @@ Deno.test("latentGrid lays codes out like a picture: top row = largest y, other 
   sq.z.dispose();
 });
 
-Deno.test("sampleOnGrid decodes the grid's codes in picture order and leaves only the images", () => {
+Deno.test("sampleOnGrid decodes the grid's codes in picture order and leaves only the images", async () => {
   const m = new MlpVae({ latentDim: 2, hidden: 8, seed: 1 });
   const codes = tf.tensor2d([[-3, 3], [3, 3], [-3, -3], [3, -3]]);
   const want = m.decode(codes);
@@ -33,7 +33,7 @@ Deno.test("sampleOnGrid decodes the grid's codes in picture order and leaves onl
   const imgs = sampleOnGrid(m, { n: 2, range: 3 });
   assert.equal(tf.memory().numTensors, before + 1, "only the images are left");
   assert.deepEqual(imgs.shape, [4, 784]);
-  assertClose(imgs, want, { atol: 0 });
+  await assertTensorClose(imgs, want, { atol: 0 });
   // BEGIN HIDDEN TESTS
   const m3 = new MlpVae({ latentDim: 3, hidden: 8, seed: 5 });
   const wide = sampleOnGrid(m3, { n: 3, extent: [0, 2, -1, 1], dims: [1, 2] });
@@ -48,9 +48,9 @@ Deno.test("sampleOnGrid decodes the grid's codes in picture order and leaves onl
     [0, 1, -1],
     [0, 2, -1],
   ]));
-  assertClose(wide, wantWide, { atol: 0 });
+  await assertTensorClose(wide, wantWide, { atol: 0 });
   const centre = sampleOnGrid(m3, { n: 1, range: 2 });
-  assertClose(centre, m3.decode(tf.zeros([1, 3])), { atol: 0 });
+  await assertTensorClose(centre, m3.decode(tf.zeros([1, 3])), { atol: 0 });
   tf.dispose([wide, wantWide, centre]);
   m3.dispose();
   // END HIDDEN TESTS

@@ -18,7 +18,7 @@ Deno.test("trainVaeEpoch: loss falls over epochs on real digits, tensor count st
   const opt = vaeOptimizer(model);
   assert.equal(opt.weightDecay, 0);
   assert.equal(opt.lr, 1e-3);
-  const before = evaluateVae(model, test, { seed: 9 });
+  const before = await evaluateVae(model, test, { seed: 9 });
   const ticks: number[] = [];
   let ticked = 0;
   const progress = {
@@ -43,7 +43,7 @@ Deno.test("trainVaeEpoch: loss falls over epochs on real digits, tensor count st
   // An untrained decoder pays about 784·ln 2 ≈ 543 nats per image; training must cut that.
   assert.ok(before.loss > 500, `held-out loss before training ${before.loss}`);
   assert.ok(stats[1].loss < stats[0].loss && stats[2].loss < stats[1].loss, JSON.stringify(stats));
-  const after = evaluateVae(model, test, { seed: 9 });
+  const after = await evaluateVae(model, test, { seed: 9 });
   assert.ok(after.loss < 0.6 * before.loss, `held-out loss ${before.loss} → ${after.loss}`);
   assert.ok(after.kl > 0.5, `the code carries information: KL ${after.kl}`);
   model.dispose();
@@ -95,7 +95,13 @@ Deno.test("trainVaeEpoch and evaluateVae reject bad options, naming the paramete
   const other = new MlpVae({ hidden: 16, latentDim: 2 });
   const wrong = new AdamW(other.trainableVariables(), { weightDecay: 0 });
   await assertThrowsMatching(() => trainVaeEpoch(model, wrong, train), /opt must optimize/);
-  await assertThrowsMatching(() => evaluateVae(model, test, { batchSize: 0 }), /batchSize must/);
-  await assertThrowsMatching(() => evaluateVae(model, test, { klLossWeight: -2 }), /klLossWeight/);
+  await assertThrowsMatching(
+    async () => await evaluateVae(model, test, { batchSize: 0 }),
+    /batchSize must/,
+  );
+  await assertThrowsMatching(
+    async () => await evaluateVae(model, test, { klLossWeight: -2 }),
+    /klLossWeight/,
+  );
   for (const t of [model, other, opt, wrong]) t.dispose();
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
 import { MlpVae, VaeLoss, vaeLoss } from "../../lib/models/vae/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
 
@@ -17,7 +17,7 @@ const uniforms = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => r.uniform());
 };
 
-Deno.test("vaeLoss equals the ELBO terms computed step by step; recon + β·KL", () => {
+Deno.test("vaeLoss equals the ELBO terms computed step by step; recon + β·KL", async () => {
   const m = new MlpVae({ hidden: 32, latentDim: 4, seed: 2 });
   const n = 5;
   const x = tf.tensor2d(uniforms(n * 784, 3), [n, 784]);
@@ -38,14 +38,14 @@ Deno.test("vaeLoss equals the ELBO terms computed step by step; recon + β·KL",
   for (let i = 0; i < muV.length; i++) kl += -0.5 * (1 + lvV[i] - muV[i] ** 2 - Math.exp(lvV[i]));
   kl /= n;
   for (const s of [t.loss, t.recon, t.kl]) assert.deepEqual(s.shape, [], "scalar terms");
-  assertClose(t.recon, recon, { rtol: 1e-4 });
-  assertClose(t.kl, kl, { rtol: 1e-4, atol: 1e-5 });
-  assertClose(t.loss, recon + 0.5 * kl, { rtol: 1e-4 });
+  await assertTensorClose(t.recon, recon, { rtol: 1e-4 });
+  await assertTensorClose(t.kl, kl, { rtol: 1e-4, atol: 1e-5 });
+  await assertTensorClose(t.loss, recon + 0.5 * kl, { rtol: 1e-4 });
   assert.ok(recon > 400, `an untrained decoder costs about 784·0.69 nats; got ${recon}`);
   m.dispose();
 });
 
-Deno.test("the KL weight β scales only the KL term; VaeLoss(β) is vaeLoss(·, β)", () => {
+Deno.test("the KL weight β scales only the KL term; VaeLoss(β) is vaeLoss(·, β)", async () => {
   const m = new MlpVae({ hidden: 16, latentDim: 3, seed: 4 });
   // Shift the μ head so that the KL term is large and a wrong weighting shows.
   m.encMu.b.assign(tf.tensor1d([2, -1.5, 1]));
@@ -55,16 +55,16 @@ Deno.test("the KL weight β scales only the KL term; VaeLoss(β) is vaeLoss(·, 
   const recon = base.recon.dataSync()[0];
   const kl = base.kl.dataSync()[0];
   assert.ok(kl > 1, `the shifted encoder is far from the prior: KL ${kl}`);
-  assertClose(base.loss, recon, { rtol: 1e-6 });
+  await assertTensorClose(base.loss, recon, { rtol: 1e-6 });
   for (const beta of [0.25, 1, 30]) {
     const t = vaeLoss(m, x, eps, beta);
-    assertClose(t.recon, recon, { rtol: 1e-6, msg: `recon at β = ${beta}` });
-    assertClose(t.kl, kl, { rtol: 1e-6, msg: `kl at β = ${beta}` });
-    assertClose(t.loss, recon + beta * kl, { rtol: 1e-5, msg: `loss at β = ${beta}` });
-    assertClose(new VaeLoss(beta).compute(m, x, eps).loss, t.loss, { rtol: 1e-6 });
+    await assertTensorClose(t.recon, recon, { rtol: 1e-6, msg: `recon at β = ${beta}` });
+    await assertTensorClose(t.kl, kl, { rtol: 1e-6, msg: `kl at β = ${beta}` });
+    await assertTensorClose(t.loss, recon + beta * kl, { rtol: 1e-5, msg: `loss at β = ${beta}` });
+    await assertTensorClose(new VaeLoss(beta).compute(m, x, eps).loss, t.loss, { rtol: 1e-6 });
   }
   // The default weight is 1 (the negative ELBO).
-  assertClose(vaeLoss(m, x, eps).loss, recon + kl, { rtol: 1e-5 });
+  await assertTensorClose(vaeLoss(m, x, eps).loss, recon + kl, { rtol: 1e-5 });
   tf.dispose([x, eps]);
   m.dispose();
 });

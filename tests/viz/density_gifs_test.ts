@@ -24,10 +24,10 @@ Deno.test("framesToShow: every step of a short chain, evenly spaced steps of a l
   assert.throws(() => framesToShow(10, 1), /maxFrames must be an integer >= 2; got 1/);
 });
 
-Deno.test("forward and reverse GIFs: one frame per shown step plus a held last frame", () => {
+Deno.test("forward and reverse GIFs: one frame per shown step plus a held last frame", async () => {
   const x0 = tf.tensor2d([[1, 0], [-1, 0.5], [0, -1]]);
   const schedule = linearSchedule(8, 1e-4, 0.2);
-  const fwd = parseGif(forwardDiffusionGif(x0, schedule, { fps: 4, size: 2 }));
+  const fwd = parseGif(await forwardDiffusionGif(x0, schedule, { fps: 4, size: 2 }));
   assert.equal(fwd.frames, 9 + 4);
   assert.ok(fwd.delays.every((d) => d === 25));
   const trajectory = Array.from({ length: 21 }, (_, k) => Float32Array.of(k / 20, 0, 0, k / 20));

@@ -8,7 +8,7 @@ import {
   linearSchedule,
   sample,
 } from "../../lib/models/diffusion/mod.ts";
-import { assertClose } from "../../lib/tools/testing/assert.ts";
+import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import {
   particleFigure,
   particleGif,
@@ -26,15 +26,19 @@ const model = new DenoisingMLP({
 });
 const grid = grid2d([-1, 1.01, 1]);
 
-Deno.test("recordParticles: T + 1 frames, one field per step, DDIM adds no noise and matches sample()", () => {
-  const ddim = recordParticles(model, new DDIMSampler(schedule), { n: 12, seed: 5, grid });
+Deno.test("recordParticles: T + 1 frames, one field per step, DDIM adds no noise and matches await sample()", async () => {
+  const ddim = await recordParticles(model, new DDIMSampler(schedule), { n: 12, seed: 5, grid });
   assert.equal(ddim.frames.length, 11);
   assert.equal(ddim.field.length, 10);
   assert.equal(ddim.field[0].length, 2 * 9);
   assert.ok(ddim.added.every((a) => a.every((v) => v === 0)));
-  const ref = sample(model, new DDIMSampler(schedule), { n: 12, seed: 5, returnTrajectory: true });
-  assertClose(ddim.frames[10], ref.samples, { atol: 1e-5 });
-  const ddpm = recordParticles(model, new DDPMSampler(schedule), { n: 12, seed: 5, grid });
+  const ref = await sample(model, new DDIMSampler(schedule), {
+    n: 12,
+    seed: 5,
+    returnTrajectory: true,
+  });
+  await assertTensorClose(ddim.frames[10], ref.samples, { atol: 1e-5 });
+  const ddpm = await recordParticles(model, new DDPMSampler(schedule), { n: 12, seed: 5, grid });
   // Same starting noise, and every added-noise marker has length 0.1 (except the noiseless last step).
   assertClose(ddpm.frames[0], ddim.frames[0], { atol: 0 });
   const a = ddpm.added[3];
@@ -44,8 +48,8 @@ Deno.test("recordParticles: T + 1 frames, one field per step, DDIM adds no noise
   assert.ok(ddpm.added[9].every((v) => v === 0), "no noise at t = 0");
 });
 
-Deno.test("particle figure, GIF and HTML player", () => {
-  const run = recordParticles(model, new DDPMSampler(schedule), {
+Deno.test("particle figure, GIF and HTML player", async () => {
+  const run = await recordParticles(model, new DDPMSampler(schedule), {
     n: 8,
     seed: 1,
     grid,

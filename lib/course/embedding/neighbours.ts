@@ -18,11 +18,11 @@ import { toRows } from "./tsne.ts";
  * nearest first, as an n·k array (row i at i·k … i·k + k − 1); ties go to the lower index.
  * k an integer in [1, n − 1]. O(n² d): fine for a few thousand points.
  */
-export function nearestNeighbours(
+export async function nearestNeighbours(
   points: tf.Tensor2D | ArrayLike<ArrayLike<number>>,
   k = 10,
-): Int32Array {
-  const rows = toRows(points);
+): Promise<Int32Array> {
+  const rows = await toRows(points);
   const n = rows.length;
   if (!Number.isInteger(k) || k < 1 || k > n - 1) {
     throw new Error(`k must be an integer in [1, n − 1] = [1, ${n - 1}]; got ${k}`);
@@ -65,12 +65,12 @@ function checkLabels(labels: ArrayLike<number>, n: number): void {
 }
 
 /** A_k (above) for the rows of `points` and one label per row; k in [1, n − 1]. */
-export function knnAgreement(
+export async function knnAgreement(
   points: tf.Tensor2D | ArrayLike<ArrayLike<number>>,
   labels: ArrayLike<number>,
   k = 10,
-): number {
-  const nb = nearestNeighbours(points, k);
+): Promise<number> {
+  const nb = await nearestNeighbours(points, k);
   const n = nb.length / k;
   checkLabels(labels, n);
   let same = 0;
@@ -84,16 +84,16 @@ export function knnAgreement(
  * C[a][b] (above): how often a point of class a has a point of class b among its k nearest
  * neighbours; labels are integers in [0, classes). Row a sums to k · (number of points of a).
  */
-export function neighbourLabelCounts(
+export async function neighbourLabelCounts(
   points: tf.Tensor2D | ArrayLike<ArrayLike<number>>,
   labels: ArrayLike<number>,
   classes: number,
   k = 10,
-): number[][] {
+): Promise<number[][]> {
   if (!Number.isInteger(classes) || classes < 1) {
     throw new Error(`classes must be an integer >= 1; got ${classes}`);
   }
-  const nb = nearestNeighbours(points, k);
+  const nb = await nearestNeighbours(points, k);
   const n = nb.length / k;
   checkLabels(labels, n);
   for (let i = 0; i < n; i++) {

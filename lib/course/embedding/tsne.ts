@@ -50,11 +50,13 @@ export interface TsneResult {
 }
 
 /** Rows of `x` as plain arrays, after checking shape and finiteness. */
-export function toRows(x: tf.Tensor2D | ArrayLike<ArrayLike<number>>): number[][] {
+export async function toRows(
+  x: tf.Tensor2D | ArrayLike<ArrayLike<number>>,
+): Promise<number[][]> {
   let rows: number[][];
   if (x instanceof tf.Tensor) {
     if (x.rank !== 2) throw new Error(`x must be a 2-D tensor [n, d]; got shape [${x.shape}]`);
-    rows = x.arraySync() as number[][];
+    rows = await x.array() as number[][];
   } else {
     if (!x || typeof x.length !== "number") {
       throw new Error("x must be a 2-D tensor or an array of rows [n][d]");
@@ -91,7 +93,7 @@ export async function tsne(
   options: TsneOptions = {},
 ): Promise<TsneResult> {
   const { perplexity = 30, iterations = 500, learningRate = 10, dim = 2, seed = 0 } = options;
-  const rows = toRows(x);
+  const rows = await toRows(x);
   const n = rows.length;
   if (!(typeof perplexity === "number" && perplexity >= 1 && perplexity < n - 1)) {
     throw new Error(`perplexity must be a number in [1, n − 1) = [1, ${n - 1}); got ${perplexity}`);

@@ -54,22 +54,30 @@ function binEdges(spec: BinSpec): Float64Array {
  * clip(⌊(x − lo)/w⌋ + 1, 0, B + 1) of every value (0 and B + 1 are the tails), then
  * `tf.bincount`. Throws if `x` is empty or holds NaN or ±Infinity.
  */
-export function tensorHistogram(x: tf.Tensor, spec: BinSpec = KL_BINS): Histogram {
+export async function tensorHistogram(
+  x: tf.Tensor,
+  spec: BinSpec = KL_BINS,
+): Promise<Histogram> {
   checkSpec(spec);
   if (x.size === 0) throw new Error("x must not be empty; got 0 values");
   const { bins, lo, hi } = spec;
-  const counts = tf.tidy(() => {
-    if (!tf.all(tf.isFinite(x)).dataSync()[0]) {
-      throw new Error("x must contain finite numbers only; got NaN or ±Infinity");
-    }
+  // The counts and the finiteness flag come back in one read: [counts (B + 2), all finite].
+  const packed = tf.tidy(() => {
+    const finite = tf.reshape(tf.cast(tf.all(tf.isFinite(x)), "float32"), [1]);
     const cell = tf.clipByValue(
       tf.add(tf.mul(x, bins / (hi - lo)), 1 - (lo * bins) / (hi - lo)),
       0,
       bins + 1.5,
     );
     const index = tf.reshape(tf.cast(cell, "int32"), [-1]) as tf.Tensor1D;
-    return tf.bincount(index, tf.tensor1d([], "float32"), bins + 2).dataSync();
+    return tf.concat([tf.bincount(index, tf.tensor1d([], "float32"), bins + 2), finite]);
   });
+  const all = await packed.data() as Float32Array;
+  packed.dispose();
+  if (all[bins + 2] !== 1) {
+    throw new Error("x must contain finite numbers only; got NaN or ±Infinity");
+  }
+  const counts = all.subarray(0, bins + 2);
   return {
     edges: binEdges(spec),
     counts: Float64Array.from(counts.subarray(1, bins + 1)),

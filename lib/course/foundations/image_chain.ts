@@ -87,11 +87,11 @@ export interface DiffuseImageResult {
  * the states that pass `keep` (with their histograms) and measuring mean, std and the KL to
  * N(0, 1) of all values at the steps that pass `measure`.
  */
-export function diffuseImage(
+export async function diffuseImage(
   x0: tf.Tensor,
   schedule: NoiseSchedule,
   options: DiffuseImageOptions = {},
-): DiffuseImageResult {
+): Promise<DiffuseImageResult> {
   const {
     seed = 0,
     keep = () => false,
@@ -104,37 +104,43 @@ export function diffuseImage(
   const states: ChainState[] = [];
   const stats: ChainStepStats[] = [];
   let stepMs = 0;
-  const look = (k: number, x: tf.Tensor) => {
+  const look = async (k: number, x: tf.Tensor) => {
     if (measure(k)) {
-      const [mean, meanSq] = tf.tidy(() => {
+      const moments = tf.tidy(() => {
         const flat = tf.reshape(x, [-1]);
-        return [accurateMean(flat).dataSync()[0], accurateMean(tf.square(flat)).dataSync()[0]];
+        return tf.concat(
+          [accurateMean(flat), accurateMean(tf.square(flat))].map((t) => tf.reshape(t, [1])),
+        );
       });
+      const [mean, meanSq] = await moments.data();
+      moments.dispose();
       stats.push({
         k,
         alphaBar: alphaBarAfter(schedule, k),
         mean,
         std: Math.sqrt(Math.max(meanSq - mean * mean, 0)),
-        kl: klToStandardNormal(tensorHistogram(x, klBins)),
+        kl: klToStandardNormal(await tensorHistogram(x, klBins)),
       });
     }
-    if (keep(k)) states.push({ k, x: tf.clone(x), histogram: tensorHistogram(x, displayBins) });
+    if (keep(k)) {
+      states.push({ k, x: tf.clone(x), histogram: await tensorHistogram(x, displayBins) });
+    }
   };
   let x = x0.dtype === "float32" ? tf.clone(x0) : tf.cast(x0, "float32");
-  look(0, x);
+  await look(0, x);
   for (let k = 1; k <= schedule.T; k++) {
     const beta = schedule.betas[k - 1];
     const t0 = performance.now();
     let next = scaledAddNoise(x, Math.sqrt(1 - beta), Math.sqrt(beta), tfSeed(seed, k));
     if (renormalize) {
-      const scaled = minMaxNormalize(next);
+      const scaled = await minMaxNormalize(next);
       next.dispose();
       next = scaled;
     }
     stepMs += performance.now() - t0;
     x.dispose();
     x = next;
-    look(k, x);
+    await look(k, x);
   }
   x.dispose();
   return { states, stats, stepSeconds: stepMs / 1000 };
@@ -171,7 +177,7 @@ export interface MomentCheck {
  * standard normal: mean z² ≈ 1 and about 0.27 % beyond 3. `alphaBarOf` replaces the closed form's
  * ᾱ (to show that a wrong ᾱ is detected); by default it is the schedule's.
  */
-export function chainMomentCheck(
+export async function chainMomentCheck(
   x0: tf.Tensor,
   schedule: NoiseSchedule,
   options: {
@@ -180,7 +186,7 @@ export function chainMomentCheck(
     seed?: number;
     alphaBarOf?: (k: number) => number;
   },
-): MomentCheck[] {
+): Promise<MomentCheck[]> {
   const { chains = 256, steps, seed = 0, alphaBarOf = (k) => alphaBarAfter(schedule, k) } = options;
   checkInt(chains, "chains", 2);
   if (x0.size === 0) throw new Error("x0 must not be empty; got 0 values");
@@ -205,7 +211,7 @@ export function chainMomentCheck(
     x = next;
     if (!steps.includes(k)) continue;
     const ab = alphaBarOf(k);
-    const row = tf.tidy(() => {
+    const rowT = tf.tidy(() => {
       const xt = tf.transpose(x); // [P, R]: reduce over the chains with blocked sums
       const m = accurateMean(xt);
       const v = tf.mul(accurateMean(tf.square(tf.sub(xt, tf.expandDims(m, 1)))), R / (R - 1));
@@ -218,14 +224,16 @@ export function chainMomentCheck(
         tf.sum(tf.cast(tf.greater(tf.abs(zMean), 3), "float32")),
         tf.sum(tf.cast(tf.greater(tf.abs(zVar), 3), "float32")),
       );
-      return [
+      return tf.concat([
         accurateMean(tf.square(zMean)),
         accurateMean(tf.square(zVar)),
         tf.max(tf.abs(zMean)),
         tf.max(tf.abs(zVar)),
         tf.div(beyond, 2 * P),
-      ].map((t) => t.dataSync()[0]);
+      ].map((t) => tf.reshape(t, [1])));
     });
+    const row = await rowT.data();
+    rowT.dispose();
     out.push({
       k,
       alphaBar: ab,

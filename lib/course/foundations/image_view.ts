@@ -34,7 +34,7 @@ export function clipToUnit<T extends tf.Tensor>(x: T): T {
  * (x − min x)/(max x − min x) over the whole image: the full range maps to [0, 1], whatever the
  * scale of x (`minMaxNormalize` of lib/data/image.ts).
  */
-export function rescaleToUnit<T extends tf.Tensor>(x: T): T {
+export function rescaleToUnit<T extends tf.Tensor>(x: T): Promise<T> {
   return minMaxNormalize(x);
 }
 

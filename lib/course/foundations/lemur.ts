@@ -12,7 +12,7 @@ export const LEMUR_FILE: URL = new URL("../../../data/lemur.png", import.meta.ur
 /** The lemur as a float32 tensor [683, 1024, 3] (RGB), min-max normalised to exactly [0, 1]. */
 export async function loadLemur(): Promise<tf.Tensor3D> {
   const raw = await loadImage(LEMUR_FILE);
-  const x0 = minMaxNormalize(raw);
+  const x0 = await minMaxNormalize(raw);
   raw.dispose();
   return x0;
 }

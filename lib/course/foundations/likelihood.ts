@@ -11,7 +11,7 @@
  * that it underflows.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalar, tf } from "../../engine/backend/mod.ts";
 import { randomNormal } from "../../engine/kernels/noise.ts";
 import { accurateMean, accurateSum } from "./sum.ts";
 import { checkFinite, checkInt, checkInterval, checkPositive } from "../../engine/validate.ts";
@@ -40,14 +40,16 @@ export function gaussianData(n: number, mu: number, sigma: number, seed: number)
  * The closed-form maximum-likelihood estimates of a normal model: μ̂ = (1/N) Σ x_n and
  * σ̂ = sqrt((1/N) Σ (x_n − μ̂)²) (divided by N, not N − 1). Sums are blocked float32 sums.
  */
-export function gaussianMle(data: ArrayLike<number> | tf.Tensor): GaussianParams {
-  const x = dataTensor(data);
-  const [mu, variance] = tf.tidy(() => {
+export async function gaussianMle(data: ArrayLike<number> | tf.Tensor): Promise<GaussianParams> {
+  const x = await dataTensor(data);
+  const both = tf.tidy(() => {
     const m = accurateMean(x);
     const v = accurateMean(tf.square(tf.sub(x, m)));
-    return [m.dataSync()[0], v.dataSync()[0]];
+    return tf.concat([tf.reshape(m, [1]), tf.reshape(v, [1])]);
   });
   x.dispose();
+  const [mu, variance] = await both.data();
+  both.dispose();
   return { mu, sigma: Math.sqrt(variance) };
 }
 
@@ -99,17 +101,17 @@ export interface GridOptions {
  * (the constant part of each log-density summed in closed form). Nothing about the maximum is
  * assumed. Throws for empty or non-finite data, empty grids, and any σ ≤ 0.
  */
-export function gaussianLogLikelihoodGrid(
+export async function gaussianLogLikelihoodGrid(
   data: ArrayLike<number> | tf.Tensor,
   mus: ArrayLike<number>,
   sigmas: ArrayLike<number>,
   options: GridOptions = {},
-): tf.Tensor2D {
+): Promise<tf.Tensor2D> {
   const muAxis = checkGridAxis(mus, "mus", false);
   const sigmaAxis = checkGridAxis(sigmas, "sigmas", true);
   const maxElements = options.maxElements ?? 2 ** 23;
   checkInt(maxElements, "maxElements");
-  const x = dataTensor(data);
+  const x = await dataTensor(data);
   const N = x.shape[0];
   const M = muAxis.length;
   const S = sigmaAxis.length;
@@ -134,17 +136,14 @@ export function gaussianLogLikelihoodGrid(
 }
 
 /** The log-likelihood ℓ(μ, σ) at one point (a 1 × 1 grid). */
-export function gaussianLogLikelihood(
+export async function gaussianLogLikelihood(
   data: ArrayLike<number> | tf.Tensor,
   mu: number,
   sigma: number,
-): number {
+): Promise<number> {
   checkFinite(mu, "mu");
   checkPositive(sigma, "sigma");
-  const g = gaussianLogLikelihoodGrid(data, [mu], [sigma]);
-  const v = g.dataSync()[0];
-  g.dispose();
-  return v;
+  return await readScalar(await gaussianLogLikelihoodGrid(data, [mu], [sigma]));
 }
 
 /** The grid point with the largest log-likelihood. */
@@ -156,11 +155,11 @@ export interface GridMaximum extends GaussianParams {
 }
 
 /** The argmax of a log-likelihood grid [S, M] from {@link gaussianLogLikelihoodGrid}. */
-export function gridMaximum(
+export async function gridMaximum(
   logL: tf.Tensor2D,
   mus: ArrayLike<number>,
   sigmas: ArrayLike<number>,
-): GridMaximum {
+): Promise<GridMaximum> {
   const [S, M] = logL.shape;
   if (S !== sigmas.length || M !== mus.length) {
     throw new Error(
@@ -168,10 +167,20 @@ export function gridMaximum(
         `got [${S}, ${M}]`,
     );
   }
-  const flat = tf.tidy(() => tf.argMax(tf.reshape(logL, [-1])).dataSync()[0]);
+  // The index and the value of the maximum come back in one read (the index is exact in
+  // float32 below 2^24 grid points).
+  const both = tf.tidy(() => {
+    const row = tf.reshape(logL, [-1]);
+    const at = tf.argMax(row);
+    return tf.concat([
+      tf.reshape(tf.cast(at, "float32"), [1]),
+      tf.gather(row, tf.reshape(at, [1])),
+    ]);
+  });
+  const [flat, value] = await both.data();
+  both.dispose();
   const sigmaIndex = Math.floor(flat / M);
   const muIndex = flat % M;
-  const value = tf.tidy(() => tf.slice(logL, [sigmaIndex, muIndex], [1, 1]).dataSync()[0]);
   return { mu: mus[muIndex], sigma: sigmas[sigmaIndex], logL: value, muIndex, sigmaIndex };
 }
 
@@ -203,10 +212,10 @@ export interface RefineLevel extends GridMaximum {
  * centred on the maximum, ±`span` old steps wide (so each step shrinks by (points − 1)/(2·span)),
  * and so on for `levels` grids (σ ranges are kept above 0). Returns one record per grid.
  */
-export function refineMaximumLikelihood(
+export async function refineMaximumLikelihood(
   data: ArrayLike<number> | tf.Tensor,
   options: RefineOptions,
-): RefineLevel[] {
+): Promise<RefineLevel[]> {
   const { points = 41, levels = 4, span = 2 } = options;
   checkInt(points, "points", 3);
   checkInt(levels, "levels");
@@ -218,14 +227,14 @@ export function refineMaximumLikelihood(
   if (!(sigmaRange[0] > 0)) {
     throw new Error(`sigma[0] must be > 0 (a standard deviation); got ${sigmaRange[0]}`);
   }
-  const x = dataTensor(data);
+  const x = await dataTensor(data);
   const out: RefineLevel[] = [];
   try {
     for (let level = 0; level < levels; level++) {
       const mus = linspace(muRange[0], muRange[1], points);
       const sigmas = linspace(sigmaRange[0], sigmaRange[1], points);
-      const grid = gaussianLogLikelihoodGrid(x, mus, sigmas);
-      const best = gridMaximum(grid, mus, sigmas);
+      const grid = await gaussianLogLikelihoodGrid(x, mus, sigmas);
+      const best = await gridMaximum(grid, mus, sigmas);
       grid.dispose();
       const muStep = mus[1] - mus[0];
       const sigmaStep = sigmas[1] - sigmas[0];
@@ -261,27 +270,28 @@ export interface DensityProduct {
  * that the running product underflows to 0 (in float32 after a few dozen factors of typical size
  * e^{−2}, in float64 after a few hundred) while the sum of logs stays finite.
  */
-export function densityProduct(
+export async function densityProduct(
   data: ArrayLike<number> | tf.Tensor,
   mu: number,
   sigma: number,
-): DensityProduct {
+): Promise<DensityProduct> {
   checkFinite(mu, "mu");
   checkPositive(sigma, "sigma");
-  const x = dataTensor(data);
-  const { densities, running, logSum } = tf.tidy(() => {
+  const x = await dataTensor(data);
+  const parts = tf.tidy(() => {
     const logp = tf.sub(
       tf.mul(tf.square(tf.div(tf.sub(x, mu), sigma)), -0.5),
       Math.log(sigma) + HALF_LOG_2PI,
     );
     const p = tf.exp(logp);
-    return {
-      densities: p.dataSync() as Float32Array,
-      running: tf.cumprod(p).dataSync() as Float32Array,
-      logSum: accurateSum(logp).dataSync()[0],
-    };
+    return [p, tf.cumprod(p), tf.reshape(accurateSum(logp), [1])];
   });
   x.dispose();
+  const [densities, running, sum] = await Promise.all(
+    parts.map(async (t) => await t.data() as Float32Array),
+  );
+  tf.dispose(parts);
+  const logSum = sum[0];
   const firstZero = (values: ArrayLike<number>) => {
     for (let i = 0; i < values.length; i++) if (values[i] === 0) return i + 1;
     return null;

@@ -12,7 +12,7 @@
  * (b − a) · mean f(x_i).
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalar, readStacked, tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { normalCdf, normalQuantile } from "./special.ts";
 import { accurateMean, accurateSum } from "./sum.ts";
@@ -94,30 +94,43 @@ export function truncatedNormalProposal(mean: number, std: number, a: number, b:
 }
 
 /** The importance weights w = f(x)/g(x) of draws x ∼ g, shape [..shape]; checks they are finite. */
-function weights(f: Integrand, g: Proposal, shape: number[], seed: number): tf.Tensor {
-  return tf.tidy(() => {
+async function weights(
+  f: Integrand,
+  g: Proposal,
+  shape: number[],
+  seed: number,
+): Promise<tf.Tensor> {
+  const [w, finite] = tf.tidy(() => {
     const x = g.sample(shape, seed);
     const w = tf.div(f(x), g.density(x));
-    if (!tf.all(tf.isFinite(w)).dataSync()[0]) {
-      throw new Error(`f must be finite on [${g.lo}, ${g.hi}]; f(x)/g(x) gave NaN or ±Infinity`);
-    }
-    return w;
+    return [w, tf.all(tf.isFinite(w))];
   });
+  if (!(await readScalar(finite))) {
+    w.dispose();
+    throw new Error(`f must be finite on [${g.lo}, ${g.hi}]; f(x)/g(x) gave NaN or ±Infinity`);
+  }
+  return w;
 }
 
 /**
  * Importance-sampling estimate of ∫_{lo}^{hi} f(x) dx with n draws from `g`:
  * Î = (1/n) Σ w_i, w_i = f(x_i)/g(x_i), standard error s/√n (blocked float32 sums).
  */
-export function importanceEstimate(f: Integrand, g: Proposal, n: number, seed = 1): McEstimate {
+export async function importanceEstimate(
+  f: Integrand,
+  g: Proposal,
+  n: number,
+  seed = 1,
+): Promise<McEstimate> {
   checkInt(n, "n");
-  const w = weights(f, g, [n], seed);
-  const [mean, variance] = tf.tidy(() => {
+  const w = await weights(f, g, [n], seed);
+  const both = tf.tidy(() => {
     const m = accurateMean(w);
-    const v = n > 1 ? accurateMean(tf.square(tf.sub(w, m))).dataSync()[0] * n / (n - 1) : NaN;
-    return [m.dataSync()[0], v];
+    return tf.stack([m, accurateMean(tf.square(tf.sub(w, m)))]);
   });
   w.dispose();
+  const [mean, meanSq] = await readStacked([both]).then((v) => v[0]);
+  const variance = n > 1 ? meanSq * n / (n - 1) : NaN;
   return { estimate: mean, stdError: Math.sqrt(variance / n), variance, n };
 }
 
@@ -132,7 +145,7 @@ export function uniformEstimate(
   b: number,
   n: number,
   seed = 1,
-): McEstimate {
+): Promise<McEstimate> {
   checkInterval(a, b);
   checkInt(n, "n");
   return importanceEstimate(f, uniformProposal(a, b), n, seed);
@@ -145,16 +158,22 @@ export function uniformEstimate(
  * variance of {@link importanceEstimate}: when g has lighter tails than f, the weights are heavy-tailed
  * and a sample of any practical size underestimates this variance, often by orders of magnitude.
  */
-export function weightVariance(f: Integrand, g: Proposal, exact: number, cells = 200_000): number {
+export async function weightVariance(
+  f: Integrand,
+  g: Proposal,
+  exact: number,
+  cells = 200_000,
+): Promise<number> {
   checkFinite(exact, "exact");
   checkInt(cells, "cells");
   const h = (g.hi - g.lo) / cells;
-  return tf.tidy(() => {
+  const sum = tf.tidy(() => {
     const x = tf.add(tf.mul(tf.range(0, cells), h), g.lo + h / 2);
     const logF = tf.log(tf.abs(f(x)));
     const integrand = tf.exp(tf.sub(tf.mul(logF, 2), g.logDensity(x)));
-    return accurateSum(integrand).dataSync()[0] * h - exact * exact;
+    return accurateSum(integrand);
   });
+  return await readScalar(sum) * h - exact * exact;
 }
 
 /** One row of {@link errorCurve}. */
@@ -174,35 +193,38 @@ export interface ErrorCurvePoint {
  * unbiased estimator with finite variance the rms error is σ_w/√n: a line of slope −½ on log-log
  * axes.
  */
-export function errorCurve(
+export async function errorCurve(
   f: Integrand,
   g: Proposal,
   exact: number,
   ns: number[],
   options: { reps?: number; seed?: number } = {},
-): ErrorCurvePoint[] {
+): Promise<ErrorCurvePoint[]> {
   const { reps = 100, seed = 1 } = options;
   checkFinite(exact, "exact");
   checkInt(reps, "reps", 2);
   if (!Array.isArray(ns) || ns.length === 0) {
     throw new Error(`ns must be a non-empty array of sample sizes; got ${ns}`);
   }
-  return ns.map((n, i) => {
-    checkInt(n, `ns[${i}]`, 2);
-    const w = weights(f, g, [reps, n], tfSeed(seed, n));
-    const stats = tf.tidy(() => {
+  ns.forEach((n, i) => checkInt(n, `ns[${i}]`, 2));
+  const out: ErrorCurvePoint[] = [];
+  for (const n of ns) {
+    const w = await weights(f, g, [reps, n], tfSeed(seed, n));
+    const statsT = tf.tidy(() => {
       const est = accurateMean(w); // [reps]
       const varW = tf.mul(accurateMean(tf.square(tf.sub(w, tf.expandDims(est, 1)))), n / (n - 1));
       const err = tf.sub(est, exact);
-      return [
+      return tf.stack([
         accurateMean(tf.abs(err)),
         tf.sqrt(accurateMean(tf.square(err))),
         accurateMean(tf.sqrt(tf.div(varW, n))),
-      ].map((t) => t.dataSync()[0]);
+      ]);
     });
     w.dispose();
-    return { n, meanAbsError: stats[0], rmsError: stats[1], meanStdError: stats[2] };
-  });
+    const [stats] = await readStacked([statsT]);
+    out.push({ n, meanAbsError: stats[0], rmsError: stats[1], meanStdError: stats[2] });
+  }
+  return out;
 }
 
 /** Least-squares slope of log y against log x (e.g. −0.5 for an error falling like 1/√n). */

@@ -10,8 +10,11 @@ import { tf } from "../../engine/backend/mod.ts";
  * disposes; a tensor input is flattened and cast, not modified). Throws for an empty array and for
  * any NaN or ±Infinity, naming the first offending index.
  */
-export function dataTensor(data: ArrayLike<number> | tf.Tensor, name = "data"): tf.Tensor1D {
-  const values = data instanceof tf.Tensor ? data.dataSync() : data;
+export async function dataTensor(
+  data: ArrayLike<number> | tf.Tensor,
+  name = "data",
+): Promise<tf.Tensor1D> {
+  const values = data instanceof tf.Tensor ? await data.data() : data;
   if (values === null || typeof values !== "object" || typeof values.length !== "number") {
     throw new Error(`${name} must be an array or tensor of finite numbers; got ${values}`);
   }

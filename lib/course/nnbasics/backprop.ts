@@ -153,9 +153,13 @@ export interface AutodiffResult {
  * The loss and weight gradients of the same network from tfjs's automatic differentiation
  * (`tf.grads` over Wᵀ and W_out, float32). tfjs's ReLU gradient is 0 at a_j = 0.
  */
-export function autodiffGradients(net: TinyNet, x: number[], y: number): AutodiffResult {
+export async function autodiffGradients(
+  net: TinyNet,
+  x: number[],
+  y: number,
+): Promise<AutodiffResult> {
   checkNet(net, x, y);
-  return tf.tidy(() => {
+  const [value, dwT, dwOut] = tf.tidy(() => {
     const xs = tf.tensor2d(x, [x.length, 1]);
     const lossOf = (wT: tf.Tensor, wOut: tf.Tensor): tf.Scalar => {
       const h = tf.relu(tf.matMul(wT as tf.Tensor2D, xs)); // [m, 1]
@@ -170,10 +174,9 @@ export function autodiffGradients(net: TinyNet, x: number[], y: number): Autodif
     const { value, grads } = tf.valueAndGrads(
       lossOf as (...args: tf.Tensor[]) => tf.Scalar,
     )([wT, wOut]);
-    return {
-      loss: value.dataSync()[0],
-      dL_dwT: grads[0].arraySync() as number[][],
-      dL_dwOut: grads[1].arraySync() as number[],
-    };
+    return [value, grads[0], grads[1]];
   });
+  const [loss, dL_dwT, dL_dwOut] = await Promise.all([value.data(), dwT.array(), dwOut.array()]);
+  tf.dispose([value, dwT, dwOut]);
+  return { loss: loss[0], dL_dwT: dL_dwT as number[][], dL_dwOut: dL_dwOut as number[] };
 }

@@ -9,7 +9,7 @@
  */
 import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { Module, type NamedWeights } from "../../engine/module.ts";
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalars, tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { AdamW, conv2d, linear, linearOfData, variableOf } from "../../engine/nn/mod.ts";
 import { describeStack, layerLabel, type LayerRow, type LayerSpec, totalParams } from "./layers.ts";
@@ -300,32 +300,46 @@ export interface CnnEvaluation extends CnnStats {
   predictions: Int32Array;
 }
 
-/** Mean cross-entropy, accuracy and predictions of the model on (x, labels), in batches. */
-export function evaluateCnn(
+/**
+ * Mean cross-entropy, accuracy and predictions of the model on (x, labels), in batches that stay
+ * on the device; losses and predictions come back in one asynchronous read each at the end.
+ */
+export async function evaluateCnn(
   model: SequentialCnn,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   batchSize = 500,
-): CnnEvaluation {
+): Promise<CnnEvaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batchSize must be an integer >= 1; got ${batchSize}`);
   }
   const n = checkData(model, x, labels);
   const start = performance.now();
-  const predictions = new Int32Array(n);
-  const truth = labels.dataSync();
-  let sumLoss = 0;
+  const losses: tf.Tensor[] = [];
+  const preds: tf.Tensor[] = [];
+  const sizes: number[] = [];
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(n, s + batchSize) - s;
     const [loss, pred] = tf.tidy(() => {
       const xb = tf.slice(x, [s, 0, 0, 0], [m, -1, -1, -1]) as tf.Tensor4D;
       const yb = tf.slice(labels, [s], [m]) as tf.Tensor1D;
       const logits = model.forward(xb);
-      return [softmaxCrossEntropy(logits, yb).dataSync()[0], tf.argMax(logits, 1).dataSync()];
-    }) as [number, Int32Array];
-    predictions.set(pred, s);
-    sumLoss += loss * m;
+      return [softmaxCrossEntropy(logits, yb), tf.argMax(logits, 1)];
+    });
+    losses.push(loss);
+    preds.push(pred);
+    sizes.push(m);
   }
+  const predAll = tf.concat(preds);
+  tf.dispose(preds);
+  const [lossValues, predictions, truth] = await Promise.all([
+    readScalars(losses),
+    predAll.data().then((v) => new Int32Array(v)),
+    labels.data(),
+  ]);
+  predAll.dispose();
+  let sumLoss = 0;
+  sizes.forEach((m, i) => sumLoss += lossValues[i] * m);
   let correct = 0;
   for (let i = 0; i < n; i++) if (predictions[i] === truth[i]) correct++;
   return {

@@ -80,15 +80,21 @@ export function conv2dValidLoops(
 }
 
 /** `tf.conv2d` of one matrix with one kernel (valid, NHWC with N = C = 1), as a matrix. */
-export function tfConv2dMatrix(a: number[][], k: number[][], stride = 1): number[][] {
+export async function tfConv2dMatrix(
+  a: number[][],
+  k: number[][],
+  stride = 1,
+): Promise<number[][]> {
   checkMatrix(a, "a (the input)");
   checkMatrix(k, "k (the kernel)");
-  return tf.tidy(() => {
+  const y = tf.tidy(() => {
     const x = tf.tensor4d(a.flat(), [1, a.length, a[0].length, 1]);
     const f = tf.tensor4d(k.flat(), [k.length, k[0].length, 1, 1]);
-    const y = tf.conv2d(x, f, stride, "valid");
-    return (tf.squeeze(y, [0, 3]) as tf.Tensor2D).arraySync();
+    return tf.squeeze(tf.conv2d(x, f, stride, "valid"), [0, 3]) as tf.Tensor2D;
   });
+  const rows = await y.array();
+  y.dispose();
+  return rows;
 }
 
 function checkConvShapes(x: tf.Tensor4D, w: tf.Tensor4D): void {

@@ -23,13 +23,13 @@ export interface BinarySet {
  * The rows of `x` whose class in `labels` is `negative` (label 0) or `positive` (label 1), in
  * their original order, at most `limit` of them (default all). New tensors; dispose them.
  */
-export function binarySubset(
+export async function binarySubset(
   x: tf.Tensor2D,
   labels: tf.Tensor1D,
   negative: number,
   positive: number,
   limit = Infinity,
-): BinarySet {
+): Promise<BinarySet> {
   if (negative === positive) {
     throw new Error(`negative and positive must be different classes; both are ${negative}`);
   }
@@ -37,7 +37,7 @@ export function binarySubset(
   if (labels.shape[0] !== x.shape[0]) {
     throw new Error(`labels must have ${x.shape[0]} entries (one per row); got ${labels.shape[0]}`);
   }
-  const cls = labels.dataSync();
+  const cls = await labels.data();
   const idx: number[] = [];
   const ys: number[] = [];
   for (let i = 0; i < cls.length && idx.length < limit; i++) {
@@ -99,11 +99,9 @@ export interface L2RunResult {
   seconds: number;
 }
 
-function errorRate(logits: tf.Tensor1D, y: tf.Tensor1D): number {
-  return tf.tidy(() =>
-    tf.mean(tf.cast(tf.notEqual(tf.cast(tf.greater(logits, 0), "float32"), y), "float32"))
-      .dataSync()[0]
-  );
+/** The share of rows whose sign of the logit disagrees with the 0/1 label (a scalar tensor). */
+function errorRate(logits: tf.Tensor1D, y: tf.Tensor1D): tf.Scalar {
+  return tf.mean(tf.cast(tf.notEqual(tf.cast(tf.greater(logits, 0), "float32"), y), "float32"));
 }
 
 /**
@@ -111,7 +109,11 @@ function errorRate(logits: tf.Tensor1D, y: tf.Tensor1D): number {
  * J = mean BCE + (λ / (2N)) (‖W₁‖²_F + ‖W₂‖²_F) and evaluates it on `test`. The initial weights
  * depend only on `seed`, so runs with different λ start from the same point. Leaves no tensors.
  */
-export function trainL2Run(train: BinarySet, test: BinarySet, options: L2RunOptions): L2RunResult {
+export async function trainL2Run(
+  train: BinarySet,
+  test: BinarySet,
+  options: L2RunOptions,
+): Promise<L2RunResult> {
   const {
     l2,
     hidden = 64,
@@ -147,22 +149,27 @@ export function trainL2Run(train: BinarySet, test: BinarySet, options: L2RunOpti
     const h = tf.relu(ofData ? linearOfData(x, l1.w, l1.b) : linear(x, l1.w, l1.b));
     return tf.reshape(linear(h as tf.Tensor2D, l2p.w, l2p.b), [-1]) as tf.Tensor1D;
   };
-  const measure = () =>
-    tf.tidy(() => {
+  // The five numbers of a record are computed on the device and come back in one read.
+  const measure = async () => {
+    const packed = tf.tidy(() => {
       const trainLogits = logitsOf(train.x, false);
       const testLogits = logitsOf(test.x, false);
-      return {
-        weightNorm: Math.sqrt(squaredWeightNorm(vars).dataSync()[0]),
-        trainLoss: bceWithLogits(trainLogits, train.y).dataSync()[0],
-        testLoss: bceWithLogits(testLogits, test.y).dataSync()[0],
-        trainError: errorRate(trainLogits, train.y),
-        testError: errorRate(testLogits, test.y),
-      };
+      return tf.stack([
+        squaredWeightNorm(vars),
+        bceWithLogits(trainLogits, train.y),
+        bceWithLogits(testLogits, test.y),
+        errorRate(trainLogits, train.y),
+        errorRate(testLogits, test.y),
+      ]);
     });
+    const [sq, trainLoss, testLoss, trainError, testError] = await packed.data();
+    packed.dispose();
+    return { weightNorm: Math.sqrt(sq), trainLoss, testLoss, trainError, testError };
+  };
   const history: L2RunPoint[] = [];
   for (let s = 0; s <= steps; s++) {
     if (s % recordEvery === 0 || s === steps) {
-      const m = measure();
+      const m = await measure();
       history.push({
         step: s,
         weightNorm: m.weightNorm,
@@ -180,7 +187,7 @@ export function trainL2Run(train: BinarySet, test: BinarySet, options: L2RunOpti
       else for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
     });
   }
-  const m = measure();
+  const m = await measure();
   opt?.dispose();
   tf.dispose(vars);
   return {

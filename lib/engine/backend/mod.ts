@@ -5,3 +5,4 @@
  */
 export * as tf from "@tensorflow/tfjs-core";
 export * from "./select.ts";
+export * from "./read.ts";

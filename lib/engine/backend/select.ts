@@ -3,14 +3,13 @@
  *
  * Order of preference:
  * 1. `TFJS_BACKEND=webgpu|wasm|cpu` in the environment always wins.
- * 2. WebGPU, but only when `navigator.gpu.requestAdapter()` returns a real GPU: not
+ * 2. WebGPU when `navigator.gpu.requestAdapter()` returns a real GPU: not
  *    `info.isFallbackAdapter`, and not a software rasteriser (llvmpipe, lavapipe, SwiftShader).
- *    A software adapter is about 10x slower than wasm, which is why `tf.ready()` (which picks
- *    WebGPU whenever it exists) is never relied on. And only when tfjs can read a tensor back
- *    synchronously (`dataSync()`): tfjs's webgpu backend does that by drawing the GPU buffer
- *    into a 2d `OffscreenCanvas`, which Deno does not have (`getContext("2d")` is null), and
- *    the kit's training loops, samplers and figures read synchronously. So under Deno 2.9
- *    WebGPU is detected and reported, and wasm runs.
+ *    A software adapter is 3-20x slower than wasm, which is why `tf.ready()` (which picks
+ *    WebGPU whenever it exists) is never relied on; `TFJS_BACKEND=webgpu` still forces it (CI
+ *    does, to run the GPU code path on Mesa's llvmpipe). The kit reads tensors only
+ *    asynchronously (`await t.data()`): tfjs's webgpu backend cannot read synchronously under
+ *    Deno (its synchronous read draws into a 2d `OffscreenCanvas`, which Deno lacks).
  * 3. wasm (SIMD), else the plain JavaScript cpu backend.
  *
  * @module
@@ -80,20 +79,16 @@ async function trySet(name: BackendName): Promise<boolean> {
 }
 
 /**
- * Whether the active backend can read a computed tensor back synchronously: runs one op on 4,096
- * values (large enough that webgpu keeps it on the GPU) and calls `dataSync()`. Returns null
- * when it works, else the error's message.
+ * Whether the active backend can compute and read a tensor back (asynchronously, the only way
+ * the kit reads): runs one op on 4,096 values (large enough that webgpu keeps it on the GPU)
+ * and awaits `data()`. Resolves to null when it works, else to the error's message.
  */
-export function syncReadError(): string | null {
-  // tfjs's webgpu backend warns once about slow synchronous reads; this probe is not one.
-  // deno-lint-ignore no-explicit-any
-  const backend = tf.backend() as any;
-  if ("hasReadSyncWarned" in backend) backend.hasReadSyncWarned = true;
+export async function readBackError(): Promise<string | null> {
   const x = tf.fill([4096], 1);
   let y: tf.Tensor | undefined;
   try {
     y = tf.add(x, 1);
-    const v = y.dataSync();
+    const v = await y.data();
     return v[4095] === 2 ? null : `read ${v[4095]} instead of 2`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -102,9 +97,6 @@ export function syncReadError(): string | null {
     y?.dispose();
   }
 }
-
-const NO_SYNC_READ = "tfjs's webgpu backend cannot read tensors synchronously under Deno " +
-  "(its dataSync() draws into a 2d OffscreenCanvas, which Deno lacks)";
 
 let chosen: Promise<BackendChoice> | undefined;
 
@@ -144,13 +136,20 @@ async function choose(env: (key: string) => string | undefined): Promise<Backend
     if (!(await trySet(forced as BackendName))) {
       throw new Error(`TFJS_BACKEND=${forced}: that backend could not be started here`);
     }
-    const readError = syncReadError();
+    const readError = await readBackError();
     if (readError !== null) {
       throw new Error(
-        `TFJS_BACKEND=${forced}: ${forced === "webgpu" ? NO_SYNC_READ : "no synchronous reads"}` +
-          ` (${readError}); the kit's training loops, samplers and figures read tensors ` +
-          `synchronously, so use TFJS_BACKEND=wasm`,
+        `TFJS_BACKEND=${forced}: the backend started but cannot compute and read back a ` +
+          `tensor (${readError}); use TFJS_BACKEND=wasm`,
       );
+    }
+    if (forced === "webgpu") {
+      const gpu = await probeWebGPU();
+      const kind = gpu.real ? "GPU" : "software adapter, slower than wasm";
+      return {
+        name: "webgpu",
+        reason: `forced by TFJS_BACKEND; adapter: ${gpu.description} (${kind})`,
+      };
     }
     return { name: forced as BackendName, reason: "forced by TFJS_BACKEND" };
   }
@@ -158,16 +157,17 @@ async function choose(env: (key: string) => string | undefined): Promise<Backend
   let why: string;
   if (gpu.real) {
     if (await trySet("webgpu")) {
-      const readError = syncReadError();
+      const readError = await readBackError();
       if (readError === null) {
         return { name: "webgpu", reason: `real GPU adapter: ${gpu.description}` };
       }
-      why = `real GPU adapter ${gpu.description}, but ${NO_SYNC_READ}`;
+      why = `real GPU adapter ${gpu.description}, but a test op failed on it (${readError})`;
     } else {
       why = `WebGPU adapter ${gpu.description} failed to start`;
     }
   } else if (gpu.available) {
-    why = `WebGPU adapter is software (${gpu.description}), slower than wasm`;
+    why = `WebGPU adapter is software (${gpu.description}), slower than wasm; ` +
+      "TFJS_BACKEND=webgpu forces it";
   } else {
     why = `no WebGPU adapter (${gpu.description})`;
   }

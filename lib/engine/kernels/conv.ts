@@ -17,21 +17,19 @@
  * ∂L/∂x = conv(∂L/∂y, w̃) with padding k − 1 − p.
  *
  * The product needs its column count (the output channels) to be a multiple of 4; callers check
- * {@link kitConvSupports} and use tfjs's kernels otherwise. Results equal the definition up to
+ * {@link kitConvSupports} and use tfjs's kernels otherwise. The engine uses these kernels only
+ * with `KIT_CONV_KERNELS=1` ({@link kitConvChosen}): inside a training step they measured slower
+ * than XNNPACK's convolutions. Results equal the definition up to
  * float32 rounding (sums in a different order than XNNPACK's, with fused multiply-adds).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { offset, register, transposeBytes } from "./fused.ts";
+import { offset, register, transposeBytes, type WasmBackendLike } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
 
 /** The parts of tfjs's BackendWasm these kernels use. */
-interface ConvBackend {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+interface ConvBackend extends WasmBackendLike {
   disposeData(dataId: unknown): void;
-  incRef(dataId: unknown): void;
 }
 
 interface ConvAttrs {
@@ -64,46 +62,40 @@ interface Geometry {
 }
 
 /**
- * Rows q0 … q1 − 1 of P [Q, R] (row-major, written from float index p on), Q = n·h'·w',
- * R = k_h·k_w·c: row q = (b, i, j) is the patch of
+ * P [Q, R] (row-major) from x, Q = n·h'·w', R = k_h·k_w·c: row q = (b, i, j) is the patch of
  * output pixel q, copied as one run of the taps inside the image per kernel row u (zeros for the
  * taps outside). `heap` views wasm memory as float32 (`x`, `p`: float indices); where every index
  * is even, `heap2` views it as float64 and the runs are copied two floats at a time.
  */
-function im2col(
-  heap: Float32Array,
-  heap2: Float64Array,
-  x: number,
-  p: number,
-  g: Geometry,
-  q0 = 0,
-  q1 = g.n * g.oh * g.ow,
-): void {
-  const { h, w, c, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+function im2col(heap: Float32Array, heap2: Float64Array, x: number, p: number, g: Geometry): void {
+  const { n, h, w, c, kh, kw, sh, sw, ph, pw, oh, ow } = g;
   const R = kh * kw * c, rowLen = kw * c;
   const pairs = c % 2 === 0 && x % 2 === 0 && p % 2 === 0 && R % 2 === 0;
-  for (let q = q0; q < q1; q++) {
-    const j = q % ow, bi = (q - j) / ow, i = bi % oh, b = (bi - i) / oh;
+  let row = p;
+  for (let b = 0; b < n; b++) {
     const xb = x + b * h * w * c;
-    const x0 = j * sw - pw;
-    const v0 = Math.max(0, -x0), v1 = Math.min(kw, w - x0); // taps inside the image
-    const row = p + (q - q0) * R;
-    for (let u = 0; u < kh; u++) {
-      const d = row + u * rowLen;
-      const y = i * sh + u - ph;
-      if (y < 0 || y >= h || v1 <= v0) {
-        heap.fill(0, d, d + rowLen);
-        continue;
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++, row += R) {
+        const x0 = j * sw - pw;
+        const v0 = Math.max(0, -x0), v1 = Math.min(kw, w - x0); // taps inside the image
+        for (let u = 0; u < kh; u++) {
+          const d = row + u * rowLen;
+          const y = i * sh + u - ph;
+          if (y < 0 || y >= h || v1 <= v0) {
+            heap.fill(0, d, d + rowLen);
+            continue;
+          }
+          if (v0 > 0) heap.fill(0, d, d + v0 * c);
+          const s = xb + (y * w + x0 + v0) * c, dd = d + v0 * c, len = (v1 - v0) * c;
+          if (pairs) {
+            const s2 = s >> 1, d2 = dd >> 1, l2 = len >> 1;
+            for (let t = 0; t < l2; t++) heap2[d2 + t] = heap2[s2 + t];
+          } else {
+            for (let t = 0; t < len; t++) heap[dd + t] = heap[s + t];
+          }
+          if (v1 < kw) heap.fill(0, d + v1 * c, d + rowLen);
+        }
       }
-      if (v0 > 0) heap.fill(0, d, d + v0 * c);
-      const s = xb + (y * w + x0 + v0) * c, dd = d + v0 * c, len = (v1 - v0) * c;
-      if (pairs) {
-        const s2 = s >> 1, d2 = dd >> 1, l2 = len >> 1;
-        for (let t = 0; t < l2; t++) heap2[d2 + t] = heap2[s2 + t];
-      } else {
-        for (let t = 0; t < len; t++) heap[dd + t] = heap[s + t];
-      }
-      if (v1 < kw) heap.fill(0, d + v1 * c, d + rowLen);
     }
   }
 }
@@ -223,23 +215,33 @@ register("KitConv2dFilter", ({ inputs, backend: b, attrs }) => {
   return dw;
 });
 
-function convKernelsEnabled(): boolean {
+function convKernelsChosen(): boolean {
   try {
-    return Deno.env.get("KIT_CONV_KERNELS") !== "0";
+    return Deno.env.get("KIT_CONV_KERNELS") === "1";
   } catch {
-    return true; // no permission to read the environment: the default
+    return false; // no permission to read the environment: the default
   }
 }
-const enabled = convKernelsEnabled();
+const chosen = convKernelsChosen();
+
+/**
+ * True when the engine's convolutions should use these kernels: only with `KIT_CONV_KERNELS=1`.
+ * Measured inside the U-Net's training step (the minimum time of every kernel over 10–12 steps,
+ * summed) they were slower than XNNPACK's convolutions (91–93 against 83 ms per step), although
+ * they win in isolation on random inputs (tests/bench/conv_paths.ts); see the README.
+ */
+export function kitConvChosen(): boolean {
+  return chosen;
+}
 
 /**
  * True when the kit's convolution kernels can run a product with `columns` columns (the output
  * channels for {@link kitConv2d}, k_h·k_w·c for {@link kitConv2dFilter}) on float32 tensors: the
- * kit's product runs (wasm backend with relaxed SIMD, `KIT_FUSED_KERNELS` not `0`),
- * `KIT_CONV_KERNELS` is not `0` (for comparisons), and `columns` is a multiple of 4.
+ * kit's product runs (wasm backend with relaxed SIMD, `KIT_FUSED_KERNELS` not `0`) and `columns`
+ * is a multiple of 4.
  */
 export function kitConvSupports(columns: number, ...tensors: tf.Tensor[]): boolean {
-  return enabled && gemmActive() && columns % 4 === 0 && columns > 0 &&
+  return gemmActive() && columns % 4 === 0 && columns > 0 &&
     tensors.every((t) => t.dtype === "float32");
 }
 

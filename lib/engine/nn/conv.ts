@@ -45,9 +45,9 @@ import { tf } from "../backend/mod.ts";
 import { KitError } from "../errors.ts";
 import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
-import { kitConv2d, kitConv2dFilter, kitConvSupports } from "../kernels/mod.ts";
+import { kitConv2d, kitConv2dFilter, kitConvChosen, kitConvSupports } from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d } from "./linear.ts";
-import { variableFrom } from "../init.ts";
+import { uniformVariable } from "../init.ts";
 
 /** Which gradients a convolution computes (default: all). */
 export interface ConvGrads {
@@ -166,11 +166,11 @@ function paddedConv(
 
 /**
  * Whether a convolution runs through the kit's GEMM kernels (lib/engine/kernels/conv.ts) rather
- * than XNNPACK: where they are available and faster. Their patch matrix costs a copy of k_h·k_w
- * times the input, paid back when the product is wide: measured per U-Net layer
- * (`deno run -A tests/bench/conv_paths.ts`), the kit wins for a 1 × 1 kernel (no copy), from 32
- * output channels, and for the input gradient also from 256 taps k_h·k_w·c (it saves XNNPACK's
- * path the flip and transpose of the filter); XNNPACK's convolution is faster below that.
+ * than XNNPACK: only when chosen (`KIT_CONV_KERNELS=1`), and then where they won in isolation.
+ * Their patch matrix costs a copy of k_h·k_w times the input, paid back when the product is wide:
+ * measured per U-Net layer on random inputs (`deno run -A tests/bench/conv_paths.ts`), the kit
+ * wins for a 1 × 1 kernel (no copy), from 32 output channels, and for the input gradient also
+ * from 256 taps k_h·k_w·c (it saves XNNPACK's path the flip and transpose of the filter).
  */
 function useKit(
   what: "value" | "input" | "filter",
@@ -179,6 +179,7 @@ function useKit(
   x: tf.Tensor,
   other: tf.Tensor,
 ): boolean {
+  if (!kitConvChosen()) return false;
   const pointwise = kernel[0] === 1 && kernel[1] === 1;
   const taps = kernel[0] * kernel[1] * (x.shape[3] ?? 0);
   // the input gradient also saves XNNPACK's path its flip and transpose of the filter
@@ -566,9 +567,8 @@ export function initConv(
   checkInt(cout, "cout", 1);
   const [kh, kw] = pair("kernel", kernel, 1);
   const bound = zero ? 0 : 1 / Math.sqrt(cin * kh * kw);
-  const draw = (n: number) => Float32Array.from({ length: n }, () => (2 * uniform() - 1) * bound);
   return {
-    w: variableFrom(tf.tensor4d(draw(kh * kw * cin * cout), [kh, kw, cin, cout])),
-    b: variableFrom(tf.tensor1d(draw(cout))),
+    w: uniformVariable([kh, kw, cin, cout], bound, uniform),
+    b: uniformVariable([cout], bound, uniform),
   };
 }

@@ -3,7 +3,7 @@
  * drift field of the reverse process for a finite data set.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { scaledAddNoise } from "../../engine/kernels/noise.ts";
 import type { NoiseSchedule } from "./schedule.ts";
@@ -133,20 +133,21 @@ export function grid2d(
  *   w_n(x) ∝ q(x_t = x | x_0^(n)) ∝ exp(−‖x − sqrt(ᾱ_t) x_0^(n)‖² / (2(1 − ᾱ_t))),
  *
  * with ᾱ_{−1} = 1. Evaluated on every point of `grid` for every t = 0 … T−1; returns one
- * Float32Array [U0, V0, U1, V1, …] per step.
+ * Float32Array [U0, V0, U1, V1, …] per step. All steps run on the device and come back in one
+ * asynchronous read.
  */
-export function driftFields(
+export async function driftFields(
   data: tf.Tensor2D,
   schedule: NoiseSchedule,
   grid: Grid2D,
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const G = grid.X.length;
   const points = new Float32Array(2 * G);
   for (let g = 0; g < G; g++) {
     points[2 * g] = grid.X[g];
     points[2 * g + 1] = grid.Y[g];
   }
-  const out: Float32Array[] = [];
+  const out: tf.Tensor[] = [];
   const x = tf.tensor2d(points, [G, 2]);
   for (let t = 0; t < schedule.T; t++) {
     const ab = schedule.alphaBars[t];
@@ -164,9 +165,8 @@ export function driftFields(
       const meanX0 = tf.matMul(w, data); // [G, 2]
       return tf.sub(tf.add(tf.mul(x, c1), tf.mul(meanX0, c2)), x);
     });
-    out.push(drift.dataSync() as Float32Array);
-    drift.dispose();
+    out.push(drift);
   }
   x.dispose();
-  return out;
+  return await readStacked(out);
 }

@@ -145,11 +145,24 @@ export function slerpPoints(
 /**
  * Polyline length Σ_i |z_{i+1} − z_i| of the rows of `points` [k, d] taken in order: how far
  * apart neighbouring points of an interpolation ended up. The straight segment's length is the
- * smallest possible value for the same end points.
+ * smallest possible value for the same end points. A tensor is read asynchronously; for values
+ * already on the host, {@link polylineLength} does the same synchronously.
  */
-export function pathLength(points: tf.Tensor2D | ArrayLike<number>, d = 2): number {
-  const flat = points instanceof tf.Tensor ? points.dataSync() : points;
-  const dim = points instanceof tf.Tensor ? points.shape[1] : d;
+export async function pathLength(
+  points: tf.Tensor2D | ArrayLike<number>,
+  d = 2,
+): Promise<number> {
+  if (points instanceof tf.Tensor) return polylineLength(await points.data(), points.shape[1]);
+  return polylineLength(points, d);
+}
+
+/**
+ * {@link pathLength} of flat host values [z_0, z_1, …] with `d` values per point.
+ * @example
+ * polylineLength([0, 0, 3, 4], 2); // 5
+ */
+export function polylineLength(flat: ArrayLike<number>, d = 2): number {
+  const dim = d;
   if (!Number.isInteger(dim) || dim < 1 || flat.length % dim !== 0) {
     throw new Error(`d must be an integer >= 1 dividing the number of values; got ${dim}`);
   }

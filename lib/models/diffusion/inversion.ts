@@ -5,7 +5,7 @@
  * state of level ᾱ_{T−1}, where sampling starts.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import type { NoiseModel } from "./samplers.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 
@@ -67,12 +67,12 @@ export interface InvertResult {
  * x_0, up to the error of the approximation ε_θ(x_{t−1}, t) ≈ ε_θ(x_t, t), which shrinks as the
  * steps get smaller. Deterministic: no random numbers are drawn.
  */
-export function ddimInvert(
+export async function ddimInvert(
   model: NoiseModel,
   schedule: NoiseSchedule,
   x0: tf.Tensor2D,
   options: InvertOptions = {},
-): InvertResult {
+): Promise<InvertResult> {
   const { fixedPointIterations = 0, returnTrajectory = false } = options;
   if (!Number.isInteger(fixedPointIterations) || fixedPointIterations < 0) {
     throw new Error(`fixedPointIterations must be an integer >= 0; got ${fixedPointIterations}`);
@@ -81,8 +81,7 @@ export function ddimInvert(
     throw new Error(`x0 must be a [n, d] tensor with n >= 1; got shape [${x0.shape.join(", ")}]`);
   }
   let x = tf.clone(x0);
-  const trajectory: Float32Array[] | undefined = returnTrajectory ? [] : undefined;
-  trajectory?.push(x.dataSync() as Float32Array);
+  const states: tf.Tensor2D[] | undefined = returnTrajectory ? [tf.clone(x)] : undefined;
   for (let t = 0; t < schedule.T; t++) {
     const next = tf.tidy(() => {
       let xt = ddimInvertStep(schedule, model.predict(x, t), t, x);
@@ -93,7 +92,8 @@ export function ddimInvert(
     });
     x.dispose();
     x = next;
-    trajectory?.push(x.dataSync() as Float32Array);
+    states?.push(tf.clone(x));
   }
-  return { latents: x, trajectory };
+  // All steps ran on the device; the trajectory comes back in one read.
+  return { latents: x, trajectory: states && await readStacked(states) };
 }

@@ -89,13 +89,14 @@ export interface PreparedData {
  * set 852 seeded draws; both are z-normalised with one scalar mean and std; the Datasaurus
  * points are repeated 6 times (852 rows); rows are split 90/10 into train and test with seed 42.
  */
-export function prepareData(dataset: string, seed = 42): PreparedData {
+export async function prepareData(dataset: string, seed = 42): Promise<PreparedData> {
+  const isDatasaurus = (DATASAURUS_NAMES as readonly string[]).includes(dataset);
+  const raw = isDatasaurus
+    ? datasaurusPoints(dataset as DatasaurusName)
+    : load2d(dataset, { n: 852, seed });
+  const { x: points, mean, std } = await zNormalize(raw);
+  raw.dispose();
   return tf.tidy(() => {
-    const isDatasaurus = (DATASAURUS_NAMES as readonly string[]).includes(dataset);
-    const raw = isDatasaurus
-      ? datasaurusPoints(dataset as DatasaurusName)
-      : load2d(dataset, { n: 852, seed });
-    const { x: points, mean, std } = zNormalize(raw);
     const rows = isDatasaurus ? repeatRows(points, 6) : points;
     const { train, test } = trainTestSplit(rows, { testFraction: 0.1, seed: 42 });
     return { points, train, test, stats: { mean, std } };
@@ -137,7 +138,7 @@ export async function trainRun(
   options: { progress?: ProgressSink } = {},
 ): Promise<{ run: Run; history: TrainHistory; data: PreparedData }> {
   const schedule = runSchedule(config);
-  const data = prepareData(config.dataset, config.seed);
+  const data = await prepareData(config.dataset, config.seed);
   const model = runModel(config);
   const history = await trainDenoiser(model, schedule, data.train, data.test, {
     epochs: config.epochs,

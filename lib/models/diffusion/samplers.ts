@@ -4,7 +4,7 @@
  * (ε̂ = ε_θ(x_t, t), t, x_t) to x_{t−1}. Steps are 0-indexed, t = T−1 … 0, with ᾱ_{−1} = 1.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { addNoise } from "./forward.ts";
 import type { NoiseSchedule } from "./schedule.ts";
@@ -170,21 +170,22 @@ export interface SampleResult {
 
 /**
  * Runs the reverse process from x_T ~ N(0, I) (or the given `xT`) down to x_0 with the given
- * sampler. Seeded: the same seed gives the same samples on the same backend.
+ * sampler. Seeded: the same seed gives the same samples on the same backend. All steps run on
+ * the device; with `returnTrajectory` the states stay there too and come back in one read at the
+ * end (`await`: reads are asynchronous, as the webgpu backend needs).
  */
-export function sample(
+export async function sample(
   model: NoiseModel,
   sampler: Sampler,
   options: SampleOptions = {},
-): SampleResult {
+): Promise<SampleResult> {
   const { seed = 0, sharedNoise = false, returnTrajectory = false } = options;
   const n = options.xT ? options.xT.shape[0] : options.n ?? 1000;
   if (!Number.isInteger(n) || n < 1) throw new Error(`n must be an integer >= 1; got ${n}`);
   let x: tf.Tensor2D = options.xT
     ? tf.clone(options.xT)
     : tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed)) as tf.Tensor2D;
-  const trajectory: Float32Array[] | undefined = returnTrajectory ? [] : undefined;
-  trajectory?.push(x.dataSync() as Float32Array);
+  const states: tf.Tensor2D[] | undefined = returnTrajectory ? [tf.clone(x)] : undefined;
   for (const t of sampler.timesteps) {
     const next = tf.tidy(() => {
       const eps = model.predict(x, t);
@@ -201,7 +202,7 @@ export function sample(
     });
     x.dispose();
     x = next;
-    trajectory?.push(x.dataSync() as Float32Array);
+    states?.push(tf.clone(x));
   }
-  return { samples: x, trajectory };
+  return { samples: x, trajectory: states && await readStacked(states) };
 }

@@ -22,15 +22,15 @@ export interface ImageGridOptions {
  * returned as a one-channel image with grey levels in [0, 1] (for `imshow` with the "gray"
  * colormap, vmin 0 and vmax 1).
  */
-export function imageGrid(
+export async function imageGrid(
   images: tf.Tensor2D | ArrayLike<number>,
   side: number,
   options: ImageGridOptions = {},
-): RawImage {
+): Promise<RawImage> {
   if (!Number.isInteger(side) || side < 1) {
     throw new Error(`side must be an integer >= 1; got ${side}`);
   }
-  const data = images instanceof tf.Tensor ? images.dataSync() : images;
+  const data = images instanceof tf.Tensor ? await images.data() : images;
   const px = side * side;
   if (data.length === 0 || data.length % px !== 0) {
     throw new Error(

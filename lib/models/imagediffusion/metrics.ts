@@ -14,7 +14,7 @@
  */
 import { Module, type NamedWeights } from "../../engine/module.ts";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalar, tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { AdamW, initLinear, linear, linearOfData, type LinearParams } from "../../engine/nn/mod.ts";
 
@@ -106,11 +106,15 @@ export function trainDigitClassifier(
 }
 
 /** The fraction of rows of x whose most probable class is their label. */
-export function classifierAccuracy(c: DigitClassifier, x: tf.Tensor2D, y: tf.Tensor1D): number {
-  const acc = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(c.logits(x), 1), y), "float32")));
-  const v = acc.dataSync()[0];
-  acc.dispose();
-  return v;
+export async function classifierAccuracy(
+  c: DigitClassifier,
+  x: tf.Tensor2D,
+  y: tf.Tensor1D,
+): Promise<number> {
+  // Computed on the device; one scalar comes back.
+  return await readScalar(
+    tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(c.logits(x), 1), y), "float32"))),
+  );
 }
 
 /** Mean [d] and covariance [d, d] (divided by n − 1) of the rows of a [n, d] matrix. */
@@ -147,14 +151,17 @@ function sqrtSym(m: Matrix): Matrix {
  * The Fréchet distance between Gaussians fitted to the rows of a [n, d] and b [m, d] (n, m ≥ 2):
  * ‖μ_a − μ_b‖² + tr Σ_a + tr Σ_b − 2 tr (Σ_a^{1/2} Σ_b Σ_a^{1/2})^{1/2}.
  */
-export function frechetDistance(a: tf.Tensor2D, b: tf.Tensor2D): number {
+export async function frechetDistance(a: tf.Tensor2D, b: tf.Tensor2D): Promise<number> {
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[1]) {
     throw new Error(`a and b must be [n, d] and [m, d]; got [${a.shape}] and [${b.shape}]`);
   }
   if (a.shape[0] < 2 || b.shape[0] < 2) throw new Error("a and b need at least 2 rows each");
   const d = a.shape[1];
-  const A = moments(a.dataSync() as Float32Array, a.shape[0], d);
-  const B = moments(b.dataSync() as Float32Array, b.shape[0], d);
+  // The features come back (both in parallel) and their moments are taken in float64 here:
+  // the square root of a covariance matrix needs an eigendecomposition, which tfjs lacks.
+  const [fa, fb] = await Promise.all([a.data(), b.data()]);
+  const A = moments(fa as Float32Array, a.shape[0], d);
+  const B = moments(fb as Float32Array, b.shape[0], d);
   let dist = 0;
   for (let j = 0; j < d; j++) dist += (A.mu[j] - B.mu[j]) ** 2;
   const sa = sqrtSym(A.cov);
@@ -177,17 +184,17 @@ export interface DigitQuality {
  * Scores generated images [n, 784] scaled to [−1, 1] (clipped) with classifier `c` against
  * reference features (e.g. `c.features` of held-out real digits in [0, 1]).
  */
-export function digitQuality(
+export async function digitQuality(
   c: DigitClassifier,
   images: tf.Tensor2D,
   referenceFeatures: tf.Tensor2D,
-): DigitQuality {
+): Promise<DigitQuality> {
   const x01 = tf.tidy(() => tf.div(tf.add(tf.clipByValue(images, -1, 1), 1), 2)) as tf.Tensor2D;
   const feats = c.features(x01);
   const probs = c.probabilities(x01);
-  const p = probs.arraySync();
+  const p = await probs.array();
   tf.dispose([x01, probs]);
-  const fd = frechetDistance(feats, referenceFeatures);
+  const fd = await frechetDistance(feats, referenceFeatures);
   feats.dispose();
   const classCounts = new Array(10).fill(0);
   let conf = 0;

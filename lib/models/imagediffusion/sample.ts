@@ -248,11 +248,11 @@ export function makeSampler(
  * Runs the reverse process for flat images with the DDPM or DDIM sampler of lib/models/diffusion on a
  * respaced schedule (see {@link respace}). Seeded: the same seed gives the same images.
  */
-export function sampleImages(
+export async function sampleImages(
   model: ImagePredictor,
   schedule: NoiseSchedule,
   options: ImageSampleOptions = {},
-): ImageSampleResult {
+): Promise<ImageSampleResult> {
   const { method = "ddpm", seed = 0, startStep = schedule.T - 1 } = options;
   const steps = options.steps ?? startStep + 1;
   const { schedule: rs, timesteps } = respace(schedule, steps, startStep);
@@ -271,7 +271,7 @@ export function sampleImages(
   });
   let result;
   try {
-    result = sample(net, sampler, {
+    result = await sample(net, sampler, {
       xT,
       seed,
       sharedNoise: options.sharedNoise ?? false,
@@ -296,19 +296,19 @@ export function sampleImages(
  * that deterministic DDIM sampling with the same `steps` maps back (approximately) onto x0.
  * Uses `ddimInvert` of lib/diffusion. Returns [n, D]; the caller disposes it.
  */
-export function invertImages(
+export async function invertImages(
   model: ImagePredictor,
   schedule: NoiseSchedule,
   x0: tf.Tensor2D,
   options: { steps?: number; cond?: tf.Tensor2D; labels?: ArrayLike<number> } = {},
-): tf.Tensor2D {
+): Promise<tf.Tensor2D> {
   const { schedule: rs, timesteps } = respace(schedule, options.steps ?? schedule.T);
   const net = respacedModel(model, schedule, timesteps, {
     cond: options.cond,
     labels: options.labels,
   });
   try {
-    return ddimInvert(net, rs, x0).latents;
+    return (await ddimInvert(net, rs, x0)).latents;
   } finally {
     net.dispose();
   }

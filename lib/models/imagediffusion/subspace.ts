@@ -93,13 +93,13 @@ export interface CascadeResult {
  * s/2 × s/2 images, `refiner` the full-size model (with one condition channel when
  * `conditioned`), both trained on the same `schedule`.
  */
-export function cascadeSample(
+export async function cascadeSample(
   base: ImagePredictor,
   refiner: ImagePredictor,
   schedule: NoiseSchedule,
   lowPixels: number,
   options: CascadeOptions,
-): CascadeResult {
+): Promise<CascadeResult> {
   const { n = 16, tStar, method = "ddpm", seed = 0, conditioned = true } = options;
   if (!Number.isInteger(tStar) || tStar < 0 || tStar >= schedule.T) {
     throw new Error(`tStar must be an integer in [0, ${schedule.T - 1}]; got ${tStar}`);
@@ -113,7 +113,7 @@ export function cascadeSample(
     }
     low = tf.clone(options.low);
   } else {
-    const stage1 = sampleImages(base, schedule, {
+    const stage1 = await sampleImages(base, schedule, {
       n,
       pixels: lowPixels,
       method,
@@ -130,7 +130,7 @@ export function cascadeSample(
     const eps = tf.randomNormal(lifted.shape, 0, 1, "float32", tfSeed(seed, 0x11f7));
     return addNoise(lifted, eps, tStar, schedule) as tf.Tensor2D;
   });
-  const stage2 = sampleImages(refiner, schedule, {
+  const stage2 = await sampleImages(refiner, schedule, {
     xT: xStart,
     startStep: tStar,
     steps: options.refineSteps ?? tStar + 1,

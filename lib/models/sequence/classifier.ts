@@ -69,27 +69,34 @@ export class SequenceClassifier extends Module {
     });
   }
 
-  /** Predicted classes (argmax of the logits) for x, in batches of `batchSize`. */
-  predict(x: tf.Tensor3D, batchSize = 500): Int32Array {
+  /**
+   * Predicted classes (argmax of the logits) for x, in batches of `batchSize`; the batches stay
+   * on the device and come back in one asynchronous read.
+   */
+  async predict(x: tf.Tensor3D, batchSize = 500): Promise<Int32Array> {
     const n = x.shape[0];
-    const out = new Int32Array(n);
+    const parts: tf.Tensor[] = [];
     for (let s = 0; s < n; s += batchSize) {
       const m = Math.min(batchSize, n - s);
-      const p = tf.tidy(() =>
-        tf.argMax(this.logits(tf.slice(x, [s, 0, 0], [m, -1, -1]) as tf.Tensor3D), 1)
+      parts.push(
+        tf.tidy(() =>
+          tf.argMax(this.logits(tf.slice(x, [s, 0, 0], [m, -1, -1]) as tf.Tensor3D), 1)
+        ),
       );
-      out.set(p.dataSync() as Int32Array, s);
-      p.dispose();
     }
+    const all = tf.concat(parts);
+    tf.dispose(parts);
+    const out = new Int32Array(await all.data());
+    all.dispose();
     return out;
   }
 
   /** The fraction of x's sequences whose predicted class equals y (int labels). */
-  accuracy(x: tf.Tensor3D, y: ArrayLike<number>, batchSize = 500): number {
+  async accuracy(x: tf.Tensor3D, y: ArrayLike<number>, batchSize = 500): Promise<number> {
     if (y.length !== x.shape[0]) {
       throw new Error(`y must have one label per sequence (${x.shape[0]}); got ${y.length}`);
     }
-    const p = this.predict(x, batchSize);
+    const p = await this.predict(x, batchSize);
     let ok = 0;
     for (let i = 0; i < p.length; i++) if (p[i] === y[i]) ok++;
     return ok / p.length;

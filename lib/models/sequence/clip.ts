@@ -9,17 +9,23 @@
  * its length is capped — which stops one exploding gradient from throwing the weights far away.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalar, tf } from "../../engine/backend/mod.ts";
 
-/** sqrt(Σ_k Σ_i g_{k,i}²) over all tensors in `grads` (a plain number). */
-export function globalNorm(grads: tf.Tensor[]): number {
+/** sqrt(Σ_k Σ_i g_{k,i}²) over all tensors in `grads`, on the device (a scalar tensor). */
+export function globalNormTensor(grads: tf.Tensor[]): tf.Scalar {
+  if (!Array.isArray(grads) || grads.length === 0) {
+    throw new Error("grads must be a non-empty array of tensors");
+  }
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))))) as tf.Scalar;
+}
+
+/** sqrt(Σ_k Σ_i g_{k,i}²) over all tensors in `grads` (a plain number, read asynchronously). */
+export async function globalNorm(grads: tf.Tensor[]): Promise<number> {
   if (!Array.isArray(grads) || grads.length === 0) {
     throw new Error("grads must be a non-empty array of tensors");
   }
   const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
-  const v = sq.dataSync()[0];
-  sq.dispose();
-  return Math.sqrt(v);
+  return Math.sqrt(await readScalar(sq));
 }
 
 /** The result of {@link clipByGlobalNorm}. */
@@ -37,11 +43,11 @@ export interface ClipResult {
  * ‖g‖ > maxNorm, else by 1 (copies). Does not dispose its input. A non-finite norm (an overflow)
  * is an error, since no finite scale can repair it.
  */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): ClipResult {
+export async function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): Promise<ClipResult> {
   if (!(typeof maxNorm === "number" && maxNorm > 0 && Number.isFinite(maxNorm))) {
     throw new Error(`maxNorm must be a finite number > 0; got ${maxNorm}`);
   }
-  const norm = globalNorm(grads);
+  const norm = await globalNorm(grads);
   if (!Number.isFinite(norm)) throw new Error(`the gradients' global norm is ${norm}`);
   const scale = norm > maxNorm ? maxNorm / norm : 1;
   const out = grads.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale)));

@@ -5,10 +5,9 @@
  * @module
  */
 import { type ProgressSink, yieldToEventLoop } from "../../engine/train_loop.ts";
-import { tf } from "../../engine/backend/mod.ts";
+import { readScalars, tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { SequenceClassifier } from "./classifier.ts";
-import { clipByGlobalNorm, globalNorm } from "./clip.ts";
 import type { Optimizer } from "./sgd.ts";
 
 /** Options of {@link trainSequenceClassifier}. */
@@ -101,11 +100,11 @@ export async function trainSequenceClassifier(
   const start = performance.now();
   let evalMs = 0;
   let lastYield = start;
-  const evaluate = (step: number) => {
+  const evaluate = async (step: number) => {
     if (!test) return;
     const t0 = performance.now();
     h.evalSteps.push(step);
-    h.testAccuracy.push(model.accuracy(test.x, test.y));
+    h.testAccuracy.push(await model.accuracy(test.x, test.y));
     evalMs += performance.now() - t0;
   };
   for (let step = 1; step <= steps; step++) {
@@ -124,9 +123,11 @@ export async function trainSequenceClassifier(
     }, vars);
     idx.dispose();
     const g = vars.map((v) => grads[v.name]);
-    const loss = value.dataSync()[0];
-    value.dispose();
-    const norm = globalNorm(g);
+    // The loss and the squared gradient norm come back in one asynchronous read (both are
+    // recorded every step: the history plots them); the square root is taken here, in float64.
+    const sq = tf.tidy(() => tf.addN(g.map((gi) => tf.sum(tf.square(gi)))));
+    const [loss, sqSum] = await readScalars([value, sq]);
+    const norm = Math.sqrt(sqSum);
     h.loss.push(loss);
     h.gradNorm.push(norm);
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -135,16 +136,17 @@ export async function trainSequenceClassifier(
       break;
     }
     if (clipNorm !== undefined && norm > clipNorm) {
-      const c = clipByGlobalNorm(g, clipNorm);
-      opt.step(c.grads);
-      tf.dispose(c.grads);
+      // clipByGlobalNorm's scaling, with the norm already read: g_k · maxNorm/‖g‖.
+      const clipped = g.map((gi) => tf.mul(gi, clipNorm / norm));
+      opt.step(clipped);
+      tf.dispose(clipped);
       h.clippedSteps++;
     } else {
       opt.step(g);
     }
     tf.dispose(g);
     options.progress?.tick(1, { loss });
-    if (step % evalEvery === 0 || step === steps) evaluate(step);
+    if (step % evalEvery === 0 || step === steps) await evaluate(step);
     if (performance.now() - lastYield > 200) {
       await yieldToEventLoop();
       lastYield = performance.now();

@@ -3,7 +3,7 @@
  * reparameterised sample per image), without gradients or updates.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { checkKlLossWeight, vaeLoss } from "./loss.ts";
 import type { MlpVae } from "./model.ts";
@@ -22,13 +22,14 @@ export interface VaeEvalOptions {
 /**
  * The mean per image over the rows of `x` [n, inputDim] of the negative ELBO and its two terms,
  * each image with one ε ~ N(0, I) from the seeded generator, in row order:
- * (1/n) Σ_i (recon_i + klLossWeight · kl_i). Leaves no tensors behind.
+ * (1/n) Σ_i (recon_i + klLossWeight · kl_i). Leaves no tensors behind. The batches run on the
+ * device and are read once at the end.
  */
-export function evaluateVae(
+export async function evaluateVae(
   model: MlpVae,
   x: tf.Tensor2D,
   options: VaeEvalOptions = {},
-): VaeEpochStats {
+): Promise<VaeEpochStats> {
   const { batchSize = 1000, klLossWeight = 1, seed = 0 } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batchSize must be an integer >= 1; got ${batchSize}`);
@@ -43,6 +44,7 @@ export function evaluateVae(
   const r = rng(seed);
   const k = model.config.latentDim;
   const sums = [0, 0, 0];
+  const batches: { terms: tf.Tensor; m: number }[] = [];
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(batchSize, n - s);
     const e = new Float32Array(m * k);
@@ -51,10 +53,13 @@ export function evaluateVae(
       const t = vaeLoss(model, tf.slice(x, [s, 0], [m, d]), tf.tensor2d(e, [m, k]), klLossWeight);
       return tf.stack([t.loss, t.recon, t.kl]);
     });
-    const v = terms.dataSync();
-    terms.dispose();
-    for (let j = 0; j < 3; j++) sums[j] += v[j] * m;
+    batches.push({ terms, m });
   }
+  // The batches ran on the device; their terms come back in one read, summed here in float64.
+  const values = await readStacked(batches.map((b) => b.terms));
+  batches.forEach(({ m }, i) => {
+    for (let j = 0; j < 3; j++) sums[j] += values[i][j] * m;
+  });
   const [loss, recon, kl] = sums.map((v) => v / n);
   return { loss, recon, kl, seconds: (performance.now() - start) / 1000 };
 }

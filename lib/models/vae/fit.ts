@@ -87,7 +87,9 @@ export async function fitVae(
       });
       history.trainSeconds += train.seconds;
       const record: VaeEpochRecord = { epoch: e, train };
-      if (options.test) record.test = evaluateVae(model, options.test, { klLossWeight, seed });
+      if (options.test) {
+        record.test = await evaluateVae(model, options.test, { klLossWeight, seed });
+      }
       history.epochs.push(record);
       await options.onEpoch?.(record);
     }

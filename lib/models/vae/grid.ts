@@ -27,16 +27,16 @@ export interface ImageGridOptions {
  * {@link RawImage} (one channel, values in [0, 1]) that `Axes.imshow` draws and {@link greyPng}
  * encodes.
  */
-export function imageGrid(
+export async function imageGrid(
   images: tf.Tensor2D | { data: ArrayLike<number>; n: number },
   options: ImageGridOptions = {},
-): RawImage & { data: Float32Array } {
+): Promise<RawImage & { data: Float32Array }> {
   const isTensor = images instanceof tf.Tensor;
   if (isTensor && images.rank !== 2) {
     throw new Error(`images must be a tensor [n, side*side]; got [${images.shape}]`);
   }
   const n = isTensor ? images.shape[0] : images.n;
-  const data = isTensor ? images.dataSync() : images.data;
+  const data = isTensor ? await images.data() : images.data;
   if (!Number.isInteger(n) || n < 1 || data.length % n !== 0) {
     throw new Error(`images must hold n >= 1 images of equal size; got ${data.length} values`);
   }
@@ -115,5 +115,5 @@ export async function saveImageGrid(
 ): Promise<void> {
   if (!path.endsWith(".png")) throw new Error(`path must end in .png; got ${path}`);
   const { scale = 2, ...grid } = options;
-  await writeFileAtomic(path, greyPng(imageGrid(images, grid), scale));
+  await writeFileAtomic(path, greyPng(await imageGrid(images, grid), scale));
 }

@@ -65,23 +65,22 @@ export interface ClassLatentStats {
  *
  * computed in float64 from `mu`, `logvar` [n, k] and integer `labels` [n].
  */
-export function classLatentStats(
+export async function classLatentStats(
   mu: tf.Tensor2D,
   logvar: tf.Tensor2D,
   labels: tf.Tensor1D | ArrayLike<number>,
-): ClassLatentStats[] {
+): Promise<ClassLatentStats[]> {
   if (mu.rank !== 2 || !tf.util.arraysEqual(mu.shape, logvar.shape)) {
     throw new Error(
       `mu and logvar must have the same shape [n, k]; got [${mu.shape}] and [${logvar.shape}]`,
     );
   }
   const [n, k] = mu.shape;
-  const y = labels instanceof tf.Tensor ? labels.dataSync() : labels;
+  const y = labels instanceof tf.Tensor ? await labels.data() : labels;
   if (y.length !== n) {
     throw new Error(`labels must have ${n} entries (one per row); got ${y.length}`);
   }
-  const m = mu.dataSync();
-  const lv = logvar.dataSync();
+  const [m, lv] = await Promise.all([mu.data(), logvar.data()]);
   const acc = new Map<number, { count: number; mu: number[]; sigma: number[] }>();
   for (let i = 0; i < n; i++) {
     const c = y[i];
@@ -190,14 +189,14 @@ export function sampleOnGrid(model: MlpVae, options: LatentGridOptions = {}): tf
  * `q` to the 1 − `q` quantile of μ (default q = 0.01), widened by 5 % on each side. Useful to
  * decode over the region the data occupy when it is far from the prior's ±3 (e.g. β = 0).
  */
-export function latentExtent(
+export async function latentExtent(
   mu: tf.Tensor2D,
   dims: [number, number] = [0, 1],
   q = 0.01,
-): LatentExtent {
+): Promise<LatentExtent> {
   if (!(q >= 0 && q < 0.5)) throw new Error(`q must be in [0, 0.5); got ${q}`);
   const [n, k] = mu.shape;
-  const m = mu.dataSync();
+  const m = await mu.data();
   const out: number[] = [];
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 0 || d >= k) {

@@ -39,7 +39,7 @@ export async function dinoTrainAndSample(
   seed: number,
   sampleRepeats: number,
 ): Promise<TrainResult> {
-  const data = prepareData(config.dataset, 42);
+  const data = await prepareData(config.dataset, 42);
   const schedule = runSchedule(config);
   const model = runModel({ ...config, seed });
   const h = await trainDenoiser(model, schedule, data.train, data.test, {
@@ -54,10 +54,10 @@ export async function dinoTrainAndSample(
   let chamfer = NaN;
   for (let r = 0; r < sampleRepeats; r++) {
     const t0 = performance.now();
-    const { samples } = sample(model, sampler, { n: 1000, seed: 1000 * seed + r });
-    samples.dataSync();
+    const { samples } = await sample(model, sampler, { n: 1000, seed: 1000 * seed + r });
+    await samples.data(); // the time includes the read back
     sampleSeconds.push((performance.now() - t0) / 1000);
-    if (r === 0) chamfer = chamferDistance(samples, data.points).chamfer;
+    if (r === 0) chamfer = (await chamferDistance(samples, data.points)).chamfer;
     samples.dispose();
   }
   model.dispose();
@@ -68,12 +68,12 @@ export async function dinoTrainAndSample(
 /** Seconds for `steps` forward-diffusion steps of the lemur photo [683, 1024, 3] (linear β). */
 export async function lemurForward(steps: number, seed: number): Promise<number> {
   const raw = await loadImage(new URL("../../../data/lemur.png", import.meta.url));
-  const img = minMaxNormalize(raw);
+  const img = await minMaxNormalize(raw);
   raw.dispose();
   const schedule = makeSchedule("linear", { T: steps, betaMin: 1e-4, betaMax: 0.02 });
   const t0 = performance.now();
   const out = forwardChain(img, schedule, { seed, keep: (k) => k === steps });
-  out[0].x.dataSync();
+  await out[0].x.data(); // the time includes the read back
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose([img, ...out.map((o) => o.x)]);
   return seconds;

@@ -38,7 +38,7 @@ if (import.meta.main) {
 
     // DDPM against DDIM from the same starting noise.
     const run = await loadRun(runDir);
-    const { points } = prepareData(run.config.dataset);
+    const { points } = await prepareData(run.config.dataset);
     const { fig, axes } = subplots(1, 2, {
       width: 9,
       height: 4.6,
@@ -48,17 +48,17 @@ if (import.meta.main) {
       ["DDPM (stochastic)", new DDPMSampler(run.schedule)],
       ["DDIM, η = 0 (deterministic)", new DDIMSampler(run.schedule, 0)],
     ] as const;
-    sets.forEach(([title, sampler], i) => {
-      const { samples } = sample(run.model, sampler, { n: 1000, seed: 0 });
-      const s = samples.arraySync();
-      const d = points.arraySync();
+    for (const [i, [title, sampler]] of sets.entries()) {
+      const { samples } = await sample(run.model, sampler, { n: 1000, seed: 0 });
+      const s = await samples.array();
+      const d = await points.array();
       const ax = axes[0][i];
       ax.scatter(s.map((p) => p[0]), s.map((p) => p[1]), { s: 6, alpha: 0.5, color: "C0" });
       ax.scatter(d.map((p) => p[0]), d.map((p) => p[1]), { s: 8, alpha: 0.35, color: "C1" });
       const lim = paddedLimits(d);
       ax.setXLim(...lim.x).setYLim(...lim.y).setAspect("equal").axis("off").setTitle(title);
       samples.dispose();
-    });
+    }
     const compare = join(a.out, "ddpm_vs_ddim.png");
     await fig.save(compare);
     console.log(`wrote ${displayPath(compare)}`);

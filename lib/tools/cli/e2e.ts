@@ -103,8 +103,8 @@ export async function standalonePlayerHtml(): Promise<string> {
     seed: 0,
   });
   const runs = [
-    recordParticles(model, new DDPMSampler(schedule), { n: 60, seed: 3, label: "DDPM" }),
-    recordParticles(model, new DDIMSampler(schedule), { n: 60, seed: 3, label: "DDIM" }),
+    await recordParticles(model, new DDPMSampler(schedule), { n: 60, seed: 3, label: "DDPM" }),
+    await recordParticles(model, new DDIMSampler(schedule), { n: 60, seed: 3, label: "DDIM" }),
   ];
   const dino = datasaurusValues("dino");
   // the player's plane is [−2.5, 2.5]²: the dino z-normalised

@@ -73,12 +73,12 @@ export async function plotLatent(a: PlotLatentArgs): Promise<string[]> {
     const test = bin ? binarize(split.test.x) : tf.clone(split.test.x);
     tf.dispose([split.train.x, split.train.y]);
     const { mu, logvar } = getMuLogvar(model, test);
-    const stats = classLatentStats(mu, logvar, split.test.y);
-    const extent = a.gridFit ? latentExtent(mu) : undefined;
+    const stats = await classLatentStats(mu, logvar, split.test.y);
+    const extent = a.gridFit ? await latentExtent(mu) : undefined;
     const images = sampleOnGrid(model, { n: a.gridSize, range: a.gridRange, extent });
-    const grid = imageGrid(images, { cols: a.gridSize, padding: 0 });
+    const grid = await imageGrid(images, { cols: a.gridSize, padding: 0 });
     const [x0, x1, y0, y1] = extent ?? [-a.gridRange, a.gridRange, -a.gridRange, a.gridRange];
-    const fig = latentSpaceFigure(
+    const fig = await latentSpaceFigure(
       mu,
       split.test.y,
       stats,

@@ -4,7 +4,7 @@
  * @module
  */
 import { csvFormat } from "d3-dsv";
-import { initBackend } from "../../engine/backend/mod.ts";
+import { initBackend, tf } from "../../engine/backend/mod.ts";
 import { DDIMSampler, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
 import { displayPath, writeFileAtomic } from "../display/mod.ts";
 import { loadRun, toOriginalUnits } from "../../models/diffusion/mod.ts";
@@ -41,8 +41,10 @@ if (import.meta.main) {
       ? new DDIMSampler(run.schedule, a.eta)
       : new DDPMSampler(run.schedule);
     const start = performance.now();
-    const { samples } = sample(run.model, sampler, { n: a.n, seed: a.seed });
-    const xy = toOriginalUnits(samples, run.stats).arraySync();
+    const { samples } = await sample(run.model, sampler, { n: a.n, seed: a.seed });
+    const original = toOriginalUnits(samples, run.stats);
+    const xy = await original.array();
+    tf.dispose([samples, original]);
     const ms = performance.now() - start;
     await writeFileAtomic(a.out, csvFormat(xy.map(([x, y]) => ({ x, y }))) + "\n");
     console.log(

@@ -7,6 +7,10 @@
  * 4. type-check of each notebook's code cells (one unit per notebook)
  * 5. `deno test -A tests/` (its passed/failed counts are added to the total; a run that passes
  *    every test and then exits non-zero, a crash at shutdown, is diagnosed and run once more)
+ * 5b. the backend-independent unit tests and notebooks 00 and 01 (quick, headless) again with
+ *    `TFJS_BACKEND=webgpu` (lib/tools/testing/webgpu.ts lists them): on Mesa's llvmpipe in CI,
+ *    which proves the GPU code path; skipped with a NOTE where no WebGPU adapter exists, unless
+ *    `KIT_REQUIRE_WEBGPU=1` (set by .ci/run), which makes a missing adapter a failure
  * 6. every `notebooks/*.ipynb` with `QUICK=1`: in the real Deno kernel when `jupyter` is on PATH
  *    (installing the kernelspec if missing), otherwise headless (one unit per notebook)
  * 7. student editions: each notebook with graded cells scores full points, and its released
@@ -20,7 +24,9 @@
  * @module
  */
 import { join } from "node:path";
+import { probeWebGPU } from "../../engine/backend/mod.ts";
 import { stripAnsi } from "../display/ansi.ts";
+import { WEBGPU_NOTEBOOKS, WEBGPU_TESTS } from "../testing/webgpu.ts";
 import {
   defaultManifest,
   formatReport,
@@ -203,6 +209,8 @@ async function main(args: string[]): Promise<number> {
     );
   } else record(t, false, "deno test (no summary line: it did not run)", r.seconds);
 
+  await webgpuChecks(t, env, !args.includes("--no-notebooks"));
+
   if (!args.includes("--no-notebooks")) {
     let kernel = !args.includes("--headless") && await jupyterAvailable();
     if (kernel) {
@@ -238,6 +246,52 @@ async function main(args: string[]): Promise<number> {
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${t.passed} passed, ${t.failed} failed`);
   return t.failed === 0 ? 0 : 1;
+}
+
+/**
+ * The webgpu pass: the backend-independent unit tests and notebooks 00/01 (quick, headless)
+ * with `TFJS_BACKEND=webgpu`, on whatever adapter exists (llvmpipe in CI). Without an adapter
+ * it is skipped with a NOTE, or fails when `KIT_REQUIRE_WEBGPU=1`.
+ */
+async function webgpuChecks(
+  t: Tally,
+  env: Record<string, string>,
+  notebooks: boolean,
+): Promise<void> {
+  header(`webgpu: ${WEBGPU_TESTS.length} unit-test files and ${WEBGPU_NOTEBOOKS.length} notebooks`);
+  const adapter = await probeWebGPU();
+  if (!adapter.available) {
+    const why = `no WebGPU adapter (${adapter.description})`;
+    if (Deno.env.get("KIT_REQUIRE_WEBGPU") === "1") record(t, false, `webgpu: ${why}`);
+    else t.notes.push(`webgpu checks skipped: ${why}`);
+    console.log(`skipped: ${why}`);
+    return;
+  }
+  console.log(`adapter: ${adapter.description}${adapter.real ? "" : " (software)"}`);
+  const gpuEnv = { ...env, TFJS_BACKEND: "webgpu" };
+  const deno = Deno.execPath();
+  const r = await runCommand(deno, { args: ["test", "-A", ...WEBGPU_TESTS], env: gpuEnv });
+  const summary = parseTestSummary(r.stdout + r.stderr);
+  if (summary) {
+    t.passed += summary.passed;
+    t.failed += summary.failed;
+    if (summary.failed > 0) t.failures.push(`webgpu unit tests: ${summary.failed} failed`);
+    if (r.code !== 0 && summary.failed === 0) record(t, false, "webgpu unit tests (exit code)");
+    console.log(
+      `--- webgpu unit tests: ${summary.passed} passed, ${summary.failed} failed (${
+        r.seconds.toFixed(1)
+      } s)`,
+    );
+  } else record(t, false, "webgpu unit tests (no summary line: they did not run)", r.seconds);
+  if (!notebooks) return;
+  for (const path of WEBGPU_NOTEBOOKS) {
+    const res = await runHeadless(path, {
+      env: { ...gpuEnv, QUICK: "1" },
+      outDir: join("out", "figures-webgpu", notebookName(path)),
+    });
+    const where = res.failedCell ? ` (cell ${res.failedCell})` : "";
+    record(t, res.ok, `webgpu notebook ${path}${res.ok ? "" : where}`, res.seconds);
+  }
 }
 
 /**

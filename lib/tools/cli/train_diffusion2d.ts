@@ -85,7 +85,7 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
     const forward = join(dir, "forward.gif");
     await writeFileAtomic(
       forward,
-      forwardDiffusionGif(data.points, run.schedule, {
+      await forwardDiffusionGif(data.points, run.schedule, {
         seed: a.seed,
         maxFrames: a.maxFrames,
         fps: a.fps,
@@ -106,7 +106,7 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
       reverseDiffusionGif(report.trajectory!, {
         maxFrames: a.maxFrames,
         fps: a.fps,
-        reference: data.points.dataSync(),
+        reference: await data.points.data(),
       }),
     );
     const q = report.chamfer;

@@ -10,6 +10,8 @@ import { type ImageKind, imageMime, sniffImage } from "./sniff.ts";
 /** Anything with a `toPNG()` method, e.g. a `Figure` from lib/tools/plot (duck-typed on purpose). */
 export interface FigureLike {
   toPNG(): Uint8Array | Promise<Uint8Array>;
+  /** Waits for pending (asynchronously read) data; called before `toPNG()` when present. */
+  resolve?(): Promise<unknown>;
 }
 
 /**
@@ -45,13 +47,16 @@ function imageFrom(bytes: Uint8Array, what: string): Rendered {
 }
 
 /**
- * Renders `x`: figures through `toPNG()`, byte arrays by sniffing PNG/GIF magic numbers.
+ * Renders `x`: figures through `resolve()` (when they have it: tensor data is read
+ * asynchronously) and `toPNG()`, byte arrays by sniffing PNG/GIF magic numbers.
  * Throws, naming the accepted kinds, for anything else.
  */
 export async function render(x: Showable): Promise<Rendered> {
   if (x instanceof Uint8Array) return imageFrom(x, "x (a Uint8Array)");
   if (typeof x === "object" && x !== null) {
     if (typeof (x as FigureLike).toPNG === "function") {
+      const fig = x as FigureLike;
+      if (typeof fig.resolve === "function") await fig.resolve();
       const bytes = await (x as FigureLike).toPNG();
       if (!(bytes instanceof Uint8Array)) {
         throw new Error(`show: x.toPNG() must return a Uint8Array, got ${describe(bytes)}`);

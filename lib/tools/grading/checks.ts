@@ -23,16 +23,19 @@ export function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new CheckError(message);
 }
 
-const TENSOR_DATA_SYNC = tf.Tensor.prototype.dataSync;
+// The class's own (asynchronous) read, frozen in graded runs, not one a submission set on the
+// object.
+const TENSOR_DATA = tf.Tensor.prototype.data;
 
-type Numeric = number | ArrayLike<number> | number[][] | tf.Tensor;
+/** What {@link checkClose} compares: numbers, arrays and nested number arrays. */
+export type Numbers = number | ArrayLike<number> | number[][];
+/** What {@link checkTensorClose} compares: {@link Numbers} or tensors. */
+export type Numeric = Numbers | tf.Tensor;
 
-function flatten(x: Numeric, what: string): { values: number[]; shape: number[] } {
+function flatten(x: Numbers, what: string): { values: number[]; shape: number[] } {
   if (typeof x === "number") return { values: [x], shape: [] };
   if (x instanceof tf.Tensor) {
-    // the class's own dataSync (frozen in graded runs), not one a submission set on the object
-    const data = Reflect.apply(TENSOR_DATA_SYNC, x, []) as ArrayLike<number>;
-    return { values: Array.from(data), shape: [...x.shape] };
+    throw new CheckError(`${what}: a tensor; use \`await checkTensorClose(…)\``);
   }
   if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) {
     const rows = x as number[][];
@@ -46,12 +49,42 @@ function flatten(x: Numeric, what: string): { values: number[]; shape: number[] 
 }
 
 /**
- * Checks |actual - expected| ≤ atol + rtol |expected| element-wise (defaults atol 1e-6,
- * rtol 1e-5), and that the shapes agree. Accepts numbers, arrays and tensors.
+ * {@link checkClose} for tensors: reads them asynchronously (`await t.data()`, as every backend
+ * allows) and checks values and shapes. Always `await` it.
+ * @example
+ * await checkTensorClose(myLayer(x), reference(x), { atol: 1e-5 }, "layer output");
  */
-export function checkClose(
+export async function checkTensorClose(
   actual: Numeric,
   expected: Numeric,
+  opts: { atol?: number; rtol?: number } = {},
+  what = "value",
+): Promise<void> {
+  if (actual === undefined || actual === null) {
+    throw new CheckError(`${what}: got ${actual}; did the function return its result?`);
+  }
+  const read = async (x: Numeric): Promise<{ values: Numbers; shape?: number[] }> =>
+    x instanceof tf.Tensor
+      ? {
+        values: Array.from(await (Reflect.apply(TENSOR_DATA, x, []) as Promise<ArrayLike<number>>)),
+        shape: [...x.shape],
+      }
+      : { values: x };
+  const [a, e] = await Promise.all([read(actual), read(expected)]);
+  if (a.shape && e.shape && a.shape.join() !== e.shape.join()) {
+    throw new CheckError(`${what}: expected shape [${e.shape}], got [${a.shape}]`);
+  }
+  checkClose(a.values, e.values, opts, what);
+}
+
+/**
+ * Checks |actual - expected| ≤ atol + rtol |expected| element-wise (defaults atol 1e-6,
+ * rtol 1e-5), and that the sizes agree. Accepts numbers and arrays; tensors go through
+ * {@link checkTensorClose}.
+ */
+export function checkClose(
+  actual: Numbers,
+  expected: Numbers,
   opts: { atol?: number; rtol?: number } = {},
   what = "value",
 ): void {

@@ -38,7 +38,17 @@ import {
   drawColorbar,
 } from "./colorbar.ts";
 import { type ColorMapping, makeMapping, normalize } from "./colormap.ts";
-import { finiteExtent, type Numbers, sameLength, toFloat64 } from "./data.ts";
+import {
+  finiteExtent,
+  type HostTensor,
+  isHostTensor,
+  isTensorLike,
+  type Numbers,
+  readTensor,
+  sameLength,
+  type TensorLike,
+  toFloat64,
+} from "./data.ts";
 import { drawText, type HAlign, textExtent, type VAlign } from "./font.ts";
 import { type ImageInput, imageToRGBA } from "./image.ts";
 import { drawLegend, LEGEND_LOCS, type LegendLoc } from "./legend.ts";
@@ -61,6 +71,10 @@ export interface FigureHost {
   touch(): void;
   /** Lays the figure out if needed (so that boxes and limits are current). */
   ensureLayout(): void;
+  /** Queues a plotting call until its tensors are read (see {@link Figure.resolve}). */
+  defer(reads: Promise<HostTensor[]>, run: (values: HostTensor[]) => void): void;
+  /** Whether calls are queued: later calls must queue too, to keep their order. */
+  deferring(): boolean;
 }
 
 /**
@@ -245,6 +259,39 @@ export class Axes {
     readonly col: number,
   ) {}
 
+  /**
+   * Runs a plotting call now, or queues it on the figure: a call with tensor arguments (at the
+   * top level or as values of its options object) starts reading them (`t.data()`, which takes
+   * the values at once, so the caller may dispose the tensors right after) and runs when
+   * `fig.resolve()` (or `show(fig)`) has the values. Every call after a queued one queues too,
+   * so artists keep the order of the calls. A queued call returns `handle`, which is filled in
+   * (`Object.assign`) when the call runs.
+   */
+  private later<R extends object>(args: unknown[], run: (args: unknown[]) => R, handle: R): R {
+    const slots: { i: number; key?: string; t: TensorLike }[] = [];
+    const plainObject = (a: unknown): a is Record<string, unknown> =>
+      typeof a === "object" && a !== null && !Array.isArray(a) && !ArrayBuffer.isView(a) &&
+      !isTensorLike(a) && !isHostTensor(a);
+    args.forEach((a, i) => {
+      if (isTensorLike(a)) slots.push({ i, t: a });
+      else if (plainObject(a)) {
+        for (const [key, v] of Object.entries(a)) if (isTensorLike(v)) slots.push({ i, key, t: v });
+      }
+    });
+    if (slots.length === 0 && !this.host.deferring()) return run(args);
+    const reads = Promise.all(slots.map((s) => readTensor(s.t)));
+    this.host.defer(reads, (values) => {
+      const copy = args.map((a) => plainObject(a) ? { ...a } : a);
+      slots.forEach((s, j) => {
+        if (s.key === undefined) copy[s.i] = values[j];
+        else (copy[s.i] as Record<string, unknown>)[s.key] = values[j];
+      });
+      const result = run(copy);
+      if (result !== handle) Object.assign(handle, result);
+    });
+    return handle;
+  }
+
   private add<T extends Artist>(a: T): T {
     this.artists.push(a);
     this.host.touch();
@@ -289,6 +336,14 @@ export class Axes {
    * coloured by cmap((c_i − vmin)/(vmax − vmin)); the returned handle can feed `fig.colorbar`.
    */
   scatter(x: Numbers, y: Numbers, opts: ScatterOptions = {}): Mappable {
+    return this.later(
+      [x, y, opts],
+      ([x, y, o]) => this.scatterNow(x as Numbers, y as Numbers, o as ScatterOptions),
+      { kind: "scatter", axes: this, colorMapping: null },
+    );
+  }
+
+  private scatterNow(x: Numbers, y: Numbers, opts: ScatterOptions): Mappable {
     const xs = toFloat64(x, "scatter: x");
     const ys = toFloat64(y, "scatter: y");
     sameLength("scatter", xs, "x", ys, "y");
@@ -330,11 +385,17 @@ export class Axes {
 
   /** Line plot through (x_i, y_i); NaN values break the line. */
   plot(x: Numbers, y: Numbers, opts: PlotOptions = {}): this {
+    return this.later([x, y, opts], ([x, y, o]) => {
+      this.plotNow(x as Numbers, y as Numbers, o as PlotOptions);
+      return this;
+    }, this);
+  }
+
+  private plotNow(x: Numbers, y: Numbers, opts: PlotOptions): void {
     const xs = toFloat64(x, "plot: x");
     const ys = toFloat64(y, "plot: y");
     sameLength("plot", xs, "x", ys, "y");
     this.add(new LineArtist(xs, ys, this.lineSpec("plot", opts, () => this.nextColor())));
-    return this;
   }
 
   /**
@@ -344,6 +405,14 @@ export class Axes {
    * With `density`, heights are count_i / (Σ counts · width_i).
    */
   hist(values: Numbers, opts: HistOptions = {}): HistResult {
+    return this.later(
+      [values, opts],
+      ([v, o]) => this.histNow(v as Numbers, o as HistOptions),
+      { counts: [], edges: [] },
+    );
+  }
+
+  private histNow(values: Numbers, opts: HistOptions): HistResult {
     const all = toFloat64(values, "hist: values");
     const finite = all.filter(Number.isFinite);
     const edges = histEdges(finite, opts.bins ?? 10, opts.range);
@@ -383,6 +452,17 @@ export class Axes {
     edges: Numbers,
     opts: Pick<HistOptions, "color" | "alpha" | "label" | "histtype" | "lineWidth"> = {},
   ): this {
+    return this.later([values, edges, opts], ([v, e, o]) => {
+      this.stairsNow(v as Numbers, e as Numbers, o as HistOptions);
+      return this;
+    }, this);
+  }
+
+  private stairsNow(
+    values: Numbers,
+    edges: Numbers,
+    opts: Pick<HistOptions, "color" | "alpha" | "label" | "histtype" | "lineWidth">,
+  ): void {
     const heights = Array.from(toFloat64(values, "stairs: values"));
     const e = Array.from(toFloat64(edges, "stairs: edges"));
     if (e.length !== heights.length + 1) {
@@ -407,7 +487,6 @@ export class Axes {
         opts.label,
       ),
     );
-    return this;
   }
 
   /**
@@ -416,6 +495,14 @@ export class Axes {
    * 2-D number array. Pixels are square unless `aspect: "auto"`.
    */
   imshow(img: ImageInput, opts: ImshowOptions = {}): Mappable {
+    return this.later(
+      [img, opts],
+      ([i, o]) => this.imshowNow(i as ImageInput, o as ImshowOptions),
+      { kind: "image", axes: this, colorMapping: null },
+    );
+  }
+
+  private imshowNow(img: ImageInput | HostTensor, opts: ImshowOptions): Mappable {
     const origin = checkOneOf(opts.origin ?? "upper", "imshow: origin:", ["upper", "lower"]);
     const image = imageToRGBA(img, opts);
     let extent = opts.extent;
@@ -441,6 +528,13 @@ export class Axes {
    * spacing = sqrt(area of the X–Y bounding box / N), so arrows fit between grid points.
    */
   quiver(X: Numbers, Y: Numbers, U: Numbers, V: Numbers, opts: QuiverOptions = {}): this {
+    return this.later([X, Y, U, V, opts], ([x, y, u, v, o]) => {
+      this.quiverNow(x as Numbers, y as Numbers, u as Numbers, v as Numbers, o as QuiverOptions);
+      return this;
+    }, this);
+  }
+
+  private quiverNow(X: Numbers, Y: Numbers, U: Numbers, V: Numbers, opts: QuiverOptions): void {
     const xs = toFloat64(X, "quiver: X");
     const ys = toFloat64(Y, "quiver: Y");
     const us = toFloat64(U, "quiver: U");
@@ -465,7 +559,6 @@ export class Axes {
         opts.label,
       ),
     );
-    return this;
   }
 
   /**

@@ -11,6 +11,7 @@ import { Buffer } from "node:buffer";
 import { type Canvas, createCanvas } from "@napi-rs/canvas";
 import { Axes, type Decorations, type FigureHost, type Mappable } from "./axes.ts";
 import { checkPositive } from "../../engine/validate.ts";
+import type { HostTensor } from "./data.ts";
 import { drawText, registerFonts, textExtent } from "./font.ts";
 import { STYLE } from "./style.ts";
 
@@ -50,6 +51,7 @@ export class Figure {
   private version = 0;
   private laidOut = -1;
   private rendered: { version: number; canvas: Canvas } | null = null;
+  private pending: { reads: Promise<HostTensor[]>; run: (values: HostTensor[]) => void }[] = [];
 
   constructor(rows = 1, cols = 1, opts: FigureOptions = {}) {
     if (!Number.isInteger(rows) || rows < 1 || rows > 50) {
@@ -79,6 +81,11 @@ export class Figure {
       pt: this.dpi / 72,
       touch: () => this.touch(),
       ensureLayout: () => this.ensureLayout(),
+      defer: (reads, run) => {
+        this.pending.push({ reads, run });
+        this.touch();
+      },
+      deferring: () => this.pending.length > 0,
     };
     this.grid = Array.from(
       { length: rows },
@@ -107,6 +114,37 @@ export class Figure {
     this.version++;
   }
 
+  /**
+   * Waits for the tensors passed to plotting calls and runs those calls, in the order they were
+   * made (a call with a tensor, and every call after it, waits for the values). `show(fig)` and
+   * `fig.save()` do this themselves; `toPNG()`, `render()` and `canvas` need it done first when
+   * tensors were plotted. Errors of a queued call (a bad shape, say) are thrown here.
+   * @example
+   * const { fig, ax } = subplots();
+   * ax.scatter(tf.tensor1d([0, 1]), tf.tensor1d([1, 0])); // read asynchronously
+   * await fig.resolve();
+   * const png = fig.toPNG();
+   */
+  async resolve(): Promise<this> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      const values = await Promise.all(batch.map((b) => b.reads));
+      batch.forEach((b, i) => b.run(values[i]));
+    }
+    return this;
+  }
+
+  /** Throws unless every queued plotting call has run (see {@link Figure.resolve}). */
+  private checkResolved(): void {
+    if (this.pending.length > 0) {
+      throw new Error(
+        `figure: ${this.pending.length} plotting call(s) wait for tensor values; ` +
+          "use `await show(fig)`, `await fig.save(path)` or `await fig.resolve()` first",
+      );
+    }
+  }
+
   /** Sets the figure title, centred above all axes (mathtext allowed). */
   suptitle(s: string): this {
     this.title = String(s);
@@ -121,6 +159,14 @@ export class Figure {
   colorbar(handle: Mappable, ax?: Axes, opts: ColorbarOptions = {}): this {
     if (!handle || !("colorMapping" in handle)) {
       throw new Error("colorbar: handle must be what scatter() or imshow() returned");
+    }
+    if (this.pending.length > 0) {
+      // The handle may be from a queued call: add the colourbar when the queue runs.
+      this.pending.push({
+        reads: Promise.resolve([]),
+        run: () => this.colorbar(handle, ax, opts),
+      });
+      return this;
     }
     if (!handle.colorMapping) {
       throw new Error(
@@ -184,6 +230,7 @@ export class Figure {
   /** Draws the figure on a new canvas at `scale` device px per CSS px. */
   render(scale: number = this.scale): Canvas {
     checkPositive(scale, "render: scale:");
+    this.checkResolved();
     this.ensureLayout();
     const canvas = createCanvas(
       Math.max(1, Math.round(this.widthPx * scale)),
@@ -233,6 +280,7 @@ export class Figure {
     if (!/\.png$/i.test(path)) {
       throw new Error(`save: path must end in .png (got ${JSON.stringify(path)})`);
     }
+    await this.resolve();
     const bytes = this.toPNG();
     const tmp = `${path}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
     try {

@@ -8,7 +8,7 @@ import type { RawImage } from "../../data/image.ts";
 
 export type { RawImage };
 import { type ColorMapping, makeMapping } from "./colormap.ts";
-import { isTensorLike } from "./data.ts";
+import { type HostTensor, isHostTensor, isTensorLike } from "./data.ts";
 
 /** What imshow() accepts. Floats are in [0, 1] for RGB(A); uint8 data (Uint8Array, int32 tensor) in [0, 255]. */
 export type ImageInput = tf.Tensor | RawImage | ArrayLike<ArrayLike<number>>;
@@ -36,12 +36,15 @@ interface Normalized {
   bytes: boolean;
 }
 
-function normalizeInput(img: ImageInput): Normalized {
+function normalizeInput(img: ImageInput | HostTensor): Normalized {
   if (isTensorLike(img)) {
+    throw new Error("imshow: a tensor reached a synchronous read (plot calls defer tensors)");
+  }
+  if (isHostTensor(img)) {
     const shape: number[] = Array.from(img.shape as ArrayLike<number>);
     if (shape.length === 2 || (shape.length === 3 && [1, 3, 4].includes(shape[2]))) {
       return {
-        data: img.dataSync(),
+        data: img.values,
         height: shape[0],
         width: shape[1],
         channels: shape.length === 2 ? 1 : shape[2],
@@ -104,7 +107,7 @@ function normalizeInput(img: ImageInput): Normalized {
  * t = (v − vmin)/(vmax − vmin) (vmin/vmax default to the data's min/max; NaN is transparent);
  * RGB(A) floats are clipped to [0, 1] and scaled by 255.
  */
-export function imageToRGBA(img: ImageInput, opts: ImageColorOptions): RGBAImage {
+export function imageToRGBA(img: ImageInput | HostTensor, opts: ImageColorOptions): RGBAImage {
   const { data, height, width, channels, bytes } = normalizeInput(img);
   const n = width * height;
   const rgba = new Uint8ClampedArray(n * 4);

@@ -20,14 +20,13 @@ export function paddedLimits(
 }
 
 /** Samples (blue) drawn over the data (orange), framed around the data. */
-export function samplesFigure(
+export async function samplesFigure(
   samples: tf.Tensor2D,
   data: tf.Tensor2D,
   opts: { title?: string; width?: number } = {},
-): Figure {
+): Promise<Figure> {
   const { fig, ax } = subplots(1, 1, { width: opts.width ?? 4.5, height: opts.width ?? 4.5 });
-  const s = samples.arraySync();
-  const d = data.arraySync();
+  const [s, d] = await Promise.all([samples.array(), data.array()]);
   ax.scatter(s.map((p) => p[0]), s.map((p) => p[1]), {
     s: 8,
     alpha: 0.5,

@@ -58,15 +58,15 @@ export interface RunReport {
 export async function writeRunReport(options: RunReportOptions): Promise<RunReport> {
   const { dir, run, history, points, n = 1000, seed = 0 } = options;
   const { dataset, epochs } = run.config;
-  const { samples, trajectory } = sample(run.model, new DDPMSampler(run.schedule), {
+  const { samples, trajectory } = await sample(run.model, new DDPMSampler(run.schedule), {
     n,
     seed,
     returnTrajectory: options.returnTrajectory,
   });
   try {
-    const chamfer = chamferDistance(samples, points);
+    const chamfer = await chamferDistance(samples, points);
     const samplesPng = join(dir, "samples.png");
-    await samplesFigure(samples, points, { title: `${dataset}: ${n} DDPM samples` })
+    await (await samplesFigure(samples, points, { title: `${dataset}: ${n} DDPM samples` }))
       .save(samplesPng);
     const lossPng = join(dir, "loss.png");
     await lossFigure(history, { title: `${dataset}, ${epochs} epochs` }).save(lossPng);

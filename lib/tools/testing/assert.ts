@@ -5,26 +5,51 @@
 import assert from "node:assert/strict";
 import { tf } from "../../engine/backend/mod.ts";
 
-type Numeric = number | ArrayLike<number> | tf.Tensor;
+/** Numbers {@link assertClose} compares: a number or any array-like of numbers. */
+export type Numbers = number | ArrayLike<number>;
+/** What {@link assertTensorClose} compares: numbers or tensors (read asynchronously). */
+export type Numeric = Numbers | tf.Tensor;
 
-function toArray(x: Numeric): Float64Array {
+/** Tolerances of {@link assertClose}: the numpy `allclose` rule, and a message prefix. */
+export interface CloseOptions {
+  atol?: number;
+  rtol?: number;
+  msg?: string;
+}
+
+function toArray(x: Numbers): Float64Array {
   if (typeof x === "number") return Float64Array.of(x);
-  if (x instanceof tf.Tensor) return Float64Array.from(x.dataSync());
   return Float64Array.from(x);
 }
 
 /**
- * Asserts |actual_i - expected_i| <= atol + rtol * |expected_i| element-wise (numpy's
- * `allclose` rule), and equal shapes when both are tensors. Reports the worst element.
+ * {@link assertClose} for tensors: reads each tensor asynchronously (`await t.data()`, so it
+ * works on every backend, webgpu included) and also asserts equal shapes when both are
+ * tensors. Always `await` it.
+ * @example
+ * await assertTensorClose(tf.add(a, b), [3, 5], { atol: 1e-6 });
  */
-export function assertClose(
+export async function assertTensorClose(
   actual: Numeric,
   expected: Numeric,
-  { atol = 1e-6, rtol = 1e-5, msg = "" }: { atol?: number; rtol?: number; msg?: string } = {},
-): void {
+  opts: CloseOptions = {},
+): Promise<void> {
   if (actual instanceof tf.Tensor && expected instanceof tf.Tensor) {
-    assert.deepEqual(actual.shape, expected.shape, `${msg} shape mismatch`);
+    assert.deepEqual(actual.shape, expected.shape, `${opts.msg ?? ""} shape mismatch`);
   }
+  const read = async (x: Numeric) => x instanceof tf.Tensor ? await x.data() : x;
+  assertClose(await read(actual), await read(expected), opts);
+}
+
+/**
+ * Asserts |actual_i - expected_i| <= atol + rtol * |expected_i| element-wise (numpy's
+ * `allclose` rule). Reports the worst element. Tensors go through {@link assertTensorClose}.
+ */
+export function assertClose(
+  actual: Numbers,
+  expected: Numbers,
+  { atol = 1e-6, rtol = 1e-5, msg = "" }: CloseOptions = {},
+): void {
   const a = toArray(actual);
   const e = toArray(expected);
   assert.equal(a.length, e.length, `${msg} length ${a.length} != ${e.length}`);

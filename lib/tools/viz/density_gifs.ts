@@ -5,7 +5,7 @@
  * that the motion is visible; long chains are shown at evenly spaced steps.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import { forwardChain, type NoiseSchedule } from "../../models/diffusion/mod.ts";
 import { animate, type Figure, subplots } from "../plot/mod.ts";
 
@@ -90,18 +90,16 @@ function gif(
  * x_k = sqrt(1 − β_k) x_{k−1} + sqrt(β_k) ε_k ({@link forwardChain}, seeded), one frame per shown
  * step k (title "forward: t = k"). Ends near N(0, I) when ᾱ_T is small.
  */
-export function forwardDiffusionGif(
+export async function forwardDiffusionGif(
   x0: tf.Tensor2D,
   schedule: NoiseSchedule,
   opts: CloudGifOptions & { seed?: number } = {},
-): Uint8Array {
+): Promise<Uint8Array> {
   const shown = new Set(framesToShow(schedule.T, opts.maxFrames ?? 60));
   const states = forwardChain(x0, schedule, { seed: opts.seed ?? 0, keep: (k) => shown.has(k) });
-  const frames = states.map(({ k, x }) => ({
-    xy: x.dataSync() as Float32Array,
-    title: `forward: t = ${k}`,
-  }));
-  tf.dispose(states.map((s) => s.x));
+  // One read for all shown states (readStacked disposes them).
+  const xy = await readStacked(states.map((s) => s.x));
+  const frames = states.map(({ k }, i) => ({ xy: xy[i], title: `forward: t = ${k}` }));
   return gif(frames, opts);
 }
 

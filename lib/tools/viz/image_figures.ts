@@ -19,12 +19,12 @@ export interface GridFigureOptions {
 }
 
 /** A figure with one grid of flat square images (rows of `images`). */
-export function gridFigure(
+export async function gridFigure(
   images: tf.Tensor2D | ArrayLike<number>,
   side: number,
   options: GridFigureOptions = {},
-): Figure {
-  const grid = imageGrid(images, side, { cols: options.cols, range: options.range });
+): Promise<Figure> {
+  const grid = await imageGrid(images, side, { cols: options.cols, range: options.range });
   const width = options.width ?? 5;
   const height = width * grid.height / grid.width + (options.title ? 0.45 : 0.1);
   const { fig, ax } = subplots(1, 1, { width, height });
@@ -44,11 +44,11 @@ export interface ImageRow {
  * A figure of labelled rows of images, each row one strip of `cols` images (default: the
  * number of images of the first row), one above the other.
  */
-export function rowsFigure(
+export async function rowsFigure(
   rows: ImageRow[],
   side: number,
   options: { cols?: number; width?: number; title?: string } = {},
-): Figure {
+): Promise<Figure> {
   if (rows.length === 0) throw new Error("rows must hold at least one row");
   const first = rows[0].images;
   const n = "shape" in first ? first.shape[0] : first.length / (side * side);
@@ -60,11 +60,11 @@ export function rowsFigure(
     height: rows.length * stripHeight + (options.title ? 0.4 : 0),
     suptitle: options.title,
   });
-  rows.forEach((row, i) => {
+  for (const [i, row] of rows.entries()) {
     const ax = axes[i][0];
-    ax.imshow(imageGrid(row.images, side, { cols }), { cmap: "gray", vmin: 0, vmax: 1 });
+    ax.imshow(await imageGrid(row.images, side, { cols }), { cmap: "gray", vmin: 0, vmax: 1 });
     ax.axis("off");
     ax.setTitle(row.label);
-  });
+  }
   return fig;
 }

@@ -5,7 +5,7 @@
  * self-contained interactive HTML player.
  * @module
  */
-import { tf } from "../../engine/backend/mod.ts";
+import { readStacked, tf } from "../../engine/backend/mod.ts";
 import { type Grid2D, grid2d, type NoiseModel, type Sampler } from "../../models/diffusion/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import { animate, type Axes, type Figure, subplots } from "../plot/mod.ts";
@@ -39,13 +39,14 @@ function unitTimes(v: Float32Array, len: number): Float32Array {
 
 /**
  * Runs the sampler on `n` particles from seeded N(0, I) noise and records positions, the learned
- * field on a grid (default [−2.5, 2.5]² every 0.25), and the predicted/added directions.
+ * field on a grid (default [−2.5, 2.5]² every 0.25), and the predicted/added directions. All
+ * steps run on the device; the records come back in one read per kind at the end.
  */
-export function recordParticles(
+export async function recordParticles(
   model: NoiseModel,
   sampler: Sampler,
   options: { n?: number; seed?: number; grid?: Grid2D; label?: string } = {},
-): ParticleRun {
+): Promise<ParticleRun> {
   const { n = 250, seed = 42 } = options;
   const grid = options.grid ?? grid2d([-2.5, 2.5001, 0.25]);
   const G = grid.X.length;
@@ -53,16 +54,10 @@ export function recordParticles(
     tf.stack([tf.tensor1d(grid.X), tf.tensor1d(grid.Y)], 1) as tf.Tensor2D
   );
   let x = tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed)) as tf.Tensor2D;
-  const run: ParticleRun = {
-    label: options.label ?? sampler.constructor.name.replace("Sampler", ""),
-    n,
-    T: sampler.timesteps.length,
-    frames: [x.dataSync() as Float32Array],
-    field: [],
-    predicted: [],
-    added: [],
-    grid,
-  };
+  const frames: tf.Tensor[] = [tf.clone(x)];
+  const field: tf.Tensor[] = [];
+  const predicted: tf.Tensor[] = [];
+  const added: tf.Tensor[] = [];
   for (const t of sampler.timesteps) {
     const [next, eps, epsGrid, z] = tf.tidy(() => {
       const all = model.predict(tf.concat([x, gridPts]), t);
@@ -71,21 +66,30 @@ export function recordParticles(
         ? tf.randomNormal([n, 2], 0, 1, "float32", tfSeed(seed, t + 1)) as tf.Tensor2D
         : tf.zeros([n, 2]) as tf.Tensor2D;
       const { prevSample } = sampler.step(eps, t, x, z);
-      return [prevSample, eps, tf.neg(tf.slice(all, [n, 0], [G, 2])), z];
+      return [prevSample, tf.neg(eps), tf.neg(tf.slice(all, [n, 0], [G, 2])), z];
     });
     x.dispose();
     x = next;
-    run.frames.push(x.dataSync() as Float32Array);
-    run.field.push(epsGrid.dataSync() as Float32Array);
-    run.predicted.push(unitTimes(tf.neg(eps).dataSync() as Float32Array, 0.1));
-    run.added.push(
-      sampler.stochastic ? unitTimes(z.dataSync() as Float32Array, 0.1) : new Float32Array(2 * n),
-    );
-    tf.dispose([eps, epsGrid, z]);
+    frames.push(tf.clone(x));
+    field.push(epsGrid);
+    predicted.push(eps);
+    added.push(z);
   }
   x.dispose();
   gridPts.dispose();
-  return run;
+  const [f, g, p, z] = await Promise.all([frames, field, predicted, added].map(readStacked));
+  return {
+    label: options.label ?? sampler.constructor.name.replace("Sampler", ""),
+    n,
+    T: sampler.timesteps.length,
+    frames: f,
+    field: g,
+    predicted: p.map((v) => unitTimes(v, 0.1)),
+    added: sampler.stochastic
+      ? z.map((v) => unitTimes(v, 0.1))
+      : z.map(() => new Float32Array(2 * n)),
+    grid,
+  };
 }
 
 /** Options of {@link drawParticles}. */

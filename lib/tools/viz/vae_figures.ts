@@ -3,7 +3,7 @@
  * with the sheet's crosses (class mean of μ ± class mean of σ), and image grids shown as pictures.
  * @module
  */
-import type { tf } from "../../engine/backend/mod.ts";
+import { tf } from "../../engine/backend/mod.ts";
 import type { ClassLatentStats } from "../../models/vae/latent.ts";
 import { type Axes, type Figure, type RawImage, subplots, TAB10 } from "../plot/mod.ts";
 
@@ -24,13 +24,13 @@ export interface LatentScatterOptions {
  * then for every class in `stats` a black-edged cross centred on the class mean of μ whose arms
  * reach ± the class mean of σ along each axis (the sheet's crosses), labelled with the class.
  */
-export function drawLatentScatter(
+export async function drawLatentScatter(
   ax: Axes,
   mu: tf.Tensor2D,
   labels: tf.Tensor1D | ArrayLike<number>,
   stats: ClassLatentStats[],
   options: LatentScatterOptions = {},
-): void {
+): Promise<void> {
   const { dims = [0, 1], s = 6, alpha = 0.5, legend = true } = options;
   const [n, k] = mu.shape;
   for (const d of dims) {
@@ -38,8 +38,8 @@ export function drawLatentScatter(
       throw new Error(`dims must be two integers in [0, ${k - 1}]; got [${dims}]`);
     }
   }
-  const m = mu.dataSync();
-  const y = "dataSync" in labels ? labels.dataSync() : labels;
+  const m = await mu.data();
+  const y = labels instanceof tf.Tensor ? await labels.data() : labels;
   if (y.length !== n) throw new Error(`labels must have ${n} entries; got ${y.length}`);
   const classes = [...new Set(Array.from(y))].sort((a, b) => a - b);
   for (const c of classes) {
@@ -80,16 +80,16 @@ export function drawImage(ax: Axes, img: RawImage, title?: string): void {
  * The figure of `deno task plot-latent`: the latent scatter with crosses (left) and the decoded
  * grid image (right), titled `title`.
  */
-export function latentSpaceFigure(
+export async function latentSpaceFigure(
   mu: tf.Tensor2D,
   labels: tf.Tensor1D | ArrayLike<number>,
   stats: ClassLatentStats[],
   grid: RawImage,
   title: string,
   options: LatentScatterOptions = {},
-): Figure {
+): Promise<Figure> {
   const { fig, axes } = subplots(1, 2, { width: 11, height: 5.2, suptitle: title });
-  drawLatentScatter(axes[0][0], mu, labels, stats, options);
+  await drawLatentScatter(axes[0][0], mu, labels, stats, options);
   axes[0][0].setTitle("test set: \\mu by digit, class means \\pm mean \\sigma");
   drawImage(axes[0][1], grid, "decoder over a grid of z");
   return fig;
