@@ -145,9 +145,9 @@ async function checkConv(g: Geometry & { name: string }, seed: number, withBias:
 }
 
 for (const [set, convs] of [["model", MODEL_CONVS], ["edge", EDGE_CONVS]] as const) {
-  Deno.test(`conv2d on the ${set} shapes: value and gradients against float64 references and finite differences`, () => {
+  Deno.test(`conv2d on the ${set} shapes: value and gradients against float64 references and finite differences`, async () => {
     const before = tf.memory().numTensors;
-    convs.forEach((g, i) => checkConv(g, 100 * i + 7, i % 2 === 0));
+    for (const [i, g] of convs.entries()) await checkConv(g, 100 * i + 7, i % 2 === 0);
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   });
 }
