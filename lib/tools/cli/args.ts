@@ -397,3 +397,21 @@ export function formatUsage<S extends ArgSpec>(spec: S, options: ParseOptions<S>
   }
   return out.join("\n") + "\n";
 }
+
+/**
+ * The value of the flag at `args[i]`, written `--flag=value` or `--flag value`, and the index of
+ * the last argument it used. Throws an Error with a one-line message when the value is missing.
+ * @example
+ * ```ts
+ * flagValue(["--out", "dir"], 0, "--out"); // ["dir", 1]
+ * ```
+ */
+export function flagValue(args: string[], i: number, flag: string): [string, number] {
+  const x = args[i];
+  const eq = x.includes("=");
+  const v = eq ? x.slice(x.indexOf("=") + 1) : args[i + 1];
+  if (v === undefined || v === "" || (!eq && v.startsWith("--"))) {
+    throw new Error(`${flag} needs a value (see --help)`);
+  }
+  return [v, eq ? i : i + 1];
+}

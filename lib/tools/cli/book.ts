@@ -8,6 +8,7 @@
  * Exit status: 0 ok, 1 a notebook, the prose check or the browser check failed, 2 bad arguments.
  * @module
  */
+import { flagValue } from "./args.ts";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../display/files.ts";
 import {
@@ -60,10 +61,8 @@ export function parseBookArgs(args: string[]): BookArgs | "help" {
   for (let i = 0; i < args.length; i++) {
     const x = args[i];
     const value = (flag: string) => {
-      const v = x.includes("=") ? x.slice(x.indexOf("=") + 1) : args[++i];
-      if (v === undefined || v === "" || (!x.includes("=") && v.startsWith("--"))) {
-        throw new Error(`${flag} needs a value (see --help)`);
-      }
+      const [v, last] = flagValue(args, i, flag);
+      i = last;
       return v;
     };
     if (x === "-h" || x === "--help") return "help";

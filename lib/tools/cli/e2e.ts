@@ -10,6 +10,7 @@
  * Exit status: 0 ok, 1 a check failed or a tool is missing, 2 bad arguments.
  * @module
  */
+import { flagValue } from "./args.ts";
 import { join, resolve } from "node:path";
 import { initBackend } from "../../engine/backend/mod.ts";
 import { datasaurusValues } from "../../data/mod.ts";
@@ -66,10 +67,8 @@ export function parseE2eArgs(args: string[]): E2eArgs | "help" {
   for (let i = 0; i < args.length; i++) {
     const x = args[i];
     const value = (flag: string) => {
-      const v = x.includes("=") ? x.slice(x.indexOf("=") + 1) : args[++i];
-      if (v === undefined || v === "" || (!x.includes("=") && v.startsWith("--"))) {
-        throw new Error(`${flag} needs a value (see --help)`);
-      }
+      const [v, last] = flagValue(args, i, flag);
+      i = last;
       return v;
     };
     if (x === "-h" || x === "--help") return "help";
