@@ -18,21 +18,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
-import { parallelGemm } from "./gemm_pool.ts";
+import { type GemmFn, parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 
-/** The kit's product on wasm memory: C = act(A B + bias) + R, byte offsets (see `gemm_wat.ts`). */
-export type GemmFn = (
-  a: number,
-  b: number,
-  c: number,
-  M: number,
-  K: number,
-  N: number,
-  bias: number,
-  act: number,
-  r: number,
-) => void;
+export type { GemmFn } from "./gemm_pool.ts";
 
 interface WasmBackendLike {
   wasm: { asm: { memory: WebAssembly.Memory } };

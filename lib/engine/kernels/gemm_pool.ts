@@ -29,21 +29,24 @@ const MAX_WORKERS = 255;
 const PAGE = 65536;
 const ROWS = 6;
 
+/** The kit's product on wasm memory: C = act(A B + bias) + R, byte offsets (see `gemm_wat.ts`). */
+export type GemmFn = (
+  a: number,
+  b: number,
+  c: number,
+  M: number,
+  K: number,
+  N: number,
+  bias: number,
+  act: number,
+  r: number,
+) => void;
+
 /** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
 export interface GemmJob {
   heap: ArrayBuffer;
   /** The single-thread kernel on `heap` (same code as the workers'). */
-  local: (
-    a: number,
-    b: number,
-    c: number,
-    M: number,
-    K: number,
-    N: number,
-    bias: number,
-    act: number,
-    r: number,
-  ) => void;
+  local: GemmFn;
   a: number;
   b: number;
   c: number;
