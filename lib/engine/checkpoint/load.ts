@@ -5,10 +5,10 @@
  */
 import { tf } from "../backend/mod.ts";
 import {
+  assertJson,
   CHECKPOINT_FILES,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
-  assertJson,
   CheckpointError,
   type CheckpointManifest,
   sha256Hex,

@@ -15,16 +15,16 @@ import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
 import {
+  isWasmTensorApi,
   type KernelInputs,
   numberAttr,
   numbersAttr,
-  isWasmTensorApi,
   offset,
   requireInputs,
   requireWasmBackend,
   tensorData,
-  wasmExport,
   type WasmBackendLike,
+  wasmExport,
 } from "./wasm_internals.ts";
 
 export { offset, type WasmBackendLike } from "./wasm_internals.ts";
