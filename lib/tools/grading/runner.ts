@@ -111,7 +111,6 @@ process.on("uncaughtException", background);
 process.on("unhandledRejection", background);
 // and the cells' timer callbacks report their errors themselves (Deno's Node-compatible timers
 // end the process on an uncaught error even when the error event is prevented)
-type Timer = (fn: unknown, ms?: number, ...args: unknown[]) => unknown;
 const guard = (fn: unknown) =>
   typeof fn === "function"
     ? function (this: unknown, ...args: unknown[]) {
@@ -123,8 +122,9 @@ const guard = (fn: unknown) =>
     }
     : fn;
 for (const name of ["setTimeout", "setInterval"] as const) {
-  const original = globalThis[name] as unknown as Timer;
-  const wrapped: Timer = (fn, ms, ...args) => original(guard(fn), ms, ...args);
+  const original = globalThis[name];
+  const wrapped = (fn: unknown, ...rest: unknown[]): unknown =>
+    Reflect.apply(original, undefined, [guard(fn), ...rest]);
   Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true });
 }
 
