@@ -238,14 +238,8 @@ register("KitBceLogitsGrad", ["l", "x", "dy"], ({ inputs, backend }) => {
   const dx = backend.makeOutput(l.shape, "float32");
   const n = size(l.shape);
   if (n > 0) {
-    kernelsFor(backend).bce_logits_grad(
-      offset(backend, l),
-      offset(backend, x),
-      offset(backend, dy),
-      offset(backend, dl),
-      offset(backend, dx),
-      n,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    kernelsFor(backend).bce_logits_grad(at(l), at(x), at(dy), at(dl), at(dx), n);
   }
   return [dl, dx];
 });
@@ -256,14 +250,8 @@ register("KitFourier2d", ["x", "w", "phase"], ({ inputs, backend }) => {
   const f = w.shape[1];
   const out = backend.makeOutput([rows, f], "float32");
   if (rows > 0) {
-    kernelsFor(backend).fourier(
-      offset(backend, x),
-      offset(backend, w),
-      offset(backend, phase),
-      offset(backend, out),
-      rows,
-      f,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    kernelsFor(backend).fourier(at(x), at(w), at(phase), at(out), rows, f);
   }
   return out;
 });
@@ -276,23 +264,8 @@ register("KitAdamW", ["p", "m", "v", "g"], ({ inputs, backend, attrs }) => {
   const vo = backend.makeOutput(p.shape, "float32");
   const n = size(p.shape);
   if (n > 0) {
-    kernelsFor(backend).adamw(
-      offset(backend, p),
-      offset(backend, m),
-      offset(backend, v),
-      offset(backend, g),
-      offset(backend, po),
-      offset(backend, mo),
-      offset(backend, vo),
-      n,
-      a.decay,
-      a.beta1,
-      1 - a.beta1,
-      a.beta2,
-      1 - a.beta2,
-      a.stepSize,
-      a.eps,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    adamwBytes(kernelsFor(backend), [at(p), at(m), at(v), at(g)], [at(po), at(mo), at(vo)], n, a);
   }
   return [po, mo, vo];
 });
@@ -479,6 +452,21 @@ export interface AdamWScalars {
   eps: number;
 }
 
+/**
+ * The AdamW kernel over n floats: reads p, m, v, g at the byte offsets `from`, writes p', m', v'
+ * at `to` (which may be p, m, v themselves: each element is read before it is written).
+ */
+function adamwBytes(
+  k: KernelExports,
+  from: [p: number, m: number, v: number, g: number],
+  to: [p: number, m: number, v: number],
+  n: number,
+  s: AdamWScalars,
+): void {
+  const [b1, b2] = [s.beta1, s.beta2];
+  k.adamw(...from, ...to, n, s.decay, b1, 1 - b1, b2, 1 - b2, s.stepSize, s.eps);
+}
+
 /** The attributes of a `KitAdamW` call: the scalars of {@link AdamWScalars}. */
 function adamWAttrs(s: AdamWScalars): tf.NamedAttrMap {
   return { decay: s.decay, beta1: s.beta1, beta2: s.beta2, stepSize: s.stepSize, eps: s.eps };
@@ -555,23 +543,7 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
     }
     if (n === 0) continue;
     const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
-    k.adamw(
-      po,
-      mo,
-      vo,
-      offset(backend, g),
-      po,
-      mo,
-      vo,
-      n,
-      s.decay,
-      s.beta1,
-      1 - s.beta1,
-      s.beta2,
-      1 - s.beta2,
-      s.stepSize,
-      s.eps,
-    );
+    adamwBytes(k, [po, mo, vo, offset(backend, g)], [po, mo, vo], n, s);
     forgetPackedCopies(backend, p);
   }
   return skipped;

@@ -17,10 +17,9 @@
  * stop the run.
  * @module
  */
-import "ses";
+import { kitLockdown } from "./lockdown.ts";
 import process from "node:process";
 
-declare const lockdown: (options?: Record<string, string>) => void;
 declare const harden: <T>(x: T) => T;
 
 const write = Deno.stdout.writeSync.bind(Deno.stdout);
@@ -37,17 +36,7 @@ const PromiseClass = Promise;
 /** One turn of the event loop (timers due now run), as between two cells in the kernel. */
 const turn = () => new PromiseClass<void>((r) => timeout(r, 0));
 
-lockdown({
-  errorTaming: "unsafe",
-  overrideTaming: "severe",
-  consoleTaming: "unsafe",
-  stackFiltering: "verbose",
-  evalTaming: "unsafe-eval",
-  localeTaming: "unsafe",
-  reporting: "none",
-  errorTrapping: "none",
-  unhandledRejectionTrapping: "none",
-});
+kitLockdown();
 
 interface Orders {
   secret: string;
