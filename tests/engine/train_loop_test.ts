@@ -29,7 +29,7 @@ async function fit(readEvery: number, steps = 23) {
     onMetrics: (rows) => void losses.push(...rows.map((r) => r[0])),
     progress: { tick: (n = 1) => void ticks.push(n) },
   });
-  const final = w.dataSync()[0];
+  const final = (await w.data())[0];
   w.dispose();
   return { run, losses, lrs, emaUpdates, ticks, final };
 }
