@@ -171,14 +171,19 @@ export async function trainL2Run(
     return { weightNorm: Math.sqrt(sq), trainLoss, testLoss, trainError, testError };
   };
   const history: L2RunPoint[] = [];
-  // The steps whose records are on their way (the loop's rows come only from those steps).
-  const recorded: number[] = [];
-  const pushRecord = (step: number, row: Float32Array) => {
+  // Records come in step order: record i is at step i · recordEvery, the last one at `steps`.
+  let last = (await readAll([measure()]))[0];
+  const pushRecord = (row: Float32Array) => {
     const { weightNorm, trainLoss, testLoss } = record(row);
-    history.push({ step, weightNorm, trainLoss, testLoss });
+    history.push({
+      step: Math.min(history.length * recordEvery, steps),
+      weightNorm,
+      trainLoss,
+      testLoss,
+    });
+    last = row; // the final record (step `steps`) is the result
   };
-  pushRecord(0, (await readAll([measure()]))[0]);
-  let last: Float32Array | undefined;
+  pushRecord(last);
   try {
     await trainLoop({
       steps,
@@ -192,15 +197,9 @@ export async function trainL2Run(
           if (opt) opt.step(vars.map((v) => grads[v.name]));
           else for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
         });
-        if ((k + 1) % recordEvery !== 0 && k + 1 !== steps) return;
-        recorded.push(k + 1);
-        return measure();
+        if ((k + 1) % recordEvery === 0 || k + 1 === steps) return measure();
       },
-      onMetrics: (rows) =>
-        rows.forEach((row) => {
-          pushRecord(recorded.shift()!, row);
-          last = row; // the final record (step `steps`) is the result
-        }),
+      onMetrics: (rows) => rows.forEach(pushRecord),
     });
   } catch (e) {
     tf.dispose(vars);
@@ -208,7 +207,7 @@ export async function trainL2Run(
   } finally {
     opt?.dispose();
   }
-  const m = record(last!);
+  const m = record(last);
   tf.dispose(vars);
   return {
     l2,
