@@ -5,8 +5,8 @@
  * 2. `deno lint`, plus the notebooks' code cells (deno lint skips .ipynb; extracted modules)
  * 3. `deno check lib/ tests/`
  * 4. type-check of each notebook's code cells (one unit per notebook)
- * 5. `deno test -A tests/` (its passed/failed counts are added to the total; a run that passes
- *    every test and then exits non-zero, a crash at shutdown, is diagnosed and run once more)
+ * 5. `deno test -P tests/`, with deno.json's permission set (its passed/failed counts are added
+ *    to the total; a run that passes every test and then exits non-zero, a crash at shutdown, is diagnosed and run once more)
  * 5b. the backend-independent unit tests and notebooks 00 and 01 (quick, headless) again with
  *    `TFJS_BACKEND=webgpu` (lib/tools/testing/webgpu.ts lists them): on Mesa's llvmpipe in CI,
  *    which proves the GPU code path; skipped with a NOTE where no WebGPU adapter exists, unless
@@ -107,7 +107,7 @@ export async function runUnitTests(
   if (!summary || first.code === 0 || summary.failed > 0) return { result: first, summary };
   const firstRun = exitDiagnosis(first);
   for (const line of firstRun) log(`!!! ${line}`);
-  log("\n==> deno test -A tests/ (rerun: the first run passed every test, then crashed)");
+  log("\n==> deno test -P tests/ (rerun: the first run passed every test, then crashed)");
   const again = await run();
   return { result: again, summary: parseTestSummary(again.stdout + again.stderr), firstRun };
 }
@@ -186,8 +186,9 @@ async function main(args: string[]): Promise<number> {
   const nbCheck = await checkNotebooks(notebooks);
   for (const nb of nbCheck.notebooks) record(t, nb.ok, `type-check ${nb.path}`);
 
-  header("deno test -A tests/");
-  const unit = await runUnitTests(() => runCommand(deno, { args: ["test", "-A", "tests/"], env }));
+  // -P: the permission set in deno.json ("test"), so CI proves that `deno test -P` runs them all
+  header("deno test -P tests/");
+  const unit = await runUnitTests(() => runCommand(deno, { args: ["test", "-P", "tests/"], env }));
   r = unit.result;
   const summary = unit.summary;
   if (unit.firstRun) {

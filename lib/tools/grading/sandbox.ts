@@ -167,14 +167,46 @@ export async function netnsAvailable(): Promise<boolean> {
   return netnsCache;
 }
 
-/** Resident set size of `pid` in MiB (0 when it is gone). */
-function rssMB(pid: number): number {
+/**
+ * Resident set size of `pid` in MiB (0 when it is gone). Reads `/proc/PID/status`; Deno grants
+ * that only with all permissions, so under a permission set (`deno test -P`, a scoped
+ * `deno run`) it asks `ps -o rss= -p PID` instead (run permission).
+ */
+async function rssMB(pid: number): Promise<number> {
+  if (procReadable !== false) {
+    try {
+      const status = await Deno.readTextFile(`/proc/${pid}/status`);
+      procReadable = true;
+      const m = status.match(/VmRSS:\s+(\d+) kB/);
+      return m ? Number(m[1]) / 1024 : 0;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) procReadable = false;
+      else return 0;
+    }
+  }
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "rss=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const kb = Number(new TextDecoder().decode(out.stdout).trim());
+  return Number.isFinite(kb) ? kb / 1024 : 0;
+}
+let procReadable: boolean | undefined;
+
+/**
+ * Fails fast when the run's memory cannot be watched (neither `/proc` nor `ps` usable): a cap
+ * that is never checked would let a submission take the machine's memory.
+ */
+async function checkMemoryWatch(): Promise<void> {
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = status.match(/VmRSS:\s+(\d+) kB/);
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
+    if (!(await rssMB(Deno.pid) > 0)) throw new Error(`no resident size for pid ${Deno.pid}`);
+  } catch (e) {
+    throw new Error(
+      `grading sandbox: cannot watch the run's memory (needs read access to /proc or the ps command): ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
   }
 }
 
@@ -214,6 +246,7 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
   const timeoutS = opts.timeoutS ?? 1800;
   const cellTimeoutS = opts.cellTimeoutS ?? 600;
   const memoryMB = opts.memoryMB ?? 4096;
+  await checkMemoryWatch();
   const tmp = await Deno.makeTempDir({ prefix: "kit-grade-" });
   const started = performance.now();
   try {
@@ -339,9 +372,16 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
       timeoutS * 1000,
     );
     let cellTimer: ReturnType<typeof setTimeout> | undefined;
+    let measuring = false;
     const memTimer = setInterval(() => {
-      const mb = rssMB(child.pid);
-      if (mb > memoryMB) kill(`its memory passed the cap of ${memoryMB} MiB`);
+      if (measuring) return;
+      measuring = true;
+      rssMB(child.pid)
+        .then((mb) => {
+          if (mb > memoryMB) kill(`its memory passed the cap of ${memoryMB} MiB`);
+        })
+        .catch(() => {/* the process is gone */})
+        .finally(() => measuring = false);
     }, 250);
     const onEvent = (ev: Record<string, unknown>) => {
       opts.onEvent?.(ev);
