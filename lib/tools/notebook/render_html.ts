@@ -13,7 +13,7 @@
  * @module
  */
 // @ts-types="@types/markdown-it"
-import MarkdownIt from "markdown-it";
+import MarkdownIt, { type StateBlock, type StateInline, type Token } from "markdown-it";
 import katex from "katex";
 // @ts-types="./hljs.d.ts"
 import hljs from "highlight.js/lib/core";
@@ -67,16 +67,13 @@ function findClosing(src: string, from: number, delim: string): number {
   return -1;
 }
 
-// deno-lint-ignore no-explicit-any
-type Any = any;
-
 /**
  * markdown-it plugin: `$$…$$` blocks (starting a line, ending a line) and inline `$…$` /
  * `$$…$$` (an opening `$` followed by a non-space, a closing one preceded by a non-space, as
  * in Pandoc), typeset with {@link typeset}. `\$` stays a dollar sign; code spans are left alone.
  */
 export function mathPlugin(md: MarkdownIt, errors: MathError[]): void {
-  md.inline.ruler.before("escape", "math_inline", (state: Any, silent: boolean) => {
+  md.inline.ruler.before("escape", "math_inline", (state: StateInline, silent: boolean) => {
     const src: string = state.src;
     const pos: number = state.pos;
     if (src[pos] !== "$") return false;
@@ -97,7 +94,7 @@ export function mathPlugin(md: MarkdownIt, errors: MathError[]): void {
   md.block.ruler.before(
     "fence",
     "math_block",
-    (state: Any, startLine: number, endLine: number, silent: boolean) => {
+    (state: StateBlock, startLine: number, endLine: number, silent: boolean) => {
       const lineText = (n: number) =>
         state.src.slice(state.bMarks[n] + state.tShift[n], state.eMarks[n]);
       const first: string = lineText(startLine);
@@ -137,11 +134,11 @@ export function mathPlugin(md: MarkdownIt, errors: MathError[]): void {
     },
     { alt: ["paragraph", "reference", "blockquote", "list"] },
   );
-  md.renderer.rules.math_inline = (tokens: Any[], idx: number) =>
+  md.renderer.rules.math_inline = (tokens: Token[], idx: number) =>
     typeset(tokens[idx].content, false, errors);
-  md.renderer.rules.math_display = (tokens: Any[], idx: number) =>
+  md.renderer.rules.math_display = (tokens: Token[], idx: number) =>
     typeset(tokens[idx].content, true, errors);
-  md.renderer.rules.math_block = (tokens: Any[], idx: number) =>
+  md.renderer.rules.math_block = (tokens: Token[], idx: number) =>
     `<div class="kit-math-block">${typeset(tokens[idx].content, true, errors)}</div>\n`;
 }
 
@@ -157,20 +154,17 @@ export function headingId(text: string): string {
 export function markdownRenderer(errors: MathError[]): MarkdownIt {
   const md = new MarkdownIt({ html: true, linkify: false, typographer: false });
   mathPlugin(md, errors);
-  md.renderer.rules.heading_open = (tokens: Any[], idx: number) => {
-    const inline = tokens[idx + 1];
-    const text = (inline?.children ?? []).map((t: Any) =>
+  // The heading's text: its text, code and maths tokens (the TeX as written).
+  const headingText = (inline: Token | undefined) =>
+    (inline?.children ?? []).map((t) =>
       t.type === "text" || t.type === "code_inline" || t.type.startsWith("math") ? t.content : ""
     ).join("");
-    return `<${tokens[idx].tag} id="${esc(headingId(text))}">`;
-  };
-  md.renderer.rules.heading_close = (tokens: Any[], idx: number) => {
-    const inline = tokens[idx - 1];
-    const text = (inline?.children ?? []).map((t: Any) =>
-      t.type === "text" || t.type === "code_inline" || t.type.startsWith("math") ? t.content : ""
-    ).join("");
-    return `<a class="anchor-link" href="#${esc(headingId(text))}">¶</a></${tokens[idx].tag}>\n`;
-  };
+  md.renderer.rules.heading_open = (tokens: Token[], idx: number) =>
+    `<${tokens[idx].tag} id="${esc(headingId(headingText(tokens[idx + 1])))}">`;
+  md.renderer.rules.heading_close = (tokens: Token[], idx: number) =>
+    `<a class="anchor-link" href="#${esc(headingId(headingText(tokens[idx - 1])))}">¶</a></${
+      tokens[idx].tag
+    }>\n`;
   return md;
 }
 
