@@ -239,6 +239,11 @@ export async function runCaptured(path: string, opts: CaptureOptions = {}): Prom
       let rest = "";
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (name === "stderr") rawStderr += chunk;
+        // A record (a GIF is megabytes of base64) ends at a newline: wait for it.
+        if (rest !== "" && !chunk.includes("\n")) {
+          rest += chunk;
+          continue;
+        }
         const r = splitRecords(rest + chunk, name);
         rest = r.rest;
         for (const e of r.events) {
