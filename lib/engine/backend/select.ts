@@ -24,6 +24,8 @@ import "@tensorflow/tfjs-backend-wasm";
 // where it applies (the product transposes with the kit's transpose kernel).
 import "../kernels/fused.ts";
 import "../kernels/gemm.ts";
+// The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
+import "../kernels/webgpu/mod.ts";
 
 /** The backends the kit knows how to select. */
 export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;

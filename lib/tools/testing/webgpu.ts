@@ -19,6 +19,7 @@ export const WEBGPU_TESTS: readonly string[] = [
   "tests/diffusion/forward_test.ts",
   "tests/diffusion/samplers_test.ts",
   "tests/foundations/histogram_test.ts",
+  "tests/kernels/webgpu_kernels_test.ts",
   "tests/nn/nn_test.ts",
   "tests/plot/figure_test.ts",
   "tests/vae/layers_test.ts",
