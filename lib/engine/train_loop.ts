@@ -11,7 +11,13 @@
  *   the pipeline on a GPU (WebGPU cannot read synchronously at all);
  * - reports to a {@link ProgressSink} after each read;
  * - yields to the event loop about every `yieldMs` milliseconds, so that progress displays
- *   reach a notebook while it trains.
+ *   reach a notebook while it trains;
+ * - ends early when `stop()` says so (e.g. once a run has diverged).
+ *
+ * A step may be asynchronous: a model whose step needs a value on the host before it can update
+ * (the sequence trainer clips by the gradient's global norm, read each step) awaits that read in
+ * its step and hands the loop the metrics it already holds, as a Float32Array, instead of a
+ * tensor; the loop passes such rows through unchanged, in step order with the rows it reads.
  *
  * The values read are the exact float32 values each step produced, so histories do not depend
  * on `readEvery`.
@@ -45,9 +51,10 @@ export interface TrainLoopOptions {
   steps: number;
   /**
    * Step k (0-based): computes the loss, applies the gradient, and returns the metrics to read
-   * (a scalar loss or a small vector of loss terms; the loop disposes it), or nothing.
+   * (a scalar loss or a small vector of loss terms; the loop disposes it), metrics already on the
+   * host (a Float32Array, passed on as it is), or nothing; or a promise of one of these.
    */
-  step: (k: number) => tf.Tensor | void;
+  step: (k: number) => StepMetrics | Promise<StepMetrics>;
   /** Read the metrics every this many steps (default 10), and after the last step. */
   readEvery?: number;
   /** Receives the metrics of each step read, in step order (k = the first one's step). */
@@ -64,11 +71,19 @@ export interface TrainLoopOptions {
   info?: (row: Float32Array) => Record<string, number>;
   /** Yield to the event loop when this many ms passed since the last yield (default 200). */
   yieldMs?: number;
+  /**
+   * Asked after each step (after the EMA update): true ends the loop there. The metrics of the
+   * steps taken are still read and reported.
+   */
+  stop?: () => boolean;
 }
+
+/** What a step hands the loop: metrics on the device, metrics on the host, or none. */
+export type StepMetrics = tf.Tensor | Float32Array | void;
 
 /** What {@link trainLoop} returns. */
 export interface TrainLoopResult {
-  /** Steps taken. */
+  /** Steps taken (fewer than asked when `stop` ended the loop). */
   steps: number;
   /** Wall-clock seconds of the loop. */
   seconds: number;
@@ -132,33 +147,42 @@ export async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {
  * ```
  */
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
-  const { steps, step, optimizer, lr, ema, progress, onMetrics } = options;
+  const { steps, step, optimizer, lr, ema, progress, onMetrics, stop } = options;
   const readEvery = checkInt(options.readEvery ?? 10, "readEvery", 1);
   const yieldMs = options.yieldMs ?? 200;
   const info = options.info ?? ((row: Float32Array) => ({ loss: row[0] }));
   checkInt(steps, "steps", 0);
   const start = performance.now();
   let lastYield = start;
-  let pending: tf.Tensor[] = [];
+  let pending: (tf.Tensor | Float32Array)[] = [];
   let firstPending = 0;
+  const onDevice = (m: tf.Tensor | Float32Array): m is tf.Tensor => m instanceof tf.Tensor;
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    const rows = await readAll(batch);
+    const read = await readAll(batch.filter(onDevice));
+    let t = 0;
+    const rows = batch.map((m) => onDevice(m) ? read[t++] : m);
     await onMetrics?.(rows, firstPending);
     progress?.tick(rows.length, info(rows[rows.length - 1]));
   };
+  let taken = 0;
   try {
-    for (let k = 0; k < steps; k++) {
+    while (taken < steps) {
+      const k = taken;
       if (optimizer && lr) optimizer.lr = lr(k);
-      const metrics = step(k);
+      const out = step(k);
+      const metrics = out instanceof Promise ? await out : out;
+      taken++;
       ema?.update();
       if (metrics) {
         if (pending.length === 0) firstPending = k;
         pending.push(metrics);
       }
+      const stopping = stop?.() ?? false;
       if (pending.length >= readEvery) await flush();
+      if (stopping) break;
       if (performance.now() - lastYield > yieldMs) {
         await yieldToEventLoop();
         lastYield = performance.now();
@@ -166,7 +190,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     }
     await flush();
   } finally {
-    tf.dispose(pending);
+    tf.dispose(pending.filter(onDevice));
   }
-  return { steps, seconds: (performance.now() - start) / 1000 };
+  return { steps: taken, seconds: (performance.now() - start) / 1000 };
 }

@@ -124,3 +124,26 @@ Deno.test("knnAgreement on a hand-checked example", async () => {
     /labels must have one entry per point \(6\); got 2/,
   );
 });
+
+// Recorded on main at 9d9b774, when tsne ran its own iteration loop: on trainLoop the seeded
+// run is bit-identical (the package computes on the host in float64, on every backend).
+Deno.test("tsne on trainLoop: the same seeded embedding and cost as its old loop; progress every 10", async () => {
+  const r = rng(5);
+  const rows = Array.from(
+    { length: 40 },
+    (_, i) => Array.from({ length: 6 }, () => r.normal() + (i % 2) * 3),
+  );
+  const ticks: [number, number][] = [];
+  const res = await tsne(rows, {
+    perplexity: 8,
+    iterations: 120,
+    seed: 2,
+    progress: { tick: (n = 1, info) => void ticks.push([n, info?.cost ?? NaN]) },
+  });
+  assert.equal(res.cost, 6.187869502987045);
+  assert.deepEqual(res.embedding[0], [-0.824489765679649, 5.5251740081768315]);
+  assert.equal(res.embedding.flat().reduce((s, v) => s + v, 0), -5.162537064506978e-15);
+  assert.equal(ticks.length, 12);
+  assert.ok(ticks.every(([n]) => n === 10));
+  assert.equal(ticks[11][1], Math.fround(res.cost), "the last tick shows the final cost");
+});

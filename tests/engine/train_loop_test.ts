@@ -78,6 +78,36 @@ Deno.test("trainLoop: a failing step frees the metrics not yet read", async () =
   assert.equal(tf.memory().numTensors, before);
 });
 
+Deno.test("trainLoop: asynchronous steps may hand host rows; `stop` ends the loop after its step", async () => {
+  const before = tf.memory().numTensors;
+  const rows: number[] = [];
+  const firsts: number[] = [];
+  let last = -1;
+  const run = await trainLoop({
+    steps: 10,
+    readEvery: 3,
+    // even steps read a value on the host first (as a clipping step does) and hand it over as a
+    // row; odd steps hand the loop a tensor to read
+    step: async (k) => {
+      last = k;
+      if (k % 2) return tf.scalar(10 * k);
+      const t = tf.scalar(k);
+      const v = await t.data();
+      t.dispose();
+      return Float32Array.of(v[0]);
+    },
+    stop: () => last === 6,
+    onMetrics: (r, k0) => {
+      firsts.push(k0);
+      rows.push(...r.map((x) => x[0]));
+    },
+  });
+  assert.equal(run.steps, 7);
+  assert.deepEqual(rows, [0, 10, 2, 30, 4, 50, 6], "rows in step order, host and device mixed");
+  assert.deepEqual(firsts, [0, 3, 6]);
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+});
+
 Deno.test("readAll reads scalars and vectors with one read and frees them", async () => {
   const before = tf.memory().numTensors;
   const rows = await readAll([tf.scalar(1), tf.tensor1d([2, 3]), tf.tensor2d([[4], [5]])]);

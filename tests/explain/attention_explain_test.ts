@@ -80,3 +80,32 @@ Deno.test("AttentionClassifier: own weights reproduce the output; trained attent
   assert.deepEqual(again2.permutationTvd, ex.permutationTvd, "seeded permutations repeat");
   model.dispose();
 });
+
+// Recorded on main at 9d9b774 (wasm), when trainAttentionClassifier read every step's loss itself;
+// on trainLoop (losses read every 10 steps) the seeded run is bit-identical.
+Deno.test({
+  name:
+    "trainAttentionClassifier on trainLoop: same seeded loss and weights as the old loop (wasm)",
+  ignore: tf.getBackend() !== "wasm",
+  fn: async () => {
+    const task = markerTask({ n: 600, seed: 1 });
+    const model = new AttentionClassifier({ vocab: 10, length: 8, layers: 1, seed: 0 });
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const loss = await trainAttentionClassifier(model, task, {
+      steps: 80,
+      seed: 3,
+      progress: { tick: () => void counts.push(tf.memory().numTensors) },
+    });
+    assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+    assert.equal(counts.length, 8);
+    assert.ok(counts.every((c) => c === counts[0]), `tensor count flat across steps: ${counts}`);
+    assert.equal(loss, 0.3000860613770783, "mean loss of the last 50 steps");
+    let sum = 0;
+    for (const v of model.trainableVariables()) {
+      for (const w of await v.data()) sum += w;
+    }
+    assert.equal(sum, -38.70640580502368, "the weights");
+    model.dispose();
+  },
+});

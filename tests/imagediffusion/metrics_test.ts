@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { mnistSplit } from "../../lib/data/mod.ts";
+import { mnistSplit, rng } from "../../lib/data/mod.ts";
 import {
   classifierAccuracy,
   digitQuality,
@@ -38,7 +38,7 @@ Deno.test("digit classifier: learns MNIST; real digits score far better than noi
   const split = mnistSplit();
   const train = tf.slice(split.train.x, [0, 0], [3000, 784]) as tf.Tensor2D;
   const labels = tf.slice(split.train.y, [0], [3000]) as tf.Tensor1D;
-  const { classifier } = trainDigitClassifier(train, labels, { epochs: 3, seed: 1 });
+  const { classifier } = await trainDigitClassifier(train, labels, { epochs: 3, seed: 1 });
   const acc = await classifierAccuracy(classifier, split.test.x, split.test.y);
   assert.ok(acc > 0.85, `held-out accuracy ${acc}`);
   const ref = classifier.features(split.test.x);
@@ -60,4 +60,45 @@ Deno.test("digit classifier: learns MNIST; real digits score far better than noi
     /x must have shape \[n, 784\]/,
   );
   classifier.dispose();
+});
+
+// Recorded on main at 9d9b774 (wasm), when trainDigitClassifier ran its own synchronous loop: on
+// trainLoop the seeded weights are bit-identical (compared through exact sums of two weight
+// matrices and the accuracy).
+Deno.test({
+  name: "trainDigitClassifier on trainLoop: same seeded weights as the old loop; tensor count flat",
+  ignore: tf.getBackend() !== "wasm",
+  fn: async () => {
+    const r = rng(7);
+    const n = 700;
+    const x = tf.tensor2d(Float32Array.from({ length: n * 784 }, () => r.uniform()), [n, 784]);
+    const y = tf.tensor1d(Int32Array.from({ length: n }, () => r.int(10)), "int32");
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const run = () =>
+      trainDigitClassifier(x, y, {
+        epochs: 2,
+        batchSize: 128,
+        seed: 1,
+        progress: { tick: () => void counts.push(tf.memory().numTensors) },
+      });
+    const { classifier, epochLoss } = await run();
+    const sum = async (t: tf.Tensor) => Array.from(await t.data()).reduce((s, v) => s + v, 0);
+    assert.equal(await classifierAccuracy(classifier, x, y), 0.2014285773038864);
+    assert.equal(await sum(classifier.l3.w), -2.2778621937904973);
+    assert.equal(await sum(classifier.l1.w), -339.23824920775587);
+    // 2 epochs of ⌈700/128⌉ = 6 steps; the losses are read every 10 steps and after the last
+    assert.equal(counts.length, 2);
+    assert.ok(counts.every((c) => c === counts[0]), `tensor count flat: ${counts}`);
+    assert.equal(epochLoss.length, 2);
+    // random labels: about ln 10 = 2.30 at first; the classifier memorises a little
+    assert.ok(epochLoss[0] > 2.2 && epochLoss[1] < epochLoss[0], `epoch losses ${epochLoss}`);
+    classifier.dispose();
+    assert.equal(tf.memory().numTensors, before, "only the classifier was left, now disposed");
+    const again = await run();
+    assert.deepEqual(again.epochLoss, epochLoss, "seeded: the same run");
+    again.classifier.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+  },
 });

@@ -150,3 +150,66 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
     /steps must be/,
   );
 });
+
+// Recorded on main at 9d9b774 (wasm), when trainL2Run ran its own loop and read each record at
+// once; on trainLoop (records read by the loop) every recorded number is bit-identical.
+Deno.test({
+  name: "trainL2Run on trainLoop: the seeded records equal the old loop's exactly (wasm)",
+  ignore: tf.getBackend() !== "wasm",
+  fn: async () => {
+    const r = rng(3);
+    const make = (n: number) => {
+      const x = Float32Array.from({ length: n * 20 }, () => r.normal());
+      const y = Float32Array.from(
+        { length: n },
+        (_, i) => (x[i * 20] + 0.8 * r.normal() > 0 ? 1 : 0),
+      );
+      return { x: tf.tensor2d(x, [n, 20]), y: tf.tensor1d(y) };
+    };
+    const train = make(30);
+    const test = make(300);
+    const before = tf.memory().numTensors;
+    const gd = await trainL2Run(train, test, {
+      l2: 3,
+      hidden: 32,
+      steps: 120,
+      lr: 0.3,
+      recordEvery: 50,
+    });
+    assert.deepEqual(gd.history.map((p) => [p.step, p.weightNorm, p.trainLoss, p.testLoss]), [
+      [0, 3.3407380986851316, 0.683169960975647, 0.727354884147644],
+      [50, 2.0317300082631675, 0.31361716985702515, 0.5786467790603638],
+      [100, 2.0715604655551747, 0.26521748304367065, 0.5623946785926819],
+      [120, 2.078845365335891, 0.26004859805107117, 0.5616149306297302],
+    ]);
+    assert.deepEqual([gd.trainError, gd.testError, gd.gap], [
+      0.03333333507180214,
+      0.2866666615009308,
+      0.25333332642912865,
+    ]);
+    const adam = await trainL2Run(train, test, {
+      l2: 0,
+      hidden: 8,
+      steps: 50,
+      optimizer: "adam",
+      recordEvery: 7,
+    });
+    assert.deepEqual(adam.history.map((p) => p.step), [0, 7, 14, 21, 28, 35, 42, 49, 50]);
+    assert.deepEqual(adam.history.map((p) => p.trainLoss), [
+      0.6807843446731567,
+      0.64186030626297,
+      0.6088094711303711,
+      0.5758420825004578,
+      0.5409921407699585,
+      0.5037533640861511,
+      0.4661136269569397,
+      0.42873793840408325,
+      0.42356622219085693,
+    ]);
+    assert.equal(adam.weightNorm, 2.5162656927780125);
+    assert.equal(adam.testLoss, 0.6259767413139343);
+    assert.equal(adam.testError, 0.3233333230018616);
+    assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+    tf.dispose([train.x, train.y, test.x, test.y]);
+  },
+});

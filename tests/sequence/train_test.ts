@@ -112,3 +112,73 @@ Deno.test("trainSequenceClassifier rejects bad options", async () => {
     /opt must optimize model.trainableVariables\(\)/,
   );
 });
+
+// The values below were recorded on main at 9d9b774 (wasm backend), when this trainer still ran
+// its own loop; on trainLoop (with an asynchronous step that reads the norm before clipping) the
+// seeded run is bit-identical: every loss, norm and accuracy, compared exactly.
+Deno.test({
+  name: "trainSequenceClassifier on trainLoop: seeded history equals the old loop's exactly (wasm)",
+  ignore: tf.getBackend() !== "wasm",
+  fn: async () => {
+    const train = memoryTask(256, 1);
+    const test = memoryTask(200, 2);
+    const model = new SequenceClassifier(new Gru({ inputDim: 2, hidden: 8, seed: 1 }), {
+      classes: 2,
+      seed: 2,
+    });
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const h = await trainSequenceClassifier(
+      model,
+      new Sgd(model.trainableVariables(), 1),
+      train.x,
+      train.y,
+      {
+        steps: 60,
+        batchSize: 32,
+        clipNorm: 0.3,
+        evalEvery: 20,
+        test,
+        seed: 3,
+        progress: { tick: () => void counts.push(tf.memory().numTensors) },
+      },
+    );
+    assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+    assert.equal(counts.length, 6, "one progress tick per 10 steps read");
+    assert.ok(counts.every((c) => c === counts[0]), `tensor count flat across steps: ${counts}`);
+    const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
+    assert.equal(h.clippedSteps, 24);
+    assert.equal(h.loss[0], 0.7461602687835693);
+    assert.equal(h.loss[59], 0.35984212160110474);
+    assert.equal(h.gradNorm[59], 1.419953273756605);
+    assert.equal(sum(h.loss), 37.522270157933235, "all 60 losses as before");
+    assert.equal(sum(h.gradNorm), 22.941945280439175, "all 60 norms as before");
+    assert.deepEqual(h.testAccuracy, [0.55, 0.595, 0.95]);
+    assert.deepEqual(h.evalSteps, [20, 40, 60]);
+    model.dispose();
+    tf.dispose([train.x, test.x]);
+  },
+});
+
+Deno.test("trainSequenceClassifier: a diverging run stops at the first non-finite step", async () => {
+  const data = memoryTask(256, 1);
+  const model = new SequenceClassifier(new TanhRnn({ inputDim: 2, hidden: 4, seed: 1 }), {
+    classes: 2,
+  });
+  const before = tf.memory().numTensors;
+  // lr 1e300 is Infinity in float32: the first update makes the weights non-finite
+  const h = await trainSequenceClassifier(
+    model,
+    new Sgd(model.trainableVariables(), 1e300),
+    data.x,
+    data.y,
+    { steps: 20, batchSize: 32 },
+  );
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  assert.equal(h.diverged, true);
+  assert.equal(h.loss.length, 2, "step 2 sees the non-finite weights; nothing after it runs");
+  assert.ok(Number.isFinite(h.loss[0]) && Number.isNaN(h.loss[1]), `losses ${h.loss}`);
+  if (tf.getBackend() === "wasm") assert.equal(h.loss[0], 0.6997426152229309); // as on main
+  model.dispose();
+  data.x.dispose();
+});

@@ -18,6 +18,7 @@
  */
 import { TSNE } from "@keckelt/tsne";
 import { tf } from "../../engine/backend/mod.ts";
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { rng } from "../../engine/random.ts";
 
 /** Options of {@link tsne}. */
@@ -32,8 +33,8 @@ export interface TsneOptions {
   dim?: number;
   /** Seed of the initial positions y_i ~ N(0, 10⁻⁸ I) (default 0). */
   seed?: number;
-  /** Ticked once per iteration with the current `cost` (see lib/tools/progress). */
-  progress?: { tick(n?: number, info?: Record<string, number>): void };
+  /** Ticked every 10 iterations with the latest `cost` (see lib/tools/progress). */
+  progress?: ProgressSink;
 }
 
 /** The result of {@link tsne}. */
@@ -116,15 +117,17 @@ export async function tsne(
   model.gaussRandom = () => r.normal();
   model.initDataRaw(rows);
   let cost = NaN;
-  let lastYield = performance.now();
-  for (let it = 0; it < iterations; it++) {
-    cost = model.step();
-    options.progress?.tick(1, { cost });
-    if (performance.now() - lastYield > 200) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
+  // The iterations run on the kit's training loop (progress, yielding to the event loop); the
+  // package computes on the host, so each step hands the loop its cost as a host row.
+  await trainLoop({
+    steps: iterations,
+    step: () => {
+      cost = model.step();
+      return Float32Array.of(cost);
+    },
+    progress: options.progress,
+    info: (row) => ({ cost: row[0] }),
+  });
   const embedding = (model.getSolution() as ArrayLike<number>[]).map((p) => Array.from(p));
   return { embedding, cost, seconds: (performance.now() - start) / 1000 };
 }

@@ -25,6 +25,7 @@
 import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { AdamW, variableFrom } from "../../engine/nn/mod.ts";
 import { mergeHeads, MultiHeadSelfAttention, splitHeads } from "../../models/attention/mod.ts";
 
@@ -255,18 +256,21 @@ export interface AttentionTrainOptions {
   lr?: number;
   /** Seed of the batches (default 0). */
   seed?: number;
+  /** Ticked as the steps' losses are read (see lib/tools/progress). */
+  progress?: ProgressSink;
 }
 
 /**
- * Trains the classifier on a task with Adam on the softmax cross-entropy; returns the mean loss
- * of the last 50 steps. Leaves no tensors behind.
+ * Trains the classifier on a task with Adam on the softmax cross-entropy, on {@link trainLoop}
+ * (the losses are read every few steps, not every step); returns the mean loss of the last 50
+ * steps. Leaves no tensors behind.
  */
 export async function trainAttentionClassifier(
   model: AttentionClassifier,
   task: MarkerTask,
   options: AttentionTrainOptions = {},
 ): Promise<number> {
-  const { steps = 400, batchSize = 64, lr = 3e-3, seed = 0 } = options;
+  const { steps = 400, batchSize = 64, lr = 3e-3, seed = 0, progress } = options;
   if (!Number.isInteger(steps) || steps < 1) {
     throw new Error(`steps must be an integer >= 1; got ${steps}`);
   }
@@ -281,35 +285,38 @@ export async function trainAttentionClassifier(
   const r = rng(seed);
   const L = task.length;
   const recent: number[] = [];
-  let lastYield = performance.now();
-  for (let s = 0; s < steps; s++) {
-    const tokens = new Int32Array(batchSize * L);
-    const labels = new Int32Array(batchSize);
-    for (let b = 0; b < batchSize; b++) {
-      const i = r.int(task.n);
-      tokens.set(task.tokens.subarray(i * L, (i + 1) * L), b * L);
-      labels[b] = task.labels[i];
-    }
-    const loss = tf.tidy(() => {
-      const y = tf.oneHot(tf.tensor1d(labels, "int32"), model.classes);
-      const { value, grads } = tf.variableGrads(() => {
-        const x = model.embed(tokens);
-        const { logits, clsWeights } = model.run(x);
-        clsWeights.dispose();
-        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-      }, vars);
-      opt.step(vars.map((v) => grads[v.name]));
-      return value;
+  try {
+    await trainLoop({
+      steps,
+      step: () => {
+        const tokens = new Int32Array(batchSize * L);
+        const labels = new Int32Array(batchSize);
+        for (let b = 0; b < batchSize; b++) {
+          const i = r.int(task.n);
+          tokens.set(task.tokens.subarray(i * L, (i + 1) * L), b * L);
+          labels[b] = task.labels[i];
+        }
+        return tf.tidy(() => {
+          const y = tf.oneHot(tf.tensor1d(labels, "int32"), model.classes);
+          const { value, grads } = tf.variableGrads(() => {
+            const x = model.embed(tokens);
+            const { logits, clsWeights } = model.run(x);
+            clsWeights.dispose();
+            return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+          }, vars);
+          opt.step(vars.map((v) => grads[v.name]));
+          return value;
+        });
+      },
+      onMetrics: (rows) => {
+        for (const [loss] of rows) recent.push(loss);
+        recent.splice(0, Math.max(0, recent.length - 50));
+      },
+      progress,
     });
-    recent.push((await loss.data())[0]);
-    loss.dispose();
-    if (recent.length > 50) recent.shift();
-    if (performance.now() - lastYield > 200) {
-      await new Promise((res) => setTimeout(res, 0));
-      lastYield = performance.now();
-    }
+  } finally {
+    opt.dispose();
   }
-  opt.dispose();
   return recent.reduce((a, b) => a + b, 0) / recent.length;
 }
 

@@ -34,6 +34,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import type { SequentialCnn } from "../nnbasics/cnn.ts";
+import { KitError } from "../../engine/errors.ts";
 
 /** One layer as LRP sees it: the operation and its weights (no training state). */
 export type LrpLayer =
@@ -134,27 +135,29 @@ function checkRule(rule: LrpRule, what: string): void {
 export function lrpLayersOf(model: SequentialCnn): LrpLayer[] {
   const vars = model.trainableVariables();
   let p = 0;
+  const next = <T extends tf.Tensor>(is: (t: tf.Tensor) => t is T, rank: number, layer: string) => {
+    const t = vars[p];
+    if (t === undefined || !is(t)) {
+      throw new KitError(
+        `lrpLayersOf: parameter ${p} (of a ${layer} layer) must have rank ${rank}; got ${
+          t === undefined ? "no parameter" : `rank ${t.rank}`
+        }`,
+      );
+    }
+    p++;
+    return t;
+  };
   return model.spec.map((l): LrpLayer => {
     switch (l.kind) {
-      case "conv": {
-        const out: LrpLayer = {
+      case "conv":
+        return {
           kind: "conv",
-          w: vars[p] as unknown as tf.Tensor4D,
-          b: vars[p + 1] as unknown as tf.Tensor1D,
+          w: next(is4D, 4, "conv"),
+          b: next(is1D, 1, "conv"),
           padding: l.padding ?? 0,
         };
-        p += 2;
-        return out;
-      }
-      case "dense": {
-        const out: LrpLayer = {
-          kind: "dense",
-          w: vars[p] as unknown as tf.Tensor2D,
-          b: vars[p + 1] as unknown as tf.Tensor1D,
-        };
-        p += 2;
-        return out;
-      }
+      case "dense":
+        return { kind: "dense", w: next(is2D, 2, "dense"), b: next(is1D, 1, "dense") };
       case "maxpool":
         return { kind: "maxpool", size: l.size, stride: l.stride ?? l.size };
       case "relu":
@@ -164,6 +167,10 @@ export function lrpLayersOf(model: SequentialCnn): LrpLayer[] {
     }
   });
 }
+
+const is1D = (t: tf.Tensor): t is tf.Tensor1D => t.rank === 1;
+const is2D = (t: tf.Tensor): t is tf.Tensor2D => t.rank === 2;
+const is4D = (t: tf.Tensor): t is tf.Tensor4D => t.rank === 4;
 
 function padded(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   return pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;

@@ -7,6 +7,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
+import { readAll, trainLoop } from "../../engine/train_loop.ts";
 import { AdamW, initLinear, linear, linearOfData } from "../../engine/nn/mod.ts";
 import { bceWithLogits } from "./bce.ts";
 import { checkL2Weight, l2RegularizedBce, squaredWeightNorm } from "./regularization.ts";
@@ -107,7 +108,9 @@ function errorRate(logits: tf.Tensor1D, y: tf.Tensor1D): tf.Scalar {
 /**
  * Trains a d → hidden (ReLU) → 1 MLP on `train` with full-batch steps (gradient descent or Adam) on
  * J = mean BCE + (λ / (2N)) (‖W₁‖²_F + ‖W₂‖²_F) and evaluates it on `test`. The initial weights
- * depend only on `seed`, so runs with different λ start from the same point. Leaves no tensors.
+ * depend only on `seed`, so runs with different λ start from the same point. The steps run on
+ * {@link trainLoop}; the records (every `recordEvery` steps and after the last) are computed on
+ * the device and read by the loop. Leaves no tensors.
  */
 export async function trainL2Run(
   train: BinarySet,
@@ -149,9 +152,10 @@ export async function trainL2Run(
     const h = tf.relu(ofData ? linearOfData(x, l1.w, l1.b) : linear(x, l1.w, l1.b));
     return tf.reshape(linear(h as tf.Tensor2D, l2p.w, l2p.b), [-1]) as tf.Tensor1D;
   };
-  // The five numbers of a record are computed on the device and come back in one read.
-  const measure = async () => {
-    const packed = tf.tidy(() => {
+  // The five numbers of a record [‖W‖², train loss, test loss, train error, test error] are
+  // computed on the device; the loop reads them with its other reads.
+  const measure = () =>
+    tf.tidy(() => {
       const trainLogits = logitsOf(train.x, false);
       const testLogits = logitsOf(test.x, false);
       return tf.stack([
@@ -162,33 +166,48 @@ export async function trainL2Run(
         errorRate(testLogits, test.y),
       ]);
     });
-    const [sq, trainLoss, testLoss, trainError, testError] = await packed.data();
-    packed.dispose();
+  const record = (row: Float32Array) => {
+    const [sq, trainLoss, testLoss, trainError, testError] = row;
     return { weightNorm: Math.sqrt(sq), trainLoss, testLoss, trainError, testError };
   };
   const history: L2RunPoint[] = [];
-  for (let s = 0; s <= steps; s++) {
-    if (s % recordEvery === 0 || s === steps) {
-      const m = await measure();
-      history.push({
-        step: s,
-        weightNorm: m.weightNorm,
-        trainLoss: m.trainLoss,
-        testLoss: m.testLoss,
-      });
-    }
-    if (s === steps) break;
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(
-        () => l2RegularizedBce(logitsOf(train.x, true), train.y, vars, l2),
-        vars,
-      );
-      if (opt) opt.step(vars.map((v) => grads[v.name]));
-      else for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
+  // Records come in step order: record i is at step i · recordEvery, the last one at `steps`.
+  let last = (await readAll([measure()]))[0];
+  const pushRecord = (row: Float32Array) => {
+    const { weightNorm, trainLoss, testLoss } = record(row);
+    history.push({
+      step: Math.min(history.length * recordEvery, steps),
+      weightNorm,
+      trainLoss,
+      testLoss,
     });
+    last = row; // the final record (step `steps`) is the result
+  };
+  pushRecord(last);
+  try {
+    await trainLoop({
+      steps,
+      // after step k, k + 1 steps are done: a record when that count is due
+      step: (k) => {
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(
+            () => l2RegularizedBce(logitsOf(train.x, true), train.y, vars, l2),
+            vars,
+          );
+          if (opt) opt.step(vars.map((v) => grads[v.name]));
+          else for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
+        });
+        if ((k + 1) % recordEvery === 0 || k + 1 === steps) return measure();
+      },
+      onMetrics: (rows) => rows.forEach(pushRecord),
+    });
+  } catch (e) {
+    tf.dispose(vars);
+    throw e;
+  } finally {
+    opt?.dispose();
   }
-  const m = await measure();
-  opt?.dispose();
+  const m = record(last);
   tf.dispose(vars);
   return {
     l2,

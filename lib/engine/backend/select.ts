@@ -53,17 +53,18 @@ export interface AdapterReport {
  */
 export async function probeWebGPU(): Promise<AdapterReport> {
   try {
-    // deno-lint-ignore no-explicit-any
-    const gpu = (globalThis.navigator as any)?.gpu;
+    const gpu: GPU | undefined = globalThis.navigator?.gpu;
     if (!gpu) return { available: false, real: false, description: "no navigator.gpu" };
     const adapter = await gpu.requestAdapter();
     if (!adapter) {
       return { available: false, real: false, description: "requestAdapter() gave null" };
     }
-    const info = adapter.info ?? {};
+    // `info` is missing on older runtimes; `isFallbackAdapter` moved from the adapter to its info
+    const info: Partial<GPUAdapterInfo> = adapter.info ?? {};
     const description = [info.vendor, info.architecture, info.device, info.description]
-      .filter((s: unknown) => typeof s === "string" && s.length > 0).join(" ") || "unknown adapter";
-    const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true ||
+      .filter((s) => typeof s === "string" && s.length > 0).join(" ") || "unknown adapter";
+    const software = info.isFallbackAdapter === true ||
+      ("isFallbackAdapter" in adapter && adapter.isFallbackAdapter === true) ||
       SOFTWARE_ADAPTERS.test(description);
     return { available: true, real: !software, description };
   } catch (err) {

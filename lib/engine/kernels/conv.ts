@@ -24,26 +24,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { offset, register, transposeBytes, type WasmBackendLike } from "./fused.ts";
+import { register, transposeBytes } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
-
-/** The parts of tfjs's BackendWasm these kernels use. */
-interface ConvBackend extends WasmBackendLike {
-  disposeData(dataId: unknown): void;
-}
-
-interface ConvAttrs {
-  stride: [number, number];
-  pad: [number, number];
-  /** Use the flipped, channel-swapped filter (input gradient of a stride-1 convolution). */
-  flip: boolean;
-}
-
-interface FilterAttrs {
-  kernel: [number, number];
-  stride: [number, number];
-  pad: [number, number];
-}
+import { boolAttr, offset, pairAttr, type WasmBackendLike } from "./wasm_internals.ts";
 
 /** Geometry of one convolution: input, kernel, stride, padding and output sizes. */
 interface Geometry {
@@ -100,39 +83,45 @@ function im2col(heap: Float32Array, heap2: Float64Array, x: number, p: number, g
   }
 }
 
-const f32 = (backend: ConvBackend) => new Float32Array(backend.wasm.asm.memory.buffer);
-const f64 = (backend: ConvBackend) => new Float64Array(backend.wasm.asm.memory.buffer);
-const at = (backend: ConvBackend, t: tf.TensorInfo) => offset(backend, t) >> 2;
+const f32 = (backend: WasmBackendLike) => new Float32Array(backend.wasm.asm.memory.buffer);
+const f64 = (backend: WasmBackendLike) => new Float64Array(backend.wasm.asm.memory.buffer);
+const at = (backend: WasmBackendLike, t: tf.TensorInfo) => offset(backend, t) >> 2;
 
-register("KitConv2d", ({ inputs, backend: b, attrs }) => {
-  const backend = b as unknown as ConvBackend;
+/**
+ * The geometry of a convolution of x [n, H, W, c] with a k_h × k_w kernel, read from the call's
+ * `stride` and `pad` attributes; the output size is (H + 2p − k)/s + 1 rounded down unless given
+ * (the filter gradient takes it from ∂L/∂y).
+ */
+function geometry(
+  x: tf.TensorInfo,
+  kernel: [number, number],
+  attrs: tf.NamedAttrMap,
+  name: string,
+  out?: [number, number],
+): Geometry {
+  const [n, h, w, c] = x.shape;
+  const [kh, kw] = kernel;
+  const [sh, sw] = pairAttr(attrs, "stride", name);
+  const [ph, pw] = pairAttr(attrs, "pad", name);
+  const [oh, ow] = out ??
+    [Math.floor((h + 2 * ph - kh) / sh) + 1, Math.floor((w + 2 * pw - kw) / sw) + 1];
+  return { n, h, w, c, kh, kw, sh, sw, ph, pw, oh, ow };
+}
+
+/** True for a 1 × 1 kernel at stride 1 without padding: the patch matrix is x itself. */
+const isDirect = (g: Geometry) =>
+  g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
+
+register("KitConv2d", ["x", "w"], ({ inputs, backend, attrs }) => {
   const { x, w, bias } = inputs;
-  const { stride, pad, flip } = attrs as unknown as ConvAttrs;
-  const [n, h, wd, c] = x.shape;
-  const [kh, kw] = w.shape;
+  const flip = boolAttr(attrs, "flip", "KitConv2d");
+  const g = geometry(x, [w.shape[0], w.shape[1]], attrs, "KitConv2d");
+  const { n, c, kh, kw, oh, ow } = g;
   const d = flip ? w.shape[2] : w.shape[3];
-  const oh = Math.floor((h + 2 * pad[0] - kh) / stride[0]) + 1;
-  const ow = Math.floor((wd + 2 * pad[1] - kw) / stride[1]) + 1;
-  const g: Geometry = {
-    n,
-    h,
-    w: wd,
-    c,
-    kh,
-    kw,
-    sh: stride[0],
-    sw: stride[1],
-    ph: pad[0],
-    pw: pad[1],
-    oh,
-    ow,
-  };
   const Q = n * oh * ow, R = kh * kw * c;
   if (d % 4 !== 0) throw new Error(`KitConv2d: output channels must be a multiple of 4; got ${d}`);
   const y = backend.makeOutput([n, oh, ow, d], "float32");
-  const direct = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 &&
-    pad[1] === 0;
-  const patches = direct ? null : backend.makeOutput([Q, R], "float32");
+  const patches = isDirect(g) ? null : backend.makeOutput([Q, R], "float32");
   const filter = flip ? backend.makeOutput([R, d], "float32") : null;
   const heap = f32(backend); // after the last allocation (memory may have grown)
   if (patches) im2col(heap, f64(backend), at(backend, x), at(backend, patches), g);
@@ -168,27 +157,12 @@ register("KitConv2d", ({ inputs, backend: b, attrs }) => {
   return y;
 });
 
-register("KitConv2dFilter", ({ inputs, backend: b, attrs }) => {
-  const backend = b as unknown as ConvBackend;
+register("KitConv2dFilter", ["x", "dy"], ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs;
-  const { kernel, stride, pad } = attrs as unknown as FilterAttrs;
-  const [n, h, wd, c] = x.shape;
   const [, oh, ow, d] = dy.shape;
-  const [kh, kw] = kernel;
-  const g: Geometry = {
-    n,
-    h,
-    w: wd,
-    c,
-    kh,
-    kw,
-    sh: stride[0],
-    sw: stride[1],
-    ph: pad[0],
-    pw: pad[1],
-    oh,
-    ow,
-  };
+  const kernel = pairAttr(attrs, "kernel", "KitConv2dFilter");
+  const g = geometry(x, kernel, attrs, "KitConv2dFilter", [oh, ow]);
+  const { n, c, kh, kw } = g;
   const Q = n * oh * ow, R = kh * kw * c;
   if (R % 4 !== 0) {
     throw new Error(`KitConv2dFilter: k_h·k_w·c must be a multiple of 4; got ${R}`);
@@ -200,9 +174,7 @@ register("KitConv2dFilter", ({ inputs, backend: b, attrs }) => {
   }
   // (∂L/∂w)ᵀ [d, R] = (∂L/∂y)ᵀ P, then transposed back: the patch matrix is read once, in rows
   // (transposing it instead costs more than the product); a 1 × 1 kernel reads x itself.
-  const direct = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 &&
-    pad[1] === 0;
-  const patches = direct ? null : backend.makeOutput([Q, R], "float32");
+  const patches = isDirect(g) ? null : backend.makeOutput([Q, R], "float32");
   const dyT = backend.makeOutput([d, Q], "float32");
   const dwT = backend.makeOutput([d, R], "float32");
   const dw = backend.makeOutput([kh, kw, c, d], "float32");
@@ -258,7 +230,7 @@ export function kitConv2d(
   const { stride, pad, bias, flip = false } = options;
   const inputs: tf.NamedTensorMap = { x, w };
   if (bias) inputs.bias = bias;
-  const attrs = { stride, pad, flip } as unknown as tf.NamedAttrMap;
+  const attrs: tf.NamedAttrMap = { stride, pad, flip };
   return tf.engine().runKernel("KitConv2d", inputs, attrs) as tf.Tensor4D;
 }
 
@@ -272,6 +244,7 @@ export function kitConv2dFilter(
   dy: tf.Tensor4D,
   options: { kernel: [number, number]; stride: [number, number]; pad: [number, number] },
 ): tf.Tensor4D {
-  const attrs = options as unknown as tf.NamedAttrMap;
+  const { kernel, stride, pad } = options;
+  const attrs: tf.NamedAttrMap = { kernel, stride, pad };
   return tf.engine().runKernel("KitConv2dFilter", { x, dy }, attrs) as tf.Tensor4D;
 }

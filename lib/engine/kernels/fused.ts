@@ -14,6 +14,20 @@ import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
+import {
+  isWasmTensorApi,
+  type KernelInputs,
+  numberAttr,
+  numbersAttr,
+  offset,
+  requireInputs,
+  requireWasmBackend,
+  tensorData,
+  type WasmBackendLike,
+  wasmExport,
+} from "./wasm_internals.ts";
+
+export { offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 interface KernelExports {
   gelu(x: number, y: number, d: number, n: number, grad: number): void;
@@ -53,14 +67,6 @@ interface KernelExports {
   ): void;
 }
 
-/** The parts of tfjs's BackendWasm these kernels use. */
-export interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory }; tfjs?: WasmTensorApi };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  incRef(dataId: unknown): void;
-}
-
 function fusedKernelsEnabled(): boolean {
   try {
     return Deno.env.get("KIT_FUSED_KERNELS") !== "0";
@@ -76,41 +82,61 @@ function kernelsFor(backend: WasmBackendLike): KernelExports {
   const memory = backend.wasm.asm.memory;
   if (!instance || instance.memory !== memory) {
     const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
-    instance = { memory, exports: inst.exports as unknown as KernelExports };
+    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const fn = (name: string, arity: number) => wasmExport(e, name, arity, "kernels.wasm");
+    instance = {
+      memory,
+      exports: {
+        gelu: fn("gelu", 5),
+        sin: fn("sin", 3),
+        bce_logits: fn("bce_logits", 4),
+        bce_logits_grad: fn("bce_logits_grad", 6),
+        gelu_value: fn("gelu_value", 5),
+        transpose: fn("transpose", 4),
+        colsum: fn("colsum", 4),
+        fourier: fn("fourier", 6),
+        adamw: fn("adamw", 15),
+        normal: fn("normal", 6),
+        axpb_normal: fn("axpb_normal", 7),
+      },
+    };
   }
   return instance.exports;
 }
 
-/** Byte offset of a tensor's data in the wasm backend's memory. */
-export function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data) throw new Error("tensor data is not on the wasm backend");
-  return data.memoryOffset;
-}
-
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Registers a kernel of the wasm backend (once; a second call with the same name is a no-op). */
-export function register(
+/** What a kit kernel receives: its inputs (the `required` ones present), the backend, attrs. */
+export interface KitKernelArgs<R extends string> {
+  inputs: KernelInputs<R>;
+  backend: WasmBackendLike;
+  attrs: tf.NamedAttrMap;
+}
+
+/**
+ * Registers a kernel of the wasm backend (once; a second call with the same name is a no-op).
+ * Each call checks that the inputs named in `required` are present and that the backend has the
+ * internals of {@link WasmBackendLike}, and throws a KitError naming the kernel otherwise.
+ */
+export function register<R extends string>(
   kernelName: string,
-  kernelFunc: (
-    args: {
-      inputs: Record<string, tf.TensorInfo>;
-      backend: WasmBackendLike;
-      attrs: tf.NamedAttrMap;
-    },
-  ) => tf.TensorInfo | tf.TensorInfo[],
+  required: readonly R[],
+  kernelFunc: (args: KitKernelArgs<R>) => tf.TensorInfo | tf.TensorInfo[],
 ): void {
   if (tf.getKernel(kernelName, "wasm")) return;
   tf.registerKernel({
     kernelName,
     backendName: "wasm",
-    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      kernelFunc({
+        inputs: requireInputs(inputs, required, kernelName),
+        backend: requireWasmBackend(backend, kernelName),
+        attrs: attrs ?? {},
+      }),
   });
 }
 
-register("KitGelu", ({ inputs, backend }) => {
+register("KitGelu", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const y = backend.makeOutput(x.shape, "float32");
   const d = backend.makeOutput(x.shape, "float32");
@@ -121,7 +147,7 @@ register("KitGelu", ({ inputs, backend }) => {
   return [y, d];
 });
 
-register("KitGeluValue", ({ inputs, backend }) => {
+register("KitGeluValue", ["x"], ({ inputs, backend }) => {
   const { x, r } = inputs;
   const y = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
@@ -147,7 +173,7 @@ export function transposeBytes(
   if (rows * cols > 0) kernelsFor(backend).transpose(x, out, rows, cols);
 }
 
-register("KitTranspose2d", ({ inputs, backend }) => {
+register("KitTranspose2d", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;
   const out = backend.makeOutput([cols, rows], "float32");
@@ -157,7 +183,7 @@ register("KitTranspose2d", ({ inputs, backend }) => {
   return out;
 });
 
-register("KitColSum", ({ inputs, backend }) => {
+register("KitColSum", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;
   const out = backend.makeOutput([cols], "float32");
@@ -170,7 +196,7 @@ register("KitColSum", ({ inputs, backend }) => {
 // gives the same results without the copy.
 if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
   tf.unregisterKernel("Identity", "wasm");
-  register("Identity", ({ inputs, backend }) => {
+  register("Identity", ["x"], ({ inputs, backend }) => {
     const x = inputs.x;
     backend.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
@@ -182,17 +208,21 @@ if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
 const wasmCast = tf.getKernel("Cast", "wasm");
 if (fusedKernelsEnabled() && wasmCast) {
   tf.unregisterKernel("Cast", "wasm");
-  register("Cast", (args) => {
-    const x = args.inputs.x;
-    if ((args.attrs as { dtype?: string }).dtype === x.dtype) {
-      args.backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    }
-    return wasmCast.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  tf.registerKernel({
+    kernelName: "Cast",
+    backendName: "wasm",
+    kernelFunc: (params) => {
+      const x = params.inputs.x;
+      if (x && params.attrs?.dtype === x.dtype) {
+        requireWasmBackend(params.backend, "Cast").incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      }
+      return wasmCast.kernelFunc(params);
+    },
   });
 }
 
-register("KitBceLogits", ({ inputs, backend }) => {
+register("KitBceLogits", ["l", "x"], ({ inputs, backend }) => {
   const { l, x } = inputs;
   const y = backend.makeOutput(l.shape, "float32");
   const n = size(l.shape);
@@ -202,84 +232,62 @@ register("KitBceLogits", ({ inputs, backend }) => {
   return y;
 });
 
-register("KitBceLogitsGrad", ({ inputs, backend }) => {
+register("KitBceLogitsGrad", ["l", "x", "dy"], ({ inputs, backend }) => {
   const { l, x, dy } = inputs;
   const dl = backend.makeOutput(l.shape, "float32");
   const dx = backend.makeOutput(l.shape, "float32");
   const n = size(l.shape);
   if (n > 0) {
-    kernelsFor(backend).bce_logits_grad(
-      offset(backend, l),
-      offset(backend, x),
-      offset(backend, dy),
-      offset(backend, dl),
-      offset(backend, dx),
-      n,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    kernelsFor(backend).bce_logits_grad(at(l), at(x), at(dy), at(dl), at(dx), n);
   }
   return [dl, dx];
 });
 
-register("KitFourier2d", ({ inputs, backend }) => {
+register("KitFourier2d", ["x", "w", "phase"], ({ inputs, backend }) => {
   const { x, w, phase } = inputs;
   const rows = x.shape[0];
   const f = w.shape[1];
   const out = backend.makeOutput([rows, f], "float32");
   if (rows > 0) {
-    kernelsFor(backend).fourier(
-      offset(backend, x),
-      offset(backend, w),
-      offset(backend, phase),
-      offset(backend, out),
-      rows,
-      f,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    kernelsFor(backend).fourier(at(x), at(w), at(phase), at(out), rows, f);
   }
   return out;
 });
 
-register("KitAdamW", ({ inputs, backend, attrs }) => {
+register("KitAdamW", ["p", "m", "v", "g"], ({ inputs, backend, attrs }) => {
   const { p, m, v, g } = inputs;
-  const a = attrs as unknown as AdamWScalars;
+  const a = adamWScalars(attrs);
   const po = backend.makeOutput(p.shape, "float32");
   const mo = backend.makeOutput(p.shape, "float32");
   const vo = backend.makeOutput(p.shape, "float32");
   const n = size(p.shape);
   if (n > 0) {
-    kernelsFor(backend).adamw(
-      offset(backend, p),
-      offset(backend, m),
-      offset(backend, v),
-      offset(backend, g),
-      offset(backend, po),
-      offset(backend, mo),
-      offset(backend, vo),
-      n,
-      a.decay,
-      a.beta1,
-      1 - a.beta1,
-      a.beta2,
-      1 - a.beta2,
-      a.stepSize,
-      a.eps,
-    );
+    const at = (t: tf.TensorInfo) => offset(backend, t);
+    adamwBytes(kernelsFor(backend), [at(p), at(m), at(v), at(g)], [at(po), at(mo), at(vo)], n, a);
   }
   return [po, mo, vo];
 });
 
 // Seeded Gaussian noise (Philox-2x32-10 + Box–Muller in kernels.wat). `KitNormal` has no inputs,
 // like tfjs's own Fill: the engine runs it on the active backend with attrs only.
-register("KitNormal", ({ backend, attrs }) => {
-  const { shape, key0, key1, mean, std } = attrs as unknown as NormalAttrs;
+register("KitNormal", [], ({ backend, attrs }) => {
+  const k = "KitNormal";
+  const shape = numbersAttr(attrs, "shape", k);
+  const [key0, key1] = [numberAttr(attrs, "key0", k), numberAttr(attrs, "key1", k)];
+  const [mean, std] = [numberAttr(attrs, "mean", k), numberAttr(attrs, "std", k)];
   const out = backend.makeOutput(shape, "float32");
   const n = size(shape);
   if (n > 0) kernelsFor(backend).normal(offset(backend, out), n, key0, key1, mean, std);
   return out;
 });
 
-register("KitAxpbNormal", ({ inputs, backend, attrs }) => {
+register("KitAxpbNormal", ["x"], ({ inputs, backend, attrs }) => {
   const x = inputs.x;
-  const { a, b, key0, key1 } = attrs as unknown as AxpbNormalAttrs;
+  const k = "KitAxpbNormal";
+  const [a, b] = [numberAttr(attrs, "a", k), numberAttr(attrs, "b", k)];
+  const [key0, key1] = [numberAttr(attrs, "key0", k), numberAttr(attrs, "key1", k)];
   const out = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
   if (n > 0) {
@@ -445,6 +453,38 @@ export interface AdamWScalars {
 }
 
 /**
+ * The AdamW kernel over n floats: reads p, m, v, g at the byte offsets `from`, writes p', m', v'
+ * at `to` (which may be p, m, v themselves: each element is read before it is written).
+ */
+function adamwBytes(
+  k: KernelExports,
+  from: [p: number, m: number, v: number, g: number],
+  to: [p: number, m: number, v: number],
+  n: number,
+  s: AdamWScalars,
+): void {
+  const [b1, b2] = [s.beta1, s.beta2];
+  k.adamw(...from, ...to, n, s.decay, b1, 1 - b1, b2, 1 - b2, s.stepSize, s.eps);
+}
+
+/** The attributes of a `KitAdamW` call: the scalars of {@link AdamWScalars}. */
+function adamWAttrs(s: AdamWScalars): tf.NamedAttrMap {
+  return { decay: s.decay, beta1: s.beta1, beta2: s.beta2, stepSize: s.stepSize, eps: s.eps };
+}
+
+/** The scalars of {@link AdamWScalars} read back from a `KitAdamW` call's attributes. */
+function adamWScalars(attrs: tf.NamedAttrMap): AdamWScalars {
+  const n = (name: string) => numberAttr(attrs, name, "KitAdamW");
+  return {
+    decay: n("decay"),
+    beta1: n("beta1"),
+    beta2: n("beta2"),
+    stepSize: n("stepSize"),
+    eps: n("eps"),
+  };
+}
+
+/**
  * One AdamW update of a parameter in a single pass (wasm only); returns the new parameter and
  * moments `[p', m', v']`, computed with the same float32 operations as the tfjs-op version.
  */
@@ -463,7 +503,7 @@ export function fusedAdamW(
   return tf.engine().runKernel(
     "KitAdamW",
     { p, m, v, g },
-    s as unknown as tf.NamedAttrMap,
+    adamWAttrs(s),
   ) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
@@ -485,11 +525,10 @@ export interface AdamWSlot {
  * caller to update it with {@link fusedAdamW}. Returns the indices that were not updated.
  */
 export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[] {
-  const backend = tf.backend() as unknown as WasmBackendLike;
+  const backend = requireWasmBackend(tf.backend(), "fusedAdamWInPlace");
   const k = kernelsFor(backend);
   const skipped: number[] = [];
-  const refs = (t: tf.Tensor) =>
-    (backend.dataIdMap.get(t.dataId) as { refCount?: number } | undefined)?.refCount;
+  const refs = (t: tf.Tensor) => tensorData(backend, t).refCount;
   for (let i = 0; i < slots.length; i++) {
     const { p, m, v, g } = slots[i];
     const n = p.size;
@@ -504,23 +543,7 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
     }
     if (n === 0) continue;
     const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
-    k.adamw(
-      po,
-      mo,
-      vo,
-      offset(backend, g),
-      po,
-      mo,
-      vo,
-      n,
-      s.decay,
-      s.beta1,
-      1 - s.beta1,
-      s.beta2,
-      1 - s.beta2,
-      s.stepSize,
-      s.eps,
-    );
+    adamwBytes(k, [po, mo, vo, offset(backend, g)], [po, mo, vo], n, s);
     forgetPackedCopies(backend, p);
   }
   return skipped;
@@ -535,34 +558,13 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
  * memory is the JavaScript side's) and registers it again.
  */
 function forgetPackedCopies(backend: WasmBackendLike, t: tf.Tensor): void {
-  const data = backend.dataIdMap.get(t.dataId) as { id?: number; memoryOffset: number };
+  const data = tensorData(backend, t);
   const api = backend.wasm.tfjs;
-  if (data.id === undefined || !api) {
+  if (data.id === undefined || !isWasmTensorApi(api)) {
     throw new Error("fusedAdamWInPlace: the wasm backend's tensor registry is not reachable");
   }
   api.disposeData(data.id);
   api.registerTensor(data.id, t.size, data.memoryOffset);
-}
-
-/** The part of tfjs-backend-wasm's C++ tensor registry that {@link forgetPackedCopies} uses. */
-interface WasmTensorApi {
-  disposeData(id: number): void;
-  registerTensor(id: number, size: number, memoryOffset: number): void;
-}
-
-interface NormalAttrs {
-  shape: number[];
-  key0: number;
-  key1: number;
-  mean: number;
-  std: number;
-}
-
-interface AxpbNormalAttrs {
-  a: number;
-  b: number;
-  key0: number;
-  key1: number;
 }
 
 function requireWasm(name: string): void {
@@ -606,8 +608,8 @@ export function fusedRandomNormal(
   const [key0, key1] = seedKeys(seed);
   requireFinite("mean", mean);
   requireFinite("std", std, 0);
-  const attrs: NormalAttrs = { shape: [...shape], key0, key1, mean, std };
-  return tf.engine().runKernel("KitNormal", {}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const attrs: tf.NamedAttrMap = { shape: [...shape], key0, key1, mean, std };
+  return tf.engine().runKernel("KitNormal", {}, attrs) as tf.Tensor;
 }
 
 /**
@@ -628,6 +630,6 @@ export function fusedScaledAddNoise<T extends tf.Tensor>(
   requireFinite("a", a);
   requireFinite("b", b);
   const [key0, key1] = seedKeys(seed);
-  const attrs: AxpbNormalAttrs = { a, b, key0, key1 };
-  return tf.engine().runKernel("KitAxpbNormal", { x }, attrs as unknown as tf.NamedAttrMap) as T;
+  const attrs: tf.NamedAttrMap = { a, b, key0, key1 };
+  return tf.engine().runKernel("KitAxpbNormal", { x }, attrs) as T;
 }

@@ -20,15 +20,17 @@ import { decodeBase64 } from "./base64.ts";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { type GemmFn, parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
+import { KitError } from "../errors.ts";
+import {
+  numberAttr,
+  offset,
+  requireInputs,
+  requireWasmBackend,
+  type WasmBackendLike,
+  wasmExport,
+} from "./wasm_internals.ts";
 
 export type { GemmFn } from "./gemm_pool.ts";
-
-interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: unknown): void;
-}
 
 /** Activations the kernel applies in its epilogue. */
 export const DENSE_ACTIVATIONS = ["linear", "relu", "gelu"] as const;
@@ -53,15 +55,9 @@ function gemmFor(backend: WasmBackendLike): GemmFn {
   if (!instance || instance.memory !== memory) {
     module ??= new WebAssembly.Module(bytes as BufferSource);
     const inst = new WebAssembly.Instance(module, { env: { memory } });
-    instance = { memory, gemm: inst.exports.gemm as unknown as GemmFn };
+    instance = { memory, gemm: wasmExport(inst.exports, "gemm", 9, "gemm.wasm") };
   }
   return instance.gemm;
-}
-
-function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data) throw new Error("tensor data is not on the wasm backend");
-  return data.memoryOffset;
 }
 
 const sizeOf = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
@@ -115,23 +111,33 @@ function run(
   return out;
 }
 
-type KernelArgs = {
-  inputs: Record<string, tf.TensorInfo | undefined>;
+/** What the replacement kernels receive: tfjs's inputs, the wasm backend and the attributes. */
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
   backend: WasmBackendLike;
-  attrs: Record<string, unknown>;
-};
+  attrs: tf.NamedAttrMap;
+}
 
+/** tfjs's kernel arguments with the backend checked to be the wasm backend. */
+function kernelArgs(params: Parameters<tf.KernelFunc>[0], kernel: string): KernelArgs {
+  const { inputs, backend, attrs = {} } = params;
+  return { inputs, backend: requireWasmBackend(backend, kernel), attrs };
+}
+
+/**
+ * Replaces the wasm backend's kernel `name` by `fast`, which hands a call back to tfjs's own
+ * kernel by returning null.
+ */
 function override(name: string, fast: (args: KernelArgs) => tf.TensorInfo | null): void {
   const original = tf.getKernel(name, "wasm");
   if (!original) return;
   tf.unregisterKernel(name, "wasm");
-  const fallback = original.kernelFunc as unknown as (args: KernelArgs) => tf.TensorInfo;
   tf.registerKernel({
     kernelName: name,
     backendName: "wasm",
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
-    kernelFunc: ((args: KernelArgs) => fast(args) ?? fallback(args)) as unknown as tf.KernelFunc,
+    kernelFunc: (params) => fast(kernelArgs(params, name)) ?? original.kernelFunc(params),
   });
 }
 
@@ -145,8 +151,9 @@ function transposed(backend: WasmBackendLike, x: tf.TensorInfo): tf.TensorInfo |
   if (sizeOf(x.shape.slice(0, -2)) !== 1) return null;
   const [rows, cols] = x.shape.slice(-2);
   const view = { dataId: x.dataId, shape: [rows, cols], dtype: x.dtype };
-  const args = { inputs: { x: view }, backend, attrs: {} };
-  return (kernel.kernelFunc as unknown as (a: typeof args) => tf.TensorInfo)(args);
+  const out = kernel.kernelFunc({ inputs: { x: view }, backend, attrs: {} });
+  if (Array.isArray(out)) throw new KitError("KitTranspose2d must return one tensor");
+  return out;
 }
 
 if (supported && !tf.getKernel("KitDense", "wasm")) {
@@ -186,11 +193,14 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
   tf.registerKernel({
     kernelName: "KitDense",
     backendName: "wasm",
-    kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
-      const { x, w, bias, r } = inputs as Record<string, tf.TensorInfo>;
-      const dims = plainShapes(x, w)!;
-      return run(backend, x, w, dims, [dims[0], dims[2]], bias, attrs.act as number, r);
-    }) as unknown as tf.KernelFunc,
+    kernelFunc: (params) => {
+      const { inputs, backend, attrs } = kernelArgs(params, "KitDense");
+      const { x, w, bias, r } = requireInputs(inputs, ["x", "w"], "KitDense");
+      const dims = plainShapes(x, w);
+      if (!dims) throw new KitError(`KitDense: cannot multiply [${x.shape}] by [${w.shape}]`);
+      const act = numberAttr(attrs, "act", "KitDense");
+      return run(backend, x, w, dims, [dims[0], dims[2]], bias, act, r);
+    },
   });
 }
 

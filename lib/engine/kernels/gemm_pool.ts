@@ -221,8 +221,8 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   const need = Math.ceil(off / PAGE);
   const have = p.memory.buffer.byteLength / PAGE;
   if (need > have) p.memory.grow(need - have);
-  const shared = p.memory.buffer as unknown as ArrayBuffer;
-  const f32 = (buf: ArrayBuffer, byte: number, n: number) => new Float32Array(buf, byte, n);
+  const shared = p.memory.buffer;
+  const f32 = (buf: ArrayBufferLike, byte: number, n: number) => new Float32Array(buf, byte, n);
   f32(shared, 0, K * N).set(f32(job.heap, job.b, K * N));
   if (job.bias) f32(shared, biasOff, N).set(f32(job.heap, job.bias, N));
   for (const blk of blocks) {

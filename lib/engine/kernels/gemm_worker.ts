@@ -9,6 +9,7 @@ import { workerData } from "node:worker_threads";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_SHARED_WASM_BASE64 } from "./gemm_shared_bytes.ts";
 import { SLOT } from "./gemm_slots.ts";
+import { wasmExport } from "./wasm_internals.ts";
 
 const { memory, ctrl, index } = workerData as {
   memory: WebAssembly.Memory;
@@ -22,7 +23,8 @@ let gemm: Gemm = () => {
 };
 try {
   const module = new WebAssembly.Module(decodeBase64(GEMM_SHARED_WASM_BASE64) as BufferSource);
-  gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as unknown as Gemm;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  gemm = wasmExport(exports, "gemm", 9, "gemm_shared.wasm");
   Atomics.store(ctrl, base + SLOT.ready, 1);
 } catch {
   Atomics.store(ctrl, base + SLOT.ready, -1);

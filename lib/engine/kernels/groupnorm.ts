@@ -16,21 +16,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { offset, register, type WasmBackendLike } from "./fused.ts";
+import { register } from "./fused.ts";
+import { numberAttr, offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 /** A Float32Array view of a tensor in wasm memory (make views after the last makeOutput). */
 function view(backend: WasmBackendLike, t: tf.TensorInfo, length: number): Float32Array {
   return new Float32Array(backend.wasm.asm.memory.buffer, offset(backend, t), length);
 }
 
-interface GroupNormAttrs {
-  groups: number;
-  eps: number;
-}
-
-register("KitGroupNorm", ({ inputs, backend, attrs }) => {
+register("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend, attrs }) => {
   const { x, gain, bias } = inputs;
-  const { groups: G, eps } = attrs as unknown as GroupNormAttrs;
+  const G = numberAttr(attrs, "groups", "KitGroupNorm");
+  const eps = numberAttr(attrs, "eps", "KitGroupNorm");
   const [n, h, w, c] = x.shape;
   const y = backend.makeOutput(x.shape, "float32");
   const xhat = backend.makeOutput(x.shape, "float32");
@@ -73,9 +70,9 @@ register("KitGroupNorm", ({ inputs, backend, attrs }) => {
   return [y, xhat, rstd];
 });
 
-register("KitGroupNormGrad", ({ inputs, backend, attrs }) => {
+register("KitGroupNormGrad", ["dy", "xhat", "rstd", "gain"], ({ inputs, backend, attrs }) => {
   const { dy, xhat, rstd, gain } = inputs;
-  const { groups: G } = attrs as unknown as GroupNormAttrs;
+  const G = numberAttr(attrs, "groups", "KitGroupNormGrad");
   const [n, h, w, c] = dy.shape;
   const dx = backend.makeOutput(dy.shape, "float32");
   const dGain = backend.makeOutput([c], "float32");
@@ -151,7 +148,7 @@ export function fusedGroupNorm(
   const [y, xhat, rstd] = tf.engine().runKernel(
     "KitGroupNorm",
     { x, gain, bias },
-    { groups, eps } as unknown as tf.NamedAttrMap,
+    { groups, eps },
   ) as tf.Tensor[];
   return { y: y as tf.Tensor4D, xhat: xhat as tf.Tensor4D, rstd: rstd as tf.Tensor2D };
 }
@@ -168,7 +165,7 @@ export function fusedGroupNormGrad(
   const [dx, dGain, dBias] = tf.engine().runKernel(
     "KitGroupNormGrad",
     { dy, xhat, rstd, gain },
-    { groups } as unknown as tf.NamedAttrMap,
+    { groups },
   ) as tf.Tensor[];
   return { dx: dx as tf.Tensor4D, dGain: dGain as tf.Tensor1D, dBias: dBias as tf.Tensor1D };
 }

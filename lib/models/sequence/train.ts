@@ -4,7 +4,7 @@
  * and the gradient's global norm at every step, the held-out accuracy every `evalEvery` steps.
  * @module
  */
-import { type ProgressSink, yieldToEventLoop } from "../../engine/train_loop.ts";
+import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { readScalars, tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { SequenceClassifier } from "./classifier.ts";
@@ -51,8 +51,9 @@ export interface TrainHistory {
  * `batchSize` rows of a seeded random order (a new order every pass), computes the mean softmax
  * cross-entropy and its gradient by back-propagation through time, clips the gradient's global
  * norm to `clipNorm` if given, and lets `opt` (built over `model.trainableVariables()`) update.
- * Stops early, with `diverged`, when the loss or the gradient is no longer finite. Leaves no
- * tensors behind; yields to the event loop about every 200 ms so progress displays update.
+ * Stops early, with `diverged`, when the loss or the gradient is no longer finite. Runs on
+ * {@link trainLoop} (progress, yielding to the event loop) with an asynchronous step, since the
+ * clipping needs the norm on the host. Leaves no tensors behind.
  */
 export async function trainSequenceClassifier(
   model: SequenceClassifier,
@@ -99,7 +100,6 @@ export async function trainSequenceClassifier(
   };
   const start = performance.now();
   let evalMs = 0;
-  let lastYield = start;
   const evaluate = async (step: number) => {
     if (!test) return;
     const t0 = performance.now();
@@ -107,14 +107,18 @@ export async function trainSequenceClassifier(
     h.testAccuracy.push(await model.accuracy(test.x, test.y));
     evalMs += performance.now() - t0;
   };
-  for (let step = 1; step <= steps; step++) {
+  // Step k of the loop is gradient step k + 1. The step is asynchronous: whether (and by how much)
+  // it clips depends on the gradient's norm, so the loss and the squared norm are read here, in
+  // one read, before the update; the loop gets the loss row for the progress display.
+  const step = async (k: number): Promise<Float32Array> => {
+    const s = k + 1;
     if (pos + batchSize > n) {
       perm = r.permutation(n);
       pos = 0;
     }
     const idx = tf.tensor1d(perm.subarray(pos, Math.min(n, pos + batchSize)), "int32");
     pos += batchSize;
-    const dropSeed = seed * 1_000_003 + step;
+    const dropSeed = seed * 1_000_003 + s;
     const { value, grads } = tf.variableGrads(() => {
       const xb = tf.gather(x, idx) as tf.Tensor3D;
       const yb = tf.oneHot(tf.gather(labels, idx), model.classes);
@@ -123,17 +127,16 @@ export async function trainSequenceClassifier(
     }, vars);
     idx.dispose();
     const g = vars.map((v) => grads[v.name]);
-    // The loss and the squared gradient norm come back in one asynchronous read (both are
-    // recorded every step: the history plots them); the square root is taken here, in float64.
+    // The square root is taken here, in float64.
     const sq = tf.tidy(() => tf.addN(g.map((gi) => tf.sum(tf.square(gi)))));
     const [loss, sqSum] = await readScalars([value, sq]);
     const norm = Math.sqrt(sqSum);
     h.loss.push(loss);
     h.gradNorm.push(norm);
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-      h.diverged = true;
+      h.diverged = true; // the loop stops after this step
       tf.dispose(g);
-      break;
+      return Float32Array.of(loss);
     }
     if (clipNorm !== undefined && norm > clipNorm) {
       // clipByGlobalNorm's scaling, with the norm already read: g_k · maxNorm/‖g‖.
@@ -145,14 +148,14 @@ export async function trainSequenceClassifier(
       opt.step(g);
     }
     tf.dispose(g);
-    options.progress?.tick(1, { loss });
-    if (step % evalEvery === 0 || step === steps) await evaluate(step);
-    if (performance.now() - lastYield > 200) {
-      await yieldToEventLoop();
-      lastYield = performance.now();
-    }
+    if (s % evalEvery === 0 || s === steps) await evaluate(s);
+    return Float32Array.of(loss);
+  };
+  try {
+    await trainLoop({ steps, step, stop: () => h.diverged, progress: options.progress });
+  } finally {
+    labels.dispose();
   }
-  labels.dispose();
   const ms = performance.now() - start;
   h.seconds = ms / 1000;
   h.stepsPerSecond = h.loss.length / ((ms - evalMs) / 1000);

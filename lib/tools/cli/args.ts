@@ -22,6 +22,7 @@
  * @module
  */
 import { HelpRequested, UsageError } from "./errors.ts";
+import { runCli } from "./run.ts";
 
 export { CliError, type CliErrorOptions, HelpRequested, oneLine, UsageError } from "./errors.ts";
 export { type ErrorReport, errorReport, runCli, type RunCliOptions } from "./run.ts";
@@ -414,4 +415,29 @@ export function flagValue(args: string[], i: number, flag: string): [string, num
     throw new Error(`${flag} needs a value (see --help)`);
   }
   return [v, eq ? i : i + 1];
+}
+
+/**
+ * The entry point of a command-line tool that takes flags: parses `Deno.args` against `spec`
+ * (with `options` for `--help` and the cross-field check) and runs `main` with the parsed flags,
+ * both under {@link runCli}: `--help` prints the usage and exits 0, a bad flag or a `KitError`
+ * prints one line and exits 2.
+ *
+ * @example
+ * ```ts
+ * import { defineArgs, runFlags } from "./args.ts";
+ * const FLAGS = defineArgs({ n: { type: "int", default: 3, min: 1, help: "how many" } });
+ * if (import.meta.main) {
+ *   await runFlags(FLAGS, { program: "deno task count" }, (a) => console.log(a.n));
+ * }
+ * ```
+ */
+export function runFlags<const S extends ArgSpec>(
+  spec: S,
+  options: ParseOptions<S>,
+  main: (args: ParsedArgs<S>) => Promise<unknown> | void,
+): Promise<void> {
+  return runCli(async () => {
+    await main(parseArgs(spec, Deno.args, options));
+  });
 }

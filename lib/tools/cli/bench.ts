@@ -41,7 +41,7 @@ import {
 import { runHeadless } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
-import { CliError, defineArgs, parseArgs, runCli } from "./args.ts";
+import { CliError, defineArgs, runFlags } from "./args.ts";
 
 const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
 type Workload = typeof WORKLOADS[number];
@@ -412,17 +412,16 @@ async function writeReadme(result: BenchResult): Promise<void> {
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const a = parseArgs(FLAGS, Deno.args, {
-      program: "deno task bench",
-      description: "Time the kit's workloads against the sheets' PyTorch code on this machine.",
-      examples: [
-        "deno task bench",
-        "deno task bench --only sample,lemur --repeats 5 --threads 1",
-        "deno task bench --notebooks",
-        "deno task bench --readme --from out/bench/latest.json",
-      ],
-    });
+  await runFlags(FLAGS, {
+    program: "deno task bench",
+    description: "Time the kit's workloads against the sheets' PyTorch code on this machine.",
+    examples: [
+      "deno task bench",
+      "deno task bench --only sample,lemur --repeats 5 --threads 1",
+      "deno task bench --notebooks",
+      "deno task bench --readme --from out/bench/latest.json",
+    ],
+  }, async (a) => {
     if (a.from) {
       if (!a.readme) throw new CliError("--from is only used with --readme");
       let saved: BenchResult;

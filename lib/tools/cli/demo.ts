@@ -11,7 +11,7 @@ import { displayPath } from "../display/mod.ts";
 import { DEFAULT_RUN, loadRun, prepareData } from "../../models/diffusion/mod.ts";
 import { paddedLimits } from "../runs/mod.ts";
 import { subplots } from "../plot/mod.ts";
-import { defineArgs, parseArgs, runCli } from "./args.ts";
+import { defineArgs, runFlags } from "./args.ts";
 import { trainAndWrite } from "./train_diffusion.ts";
 
 const FLAGS = defineArgs({
@@ -25,11 +25,10 @@ const FLAGS = defineArgs({
 });
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const a = parseArgs(FLAGS, Deno.args, {
-      program: "deno task demo",
-      description: "Train a DDPM on the Datasaurus dino and write its figures into out/.",
-    });
+  await runFlags(FLAGS, {
+    program: "deno task demo",
+    description: "Train a DDPM on the Datasaurus dino and write its figures into out/.",
+  }, async (a) => {
     const start = performance.now();
     await initBackend();
     const runDir = join(a.out, "dino-run");

@@ -24,7 +24,7 @@ import {
   vaeResultsDir,
 } from "../../models/vae/mod.ts";
 import { latentSpaceFigure } from "../viz/mod.ts";
-import { CliError, defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
+import { CliError, defineArgs, type ParsedArgs, runFlags } from "./args.ts";
 
 /** Flags of `deno task plot-latent`. */
 export const PLOT_LATENT_FLAGS = defineArgs({
@@ -108,16 +108,15 @@ export async function plotLatent(a: PlotLatentArgs): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(PLOT_LATENT_FLAGS, Deno.args, {
-      program: "deno task plot-latent",
-      description: "Plot the latent space of a VAE trained by `deno task train-vae`: the encoded " +
-        "test digits with class crosses, and the decoder over a grid of latent points.",
-      examples: [
-        "deno task plot-latent --kl-loss-weight 1",
-        "deno task plot-latent --kl-loss-weight 0 --grid-fit",
-      ],
-    });
+  await runFlags(PLOT_LATENT_FLAGS, {
+    program: "deno task plot-latent",
+    description: "Plot the latent space of a VAE trained by `deno task train-vae`: the encoded " +
+      "test digits with class crosses, and the decoder over a grid of latent points.",
+    examples: [
+      "deno task plot-latent --kl-loss-weight 1",
+      "deno task plot-latent --kl-loss-weight 0 --grid-fit",
+    ],
+  }, async (args) => {
     await plotLatent(args);
   });
 }

@@ -8,7 +8,7 @@ import { initBackend, tf } from "../../engine/backend/mod.ts";
 import { DDIMSampler, DDPMSampler, sample } from "../../models/diffusion/mod.ts";
 import { displayPath, writeFileAtomic } from "../display/mod.ts";
 import { loadRun, toOriginalUnits } from "../../models/diffusion/mod.ts";
-import { defineArgs, parseArgs, runCli } from "./args.ts";
+import { defineArgs, runFlags } from "./args.ts";
 
 /** Flags of `deno task sample-diffusion`. */
 export const SAMPLE_FLAGS = defineArgs({
@@ -27,14 +27,13 @@ export const SAMPLE_FLAGS = defineArgs({
 });
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const a = parseArgs(SAMPLE_FLAGS, Deno.args, {
-      program: "deno task sample-diffusion",
-      description: "Sample a trained 2-D diffusion run into a CSV file.",
-      examples: [
-        "deno task sample-diffusion --run runs/dino --n 1000 --sampler ddim --out samples.csv",
-      ],
-    });
+  await runFlags(SAMPLE_FLAGS, {
+    program: "deno task sample-diffusion",
+    description: "Sample a trained 2-D diffusion run into a CSV file.",
+    examples: [
+      "deno task sample-diffusion --run runs/dino --n 1000 --sampler ddim --out samples.csv",
+    ],
+  }, async (a) => {
     await initBackend({ log: false });
     const run = await loadRun(a.run);
     const sampler = a.sampler === "ddim"

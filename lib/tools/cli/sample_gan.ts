@@ -8,7 +8,7 @@ import { initBackend } from "../../engine/backend/mod.ts";
 import { displayPath } from "../display/mod.ts";
 import { loadGenerator, sampleDigits } from "../../models/gan/mod.ts";
 import { saveImageGrid } from "../../models/vae/mod.ts";
-import { defineArgs, parseArgs, type ParsedArgs, runCli, UsageError } from "./args.ts";
+import { defineArgs, type ParsedArgs, runFlags, UsageError } from "./args.ts";
 
 /** Flags of `deno task sample-gan`. */
 export const SAMPLE_GAN_FLAGS = defineArgs({
@@ -65,17 +65,16 @@ export async function sampleGanToFile(a: SampleGanArgs): Promise<string> {
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(SAMPLE_GAN_FLAGS, Deno.args, {
-      program: "deno task sample-gan",
-      description:
-        "Draw new digits from a trained DCGAN generator: z ~ N(0, T·I), images G(z) with the " +
-        "batch norms' running statistics, written as one PNG grid.",
-      examples: [
-        "deno task sample-gan --temperature 1",
-        "deno task sample-gan --checkpoint runs/results_gan/generator --temperature 0.5 --n 100 --cols 10",
-      ],
-    });
+  await runFlags(SAMPLE_GAN_FLAGS, {
+    program: "deno task sample-gan",
+    description:
+      "Draw new digits from a trained DCGAN generator: z ~ N(0, T·I), images G(z) with the " +
+      "batch norms' running statistics, written as one PNG grid.",
+    examples: [
+      "deno task sample-gan --temperature 1",
+      "deno task sample-gan --checkpoint runs/results_gan/generator --temperature 0.5 --n 100 --cols 10",
+    ],
+  }, async (args) => {
     await sampleGanToFile(args);
   });
 }

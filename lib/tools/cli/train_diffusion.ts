@@ -8,7 +8,7 @@ import { type RunConfig, saveRun, trainRun } from "../../models/diffusion/mod.ts
 import { displayPath } from "../display/mod.ts";
 import { progress } from "../progress/mod.ts";
 import { writeRunReport } from "../runs/mod.ts";
-import { parseArgs, runCli } from "./args.ts";
+import { runFlags } from "./args.ts";
 import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion_flags.ts";
 
 /** Trains a run, writes its folder and prints what it wrote; returns the written paths. */
@@ -34,16 +34,15 @@ export async function trainAndWrite(config: RunConfig, out: string): Promise<str
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(TRAIN_FLAGS, Deno.args, {
-      program: "deno task train-diffusion",
-      description: "Train the Datasaurus sheet's diffusion model on a 2-D data set.",
-      examples: [
-        "deno task train-diffusion --dataset dino --epochs 1000 --out runs/dino",
-        "deno task train-diffusion --dataset moons --schedule cosine --timesteps 100",
-      ],
-      validate: validateTrainFlags,
-    });
+  await runFlags(TRAIN_FLAGS, {
+    program: "deno task train-diffusion",
+    description: "Train the Datasaurus sheet's diffusion model on a 2-D data set.",
+    examples: [
+      "deno task train-diffusion --dataset dino --epochs 1000 --out runs/dino",
+      "deno task train-diffusion --dataset moons --schedule cosine --timesteps 100",
+    ],
+    validate: validateTrainFlags,
+  }, async (args) => {
     await trainAndWrite(runConfigFromFlags(args), args.out);
   });
 }

@@ -13,7 +13,7 @@ import { displayPath, writeFileAtomic } from "../display/mod.ts";
 import { progress } from "../progress/mod.ts";
 import { writeRunReport } from "../runs/mod.ts";
 import { forwardDiffusionGif, reverseDiffusionGif } from "../viz/mod.ts";
-import { defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
+import { defineArgs, type ParsedArgs, runFlags } from "./args.ts";
 import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion_flags.ts";
 
 const { out: _out, dataset, epochs, ...shared } = TRAIN_FLAGS;
@@ -124,19 +124,18 @@ export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDi
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(TRAIN_DIFFUSION2D_FLAGS, Deno.args, {
-      program: "deno task train-diffusion2d",
-      description:
-        "Train the small diffusion model on a 2-D density and write GIFs of the forward and " +
-        "the reverse process, the final samples, the loss curves and a checkpoint.",
-      examples: [
-        "deno task train-diffusion2d --dataset moons",
-        "deno task train-diffusion2d --dataset moons --timesteps 200 --epochs 1600",
-        "deno task train-diffusion2d --dataset swiss_roll --out-dir runs/swiss",
-      ],
-      validate: validateTrainFlags,
-    });
+  await runFlags(TRAIN_DIFFUSION2D_FLAGS, {
+    program: "deno task train-diffusion2d",
+    description:
+      "Train the small diffusion model on a 2-D density and write GIFs of the forward and " +
+      "the reverse process, the final samples, the loss curves and a checkpoint.",
+    examples: [
+      "deno task train-diffusion2d --dataset moons",
+      "deno task train-diffusion2d --dataset moons --timesteps 200 --epochs 1600",
+      "deno task train-diffusion2d --dataset swiss_roll --out-dir runs/swiss",
+    ],
+    validate: validateTrainFlags,
+  }, async (args) => {
     await trainDiffusion2d(args);
   });
 }

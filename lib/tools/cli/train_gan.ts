@@ -25,7 +25,7 @@ import {
 import { ganLossFigure } from "../viz/mod.ts";
 import { progress } from "../progress/mod.ts";
 import { saveImageGrid } from "../../models/vae/mod.ts";
-import { defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
+import { defineArgs, type ParsedArgs, runFlags } from "./args.ts";
 
 const QUICK = Deno.env.get("QUICK") === "1";
 
@@ -158,20 +158,19 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(TRAIN_GAN_FLAGS, Deno.args, {
-      program: "deno task train-gan",
-      description:
-        "Train a DCGAN on MNIST (the 9,000 training digits; the sheet's flowers cannot be " +
-        "shipped) and write results_gan/ with a fixed-noise sample grid per epoch, the loss " +
-        "curves and the generator checkpoint.",
-      examples: [
-        "deno task train-gan --epochs 10",
-        "deno task train-gan --epochs 1 --train-size 1024 --out-dir runs",
-        "deno task train-gan --epochs 20 --ngf 32 --latent-size 100",
-      ],
-      validate: validateGanFlags,
-    });
+  await runFlags(TRAIN_GAN_FLAGS, {
+    program: "deno task train-gan",
+    description:
+      "Train a DCGAN on MNIST (the 9,000 training digits; the sheet's flowers cannot be " +
+      "shipped) and write results_gan/ with a fixed-noise sample grid per epoch, the loss " +
+      "curves and the generator checkpoint.",
+    examples: [
+      "deno task train-gan --epochs 10",
+      "deno task train-gan --epochs 1 --train-size 1024 --out-dir runs",
+      "deno task train-gan --epochs 20 --ngf 32 --latent-size 100",
+    ],
+    validate: validateGanFlags,
+  }, async (args) => {
     await trainGanToFolder(args);
   });
 }

@@ -21,7 +21,7 @@ import {
   type VaeHistory,
   vaeResultsDir,
 } from "../../models/vae/mod.ts";
-import { defineArgs, parseArgs, type ParsedArgs, runCli } from "./args.ts";
+import { defineArgs, type ParsedArgs, runFlags } from "./args.ts";
 
 /** Flags of `deno task train-vae`. */
 export const TRAIN_VAE_FLAGS = defineArgs({
@@ -146,18 +146,16 @@ export async function trainVaeToFolder(a: TrainVaeArgs): Promise<TrainVaeResult>
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const args = parseArgs(TRAIN_VAE_FLAGS, Deno.args, {
-      program: "deno task train-vae",
-      description:
-        "Train the exercise sheet's MLP VAE on MNIST (9,000 train / 1,000 test digits) " +
-        "and write results_kl<weight>/ with a checkpoint, image grids per epoch and loss.csv.",
-      examples: [
-        "deno task train-vae --kl-loss-weight 1 --epochs 15 --latent-dim 2 --seed 0",
-        "deno task train-vae --kl-loss-weight 30 --out-dir runs",
-        "deno task train-vae --latent-dim 20 --binarize --epochs 50",
-      ],
-    });
+  await runFlags(TRAIN_VAE_FLAGS, {
+    program: "deno task train-vae",
+    description: "Train the exercise sheet's MLP VAE on MNIST (9,000 train / 1,000 test digits) " +
+      "and write results_kl<weight>/ with a checkpoint, image grids per epoch and loss.csv.",
+    examples: [
+      "deno task train-vae --kl-loss-weight 1 --epochs 15 --latent-dim 2 --seed 0",
+      "deno task train-vae --kl-loss-weight 30 --out-dir runs",
+      "deno task train-vae --latent-dim 20 --binarize --epochs 50",
+    ],
+  }, async (args) => {
     await trainVaeToFolder(args);
   });
 }

@@ -19,6 +19,7 @@
  * @module
  */
 import { parse } from "@babel/parser";
+import type * as t from "@babel/types";
 
 /** A cell that does not parse on its own. */
 export class CellSyntaxError extends Error {
@@ -28,11 +29,8 @@ export class CellSyntaxError extends Error {
   }
 }
 
-// deno-lint-ignore no-explicit-any
-type Node = any;
-
 /** Parses one cell's TypeScript source on its own; throws {@link CellSyntaxError}. */
-export function parseCell(source: string): Node {
+export function parseCell(source: string): t.Program {
   try {
     return parse(source, {
       sourceType: "module",
@@ -50,7 +48,7 @@ export function parseCell(source: string): Node {
 }
 
 /** Names bound by a declaration pattern (`{ a, b: [c] }` → a, c). */
-function patternNames(p: Node, out: string[]): void {
+function patternNames(p: t.Node | null | undefined, out: string[]): void {
   if (!p) return;
   switch (p.type) {
     case "Identifier":
@@ -73,25 +71,40 @@ function patternNames(p: Node, out: string[]): void {
   }
 }
 
+/** True for a syntax-tree node: an object with a string `type` (babel's nodes all have one). */
+function isNode(v: unknown): v is t.Node {
+  return typeof v === "object" && v !== null && "type" in v && typeof v.type === "string";
+}
+
 /** Every string-literal `import("…")` in `node`'s subtree. */
-function dynamicImports(node: Node, out: Node[]): void {
+function dynamicImports(node: unknown, out: t.StringLiteral[]): void {
   if (!node || typeof node !== "object") return;
   if (Array.isArray(node)) {
     for (const n of node) dynamicImports(n, out);
     return;
   }
-  if (
-    node.type === "CallExpression" && node.callee?.type === "Import" &&
-    node.arguments?.[0]?.type === "StringLiteral"
-  ) out.push(node.arguments[0]);
-  if (node.type === "ImportExpression" && node.source?.type === "StringLiteral") {
-    out.push(node.source);
+  if (isNode(node)) {
+    if (node.type === "CallExpression" && node.callee.type === "Import") {
+      const arg = node.arguments[0];
+      if (arg?.type === "StringLiteral") out.push(arg);
+    }
+    if (node.type === "ImportExpression" && node.source.type === "StringLiteral") {
+      out.push(node.source);
+    }
   }
-  for (const key of Object.keys(node)) {
+  for (const [key, v] of Object.entries(node)) {
     if (key === "loc" || key === "start" || key === "end" || key === "extra") continue;
-    const v = node[key];
     if (v && typeof v === "object") dynamicImports(v, out);
   }
+}
+
+/** [start, end) of a node in the cell's source (babel sets both on every parsed node). */
+function span(node: t.Node): { start: number; end: number } {
+  const { start, end } = node;
+  if (typeof start !== "number" || typeof end !== "number") {
+    throw new CellSyntaxError(`the parser gave a ${node.type} without a source position`);
+  }
+  return { start, end };
 }
 
 /** Options of {@link cellModule}. */
@@ -116,7 +129,7 @@ export interface CellModuleOptions {
  * value imports); `let`/`var` names are left out. Empty when the cell does not parse.
  */
 export function fixedNames(source: string): string[] {
-  let program: Node;
+  let program: t.Program;
   try {
     program = parseCell(source);
   } catch {
@@ -125,7 +138,7 @@ export function fixedNames(source: string): string[] {
   const out: string[] = [];
   for (const stmt of program.body) {
     if (stmt.type === "ImportDeclaration" && stmt.importKind !== "type") {
-      for (const s of stmt.specifiers) if (s.importKind !== "type") out.push(s.local.name);
+      for (const s of stmt.specifiers) if (!typeOnly(s)) out.push(s.local.name);
     } else if (stmt.type === "VariableDeclaration" && stmt.kind === "const" && !stmt.declare) {
       for (const d of stmt.declarations) patternNames(d.id, out);
     } else if (
@@ -137,6 +150,10 @@ export function fixedNames(source: string): string[] {
 }
 
 const valid = (name: string) => /^[A-Za-z_$][\w$]*$/.test(name);
+
+/** True for `import { type X }`: a specifier the transpiler drops. */
+const typeOnly = (s: t.ImportDeclaration["specifiers"][number]) =>
+  s.type === "ImportSpecifier" && s.importKind === "type";
 
 /**
  * The module for one cell (see the module comment). Throws {@link CellSyntaxError} when the
@@ -154,25 +171,27 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
   };
   const publish = (names: string[]) =>
     opts.publish === false ? "" : names.filter(valid).map((n) => def(n, n)).join(" ");
-  const rewrite = (lit: Node) => {
-    const spec: string = lit.value;
+  const rewrite = (lit: t.StringLiteral) => {
+    const spec = lit.value;
     if (spec.startsWith("./") || spec.startsWith("../")) {
       const url = new URL(spec, opts.baseUrl).href;
-      edits.push({ start: lit.start, end: lit.end, text: JSON.stringify(url) });
+      edits.push({ ...span(lit), text: JSON.stringify(url) });
     }
   };
-  const dyn: Node[] = [];
+  const dyn: t.StringLiteral[] = [];
   dynamicImports(program.body, dyn);
-  const consumed = new Set<Node>();
+  const consumed = new Set<t.StringLiteral>();
   /** Source text of [start, end) with the relative dynamic imports in it rewritten. */
   const slice = (start: number, end: number) => {
     let text = source.slice(start, end);
-    for (const lit of dyn.filter((l) => l.start >= start && l.end <= end).reverse()) {
+    const inside = dyn.filter((l) => span(l).start >= start && span(l).end <= end);
+    for (const lit of inside.reverse()) {
       consumed.add(lit);
-      const spec: string = lit.value;
+      const spec = lit.value;
       if (!spec.startsWith("./") && !spec.startsWith("../")) continue;
       const url = JSON.stringify(new URL(spec, opts.baseUrl).href);
-      text = text.slice(0, lit.start - start) + url + text.slice(lit.end - start);
+      const at = span(lit);
+      text = text.slice(0, at.start - start) + url + text.slice(at.end - start);
     }
     return text;
   };
@@ -185,26 +204,29 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
         rewrite(stmt.source);
         if (stmt.importKind === "type") break;
         const name = `__kit_ns_${ns++}`;
-        const spec = stmt.source.value as string;
+        const spec = stmt.source.value;
         const url = spec.startsWith("./") || spec.startsWith("../")
           ? new URL(spec, opts.baseUrl).href
           : spec;
         const copies: string[] = [];
         for (const s of stmt.specifiers) {
-          if (s.importKind === "type") continue;
-          const local: string = s.local.name;
+          if (typeOnly(s)) continue;
+          const local = s.local.name;
           own.add(local);
           if (s.type === "ImportNamespaceSpecifier") copies.push(def(local, name));
           else {
             const imported = s.type === "ImportDefaultSpecifier"
               ? "default"
-              : (s.imported.name ?? s.imported.value);
+              : s.imported.type === "Identifier"
+              ? s.imported.name
+              : s.imported.value;
             const key = JSON.stringify(imported);
             copies.push(`if (${key} in ${name}) ${def(local, `${name}[${key}]`)}`);
           }
         }
         if (opts.publish !== false) {
-          insert(stmt.end, ` import * as ${name} from ${JSON.stringify(url)}; ${copies.join(" ")}`);
+          const text = ` import * as ${name} from ${JSON.stringify(url)}; ${copies.join(" ")}`;
+          insert(span(stmt).end, text);
         }
         break;
       }
@@ -217,20 +239,23 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
         const names: string[] = [];
         for (const d of stmt.declarations) patternNames(d.id, names);
         names.forEach((n) => own.add(n));
-        const plain = stmt.declarations.every((d: Node) => d.id.type === "Identifier");
+        const at = span(stmt);
+        const plain = stmt.declarations.every((d) => d.id.type === "Identifier");
         if (stmt.kind !== "const" && plain && opts.publish !== false) {
-          const original = source.slice(stmt.start, stmt.end);
+          const parts: string[] = [];
+          for (const d of stmt.declarations) {
+            if (d.id.type !== "Identifier") continue; // none: the declaration is plain
+            const init = d.init ? `(${slice(span(d.init).start, span(d.init).end)})` : "undefined";
+            parts.push(def(d.id.name, init));
+          }
+          const original = source.slice(at.start, at.end);
           const lines = original.split("\n").length - 1;
-          const parts = stmt.declarations.map((d: Node) =>
-            def(d.id.name, d.init ? `(${slice(d.init.start, d.init.end)})` : "undefined")
-          );
           const text = parts.join(" ");
           edits.push({
-            start: stmt.start,
-            end: stmt.end,
+            ...at,
             text: text + "\n".repeat(Math.max(0, lines - (text.split("\n").length - 1))),
           });
-        } else insert(stmt.end, " " + publish(names));
+        } else insert(at.end, " " + publish(names));
         break;
       }
       case "FunctionDeclaration":
@@ -243,7 +268,7 @@ export function cellModule(source: string, opts: CellModuleOptions): string {
       case "TSEnumDeclaration":
         if (stmt.id && !stmt.declare) {
           own.add(stmt.id.name);
-          insert(stmt.end, " " + publish([stmt.id.name]));
+          insert(span(stmt).end, " " + publish([stmt.id.name]));
         }
         break;
     }

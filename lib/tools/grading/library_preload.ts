@@ -5,24 +5,13 @@
  * the tests after this) cannot patch what decides whether a test passes.
  * @module
  */
-import "ses";
+import { kitLockdown } from "./lockdown.ts";
 import assert from "node:assert/strict";
 import nodeAssert from "node:assert";
 
-declare const lockdown: (options?: Record<string, string>) => void;
 declare const harden: <T>(x: T) => T;
 
-lockdown({
-  errorTaming: "unsafe",
-  overrideTaming: "severe",
-  consoleTaming: "unsafe",
-  stackFiltering: "verbose",
-  evalTaming: "unsafe-eval",
-  localeTaming: "unsafe",
-  reporting: "none",
-  errorTrapping: "none",
-  unhandledRejectionTrapping: "none",
-});
+kitLockdown();
 harden(assert);
 harden(nodeAssert);
 for (const name of ["test", "exit"] as const) {

@@ -17,10 +17,9 @@
  * stop the run.
  * @module
  */
-import "ses";
+import { kitLockdown } from "./lockdown.ts";
 import process from "node:process";
 
-declare const lockdown: (options?: Record<string, string>) => void;
 declare const harden: <T>(x: T) => T;
 
 const write = Deno.stdout.writeSync.bind(Deno.stdout);
@@ -37,17 +36,7 @@ const PromiseClass = Promise;
 /** One turn of the event loop (timers due now run), as between two cells in the kernel. */
 const turn = () => new PromiseClass<void>((r) => timeout(r, 0));
 
-lockdown({
-  errorTaming: "unsafe",
-  overrideTaming: "severe",
-  consoleTaming: "unsafe",
-  stackFiltering: "verbose",
-  evalTaming: "unsafe-eval",
-  localeTaming: "unsafe",
-  reporting: "none",
-  errorTrapping: "none",
-  unhandledRejectionTrapping: "none",
-});
+kitLockdown();
 
 interface Orders {
   secret: string;
@@ -111,7 +100,6 @@ process.on("uncaughtException", background);
 process.on("unhandledRejection", background);
 // and the cells' timer callbacks report their errors themselves (Deno's Node-compatible timers
 // end the process on an uncaught error even when the error event is prevented)
-type Timer = (fn: unknown, ms?: number, ...args: unknown[]) => unknown;
 const guard = (fn: unknown) =>
   typeof fn === "function"
     ? function (this: unknown, ...args: unknown[]) {
@@ -123,8 +111,9 @@ const guard = (fn: unknown) =>
     }
     : fn;
 for (const name of ["setTimeout", "setInterval"] as const) {
-  const original = globalThis[name] as unknown as Timer;
-  const wrapped: Timer = (fn, ms, ...args) => original(guard(fn), ms, ...args);
+  const original = globalThis[name];
+  const wrapped = (fn: unknown, ...rest: unknown[]): unknown =>
+    Reflect.apply(original, undefined, [guard(fn), ...rest]);
   Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true });
 }
 

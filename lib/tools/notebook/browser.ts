@@ -17,11 +17,11 @@ import {
   type Page,
 } from "playwright-core";
 
-// The callbacks given to page.evaluate / $$eval run in the browser; Deno's type library has no
-// DOM, so the few DOM names they use are typed loosely here.
-// deno-lint-ignore no-explicit-any
-type Dom = any;
-declare const document: Dom;
+import type { BrowserWindow, DomCanvas, DomDocument, DomElement, DomImage } from "./dom.ts";
+
+// The callbacks given to page.evaluate / $$eval run in the browser, with its globals.
+declare const document: DomDocument;
+declare const window: BrowserWindow;
 
 /** Chromium's flags for a quiet, offline, sandbox-free headless run (a fresh profile is added). */
 export const CHROMIUM_FLAGS: readonly string[] = [
@@ -168,8 +168,8 @@ export interface ImageInfo {
 
 /** The images inside `selector` (all `img` below it) as the browser decoded them. */
 export function imagesIn(page: Page, selector: string): Promise<ImageInfo[]> {
-  return page.$$eval(`${selector} img`, (imgs) =>
-    (imgs as Dom[]).map((img) => {
+  return page.$$eval(`${selector} img`, (imgs: DomImage[]) =>
+    imgs.map((img) => {
       const src = img.currentSrc || img.src;
       const m = src.match(/^data:image\/([\w+.-]+)/) ?? src.match(/\.(\w+)(?:[?#].*)?$/);
       return {
@@ -217,13 +217,13 @@ export interface MathInfo {
  */
 export async function mathIn(page: Page, markdownSelector: string): Promise<MathInfo> {
   const hasMathJax = await page.evaluate(() =>
-    (globalThis as Dom).MathJax !== undefined ||
+    window.MathJax !== undefined ||
     document.querySelector('script[src*="MathJax.js"]') !== null
   );
   if (hasMathJax) {
     await page.waitForFunction(
       () => {
-        const mj = (globalThis as Dom).MathJax;
+        const mj = window.MathJax;
         return mj && mj.Hub && typeof mj.Hub.Queue === "function";
       },
       undefined,
@@ -231,24 +231,26 @@ export async function mathIn(page: Page, markdownSelector: string): Promise<Math
     );
     await page.evaluate(() =>
       new Promise<void>((resolve) => {
-        (globalThis as Dom).MathJax.Hub.Queue(() => resolve());
+        const hub = window.MathJax?.Hub;
+        if (!hub?.Queue) throw new Error("MathJax.Hub.Queue is missing");
+        hub.Queue(() => resolve());
       })
     );
   }
-  return await page.$$eval(markdownSelector, (els) => {
+  return await page.$$eval(markdownSelector, (els: DomElement[]) => {
     let typeset = 0;
     const errors: string[] = [];
     const raw: string[] = [];
-    for (const el of els as Dom[]) {
+    for (const el of els) {
       typeset +=
         el.querySelectorAll(".MathJax_CHTML, .MathJax, .MathJax_SVG, mjx-container").length;
       for (const e of el.querySelectorAll(".MathJax_Error, .merror, mjx-merror")) {
         errors.push((e.textContent ?? "").slice(0, 80));
       }
-      const copy = el.cloneNode(true) as Dom;
+      const copy = el.cloneNode(true);
       copy.querySelectorAll(
         "script, code, pre, .MathJax, .MathJax_CHTML, .MathJax_SVG, .MathJax_Preview, .MathJax_Display, .MJX_Assistive_MathML, mjx-container",
-      ).forEach((n: Dom) => n.remove());
+      ).forEach((n) => n.remove());
       const text = copy.textContent ?? "";
       for (const m of text.matchAll(/\$\$[\s\S]+?\$\$|\$[^$\n]+\$|\\\([\s\S]+?\\\)/g)) {
         raw.push(m[0].slice(0, 60));
@@ -260,8 +262,7 @@ export async function mathIn(page: Page, markdownSelector: string): Promise<Math
 
 /** A fingerprint of a canvas's pixels (FNV-1a over the RGBA bytes). */
 export function canvasHash(canvas: Locator): Promise<string> {
-  return canvas.evaluate((c) => {
-    const cv = c as Dom;
+  return canvas.evaluate((cv: DomCanvas) => {
     const d = cv.getContext("2d")!.getImageData(0, 0, cv.width, cv.height).data;
     let h = 0x811c9dc5;
     let ink = 0;

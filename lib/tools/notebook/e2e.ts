@@ -22,11 +22,11 @@ import { notebookName } from "./extract.ts";
 import { codeCells, joinText, parseNotebook } from "./ipynb.ts";
 import { type NotebookServer, shutdownSessions } from "./jupyter_server.ts";
 
-// The callbacks given to page.evaluate / $$eval run in the browser; Deno's type library has no
-// DOM, so the few DOM names they use are typed loosely here.
-// deno-lint-ignore no-explicit-any
-type Dom = any;
-declare const document: Dom;
+import type { BrowserWindow, DomDocument, DomElement } from "./dom.ts";
+
+// The callbacks given to page.evaluate / $$eval run in the browser, with its globals.
+declare const document: DomDocument;
+declare const window: BrowserWindow;
 
 export { findChromium } from "./browser.ts";
 
@@ -140,7 +140,7 @@ export async function checkNotebookPage(
     });
     await page.waitForFunction(
       () => {
-        const J = (globalThis as Dom).Jupyter;
+        const J = window.Jupyter;
         return J?.notebook?._fully_loaded && J.notebook.kernel?.is_connected?.() &&
           document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
       },
@@ -150,7 +150,8 @@ export async function checkNotebookPage(
     // The server's custom.js turns autosave off once the notebook has loaded; the front-end may
     // set it again afterwards, so it is switched off here too and then checked.
     const autosave = await page.evaluate(() => {
-      const nb = (globalThis as Dom).Jupyter.notebook;
+      const nb = window.Jupyter?.notebook;
+      if (!nb) throw new Error("Jupyter.notebook is missing");
       nb.set_autosave_interval(0);
       return nb.autosave_interval;
     });
@@ -191,7 +192,7 @@ export async function checkNotebookPage(
 
     const errors = await page.$$eval(
       ".output_area .output_error",
-      (els) =>
+      (els: DomElement[]) =>
         els.map((e) =>
           (e.textContent ?? "").trim().split("\n").slice(0, 2).join(" ").slice(0, 160)
         ),
@@ -201,7 +202,9 @@ export async function checkNotebookPage(
 
     // Every image/GIF output the kernel sent (the notebook's model) is an <img> on the page.
     const sent = await page.evaluate(() => {
-      const cells = (globalThis as Dom).Jupyter.notebook.get_cells();
+      const nb = window.Jupyter?.notebook;
+      if (!nb) throw new Error("Jupyter.notebook is missing");
+      const cells = nb.get_cells();
       let png = 0, gif = 0, jpeg = 0;
       for (const c of cells) {
         for (const o of c.output_area?.outputs ?? []) {
@@ -241,7 +244,8 @@ export async function checkNotebookPage(
 
     const progressTexts = await page.$$eval(
       ".output_area .output_subarea",
-      (els) => els.map((e) => e.textContent ?? "").filter((t) => /\[[█░]{20}\]\s+\d+\/\d+/.test(t)),
+      (els: DomElement[]) =>
+        els.map((e) => e.textContent ?? "").filter((t) => /\[[█░]{20}\]\s+\d+\/\d+/.test(t)),
     );
     const pp = progressProblems(progressTexts);
     checks.push(

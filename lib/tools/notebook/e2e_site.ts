@@ -22,11 +22,10 @@ import {
 } from "./browser.ts";
 import { serveDir } from "./e2e.ts";
 
-// The callbacks given to page.evaluate / $$eval run in the browser; Deno's type library has no
-// DOM, so the few DOM names they use are typed loosely here.
-// deno-lint-ignore no-explicit-any
-type Dom = any;
-declare const document: Dom;
+import type { DomAnchor, DomDocument } from "./dom.ts";
+
+// The callbacks given to page.evaluate / $$eval run in the browser, with its globals.
+declare const document: DomDocument;
 
 /** Result of {@link checkSite}. */
 export interface SiteCheck {
@@ -61,8 +60,8 @@ export async function checkSite(
         if (!res || res.status() !== 200) problems.push(`status ${res?.status()}`);
         const images = await imagesIn(page, "body");
         problems.push(...imageProblems(images));
-        const links = await page.$$eval("a[href]", (as) =>
-          (as as Dom[]).map((a) => ({
+        const links = await page.$$eval("a[href]", (as: DomAnchor[]) =>
+          as.map((a) => ({
             href: a.getAttribute("href") ?? "",
             abs: a.href,
             // nbconvert's heading ids are the percent-encoded text, matched as written

@@ -12,6 +12,7 @@
  * @module
  */
 import { codeCells, joinText, type Notebook, type NotebookOutput } from "./ipynb.ts";
+import { stripAnsi } from "../display/ansi.ts";
 
 const DISPLAY_MIMES = ["image/png", "image/gif", "text/html", "text/plain"];
 
@@ -119,8 +120,7 @@ function texts(o: NotebookOutput): string[] {
 
 /** The first lines of an error output, ANSI codes removed. */
 function errorSummary(o: NotebookOutput): string {
-  // deno-lint-ignore no-control-regex
-  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+  const plain = stripAnsi;
   const trace = (o.traceback ?? []).slice(0, 4).map((l) => `    ${plain(l)}`).join("\n");
   return `${plain(`${o.ename ?? "Error"}: ${o.evalue ?? ""}`)}${trace ? `\n${trace}` : ""}`;
 }

@@ -74,6 +74,20 @@ export interface LegendEntry {
   markerSize: number;
 }
 
+/**
+ * The legend entry of an artist labelled `label` (null without a label): a solid line without
+ * marker unless `style` says otherwise.
+ */
+function legendEntryOf(
+  label: string | undefined,
+  style: Pick<LegendEntry, "color" | "alpha" | "lineWidth"> & Partial<LegendEntry>,
+): LegendEntry | null {
+  if (!label) return null;
+  const { kind = "line", lineStyle = "-", marker = false, markerSize = 0 } = style;
+  const { color, alpha, lineWidth } = style;
+  return { label, kind, color, alpha, lineWidth, lineStyle, marker, markerSize };
+}
+
 /** Pixels a legend placed with loc "best" should avoid: points and line segments (flat). */
 export interface Obstacles {
   points: number[];
@@ -206,18 +220,7 @@ export class LineArtist extends Artist {
     ctx.globalAlpha = 1;
   }
   override legendEntry(): LegendEntry | null {
-    if (!this.label) return null;
-    const s = this.spec;
-    return {
-      label: this.label,
-      kind: "line",
-      color: s.color,
-      alpha: s.alpha,
-      lineWidth: s.lineWidth,
-      lineStyle: s.lineStyle,
-      marker: s.marker,
-      markerSize: s.markerSize,
-    };
+    return legendEntryOf(this.label, this.spec);
   }
   override obstacles(view: View): Obstacles {
     const segments: number[] = [];
@@ -265,18 +268,7 @@ export class RefLineArtist extends Artist {
     ctx.globalAlpha = 1;
   }
   override legendEntry(): LegendEntry | null {
-    if (!this.label) return null;
-    const s = this.spec;
-    return {
-      label: this.label,
-      kind: "line",
-      color: s.color,
-      alpha: s.alpha,
-      lineWidth: s.lineWidth,
-      lineStyle: s.lineStyle,
-      marker: false,
-      markerSize: 0,
-    };
+    return legendEntryOf(this.label, { ...this.spec, marker: false, markerSize: 0 });
   }
   override obstacles(view: View): Obstacles {
     const b = view.box;
@@ -384,16 +376,15 @@ export class ScatterArtist extends Artist {
       ? this.colors.color
       : this.colors.mapping.cmap.css[Math.round((this.colors.mapping.cmap.css.length - 1) / 2)];
     const s = typeof this.sizes === "number" ? this.sizes : STYLE.scatterArea;
-    return {
-      label: this.label,
+    const markerSize = Math.sqrt(s);
+    return legendEntryOf(this.label, {
       kind: "marker",
       color,
       alpha: this.alpha,
       lineWidth: 0,
-      lineStyle: "-",
       marker: true,
-      markerSize: Math.sqrt(s),
-    };
+      markerSize,
+    });
   }
   override obstacles(view: View): Obstacles {
     return { points: pointObstacles(this.x, this.y, view), segments: [] };
@@ -454,17 +445,9 @@ export class BarsArtist extends Artist {
     ctx.globalAlpha = 1;
   }
   override legendEntry(): LegendEntry | null {
-    if (!this.label) return null;
-    return {
-      label: this.label,
-      kind: this.histtype === "bar" ? "patch" : "line",
-      color: this.color,
-      alpha: this.alpha,
-      lineWidth: this.lineWidth,
-      lineStyle: "-",
-      marker: false,
-      markerSize: 0,
-    };
+    const kind = this.histtype === "bar" ? "patch" : "line";
+    const { color, alpha, lineWidth } = this;
+    return legendEntryOf(this.label, { kind, color, alpha, lineWidth });
   }
   override obstacles(view: View): Obstacles {
     // Sample each bar as a grid of points so that a legend avoids covering tall bars.
@@ -631,17 +614,8 @@ export class QuiverArtist extends Artist {
     ctx.globalAlpha = 1;
   }
   override legendEntry(): LegendEntry | null {
-    if (!this.label) return null;
-    return {
-      label: this.label,
-      kind: "line",
-      color: this.color,
-      alpha: this.alpha,
-      lineWidth: STYLE.lineWidth,
-      lineStyle: "-",
-      marker: false,
-      markerSize: 0,
-    };
+    const { color, alpha } = this;
+    return legendEntryOf(this.label, { color, alpha, lineWidth: STYLE.lineWidth });
   }
   override obstacles(view: View): Obstacles {
     return { points: pointObstacles(this.X, this.Y, view), segments: [] };
@@ -712,17 +686,8 @@ export class SegmentsArtist extends Artist {
     ctx.globalAlpha = 1;
   }
   override legendEntry(): LegendEntry | null {
-    if (!this.label) return null;
-    return {
-      label: this.label,
-      kind: "line",
-      color: this.colors[0],
-      alpha: this.alpha,
-      lineWidth: this.lineWidth,
-      lineStyle: "-",
-      marker: false,
-      markerSize: 0,
-    };
+    const { alpha, lineWidth } = this;
+    return legendEntryOf(this.label, { color: this.colors[0], alpha, lineWidth });
   }
   override obstacles(view: View): Obstacles {
     const segments: number[] = [];

@@ -7,6 +7,7 @@
  * @module
  */
 import type { SKRSContext2D } from "@napi-rs/canvas";
+// @ts-types="@types/d3-array"
 import { bin } from "d3-array";
 import { checkOneOf, checkPositive, checkRange } from "../../engine/validate.ts";
 import {
@@ -418,7 +419,7 @@ export class Axes {
     const edges = histEdges(finite, opts.bins ?? 10, opts.range);
     const lo = edges[0];
     const hi = edges[edges.length - 1];
-    const bins = (bin() as unknown as BinFn).domain([lo, hi]).thresholds(edges.slice(1, -1))(
+    const bins = bin().domain([lo, hi]).thresholds(edges.slice(1, -1))(
       Array.from(finite),
     );
     let counts = bins.map((b) => b.length);
@@ -1015,13 +1016,6 @@ export class Axes {
       });
     }
   }
-}
-
-/** d3-array's `bin()` with the calls used here (d3-array ships no types). */
-interface BinFn {
-  domain(d: [number, number]): BinFn;
-  thresholds(t: number[]): BinFn;
-  (data: number[]): Array<number[] & { x0: number; x1: number }>;
 }
 
 /** Bin edges from a count (+ range) or from explicit edges; validates both. */

@@ -6,13 +6,11 @@
  * Any name can be reversed with the suffix "_r" (as matplotlib).
  * @module
  */
-import * as chromatic from "d3-scale-chromatic";
+// @ts-types="@types/d3-scale-chromatic"
+import * as c from "d3-scale-chromatic";
 import { parseRGB, TAB10 } from "./color.ts";
 
 type Interpolator = (t: number) => string;
-
-// d3-scale-chromatic ships no types; the interpolators used here all take t ∈ [0, 1].
-const c = chromatic as unknown as Record<string, Interpolator>;
 
 /** Linear black → white (matplotlib "gray"; d3's Greys is a ColorBrewer ramp, not linear). */
 const linearGray: Interpolator = (t) => {

@@ -3,34 +3,10 @@
  * 256-colour palette).
  * @module
  */
-import gifenc from "gifenc";
+// @ts-types="./gifenc.d.ts"
+import enc from "gifenc";
 import { checkPositive } from "../../engine/validate.ts";
 import type { Figure } from "./figure.ts";
-
-/** The parts of gifenc used here (it ships no types). */
-interface GifEncoder {
-  writeFrame(
-    index: Uint8Array,
-    width: number,
-    height: number,
-    opts: { palette: number[][]; delay: number; repeat: number },
-  ): void;
-  finish(): void;
-  bytes(): Uint8Array;
-}
-const enc = gifenc as unknown as {
-  GIFEncoder(): GifEncoder;
-  quantize(
-    rgba: Uint8Array | Uint8ClampedArray,
-    maxColors: number,
-    opts?: { format?: string },
-  ): number[][];
-  applyPalette(
-    rgba: Uint8Array | Uint8ClampedArray,
-    palette: number[][],
-    format?: string,
-  ): Uint8Array;
-};
 
 /** Options of {@link animate}. */
 export interface AnimateOptions {

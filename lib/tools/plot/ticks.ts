@@ -3,27 +3,15 @@
  * (`scaleLinear`, `scaleLog`, `ticks()`, `tickFormat()`) and d3-format.
  * @module
  */
-import * as d3scale from "d3-scale";
-import * as d3format from "d3-format";
+// @ts-types="@types/d3-scale"
+import * as d3 from "d3-scale";
+// @ts-types="@types/d3-format"
+import * as fmt from "d3-format";
 
 /** The axis scales the kit supports. */
 export type ScaleKind = "linear" | "log";
 /** Allowed values of {@link ScaleKind}, for validation. */
 export const SCALE_KINDS: readonly ScaleKind[] = ["linear", "log"];
-
-/** The subset of a d3 continuous scale used here (d3-scale ships no types). */
-interface D3Scale {
-  (v: number): number;
-  domain(d: number[]): D3Scale;
-  range(r: number[]): D3Scale;
-  ticks(count?: number): number[];
-  tickFormat(count?: number, specifier?: string): (v: number) => string;
-}
-const d3 = d3scale as unknown as { scaleLinear(): D3Scale; scaleLog(): D3Scale };
-const fmt = d3format as unknown as {
-  format(spec: string): (v: number) => string;
-  precisionRound(step: number, max: number): number;
-};
 
 /** A map from data values to pixels: linear, or linear in log10 for "log". */
 export type PixelMap = (v: number) => number;

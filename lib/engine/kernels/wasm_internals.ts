@@ -1,0 +1,195 @@
+/**
+ * The parts of tfjs-backend-wasm's internals that the kit's kernels reach into, typed once and
+ * checked at run time: the backend object (its WebAssembly memory, its tensor table `dataIdMap`,
+ * `makeOutput`, reference counts and the C++ tensor registry `wasm.tfjs`), the exports of the
+ * kit's own WebAssembly modules, and the inputs and attributes tfjs hands a kernel.
+ *
+ * tfjs types a kernel's backend as `{}` and its attributes as a loose union; these guards narrow
+ * `unknown` to the shapes below by looking at the properties, and the `require…` functions throw
+ * a {@link KitError} with one line naming what was not as expected (a tfjs version whose internals
+ * moved, a kernel called with a missing input or attribute) instead of failing later inside a
+ * kernel with a TypeError.
+ *
+ * This module has no runtime import of tfjs (the GEMM worker threads load it too).
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import { KitError } from "../errors.ts";
+
+/** One entry of the wasm backend's tensor table: where a tensor's data lives in wasm memory. */
+export interface WasmTensorData {
+  /** Byte offset of the data in the backend's WebAssembly memory. */
+  memoryOffset: number;
+  /** The id under which the C++ side registered the data (absent for data it never saw). */
+  id?: number;
+  /** How many tensors share the data (tfjs's reshape and the kit's Identity share it). */
+  refCount?: number;
+}
+
+/** The part of tfjs-backend-wasm's C++ tensor registry (`backend.wasm.tfjs`) the kit uses. */
+export interface WasmTensorApi {
+  disposeData(id: number): void;
+  registerTensor(id: number, size: number, memoryOffset: number): void;
+}
+
+/** The parts of tfjs's `BackendWasm` the kit's kernels use. */
+export interface WasmBackendLike {
+  wasm: { asm: { memory: WebAssembly.Memory }; tfjs?: unknown };
+  dataIdMap: { get(dataId: object): unknown };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: object): void;
+  disposeData(dataId: object): unknown;
+}
+
+const isObject = (v: unknown): v is object => typeof v === "object" && v !== null;
+
+// The backend last found to have the expected shape: kernels run thousands of times per training
+// step on the same backend object, so it is inspected once.
+let checkedBackend: unknown = null;
+
+/** True when `b` has the properties of {@link WasmBackendLike} (tfjs's wasm backend does). */
+export function isWasmBackend(b: unknown): b is WasmBackendLike {
+  if (b === checkedBackend && b !== null) return true;
+  const ok = isObject(b) &&
+    "wasm" in b && isObject(b.wasm) && "asm" in b.wasm && isObject(b.wasm.asm) &&
+    "memory" in b.wasm.asm && b.wasm.asm.memory instanceof WebAssembly.Memory &&
+    "dataIdMap" in b && isObject(b.dataIdMap) && "get" in b.dataIdMap &&
+    typeof b.dataIdMap.get === "function" &&
+    "makeOutput" in b && typeof b.makeOutput === "function" &&
+    "incRef" in b && typeof b.incRef === "function" &&
+    "disposeData" in b && typeof b.disposeData === "function";
+  if (ok) checkedBackend = b;
+  return ok;
+}
+
+/** `b` as the wasm backend; throws a KitError when it does not look like tfjs's BackendWasm. */
+export function requireWasmBackend(b: unknown, what: string): WasmBackendLike {
+  if (!isWasmBackend(b)) {
+    throw new KitError(
+      `${what} needs tfjs's wasm backend (wasm.asm.memory, dataIdMap, makeOutput, incRef, ` +
+        "disposeData); the active backend does not have them (another backend, or a tfjs " +
+        "version whose internals moved)",
+    );
+  }
+  return b;
+}
+
+/** True when `d` is an entry of the wasm backend's tensor table (it has a memory offset). */
+export function isWasmTensorData(d: unknown): d is WasmTensorData {
+  return isObject(d) && "memoryOffset" in d && typeof d.memoryOffset === "number" &&
+    (!("id" in d) || d.id === undefined || typeof d.id === "number") &&
+    (!("refCount" in d) || d.refCount === undefined || typeof d.refCount === "number");
+}
+
+/** The tensor-table entry of `t`; throws when its data is not on the wasm backend. */
+export function tensorData(backend: WasmBackendLike, t: tf.TensorInfo): WasmTensorData {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!isWasmTensorData(data)) throw new KitError("tensor data is not on the wasm backend");
+  return data;
+}
+
+/** Byte offset of a tensor's data in the wasm backend's memory. */
+export function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  return tensorData(backend, t).memoryOffset;
+}
+
+/** True when `api` has the two functions of {@link WasmTensorApi}. */
+export function isWasmTensorApi(api: unknown): api is WasmTensorApi {
+  return isObject(api) && "disposeData" in api && typeof api.disposeData === "function" &&
+    "registerTensor" in api && typeof api.registerTensor === "function";
+}
+
+/** A function exported by a WebAssembly module that takes `arity` numbers. */
+export type WasmFunction = (...args: number[]) => unknown;
+
+/**
+ * True when `f` is a function of `arity` parameters: an exported WebAssembly function's `length`
+ * is its parameter count, so this checks the export against the signature the kit expects.
+ */
+export function isWasmFunction(f: unknown, arity: number): f is WasmFunction {
+  return typeof f === "function" && f.length === arity;
+}
+
+/**
+ * Export `name` of an instantiated kit module, checked to be a function of `arity` parameters;
+ * throws a KitError naming the module and the export otherwise.
+ */
+export function wasmExport(
+  exports: WebAssembly.Exports,
+  name: string,
+  arity: number,
+  module: string,
+): WasmFunction {
+  const f = exports[name];
+  if (!isWasmFunction(f, arity)) {
+    throw new KitError(
+      `${module}: export ${name} must be a function of ${arity} parameters; got ${
+        typeof f === "function" ? `${f.length} parameters` : typeof f
+      }`,
+    );
+  }
+  return f;
+}
+
+/** A kernel's inputs with the names in `R` present. */
+export type KernelInputs<R extends string> = tf.NamedTensorInfoMap & Record<R, tf.TensorInfo>;
+
+/** True when every name in `required` is an input of the kernel call. */
+export function hasInputs<R extends string>(
+  inputs: tf.NamedTensorInfoMap,
+  required: readonly R[],
+): inputs is KernelInputs<R> {
+  for (const name of required) if (inputs[name] === undefined) return false;
+  return true;
+}
+
+/** `inputs` with the names in `required` present; throws a KitError naming the first missing. */
+export function requireInputs<R extends string>(
+  inputs: tf.NamedTensorInfoMap,
+  required: readonly R[],
+  kernel: string,
+): KernelInputs<R> {
+  if (!hasInputs(inputs, required)) {
+    const missing = required.filter((name) => inputs[name] === undefined);
+    throw new KitError(`${kernel}: input ${missing.join(", ")} is missing`);
+  }
+  return inputs;
+}
+
+function badAttr(kernel: string, name: string, want: string, got: unknown): KitError {
+  return new KitError(`${kernel}: attribute ${name} must be ${want}; got ${JSON.stringify(got)}`);
+}
+
+/** Attribute `name` of a kernel call as a number; throws a KitError when it is not one. */
+export function numberAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): number {
+  const v = attrs[name];
+  if (typeof v !== "number") throw badAttr(kernel, name, "a number", v);
+  return v;
+}
+
+/** Attribute `name` as a boolean (false when absent); throws a KitError for another type. */
+export function boolAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): boolean {
+  const v = attrs[name];
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw badAttr(kernel, name, "a boolean", v);
+  return v;
+}
+
+/** Attribute `name` as an array of numbers; throws a KitError when it is not one. */
+export function numbersAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): number[] {
+  const v = attrs[name];
+  if (!Array.isArray(v)) throw badAttr(kernel, name, "an array of numbers", v);
+  const out: number[] = [];
+  for (const x of v) {
+    if (typeof x !== "number") throw badAttr(kernel, name, "an array of numbers", v);
+    out.push(x);
+  }
+  return out;
+}
+
+/** Attribute `name` as a pair of numbers (a stride, a padding, a kernel size). */
+export function pairAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): [number, number] {
+  const v = numbersAttr(attrs, name, kernel);
+  if (v.length !== 2) throw badAttr(kernel, name, "a pair of numbers", v);
+  return [v[0], v[1]];
+}
