@@ -1,8 +1,11 @@
 /**
- * `deno task book [--quick] [--only NAME]... [--no-run] [--out DIR] [--no-browser]`
+ * `deno task book [--quick] [--only NAME]... [--no-run] [--out DIR] [--no-browser]
+ *  [--executor kernel|headless] [--renderer nbconvert|kit]`
  *
- * Executes every notebook in the Deno kernel (full mode unless `--quick`), renders each to an
- * HTML page with nbconvert, writes the table of contents, checks the prose numbers against the
+ * Executes every notebook (full mode unless `--quick`) in the Deno kernel, or without Jupyter
+ * headless in capture mode (`lib/tools/notebook/capture.ts`), renders each to an HTML page with
+ * nbconvert or, without it, the kit's renderer (`lib/tools/notebook/render_html.ts`), writes the
+ * table of contents, checks the prose numbers against the
  * run's outputs (see `lib/tools/notebook/prose_numbers.ts`) and, when Chromium is installed,
  * loads every page in a headless browser (`lib/tools/notebook/e2e.ts`).
  * Exit status: 0 ok, 1 a notebook, the prose check or the browser check failed, 2 bad arguments.
@@ -12,6 +15,9 @@ import { flagValue } from "./args.ts";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../display/files.ts";
 import {
+  addNav,
+  type BookExecutor,
+  type BookRenderer,
   copyAssets,
   executeForBook,
   externalLoads,
@@ -24,27 +30,37 @@ import {
   type RunRecord,
   sheetFromReadme,
   type TocEntry,
+  writeBookCss,
 } from "../notebook/book.ts";
 import { findChromium } from "../notebook/e2e.ts";
 import { checkSite } from "../notebook/e2e_site.ts";
 import { jupyterAvailable, notebookName, parseNotebook } from "../notebook/mod.ts";
 import { checkProseNumbers, formatProseReport } from "../notebook/prose_numbers.ts";
+import { copyKitAssets, renderNotebookHtml } from "../notebook/render_html.ts";
 import { formatDuration } from "../progress/format.ts";
 
 const USAGE =
   `Usage: deno task book [--quick] [--only NAME]... [--no-run] [--out DIR] [--no-browser]
+                      [--executor kernel|headless] [--renderer nbconvert|kit]
 
-Executes every notebook in the Deno kernel and writes the course book, a static site:
-out/book/index.html (table of contents) and one page per notebook with its outputs.
+Executes every notebook and writes the course book, a static site: out/book/index.html
+(table of contents) and one page per notebook with its outputs.
   --quick        QUICK=1 runs (a fast preview; the prose-number check only reports)
   --only NAME    only this notebook (name, file name or path; repeatable); the index lists all
   --no-run       render from the executed copies in out/book/executed/ (markdown is taken from
                  the notebooks, so prose edits need no rerun; changed code cells fail)
   --out DIR      the site's folder (default out/book)
   --no-browser   skip the headless-Chromium check of the built pages
+  --executor E   kernel: the Deno Jupyter kernel through nbconvert (default when jupyter
+                 nbconvert is installed); headless: deno run in the kit's capture mode, which
+                 saves the same outputs without Jupyter (the default otherwise)
+  --renderer R   nbconvert: Debian's nbconvert HTML exporter (default when installed); kit:
+                 markdown-it, KaTeX and highlight.js in Deno (the default otherwise)
   -h, --help     this help
-Needs jupyter nbconvert (Debian: jupyter-nbconvert python3-nbclient python3-ipykernel) and the
-Deno kernelspec (deno jupyter --install).`;
+The kernel executor needs jupyter nbconvert (Debian: jupyter-nbconvert python3-nbclient
+python3-ipykernel) and the Deno kernelspec (deno jupyter --install); the nbconvert renderer
+needs jupyter nbconvert and Debian's libjs-mathjax, fonts-mathjax, libjs-requirejs, libjs-jquery.
+Without them the book is built by the headless executor and the kit's renderer.`;
 
 /** Parsed command line. */
 export interface BookArgs {
@@ -53,6 +69,10 @@ export interface BookArgs {
   run: boolean;
   out: string;
   browser: boolean;
+  /** Forced executor; undefined: kernel when jupyter nbconvert is installed, else headless. */
+  executor?: BookExecutor;
+  /** Forced renderer; undefined: nbconvert when installed, else kit. */
+  renderer?: BookRenderer;
 }
 
 /** Parses the arguments; throws an Error with a one-line message on bad input. */
@@ -71,7 +91,19 @@ export function parseBookArgs(args: string[]): BookArgs | "help" {
     else if (x === "--no-browser") a.browser = false;
     else if (x === "--only" || x.startsWith("--only=")) a.only.push(value("--only"));
     else if (x === "--out" || x.startsWith("--out=")) a.out = value("--out");
-    else throw new Error(`unknown argument "${x}" (see --help)`);
+    else if (x === "--executor" || x.startsWith("--executor=")) {
+      const v = value("--executor");
+      if (v !== "kernel" && v !== "headless") {
+        throw new Error(`--executor must be kernel or headless, got "${v}"`);
+      }
+      a.executor = v;
+    } else if (x === "--renderer" || x.startsWith("--renderer=")) {
+      const v = value("--renderer");
+      if (v !== "nbconvert" && v !== "kit") {
+        throw new Error(`--renderer must be nbconvert or kit, got "${v}"`);
+      }
+      a.renderer = v;
+    } else throw new Error(`unknown argument "${x}" (see --help)`);
   }
   return a;
 }
@@ -120,10 +152,14 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const opts = parsed;
-  if (!(await jupyterAvailable())) {
+  const jupyter = await jupyterAvailable();
+  const executor: BookExecutor = opts.executor ?? (jupyter ? "kernel" : "headless");
+  const renderer: BookRenderer = opts.renderer ?? (jupyter ? "nbconvert" : "kit");
+  if (!jupyter && ((opts.run && executor === "kernel") || renderer === "nbconvert")) {
     console.error(
-      "book: needs `jupyter nbconvert` (Debian: apt install jupyter-nbconvert python3-nbclient " +
-        "python3-ipykernel) to execute and render the notebooks",
+      `book: --${executor === "kernel" && opts.run ? "executor kernel" : "renderer nbconvert"} ` +
+        "needs `jupyter nbconvert` (Debian: apt install jupyter-nbconvert python3-nbclient " +
+        "python3-ipykernel); without it, use --executor headless --renderer kit (the default)",
     );
     return 1;
   }
@@ -131,16 +167,24 @@ async function main(args: string[]): Promise<number> {
   const site = resolve(opts.out);
   const executedDir = join(site, "executed");
   await Deno.mkdir(executedDir, { recursive: true });
-  await copyAssets(site);
+  if (renderer === "nbconvert") await copyAssets(site);
+  await copyKitAssets(site);
+  await writeBookCss(site);
   const readme = await Deno.readTextFile("README.md").catch(() => "");
   const tty = Deno.stdout.isTerminal();
   const failures: string[] = [];
   const proseFailures: string[] = [];
   const mode = opts.quick ? "quick" : "full";
+  const executorText = executor === "kernel"
+    ? "the Deno Jupyter kernel (nbconvert)"
+    : "headless deno run (capture mode, no Jupyter)";
+  const rendererText = renderer === "nbconvert"
+    ? "nbconvert's HTML exporter"
+    : "the kit's renderer (markdown-it, KaTeX, highlight.js)";
   console.log(
     `book: ${chosen.length} notebook(s), ${
-      opts.run ? `${mode} runs in the Deno kernel` : "from the executed copies"
-    }, site ${site}`,
+      opts.run ? `${mode} runs, executor: ${executorText}` : "from the executed copies"
+    }; renderer: ${rendererText}; site ${site}`,
   );
 
   for (const [i, path] of chosen.entries()) {
@@ -154,6 +198,7 @@ async function main(args: string[]): Promise<number> {
     if (opts.run) {
       const res = await executeForBook(path, {
         quick: opts.quick,
+        executor,
         onCell: (e) => {
           const elapsed = formatDuration((performance.now() - t0) / 1000);
           const line = `book ${tag}: ${
@@ -172,7 +217,7 @@ async function main(args: string[]): Promise<number> {
       console.log(
         `book ${tag}: ${record.problems.length === 0 ? "ran" : "FAILED"} in ${
           formatDuration(record.seconds)
-        } (${record.mode}, backend ${record.backend})`,
+        } (${record.mode}, backend ${record.backend}, ${record.executor})`,
       );
       for (const p of record.problems) console.log(`  ${p}`);
       if (record.problems.length > 0) {
@@ -210,7 +255,18 @@ async function main(args: string[]): Promise<number> {
     }
     const ipynb = join(site, `${name}.ipynb`);
     await writeFileAtomic(ipynb, JSON.stringify(merged, null, 1) + "\n");
-    await renderPage(ipynb, join(site, `${name}.html`), record);
+    if (record) {
+      record.renderer = renderer;
+      await writeFileAtomic(recordPath, JSON.stringify(record, null, 2) + "\n");
+    }
+    if (renderer === "nbconvert") await renderPage(ipynb, join(site, `${name}.html`), record);
+    else {
+      const page = renderNotebookHtml(merged);
+      await writeFileAtomic(join(site, `${name}.html`), addNav(page.html, name, record));
+      for (const e of page.mathErrors) {
+        failures.push(`${name}.html: KaTeX cannot typeset "${e.tex.slice(0, 60)}": ${e.message}`);
+      }
+    }
     const html = await Deno.readTextFile(join(site, `${name}.html`));
     for (const m of missingImages(merged, html)) failures.push(`${name}.html: ${m}`);
     const loads = externalLoads(html);

@@ -1,19 +1,23 @@
 /**
- * The course book: every notebook executed in the real Deno kernel and rendered to a static
- * site with nbconvert's HTML exporter (Debian's `jupyter-nbconvert`), served without any
- * external request (MathJax, require.js and jQuery are copied into the site).
+ * The course book: every notebook executed and rendered to a static site served without any
+ * external request. With Jupyter: executed in the real Deno kernel and rendered by nbconvert's
+ * HTML exporter (Debian's `jupyter-nbconvert`; MathJax, require.js and jQuery are copied into
+ * the site). Without it: executed by `deno run` in capture mode (`capture.ts`) and rendered by
+ * the kit's renderer (`render_html.ts`: markdown-it, KaTeX, highlight.js).
  *
  * Layout of the site (`out/book/` by default):
- * - `index.html`: the table of contents (sheet, topic, run time, backend, mode);
+ * - `index.html`: the table of contents (sheet, topic, run time, backend, mode, run by);
  * - `<name>.html`: one page per notebook; `<name>.ipynb`: the executed notebook to download;
  * - `executed/<name>.ipynb` + `executed/<name>.json`: the raw executed copy and its run record
- *   (seconds, backend, mode, date), reused by `--no-run`;
- * - `assets/`: MathJax (the parts the pages load), require.js, jQuery, the site's CSS.
+ *   (seconds, backend, mode, date, executor, renderer), reused by `--no-run`;
+ * - `assets/`: MathJax (the parts the pages load), require.js, jQuery (nbconvert pages);
+ *   KaTeX's CSS and fonts, highlight.js's theme, `notebook.css` (kit pages); the site's CSS.
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { writeFileAtomic } from "../display/files.ts";
+import { runCaptured } from "./capture.ts";
 import { checkExecuted } from "./expected.ts";
 import { notebookName } from "./extract.ts";
 import { joinText, type Notebook, type NotebookCell, readNotebook } from "./ipynb.ts";
@@ -35,7 +39,19 @@ export interface RunRecord {
   finished: string;
   /** Problems found by `checkExecuted` or nbconvert's failure; empty when it passed. */
   problems: string[];
+  /**
+   * What executed it: `kernel` (the Deno Jupyter kernel through nbconvert) or `headless`
+   * (`deno run` in capture mode, `capture.ts`). Absent in records written before this existed.
+   */
+  executor?: BookExecutor;
+  /** What rendered its page: `nbconvert` or `kit` (`render_html.ts`); set when rendered. */
+  renderer?: BookRenderer;
 }
+
+/** Who executes the notebooks of the book. */
+export type BookExecutor = "kernel" | "headless";
+/** Who renders the pages of the book. */
+export type BookRenderer = "nbconvert" | "kit";
 
 /** The `.ipynb` files of `dir`, sorted by name. */
 export async function listNotebooks(dir: string): Promise<string[]> {
@@ -96,6 +112,11 @@ export interface BookRunOptions {
   quick?: boolean;
   /** Per-cell timeout in seconds (default 3600). */
   timeoutS?: number;
+  /**
+   * `kernel` (default): the Deno kernel through nbconvert; `headless`: `deno run` in capture
+   * mode ({@link runCaptured}), for machines without Jupyter.
+   */
+  executor?: BookExecutor;
   /** Called with each `[kit-cell]` event: the cell number (from 1), the count, and `start`/`done`. */
   onCell?: (
     event: { cell: number; total: number; phase: "start" | "done"; seconds?: number },
@@ -117,9 +138,11 @@ function here(file: string): string {
 
 /**
  * Executes `path` in the Deno kernel (nbconvert with `book_exec.BookExecutePreprocessor`,
- * errors allowed so the page shows them), reporting each cell through `onCell`, and checks the
- * result with `checkExecuted`. The kernel's environment is this process's, with `QUICK=1` in
- * quick mode and without `QUICK` in full mode, plus `NO_COLOR=1`.
+ * errors allowed so the page shows them), or with `executor: "headless"` in `deno run`'s
+ * capture mode ({@link runCaptured}: the same outputs without Jupyter; a cell that throws ends
+ * the run), reporting each cell through `onCell`, and checks the result with `checkExecuted`.
+ * The environment is this process's, with `QUICK=1` in quick mode and without `QUICK` in full
+ * mode, plus `NO_COLOR=1`.
  */
 export async function executeForBook(
   path: string,
@@ -130,6 +153,31 @@ export async function executeForBook(
     throw new Error(
       `executeForBook: timeoutS must be a positive number of seconds, got ${timeout}`,
     );
+  }
+  if (opts.executor === "headless") {
+    const res = await runCaptured(path, {
+      env: opts.quick ? { QUICK: "1" } : {},
+      unset: opts.quick ? [] : ["QUICK"],
+      // The kernel's limit is per cell; the whole run gets it once per code cell.
+      timeoutS: timeout *
+        Math.max(1, (await readNotebook(path)).cells.filter((c) => c.cell_type === "code").length),
+      onCell: opts.onCell,
+    });
+    const record: RunRecord = {
+      name: notebookName(path),
+      seconds: res.seconds,
+      cellSeconds: res.cellSeconds,
+      backend: backendOf(res.notebook),
+      mode: opts.quick ? "quick" : "full",
+      finished: new Date().toISOString(),
+      problems: checkExecuted(res.notebook),
+      executor: "headless",
+    };
+    if (res.timedOut) record.problems.push(`the run was stopped after ${res.seconds.toFixed(0)} s`);
+    else if (res.code !== 0 && res.failedCell === undefined) {
+      record.problems.push(`deno run exited with ${res.code}`);
+    }
+    return { record, executed: res.notebook, log: res.stderr };
   }
   const env = Deno.env.toObject();
   delete env.QUICK;
@@ -200,6 +248,7 @@ export async function executeForBook(
       mode: opts.quick ? "quick" : "full",
       finished: new Date().toISOString(),
       problems: [],
+      executor: "kernel",
     };
     let executed: Notebook;
     try {
@@ -344,8 +393,13 @@ export async function copyAssets(site: string, systemJs = SYSTEM_JS): Promise<nu
       throw err;
     }
   }
-  await writeFileAtomic(join(assets, "book.css"), BOOK_CSS);
+  await writeBookCss(site);
   return n + 1;
+}
+
+/** Writes the style of the navigation bar and the index page, `<site>/assets/book.css`. */
+export async function writeBookCss(site: string): Promise<void> {
+  await writeFileAtomic(join(site, "assets", "book.css"), BOOK_CSS);
 }
 
 const BOOK_CSS = `body { font-family: sans-serif; }
@@ -384,6 +438,11 @@ export interface TocEntry {
   page?: boolean;
 }
 
+/** "executor · renderer" of a run record (records written before these existed: kernel, nbconvert). */
+export function runBy(r: RunRecord): string {
+  return `${r.executor ?? "kernel"} · ${r.renderer ?? "nbconvert"}`;
+}
+
 /** The site's index page: the table of contents with run time, backend and mode per notebook. */
 export function indexHtml(entries: TocEntry[], opts: { built: string; title?: string }): string {
   const title = opts.title ?? "Generative models in TypeScript: the course book";
@@ -393,23 +452,27 @@ export function indexHtml(entries: TocEntry[], opts: { built: string; title?: st
     if (e.page === false) {
       return `<tr><td>${escapeHtml(e.name)}</td><td>${escapeHtml(e.sheet)}</td>` +
         `<td>${escapeHtml(e.topic)}</td><td class="num">—</td><td>—</td><td>not built</td>` +
-        `<td>—</td></tr>`;
+        `<td>—</td><td>—</td></tr>`;
     }
     return `<tr><td><a href="${encodeURI(e.name)}.html">${escapeHtml(e.name)}</a></td>` +
       `<td>${escapeHtml(e.sheet)}</td><td>${escapeHtml(e.topic)}</td>` +
       `<td class="num">${r ? formatRunTime(r.seconds) : "—"}</td>` +
       `<td>${r ? escapeHtml(r.backend) : "—"}</td><td>${r ? r.mode : "—"}${status}</td>` +
+      `<td>${r ? escapeHtml(runBy(r)) : "—"}</td>` +
       `<td><a href="${encodeURI(e.name)}.ipynb" download>.ipynb</a></td></tr>`;
   }).join("\n");
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="assets/book.css"></head>
 <body><h1>${escapeHtml(title)}</h1>
-<p>Every notebook of the course, executed top to bottom in the Deno Jupyter kernel and rendered
-with nbconvert. Run time is the whole notebook's wall-clock time on the machine that built the
-book; mode "full" is the run the notebooks' text describes, "quick" a short preview (QUICK=1).</p>
+<p>Every notebook of the course, executed top to bottom and rendered to a page with its outputs.
+Run time is the whole notebook's wall-clock time on the machine that built the book; mode "full"
+is the run the notebooks' text describes, "quick" a short preview (QUICK=1). "Run by" names what
+executed the notebook (the Deno Jupyter <em>kernel</em>, or <em>headless</em>: <code>deno run</code>
+in the kit's capture mode, without Jupyter) and what rendered the page (<em>nbconvert</em>, or
+<em>kit</em>: markdown-it and KaTeX in Deno).</p>
 <table class="kit-toc"><thead><tr><th>notebook</th><th>sheet</th><th>topic</th><th>run time</th>
-<th>backend</th><th>mode</th><th>download</th></tr></thead>
+<th>backend</th><th>mode</th><th>run by</th><th>download</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -483,7 +546,7 @@ export function addNav(html: string, name: string, record?: RunRecord): string {
   const run = record
     ? `<span>${record.mode} run: ${formatRunTime(record.seconds)}, backend ${
       escapeHtml(record.backend)
-    }, ${escapeHtml(record.finished.slice(0, 10))}</span>`
+    }, ${escapeHtml(record.finished.slice(0, 10))}, run by ${escapeHtml(runBy(record))}</span>`
     : "";
   const nav = `<nav class="kit-book-nav"><a href="index.html">← contents</a>` +
     `<a href="${encodeURI(name)}.ipynb" download>download ${

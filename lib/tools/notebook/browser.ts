@@ -202,18 +202,19 @@ export function imageProblems(images: ImageInfo[]): string[] {
 
 /** What the maths check found in a page's rendered markdown. */
 export interface MathInfo {
-  /** Elements MathJax produced (one per formula). */
+  /** Elements MathJax (in the page) or KaTeX (on the server) produced (one per formula). */
   typeset: number;
-  /** MathJax error elements (TeX it could not parse). */
+  /** MathJax or KaTeX error elements (TeX it could not parse). */
   errors: string[];
   /** Raw `$…$` / `$$…$$` / `\(…\)` left in rendered text (first 60 characters of each). */
   raw: string[];
 }
 
 /**
- * Waits for MathJax 2 to finish its queue, then inspects the elements matched by
- * `markdownSelector`: counts typeset formulas, MathJax errors, and TeX delimiters left in the
- * visible text (code, scripts and MathJax's own nodes excluded).
+ * Waits for MathJax 2 to finish its queue (when the page loads it; KaTeX pages come typeset),
+ * then inspects the elements matched by `markdownSelector`: counts typeset formulas, MathJax or
+ * KaTeX errors, and TeX delimiters left in the visible text (code, scripts and MathJax's or
+ * KaTeX's own nodes excluded).
  */
 export async function mathIn(page: Page, markdownSelector: string): Promise<MathInfo> {
   const hasMathJax = await page.evaluate(() =>
@@ -243,13 +244,14 @@ export async function mathIn(page: Page, markdownSelector: string): Promise<Math
     const raw: string[] = [];
     for (const el of els) {
       typeset +=
-        el.querySelectorAll(".MathJax_CHTML, .MathJax, .MathJax_SVG, mjx-container").length;
-      for (const e of el.querySelectorAll(".MathJax_Error, .merror, mjx-merror")) {
+        el.querySelectorAll(".MathJax_CHTML, .MathJax, .MathJax_SVG, mjx-container, .katex")
+          .length;
+      for (const e of el.querySelectorAll(".MathJax_Error, .merror, mjx-merror, .katex-error")) {
         errors.push((e.textContent ?? "").slice(0, 80));
       }
       const copy = el.cloneNode(true);
       copy.querySelectorAll(
-        "script, code, pre, .MathJax, .MathJax_CHTML, .MathJax_SVG, .MathJax_Preview, .MathJax_Display, .MJX_Assistive_MathML, mjx-container",
+        "script, code, pre, .MathJax, .MathJax_CHTML, .MathJax_SVG, .MathJax_Preview, .MathJax_Display, .MJX_Assistive_MathML, mjx-container, .katex",
       ).forEach((n) => n.remove());
       const text = copy.textContent ?? "";
       for (const m of text.matchAll(/\$\$[\s\S]+?\$\$|\$[^$\n]+\$|\\\([\s\S]+?\\\)/g)) {

@@ -5,7 +5,12 @@
  */
 import { basename, dirname, join } from "node:path";
 import { codeCells, readNotebook } from "./ipynb.ts";
-import { buildScript, type CellScript, translateLocations } from "./script.ts";
+import {
+  buildScript,
+  type BuildScriptOptions,
+  type CellScript,
+  translateLocations,
+} from "./script.ts";
 
 /** A notebook extracted to a temporary module. */
 export interface ExtractedNotebook {
@@ -28,13 +33,15 @@ export function notebookName(path: string): string {
 /**
  * Extracts the code cells of `path` into `<folder>/.<prefix>_<name>_<random>.ts` (the
  * `.run_*.ts` and `.check_*.ts` patterns are gitignored), runs `fn`, and always removes the file.
+ * `opts` are {@link buildScript}'s (capture mode).
  */
 export async function withExtracted<T>(
   path: string,
   prefix: "run" | "check",
   fn: (x: ExtractedNotebook) => Promise<T>,
+  opts: BuildScriptOptions = {},
 ): Promise<T> {
-  const script = buildScript(codeCells(await readNotebook(path)));
+  const script = buildScript(codeCells(await readNotebook(path)), opts);
   const name = notebookName(path);
   const module = join(dirname(path), `.${prefix}_${name}_${crypto.randomUUID().slice(0, 8)}.ts`);
   await Deno.writeTextFile(module, script.code);

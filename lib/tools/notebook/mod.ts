@@ -1,6 +1,7 @@
 /**
- * Notebook tooling: parsing .ipynb files, running them headless or in the real Deno kernel,
- * type-checking and linting their code cells, and checking executed notebooks.
+ * Notebook tooling: parsing .ipynb files, running them headless (also in capture mode, which
+ * yields an executed notebook without Jupyter) or in the real Deno kernel, type-checking and
+ * linting their code cells, and checking executed notebooks.
  *
  * Cells are numbered like execution counts: "cell N" is the N-th code cell, from 1.
  * @module
@@ -12,6 +13,12 @@ export {
   expectsStdout,
   topLevelCode,
 } from "./expected.ts";
+export {
+  assembleOutputs,
+  type CaptureOptions,
+  type CaptureResult,
+  runCaptured,
+} from "./capture.ts";
 export { type ExtractedNotebook, notebookName, withExtracted } from "./extract.ts";
 export {
   findFailedCell,

@@ -3,6 +3,7 @@
  * lines back to cells so errors can name the cell.
  * @module
  */
+import { parse } from "@babel/parser";
 import type { CodeCell } from "./ipynb.ts";
 
 /** Where a script line came from: code cell `cell` (1-based), line `line` (1-based) in it. */
@@ -22,17 +23,74 @@ export function cellMarker(cell: number): string {
   return `// --- cell ${cell} ---`;
 }
 
+/** Options of {@link buildScript}. */
+export interface BuildScriptOptions {
+  /**
+   * Capture mode (for `lib/tools/notebook/capture.ts`): the script imports the display layer's
+   * capture helpers on a first line of its own, each cell marker line starts with a statement
+   * that writes a `cell` record (`captureCell(N)`), and each cell's last bare expression is
+   * wrapped in `await captureResult((…))`, so its value is shown like the kernel's
+   * `execute_result`. Lines are not added or split, so the line map stays exact.
+   */
+  capture?: boolean;
+}
+
+/** The module the capture-mode script imports its helpers from. */
+const KERNEL_MODULE = new URL("../display/kernel.ts", import.meta.url).href;
+
+/**
+ * The 0-based offsets `[start, end)` of the expression of `source`'s last top-level statement
+ * when that statement is a bare expression (the value a Jupyter kernel shows as the cell's
+ * result); undefined when it is anything else or the source does not parse.
+ */
+export function trailingExpression(source: string): [number, number] | undefined {
+  let body;
+  try {
+    body = parse(source, {
+      sourceType: "module",
+      plugins: ["typescript"],
+      allowAwaitOutsideFunction: true,
+      errorRecovery: false,
+    }).program.body;
+  } catch {
+    return undefined;
+  }
+  const last = body[body.length - 1];
+  if (!last || last.type !== "ExpressionStatement") return undefined;
+  const e = last.expression;
+  if (e.start == null || e.end == null) return undefined;
+  return [e.start, e.end];
+}
+
 /**
  * Concatenates code cells, each preceded by `// --- cell N ---`, into one module. Cells keep
- * their own lines, so script line numbers translate back with {@link locate}.
+ * their own lines, so script line numbers translate back with {@link locate}. With
+ * `capture`, see {@link BuildScriptOptions.capture}.
  */
-export function buildScript(cells: CodeCell[]): CellScript {
+export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): CellScript {
   const out: string[] = [];
   const lines: (CellLine | null)[] = [];
-  for (const cell of cells) {
-    out.push(cellMarker(cell.number));
+  if (opts.capture) {
+    out.push(
+      `import { captureCell as __kitCell, captureResult as __kitResult } from ${
+        JSON.stringify(KERNEL_MODULE)
+      };`,
+    );
     lines.push(null);
-    const body = cell.source.replace(/\r\n/g, "\n").replace(/\n$/, "");
+  }
+  for (const cell of cells) {
+    out.push(
+      opts.capture
+        ? `;__kitCell(${cell.number}); ${cellMarker(cell.number)}`
+        : cellMarker(cell.number),
+    );
+    lines.push(null);
+    let body = cell.source.replace(/\r\n/g, "\n").replace(/\n$/, "");
+    const last = opts.capture ? trailingExpression(body) : undefined;
+    if (last) {
+      const [a, b] = last;
+      body = `${body.slice(0, a)}await __kitResult((${body.slice(a, b)}))${body.slice(b)}`;
+    }
     body.split("\n").forEach((text, i) => {
       out.push(text);
       lines.push({ cell: cell.number, line: i + 1 });
