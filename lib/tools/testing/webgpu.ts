@@ -12,6 +12,7 @@
 export const WEBGPU_TESTS: readonly string[] = [
   "tests/backend/backend_test.ts",
   "tests/backend/agreement_test.ts",
+  "tests/bench/profile_test.ts",
   "tests/engine/train_loop_test.ts",
   "tests/engine/flat_count_test.ts",
   "tests/diffusion/schedule_test.ts",
