@@ -21,7 +21,7 @@ import {
   type NotebookOutput,
   runInKernel,
 } from "../../lib/tools/notebook/mod.ts";
-import { buildScript, trailingExpression } from "../../lib/tools/notebook/script.ts";
+import { buildScript, cellColumn, trailingExpression } from "../../lib/tools/notebook/script.ts";
 import { CAPTURE_MARK, formatResult } from "../../lib/tools/display/kernel.ts";
 
 const hasJupyter = await jupyterAvailable();
@@ -106,7 +106,14 @@ Deno.test("buildScript capture mode: markers and result wrapper keep the line ma
   ];
   const plain = buildScript(cells);
   const cap = buildScript(cells, { capture: true });
-  assert.deepEqual(cap.lines, [null, ...plain.lines]);
+  const cellLine = (l: { cell: number; line: number } | null) => l && `${l.cell}:${l.line}`;
+  assert.deepEqual(cap.lines.map(cellLine), [null, ...plain.lines].map(cellLine));
+  assert.deepEqual(cap.lines[3]?.inserted, { at: 0, by: 19 });
+  assert.deepEqual(cap.lines[7]?.inserted, { at: 0, by: 19 });
+  assert.equal(cap.lines[9]?.inserted, undefined);
+  assert.equal(cellColumn(cap.lines[3]!, 22), 3); // "a + 1": the "+" after the wrapper
+  assert.equal(cellColumn(cap.lines[3]!, 5), 1); // inside the wrapper
+  assert.equal(cellColumn(cap.lines[5]!, 5), 5); // a line without one
   const lines = cap.code.split("\n");
   assert.match(lines[0], /^import \{ captureCell as __kitCell, captureResult as __kitResult \}/);
   assert.equal(lines[1], ";__kitCell(1); // --- cell 1 ---");
@@ -172,6 +179,11 @@ Deno.test("runCaptured: the fixture's outputs, and the error on the cell that th
   assert.equal(err.evalue, "boom in cell 7");
   assert.ok(
     err.traceback!.some((l) => l.includes("capture.ipynb cell 7, line 2")),
+    err.traceback!.join("\n"),
+  );
+  // The call on the wrapped last line, at its column in the cell (not the script's).
+  assert.ok(
+    err.traceback!.some((l) => l.includes("capture.ipynb cell 7, line 5:1")),
     err.traceback!.join("\n"),
   );
   assert.deepEqual(

@@ -6,7 +6,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Notebook } from "../../lib/tools/notebook/mod.ts";
-import { externalLoads, missingImages } from "../../lib/tools/notebook/book.ts";
+import {
+  addNav,
+  externalLoads,
+  missingImages,
+  writeBookCss,
+} from "../../lib/tools/notebook/book.ts";
+import { findChromium } from "../../lib/tools/notebook/browser.ts";
+import { createCanvas } from "@napi-rs/canvas";
+import { checkSite } from "../../lib/tools/notebook/e2e_site.ts";
+import { initBackend } from "../../lib/engine/backend/mod.ts";
+import {
+  DDIMSampler,
+  DDPMSampler,
+  DenoisingMLP,
+  grid2d,
+  linearSchedule,
+} from "../../lib/models/diffusion/mod.ts";
+import { particlePlayerHtml, recordParticles } from "../../lib/tools/viz/mod.ts";
 import {
   ansiToHtml,
   copyKitAssets,
@@ -158,4 +175,77 @@ Deno.test("book arguments: --executor and --renderer", () => {
     () => parseBookArgs(["--renderer", "pandoc"]),
     /--renderer must be nbconvert or kit, got "pandoc"/,
   );
+});
+
+const chromium = await findChromium();
+
+/** A particle player from an untrained model (as `browser_test.ts` makes one). */
+async function playerHtml(): Promise<string> {
+  await initBackend({ log: false });
+  const schedule = linearSchedule(12, 1e-3, 0.2);
+  const model = new DenoisingMLP({
+    inputEmbedding: "fourier",
+    timeEmbedding: "fourier",
+    T: 12,
+    seed: 1,
+  });
+  const grid = grid2d([-1, 1.01, 1]);
+  const run = async (sampler: DDPMSampler | DDIMSampler, label: string) =>
+    await recordParticles(model, sampler, { n: 20, seed: 1, grid, label });
+  const runs = [
+    await run(new DDPMSampler(schedule), "DDPM"),
+    await run(new DDIMSampler(schedule), "DDIM"),
+  ];
+  model.dispose();
+  return particlePlayerHtml(runs, [0, 0, 1, 1]);
+}
+
+Deno.test({
+  name: "checkSite on kit pages: KaTeX formulas counted, the player works, broken TeX fails",
+  ignore: !chromium,
+  async fn() {
+    const site = await Deno.makeTempDir({ prefix: "kit-render-site-" });
+    try {
+      await copyKitAssets(site);
+      await writeBookCss(site);
+      const canvas = createCanvas(32, 24);
+      canvas.getContext("2d").fillRect(4, 4, 20, 10);
+      const png32 = btoa(String.fromCharCode(...canvas.toBuffer("image/png")));
+      const page = (markdown: string, outputs: Notebook["cells"][number]["outputs"]): Notebook => ({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          { cell_type: "markdown", source: markdown },
+          { cell_type: "code", source: "await show(x);", execution_count: 1, outputs },
+        ],
+      });
+      const good = page(
+        "# Good page\n\nMaths $a^2$ and\n\n$$\n\\int_0^1 x\\,dx\n$$\n\n[top](#Good-page)",
+        [
+          { output_type: "display_data", data: { "image/png": png32 }, metadata: {} },
+          { output_type: "display_data", data: { "text/html": await playerHtml() }, metadata: {} },
+        ],
+      );
+      const bad = page("# Bad page\n\nBroken $\\frac{1$ here.", []);
+      for (const [name, nb] of [["good", good], ["bad", bad]] as const) {
+        await Deno.writeTextFile(
+          join(site, `${name}.html`),
+          addNav(renderNotebookHtml(nb).html, name),
+        );
+        await Deno.writeTextFile(join(site, `${name}.ipynb`), JSON.stringify(nb));
+      }
+      await Deno.writeTextFile(
+        join(site, "index.html"),
+        `<html><body><a href="good.html">good</a> <a href="bad.html">bad</a></body></html>`,
+      );
+      const r = await checkSite(site, { chromium, pages: ["good.html", "bad.html"] });
+      const text = r.lines.join("\n");
+      assert.deepEqual(r.failures.filter((f) => !f.startsWith("site bad.html")), [], text);
+      assert.match(text, /site good\.html: ok \(1 images, .* 2 formulas, 1 player\(s\)\)/);
+      assert.match(r.failures.join("\n"), /site bad\.html: .*error: \\frac\{1/);
+    } finally {
+      await Deno.remove(site, { recursive: true });
+    }
+  },
 });

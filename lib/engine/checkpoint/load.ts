@@ -5,14 +5,11 @@
  */
 import { tf } from "../backend/mod.ts";
 import {
-  assertJson,
+  checkManifest,
   CHECKPOINT_FILES,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
   CheckpointError,
   type CheckpointManifest,
   sha256Hex,
-  type TensorEntry,
 } from "./format.ts";
 
 /** Result of {@link loadCheckpoint}. */
@@ -62,78 +59,6 @@ async function readJson(dir: string, name: string): Promise<unknown> {
   }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
-
-const isSafeInteger = (v: unknown): v is number => Number.isSafeInteger(v);
-
-/**
- * Checks the manifest's structure and returns it built from the checked fields; throws a
- * CheckpointError naming the first problem.
- */
-function checkManifest(dir: string, m: unknown): CheckpointManifest {
-  const bad = (what: string) =>
-    new CheckpointError(`checkpoint at ${dir}: manifest.json is malformed: ${what}`);
-  if (!isRecord(m)) throw bad("not an object");
-  const o = m;
-  if (o.format !== CHECKPOINT_FORMAT) {
-    throw bad(`format must be "${CHECKPOINT_FORMAT}"; got ${JSON.stringify(o.format)}`);
-  }
-  if (o.version !== CHECKPOINT_VERSION) {
-    throw bad(`version must be ${CHECKPOINT_VERSION}; got ${JSON.stringify(o.version)}`);
-  }
-  const byteLength = o.byteLength;
-  if (!isSafeInteger(byteLength) || byteLength < 0) {
-    throw bad(`byteLength must be an integer >= 0; got ${JSON.stringify(o.byteLength)}`);
-  }
-  if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
-    throw bad("sha256 must be 64 lowercase hex digits");
-  }
-  if (!Array.isArray(o.tensors)) throw bad("tensors must be an array");
-  const names = new Set<string>();
-  const tensors = o.tensors.map((t: unknown, i: number): TensorEntry => {
-    const at = `tensors[${i}]`;
-    if (t === null || typeof t !== "object") throw bad(`${at} must be an object`);
-    const e: Partial<Record<keyof TensorEntry, unknown>> = t;
-    if (typeof e.name !== "string" || e.name.length === 0) throw bad(`${at}.name must be a string`);
-    const name = e.name;
-    if (names.has(name)) throw bad(`${at}.name "${name}" appears twice`);
-    names.add(name);
-    if (e.dtype !== "float32") throw bad(`${at}.dtype must be "float32"; got ${e.dtype}`);
-    const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => isSafeInteger(d) && d >= 0)) {
-      throw bad(`${at}.shape must be an array of integers >= 0`);
-    }
-    const dims = shape.filter(isSafeInteger);
-    const size = dims.reduce((a, b) => a * b, 1);
-    if (e.byteLength !== 4 * size) {
-      throw bad(`${at}.byteLength must be 4 * ${size} = ${4 * size}; got ${e.byteLength}`);
-    }
-    const off = e.offset;
-    if (!isSafeInteger(off) || off < 0 || off + 4 * size > byteLength) {
-      throw bad(`${at}.offset ${e.offset} puts "${name}" outside weights.bin`);
-    }
-    return { name, shape: dims, dtype: "float32", offset: off, byteLength: 4 * size };
-  });
-  const manifest: CheckpointManifest = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    createdAt: typeof o.createdAt === "string" ? o.createdAt : "",
-    byteLength,
-    sha256: o.sha256,
-    tensors,
-  };
-  if (o.meta !== undefined) {
-    try {
-      assertJson(o.meta, "meta");
-    } catch (err) {
-      throw bad((err as Error).message);
-    }
-    manifest.meta = o.meta;
-  }
-  return manifest;
-}
-
 /**
  * Loads the checkpoint in folder `dir`. Checks, in order, and throws a one-line
  * {@link CheckpointError} naming the path for: a missing folder (`no checkpoint at <dir>: <hint>`),
@@ -157,7 +82,7 @@ export async function loadCheckpoint<C = unknown>(
     }
     throw new CheckpointError(`cannot open ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  const manifest = checkManifest(dir, await readJson(dir, CHECKPOINT_FILES.manifest));
+  const manifest = checkManifest(await readJson(dir, CHECKPOINT_FILES.manifest), dir);
   const config = await readJson(dir, CHECKPOINT_FILES.config) as C;
   const bin = await readFile(dir, CHECKPOINT_FILES.weights);
   if (bin.length !== manifest.byteLength) {

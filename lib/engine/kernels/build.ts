@@ -13,32 +13,44 @@ import { gemmWat } from "./gemm_wat.ts";
 
 const HERE = new URL(".", import.meta.url);
 
-/** Compiles the WAT source to a validated WebAssembly binary. */
-export async function compileKernels(source?: string): Promise<Uint8Array> {
-  const text = source ?? await Deno.readTextFile(new URL("kernels.wat", HERE));
+/** wabt's feature flags, with relaxed SIMD (which wabt 1.0.39 knows, its typings do not). */
+type WatFeatures = NonNullable<Parameters<Awaited<ReturnType<typeof wabtInit>>["parseWat"]>[2]> & {
+  relaxed_simd?: boolean;
+};
+
+/**
+ * Compiles WAT `text` to a WebAssembly binary, validated by wabt or, for modules wabt's
+ * validator rejects whatever its feature flags (shared memories), by the runtime.
+ */
+async function compileWat(
+  name: string,
+  text: string,
+  features: WatFeatures,
+  validator: "wabt" | "runtime" = "wabt",
+): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat("kernels.wat", text, { simd: true, multi_value: true });
+  const mod = wabt.parseWat(name, text, features);
   try {
-    mod.validate();
-    return new Uint8Array(mod.toBinary({}).buffer);
+    if (validator === "wabt") mod.validate();
+    const bytes = new Uint8Array(mod.toBinary({}).buffer);
+    if (validator === "runtime" && !WebAssembly.validate(bytes as BufferSource)) {
+      throw new Error(`${name.replace(/\.wat$/, "")}: invalid module`);
+    }
+    return bytes;
   } finally {
     mod.destroy();
   }
 }
 
+/** Compiles the WAT source to a validated WebAssembly binary. */
+export async function compileKernels(source?: string): Promise<Uint8Array> {
+  const text = source ?? await Deno.readTextFile(new URL("kernels.wat", HERE));
+  return await compileWat("kernels.wat", text, { simd: true, multi_value: true });
+}
+
 /** Compiles the generated GEMM text (it uses relaxed SIMD's fused multiply-add). */
-export async function compileGemm(): Promise<Uint8Array> {
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat("gemm.wat", gemmWat(), {
-    simd: true,
-    relaxed_simd: true,
-  } as Record<string, boolean>);
-  try {
-    mod.validate();
-    return new Uint8Array(mod.toBinary({}).buffer);
-  } finally {
-    mod.destroy();
-  }
+export function compileGemm(): Promise<Uint8Array> {
+  return compileWat("gemm.wat", gemmWat(), { simd: true, relaxed_simd: true });
 }
 
 /**
@@ -50,22 +62,12 @@ export async function compileGemmShared(): Promise<Uint8Array> {
   const plain = '(import "env" "memory" (memory 1))';
   const text = gemmWat();
   if (!text.includes(plain)) throw new Error(`gemm_wat.ts no longer imports ${plain}`);
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat(
+  return await compileWat(
     "gemm_shared.wat",
     text.replace(plain, '(import "env" "memory" (memory 1 65536 shared))'),
-    { simd: true, relaxed_simd: true, threads: true } as Record<string, boolean>,
+    { simd: true, relaxed_simd: true, threads: true },
+    "runtime",
   );
-  try {
-    // wabt's validator rejects shared memories whatever its feature flags; the runtime checks.
-    const bytes = new Uint8Array(mod.toBinary({}).buffer);
-    if (!WebAssembly.validate(bytes as BufferSource)) {
-      throw new Error("gemm_shared: invalid module");
-    }
-    return bytes;
-  } finally {
-    mod.destroy();
-  }
 }
 
 /** The TypeScript module that embeds `bytes` as the constant `name`. */

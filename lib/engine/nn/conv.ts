@@ -100,17 +100,29 @@ export function convTransposeOutSize(n: number, k: number, stride: number, pad: 
   return (n - 1) * stride - 2 * pad + k;
 }
 
+/** Amounts in pixels on each side of the spatial dimensions of an [n, h, w, c] tensor. */
+export interface SpatialMargins {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
 /**
  * Pads (positive amounts) or crops (negative amounts) the spatial dimensions of x [n, h, w, c]:
  * `top`/`bottom` rows and `left`/`right` columns. Always returns a new tensor.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "../backend/mod.ts";
+ * import { padOrCrop } from "./conv.ts";
+ * await initBackend({ log: false });
+ * const y = padOrCrop(tf.zeros([1, 4, 4, 1]), { top: 1, bottom: -1, left: 0, right: 2 });
+ * console.log(y.shape); // [1, 4, 6, 1]
+ * ```
  */
-export function padOrCrop(
-  x: tf.Tensor4D,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-): tf.Tensor4D {
+export function padOrCrop(x: tf.Tensor4D, margins: SpatialMargins): tf.Tensor4D {
+  const { top, bottom, left, right } = margins;
   return tf.tidy(() => {
     let y = x;
     const [n, h, w, c] = y.shape;
@@ -130,16 +142,14 @@ export function padOrCrop(
 }
 
 /** Crops the spatial dimensions of x where an amount is negative (positive amounts are ignored). */
-function cropOnly(
-  x: tf.Tensor4D,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-): tf.Tensor4D {
-  return top >= 0 && bottom >= 0 && left >= 0 && right >= 0
-    ? x
-    : padOrCrop(x, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+function cropOnly(x: tf.Tensor4D, margins: SpatialMargins): tf.Tensor4D {
+  const { top, bottom, left, right } = margins;
+  return top >= 0 && bottom >= 0 && left >= 0 && right >= 0 ? x : padOrCrop(x, {
+    top: Math.min(top, 0),
+    bottom: Math.min(bottom, 0),
+    left: Math.min(left, 0),
+    right: Math.min(right, 0),
+  });
 }
 
 /**
@@ -153,7 +163,7 @@ function paddedConv(
   cols: [number, number],
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const xc = cropOnly(x, rows[0], rows[1], cols[0], cols[1]);
+    const xc = cropOnly(x, { top: rows[0], bottom: rows[1], left: cols[0], right: cols[1] });
     const explicit: Pad4 = [
       [0, 0],
       [Math.max(rows[0], 0), Math.max(rows[1], 0)],
@@ -354,7 +364,7 @@ export function convFilterGrad(
     // Rows beyond (oh − 1)·s + k − p of x are never read by the convolution.
     const bottom = (oh - 1) * stride[0] + kh - h - pad[0];
     const right = (ow - 1) * stride[1] + kw - w - pad[1];
-    const xc = cropOnly(x, 0, bottom, 0, right);
+    const xc = cropOnly(x, { top: 0, bottom, left: 0, right });
     const xT = tf.transpose(xc, [3, 1, 2, 0]) as tf.Tensor4D; // [c, H, W, n]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, n, d]
     const dil: [number, number] = [oh > 1 ? stride[0] : 1, ow > 1 ? stride[1] : 1];

@@ -204,6 +204,26 @@ export async function runReference(
   }
 }
 
+/** Field `key` of a reference script's result as a number; throws naming the field otherwise. */
+export function resultNumber(result: Record<string, unknown>, key: string): number {
+  const v = result[key];
+  if (typeof v !== "number") {
+    throw new Error(`the reference result's ${key} must be a number; got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Field `key` of a reference script's result as a list of numbers; throws otherwise. */
+export function resultNumbers(result: Record<string, unknown>, key: string): number[] {
+  const v = result[key];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "number")) {
+    throw new Error(
+      `the reference result's ${key} must be a list of numbers; got ${JSON.stringify(v)}`,
+    );
+  }
+  return v.filter((x) => typeof x === "number");
+}
+
 /** The median of a non-empty list. */
 export function median(xs: number[]): number {
   if (xs.length === 0) throw new Error("median of an empty list");

@@ -28,6 +28,8 @@ import {
   median,
   probeTorch,
   referenceEnv,
+  resultNumber,
+  resultNumbers,
   runReference,
   spread,
   type TorchPython,
@@ -193,6 +195,11 @@ async function loadAverage(): Promise<number | null> {
 const SCRIPTS = new URL("../../../tests/bench/", import.meta.url);
 const script = (name: string) => new URL(name, SCRIPTS).pathname;
 
+/** The result of reference script `name` with `args` in this pass; null without PyTorch. */
+function reference(p: Pass, name: string, args: string[]): Promise<Record<string, unknown> | null> {
+  return p.py ? runReference(p.py, script(name), args, p.threads) : Promise.resolve(null);
+}
+
 /** The thread counts of one pass: ours (the kit's setting) and PyTorch's. */
 interface Pass {
   threads: number;
@@ -248,8 +255,9 @@ async function trainRows(p: Pass, seeds: number, quick: boolean, repeats: number
         String(s === 0 ? Math.max(3, repeats) : 1),
       ], p.threads);
       console.log(
-        `  PyTorch, seed ${s}: ${r.steps} steps in ${(r.train_seconds as number).toFixed(2)} s, ` +
-          `Chamfer ${(r.chamfer as number).toFixed(3)}`,
+        `  PyTorch, seed ${s}: ${r.steps} steps in ${
+          resultNumber(r, "train_seconds").toFixed(2)
+        } s, Chamfer ${resultNumber(r, "chamfer").toFixed(3)}`,
       );
       theirs.push(r);
     }
@@ -260,7 +268,7 @@ async function trainRows(p: Pass, seeds: number, quick: boolean, repeats: number
       "dino DDPM: training to quality",
       "s",
       ours.map((r) => r.seconds),
-      p.py ? theirs.map((r) => r.train_seconds as number) : null,
+      p.py ? theirs.map((r) => resultNumber(r, "train_seconds")) : null,
       {
         oursConfig: config,
         oursSteps: ours[0].steps,
@@ -275,7 +283,7 @@ async function trainRows(p: Pass, seeds: number, quick: boolean, repeats: number
       "sampling: 1,000 points × 50 DDPM steps",
       "s",
       ours[0].sampleSeconds,
-      p.py ? theirs[0].sample_seconds as number[] : null,
+      p.py ? resultNumbers(theirs[0], "sample_seconds") : null,
       {},
     ),
   ];
@@ -285,16 +293,9 @@ async function throughputRow(p: Pass, quick: boolean): Promise<BenchRow> {
   // Steps per second with the sheet's own settings (batch 32, constant lr), over a short run.
   const epochs = quick ? 5 : 50;
   const r = await dinoTrainAndSample({ ...SHEET_RUN, epochs }, 0, 0);
-  let torch: number[] | null = null;
-  if (p.py) {
-    const t = await runReference(p.py, script("dino_ddpm.py"), [
-      "--epochs",
-      String(epochs),
-      "--sample-repeats",
-      "1",
-    ], p.threads);
-    torch = [t.steps_per_second as number];
-  }
+  const args = ["--epochs", String(epochs), "--sample-repeats", "1"];
+  const t = await reference(p, "dino_ddpm.py", args);
+  const torch = t ? [resultNumber(t, "steps_per_second")] : null;
   return row(
     p,
     "training steps/s at the sheet's batch 32",
@@ -313,16 +314,13 @@ async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<Bench
   const steps = quick ? 20 : 1000;
   const ours: number[] = [];
   for (let r = 0; r < repeats; r++) ours.push(await lemurForward(steps, r + 1));
-  let torch: number[] | null = null;
-  if (p.py) {
-    const t = await runReference(p.py, script("lemur_forward.py"), [
-      "--steps",
-      String(steps),
-      "--repeats",
-      String(repeats),
-    ], p.threads);
-    torch = t.seconds as number[];
-  }
+  const t = await reference(p, "lemur_forward.py", [
+    "--steps",
+    String(steps),
+    "--repeats",
+    String(repeats),
+  ]);
+  const torch = t ? resultNumbers(t, "seconds") : null;
   return row(p, `lemur forward diffusion, ${steps} steps`, "s", ours, torch, {
     shape: [683, 1024, 3],
   });
@@ -331,14 +329,8 @@ async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<Bench
 async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
   const ours: number[] = [];
   for (let r = 0; r < repeats; r++) ours.push((await vaeEpoch(r)).seconds);
-  let torch: number[] | null = null;
-  if (p.py) {
-    const t = await runReference(p.py, script("vae_epoch.py"), [
-      "--repeats",
-      String(repeats),
-    ], p.threads);
-    torch = t.epoch_seconds as number[];
-  }
+  const t = await reference(p, "vae_epoch.py", ["--repeats", String(repeats)]);
+  const torch = t ? resultNumbers(t, "epoch_seconds") : null;
   return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {});
 }
 
@@ -354,18 +346,19 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     );
     ours.push(u);
   }
-  let torch: Record<string, unknown> | null = null;
-  if (p.py) {
-    torch = await runReference(p.py, script("unet_step.py"), [
-      "--steps",
-      String(steps),
-      "--warmup",
-      String(warmup),
-      "--repeats",
-      String(repeats),
-    ], p.threads);
+  const torch = await reference(p, "unet_step.py", [
+    "--steps",
+    String(steps),
+    "--warmup",
+    String(warmup),
+    "--repeats",
+    String(repeats),
+  ]);
+  if (torch) {
     console.log(
-      `  PyTorch: ${(torch.ms_per_step_runs as number[]).map((v) => v.toFixed(1)).join(", ")} ` +
+      `  PyTorch: ${
+        resultNumbers(torch, "ms_per_step_runs").map((v) => v.toFixed(1)).join(", ")
+      } ` +
         `ms/step, ${torch.parameters} parameters`,
     );
   }
@@ -374,7 +367,7 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     "MNIST U-Net training step, batch 32",
     "ms",
     ours.map((u) => u.msPerStep),
-    torch ? torch.ms_per_step_runs as number[] : null,
+    torch ? resultNumbers(torch, "ms_per_step_runs") : null,
     {
       steps,
       warmupSteps: warmup,

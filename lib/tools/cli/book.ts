@@ -168,7 +168,7 @@ async function main(args: string[]): Promise<number> {
   const executedDir = join(site, "executed");
   await Deno.mkdir(executedDir, { recursive: true });
   if (renderer === "nbconvert") await copyAssets(site);
-  await copyKitAssets(site);
+  else await copyKitAssets(site);
   await writeBookCss(site);
   const readme = await Deno.readTextFile("README.md").catch(() => "");
   const tty = Deno.stdout.isTerminal();

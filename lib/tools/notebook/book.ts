@@ -410,6 +410,7 @@ table.kit-toc { border-collapse: collapse; margin: 1em 0; }
 table.kit-toc th, table.kit-toc td { border: 1px solid #ccc; padding: 4px 10px; text-align: left;
   vertical-align: top; }
 table.kit-toc td.num { text-align: right; white-space: nowrap; }
+table.kit-toc td.nowrap { white-space: nowrap; }
 `;
 
 /** Escapes text for HTML element content and attribute values. */
@@ -458,7 +459,7 @@ export function indexHtml(entries: TocEntry[], opts: { built: string; title?: st
       `<td>${escapeHtml(e.sheet)}</td><td>${escapeHtml(e.topic)}</td>` +
       `<td class="num">${r ? formatRunTime(r.seconds) : "—"}</td>` +
       `<td>${r ? escapeHtml(r.backend) : "—"}</td><td>${r ? r.mode : "—"}${status}</td>` +
-      `<td>${r ? escapeHtml(runBy(r)) : "—"}</td>` +
+      `<td class="nowrap">${r ? escapeHtml(runBy(r)) : "—"}</td>` +
       `<td><a href="${encodeURI(e.name)}.ipynb" download>.ipynb</a></td></tr>`;
   }).join("\n");
   return `<!DOCTYPE html>

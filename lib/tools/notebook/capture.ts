@@ -194,15 +194,25 @@ export async function runCaptured(path: string, opts: CaptureOptions = {}): Prom
     for (const k of [...(opts.unset ?? []), "KIT_PROGRESS"]) delete env[k];
     Object.assign(env, { [CAPTURE_ENV]: "1", NO_COLOR: "1" }, opts.env);
     const started = performance.now();
-    const child = new Deno.Command(timeout !== undefined ? "setsid" : Deno.execPath(), {
-      args: [...(timeout !== undefined ? [Deno.execPath()] : []), "run", "-A", basename(x.module)],
-      cwd: dirname(resolve(x.module)),
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const spawn = (group: boolean) =>
+      new Deno.Command(group ? "setsid" : Deno.execPath(), {
+        args: [...(group ? [Deno.execPath()] : []), "run", "-A", basename(x.module)],
+        cwd: dirname(resolve(x.module)),
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    // With a time limit the run gets its own process group (setsid), so that whatever it
+    // started is killed with it; where setsid does not exist (macOS), only the run is.
+    let child: Deno.ChildProcess;
+    try {
+      child = spawn(timeout !== undefined);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound) || timeout === undefined) throw err;
+      child = spawn(false);
+    }
     let timedOut = false;
     const timer = timeout !== undefined
       ? setTimeout(() => {
@@ -229,6 +239,11 @@ export async function runCaptured(path: string, opts: CaptureOptions = {}): Prom
       let rest = "";
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (name === "stderr") rawStderr += chunk;
+        // A record (a GIF is megabytes of base64) ends at a newline: wait for it.
+        if (rest !== "" && !chunk.includes("\n")) {
+          rest += chunk;
+          continue;
+        }
         const r = splitRecords(rest + chunk, name);
         rest = r.rest;
         for (const e of r.events) {

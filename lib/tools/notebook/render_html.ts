@@ -21,6 +21,7 @@ import hljs from "highlight.js/lib/core";
 import typescript from "highlight.js/lib/languages/typescript";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { ansiSequences } from "../display/ansi.ts";
 import { writeFileAtomic } from "../display/files.ts";
 import { joinText, type Notebook, type NotebookOutput } from "./ipynb.ts";
 
@@ -180,17 +181,15 @@ export function ansiToHtml(text: string): string {
   let bold = false;
   let color = "";
   let open = false;
-  // deno-lint-ignore no-control-regex
-  const re = /\x1b\[([0-9;]*)m|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
   let at = 0;
   const flush = (s: string) => {
     if (s) out += esc(s);
   };
-  for (const m of text.matchAll(re)) {
-    flush(text.slice(at, m.index));
-    at = m.index! + m[0].length;
-    if (m[1] === undefined) continue;
-    for (const code of (m[1] === "" ? "0" : m[1]).split(";").map(Number)) {
+  for (const seq of ansiSequences(text)) {
+    flush(text.slice(at, seq.index));
+    at = seq.index + seq.length;
+    if (seq.sgr === undefined) continue;
+    for (const code of (seq.sgr === "" ? "0" : seq.sgr).split(";").map(Number)) {
       if (code === 0) [bold, color] = [false, ""];
       else if (code === 1) bold = true;
       else if (code === 22) bold = false;

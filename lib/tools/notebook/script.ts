@@ -10,6 +10,11 @@ import type { CodeCell } from "./ipynb.ts";
 export interface CellLine {
   cell: number;
   line: number;
+  /**
+   * Text the script inserted on this line (capture mode's result wrapper): `by` characters at
+   * 0-based column `at`; columns after it are moved back by {@link translateLocations}.
+   */
+  inserted?: { at: number; by: number };
 }
 
 /** The concatenated code and, per script line (index = line - 1), its cell line or null. */
@@ -87,16 +92,33 @@ export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): C
     lines.push(null);
     let body = cell.source.replace(/\r\n/g, "\n").replace(/\n$/, "");
     const last = opts.capture ? trailingExpression(body) : undefined;
+    let inserted: { line: number; at: number; by: number } | undefined;
     if (last) {
       const [a, b] = last;
-      body = `${body.slice(0, a)}await __kitResult((${body.slice(a, b)}))${body.slice(b)}`;
+      const prefix = "await __kitResult((";
+      const before = body.slice(0, a).split("\n");
+      inserted = { line: before.length, at: before[before.length - 1].length, by: prefix.length };
+      body = `${body.slice(0, a)}${prefix}${body.slice(a, b)}))${body.slice(b)}`;
     }
     body.split("\n").forEach((text, i) => {
       out.push(text);
-      lines.push({ cell: cell.number, line: i + 1 });
+      const where: CellLine = { cell: cell.number, line: i + 1 };
+      if (inserted?.line === i + 1) where.inserted = { at: inserted.at, by: inserted.by };
+      lines.push(where);
     });
   }
   return { code: out.join("\n") + "\n", lines };
+}
+
+/**
+ * The 1-based column in the cell of 1-based column `col` of a script line: after text the
+ * script inserted ({@link CellLine.inserted}), moved back by its length; inside it, the column
+ * where it was inserted.
+ */
+export function cellColumn(where: CellLine, col: number): number {
+  const ins = where.inserted;
+  if (!ins || col - 1 < ins.at) return col;
+  return col - 1 < ins.at + ins.by ? ins.at + 1 : col - ins.by;
 }
 
 /** The cell line of 1-based script line `scriptLine`, or undefined for marker/out of range. */
@@ -126,6 +148,8 @@ export function translateLocations(
   return text.replace(pattern, (match, line: string, col: string | undefined) => {
     const where = locate(script, Number(line));
     if (!where) return match;
-    return `${label} cell ${where.cell}, line ${where.line}${col ? `:${col}` : ""}`;
+    return `${label} cell ${where.cell}, line ${where.line}${
+      col ? `:${cellColumn(where, Number(col))}` : ""
+    }`;
   });
 }

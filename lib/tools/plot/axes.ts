@@ -943,38 +943,29 @@ export class Axes {
     ctx.save();
     ctx.strokeStyle = STYLE.spineColor;
     // Ticks: outward, on the bottom and left spines.
-    const drawTicks = (values: number[], len: number, widthPx: number) => {
+    const drawTicks = (axis: "x" | "y", values: number[], len: number, widthPx: number) => {
       const width = crispWidth(widthPx, view.scale);
       ctx.lineWidth = width;
       ctx.beginPath();
       for (const v of values) {
-        const px = view.x(v);
-        if (inX(px)) {
-          const sx = snap(px, width, view.scale);
-          ctx.moveTo(sx, b.y + b.height);
-          ctx.lineTo(sx, b.y + b.height + len);
+        const p = axis === "x" ? view.x(v) : view.y(v);
+        if (!(axis === "x" ? inX(p) : inY(p))) continue;
+        const s = snap(p, width, view.scale);
+        if (axis === "x") {
+          ctx.moveTo(s, b.y + b.height);
+          ctx.lineTo(s, b.y + b.height + len);
+        } else {
+          ctx.moveTo(b.x, s);
+          ctx.lineTo(b.x - len, s);
         }
       }
       ctx.stroke();
     };
-    drawTicks(L.xticks.minor, STYLE.minorTickLength * pt, STYLE.minorTickWidth * pt);
-    drawTicks(L.xticks.major, STYLE.tickLength * pt, STYLE.tickWidth * pt);
-    const drawYTicks = (values: number[], len: number, widthPx: number) => {
-      const width = crispWidth(widthPx, view.scale);
-      ctx.lineWidth = width;
-      ctx.beginPath();
-      for (const v of values) {
-        const py = view.y(v);
-        if (inY(py)) {
-          const sy = snap(py, width, view.scale);
-          ctx.moveTo(b.x, sy);
-          ctx.lineTo(b.x - len, sy);
-        }
-      }
-      ctx.stroke();
-    };
-    drawYTicks(L.yticks.minor, STYLE.minorTickLength * pt, STYLE.minorTickWidth * pt);
-    drawYTicks(L.yticks.major, STYLE.tickLength * pt, STYLE.tickWidth * pt);
+    for (const axis of ["x", "y"] as const) {
+      const ticks = axis === "x" ? L.xticks : L.yticks;
+      drawTicks(axis, ticks.minor, STYLE.minorTickLength * pt, STYLE.minorTickWidth * pt);
+      drawTicks(axis, ticks.major, STYLE.tickLength * pt, STYLE.tickWidth * pt);
+    }
     // Spines: the box outline, drawn on whole device pixels.
     crispRect(ctx, b, STYLE.spineWidth * pt, view.scale);
     ctx.restore();
