@@ -178,7 +178,7 @@ Deno.test("groupNorm: each group of each image gets mean 0 and variance 1, then 
   const x = tf.add(tf.mul(tf.randomNormal([2, 3, 3, 4], 0, 1, "float32", 8), 3), 5) as tf.Tensor4D;
   const one = tf.ones([4]) as tf.Tensor1D;
   const zero = tf.zeros([4]) as tf.Tensor1D;
-  const y = groupNorm(x, 2, one, zero, 0).arraySync();
+  const y = groupNorm(x, { groups: 2, gain: one, bias: zero, eps: 0 }).arraySync();
   for (let n = 0; n < 2; n++) {
     for (let g = 0; g < 2; g++) {
       const vals: number[] = [];
@@ -193,11 +193,14 @@ Deno.test("groupNorm: each group of each image gets mean 0 and variance 1, then 
   }
   const gain = tf.tensor1d([1, 2, 3, 4]);
   const bias = tf.tensor1d([0, 1, 0, -1]);
-  const z = groupNorm(x, 2, gain, bias, 0);
-  const expect = tf.add(tf.mul(groupNorm(x, 2, one, zero, 0), gain), bias);
+  const z = groupNorm(x, { groups: 2, gain, bias, eps: 0 });
+  const expect = tf.add(
+    tf.mul(groupNorm(x, { groups: 2, gain: one, bias: zero, eps: 0 }), gain),
+    bias,
+  );
   await assertTensorClose(z, expect, { atol: 1e-5 });
   await assertThrowsMatching(
-    () => groupNorm(x, 3, one, zero),
+    () => groupNorm(x, { groups: 3, gain: one, bias: zero }),
     /groups must be an integer >= 1 dividing 4; got 3/,
   );
 });
@@ -240,7 +243,12 @@ Deno.test("groupNorm: the written-out gradient matches automatic differentiation
     return tf.sum(tf.mul(tf.add(tf.mul(z, g), b), r));
   };
   const mine = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(groupNorm(a as tf.Tensor4D, 2, g as tf.Tensor1D, b as tf.Tensor1D), r));
+    tf.sum(
+      tf.mul(
+        groupNorm(a as tf.Tensor4D, { groups: 2, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D }),
+        r,
+      ),
+    );
   await assertTensorClose(mine(x, gain, bias), reference(x, gain, bias), {
     rtol: 1e-5,
     atol: 1e-5,

@@ -25,13 +25,18 @@ Deno.test({
         const b = tf.randomNormal([c], 0, 0.3, "float32", 3) as tf.Tensor1D;
         const w = tf.randomNormal([n, s, s, c], 0, 1, "float32", 4);
         const loss = (f: typeof groupNorm) => (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
-          tf.sum(tf.mul(f(xx as tf.Tensor4D, G, gg as tf.Tensor1D, bb as tf.Tensor1D), w));
+          tf.sum(
+            tf.mul(
+              f(xx as tf.Tensor4D, { groups: G, gain: gg as tf.Tensor1D, bias: bb as tf.Tensor1D }),
+              w,
+            ),
+          );
         const fused = tf.valueAndGrads(loss(groupNorm))([x, g, b]);
         const ops = tf.valueAndGrads(loss(groupNormOps))([x, g, b]);
         const where = `[${n}, ${s}, ${s}, ${c}], ${G} groups`;
         assertClose(
-          sync(groupNorm(x as tf.Tensor4D, G, g, b)),
-          sync(groupNormOps(x as tf.Tensor4D, G, g, b)),
+          sync(groupNorm(x as tf.Tensor4D, { groups: G, gain: g, bias: b })),
+          sync(groupNormOps(x as tf.Tensor4D, { groups: G, gain: g, bias: b })),
           {
             atol: 2e-5,
             msg: `value, ${where}`,

@@ -92,7 +92,7 @@ function run(
   const [M, K, N] = dims;
   const out = backend.makeOutput(shape, "float32");
   const job = {
-    heap: backend.wasm.asm.memory.buffer as ArrayBuffer,
+    heap: backend.wasm.asm.memory.buffer,
     local: gemmFor(backend),
     a: offset(backend, a),
     b: offset(backend, b),
@@ -215,7 +215,7 @@ export function gemmOn(backend: WasmBackendLike): GemmFn | null {
   if (!supported) return null;
   const local = gemmFor(backend);
   return (a, b, c, M, K, N, bias, act, r) => {
-    const heap = backend.wasm.asm.memory.buffer as ArrayBuffer;
+    const heap = backend.wasm.asm.memory.buffer;
     const job = { heap, local, a, b, c, M, K, N, bias, act, r };
     if (!parallelGemm(job, kitThreads())) local(a, b, c, M, K, N, bias, act, r);
   };

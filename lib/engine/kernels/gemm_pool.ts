@@ -44,7 +44,7 @@ export type GemmFn = (
 
 /** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
 export interface GemmJob {
-  heap: ArrayBuffer;
+  heap: ArrayBufferLike;
   /** The single-thread kernel on `heap` (same code as the workers'). */
   local: GemmFn;
   a: number;

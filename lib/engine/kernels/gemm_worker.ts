@@ -11,11 +11,25 @@ import { GEMM_SHARED_WASM_BASE64 } from "./gemm_shared_bytes.ts";
 import { SLOT } from "./gemm_slots.ts";
 import { wasmExport } from "./wasm_internals.ts";
 
-const { memory, ctrl, index } = workerData as {
+/** What the pool hands a worker: its shared memory, the control block and its slot. */
+interface GemmWorkerData {
   memory: WebAssembly.Memory;
   ctrl: Int32Array;
   index: number;
-};
+}
+
+function isWorkerData(d: unknown): d is GemmWorkerData {
+  return typeof d === "object" && d !== null &&
+    "memory" in d && d.memory instanceof WebAssembly.Memory &&
+    "ctrl" in d && d.ctrl instanceof Int32Array &&
+    "index" in d && Number.isInteger(d.index);
+}
+
+const data: unknown = workerData;
+if (!isWorkerData(data)) {
+  throw new Error("the GEMM worker needs { memory, ctrl, index } from gemm_pool.ts");
+}
+const { memory, ctrl, index } = data;
 const base = index * SLOT.size;
 type Gemm = (...args: number[]) => void;
 let gemm: Gemm = () => {

@@ -51,6 +51,7 @@ import {
   fusedGroupNorm,
   fusedGroupNormGrad,
   fusedKernelsActive,
+  webgpuKernelsActive,
 } from "../../engine/kernels/mod.ts";
 import { avgPool2, upsample2 } from "./resample.ts";
 
@@ -235,6 +236,18 @@ function checkGroups(c: number, groups: number): void {
   }
 }
 
+/** Options of {@link groupNorm} and {@link groupNormOps}. */
+export interface GroupNormOptions {
+  /** The number of groups G; it must divide the channels c. */
+  groups: number;
+  /** Per-channel scale g [c]. */
+  gain: tf.Tensor1D;
+  /** Per-channel shift b [c]. */
+  bias: tf.Tensor1D;
+  /** ε added to each group's variance (default 1e-5). */
+  eps?: number;
+}
+
 /**
  * Group normalisation of x [n, h, w, c]: the channels split into G groups, each group of each
  * image normalised to mean 0 and variance 1 over its pixels and channels, then y = g x̂ + b
@@ -243,18 +256,14 @@ function checkGroups(c: number, groups: number): void {
  *   ∂L/∂x = (u − mean(u) − x̂ · mean(u x̂)) / σ̂,   u = g ∂L/∂y,   means over each group,
  *   ∂L/∂g = Σ ∂L/∂y x̂,   ∂L/∂b = Σ ∂L/∂y   (sums over images and pixels).
  *
- * On the wasm backend both passes are single kernels (lib/engine/kernels/groupnorm.ts); elsewhere they
- * are tfjs ops ({@link groupNormOps}).
+ * On the wasm backend both passes are single kernels (lib/engine/kernels/groupnorm.ts), on webgpu
+ * four WGSL dispatches each (lib/engine/kernels/webgpu/groupnorm.ts); elsewhere they are tfjs ops
+ * ({@link groupNormOps}).
  */
-export function groupNorm(
-  x: tf.Tensor4D,
-  groups: number,
-  gain: tf.Tensor1D,
-  bias: tf.Tensor1D,
-  eps = 1e-5,
-): tf.Tensor4D {
+export function groupNorm(x: tf.Tensor4D, options: GroupNormOptions): tf.Tensor4D {
+  const { groups, gain, bias, eps = 1e-5 } = options;
   checkGroups(x.shape[3], groups);
-  if (!fusedKernelsActive()) return groupNormOps(x, groups, gain, bias, eps);
+  if (!fusedKernelsActive() && !webgpuKernelsActive()) return groupNormOps(x, options);
   const op = customOp<
     [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
     tf.Tensor4D,
@@ -274,13 +283,8 @@ export function groupNorm(
 }
 
 /** {@link groupNorm} in tfjs ops with the same written-out gradient (any backend). */
-export function groupNormOps(
-  x: tf.Tensor4D,
-  groups: number,
-  gain: tf.Tensor1D,
-  bias: tf.Tensor1D,
-  eps = 1e-5,
-): tf.Tensor4D {
+export function groupNormOps(x: tf.Tensor4D, options: GroupNormOptions): tf.Tensor4D {
+  const { groups, gain, bias, eps = 1e-5 } = options;
   const c = x.shape[3];
   checkGroups(c, groups);
   const op = customOp<
@@ -325,7 +329,7 @@ function sameConv(x: tf.Tensor4D, p: ConvParams, grads?: ConvGrads): tf.Tensor4D
 }
 
 function act(h: tf.Tensor4D, norm: ResBlock["norm1"], groups: number): tf.Tensor4D {
-  return gelu(norm ? groupNorm(h, groups, norm.g, norm.b) : h);
+  return gelu(norm ? groupNorm(h, { groups, gain: norm.g, bias: norm.b }) : h);
 }
 
 function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
@@ -335,7 +339,7 @@ function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
   if (b.scaleShift) {
     const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
     const u = sameConv(act(h, b.norm1, b.groups), b.conv1);
-    const nu = b.norm2 ? groupNorm(u, b.groups, b.norm2.g, b.norm2.b) : u;
+    const nu = b.norm2 ? groupNorm(u, { groups: b.groups, gain: b.norm2.g, bias: b.norm2.b }) : u;
     v = sameConv(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2);
   } else {
     const shift = tf.reshape(proj, [-1, 1, 1, cout]);
