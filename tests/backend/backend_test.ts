@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { initBackend, probeWebGPU, readBackError, tf } from "../../lib/engine/backend/mod.ts";
+import {
+  initBackend,
+  preferredBackend,
+  probeWebGPU,
+  readBackError,
+  tf,
+} from "../../lib/engine/backend/mod.ts";
 import { DenoisingMLP } from "../../lib/models/diffusion/mod.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
@@ -101,4 +107,14 @@ Deno.test({
   },
   sanitizeResources: false,
   sanitizeOps: false,
+});
+
+Deno.test("preferredBackend: the 2-D MLP stays on wasm on a real GPU, with the reason; else no rule", () => {
+  const gpu = { available: true, real: true, description: "NVIDIA H200" };
+  const rule = preferredBackend("2d-mlp", gpu);
+  assert.equal(rule?.name, "wasm");
+  assert.match(rule!.reason, /2-D MLP.*NVIDIA H200.*5\.2 ms.*18\.9 ms.*TFJS_BACKEND=webgpu/);
+  assert.equal(preferredBackend(undefined, gpu), null, "no workload: the adapter decides");
+  const software = { available: true, real: false, description: "llvmpipe" };
+  assert.equal(preferredBackend("2d-mlp", software), null, "no real GPU: wasm anyway");
 });

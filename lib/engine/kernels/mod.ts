@@ -12,3 +12,4 @@ export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";
 export * from "./conv.ts";
+export * from "./webgpu/mod.ts";

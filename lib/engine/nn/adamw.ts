@@ -10,7 +10,13 @@
  */
 import { tf } from "../backend/mod.ts";
 import { variableFrom } from "../init.ts";
-import { fusedAdamW, fusedAdamWInPlace, fusedKernelsActive } from "../kernels/mod.ts";
+import {
+  fusedAdamW,
+  fusedAdamWInPlace,
+  fusedKernelsActive,
+  webgpuAdamWInPlace,
+  webgpuKernelsActive,
+} from "../kernels/mod.ts";
 
 /** Hyper-parameters of {@link AdamW}; the defaults are PyTorch's. */
 export interface AdamWOptions {
@@ -81,8 +87,16 @@ export class AdamW {
       }
       return;
     }
+    // On webgpu, one WGSL dispatch per parameter updates p, m, v in place (same operations in
+    // float32); parameters whose data another tensor shares are left to the tfjs ops below.
+    const todo = webgpuKernelsActive()
+      ? webgpuAdamWInPlace(
+        this.params.map((p, i) => ({ p, m: this.m[i], v: this.v[i], g: grads[i] })),
+        { decay, beta1: this.beta1, beta2: this.beta2, stepSize: a, eps: epsHat },
+      )
+      : this.params.map((_, i) => i);
     tf.tidy(() => {
-      for (let i = 0; i < this.params.length; i++) {
+      for (const i of todo) {
         const g = grads[i];
         const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));

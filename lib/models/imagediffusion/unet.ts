@@ -51,6 +51,7 @@ import {
   fusedGroupNorm,
   fusedGroupNormGrad,
   fusedKernelsActive,
+  webgpuKernelsActive,
 } from "../../engine/kernels/mod.ts";
 import { avgPool2, upsample2 } from "./resample.ts";
 
@@ -255,13 +256,14 @@ export interface GroupNormOptions {
  *   ∂L/∂x = (u − mean(u) − x̂ · mean(u x̂)) / σ̂,   u = g ∂L/∂y,   means over each group,
  *   ∂L/∂g = Σ ∂L/∂y x̂,   ∂L/∂b = Σ ∂L/∂y   (sums over images and pixels).
  *
- * On the wasm backend both passes are single kernels (lib/engine/kernels/groupnorm.ts); elsewhere they
- * are tfjs ops ({@link groupNormOps}).
+ * On the wasm backend both passes are single kernels (lib/engine/kernels/groupnorm.ts), on webgpu
+ * four WGSL dispatches each (lib/engine/kernels/webgpu/groupnorm.ts); elsewhere they are tfjs ops
+ * ({@link groupNormOps}).
  */
 export function groupNorm(x: tf.Tensor4D, options: GroupNormOptions): tf.Tensor4D {
   const { groups, gain, bias, eps = 1e-5 } = options;
   checkGroups(x.shape[3], groups);
-  if (!fusedKernelsActive()) return groupNormOps(x, options);
+  if (!fusedKernelsActive() && !webgpuKernelsActive()) return groupNormOps(x, options);
   const op = customOp<
     [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D],
     tf.Tensor4D,

@@ -14,11 +14,12 @@
  * `sample` (1,000 points through 50 DDPM steps), `lemur` (1,000 forward-diffusion steps of the
  * full-resolution photo), `vae` (one MNIST VAE epoch), `unet` (one training step of the MNIST
  * image-diffusion U-Net of notebook 04 at batch 32, in ms: the median over the repeats of 50 timed
- * steps after a 5-step warm-up).
+ * steps after a 5-step warm-up). `--profile` instead profiles one training step and one sampling
+ * run per model on the current backend (lib/tools/bench/profile.ts).
  * @module
  */
 import { join, resolve } from "node:path";
-import { initBackend, tf } from "../../engine/backend/mod.ts";
+import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
 import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
 import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
 import {
@@ -40,6 +41,12 @@ import {
   type NotebookRow,
   updateReadme,
 } from "../bench/table.ts";
+import {
+  PROFILE_HEADER,
+  PROFILE_WORKLOADS,
+  type ProfileWorkloadKey,
+  profileWorkloads,
+} from "../bench/profile.ts";
 import { runHeadless } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
@@ -100,7 +107,49 @@ const FLAGS = defineArgs({
     help: "with --readme: take the results from this saved JSON instead of measuring",
   },
   out: { type: "string", default: "out/bench", help: "folder for the JSON results" },
+  profile: {
+    type: "boolean",
+    default: false,
+    help: "instead of the workloads, profile one training step and one sampling run per model " +
+      "(2-D MLP, U-Net, VAE, GAN) on the current backend → out/bench/profile-<backend>.json",
+  },
 });
+
+/**
+ * `--profile`: the per-phase profile of lib/tools/bench/profile.ts on the backend `initBackend`
+ * picks (TFJS_BACKEND chooses), printed as a table and written to `<out>/profile-<backend>.json`.
+ */
+async function profileCommand(outDir: string, repeats: number): Promise<void> {
+  const commit = await gitCommit();
+  const load = await loadAverage();
+  const backend = await initBackend();
+  const adapter = backend.name === "webgpu" ? await probeWebGPU() : null;
+  if (adapter && !adapter.real) {
+    console.log(
+      `note: ${adapter.description} is a software WebGPU adapter running on the CPU, not a GPU; ` +
+        "its figures show the GPU code path, not GPU speed",
+    );
+  }
+  console.log(`${repeats} timed run(s) per phase after one warm-up; load average ${load}`);
+  console.log(PROFILE_HEADER);
+  const keys = Object.keys(PROFILE_WORKLOADS) as ProfileWorkloadKey[];
+  const phases = await profileWorkloads(keys, repeats, (line) => console.log(line));
+  const result = {
+    date: new Date().toISOString(),
+    commit,
+    backend,
+    adapter,
+    cpu: await cpuModel(),
+    threads: kitThreads(),
+    loadAverage: { start: load, end: await loadAverage() },
+    repeats,
+    phases,
+  };
+  await Deno.mkdir(outDir, { recursive: true });
+  const path = join(outDir, `profile-${backend.name}.json`);
+  await writeFileAtomic(path, JSON.stringify(result, null, 2) + "\n");
+  console.log(`wrote ${path}`);
+}
 
 function printRow(r: BenchRow): void {
   const ratio = r.ratio === null ? "—" : r.ratio.toFixed(2);
@@ -412,9 +461,14 @@ if (import.meta.main) {
       "deno task bench",
       "deno task bench --only sample,lemur --repeats 5 --threads 1",
       "deno task bench --notebooks",
+      "TFJS_BACKEND=webgpu deno task bench --profile --repeats 3",
       "deno task bench --readme --from out/bench/latest.json",
     ],
   }, async (a) => {
+    if (a.profile) {
+      await profileCommand(a.out, a.quick ? 1 : a.repeats);
+      return;
+    }
     if (a.from) {
       if (!a.readme) throw new CliError("--from is only used with --readme");
       let saved: BenchResult;

@@ -30,7 +30,7 @@ if (import.meta.main) {
     description: "Train a DDPM on the Datasaurus dino and write its figures into out/.",
   }, async (a) => {
     const start = performance.now();
-    await initBackend();
+    await initBackend({ workload: "2d-mlp" });
     const runDir = join(a.out, "dino-run");
     console.log(`training the dino DDPM for ${a.epochs} epochs (Fourier embeddings, T = 50)`);
     await trainAndWrite({ ...DEFAULT_RUN, epochs: a.epochs }, runDir);

@@ -34,7 +34,7 @@ if (import.meta.main) {
       "deno task sample-diffusion --run runs/dino --n 1000 --sampler ddim --out samples.csv",
     ],
   }, async (a) => {
-    await initBackend({ log: false });
+    await initBackend({ log: false, workload: "2d-mlp" });
     const run = await loadRun(a.run);
     const sampler = a.sampler === "ddim"
       ? new DDIMSampler(run.schedule, a.eta)

@@ -13,7 +13,7 @@ import { runConfigFromFlags, TRAIN_FLAGS, validateTrainFlags } from "./diffusion
 
 /** Trains a run, writes its folder and prints what it wrote; returns the written paths. */
 export async function trainAndWrite(config: RunConfig, out: string): Promise<string[]> {
-  await initBackend();
+  await initBackend({ workload: "2d-mlp" });
   const bar = progress({ total: config.epochs, label: `train ${config.dataset}` });
   const { run, history, data } = await trainRun(config, { progress: bar });
   console.log(

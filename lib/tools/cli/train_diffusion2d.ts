@@ -72,7 +72,7 @@ export interface TrainDiffusion2dResult {
 
 /** Trains as the flags say and writes the folder; returns what it wrote. */
 export async function trainDiffusion2d(a: TrainDiffusion2dArgs): Promise<TrainDiffusion2dResult> {
-  await initBackend();
+  await initBackend({ workload: "2d-mlp" });
   const dir = diffusion2dOutDir(a);
   const config: RunConfig = runConfigFromFlags({ ...a, out: dir });
   const bar = progress({ total: config.epochs, label: `train ${config.dataset}` });

@@ -12,6 +12,7 @@
 export const WEBGPU_TESTS: readonly string[] = [
   "tests/backend/backend_test.ts",
   "tests/backend/agreement_test.ts",
+  "tests/bench/profile_test.ts",
   "tests/engine/train_loop_test.ts",
   "tests/engine/flat_count_test.ts",
   "tests/diffusion/schedule_test.ts",
@@ -19,6 +20,7 @@ export const WEBGPU_TESTS: readonly string[] = [
   "tests/diffusion/forward_test.ts",
   "tests/diffusion/samplers_test.ts",
   "tests/foundations/histogram_test.ts",
+  "tests/kernels/webgpu_kernels_test.ts",
   "tests/nn/nn_test.ts",
   "tests/plot/figure_test.ts",
   "tests/vae/layers_test.ts",
