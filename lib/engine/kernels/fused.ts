@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
-import { type KernelInputs, numberAttr, numbersAttr, requireInputs } from "./kernel_args.ts";
+import { type KernelInputs, numberAttr, numbersAttr, requireInputs } from "./shared/kernel_args.ts";
 import {
   isWasmTensorApi,
   offset,

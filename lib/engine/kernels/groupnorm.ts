@@ -17,7 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { register } from "./fused.ts";
-import { numberAttr } from "./kernel_args.ts";
+import { numberAttr } from "./shared/kernel_args.ts";
 import { offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 /** A Float32Array view of a tensor in wasm memory (make views after the last makeOutput). */

@@ -2,7 +2,7 @@
  * The parts of tfjs-backend-wasm's internals that the kit's kernels reach into, typed once and
  * checked at run time: the backend object (its WebAssembly memory, its tensor table `dataIdMap`,
  * `makeOutput`, reference counts and the C++ tensor registry `wasm.tfjs`) and the exports of the
- * kit's own WebAssembly modules (a kernel's inputs and attributes: `kernel_args.ts`).
+ * kit's own WebAssembly modules (a kernel's inputs and attributes: `shared/kernel_args.ts`).
  *
  * tfjs types a kernel's backend as `{}`; these guards narrow `unknown` to the shapes below by
  * looking at the properties, and the `require…` functions throw a {@link KitError} with one line

@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { numberAttr, requireInputs } from "../kernel_args.ts";
+import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
 import { dispatchInPlace, pipelineFor, requireWebGPUBackend, workgroupsFor } from "./backend.ts";
 
 const WORKGROUP = 256;

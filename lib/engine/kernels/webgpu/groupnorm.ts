@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { numberAttr, requireInputs } from "../kernel_args.ts";
+import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
 import { requireWebGPUBackend } from "./backend.ts";
 
 const WG = 256;

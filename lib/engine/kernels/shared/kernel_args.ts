@@ -1,15 +1,16 @@
 /**
  * The inputs and attributes that tfjs hands a kernel, read with their types checked: tfjs types
  * a kernel's inputs as a map of optional tensors and its attributes as a loose union, so the
- * kit's kernels (wasm in `wasm_internals.ts` and its users, webgpu in `webgpu/`) narrow them here
- * and throw a {@link KitError} with one line naming the kernel and the input or attribute that
- * is missing or of the wrong type, instead of failing later inside the kernel.
+ * kit's kernels (wasm: `../wasm_internals.ts` and its users; webgpu: `../webgpu/`) narrow them
+ * here and throw a {@link KitError} with one line naming the kernel and the input or attribute
+ * that is missing or of the wrong type, instead of failing later inside the kernel. A folder of
+ * its own, so that the webgpu kernels need not import their parent folder (tests/layers).
  *
  * No runtime import of tfjs and no side effects, so every kernel folder can import it.
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import { KitError } from "../errors.ts";
+import { KitError } from "../../errors.ts";
 
 /** A kernel's inputs with the names in `R` present. */
 export type KernelInputs<R extends string> = tf.NamedTensorInfoMap & Record<R, tf.TensorInfo>;
