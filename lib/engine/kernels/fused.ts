@@ -14,13 +14,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
+import { type KernelInputs, numberAttr, numbersAttr, requireInputs } from "./shared/kernel_args.ts";
 import {
   isWasmTensorApi,
-  type KernelInputs,
-  numberAttr,
-  numbersAttr,
   offset,
-  requireInputs,
   requireWasmBackend,
   tensorData,
   type WasmBackendLike,

@@ -21,14 +21,8 @@ import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { type GemmFn, parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 import { KitError } from "../errors.ts";
-import {
-  numberAttr,
-  offset,
-  requireInputs,
-  requireWasmBackend,
-  type WasmBackendLike,
-  wasmExport,
-} from "./wasm_internals.ts";
+import { numberAttr, requireInputs } from "./shared/kernel_args.ts";
+import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
 
 export type { GemmFn } from "./gemm_pool.ts";
 

@@ -10,7 +10,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { dispatchInPlace, pipelineFor, type WebGPUBackendLike, workgroupsFor } from "./backend.ts";
+import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
+import { dispatchInPlace, pipelineFor, requireWebGPUBackend, workgroupsFor } from "./backend.ts";
 
 const WORKGROUP = 256;
 
@@ -61,10 +62,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) n
 tf.registerKernel({
   kernelName: "KitAdamWInPlace",
   backendName: "webgpu",
-  kernelFunc: (({ inputs, backend, attrs }) => {
-    const { p, m, v, g } = inputs as Record<string, tf.TensorInfo>;
-    const s = attrs as unknown as AdamWScalars;
-    const b = backend as unknown as WebGPUBackendLike;
+  kernelFunc: ({ inputs, backend, attrs = {} }) => {
+    const k = "KitAdamWInPlace";
+    const { p, m, v, g } = requireInputs(inputs, ["p", "m", "v", "g"], k);
+    const b = requireWebGPUBackend(backend, k);
+    const [decay, beta1, beta2, stepSize, eps] = ["decay", "beta1", "beta2", "stepSize", "eps"]
+      .map((name) => numberAttr(attrs, name, k));
     const n = p.shape.reduce((x, y) => x * y, 1);
     if (n > 0) {
       dispatchInPlace(b, {
@@ -73,7 +76,7 @@ tf.registerKernel({
         tensors: [p, m, v, g],
         written: [p, m, v],
         uniforms: [
-          ...[s.decay, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.stepSize, s.eps].map((x) => ({
+          ...[decay, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, eps].map((x) => ({
             type: "float32" as const,
             data: [x],
           })),
@@ -83,7 +86,7 @@ tf.registerKernel({
       });
     }
     return [];
-  }) as tf.KernelFunc,
+  },
 });
 
 /**
@@ -103,7 +106,14 @@ export function webgpuAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[
   if (tf.getBackend() !== "webgpu") {
     throw new Error(`webgpuAdamWInPlace needs the webgpu backend (active: ${tf.getBackend()})`);
   }
-  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const backend = requireWebGPUBackend(tf.backend(), "webgpuAdamWInPlace");
+  const attrs: tf.NamedAttrMap = {
+    decay: s.decay,
+    beta1: s.beta1,
+    beta2: s.beta2,
+    stepSize: s.stepSize,
+    eps: s.eps,
+  };
   const refs = (t: tf.Tensor) => backend.tensorMap.get(t.dataId)?.refCount;
   const skipped: number[] = [];
   for (let i = 0; i < slots.length; i++) {
@@ -117,7 +127,7 @@ export function webgpuAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[
       skipped.push(i);
       continue;
     }
-    tf.engine().runKernel("KitAdamWInPlace", { p, m, v, g }, s as unknown as tf.NamedAttrMap);
+    tf.engine().runKernel("KitAdamWInPlace", { p, m, v, g }, attrs);
   }
   return skipped;
 }

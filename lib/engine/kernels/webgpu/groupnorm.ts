@@ -16,7 +16,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { WebGPUBackendLike } from "./backend.ts";
+import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
+import { requireWebGPUBackend } from "./backend.ts";
 
 const WG = 256;
 
@@ -178,11 +179,6 @@ ${mainHeader()} {
   };
 }
 
-interface GroupNormAttrs {
-  groups: number;
-  eps: number;
-}
-
 function geometry(x: tf.TensorInfo, groups: number, eps: number) {
   const [n, h, w, c] = x.shape;
   const P = h * w, cg = c / groups, rows = n * groups;
@@ -200,10 +196,11 @@ function geometry(x: tf.TensorInfo, groups: number, eps: number) {
 tf.registerKernel({
   kernelName: "KitGroupNorm",
   backendName: "webgpu",
-  kernelFunc: (({ inputs, backend, attrs }) => {
-    const { x, gain, bias } = inputs as Record<string, tf.TensorInfo>;
-    const { groups, eps } = attrs as unknown as GroupNormAttrs;
-    const b = backend as unknown as WebGPUBackendLike;
+  kernelFunc: ({ inputs, backend, attrs = {} }) => {
+    const k = "KitGroupNorm";
+    const { x, gain, bias } = requireInputs(inputs, ["x", "gain", "bias"], k);
+    const [groups, eps] = [numberAttr(attrs, "groups", k), numberAttr(attrs, "eps", k)];
+    const b = requireWebGPUBackend(backend, k);
     const { n, rows, uniforms } = geometry(x, groups, eps);
     const stats = b.runWebGPUProgram(groupReduce("stats", rows), [x], "float32", uniforms);
     const xhat = b.runWebGPUProgram(elementwise("xhat", x.shape), [x, stats], "float32", uniforms);
@@ -216,16 +213,17 @@ tf.registerKernel({
     const rstd = b.runWebGPUProgram(elementwise("rstd", [n, groups]), [stats], "float32", uniforms);
     b.disposeData(stats.dataId);
     return [y, xhat, rstd];
-  }) as tf.KernelFunc,
+  },
 });
 
 tf.registerKernel({
   kernelName: "KitGroupNormGrad",
   backendName: "webgpu",
-  kernelFunc: (({ inputs, backend, attrs }) => {
-    const { dy, xhat, rstd, gain } = inputs as Record<string, tf.TensorInfo>;
-    const { groups } = attrs as unknown as GroupNormAttrs;
-    const b = backend as unknown as WebGPUBackendLike;
+  kernelFunc: ({ inputs, backend, attrs = {} }) => {
+    const k = "KitGroupNormGrad";
+    const { dy, xhat, rstd, gain } = requireInputs(inputs, ["dy", "xhat", "rstd", "gain"], k);
+    const groups = numberAttr(attrs, "groups", k);
+    const b = requireWebGPUBackend(backend, k);
     const { n, P, c, rows, uniforms } = geometry(dy, groups, 0);
     const sums = b.runWebGPUProgram(
       groupReduce("grad", rows),
@@ -244,5 +242,5 @@ tf.registerKernel({
     const dGain = b.runWebGPUProgram(channelSum("gain", c), [dy, xhat], "float32", sumUniforms);
     const dBias = b.runWebGPUProgram(channelSum("bias", c), [dy], "float32", sumUniforms);
     return [dx, dGain, dBias];
-  }) as tf.KernelFunc,
+  },
 });
