@@ -21,12 +21,14 @@ import {
   type NotebookOutput,
   runInKernel,
 } from "../../lib/tools/notebook/mod.ts";
-import { buildScript, cellColumn, trailingExpression } from "../../lib/tools/notebook/script.ts";
+import { buildScript, cellColumn } from "../../lib/tools/notebook/script.ts";
+import { applyInsertions, completionInsertions } from "../../lib/tools/notebook/completion.ts";
 import { CAPTURE_MARK, formatResult } from "../../lib/tools/display/kernel.ts";
 
 const hasJupyter = await jupyterAvailable();
 const CAPTURE = new URL("./fixtures/capture.ipynb", import.meta.url).pathname;
 const LIVE = new URL("./fixtures/live_display.ipynb", import.meta.url).pathname;
+const COMPLETION = new URL("./fixtures/completion.ipynb", import.meta.url).pathname;
 const NB00 = new URL("../../notebooks/00_kit_check.ipynb", import.meta.url).pathname;
 
 const R = CAPTURE_MARK;
@@ -97,34 +99,66 @@ Deno.test("parseDenoError: name, message and the rest as traceback", () => {
   assert.equal(parseDenoError("error: something odd").evalue, "something odd");
 });
 
-Deno.test("buildScript capture mode: markers and result wrapper keep the line map", () => {
+Deno.test("buildScript capture mode: completion rewrite, result lines, same line map", () => {
   const cells = [
     { number: 1, index: 0, source: "const a = 1;\na + 1 // shown", outputs: [], tags: [] },
-    { number: 2, index: 2, source: "let b = 2;", outputs: [], tags: [] },
-    { number: 3, index: 3, source: "f(\n  1,\n);\n", outputs: [], tags: [] },
+    { number: 2, index: 2, source: "for (const x of xs) f(x);", outputs: [], tags: [] },
+    { number: 3, index: 3, source: "g(\n  1,\n);\n", outputs: [], tags: [] },
     { number: 4, index: 4, source: "const = broken", outputs: [], tags: [] },
   ];
   const plain = buildScript(cells);
   const cap = buildScript(cells, { capture: true });
   const cellLine = (l: { cell: number; line: number } | null) => l && `${l.cell}:${l.line}`;
-  assert.deepEqual(cap.lines.map(cellLine), [null, ...plain.lines].map(cellLine));
-  assert.deepEqual(cap.lines[3]?.inserted, { at: 0, by: 19 });
-  assert.deepEqual(cap.lines[7]?.inserted, { at: 0, by: 19 });
-  assert.equal(cap.lines[9]?.inserted, undefined);
-  assert.equal(cellColumn(cap.lines[3]!, 22), 3); // "a + 1": the "+" after the wrapper
-  assert.equal(cellColumn(cap.lines[3]!, 5), 1); // inside the wrapper
-  assert.equal(cellColumn(cap.lines[5]!, 5), 5); // a line without one
+  assert.deepEqual(cap.lines.map(cellLine), [null, ...plain.lines, null].map(cellLine));
   const lines = cap.code.split("\n");
-  assert.match(lines[0], /^import \{ captureCell as __kitCell, captureResult as __kitResult \}/);
-  assert.equal(lines[1], ";__kitCell(1); // --- cell 1 ---");
-  assert.equal(lines[3], "await __kitResult((a + 1)) // shown");
-  assert.equal(lines[5], "let b = 2;");
-  assert.equal(lines[7], "await __kitResult((f(");
-  assert.equal(lines[9], ")));");
+  assert.match(
+    lines[0],
+    /^import \{ captureCell as __kitCell, captureResult as __kitResult \}.*; let __kitC;$/,
+  );
+  assert.equal(lines[1], ";__kitC = undefined; __kitCell(1); // --- cell 1 ---");
+  assert.equal(lines[3], "__kitC = (a + 1) // shown");
+  assert.equal(
+    lines[4],
+    ";await __kitResult(__kitC); __kitC = undefined; __kitCell(2); // --- cell 2 ---",
+  );
+  assert.equal(lines[5], "{ __kitC = undefined; for (const x of xs) __kitC = (f(x)); }");
+  assert.equal(lines[7], "__kitC = (g(");
+  assert.equal(lines[9], "));");
   assert.equal(lines[11], "const = broken"); // does not parse: left for deno to report
-  assert.deepEqual(trailingExpression("x;\ny = 3;"), [3, 8]);
-  assert.equal(trailingExpression("x;\nconst y = 3;"), undefined);
-  assert.equal(trailingExpression("if (x) { y; }"), undefined);
+  assert.equal(lines[12], ";await __kitResult(__kitC);");
+  // Columns map back over the inserted text.
+  assert.deepEqual(cap.lines[5]?.inserted, [
+    { at: 0, by: 22 },
+    { at: 20, by: 10 },
+    { at: 24, by: 1 },
+    { at: 25, by: 2 },
+  ]);
+  assert.equal(cellColumn(cap.lines[5]!, 23), 1); // "for"
+  assert.equal(cellColumn(cap.lines[5]!, 53), 21); // "f(x)" after "__kitC = ("
+  assert.equal(cellColumn(cap.lines[5]!, 45), 21); // inside "__kitC = ("
+  assert.equal(cellColumn(cap.lines[2]!, 5), 5); // a line without insertions
+});
+
+Deno.test("completionInsertions: resets, branches and the order at one offset", () => {
+  const rewrite = (src: string) => applyInsertions(src, completionInsertions(src)!).code;
+  assert.equal(
+    rewrite("if (c) a(); else b();"),
+    "if (c) { __kitC = undefined; __kitC = (a()); } else { __kitC = undefined; __kitC = (b()); }",
+  );
+  assert.equal(
+    rewrite("if (c) for (;;) x"),
+    "if (c) { __kitC = undefined; { __kitC = undefined; for (;;) __kitC = (x) } } else __kitC = undefined;",
+  );
+  assert.equal(
+    rewrite("l: while (c) { x; }"),
+    "{ __kitC = undefined; l: while (c) { __kitC = (x); } }",
+  );
+  assert.equal(
+    rewrite("try { a; } catch { b; } finally { c; }"),
+    "{ __kitC = undefined; try { __kitC = (a); } catch { __kitC = undefined; __kitC = (b); } finally { c; } }",
+  );
+  assert.equal(rewrite('"s";\nfunction f() { g(); }'), '__kitC = ("s");\nfunction f() { g(); }');
+  assert.equal(completionInsertions("let = ;"), undefined);
 });
 
 Deno.test("formatResult: what the Deno kernel shows for a value", async () => {
@@ -221,6 +255,21 @@ Deno.test("runCaptured: live displays keep one output with the last content", as
   assert.equal(text(only(6), "text/plain"), "42");
 });
 
+Deno.test("runCaptured: completion values as the kernel shows them (fixture's expectations)", async () => {
+  const res = await runCaptured(COMPLETION, { timeoutS: 300 });
+  assert.equal(res.code, 0, res.stderr);
+  for (const c of res.notebook.cells.filter((c) => c.cell_type === "code")) {
+    const results = (c.outputs ?? []).filter((o) => o.output_type === "execute_result");
+    const expected = c.metadata?.expect as string | null;
+    const src = joinText(c.source);
+    if (expected === null) assert.equal(results.length, 0, src);
+    else {
+      assert.equal(results.length, 1, src);
+      assert.equal(text(results[0], "text/plain"), expected, src);
+    }
+  }
+});
+
 /**
  * One line per code cell: its stream outputs merged per stream (a front-end shows consecutive
  * stream messages as one; the kernel sends one per write) and sorted (the order between stdout
@@ -248,7 +297,7 @@ Deno.test({
   ignore: !hasJupyter,
   async fn() {
     await ensureKernelspec();
-    for (const path of [CAPTURE, LIVE, NB00]) {
+    for (const path of [CAPTURE, LIVE, COMPLETION, NB00]) {
       const env = { QUICK: "1" };
       const kernel = await runInKernel(path, { env, timeoutS: 300 });
       assert.ok(kernel.executed, kernel.log);

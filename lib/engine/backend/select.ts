@@ -168,14 +168,15 @@ async function choose(
   env: (key: string) => string | undefined,
   workload?: Workload,
 ): Promise<BackendChoice> {
-  const forced = env("TFJS_BACKEND")?.trim().toLowerCase();
-  if (forced) {
-    if (!(BACKENDS as readonly string[]).includes(forced)) {
+  const requested = env("TFJS_BACKEND")?.trim().toLowerCase();
+  if (requested) {
+    const forced = BACKENDS.find((b) => b === requested);
+    if (forced === undefined) {
       throw new Error(
-        `TFJS_BACKEND must be one of ${BACKENDS.join(", ")}; got "${forced}"`,
+        `TFJS_BACKEND must be one of ${BACKENDS.join(", ")}; got "${requested}"`,
       );
     }
-    if (!(await trySet(forced as BackendName))) {
+    if (!(await trySet(forced))) {
       throw new Error(`TFJS_BACKEND=${forced}: that backend could not be started here`);
     }
     const readError = await readBackError();
@@ -193,7 +194,7 @@ async function choose(
         reason: `forced by TFJS_BACKEND; adapter: ${gpu.description} (${kind})`,
       };
     }
-    return { name: forced as BackendName, reason: "forced by TFJS_BACKEND" };
+    return { name: forced, reason: "forced by TFJS_BACKEND" };
   }
   const gpu = await probeWebGPU();
   const rule = preferredBackend(workload, gpu);

@@ -26,7 +26,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { register, transposeBytes } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
-import { boolAttr, offset, pairAttr, type WasmBackendLike } from "./wasm_internals.ts";
+import { boolAttr, pairAttr } from "./shared/kernel_args.ts";
+import { offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 /** Geometry of one convolution: input, kernel, stride, padding and output sizes. */
 interface Geometry {

@@ -17,7 +17,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { register } from "./fused.ts";
-import { numberAttr, offset, type WasmBackendLike } from "./wasm_internals.ts";
+import { numberAttr } from "./shared/kernel_args.ts";
+import { offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 /** A Float32Array view of a tensor in wasm memory (make views after the last makeOutput). */
 function view(backend: WasmBackendLike, t: tf.TensorInfo, length: number): Float32Array {

@@ -1,14 +1,13 @@
 /**
  * The parts of tfjs-backend-wasm's internals that the kit's kernels reach into, typed once and
  * checked at run time: the backend object (its WebAssembly memory, its tensor table `dataIdMap`,
- * `makeOutput`, reference counts and the C++ tensor registry `wasm.tfjs`), the exports of the
- * kit's own WebAssembly modules, and the inputs and attributes tfjs hands a kernel.
+ * `makeOutput`, reference counts and the C++ tensor registry `wasm.tfjs`) and the exports of the
+ * kit's own WebAssembly modules (a kernel's inputs and attributes: `shared/kernel_args.ts`).
  *
- * tfjs types a kernel's backend as `{}` and its attributes as a loose union; these guards narrow
- * `unknown` to the shapes below by looking at the properties, and the `require…` functions throw
- * a {@link KitError} with one line naming what was not as expected (a tfjs version whose internals
- * moved, a kernel called with a missing input or attribute) instead of failing later inside a
- * kernel with a TypeError.
+ * tfjs types a kernel's backend as `{}`; these guards narrow `unknown` to the shapes below by
+ * looking at the properties, and the `require…` functions throw a {@link KitError} with one line
+ * naming what was not as expected (a tfjs version whose internals moved, an export of the wrong
+ * arity) instead of failing later inside a kernel with a TypeError.
  *
  * This module has no runtime import of tfjs (the GEMM worker threads load it too).
  * @module
@@ -129,67 +128,4 @@ export function wasmExport(
     );
   }
   return f;
-}
-
-/** A kernel's inputs with the names in `R` present. */
-export type KernelInputs<R extends string> = tf.NamedTensorInfoMap & Record<R, tf.TensorInfo>;
-
-/** True when every name in `required` is an input of the kernel call. */
-export function hasInputs<R extends string>(
-  inputs: tf.NamedTensorInfoMap,
-  required: readonly R[],
-): inputs is KernelInputs<R> {
-  for (const name of required) if (inputs[name] === undefined) return false;
-  return true;
-}
-
-/** `inputs` with the names in `required` present; throws a KitError naming the first missing. */
-export function requireInputs<R extends string>(
-  inputs: tf.NamedTensorInfoMap,
-  required: readonly R[],
-  kernel: string,
-): KernelInputs<R> {
-  if (!hasInputs(inputs, required)) {
-    const missing = required.filter((name) => inputs[name] === undefined);
-    throw new KitError(`${kernel}: input ${missing.join(", ")} is missing`);
-  }
-  return inputs;
-}
-
-function badAttr(kernel: string, name: string, want: string, got: unknown): KitError {
-  return new KitError(`${kernel}: attribute ${name} must be ${want}; got ${JSON.stringify(got)}`);
-}
-
-/** Attribute `name` of a kernel call as a number; throws a KitError when it is not one. */
-export function numberAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): number {
-  const v = attrs[name];
-  if (typeof v !== "number") throw badAttr(kernel, name, "a number", v);
-  return v;
-}
-
-/** Attribute `name` as a boolean (false when absent); throws a KitError for another type. */
-export function boolAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): boolean {
-  const v = attrs[name];
-  if (v === undefined) return false;
-  if (typeof v !== "boolean") throw badAttr(kernel, name, "a boolean", v);
-  return v;
-}
-
-/** Attribute `name` as an array of numbers; throws a KitError when it is not one. */
-export function numbersAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): number[] {
-  const v = attrs[name];
-  if (!Array.isArray(v)) throw badAttr(kernel, name, "an array of numbers", v);
-  const out: number[] = [];
-  for (const x of v) {
-    if (typeof x !== "number") throw badAttr(kernel, name, "an array of numbers", v);
-    out.push(x);
-  }
-  return out;
-}
-
-/** Attribute `name` as a pair of numbers (a stride, a padding, a kernel size). */
-export function pairAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): [number, number] {
-  const v = numbersAttr(attrs, name, kernel);
-  if (v.length !== 2) throw badAttr(kernel, name, "a pair of numbers", v);
-  return [v[0], v[1]];
 }

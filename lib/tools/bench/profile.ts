@@ -235,7 +235,7 @@ interface ReadingBackend {
 async function countingReads<T>(
   f: () => Promise<T>,
 ): Promise<{ value: T; reads: number; bytes: number }> {
-  const backend = tf.backend() as unknown as ReadingBackend;
+  const backend: ReadingBackend = tf.backend();
   const original = backend.read;
   let reads = 0, bytes = 0;
   backend.read = async function (this: ReadingBackend, dataId: unknown) {

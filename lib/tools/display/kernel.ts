@@ -160,8 +160,8 @@ export async function formatResult(value: unknown): Promise<MimeBundle | undefin
 
 /**
  * Shows a cell's value as the kernel does, in capture mode: what {@link formatResult} gives, as
- * a `result` record. Headless runs in capture mode wrap each cell's last bare expression in
- * it (see `lib/tools/notebook/script.ts`). Returns nothing, like a statement.
+ * a `result` record. Headless runs in capture mode call it with each cell's completion value
+ * (see `lib/tools/notebook/completion.ts` and `script.ts`).
  */
 export async function captureResult(value: unknown): Promise<void> {
   const data = await formatResult(value);

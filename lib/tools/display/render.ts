@@ -28,7 +28,9 @@ export type Rendered =
 function describe(x: unknown): string {
   if (x === null) return "null";
   if (typeof x !== "object") return typeof x;
-  const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? "Object";
+  const ctor = "constructor" in x && typeof x.constructor === "function"
+    ? x.constructor.name
+    : "Object";
   const keys = Object.keys(x).slice(0, 5).join(", ");
   return `${ctor} { ${keys} }`;
 }
@@ -52,23 +54,19 @@ function imageFrom(bytes: Uint8Array, what: string): Rendered {
  * Throws, naming the accepted kinds, for anything else.
  */
 export async function render(x: Showable): Promise<Rendered> {
-  if (x instanceof Uint8Array) return imageFrom(x, "x (a Uint8Array)");
-  if (typeof x === "object" && x !== null) {
-    if (typeof (x as FigureLike).toPNG === "function") {
-      const fig = x as FigureLike;
-      if (typeof fig.resolve === "function") await fig.resolve();
-      const bytes = await (x as FigureLike).toPNG();
+  const v: unknown = x; // notebook code may pass anything: checked here
+  if (v instanceof Uint8Array) return imageFrom(v, "x (a Uint8Array)");
+  if (typeof v === "object" && v !== null) {
+    if ("toPNG" in v && typeof v.toPNG === "function") {
+      if ("resolve" in v && typeof v.resolve === "function") await v.resolve();
+      const bytes: unknown = await v.toPNG();
       if (!(bytes instanceof Uint8Array)) {
         throw new Error(`show: x.toPNG() must return a Uint8Array, got ${describe(bytes)}`);
       }
       return imageFrom(bytes, "x.toPNG()");
     }
-    if (typeof (x as { html?: unknown }).html === "string") {
-      return { kind: "html", html: (x as { html: string }).html };
-    }
-    if (typeof (x as { text?: unknown }).text === "string") {
-      return { kind: "text", text: (x as { text: string }).text };
-    }
+    if ("html" in v && typeof v.html === "string") return { kind: "html", html: v.html };
+    if ("text" in v && typeof v.text === "string") return { kind: "text", text: v.text };
   }
   throw new Error(
     `show: x must be a figure with toPNG(), PNG/GIF bytes (Uint8Array), { html: string } or { text: string }, got ${

@@ -3,7 +3,8 @@
  * capture mode. The code cells run as one module (`deno run -A`, as in `headless.ts`), with
  * `KIT_NOTEBOOK_CAPTURE=1` so that every display goes to stdout as a record line instead of
  * `Deno.jupyter` (see `lib/tools/display/kernel.ts`), a `cell` record before each cell's code
- * on stdout and stderr, and each cell's last bare expression shown as its `execute_result`.
+ * on stdout and stderr, and each cell's completion value (`completion.ts`: its last bare
+ * expression's value, also inside loops and blocks) shown as its `execute_result`.
  * The parent reads both streams in the order they arrive and builds the cells' outputs the way
  * nbclient saves a kernel's messages:
  *

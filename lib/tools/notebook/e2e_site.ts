@@ -8,7 +8,8 @@
  * - every image decodes at a sensible size;
  * - every link resolves: relative links by a request to the site (status 200), `#anchors` to an
  *   element of the page; links to other sites are listed, not followed;
- * - the maths is typeset (no raw `$…$`, no MathJax error);
+ * - the maths is typeset (no raw `$…$`, no MathJax error; pages of the kit's renderer come
+ *   typeset by KaTeX, whose errors count the same);
  * - every particle player on a page works (`checkPlayer`).
  * @module
  */
@@ -87,7 +88,7 @@ export async function checkSite(
         if (file !== "index.html") {
           math = await mathIn(page, ".jp-MarkdownOutput, .jp-RenderedMarkdown");
           for (const r of math.raw) problems.push(`raw TeX: ${r}`);
-          for (const e of math.errors) problems.push(`MathJax error: ${e}`);
+          for (const e of math.errors) problems.push(`TeX error (MathJax or KaTeX): ${e}`);
         }
         const players = page.locator("div:has(> canvas):has(input[data-k='t'])");
         const nPlayers = await players.count();

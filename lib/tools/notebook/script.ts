@@ -3,7 +3,7 @@
  * lines back to cells so errors can name the cell.
  * @module
  */
-import { parse } from "@babel/parser";
+import { applyInsertions, COMPLETION_VAR, completionInsertions } from "./completion.ts";
 import type { CodeCell } from "./ipynb.ts";
 
 /** Where a script line came from: code cell `cell` (1-based), line `line` (1-based) in it. */
@@ -11,10 +11,11 @@ export interface CellLine {
   cell: number;
   line: number;
   /**
-   * Text the script inserted on this line (capture mode's result wrapper): `by` characters at
-   * 0-based column `at`; columns after it are moved back by {@link translateLocations}.
+   * Text the script inserted on this line (capture mode's completion-value rewrite), in order:
+   * `by` characters at 0-based column `at` of the cell's line; {@link cellColumn} maps columns
+   * back.
    */
-  inserted?: { at: number; by: number };
+  inserted?: { at: number; by: number }[];
 }
 
 /** The concatenated code and, per script line (index = line - 1), its cell line or null. */
@@ -32,40 +33,17 @@ export function cellMarker(cell: number): string {
 export interface BuildScriptOptions {
   /**
    * Capture mode (for `lib/tools/notebook/capture.ts`): the script imports the display layer's
-   * capture helpers on a first line of its own, each cell marker line starts with a statement
-   * that writes a `cell` record (`captureCell(N)`), and each cell's last bare expression is
-   * wrapped in `await captureResult((…))`, so its value is shown like the kernel's
-   * `execute_result`. Lines are not added or split, so the line map stays exact.
+   * capture helpers on a first line of its own, each cell marker line starts with statements
+   * that show the previous cell's completion value (`captureResult`, like the kernel's
+   * `execute_result`) and write a `cell` record (`captureCell(N)`), each cell is rewritten to
+   * keep its completion value (`completion.ts`), and a last line shows the last cell's. Cell
+   * lines are not added or split, so the line map stays exact.
    */
   capture?: boolean;
 }
 
 /** The module the capture-mode script imports its helpers from. */
 const KERNEL_MODULE = new URL("../display/kernel.ts", import.meta.url).href;
-
-/**
- * The 0-based offsets `[start, end)` of the expression of `source`'s last top-level statement
- * when that statement is a bare expression (the value a Jupyter kernel shows as the cell's
- * result); undefined when it is anything else or the source does not parse.
- */
-export function trailingExpression(source: string): [number, number] | undefined {
-  let body;
-  try {
-    body = parse(source, {
-      sourceType: "module",
-      plugins: ["typescript"],
-      allowAwaitOutsideFunction: true,
-      errorRecovery: false,
-    }).program.body;
-  } catch {
-    return undefined;
-  }
-  const last = body[body.length - 1];
-  if (!last || last.type !== "ExpressionStatement") return undefined;
-  const e = last.expression;
-  if (e.start == null || e.end == null) return undefined;
-  return [e.start, e.end];
-}
 
 /**
  * Concatenates code cells, each preceded by `// --- cell N ---`, into one module. Cells keep
@@ -79,46 +57,54 @@ export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): C
     out.push(
       `import { captureCell as __kitCell, captureResult as __kitResult } from ${
         JSON.stringify(KERNEL_MODULE)
-      };`,
+      }; let ${COMPLETION_VAR};`,
     );
     lines.push(null);
   }
-  for (const cell of cells) {
+  const showLast = `await __kitResult(${COMPLETION_VAR});`;
+  for (const [i, cell] of cells.entries()) {
     out.push(
       opts.capture
-        ? `;__kitCell(${cell.number}); ${cellMarker(cell.number)}`
+        ? `;${
+          i > 0 ? `${showLast} ` : ""
+        }${COMPLETION_VAR} = undefined; __kitCell(${cell.number}); ${cellMarker(cell.number)}`
         : cellMarker(cell.number),
     );
     lines.push(null);
     let body = cell.source.replace(/\r\n/g, "\n").replace(/\n$/, "");
-    const last = opts.capture ? trailingExpression(body) : undefined;
-    let inserted: { line: number; at: number; by: number } | undefined;
-    if (last) {
-      const [a, b] = last;
-      const prefix = "await __kitResult((";
-      const before = body.slice(0, a).split("\n");
-      inserted = { line: before.length, at: before[before.length - 1].length, by: prefix.length };
-      body = `${body.slice(0, a)}${prefix}${body.slice(a, b)}))${body.slice(b)}`;
-    }
-    body.split("\n").forEach((text, i) => {
+    const ins = opts.capture ? completionInsertions(body) : undefined;
+    const applied = ins ? applyInsertions(body, ins) : undefined;
+    if (applied) body = applied.code;
+    body.split("\n").forEach((text, k) => {
       out.push(text);
-      const where: CellLine = { cell: cell.number, line: i + 1 };
-      if (inserted?.line === i + 1) where.inserted = { at: inserted.at, by: inserted.by };
+      const where: CellLine = { cell: cell.number, line: k + 1 };
+      const on = applied?.lines.get(k + 1);
+      if (on) where.inserted = on;
       lines.push(where);
     });
+  }
+  if (opts.capture && cells.length > 0) {
+    out.push(`;${showLast}`);
+    lines.push(null);
   }
   return { code: out.join("\n") + "\n", lines };
 }
 
 /**
  * The 1-based column in the cell of 1-based column `col` of a script line: after text the
- * script inserted ({@link CellLine.inserted}), moved back by its length; inside it, the column
- * where it was inserted.
+ * script inserted ({@link CellLine.inserted}), moved back by its length; inside such text, the
+ * column where it was inserted.
  */
 export function cellColumn(where: CellLine, col: number): number {
-  const ins = where.inserted;
-  if (!ins || col - 1 < ins.at) return col;
-  return col - 1 < ins.at + ins.by ? ins.at + 1 : col - ins.by;
+  const pos = col - 1;
+  let shift = 0;
+  for (const ins of where.inserted ?? []) {
+    const start = ins.at + shift;
+    if (pos < start) break;
+    if (pos < start + ins.by) return ins.at + 1;
+    shift += ins.by;
+  }
+  return pos - shift + 1;
 }
 
 /** The cell line of 1-based script line `scriptLine`, or undefined for marker/out of range. */

@@ -10,6 +10,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { KitError } from "../../errors.ts";
+import { checkedKernel, type KernelCallArgs } from "../shared/kernel_args.ts";
 
 /** What {@link dispatchInPlace} and the kernels read of tfjs's webgpu backend. */
 export interface WebGPUBackendLike {
@@ -34,6 +36,62 @@ export interface WebGPUBackendLike {
     output?: tf.TensorInfo,
   ): tf.TensorInfo;
   disposeData(dataId: unknown): boolean;
+}
+
+const BACKEND_METHODS = [
+  "uploadToGPU",
+  "ensureCommandEncoderReady",
+  "endComputePassEncoder",
+  "submitQueue",
+  "runWebGPUProgram",
+  "disposeData",
+] as const;
+
+// The backend last found to have the expected shape (kernels run many times on the same one).
+let checkedBackend: unknown = null;
+
+/** True when `b` has the properties of {@link WebGPUBackendLike} (tfjs's webgpu backend does). */
+export function isWebGPUBackend(b: unknown): b is WebGPUBackendLike {
+  if (b === checkedBackend && b !== null) return true;
+  const ok = typeof b === "object" && b !== null &&
+    "device" in b && typeof b.device === "object" && b.device !== null &&
+    "tensorMap" in b && typeof b.tensorMap === "object" && b.tensorMap !== null &&
+    "get" in b.tensorMap && typeof b.tensorMap.get === "function" &&
+    BACKEND_METHODS.every((name) => name in b && typeof Reflect.get(b, name) === "function");
+  if (ok) checkedBackend = b;
+  return ok;
+}
+
+/** `b` as the webgpu backend; throws a KitError when it does not look like tfjs's. */
+export function requireWebGPUBackend(b: unknown, what: string): WebGPUBackendLike {
+  if (!isWebGPUBackend(b)) {
+    throw new KitError(
+      `${what} needs tfjs's webgpu backend (device, tensorMap, ${BACKEND_METHODS.join(", ")}); ` +
+        "the active backend does not have them (another backend, or a tfjs version whose " +
+        "internals moved)",
+    );
+  }
+  return b;
+}
+
+/** What a kit kernel of the webgpu backend receives: its inputs, the backend and attributes. */
+export type WebGPUKernelArgs<R extends string> = KernelCallArgs<R, WebGPUBackendLike>;
+
+/**
+ * Registers kernel `kernelName` of the webgpu backend. Each call checks that the inputs named in
+ * `required` are present and that the backend has the internals of {@link WebGPUBackendLike},
+ * and throws a KitError naming the kernel otherwise.
+ */
+export function registerWebGPU<R extends string>(
+  kernelName: string,
+  required: readonly R[],
+  kernelFunc: (args: WebGPUKernelArgs<R>) => tf.TensorInfo | tf.TensorInfo[],
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: "webgpu",
+    kernelFunc: checkedKernel(kernelName, required, requireWebGPUBackend, kernelFunc),
+  });
 }
 
 /** The private fields of the backend that recording a dispatch touches. */

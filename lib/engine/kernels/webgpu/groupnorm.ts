@@ -16,7 +16,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { WebGPUBackendLike } from "./backend.ts";
+import { numberAttr } from "../shared/kernel_args.ts";
+import { registerWebGPU } from "./backend.ts";
 
 const WG = 256;
 
@@ -178,11 +179,6 @@ ${mainHeader()} {
   };
 }
 
-interface GroupNormAttrs {
-  groups: number;
-  eps: number;
-}
-
 function geometry(x: tf.TensorInfo, groups: number, eps: number) {
   const [n, h, w, c] = x.shape;
   const P = h * w, cg = c / groups, rows = n * groups;
@@ -197,52 +193,43 @@ function geometry(x: tf.TensorInfo, groups: number, eps: number) {
   return { n, P, c, rows, uniforms };
 }
 
-tf.registerKernel({
-  kernelName: "KitGroupNorm",
-  backendName: "webgpu",
-  kernelFunc: (({ inputs, backend, attrs }) => {
-    const { x, gain, bias } = inputs as Record<string, tf.TensorInfo>;
-    const { groups, eps } = attrs as unknown as GroupNormAttrs;
-    const b = backend as unknown as WebGPUBackendLike;
-    const { n, rows, uniforms } = geometry(x, groups, eps);
-    const stats = b.runWebGPUProgram(groupReduce("stats", rows), [x], "float32", uniforms);
-    const xhat = b.runWebGPUProgram(elementwise("xhat", x.shape), [x, stats], "float32", uniforms);
-    const y = b.runWebGPUProgram(
-      elementwise("y", x.shape),
-      [xhat, gain, bias],
-      "float32",
-      uniforms,
-    );
-    const rstd = b.runWebGPUProgram(elementwise("rstd", [n, groups]), [stats], "float32", uniforms);
-    b.disposeData(stats.dataId);
-    return [y, xhat, rstd];
-  }) as tf.KernelFunc,
+registerWebGPU("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend: b, attrs }) => {
+  const { x, gain, bias } = inputs;
+  const groups = numberAttr(attrs, "groups", "KitGroupNorm");
+  const eps = numberAttr(attrs, "eps", "KitGroupNorm");
+  const { n, rows, uniforms } = geometry(x, groups, eps);
+  const stats = b.runWebGPUProgram(groupReduce("stats", rows), [x], "float32", uniforms);
+  const xhat = b.runWebGPUProgram(elementwise("xhat", x.shape), [x, stats], "float32", uniforms);
+  const y = b.runWebGPUProgram(
+    elementwise("y", x.shape),
+    [xhat, gain, bias],
+    "float32",
+    uniforms,
+  );
+  const rstd = b.runWebGPUProgram(elementwise("rstd", [n, groups]), [stats], "float32", uniforms);
+  b.disposeData(stats.dataId);
+  return [y, xhat, rstd];
 });
 
-tf.registerKernel({
-  kernelName: "KitGroupNormGrad",
-  backendName: "webgpu",
-  kernelFunc: (({ inputs, backend, attrs }) => {
-    const { dy, xhat, rstd, gain } = inputs as Record<string, tf.TensorInfo>;
-    const { groups } = attrs as unknown as GroupNormAttrs;
-    const b = backend as unknown as WebGPUBackendLike;
-    const { n, P, c, rows, uniforms } = geometry(dy, groups, 0);
-    const sums = b.runWebGPUProgram(
-      groupReduce("grad", rows),
-      [dy, xhat, gain],
-      "float32",
-      uniforms,
-    );
-    const dx = b.runWebGPUProgram(
-      elementwise("dx", dy.shape),
-      [dy, xhat, rstd, gain, sums],
-      "float32",
-      uniforms,
-    );
-    b.disposeData(sums.dataId);
-    const sumUniforms: Uniforms = [{ type: "int32", data: [c] }, { type: "int32", data: [n * P] }];
-    const dGain = b.runWebGPUProgram(channelSum("gain", c), [dy, xhat], "float32", sumUniforms);
-    const dBias = b.runWebGPUProgram(channelSum("bias", c), [dy], "float32", sumUniforms);
-    return [dx, dGain, dBias];
-  }) as tf.KernelFunc,
+registerWebGPU("KitGroupNormGrad", ["dy", "xhat", "rstd", "gain"], (args) => {
+  const { inputs: { dy, xhat, rstd, gain }, backend: b, attrs } = args;
+  const groups = numberAttr(attrs, "groups", "KitGroupNormGrad");
+  const { n, P, c, rows, uniforms } = geometry(dy, groups, 0);
+  const sums = b.runWebGPUProgram(
+    groupReduce("grad", rows),
+    [dy, xhat, gain],
+    "float32",
+    uniforms,
+  );
+  const dx = b.runWebGPUProgram(
+    elementwise("dx", dy.shape),
+    [dy, xhat, rstd, gain, sums],
+    "float32",
+    uniforms,
+  );
+  b.disposeData(sums.dataId);
+  const sumUniforms: Uniforms = [{ type: "int32", data: [c] }, { type: "int32", data: [n * P] }];
+  const dGain = b.runWebGPUProgram(channelSum("gain", c), [dy, xhat], "float32", sumUniforms);
+  const dBias = b.runWebGPUProgram(channelSum("bias", c), [dy], "float32", sumUniforms);
+  return [dx, dGain, dBias];
 });
