@@ -14,7 +14,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
-import { type KernelInputs, numberAttr, numbersAttr, requireInputs } from "./shared/kernel_args.ts";
+import { adamWAttrs, type AdamWScalars, adamWScalarsOf, type AdamWSlot } from "./shared/adamw.ts";
+import {
+  checkedKernel,
+  type KernelCallArgs,
+  numberAttr,
+  numbersAttr,
+} from "./shared/kernel_args.ts";
 import {
   isWasmTensorApi,
   offset,
@@ -25,6 +31,7 @@ import {
 } from "./wasm_internals.ts";
 
 export { offset, type WasmBackendLike } from "./wasm_internals.ts";
+export type { AdamWScalars, AdamWSlot } from "./shared/adamw.ts";
 
 interface KernelExports {
   gelu(x: number, y: number, d: number, n: number, grad: number): void;
@@ -103,12 +110,8 @@ function kernelsFor(backend: WasmBackendLike): KernelExports {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** What a kit kernel receives: its inputs (the `required` ones present), the backend, attrs. */
-export interface KitKernelArgs<R extends string> {
-  inputs: KernelInputs<R>;
-  backend: WasmBackendLike;
-  attrs: tf.NamedAttrMap;
-}
+/** What a kit kernel of the wasm backend receives: its inputs, the backend and attributes. */
+export type KitKernelArgs<R extends string> = KernelCallArgs<R, WasmBackendLike>;
 
 /**
  * Registers a kernel of the wasm backend (once; a second call with the same name is a no-op).
@@ -124,12 +127,7 @@ export function register<R extends string>(
   tf.registerKernel({
     kernelName,
     backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      kernelFunc({
-        inputs: requireInputs(inputs, required, kernelName),
-        backend: requireWasmBackend(backend, kernelName),
-        attrs: attrs ?? {},
-      }),
+    kernelFunc: checkedKernel(kernelName, required, requireWasmBackend, kernelFunc),
   });
 }
 
@@ -255,7 +253,7 @@ register("KitFourier2d", ["x", "w", "phase"], ({ inputs, backend }) => {
 
 register("KitAdamW", ["p", "m", "v", "g"], ({ inputs, backend, attrs }) => {
   const { p, m, v, g } = inputs;
-  const a = adamWScalars(attrs);
+  const a = adamWScalarsOf(attrs, "KitAdamW");
   const po = backend.makeOutput(p.shape, "float32");
   const mo = backend.makeOutput(p.shape, "float32");
   const vo = backend.makeOutput(p.shape, "float32");
@@ -437,18 +435,6 @@ export function fusedBceWithLogitsGrad<T extends tf.Tensor>(l: T, x: T, dy: T): 
   return tf.engine().runKernel("KitBceLogitsGrad", { l, x, dy }, {}) as [T, T];
 }
 
-/** The scalars of one AdamW update (bias corrections already folded into `stepSize`, `eps`). */
-export interface AdamWScalars {
-  /** 1 − lr λ. */
-  decay: number;
-  beta1: number;
-  beta2: number;
-  /** lr · sqrt(1 − β₂ᵏ) / (1 − β₁ᵏ). */
-  stepSize: number;
-  /** ε · sqrt(1 − β₂ᵏ). */
-  eps: number;
-}
-
 /**
  * The AdamW kernel over n floats: reads p, m, v, g at the byte offsets `from`, writes p', m', v'
  * at `to` (which may be p, m, v themselves: each element is read before it is written).
@@ -462,23 +448,6 @@ function adamwBytes(
 ): void {
   const [b1, b2] = [s.beta1, s.beta2];
   k.adamw(...from, ...to, n, s.decay, b1, 1 - b1, b2, 1 - b2, s.stepSize, s.eps);
-}
-
-/** The attributes of a `KitAdamW` call: the scalars of {@link AdamWScalars}. */
-function adamWAttrs(s: AdamWScalars): tf.NamedAttrMap {
-  return { decay: s.decay, beta1: s.beta1, beta2: s.beta2, stepSize: s.stepSize, eps: s.eps };
-}
-
-/** The scalars of {@link AdamWScalars} read back from a `KitAdamW` call's attributes. */
-function adamWScalars(attrs: tf.NamedAttrMap): AdamWScalars {
-  const n = (name: string) => numberAttr(attrs, name, "KitAdamW");
-  return {
-    decay: n("decay"),
-    beta1: n("beta1"),
-    beta2: n("beta2"),
-    stepSize: n("stepSize"),
-    eps: n("eps"),
-  };
 }
 
 /**
@@ -502,14 +471,6 @@ export function fusedAdamW(
     { p, m, v, g },
     adamWAttrs(s),
   ) as [tf.Tensor, tf.Tensor, tf.Tensor];
-}
-
-/** One parameter of {@link fusedAdamWInPlace}: the variable, its two moments and its gradient. */
-export interface AdamWSlot {
-  p: tf.Variable;
-  m: tf.Variable;
-  v: tf.Variable;
-  g: tf.Tensor;
 }
 
 /**

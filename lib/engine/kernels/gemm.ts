@@ -21,7 +21,7 @@ import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { type GemmFn, parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 import { KitError } from "../errors.ts";
-import { numberAttr, requireInputs } from "./shared/kernel_args.ts";
+import { checkedKernel, numberAttr } from "./shared/kernel_args.ts";
 import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
 
 export type { GemmFn } from "./gemm_pool.ts";
@@ -187,14 +187,13 @@ if (supported && !tf.getKernel("KitDense", "wasm")) {
   tf.registerKernel({
     kernelName: "KitDense",
     backendName: "wasm",
-    kernelFunc: (params) => {
-      const { inputs, backend, attrs } = kernelArgs(params, "KitDense");
-      const { x, w, bias, r } = requireInputs(inputs, ["x", "w"], "KitDense");
+    kernelFunc: checkedKernel("KitDense", ["x", "w"], requireWasmBackend, (args) => {
+      const { inputs: { x, w, bias, r }, backend, attrs } = args;
       const dims = plainShapes(x, w);
       if (!dims) throw new KitError(`KitDense: cannot multiply [${x.shape}] by [${w.shape}]`);
       const act = numberAttr(attrs, "act", "KitDense");
       return run(backend, x, w, dims, [dims[0], dims[2]], bias, act, r);
-    },
+    }),
   });
 }
 

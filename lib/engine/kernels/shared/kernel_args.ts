@@ -74,3 +74,29 @@ export function pairAttr(attrs: tf.NamedAttrMap, name: string, kernel: string): 
   if (v.length !== 2) throw badAttr(kernel, name, "a pair of numbers", v);
   return [v[0], v[1]];
 }
+
+/** What a kit kernel receives: its inputs (the `R` ones present), its backend `B`, attributes. */
+export interface KernelCallArgs<R extends string, B> {
+  inputs: KernelInputs<R>;
+  backend: B;
+  attrs: tf.NamedAttrMap;
+}
+
+/**
+ * The tfjs kernel function of a kit kernel: each call checks that the inputs named in `required`
+ * are present and that `requireBackend` accepts the backend (both throw a KitError naming the
+ * kernel otherwise), then runs `kernelFunc` with the narrowed arguments.
+ */
+export function checkedKernel<R extends string, B>(
+  kernelName: string,
+  required: readonly R[],
+  requireBackend: (backend: unknown, what: string) => B,
+  kernelFunc: (args: KernelCallArgs<R, B>) => tf.TensorInfo | tf.TensorInfo[],
+): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) =>
+    kernelFunc({
+      inputs: requireInputs(inputs, required, kernelName),
+      backend: requireBackend(backend, kernelName),
+      attrs: attrs ?? {},
+    });
+}

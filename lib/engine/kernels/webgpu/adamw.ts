@@ -10,33 +10,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
-import { dispatchInPlace, pipelineFor, requireWebGPUBackend, workgroupsFor } from "./backend.ts";
+import { adamWAttrs, type AdamWScalars, adamWScalarsOf, type AdamWSlot } from "../shared/adamw.ts";
+import {
+  dispatchInPlace,
+  pipelineFor,
+  registerWebGPU,
+  requireWebGPUBackend,
+  workgroupsFor,
+} from "./backend.ts";
 
 const WORKGROUP = 256;
-
-/**
- * The scalars of one update, bias corrections folded in (the shape of `AdamWScalars` in
- * ../fused.ts; repeated here so that this folder does not import its parent).
- */
-export interface AdamWScalars {
-  /** 1 − lr λ. */
-  decay: number;
-  beta1: number;
-  beta2: number;
-  /** lr · sqrt(1 − β₂ᵏ) / (1 − β₁ᵏ). */
-  stepSize: number;
-  /** ε · sqrt(1 − β₂ᵏ). */
-  eps: number;
-}
-
-/** One parameter: the variable, its two moments and its gradient (as `AdamWSlot` in ../fused.ts). */
-export interface AdamWSlot {
-  p: tf.Variable;
-  m: tf.Variable;
-  v: tf.Variable;
-  g: tf.Tensor;
-}
 
 /** The WGSL of the update; p, m, v are read and written by the same invocation. */
 export const ADAMW_WGSL = /* wgsl */ `
@@ -59,34 +42,27 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) n
 }
 `;
 
-tf.registerKernel({
-  kernelName: "KitAdamWInPlace",
-  backendName: "webgpu",
-  kernelFunc: ({ inputs, backend, attrs = {} }) => {
-    const k = "KitAdamWInPlace";
-    const { p, m, v, g } = requireInputs(inputs, ["p", "m", "v", "g"], k);
-    const b = requireWebGPUBackend(backend, k);
-    const [decay, beta1, beta2, stepSize, eps] = ["decay", "beta1", "beta2", "stepSize", "eps"]
-      .map((name) => numberAttr(attrs, name, k));
-    const n = p.shape.reduce((x, y) => x * y, 1);
-    if (n > 0) {
-      dispatchInPlace(b, {
-        name: "KitAdamWInPlace",
-        pipeline: pipelineFor(b.device, "kit_adamw", ADAMW_WGSL),
-        tensors: [p, m, v, g],
-        written: [p, m, v],
-        uniforms: [
-          ...[decay, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, eps].map((x) => ({
-            type: "float32" as const,
-            data: [x],
-          })),
-          { type: "uint32", data: [n] },
-        ],
-        workgroups: workgroupsFor(b.device, n, WORKGROUP),
-      });
-    }
-    return [];
-  },
+registerWebGPU("KitAdamWInPlace", ["p", "m", "v", "g"], ({ inputs, backend: b, attrs }) => {
+  const { p, m, v, g } = inputs;
+  const { decay, beta1, beta2, stepSize, eps } = adamWScalarsOf(attrs, "KitAdamWInPlace");
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  if (n > 0) {
+    dispatchInPlace(b, {
+      name: "KitAdamWInPlace",
+      pipeline: pipelineFor(b.device, "kit_adamw", ADAMW_WGSL),
+      tensors: [p, m, v, g],
+      written: [p, m, v],
+      uniforms: [
+        ...[decay, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, eps].map((x) => ({
+          type: "float32" as const,
+          data: [x],
+        })),
+        { type: "uint32", data: [n] },
+      ],
+      workgroups: workgroupsFor(b.device, n, WORKGROUP),
+    });
+  }
+  return [];
 });
 
 /**
@@ -107,13 +83,7 @@ export function webgpuAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[
     throw new Error(`webgpuAdamWInPlace needs the webgpu backend (active: ${tf.getBackend()})`);
   }
   const backend = requireWebGPUBackend(tf.backend(), "webgpuAdamWInPlace");
-  const attrs: tf.NamedAttrMap = {
-    decay: s.decay,
-    beta1: s.beta1,
-    beta2: s.beta2,
-    stepSize: s.stepSize,
-    eps: s.eps,
-  };
+  const attrs = adamWAttrs(s);
   const refs = (t: tf.Tensor) => backend.tensorMap.get(t.dataId)?.refCount;
   const skipped: number[] = [];
   for (let i = 0; i < slots.length; i++) {

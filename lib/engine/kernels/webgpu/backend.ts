@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { KitError } from "../../errors.ts";
+import { checkedKernel, type KernelCallArgs } from "../shared/kernel_args.ts";
 
 /** What {@link dispatchInPlace} and the kernels read of tfjs's webgpu backend. */
 export interface WebGPUBackendLike {
@@ -71,6 +72,26 @@ export function requireWebGPUBackend(b: unknown, what: string): WebGPUBackendLik
     );
   }
   return b;
+}
+
+/** What a kit kernel of the webgpu backend receives: its inputs, the backend and attributes. */
+export type WebGPUKernelArgs<R extends string> = KernelCallArgs<R, WebGPUBackendLike>;
+
+/**
+ * Registers kernel `kernelName` of the webgpu backend. Each call checks that the inputs named in
+ * `required` are present and that the backend has the internals of {@link WebGPUBackendLike},
+ * and throws a KitError naming the kernel otherwise.
+ */
+export function registerWebGPU<R extends string>(
+  kernelName: string,
+  required: readonly R[],
+  kernelFunc: (args: WebGPUKernelArgs<R>) => tf.TensorInfo | tf.TensorInfo[],
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: "webgpu",
+    kernelFunc: checkedKernel(kernelName, required, requireWebGPUBackend, kernelFunc),
+  });
 }
 
 /** The private fields of the backend that recording a dispatch touches. */

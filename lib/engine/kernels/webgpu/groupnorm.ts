@@ -16,8 +16,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { numberAttr, requireInputs } from "../shared/kernel_args.ts";
-import { requireWebGPUBackend } from "./backend.ts";
+import { numberAttr } from "../shared/kernel_args.ts";
+import { registerWebGPU } from "./backend.ts";
 
 const WG = 256;
 
@@ -193,54 +193,43 @@ function geometry(x: tf.TensorInfo, groups: number, eps: number) {
   return { n, P, c, rows, uniforms };
 }
 
-tf.registerKernel({
-  kernelName: "KitGroupNorm",
-  backendName: "webgpu",
-  kernelFunc: ({ inputs, backend, attrs = {} }) => {
-    const k = "KitGroupNorm";
-    const { x, gain, bias } = requireInputs(inputs, ["x", "gain", "bias"], k);
-    const [groups, eps] = [numberAttr(attrs, "groups", k), numberAttr(attrs, "eps", k)];
-    const b = requireWebGPUBackend(backend, k);
-    const { n, rows, uniforms } = geometry(x, groups, eps);
-    const stats = b.runWebGPUProgram(groupReduce("stats", rows), [x], "float32", uniforms);
-    const xhat = b.runWebGPUProgram(elementwise("xhat", x.shape), [x, stats], "float32", uniforms);
-    const y = b.runWebGPUProgram(
-      elementwise("y", x.shape),
-      [xhat, gain, bias],
-      "float32",
-      uniforms,
-    );
-    const rstd = b.runWebGPUProgram(elementwise("rstd", [n, groups]), [stats], "float32", uniforms);
-    b.disposeData(stats.dataId);
-    return [y, xhat, rstd];
-  },
+registerWebGPU("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend: b, attrs }) => {
+  const { x, gain, bias } = inputs;
+  const groups = numberAttr(attrs, "groups", "KitGroupNorm");
+  const eps = numberAttr(attrs, "eps", "KitGroupNorm");
+  const { n, rows, uniforms } = geometry(x, groups, eps);
+  const stats = b.runWebGPUProgram(groupReduce("stats", rows), [x], "float32", uniforms);
+  const xhat = b.runWebGPUProgram(elementwise("xhat", x.shape), [x, stats], "float32", uniforms);
+  const y = b.runWebGPUProgram(
+    elementwise("y", x.shape),
+    [xhat, gain, bias],
+    "float32",
+    uniforms,
+  );
+  const rstd = b.runWebGPUProgram(elementwise("rstd", [n, groups]), [stats], "float32", uniforms);
+  b.disposeData(stats.dataId);
+  return [y, xhat, rstd];
 });
 
-tf.registerKernel({
-  kernelName: "KitGroupNormGrad",
-  backendName: "webgpu",
-  kernelFunc: ({ inputs, backend, attrs = {} }) => {
-    const k = "KitGroupNormGrad";
-    const { dy, xhat, rstd, gain } = requireInputs(inputs, ["dy", "xhat", "rstd", "gain"], k);
-    const groups = numberAttr(attrs, "groups", k);
-    const b = requireWebGPUBackend(backend, k);
-    const { n, P, c, rows, uniforms } = geometry(dy, groups, 0);
-    const sums = b.runWebGPUProgram(
-      groupReduce("grad", rows),
-      [dy, xhat, gain],
-      "float32",
-      uniforms,
-    );
-    const dx = b.runWebGPUProgram(
-      elementwise("dx", dy.shape),
-      [dy, xhat, rstd, gain, sums],
-      "float32",
-      uniforms,
-    );
-    b.disposeData(sums.dataId);
-    const sumUniforms: Uniforms = [{ type: "int32", data: [c] }, { type: "int32", data: [n * P] }];
-    const dGain = b.runWebGPUProgram(channelSum("gain", c), [dy, xhat], "float32", sumUniforms);
-    const dBias = b.runWebGPUProgram(channelSum("bias", c), [dy], "float32", sumUniforms);
-    return [dx, dGain, dBias];
-  },
+registerWebGPU("KitGroupNormGrad", ["dy", "xhat", "rstd", "gain"], (args) => {
+  const { inputs: { dy, xhat, rstd, gain }, backend: b, attrs } = args;
+  const groups = numberAttr(attrs, "groups", "KitGroupNormGrad");
+  const { n, P, c, rows, uniforms } = geometry(dy, groups, 0);
+  const sums = b.runWebGPUProgram(
+    groupReduce("grad", rows),
+    [dy, xhat, gain],
+    "float32",
+    uniforms,
+  );
+  const dx = b.runWebGPUProgram(
+    elementwise("dx", dy.shape),
+    [dy, xhat, rstd, gain, sums],
+    "float32",
+    uniforms,
+  );
+  b.disposeData(sums.dataId);
+  const sumUniforms: Uniforms = [{ type: "int32", data: [c] }, { type: "int32", data: [n * P] }];
+  const dGain = b.runWebGPUProgram(channelSum("gain", c), [dy, xhat], "float32", sumUniforms);
+  const dBias = b.runWebGPUProgram(channelSum("bias", c), [dy], "float32", sumUniforms);
+  return [dx, dGain, dBias];
 });
