@@ -8,23 +8,13 @@
  * `Deno.test`. Points are split evenly over the test cases.
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { runCommand } from "../notebook/mod.ts";
 import type { LibraryExercise } from "./course.ts";
 import type { NotebookReport, TaskResult } from "./grade.ts";
 import { parseGradeId } from "./nbgrader.ts";
 import { ALLOWED_ENV, canvasAddons, denoDir } from "./sandbox.ts";
-
-async function copyTree(from: string, to: string): Promise<void> {
-  const info = await Deno.stat(from);
-  if (info.isFile) {
-    await Deno.mkdir(dirname(to), { recursive: true });
-    await Deno.copyFile(from, to);
-    return;
-  }
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) await copyTree(join(from, e.name), join(to, e.name));
-}
+import { copyTree } from "../../engine/files.ts";
 
 const unescapeXml = (s: string) =>
   s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'")

@@ -25,6 +25,7 @@
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cellModule, CellSyntaxError, fixedNames } from "./cells.ts";
+import { copyTree } from "../../engine/files.ts";
 
 /** The grader's repository root (three folders above this file). */
 export const GRADER_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
@@ -102,16 +103,6 @@ export interface SandboxOptions extends SandboxLimits {
   root?: string;
   /** Called with each verdict line as it comes (progress). */
   onEvent?: (event: Record<string, unknown>) => void;
-}
-
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    const a = join(from, e.name);
-    const b = join(to, e.name);
-    if (e.isDirectory) await copyTree(a, b);
-    else if (e.isFile) await Deno.copyFile(a, b);
-  }
 }
 
 let denoDirCache: string | undefined;
@@ -252,8 +243,8 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
   try {
     const work = join(tmp, "work");
     const scratch = join(tmp, "scratch");
-    await copyTree(join(root, "lib"), join(work, "lib"));
-    await copyTree(join(root, "data"), join(work, "data")).catch(() => {});
+    await copyTree(join(root, "lib"), join(work, "lib"), { followLinks: false });
+    await copyTree(join(root, "data"), join(work, "data"), { followLinks: false }).catch(() => {});
     for (const f of ["deno.json", "deno.lock"]) {
       await Deno.copyFile(join(root, f), join(work, f)).catch(() => {});
     }

@@ -20,8 +20,9 @@ import { writeFileAtomic } from "../display/files.ts";
 import { runCaptured } from "./capture.ts";
 import { checkExecuted } from "./expected.ts";
 import { notebookName } from "./extract.ts";
-import { joinText, type Notebook, type NotebookCell, readNotebook } from "./ipynb.ts";
-import { KERNEL_NAME } from "./kernel.ts";
+import { joinText, MIME_ORDER, type Notebook, type NotebookCell, readNotebook } from "./ipynb.ts";
+import { nbconvertExecuteArgs } from "./kernel.ts";
+import { copyTree } from "../../engine/files.ts";
 
 /** What `executed/<name>.json` records about one run. */
 export interface RunRecord {
@@ -191,19 +192,12 @@ export async function executeForBook(
   let log = "";
   try {
     const child = new Deno.Command("jupyter", {
-      args: [
-        "nbconvert",
-        "--to",
-        "notebook",
-        `--NotebookExporter.preprocessors=["book_exec.BookExecutePreprocessor"]`,
-        "--BookExecutePreprocessor.enabled=True",
-        "--ExecutePreprocessor.allow_errors=True",
-        `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
-        `--ExecutePreprocessor.timeout=${Math.ceil(timeout)}`,
-        "--output-dir",
-        tmp,
-        resolve(path),
-      ],
+      args: nbconvertExecuteArgs({
+        path,
+        preprocessor: "book_exec.BookExecutePreprocessor",
+        timeoutS: timeout,
+        outputDir: tmp,
+      }),
       cwd: dirname(resolve(path)),
       env,
       clearEnv: true,
@@ -347,21 +341,6 @@ export const MATHJAX_URL = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorM
 
 /** Where Debian puts the JavaScript the pages need. */
 export const SYSTEM_JS = "/usr/share/javascript";
-
-async function copyTree(from: string, to: string): Promise<number> {
-  const st = await Deno.stat(from);
-  if (st.isFile) {
-    await Deno.mkdir(dirname(to), { recursive: true });
-    await Deno.copyFile(from, to);
-    return 1;
-  }
-  let n = 0;
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    n += await copyTree(join(from, e.name), join(to, e.name));
-  }
-  return n;
-}
 
 /**
  * Copies MathJax (the parts in use), require.js and jQuery from Debian's packages
@@ -508,18 +487,7 @@ export async function renderPage(
         `--HTMLExporter.mathjax_url=${MATHJAX_URL}`,
         "--HTMLExporter.require_js_url=assets/require.min.js",
         "--HTMLExporter.jquery_url=assets/jquery.min.js",
-        `--NbConvertBase.display_data_priority=${
-          JSON.stringify([
-            "text/html",
-            "text/markdown",
-            "image/svg+xml",
-            "text/latex",
-            "image/gif",
-            "image/png",
-            "image/jpeg",
-            "text/plain",
-          ])
-        }`,
+        `--NbConvertBase.display_data_priority=${JSON.stringify(MIME_ORDER)}`,
         "--output-dir",
         tmp,
         resolve(ipynbPath),

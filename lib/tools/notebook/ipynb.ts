@@ -108,3 +108,19 @@ export function codeCells(nb: Notebook): CodeCell[] {
   });
   return out;
 }
+
+/**
+ * The order in which a page shows one of a display bundle's MIME types, richest first: the kit's
+ * renderer uses it, and the book passes it to nbconvert (`display_data_priority`), so both
+ * renderers pick the same representation (a figure's PNG over its text/plain summary).
+ */
+export const MIME_ORDER: readonly string[] = [
+  "text/html",
+  "text/markdown",
+  "image/svg+xml",
+  "text/latex",
+  "image/gif",
+  "image/png",
+  "image/jpeg",
+  "text/plain",
+];

@@ -99,6 +99,33 @@ export interface KernelRunResult {
 }
 
 /**
+ * The arguments of `jupyter nbconvert` that execute `path` in the Deno kernel with the
+ * preprocessor `preprocessor` (`module.Class`, a subclass of nbconvert's ExecutePreprocessor
+ * next to this file), errors allowed, writing the executed copy into `outputDir`.
+ */
+export function nbconvertExecuteArgs(opts: {
+  path: string;
+  preprocessor: string;
+  timeoutS: number;
+  outputDir: string;
+}): string[] {
+  const cls = opts.preprocessor.split(".").pop();
+  return [
+    "nbconvert",
+    "--to",
+    "notebook",
+    `--NotebookExporter.preprocessors=["${opts.preprocessor}"]`,
+    `--${cls}.enabled=True`,
+    "--ExecutePreprocessor.allow_errors=True",
+    `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
+    `--ExecutePreprocessor.timeout=${Math.ceil(opts.timeoutS)}`,
+    "--output-dir",
+    opts.outputDir,
+    resolve(opts.path),
+  ];
+}
+
+/**
  * Executes the notebook in the Deno kernel with `jupyter nbconvert --to notebook` and the
  * equivalent of `--execute --allow-errors` (cwd: the notebook's folder, `NO_COLOR=1` so values
  * print without ANSI codes), then checks the executed copy with `checkExecuted`: no error
@@ -120,20 +147,13 @@ export async function runInKernel(
   const tmp = await Deno.makeTempDir({ prefix: "kit-nbconvert-" });
   try {
     const res = await runCommand("jupyter", {
-      args: [
-        "nbconvert",
-        "--to",
-        "notebook",
-        // nbconvert's --execute, with kit_nbexec.py's preprocessor in place of the stock one.
-        `--NotebookExporter.preprocessors=["kit_nbexec.KitExecutePreprocessor"]`,
-        "--KitExecutePreprocessor.enabled=True",
-        "--ExecutePreprocessor.allow_errors=True",
-        `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
-        `--ExecutePreprocessor.timeout=${Math.ceil(timeout)}`,
-        "--output-dir",
-        tmp,
-        resolve(path),
-      ],
+      // nbconvert's --execute, with kit_nbexec.py's preprocessor in place of the stock one.
+      args: nbconvertExecuteArgs({
+        path,
+        preprocessor: "kit_nbexec.KitExecutePreprocessor",
+        timeoutS: timeout,
+        outputDir: tmp,
+      }),
       cwd: dirname(resolve(path)),
       env: { NO_COLOR: "1", ...opts.env, PYTHONPATH: pythonPath(), PYTHONDONTWRITEBYTECODE: "1" },
       echo: false,

@@ -23,7 +23,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ansiSequences } from "../display/ansi.ts";
 import { writeFileAtomic } from "../display/files.ts";
-import { joinText, type Notebook, type NotebookOutput } from "./ipynb.ts";
+import { joinText, MIME_ORDER, type Notebook, type NotebookOutput } from "./ipynb.ts";
+import { copyTree } from "../../engine/files.ts";
 
 hljs.registerLanguage("typescript", typescript);
 
@@ -207,17 +208,8 @@ export function ansiToHtml(text: string): string {
   return out;
 }
 
-/** nbconvert's choice among a bundle's MIME types, richest first. */
-export const MIME_ORDER = [
-  "text/html",
-  "text/markdown",
-  "image/svg+xml",
-  "text/latex",
-  "image/gif",
-  "image/png",
-  "image/jpeg",
-  "text/plain",
-];
+/** nbconvert's choice among a bundle's MIME types, richest first (defined in ipynb.ts). */
+export { MIME_ORDER };
 
 function mimeText(v: unknown): string {
   return typeof v === "string" || Array.isArray(v) ? joinText(v as string | string[]) : "";
@@ -394,21 +386,6 @@ pre.jp-Editor { flex: 1; margin: 0; padding: 6px 8px; background: #f5f5f5; borde
 .ansi-blue-intense { color: #0065ca; } .ansi-magenta-intense { color: #a03196; }
 .ansi-cyan-intense { color: #258f8f; } .ansi-white-intense { color: #a1a6b2; }
 `;
-
-async function copyTree(from: string, to: string): Promise<number> {
-  const st = await Deno.stat(from);
-  if (st.isFile) {
-    await Deno.mkdir(dirname(to), { recursive: true });
-    await Deno.copyFile(from, to);
-    return 1;
-  }
-  let n = 0;
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    n += await copyTree(join(from, e.name), join(to, e.name));
-  }
-  return n;
-}
 
 /**
  * Copies what {@link renderNotebookHtml}'s pages load into `<site>/assets/`: KaTeX's CSS and
