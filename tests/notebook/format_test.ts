@@ -40,3 +40,19 @@ Deno.test("formatNotebook reports unformatted code cells and fixes them in place
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("formatNotebook formats cells one by one where joining them would change the parse", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "b.ipynb");
+    // joined, `word` and `({ x: 1 })` would read as the call word({ x: 1 })
+    await Deno.writeTextFile(path, notebook(["const word = 1;\nword", "({x: 1});"]));
+    assert.deepEqual((await formatNotebook(path)).unformatted, [1, 2]);
+    await formatNotebook(path, true);
+    const nb = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(nb.cells[1].source.join(""), "const word = 1;\nword;");
+    assert.equal(nb.cells[2].source.join(""), "({ x: 1 });");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -49,10 +49,15 @@ export async function formatNotebook(
   const nb = await readNotebook(path);
   const cells = codeCells(nb);
   if (cells.length === 0) return { path, unformatted: [] };
+  // One deno fmt call for the whole notebook; where joining changes the parse (a cell ending in
+  // a bare expression followed by one starting with "(" reads as a call), one call per cell.
   const joined = cells.map((c) => c.source.trimEnd()).join(`\n${MARK}\n`) + "\n";
-  const formatted = (await denoFmt(joined, cwd)).split(`\n${MARK}\n`).map((s) => s.trimEnd());
+  let formatted = (await denoFmt(joined, cwd)).split(`\n${MARK}\n`).map((s) => s.trimEnd());
   if (formatted.length !== cells.length) {
-    throw new Error(`${path}: cell boundaries were lost while formatting`);
+    formatted = [];
+    for (const c of cells) {
+      formatted.push((await denoFmt(c.source.trimEnd() + "\n", cwd)).trimEnd());
+    }
   }
   const unformatted = cells.filter((c, i) => c.source.trimEnd() !== formatted[i]).map((c) =>
     c.number
