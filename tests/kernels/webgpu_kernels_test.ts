@@ -5,13 +5,15 @@
  * and on model shapes. Stated tolerances (float32 on both sides; the wasm group norm sums in
  * float64, the WGSL one in float32 tree sums):
  * - AdamW, 3 updates: |Δ| <= 1e-6 + 1e-5·|wasm| for p, m, v;
- * - group norm forward (y, x̂, 1/σ̂) and backward (∂x, ∂g, ∂b): |Δ| <= 1e-4 + 1e-4·|wasm|.
+ * - group norm forward (y, x̂, 1/σ̂) and backward (∂x, ∂g, ∂b): |Δ| <= 1e-4 + 1e-4·|wasm|;
+ * - column sums (bias gradients): |Δ| <= 1e-4 + 1e-5·|wasm|.
  * Skipped where no WebGPU adapter exists. Reads are asynchronous only.
  */
 import assert from "node:assert/strict";
 import { initBackend, probeWebGPU, tf } from "../../lib/engine/backend/mod.ts";
 import {
   fusedAdamW,
+  fusedColSum,
   fusedGroupNorm,
   fusedGroupNormGrad,
   webgpuAdamWInPlace,
@@ -193,6 +195,25 @@ Deno.test({
           msg: `${what} [${shape}] G=${groups}`,
         })
       );
+    }
+  },
+});
+
+Deno.test({
+  name: "WGSL column sums equal the wasm kernel (small and bias-gradient shapes; 1e-4 + 1e-5·|x|)",
+  ignore: !webgpu,
+  fn: async () => {
+    for (const shape of [[7, 3], [1, 5], [25088, 16], [4096, 130]] as [number, number][]) {
+      const sums = (name: string) =>
+        on(name, async () => {
+          const x = tf.tensor2d(values(shape[0] * shape[1], 12, -1, 2), shape);
+          const s = fusedColSum(x);
+          const out = await s.data();
+          tf.dispose([x, s]);
+          return out;
+        });
+      const cpu = await sums("wasm");
+      assertClose(await sums("webgpu"), cpu, { atol: 1e-4, rtol: 1e-5, msg: `[${shape}]` });
     }
   },
 });

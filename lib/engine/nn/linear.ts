@@ -12,16 +12,21 @@
  */
 import { tf } from "../backend/mod.ts";
 import { customOp } from "../grad.ts";
-import { fusedColSum, fusedKernelsActive, fusedTranspose2d } from "../kernels/mod.ts";
+import {
+  fusedColSum,
+  fusedKernelsActive,
+  fusedTranspose2d,
+  webgpuKernelsActive,
+} from "../kernels/mod.ts";
 
 /** `xᵀ` of a 2-D tensor (a SIMD kernel on wasm). */
 export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
   return fusedKernelsActive() ? fusedTranspose2d(x) : tf.transpose(x);
 }
 
-/** `Σ_rows x`, the column sums of a 2-D tensor (a SIMD kernel on wasm). */
+/** `Σ_rows x`, the column sums of a 2-D tensor (a SIMD kernel on wasm, one WGSL dispatch on webgpu). */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
-  return fusedKernelsActive() ? fusedColSum(x) : tf.sum(x, 0);
+  return fusedKernelsActive() || webgpuKernelsActive() ? fusedColSum(x) : tf.sum(x, 0);
 }
 
 const linearOp = customOp<

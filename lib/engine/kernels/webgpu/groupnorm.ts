@@ -24,7 +24,7 @@ const WG = 256;
 type Uniforms = { type: string; data: number[] }[];
 
 /** A tfjs WebGPU program (the fields tfjs-backend-webgpu's `WebGPUProgram` needs). */
-interface Program {
+export interface Program {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
@@ -154,8 +154,11 @@ ${mainHeader()} {
   };
 }
 
-/** One workgroup per channel: Σ over the n·P rows of dy·x̂ ("gain") or of dy ("bias"). */
-function channelSum(kind: "gain" | "bias", c: number): Program {
+/**
+ * One workgroup per channel of a row-major [rows, c] layout: Σ over the rows of dy·x̂ ("gain") or
+ * of dy ("bias", i.e. the column sums of dy). Exported for the column-sum kernel of colsum.ts.
+ */
+export function channelSum(kind: "gain" | "bias", c: number): Program {
   const term = kind === "gain" ? "dy[i] * xhat[i]" : "dy[i]";
   return {
     variableNames: kind === "gain" ? ["dy", "xhat"] : ["dy"],
