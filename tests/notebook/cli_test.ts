@@ -85,6 +85,16 @@ Deno.test("runUnitTests reruns only a run that passed every test and then exited
   u = await runUnitTests(f.run, log);
   assert.equal(f.calls(), 1);
   assert.equal(u.summary, undefined);
+  // With reruns: 2, two crashes in a row are repeated, a third run decides.
+  f = fakeRuns(
+    [134, "ok | 5 passed | 0 failed"],
+    [134, "ok | 5 passed | 0 failed"],
+    [0, "ok | 5 passed | 0 failed"],
+  );
+  u = await runUnitTests(f.run, log, { label: "webgpu unit tests", reruns: 2 });
+  assert.equal(f.calls(), 3);
+  assert.equal(u.result.code, 0);
+  assert.ok(lines.some((l) => l.includes("==> webgpu unit tests (rerun")));
   // A clean run runs once.
   f = fakeRuns([0, "ok | 5 passed | 0 failed"]);
   await runUnitTests(f.run, log);
