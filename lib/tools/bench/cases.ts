@@ -16,7 +16,7 @@ import {
   sample,
   trainDenoiser,
 } from "../../models/diffusion/mod.ts";
-import { trainImageDenoiser, UNet } from "../../models/imagediffusion/mod.ts";
+import { trainImageDenoiser, UNet, type UNetConfig } from "../../models/imagediffusion/mod.ts";
 import { prepareData, type RunConfig, runModel, runSchedule } from "../../models/diffusion/mod.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../models/vae/mod.ts";
 
@@ -105,6 +105,17 @@ export interface UnetStepsResult {
   loss: number;
 }
 
+/** The U-Net of notebook 04 (28 × 28, channels [8, 16, 64], GroupNorm(4), 10 classes, seed 0). */
+export const NOTEBOOK04_UNET: UNetConfig = {
+  side: 28,
+  T: 1000,
+  channels: [8, 16, 64],
+  groups: 4,
+  classes: 10,
+  scaleShift: true,
+  seed: 0,
+};
+
 /**
  * Training steps of the MNIST image-diffusion U-Net of notebook 04 at batch 32: the notebook's
  * model (channels [8, 16, 64], GroupNorm(4), scale-and-shift embedding, 10 classes, seed 0), its
@@ -120,15 +131,7 @@ export async function unetSteps(
   const split = mnistSplit();
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
   const schedule = cosineSchedule(1000, 0.008, 0.05);
-  const model = new UNet({
-    side: 28,
-    T: 1000,
-    channels: [8, 16, 64],
-    groups: 4,
-    classes: 10,
-    scaleShift: true,
-    seed: 0,
-  });
+  const model = new UNet(NOTEBOOK04_UNET);
   const options = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2 };
   const timed = async (n: number, s: number) => {
     const t0 = performance.now();

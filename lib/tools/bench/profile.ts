@@ -33,6 +33,7 @@ import {
 import { cosineSchedule } from "../../models/diffusion/mod.ts";
 import { imageLoss, sampleImages, UNet } from "../../models/imagediffusion/mod.ts";
 import { MlpVae, vaeLoss, vaeOptimizer } from "../../models/vae/mod.ts";
+import { NOTEBOOK04_UNET } from "./cases.ts";
 import {
   Discriminator,
   ganOptimizers,
@@ -110,15 +111,7 @@ function mlpWorkload(): ProfileWorkload {
 
 /** The U-Net of notebook 04 (28 × 28, channels [8, 16, 64], GroupNorm(4), 10 classes). */
 function unetWorkload(): ProfileWorkload {
-  const model = new UNet({
-    side: 28,
-    T: 1000,
-    channels: [8, 16, 64],
-    groups: 4,
-    classes: 10,
-    scaleShift: true,
-    seed: 0,
-  });
+  const model = new UNet(NOTEBOOK04_UNET);
   const schedule = cosineSchedule(1000, 0.008, 0.05);
   const vars = model.trainableVariables();
   const opt = new AdamW(vars, { lr: 2e-3, weightDecay: 0 });
