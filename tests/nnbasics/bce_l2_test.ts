@@ -111,8 +111,11 @@ Deno.test("L2 weight must be finite and non-negative", async () => {
   await assertThrowsMatching(() => l2RegularizedBce(z, z, [], NaN), /l2 .* >= 0; got NaN/);
 });
 
-Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smaller train/test loss gap", async () => {
-  // a tiny overfitting problem: 30 noisy points in 20-D, labels from one direction plus noise
+/**
+ * A tiny overfitting problem (seed 3): 30 training and 300 test points in 20-D, labels from the
+ * first coordinate plus noise.
+ */
+function overfittingProblem() {
   const r = rng(3);
   const make = (n: number) => {
     const x = Float32Array.from({ length: n * 20 }, () => r.normal());
@@ -123,7 +126,11 @@ Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smal
     return { x: tf.tensor2d(x, [n, 20]), y: tf.tensor1d(y) };
   };
   const train = make(30);
-  const test = make(300);
+  return { train, test: make(300) };
+}
+
+Deno.test("trainL2Run: a larger L2 weight gives a smaller weight norm and a smaller train/test loss gap", async () => {
+  const { train, test } = overfittingProblem();
   const before = tf.memory().numTensors;
   const runs: L2RunResult[] = [];
   for (const l2 of [0, 3, 30]) {
@@ -157,17 +164,7 @@ Deno.test({
   name: "trainL2Run on trainLoop: the seeded records equal the old loop's exactly (wasm)",
   ignore: tf.getBackend() !== "wasm",
   fn: async () => {
-    const r = rng(3);
-    const make = (n: number) => {
-      const x = Float32Array.from({ length: n * 20 }, () => r.normal());
-      const y = Float32Array.from(
-        { length: n },
-        (_, i) => (x[i * 20] + 0.8 * r.normal() > 0 ? 1 : 0),
-      );
-      return { x: tf.tensor2d(x, [n, 20]), y: tf.tensor1d(y) };
-    };
-    const train = make(30);
-    const test = make(300);
+    const { train, test } = overfittingProblem();
     const before = tf.memory().numTensors;
     const gd = await trainL2Run(train, test, {
       l2: 3,
