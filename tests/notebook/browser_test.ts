@@ -2,19 +2,11 @@
 // is not installed. `deno task e2e` is the full run; these show that its checks can fail.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend } from "../../lib/engine/backend/mod.ts";
-import {
-  DDIMSampler,
-  DDPMSampler,
-  DenoisingMLP,
-  grid2d,
-  linearSchedule,
-} from "../../lib/models/diffusion/mod.ts";
 import { checkPlayer, findChromium, launchBrowser } from "../../lib/tools/notebook/browser.ts";
 import { serveDir } from "../../lib/tools/notebook/e2e.ts";
 import { checkSite } from "../../lib/tools/notebook/e2e_site.ts";
 import { portOpen, startNotebookServer } from "../../lib/tools/notebook/jupyter_server.ts";
-import { particlePlayerHtml, recordParticles } from "../../lib/tools/viz/mod.ts";
+import { untrainedPlayerHtml } from "./player_fixture.ts";
 
 const chromium = await findChromium();
 const jupyterNotebook = await new Deno.Command("jupyter", {
@@ -25,31 +17,7 @@ const jupyterNotebook = await new Deno.Command("jupyter", {
   .output().then((r) => r.success, () => false);
 
 async function playerPage(): Promise<string> {
-  await initBackend({ log: false });
-  const schedule = linearSchedule(12, 1e-3, 0.2);
-  const model = new DenoisingMLP({
-    inputEmbedding: "fourier",
-    timeEmbedding: "fourier",
-    T: 12,
-    seed: 1,
-  });
-  const grid = grid2d([-1, 1.01, 1]);
-  const runs = [
-    await recordParticles(model, new DDPMSampler(schedule), {
-      n: 20,
-      seed: 1,
-      grid,
-      label: "DDPM",
-    }),
-    await recordParticles(model, new DDIMSampler(schedule), {
-      n: 20,
-      seed: 1,
-      grid,
-      label: "DDIM",
-    }),
-  ];
-  model.dispose();
-  return `<!DOCTYPE html><html><body>${particlePlayerHtml(runs, [0, 0, 1, 1])}</body></html>`;
+  return `<!DOCTYPE html><html><body>${await untrainedPlayerHtml()}</body></html>`;
 }
 
 Deno.test({

@@ -15,15 +15,7 @@ import {
 import { findChromium } from "../../lib/tools/notebook/browser.ts";
 import { createCanvas } from "@napi-rs/canvas";
 import { checkSite } from "../../lib/tools/notebook/e2e_site.ts";
-import { initBackend } from "../../lib/engine/backend/mod.ts";
-import {
-  DDIMSampler,
-  DDPMSampler,
-  DenoisingMLP,
-  grid2d,
-  linearSchedule,
-} from "../../lib/models/diffusion/mod.ts";
-import { particlePlayerHtml, recordParticles } from "../../lib/tools/viz/mod.ts";
+import { untrainedPlayerHtml } from "./player_fixture.ts";
 import {
   ansiToHtml,
   copyKitAssets,
@@ -179,27 +171,6 @@ Deno.test("book arguments: --executor and --renderer", () => {
 
 const chromium = await findChromium();
 
-/** A particle player from an untrained model (as `browser_test.ts` makes one). */
-async function playerHtml(): Promise<string> {
-  await initBackend({ log: false });
-  const schedule = linearSchedule(12, 1e-3, 0.2);
-  const model = new DenoisingMLP({
-    inputEmbedding: "fourier",
-    timeEmbedding: "fourier",
-    T: 12,
-    seed: 1,
-  });
-  const grid = grid2d([-1, 1.01, 1]);
-  const run = async (sampler: DDPMSampler | DDIMSampler, label: string) =>
-    await recordParticles(model, sampler, { n: 20, seed: 1, grid, label });
-  const runs = [
-    await run(new DDPMSampler(schedule), "DDPM"),
-    await run(new DDIMSampler(schedule), "DDIM"),
-  ];
-  model.dispose();
-  return particlePlayerHtml(runs, [0, 0, 1, 1]);
-}
-
 Deno.test({
   name: "checkSite on kit pages: KaTeX formulas counted, the player works, broken TeX fails",
   ignore: !chromium,
@@ -224,7 +195,11 @@ Deno.test({
         "# Good page\n\nMaths $a^2$ and\n\n$$\n\\int_0^1 x\\,dx\n$$\n\n[top](#Good-page)",
         [
           { output_type: "display_data", data: { "image/png": png32 }, metadata: {} },
-          { output_type: "display_data", data: { "text/html": await playerHtml() }, metadata: {} },
+          {
+            output_type: "display_data",
+            data: { "text/html": await untrainedPlayerHtml() },
+            metadata: {},
+          },
         ],
       );
       const bad = page("# Bad page\n\nBroken $\\frac{1$ here.", []);
