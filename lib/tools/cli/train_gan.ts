@@ -33,16 +33,16 @@ const QUICK = Deno.env.get("QUICK") === "1";
 export const TRAIN_GAN_FLAGS = defineArgs({
   epochs: {
     type: "int",
-    default: QUICK ? 1 : 10,
+    default: QUICK ? 1 : 5,
     min: 1,
     help: "passes over the training digits (QUICK=1 makes the default 1)",
   },
-  batchSize: { type: "int", default: 128, min: 2, help: "images per iteration" },
-  lr: { type: "float", default: 2e-4, min: 0, exclusiveMin: true, max: 1, help: "Adam step" },
+  batchSize: { type: "int", default: 64, min: 2, help: "images per iteration" },
+  lr: { type: "float", default: 5e-4, min: 0, exclusiveMin: true, max: 1, help: "Adam step" },
   beta1: { type: "float", default: 0.5, min: 0, max: 1, exclusiveMax: true, help: "Adam's β₁" },
   latentSize: { type: "int", default: 64, min: 1, help: "nz, the size of the latent vector z" },
   ngf: { type: "int", default: 16, min: 1, help: "generator feature maps (hidden: 4·ngf, 2·ngf)" },
-  ndf: { type: "int", default: 8, min: 1, help: "discriminator feature maps (ndf, 2·ndf)" },
+  ndf: { type: "int", default: 16, min: 1, help: "discriminator feature maps (ndf, 2·ndf)" },
   seed: { type: "int", default: 0, min: 0, help: "seed of weights, batches and noise" },
   trainSize: {
     type: "int",
