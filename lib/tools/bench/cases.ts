@@ -80,6 +80,32 @@ export async function lemurForward(steps: number, seed: number): Promise<number>
   return seconds;
 }
 
+/**
+ * Milliseconds per float32 matrix product C = A B of n × n matrices (`tf.matMul`, on wasm the
+ * kit's GEMM, shared between the kit's threads), over `products` products after 5 untimed ones;
+ * the reference is `tests/bench/gemm.py`. The rate is 2n³ / time.
+ * @example
+ * ```ts
+ * const ms = await gemmProduct(512, 200, 0); // about 5 ms on the course machine (≈ 50 GFLOP/s)
+ * ```
+ */
+export async function gemmProduct(n: number, products: number, seed: number): Promise<number> {
+  const a = tf.randomNormal([n, n], 0, 1, "float32", seed + 1) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n], 0, 1, "float32", seed + 2) as tf.Tensor2D;
+  for (let i = 0; i < 5; i++) tf.matMul(a, b).dispose();
+  await tf.matMul(a, b).data(); // settled before the clock starts
+  const t0 = performance.now();
+  let last: tf.Tensor | null = null;
+  for (let i = 0; i < products; i++) {
+    last?.dispose();
+    last = tf.matMul(a, b);
+  }
+  await last?.data();
+  const ms = (performance.now() - t0) / products;
+  tf.dispose([a, b, ...(last ? [last] : [])]);
+  return ms;
+}
+
 /** One epoch of the MLP VAE (784-400-20, batch 128, Adam 1e-3) on the 9,000 training digits. */
 export async function vaeEpoch(seed: number): Promise<{ seconds: number; loss: number }> {
   const split = mnistSplit();

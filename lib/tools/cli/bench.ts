@@ -21,7 +21,13 @@
 import { join, resolve } from "node:path";
 import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
 import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
-import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
+import {
+  dinoTrainAndSample,
+  gemmProduct,
+  lemurForward,
+  unetSteps,
+  vaeEpoch,
+} from "../bench/cases.ts";
 import {
   blasRefusal,
   findTorchPython,
@@ -52,7 +58,7 @@ import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { CliError, defineArgs, runFlags } from "./args.ts";
 
-const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
+const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet", "gemm"] as const;
 type Workload = typeof WORKLOADS[number];
 
 const FLAGS = defineArgs({
@@ -379,6 +385,33 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
   );
 }
 
+async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+  const n = 512;
+  const products = quick ? 20 : 200;
+  const ours: number[] = [];
+  for (let r = 0; r < repeats; r++) ours.push(await gemmProduct(n, products, r));
+  const t = await reference(p, "gemm.py", [
+    "--n",
+    String(n),
+    "--products",
+    String(products),
+    "--repeats",
+    String(repeats),
+  ]);
+  const torch = t ? resultNumbers(t, "ms_per_product_runs") : null;
+  const gflops = (ms: number) => (2 * n ** 3) / (ms / 1000) / 1e9;
+  console.log(
+    `  ours: ${gflops(median(ours)).toFixed(1)} GFLOP/s` +
+      (torch ? `, PyTorch: ${gflops(median(torch)).toFixed(1)} GFLOP/s` : ""),
+  );
+  return row(p, `matrix product ${n} × ${n} × ${n}`, "ms", ours, torch, {
+    n,
+    products,
+    oursGflops: gflops(median(ours)),
+    torchGflops: torch ? gflops(median(torch)) : null,
+  });
+}
+
 /** Parses `--only` into workloads; a clear error names an unknown one. */
 export function parseWorkloads(only: string): Workload[] {
   const names = only.split(",").map((s) => s.trim()).filter(Boolean);
@@ -555,6 +588,7 @@ if (import.meta.main) {
           if (w === "lemur") rows.push(await lemurRow(p, repeats, a.quick));
           if (w === "vae") rows.push(await vaeRow(p, repeats));
           if (w === "unet") rows.push(await unetRow(p, repeats, a.quick));
+          if (w === "gemm") rows.push(await gemmRow(p, repeats, a.quick));
         }
       }
       console.log("");
