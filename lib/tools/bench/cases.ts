@@ -107,15 +107,20 @@ export async function gemmProduct(n: number, products: number, seed: number): Pr
 }
 
 /** One epoch of the MLP VAE (784-400-20, batch 128, Adam 1e-3) on the 9,000 training digits. */
-export async function vaeEpoch(seed: number): Promise<{ seconds: number; loss: number }> {
+export async function vaeEpoch(
+  seed: number,
+): Promise<{ seconds: number; loss: number; flops: number }> {
   const split = mnistSplit();
   const model = new MlpVae({ seed });
   const opt = vaeOptimizer(model);
   const stats = await trainVaeEpoch(model, opt, split.train.x, { batchSize: 128, seed });
+  // multiply-adds of the four layers per image; training ≈ 3 forward passes, 2 FLOPs each
+  const { inputDim: d, hidden: h, latentDim: z } = model.config;
+  const flops = 6 * (d * h + h * 2 * z + z * h + h * d) * split.train.x.shape[0];
   opt.dispose();
   model.dispose();
   tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
-  return { seconds: stats.seconds, loss: stats.loss };
+  return { seconds: stats.seconds, loss: stats.loss, flops };
 }
 
 /** Timings of {@link unetSteps}. */
@@ -128,6 +133,8 @@ export interface UnetStepsResult {
   warmupSteps: number;
   /** Trainable scalars of the model (86,785). */
   parameters: number;
+  /** Floating-point operations of one training step: 3 passes × 2 × multiply-adds × 32 images. */
+  flops: number;
   /** Mean loss of the timed steps. */
   loss: number;
 }
@@ -177,6 +184,7 @@ export async function unetSteps(
   const warm = await timed(warmupSteps, seed + 1000);
   const run = await timed(steps, seed);
   const parameters = model.parameterCount();
+  const flops = 6 * model.macsPerImage() * options.batchSize;
   model.dispose();
   tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
   return {
@@ -185,6 +193,7 @@ export async function unetSteps(
     steps,
     warmupSteps,
     parameters,
+    flops,
     loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
   };
 }

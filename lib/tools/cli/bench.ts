@@ -334,10 +334,24 @@ async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<Bench
 
 async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
   const ours: number[] = [];
-  for (let r = 0; r < repeats; r++) ours.push((await vaeEpoch(r)).seconds);
+  let flops = 0;
+  for (let r = 0; r < repeats; r++) {
+    const v = await vaeEpoch(r);
+    ours.push(v.seconds);
+    flops = v.flops;
+  }
   const t = await reference(p, "vae_epoch.py", ["--repeats", String(repeats)]);
   const torch = t ? resultNumbers(t, "epoch_seconds") : null;
-  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {});
+  const rate = (s: number) => flops / s / 1e9;
+  console.log(
+    `  ${(flops / 1e9).toFixed(1)} GFLOP per epoch: ours ${rate(median(ours)).toFixed(1)} GFLOP/s` +
+      (torch ? `, PyTorch ${rate(median(torch)).toFixed(1)} GFLOP/s` : ""),
+  );
+  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {
+    flops,
+    oursGflops: rate(median(ours)),
+    torchGflops: torch ? rate(median(torch)) : null,
+  });
 }
 
 async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
@@ -368,6 +382,14 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
         `ms/step, ${torch.parameters} parameters`,
     );
   }
+  const flops = ours[0].flops;
+  const rate = (ms: number) => flops / (ms / 1000) / 1e9;
+  const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
+  console.log(
+    `  ${(flops / 1e9).toFixed(2)} GFLOP per step: ours ${
+      rate(median(ours.map((u) => u.msPerStep))).toFixed(1)
+    } GFLOP/s` + (torchMs ? `, PyTorch ${rate(median(torchMs)).toFixed(1)} GFLOP/s` : ""),
+  );
   return row(
     p,
     "MNIST U-Net training step, batch 32",
@@ -378,6 +400,9 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
       steps,
       warmupSteps: warmup,
       parameters: ours[0].parameters,
+      flops,
+      oursGflops: rate(median(ours.map((u) => u.msPerStep))),
+      torchGflops: torchMs ? rate(median(torchMs)) : null,
       oursWarmup: ours.map((u) => u.warmupMsPerStep),
       torchWarmup: torch?.warmup_ms_per_step ?? null,
       torchParameters: torch?.parameters ?? null,
