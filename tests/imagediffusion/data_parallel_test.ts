@@ -2,11 +2,19 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { cosineSchedule } from "../../lib/models/diffusion/mod.ts";
-import { flatWeights, GradientWorkers, splitRange } from "../../lib/engine/data_parallel.ts";
 import {
+  flatWeights,
+  GradientWorkers,
+  shardGradients,
+  splitRange,
+  sumShards,
+} from "../../lib/engine/data_parallel.ts";
+import {
+  batchLoss,
   downsampleImages,
   type ImageShard,
   type ImageWorkerSetup,
+  minSnrWeights,
   trainImageDenoiser,
   UNet,
 } from "../../lib/models/imagediffusion/mod.ts";
@@ -110,6 +118,85 @@ Deno.test({
     } finally {
       pool.close();
       model.dispose();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "shard gradients of a conditioned U-Net (condition noise, Min-SNR weights, labels) from " +
+    "2 workers and the caller add up to the whole batch's gradient",
+  fn: async () => {
+    const cond = tf.tidy(() => tf.mul(digits, 0.5)) as tf.Tensor2D;
+    const m = new UNet({
+      side: 14,
+      T: 100,
+      channels: [4, 8],
+      condChannels: 1,
+      classes: 10,
+      seed: 2,
+    });
+    const vars = m.trainableVariables();
+    // random weights everywhere (the zero-initialised layers too), so every input matters
+    vars.forEach((v, i) => v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", 100 + i)));
+    const setup: ImageWorkerSetup = {
+      config: m.config,
+      schedule,
+      data: digits.dataSync() as Float32Array,
+      rows: 256,
+      cond: cond.dataSync() as Float32Array,
+      condNoise: 0.1,
+      minSnrGamma: 5,
+    };
+    const pool = await GradientWorkers.start<ImageWorkerSetup, ImageShard>({
+      module: new URL("../../lib/models/imagediffusion/train_worker.ts", import.meta.url),
+      workers: 2,
+      setup,
+      parameters: m.parameterCount(),
+    });
+    const ctx = {
+      schedule,
+      data: digits,
+      cond,
+      condNoise: 0.1,
+      weights: tf.tensor1d(minSnrWeights(schedule, 5)),
+    };
+    try {
+      const batch = {
+        idx: Int32Array.from({ length: 9 }, (_, i) => 5 + 19 * i),
+        ts: Int32Array.from({ length: 9 }, (_, i) => (13 * i + 3) % 100),
+        labels: Int32Array.from({ length: 9 }, (_, i) => (3 * i) % 11),
+        noiseSeed: 77,
+        m: 9,
+      };
+      const whole = shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 9), 1);
+      const ranges = splitRange(9, 3); // [0, 3), [3, 6), [6, 9)
+      const theirs = pool.gradients(
+        flatWeights(vars),
+        ranges.slice(1).map(([start, end]) => ({ batch, start, end })),
+        [3 / 9, 3 / 9],
+      );
+      const mine = shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 3), 3 / 9);
+      const total = sumShards([mine, ...await theirs]);
+      const big = Math.max(...whole.grads.map(Math.abs));
+      let worst = 0;
+      whole.grads.forEach((g, j) => worst = Math.max(worst, Math.abs(total.grads[j] - g)));
+      assert.ok(worst <= 1e-5 * big, `largest difference ${worst} against ${big}`);
+      assert.ok(
+        Math.abs(total.loss - whole.loss) <= 1e-6 * whole.loss,
+        `${total.loss} ${whole.loss}`,
+      );
+      // a shard with the wrong rows of the noise would be far off: the check can fail
+      const wrong = shardGradients(
+        vars,
+        () => batchLoss(m, ctx, { ...batch, noiseSeed: 78 }, 0, 9),
+        1,
+      );
+      assert.ok(Math.abs(wrong.loss - whole.loss) > 1e-3 * whole.loss);
+    } finally {
+      pool.close();
+      m.dispose();
+      tf.dispose([cond, ctx.weights]);
     }
   },
 });
