@@ -76,7 +76,7 @@ interface Waiting {
  * ```ts
  * // In the calling thread (the worker module is the model's, e.g. imagediffusion/train_worker.ts):
  * // const pool = await GradientWorkers.start({ module, workers: 1, setup, parameters });
- * // const [theirs] = await pool.gradients(flatWeights(vars), [shard1], [0.5]);
+ * // const [theirs] = await pool.gradients(await flatWeights(vars), [shard1], [0.5]);
  * // pool.close();
  * ```
  */
@@ -253,16 +253,12 @@ export class GradientWorkers<S, Sh> {
   }
 }
 
-/** Every variable's values, flattened in order into one array (wasm and cpu read synchronously). */
-export function flatWeights(vars: tf.Variable[], into?: Float32Array): Float32Array {
-  const total = vars.reduce((s, v) => s + v.size, 0);
-  const out = into && into.length === total ? into : new Float32Array(total);
-  let at = 0;
-  for (const v of vars) {
-    out.set(v.dataSync() as Float32Array, at);
-    at += v.size;
-  }
-  return out;
+/** Every variable's values, flattened in order into one array (one asynchronous read). */
+export async function flatWeights(vars: tf.Variable[]): Promise<Float32Array> {
+  const joined = tf.tidy(() => tf.concat(vars.map((v) => tf.reshape(v, [-1]))));
+  const values = await joined.data();
+  joined.dispose();
+  return values instanceof Float32Array ? values : Float32Array.from(values);
 }
 
 /** Assigns `flat` (as written by {@link flatWeights}) to the variables. */
@@ -282,25 +278,24 @@ export function assignFlat(vars: tf.Variable[], flat: Float32Array): void {
 /**
  * The gradient of `scale · loss()` with respect to `vars`, flattened in variable order, and the
  * scaled loss: what one shard contributes (the same code in the calling thread and the workers).
+ * The values are read with one asynchronous read.
  */
-export function shardGradients(
+export async function shardGradients(
   vars: tf.Variable[],
   loss: () => tf.Scalar,
   scale: number,
-): ShardResult {
-  return tf.tidy(() => {
+): Promise<ShardResult> {
+  const joined = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(
       () => (scale === 1 ? loss() : tf.mul(loss(), scale)) as tf.Scalar,
       vars,
     );
-    const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
-    let at = 0;
-    for (const v of vars) {
-      flat.set(grads[v.name].dataSync() as Float32Array, at);
-      at += v.size;
-    }
-    return { loss: value.dataSync()[0], grads: flat };
+    return tf.concat([...vars.map((v) => tf.reshape(grads[v.name], [-1])), tf.reshape(value, [1])]);
   });
+  const all = await joined.data();
+  joined.dispose();
+  const n = all.length - 1;
+  return { loss: all[n], grads: Float32Array.from(all.subarray(0, n)) };
 }
 
 /**

@@ -54,7 +54,7 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
         const st = state;
         const vars = server.variables(st);
         assignFlat(vars, m.weights);
-        const r = shardGradients(vars, () => server.loss(st, m.shard), m.scale);
+        const r = await shardGradients(vars, () => server.loss(st, m.shard), m.scale);
         send({ kind: "grads", seq: m.seq, loss: r.loss, grads: r.grads }, [
           r.grads.buffer as ArrayBuffer,
         ]);

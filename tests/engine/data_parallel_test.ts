@@ -31,13 +31,17 @@ async function batchGradient(pool: GradientWorkers<unknown, LinearShard> | null,
   const scales = ranges.map(([a, e]) => (e - a) / 64);
   const theirs = pool
     ? pool.gradients(
-      flatWeights(vars),
+      await flatWeights(vars),
       ranges.slice(1).map(([start, end]) => ({ start, end })),
       scales.slice(1),
     )
     : Promise.resolve([]);
   const [a, e] = ranges[0];
-  const mine = shardGradients(vars, () => linearShardLoss(st, { start: a, end: e }), scales[0]);
+  const mine = await shardGradients(
+    vars,
+    () => linearShardLoss(st, { start: a, end: e }),
+    scales[0],
+  );
   const total = sumShards([mine, ...await theirs]);
   tf.dispose([st.w, st.b, st.x, st.y]);
   return total;
@@ -90,7 +94,7 @@ for (const fail of ["throw", "exit", "hang"] as const) {
         label: "test training",
       });
       const st = linearSetup(1);
-      const w = flatWeights([st.w, st.b]);
+      const w = await flatWeights([st.w, st.b]);
       tf.dispose([st.w, st.b, st.x, st.y]);
       const shards: LinearShard[] = [{ start: 0, end: 8 }, { start: 8, end: 16, fail }];
       const why = {

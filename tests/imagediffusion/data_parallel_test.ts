@@ -108,7 +108,10 @@ Deno.test({
           m: 12,
         };
         const shards = splitRange(12, 2).map(([start, end]) => ({ batch, start, end }));
-        const r = await pool.gradients(flatWeights(model.trainableVariables()), shards, [0.5, 0.5]);
+        const r = await pool.gradients(await flatWeights(model.trainableVariables()), shards, [
+          0.5,
+          0.5,
+        ]);
         assert.ok(r.every((s) => s.grads.length === model.parameterCount()));
         assert.ok(r.every((s) => Number.isFinite(s.loss) && s.loss > 0));
         counts.push(await pool.tensorCounts());
@@ -169,14 +172,14 @@ Deno.test({
         noiseSeed: 77,
         m: 9,
       };
-      const whole = shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 9), 1);
+      const whole = await shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 9), 1);
       const ranges = splitRange(9, 3); // [0, 3), [3, 6), [6, 9)
       const theirs = pool.gradients(
-        flatWeights(vars),
+        await flatWeights(vars),
         ranges.slice(1).map(([start, end]) => ({ batch, start, end })),
         [3 / 9, 3 / 9],
       );
-      const mine = shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 3), 3 / 9);
+      const mine = await shardGradients(vars, () => batchLoss(m, ctx, batch, 0, 3), 3 / 9);
       const total = sumShards([mine, ...await theirs]);
       const big = Math.max(...whole.grads.map(Math.abs));
       let worst = 0;
@@ -187,7 +190,7 @@ Deno.test({
         `${total.loss} ${whole.loss}`,
       );
       // a shard with the wrong rows of the noise would be far off: the check can fail
-      const wrong = shardGradients(
+      const wrong = await shardGradients(
         vars,
         () => batchLoss(m, ctx, { ...batch, noiseSeed: 78 }, 0, 9),
         1,

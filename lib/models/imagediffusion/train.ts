@@ -338,18 +338,17 @@ export async function trainImageDenoiser(
     });
     setKitThreads(1); // the other cores run the workers
   }
-  let weightBuffer: Float32Array | undefined;
   const parallelStep = async (): Promise<Float32Array> => {
     const b = draw();
     const ranges = splitRange(b.m, threads);
     const scales = ranges.map(([a, e]) => (e - a) / b.m);
-    weightBuffer = flatWeights(vars, weightBuffer);
+    const weights = await flatWeights(vars);
     const shards = ranges.slice(1).map(([start, end]) => ({ batch: b, start, end }));
-    const theirs = pool!.gradients(weightBuffer, shards, scales.slice(1));
+    const theirs = pool!.gradients(weights, shards, scales.slice(1));
     let mine;
     try {
       const [a, e] = ranges[0];
-      mine = shardGradients(vars, () => batchLoss(model, ctx, b, a, e), scales[0]);
+      mine = await shardGradients(vars, () => batchLoss(model, ctx, b, a, e), scales[0]);
     } catch (err) {
       theirs.catch(() => {}); // the step's own error is the one to report
       throw err;
