@@ -273,8 +273,8 @@ if (fusedKernelsEnabled() && wasmGather) {
         const base = src + o * dim * inner;
         for (let k = 0; k < count; k++, dst += inner) {
           const from = base + idx[k] * inner;
-          if (inner === 1) heap[dst] = heap[from];
-          else heap.copyWithin(dst, from, from + inner);
+          if (inner >= 64) heap.copyWithin(dst, from, from + inner);
+          else for (let r = 0; r < inner; r++) heap[dst + r] = heap[from + r]; // short rows
         }
       }
       return out;
