@@ -164,3 +164,29 @@ Deno.test("ResizeNearestNeighborGrad (× 2) on wasm: tfjs's kernel's bits, at th
   assert.equal(kitKernelCalls("ResizeNearestNeighborGrad"), before);
   tf.dispose([x, g]);
 });
+
+Deno.test("Reverse on wasm: tfjs's kernel's bits for the conv filters' flips and other axes", () => {
+  const cases: [number[], number[]][] = [
+    [[3, 3, 64, 64], [0, 1]], // a filter flipped for an input gradient
+    [[3, 3, 8, 16], [0, 1]],
+    [[4, 5, 6], [1]],
+    [[4, 5, 6], [2]],
+    [[4, 5, 6], [0, 2]],
+    [[4, 5, 6], [-1]],
+    [[7], [0]],
+    [[2, 3], []],
+  ];
+  for (const [shape, dims] of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    for (const dtype of ["float32", "int32"] as const) {
+      const x = dtype === "float32"
+        ? tf.tensor(values(n, n), shape)
+        : tf.tensor(Int32Array.from({ length: n }, (_, i) => i * 7 - 100), shape, "int32");
+      const before = kitKernelCalls("Reverse");
+      const mine = tf.reverse(x, dims);
+      assert.equal(kitKernelCalls("Reverse"), before + 1, "the kit's kernel ran");
+      sameBits(mine, original("Reverse", { x }, { dims }), `reverse [${shape}] on [${dims}]`);
+      tf.dispose([x, mine]);
+    }
+  }
+});

@@ -305,6 +305,48 @@ replaceWasmKernel("GatherV2", (params) => {
   return out;
 });
 
+// tfjs's wasm Reverse moves one element at a time with index arithmetic (about 1 ms for a
+// 3 × 3 × 64 × 64 filter, which every convolution's input gradient flips). Reversing some axes
+// only reorders blocks: whatever follows the last reversed axis moves as one contiguous block.
+replaceWasmKernel("Reverse", ({ inputs, attrs, backend: b }) => {
+  const { x } = inputs;
+  const rank = x?.shape.length ?? 0;
+  const raw = attrs?.dims;
+  const list = (Array.isArray(raw) ? raw : [raw]).map(Number);
+  const dims = list.map((d) => (d < 0 ? d + rank : d));
+  if (
+    !x || (x.dtype !== "float32" && x.dtype !== "int32") || rank === 0 ||
+    dims.some((d) => !Number.isInteger(d) || d < 0 || d >= rank)
+  ) return null;
+  const backend = requireWasmBackend(b, "Reverse");
+  const out = backend.makeOutput(x.shape, x.dtype);
+  const total = size(x.shape);
+  if (total === 0) return out;
+  const last = dims.length ? Math.max(...dims) : -1;
+  const inner = size(x.shape.slice(last + 1));
+  const outerShape = x.shape.slice(0, last + 1);
+  const flip = outerShape.map((_, d) => dims.includes(d));
+  const heap = new Int32Array(backend.wasm.asm.memory.buffer); // 4-byte words
+  const src = offset(backend, x) >> 2;
+  const dst = offset(backend, out) >> 2;
+  const at = outerShape.map(() => 0); // odometer over the outer axes, last fastest
+  for (let o = 0; o < total / inner; o++) {
+    let from = 0;
+    for (let d = 0; d < outerShape.length; d++) {
+      from = from * outerShape[d] + (flip[d] ? outerShape[d] - 1 - at[d] : at[d]);
+    }
+    const f = src + from * inner;
+    const t = dst + o * inner;
+    if (inner >= 64) heap.copyWithin(t, f, f + inner);
+    else for (let r = 0; r < inner; r++) heap[t + r] = heap[f + r];
+    for (let d = outerShape.length - 1; d >= 0; d--) {
+      if (++at[d] < outerShape[d]) break;
+      at[d] = 0;
+    }
+  }
+  return out;
+});
+
 const isPair2 = (v: unknown) =>
   v === 2 || (Array.isArray(v) && v.length === 2 && v[0] === 2 && v[1] === 2);
 
