@@ -217,6 +217,203 @@ if (fusedKernelsEnabled() && wasmCast) {
   });
 }
 
+/** tfjs's own wasm kernels that the kit replaced (for comparisons in the tests). */
+const replaced = new Map<string, tf.KernelConfig>();
+
+const fastCalls = new Map<string, number>();
+
+/** tfjs's wasm kernel `name` as it was before the kit replaced it, or undefined. */
+export function replacedWasmKernel(name: string): tf.KernelConfig | undefined {
+  return replaced.get(name);
+}
+
+/** How often the kit's replacement of kernel `name` has run (not counting tfjs's fallbacks). */
+export function kitKernelCalls(name: string): number {
+  return fastCalls.get(name) ?? 0;
+}
+
+/**
+ * Replaces tfjs's wasm kernel `name` by `fast`, which returns null for the cases it leaves to
+ * tfjs's kernel (whose set-up, binding its C++ function, still runs).
+ */
+function replaceWasmKernel(
+  name: string,
+  fast: (params: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null,
+): void {
+  const original = tf.getKernel(name, "wasm");
+  if (!enabled || !original || replaced.has(name)) return;
+  replaced.set(name, original);
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    setupFunc: original.setupFunc,
+    kernelFunc: (params) => {
+      const out = fast(params);
+      if (out === null) return original.kernelFunc(params);
+      fastCalls.set(name, (fastCalls.get(name) ?? 0) + 1);
+      return out;
+    },
+  });
+}
+
+// tfjs's wasm GatherV2 reads every index back, then copies element by element with index
+// arithmetic: about 1.6 ms for the VAE's batch of 128 rows of 784 pixels. Gathering whole slices
+// is a row copy each (one memmove in wasm memory); the output holds the same bytes. The common
+// case (float32 or int32 data, int32 indices, batchDims 0) runs here, the rest in tfjs's kernel.
+replaceWasmKernel("GatherV2", (params) => {
+  const { x, indices } = params.inputs;
+  const rank = x?.shape.length ?? 0;
+  const axisAttr = Number(params.attrs?.axis ?? 0);
+  const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  if (
+    !x || !indices || Number(params.attrs?.batchDims ?? 0) !== 0 ||
+    (x.dtype !== "float32" && x.dtype !== "int32") || indices.dtype !== "int32" ||
+    !Number.isInteger(axis) || axis < 0 || axis >= rank
+  ) {
+    return null;
+  }
+  const backend = requireWasmBackend(params.backend, "GatherV2");
+  const dim = x.shape[axis];
+  const outer = size(x.shape.slice(0, axis));
+  const inner = size(x.shape.slice(axis + 1));
+  const count = size(indices.shape);
+  const at = offset(backend, indices) >> 2;
+  const idx = new Int32Array(backend.wasm.asm.memory.buffer).slice(at, at + count);
+  for (const i of idx) {
+    if (!(i >= 0 && i < dim)) {
+      throw new Error(`GatherV2: the index value ${i} is not in [0, ${dim - 1}]`);
+    }
+  }
+  const out = backend.makeOutput(
+    [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)],
+    x.dtype,
+  );
+  if (outer * count * inner === 0) return out;
+  // views after makeOutput, which may grow the memory; 4-byte words whatever the dtype
+  const heap = new Int32Array(backend.wasm.asm.memory.buffer);
+  const src = offset(backend, x) >> 2;
+  let dst = offset(backend, out) >> 2;
+  for (let o = 0; o < outer; o++) {
+    const base = src + o * dim * inner;
+    for (let k = 0; k < count; k++, dst += inner) {
+      const from = base + idx[k] * inner;
+      if (inner >= 64) heap.copyWithin(dst, from, from + inner);
+      else for (let r = 0; r < inner; r++) heap[dst + r] = heap[from + r]; // short rows
+    }
+  }
+  return out;
+});
+
+// tfjs's wasm Reverse moves one element at a time with index arithmetic (about 1 ms for a
+// 3 × 3 × 64 × 64 filter, which every convolution's input gradient flips). Reversing some axes
+// only reorders blocks: whatever follows the last reversed axis moves as one contiguous block.
+replaceWasmKernel("Reverse", ({ inputs, attrs, backend: b }) => {
+  const { x } = inputs;
+  const rank = x?.shape.length ?? 0;
+  const raw = attrs?.dims;
+  const list = (Array.isArray(raw) ? raw : [raw]).map(Number);
+  const dims = list.map((d) => (d < 0 ? d + rank : d));
+  if (
+    !x || (x.dtype !== "float32" && x.dtype !== "int32") || rank === 0 ||
+    dims.some((d) => !Number.isInteger(d) || d < 0 || d >= rank)
+  ) return null;
+  const backend = requireWasmBackend(b, "Reverse");
+  const out = backend.makeOutput(x.shape, x.dtype);
+  const total = size(x.shape);
+  if (total === 0) return out;
+  const last = dims.length ? Math.max(...dims) : -1;
+  const inner = size(x.shape.slice(last + 1));
+  const outerShape = x.shape.slice(0, last + 1);
+  const flip = outerShape.map((_, d) => dims.includes(d));
+  const heap = new Int32Array(backend.wasm.asm.memory.buffer); // 4-byte words
+  const src = offset(backend, x) >> 2;
+  const dst = offset(backend, out) >> 2;
+  const at = outerShape.map(() => 0); // odometer over the outer axes, last fastest
+  for (let o = 0; o < total / inner; o++) {
+    let from = 0;
+    for (let d = 0; d < outerShape.length; d++) {
+      from = from * outerShape[d] + (flip[d] ? outerShape[d] - 1 - at[d] : at[d]);
+    }
+    const f = src + from * inner;
+    const t = dst + o * inner;
+    if (inner >= 64) heap.copyWithin(t, f, f + inner);
+    else for (let r = 0; r < inner; r++) heap[t + r] = heap[f + r];
+    for (let d = outerShape.length - 1; d >= 0; d--) {
+      if (++at[d] < outerShape[d]) break;
+      at[d] = 0;
+    }
+  }
+  return out;
+});
+
+const isPair2 = (v: unknown) =>
+  v === 2 || (Array.isArray(v) && v.length === 2 && v[0] === 2 && v[1] === 2);
+
+// The gradient of 2 × 2 average pooling with stride 2 (the U-Net's way down): every input pixel
+// lies in one window, so tfjs's kernel computes 0 + dy · ¼ per pixel, in a loop with index
+// arithmetic per window tap. Here: the same float32 values (¼ is exact; + 0 turns −0 into +0 as
+// the kernel's zero-initialised sum does), written row by row.
+replaceWasmKernel("AvgPoolGrad", ({ inputs, attrs, backend: b }) => {
+  const { dy, input } = inputs;
+  if (
+    !dy || !input || dy.dtype !== "float32" || input.shape.length !== 4 ||
+    !isPair2(attrs?.filterSize) || !isPair2(attrs?.strides) ||
+    !(attrs?.pad === "valid" || attrs?.pad === 0) || attrs?.dimRoundingMode != null
+  ) return null;
+  const [n, h, w, c] = input.shape;
+  if (h % 2 !== 0 || w % 2 !== 0 || dy.shape.join() !== [n, h / 2, w / 2, c].join()) return null;
+  const backend = requireWasmBackend(b, "AvgPoolGrad");
+  const dx = backend.makeOutput(input.shape, "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+  const src = offset(backend, dy) >> 2;
+  const dst = offset(backend, dx) >> 2;
+  const ow = w / 2;
+  for (let row = 0; row < n * h; row++) {
+    const from = src + (row >> 1) * ow * c; // image b's row r/2 (h is even)
+    const to = dst + row * w * c;
+    for (let col = 0; col < w; col++) {
+      const f = from + (col >> 1) * c;
+      const t = to + col * c;
+      for (let k = 0; k < c; k++) heap[t + k] = heap[f + k] * 0.25 + 0;
+    }
+  }
+  return dx;
+});
+
+// The gradient of nearest-neighbour upsampling by exactly 2 (the U-Net's way up): each input pixel
+// receives the four output pixels it was copied to. tfjs's kernel searches a window of dy for
+// them per pixel; the sum is the same, in its order ((0 + dy[2r, 2c]) + dy[2r, 2c + 1]) +
+// dy[2r + 1, 2c]) + dy[2r + 1, 2c + 1], rounded to float32 after each addition.
+replaceWasmKernel("ResizeNearestNeighborGrad", ({ inputs, attrs, backend: b }) => {
+  const { images, dy } = inputs;
+  if (
+    !images || !dy || images.dtype !== "float32" || dy.dtype !== "float32" ||
+    images.shape.length !== 4 || attrs?.alignCorners !== false || attrs?.halfPixelCenters === true
+  ) return null;
+  const [n, h, w, c] = images.shape;
+  if (dy.shape.join() !== [n, 2 * h, 2 * w, c].join()) return null;
+  const backend = requireWasmBackend(b, "ResizeNearestNeighborGrad");
+  const dx = backend.makeOutput(images.shape, "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+  const src = offset(backend, dy) >> 2;
+  let t = offset(backend, dx) >> 2;
+  const rowLen = 2 * w * c; // one row of dy
+  for (let row = 0; row < n * h; row++) {
+    const top = src + 2 * row * rowLen; // dy row 2r of the same image (rows of all images in turn)
+    for (let col = 0; col < w; col++) {
+      const a = top + 2 * col * c;
+      for (let k = 0; k < c; k++, t++) {
+        let sum = Math.fround(0 + heap[a + k]);
+        sum = Math.fround(sum + heap[a + c + k]);
+        sum = Math.fround(sum + heap[a + rowLen + k]);
+        heap[t] = sum + heap[a + rowLen + c + k]; // the store rounds to float32
+      }
+    }
+  }
+  return dx;
+});
+
 register("KitBceLogits", ["l", "x"], ({ inputs, backend }) => {
   const { l, x } = inputs;
   const y = backend.makeOutput(l.shape, "float32");

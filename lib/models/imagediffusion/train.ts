@@ -18,6 +18,15 @@
  * For a class-conditional model with K classes, each image's label is replaced by "no label"
  * (K) with probability p_∅ (`labelDropout`), so one network learns both ε_θ(x_t, t, y) and
  * ε_θ(x_t, t, ∅), as classifier-free guidance needs (Ho & Salimans 2022).
+ *
+ * With `threads` = W > 1 (on the wasm and cpu backends, for a {@link UNet}) each batch is split
+ * into W shards: W − 1 workers of `train_worker.ts` compute their shards' gradients while the
+ * calling thread computes its own, and the summed gradient takes the one AdamW step
+ * (`lib/engine/data_parallel.ts`). The batch, its steps, labels and noise are drawn exactly as
+ * on one thread, so the runs differ only in float32 rounding; a fixed seed and thread count
+ * repeat exactly. The default is one thread: on the 2-core course machine two threads measured
+ * no faster for notebook 04's U-Net (each shard slows down by about the time the split saves;
+ * `deno task bench` measures it as the U-Net workload at "all" threads).
  * @module
  */
 import { checkInt } from "../../engine/validate.ts";
@@ -29,6 +38,16 @@ import { type ProgressSink, trainLoop, warmupCosineLr } from "../../engine/train
 export { warmupCosineLr };
 import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import { checkedLabels, type ImagePredictor } from "./sample.ts";
+import {
+  flatWeights,
+  GradientWorkers,
+  gradTensors,
+  shardGradients,
+  splitRange,
+  sumShards,
+} from "../../engine/data_parallel.ts";
+import { kitThreads, setKitThreads } from "../../engine/threads.ts";
+import { UNet, type UNetConfig } from "./unet.ts";
 
 /** A trainable image noise predictor with optional condition images and class labels. */
 export interface ImageNoiseModel extends ImagePredictor {
@@ -66,6 +85,12 @@ export interface ImageTrainOptions {
   labels?: tf.Tensor1D;
   /** Probability p_∅ that an image's label is dropped (replaced by K, "no label"; default 0.2). */
   labelDropout?: number;
+  /**
+   * Threads that share each batch (an integer ≥ 1, default 1; e.g. `kitThreads()` for every core
+   * the kit may use). Used for a {@link UNet} on the wasm and cpu backends, capped at the batch
+   * size; results depend on it only through float32 rounding.
+   */
+  threads?: number;
   progress?: ProgressSink;
 }
 
@@ -78,6 +103,8 @@ export interface ImageTrainHistory {
   seconds: number;
   /** Optimizer steps per second. */
   stepsPerSecond: number;
+  /** Threads that shared each batch (1: the calling thread alone). */
+  threads: number;
 }
 
 /** The Min-SNR-γ weights w_t = min(SNR_t, γ) / SNR_t for t = 0 … T − 1 (see the module notes). */
@@ -111,6 +138,82 @@ export function imageLoss(
     if (!weights) return tf.mean(perImage) as tf.Scalar;
     return tf.mean(tf.mul(perImage, tf.gather(weights, t))) as tf.Scalar;
   });
+}
+
+/** One training batch as the trainer draws it: enough for any thread to rebuild a shard of it. */
+export interface ImageBatch {
+  /** Rows of the training data, [m]. */
+  idx: Int32Array;
+  /** Diffusion steps, [m]. */
+  ts: Int32Array;
+  /** Class labels with "no label" drawn in, [m], or null for an unconditional model. */
+  labels: Int32Array | null;
+  /** Seed of the batch's noise ε [m, D] (and of the condition noise). */
+  noiseSeed: number;
+  /** Batch size m. */
+  m: number;
+}
+
+/** What the loss of a batch needs besides the model (the same in every thread). */
+export interface ImageLossContext {
+  schedule: NoiseSchedule;
+  data: tf.Tensor2D;
+  cond?: tf.Tensor2D;
+  condNoise: number;
+  /** Per-step loss weights [T] (Min-SNR), or undefined. */
+  weights?: tf.Tensor1D;
+}
+
+/**
+ * L_simple over rows [start, end) of batch `b` (see {@link imageLoss}): the shard's images, steps
+ * and labels, and its rows of the batch's noise, which is drawn for the whole batch [m, D] from
+ * `b.noiseSeed` so that every split of a batch sees the same ε. With start = 0 and end = m it
+ * runs exactly the single-thread operations.
+ */
+export function batchLoss(
+  model: Pick<ImageNoiseModel, "predict">,
+  ctx: ImageLossContext,
+  b: ImageBatch,
+  start: number,
+  end: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const whole = start === 0 && end === b.m;
+    const rows = (x: tf.Tensor2D) =>
+      whole ? x : tf.slice(x, [start, 0], [end - start, x.shape[1]]) as tf.Tensor2D;
+    const part = (a: Int32Array) => whole ? a : a.subarray(start, end);
+    const index = tf.tensor1d(part(b.idx), "int32");
+    const x0 = tf.gather(ctx.data, index) as tf.Tensor2D;
+    let c = ctx.cond ? tf.gather(ctx.cond, index) as tf.Tensor2D : undefined;
+    if (c && ctx.condNoise > 0) {
+      const all: [number, number] = [b.m, c.shape[1]];
+      const seed = tfSeed(b.noiseSeed, 1);
+      c = tf.add(c, rows(tf.randomNormal(all, 0, ctx.condNoise, "float32", seed) as tf.Tensor2D));
+    }
+    const D = ctx.data.shape[1];
+    const eps = rows(tf.randomNormal([b.m, D], 0, 1, "float32", b.noiseSeed) as tf.Tensor2D);
+    const t = tf.tensor1d(part(b.ts), "int32");
+    const y = b.labels ? tf.tensor1d(part(b.labels), "int32") : undefined;
+    return imageLoss(model, x0, eps, t, ctx.schedule, c, ctx.weights, y);
+  });
+}
+
+/** What a worker of `train_worker.ts` builds its replica and data from. */
+export interface ImageWorkerSetup {
+  config: UNetConfig;
+  schedule: NoiseSchedule;
+  data: Float32Array;
+  rows: number;
+  cond: Float32Array | null;
+  condNoise: number;
+  minSnrGamma: number;
+}
+
+/** A shard for a worker: rows [start, end) of the batch. */
+export interface ImageShard {
+  batch: ImageBatch;
+  start: number;
+  end: number;
 }
 
 /**
@@ -168,16 +271,28 @@ export async function trainImageDenoiser(
     labelValues = checkedLabels(model, await labels.data(), false);
     noLabel = model.config?.classes ?? 0; // K, checked above
   }
+  const backend = tf.getBackend();
+  const parallelOk = model instanceof UNet && (backend === "wasm" || backend === "cpu");
+  const threads = Math.min(
+    checkInt(options.threads ?? 1, "threads", 1),
+    parallelOk ? Math.min(batchSize, N) : 1,
+  );
   const weights = minSnrGamma > 0 ? tf.tensor1d(minSnrWeights(schedule, minSnrGamma)) : undefined;
   const vars = model.trainableVariables();
   const opt = new AdamW(vars, { lr, weightDecay });
   const average = ema > 0 ? new ExponentialMovingAverage(vars, ema) : null;
   const r = rng(seed);
-  const D = data.shape[1];
-  const history: ImageTrainHistory = { loss: [], steps: 0, seconds: 0, stepsPerSecond: 0 };
+  const history: ImageTrainHistory = {
+    loss: [],
+    steps: 0,
+    seconds: 0,
+    stepsPerSecond: 0,
+    threads,
+  };
+  const ctx: ImageLossContext = { schedule, data, cond, condNoise, weights };
   let perm = r.permutation(N);
   let pos = 0;
-  const step = (): tf.Scalar => {
+  const draw = (): ImageBatch => {
     const m = Math.min(batchSize, N);
     if (pos + m > N) {
       perm = r.permutation(N);
@@ -194,34 +309,69 @@ export async function trainImageDenoiser(
         batchLabels[i] = r.uniform() < labelDropout ? noLabel : labelValues[idx[i]];
       }
     }
-    const noiseSeed = tfSeed(seed, r.nextUint32());
-    return tf.tidy(() => {
-      const index = tf.tensor1d(idx, "int32");
-      const x0 = tf.gather(data, index) as tf.Tensor2D;
-      let c = cond ? tf.gather(cond, index) as tf.Tensor2D : undefined;
-      if (c && condNoise > 0) {
-        c = tf.add(c, tf.randomNormal(c.shape, 0, condNoise, "float32", tfSeed(noiseSeed, 1)));
-      }
-      const eps = tf.randomNormal([m, D], 0, 1, "float32", noiseSeed) as tf.Tensor2D;
-      const t = tf.tensor1d(ts, "int32");
-      const y = batchLabels ? tf.tensor1d(batchLabels, "int32") : undefined;
-      const { value, grads } = tf.variableGrads(
-        () => imageLoss(model, x0, eps, t, schedule, c, weights, y),
-        vars,
-      );
+    return { idx, ts, labels: batchLabels, noiseSeed: tfSeed(seed, r.nextUint32()), m };
+  };
+  const step = (): tf.Scalar =>
+    tf.tidy(() => {
+      const b = draw();
+      const { value, grads } = tf.variableGrads(() => batchLoss(model, ctx, b, 0, b.m), vars);
       opt.step(vars.map((v) => grads[v.name]));
       return value;
     });
+  let pool: GradientWorkers<ImageWorkerSetup, ImageShard> | null = null;
+  const savedThreads = kitThreads();
+  if (threads > 1 && model instanceof UNet) {
+    pool = await GradientWorkers.start<ImageWorkerSetup, ImageShard>({
+      module: new URL("./train_worker.ts", import.meta.url),
+      workers: threads - 1,
+      setup: {
+        config: model.config,
+        schedule,
+        data: await data.data() as Float32Array,
+        rows: N,
+        cond: cond ? await cond.data() as Float32Array : null,
+        condNoise,
+        minSnrGamma,
+      },
+      parameters: model.parameterCount(),
+      label: "U-Net training",
+    });
+    setKitThreads(1); // the other cores run the workers
+  }
+  const parallelStep = async (): Promise<Float32Array> => {
+    const b = draw();
+    const ranges = splitRange(b.m, threads);
+    const scales = ranges.map(([a, e]) => (e - a) / b.m);
+    const weights = await flatWeights(vars);
+    const shards = ranges.slice(1).map(([start, end]) => ({ batch: b, start, end }));
+    const theirs = pool!.gradients(weights, shards, scales.slice(1));
+    let mine;
+    try {
+      const [a, e] = ranges[0];
+      mine = await shardGradients(vars, () => batchLoss(model, ctx, b, a, e), scales[0]);
+    } catch (err) {
+      theirs.catch(() => {}); // the step's own error is the one to report
+      throw err;
+    }
+    const total = sumShards([mine, ...await theirs]);
+    tf.tidy(() => opt.step(gradTensors(vars, total.grads)));
+    return new Float32Array([total.loss]);
   };
-  const run = await trainLoop({
-    steps,
-    step,
-    optimizer: opt,
-    lr: (k) => warmupCosineLr(lr, k, steps, warmup),
-    ema: average,
-    progress: options.progress,
-    onMetrics: (rows) => void history.loss.push(...rows.map((row) => row[0])),
-  });
+  let run;
+  try {
+    run = await trainLoop({
+      steps,
+      step: pool ? parallelStep : step,
+      optimizer: opt,
+      lr: (k) => warmupCosineLr(lr, k, steps, warmup),
+      ema: average,
+      progress: options.progress,
+      onMetrics: (rows) => void history.loss.push(...rows.map((row) => row[0])),
+    });
+  } finally {
+    pool?.close();
+    if (pool) setKitThreads(savedThreads);
+  }
   history.steps = run.steps;
   await options.progress?.done?.();
   weights?.dispose();

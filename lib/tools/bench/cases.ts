@@ -6,6 +6,7 @@
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
+import { kitThreads } from "../../engine/threads.ts";
 import { loadImage, minMaxNormalize, mnistSplit } from "../../data/mod.ts";
 import {
   chamferDistance,
@@ -79,16 +80,47 @@ export async function lemurForward(steps: number, seed: number): Promise<number>
   return seconds;
 }
 
+/**
+ * Milliseconds per float32 matrix product C = A B of n × n matrices (`tf.matMul`, on wasm the
+ * kit's GEMM, shared between the kit's threads), over `products` products after 5 untimed ones;
+ * the reference is `tests/bench/gemm.py`. The rate is 2n³ / time.
+ * @example
+ * ```ts
+ * const ms = await gemmProduct(512, 200, 0); // about 5 ms on the course machine (≈ 50 GFLOP/s)
+ * ```
+ */
+export async function gemmProduct(n: number, products: number, seed: number): Promise<number> {
+  const a = tf.randomNormal([n, n], 0, 1, "float32", seed + 1) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n], 0, 1, "float32", seed + 2) as tf.Tensor2D;
+  for (let i = 0; i < 5; i++) tf.matMul(a, b).dispose();
+  await tf.matMul(a, b).data(); // settled before the clock starts
+  const t0 = performance.now();
+  let last: tf.Tensor | null = null;
+  for (let i = 0; i < products; i++) {
+    last?.dispose();
+    last = tf.matMul(a, b);
+  }
+  await last?.data();
+  const ms = (performance.now() - t0) / products;
+  tf.dispose([a, b, ...(last ? [last] : [])]);
+  return ms;
+}
+
 /** One epoch of the MLP VAE (784-400-20, batch 128, Adam 1e-3) on the 9,000 training digits. */
-export async function vaeEpoch(seed: number): Promise<{ seconds: number; loss: number }> {
+export async function vaeEpoch(
+  seed: number,
+): Promise<{ seconds: number; loss: number; flops: number }> {
   const split = mnistSplit();
   const model = new MlpVae({ seed });
   const opt = vaeOptimizer(model);
   const stats = await trainVaeEpoch(model, opt, split.train.x, { batchSize: 128, seed });
+  // multiply-adds of the four layers per image; training ≈ 3 forward passes, 2 FLOPs each
+  const { inputDim: d, hidden: h, latentDim: z } = model.config;
+  const flops = 6 * (d * h + h * 2 * z + z * h + h * d) * split.train.x.shape[0];
   opt.dispose();
   model.dispose();
   tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
-  return { seconds: stats.seconds, loss: stats.loss };
+  return { seconds: stats.seconds, loss: stats.loss, flops };
 }
 
 /** Timings of {@link unetSteps}. */
@@ -101,6 +133,8 @@ export interface UnetStepsResult {
   warmupSteps: number;
   /** Trainable scalars of the model (86,785). */
   parameters: number;
+  /** Floating-point operations of one training step: 3 passes × 2 × multiply-adds × 32 images. */
+  flops: number;
   /** Mean loss of the timed steps. */
   loss: number;
 }
@@ -121,7 +155,9 @@ export const NOTEBOOK04_UNET: UNetConfig = {
  * model (channels [8, 16, 64], GroupNorm(4), scale-and-shift embedding, 10 classes, seed 0), its
  * cosine schedule with β clipped at 0.05 (T = 1,000), the 9,000 training digits in [−1, 1] with
  * their labels, AdamW 2e-3 with the weight EMA and label dropout 0.2 (`trainImageDenoiser`).
- * Runs `warmupSteps` steps, timed apart, then `steps` timed steps on the same model.
+ * Each batch is shared by the bench pass's thread count (`kitThreads()`, data-parallel). Runs
+ * `warmupSteps` steps, timed apart, then `steps` timed steps on the same model (the steps' own
+ * time, without starting the workers).
  */
 export async function unetSteps(
   steps: number,
@@ -132,15 +168,23 @@ export async function unetSteps(
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
   const schedule = cosineSchedule(1000, 0.008, 0.05);
   const model = new UNet(NOTEBOOK04_UNET);
-  const options = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2 };
+  // every thread the bench pass allows shares each batch (data-parallel; 1: the calling thread)
+  const options = {
+    batchSize: 32,
+    lr: 2e-3,
+    labels: split.train.y,
+    labelDropout: 0.2,
+    threads: kitThreads(),
+  };
+  // the steps' own time (a data-parallel run starts its workers before the first step)
   const timed = async (n: number, s: number) => {
-    const t0 = performance.now();
     const h = await trainImageDenoiser(model, schedule, train, { ...options, steps: n, seed: s });
-    return { ms: (performance.now() - t0) / Math.max(n, 1), loss: h.loss };
+    return { ms: (1000 * h.seconds) / Math.max(n, 1), loss: h.loss };
   };
   const warm = await timed(warmupSteps, seed + 1000);
   const run = await timed(steps, seed);
   const parameters = model.parameterCount();
+  const flops = 6 * model.macsPerImage() * options.batchSize;
   model.dispose();
   tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
   return {
@@ -149,6 +193,7 @@ export async function unetSteps(
     steps,
     warmupSteps,
     parameters,
+    flops,
     loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
   };
 }

@@ -21,7 +21,13 @@
 import { join, resolve } from "node:path";
 import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
 import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
-import { dinoTrainAndSample, lemurForward, unetSteps, vaeEpoch } from "../bench/cases.ts";
+import {
+  dinoTrainAndSample,
+  gemmProduct,
+  lemurForward,
+  unetSteps,
+  vaeEpoch,
+} from "../bench/cases.ts";
 import {
   blasRefusal,
   findTorchPython,
@@ -52,7 +58,7 @@ import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { CliError, defineArgs, runFlags } from "./args.ts";
 
-const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet"] as const;
+const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet", "gemm"] as const;
 type Workload = typeof WORKLOADS[number];
 
 const FLAGS = defineArgs({
@@ -328,10 +334,24 @@ async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<Bench
 
 async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
   const ours: number[] = [];
-  for (let r = 0; r < repeats; r++) ours.push((await vaeEpoch(r)).seconds);
+  let flops = 0;
+  for (let r = 0; r < repeats; r++) {
+    const v = await vaeEpoch(r);
+    ours.push(v.seconds);
+    flops = v.flops;
+  }
   const t = await reference(p, "vae_epoch.py", ["--repeats", String(repeats)]);
   const torch = t ? resultNumbers(t, "epoch_seconds") : null;
-  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {});
+  const rate = (s: number) => flops / s / 1e9;
+  console.log(
+    `  ${(flops / 1e9).toFixed(1)} GFLOP per epoch: ours ${rate(median(ours)).toFixed(1)} GFLOP/s` +
+      (torch ? `, PyTorch ${rate(median(torch)).toFixed(1)} GFLOP/s` : ""),
+  );
+  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {
+    flops,
+    oursGflops: rate(median(ours)),
+    torchGflops: torch ? rate(median(torch)) : null,
+  });
 }
 
 async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
@@ -362,6 +382,14 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
         `ms/step, ${torch.parameters} parameters`,
     );
   }
+  const flops = ours[0].flops;
+  const rate = (ms: number) => flops / (ms / 1000) / 1e9;
+  const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
+  console.log(
+    `  ${(flops / 1e9).toFixed(2)} GFLOP per step: ours ${
+      rate(median(ours.map((u) => u.msPerStep))).toFixed(1)
+    } GFLOP/s` + (torchMs ? `, PyTorch ${rate(median(torchMs)).toFixed(1)} GFLOP/s` : ""),
+  );
   return row(
     p,
     "MNIST U-Net training step, batch 32",
@@ -372,11 +400,41 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
       steps,
       warmupSteps: warmup,
       parameters: ours[0].parameters,
+      flops,
+      oursGflops: rate(median(ours.map((u) => u.msPerStep))),
+      torchGflops: torchMs ? rate(median(torchMs)) : null,
       oursWarmup: ours.map((u) => u.warmupMsPerStep),
       torchWarmup: torch?.warmup_ms_per_step ?? null,
       torchParameters: torch?.parameters ?? null,
     },
   );
+}
+
+async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+  const n = 512;
+  const products = quick ? 20 : 200;
+  const ours: number[] = [];
+  for (let r = 0; r < repeats; r++) ours.push(await gemmProduct(n, products, r));
+  const t = await reference(p, "gemm.py", [
+    "--n",
+    String(n),
+    "--products",
+    String(products),
+    "--repeats",
+    String(repeats),
+  ]);
+  const torch = t ? resultNumbers(t, "ms_per_product_runs") : null;
+  const gflops = (ms: number) => (2 * n ** 3) / (ms / 1000) / 1e9;
+  console.log(
+    `  ours: ${gflops(median(ours)).toFixed(1)} GFLOP/s` +
+      (torch ? `, PyTorch: ${gflops(median(torch)).toFixed(1)} GFLOP/s` : ""),
+  );
+  return row(p, `matrix product ${n} × ${n} × ${n}`, "ms", ours, torch, {
+    n,
+    products,
+    oursGflops: gflops(median(ours)),
+    torchGflops: torch ? gflops(median(torch)) : null,
+  });
 }
 
 /** Parses `--only` into workloads; a clear error names an unknown one. */
@@ -555,6 +613,7 @@ if (import.meta.main) {
           if (w === "lemur") rows.push(await lemurRow(p, repeats, a.quick));
           if (w === "vae") rows.push(await vaeRow(p, repeats));
           if (w === "unet") rows.push(await unetRow(p, repeats, a.quick));
+          if (w === "gemm") rows.push(await gemmRow(p, repeats, a.quick));
         }
       }
       console.log("");

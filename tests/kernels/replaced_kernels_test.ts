@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { rng } from "../../lib/engine/random.ts";
+import { kitKernelCalls, replacedWasmKernel } from "../../lib/engine/kernels/fused.ts";
+
+await initBackend({ log: false });
+
+/** gather by definition: out[o, i…, r] = x[o, idx[i…], r] on the flattened data. */
+function reference(x: Float32Array | Int32Array, shape: number[], idx: number[], axis: number) {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const dim = shape[axis];
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const i of idx) for (let r = 0; r < inner; r++) out.push(x[(o * dim + i) * inner + r]);
+  }
+  return out;
+}
+
+const CASES: { shape: number[]; idx: number[]; idxShape?: number[]; axis: number }[] = [
+  { shape: [9000, 784], idx: [5, 0, 8999, 5, 17], axis: 0 }, // a VAE batch's rows, one twice
+  { shape: [1000, 64], idx: [999, 0, 3], axis: 0 }, // a time-embedding table
+  { shape: [1000], idx: [0, 4, 999, 4], axis: 0 }, // per-step weights, inner size 1
+  { shape: [4, 6, 5], idx: [5, 0, 2], axis: 1 }, // a middle axis
+  { shape: [4, 6, 5], idx: [4, 1], axis: -1 }, // the last axis, negative
+  { shape: [7, 3], idx: [6, 0, 1, 2], idxShape: [2, 2], axis: 0 }, // 2-D indices
+  { shape: [7, 3], idx: [2], idxShape: [], axis: 0 }, // a scalar index
+  { shape: [7, 3], idx: [], axis: 0 }, // no index
+];
+
+Deno.test("GatherV2 on wasm: the same bytes as gathering by definition, float32 and int32", () => {
+  assert.equal(tf.getBackend(), "wasm");
+  const before = kitKernelCalls("GatherV2");
+  const r = rng(3);
+  for (const { shape, idx, idxShape, axis } of CASES) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const f = Float32Array.from({ length: n }, () => r.normal());
+    f[0] = -0; // signs and special values are copied, not computed
+    if (n > 2) f[1] = NaN;
+    const ints = Int32Array.from({ length: n }, () => r.int(1 << 30) - (1 << 29));
+    const indices = tf.tensor(idx, idxShape ?? [idx.length], "int32");
+    const ax = axis < 0 ? axis + shape.length : axis;
+    for (const data of [f, ints]) {
+      const x = tf.tensor(data, shape, data instanceof Float32Array ? "float32" : "int32");
+      const y = tf.gather(x, indices, axis);
+      const want = [...shape.slice(0, ax), ...(idxShape ?? [idx.length]), ...shape.slice(ax + 1)];
+      assert.deepEqual(y.shape, want, `shape of gather(${shape}, axis ${axis})`);
+      const got = y.dataSync();
+      const ref = reference(data, shape, idx, ax);
+      assert.equal(got.length, ref.length);
+      for (let k = 0; k < ref.length; k++) {
+        assert.ok(Object.is(got[k], ref[k]), `${shape} axis ${axis} ${x.dtype}: element ${k}`);
+      }
+      tf.dispose([x, y]);
+    }
+    indices.dispose();
+  }
+  assert.equal(
+    kitKernelCalls("GatherV2"),
+    before + 2 * CASES.length,
+    "every case ran the kit's kernel",
+  );
+});
+
+Deno.test("GatherV2 on wasm: an index out of range is an error naming it", () => {
+  const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  assert.throws(
+    () => tf.gather(x, tf.tensor1d([0, 3], "int32")),
+    /index value 3 is not in \[0, 2\]/,
+  );
+  assert.throws(
+    () => tf.gather(x, tf.tensor1d([-1], "int32")),
+    /index value -1 is not in \[0, 2\]/,
+  );
+  x.dispose();
+});
+
+Deno.test("GatherV2 on wasm: other dtypes and batchDims go to tfjs's kernel", () => {
+  const before = kitKernelCalls("GatherV2");
+  const b = tf.tensor1d([true, false, true], "bool");
+  assert.deepEqual(Array.from(tf.gather(b, tf.tensor1d([2, 1], "int32")).dataSync()), [1, 0]);
+  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const i = tf.tensor2d([[2, 0], [1, 1]], [2, 2], "int32");
+  assert.deepEqual(Array.from(tf.gather(x, i, 1, 1).dataSync()), [3, 1, 5, 5]);
+  assert.equal(kitKernelCalls("GatherV2"), before, "both went to tfjs's kernel");
+});
+
+/** Runs tfjs's original wasm kernel `name` on `inputs` (for a bit-for-bit comparison). */
+function original(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) {
+  const k = replacedWasmKernel(name);
+  assert.ok(k, `${name} was replaced`);
+  const info = k.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() });
+  return tf.engine().makeTensorFromTensorInfo(info as tf.TensorInfo);
+}
+
+/** Random float32 values with −0, +0, tiny and huge ones mixed in. */
+function values(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const special = [-0, 0, 1e-38, -3e38, 3e38, 1.5, -2.25];
+  return Float32Array.from({ length: n }, (_, i) => i % 17 === 3 ? special[i % 7] : r.normal());
+}
+
+function sameBits(a: tf.Tensor, b: tf.Tensor, what: string) {
+  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
+  const x = new Uint32Array(a.dataSync().slice().buffer);
+  const y = new Uint32Array(b.dataSync().slice().buffer);
+  for (let i = 0; i < x.length; i++) assert.equal(x[i], y[i], `${what}: element ${i}`);
+}
+
+Deno.test("AvgPoolGrad (2 × 2, stride 2) on wasm: tfjs's kernel's bits, at the U-Net's shapes", () => {
+  for (const [n, h, w, c] of [[32, 28, 28, 8], [32, 14, 14, 16], [3, 2, 6, 1]]) {
+    const input = tf.zeros([n, h, w, c]) as tf.Tensor4D;
+    const dy = tf.tensor4d(values(n * h * w * c / 4, h), [n, h / 2, w / 2, c]);
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: "valid" };
+    const before = kitKernelCalls("AvgPoolGrad");
+    const mine = tf.engine().runKernel("AvgPoolGrad", { dy, input }, attrs) as tf.Tensor;
+    assert.equal(kitKernelCalls("AvgPoolGrad"), before + 1, "the kit's kernel ran");
+    sameBits(mine, original("AvgPoolGrad", { dy, input }, attrs), `[${n}, ${h}, ${w}, ${c}]`);
+    // and through the gradient of tf.avgPool
+    const g = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.avgPool(x as tf.Tensor4D, 2, 2, "valid"), dy))
+    )(input);
+    sameBits(g, mine, "tf.grad of avgPool");
+    tf.dispose([input, dy, mine, g]);
+  }
+  // a 3 × 3 window goes to tfjs's kernel
+  const before = kitKernelCalls("AvgPoolGrad");
+  const x = tf.ones([1, 6, 6, 1]) as tf.Tensor4D;
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.avgPool(t as tf.Tensor4D, 3, 3, "valid")))(x);
+  assert.equal(kitKernelCalls("AvgPoolGrad"), before);
+  assert.ok(Math.abs(g.dataSync()[0] - 1 / 9) < 1e-7);
+  tf.dispose([x, g]);
+});
+
+Deno.test("ResizeNearestNeighborGrad (× 2) on wasm: tfjs's kernel's bits, at the U-Net's shapes", () => {
+  for (const [n, h, w, c] of [[32, 7, 7, 64], [32, 14, 14, 16], [2, 1, 3, 5]]) {
+    const images = tf.zeros([n, h, w, c]) as tf.Tensor4D;
+    const dy = tf.tensor4d(values(n * 4 * h * w * c, w + c), [n, 2 * h, 2 * w, c]);
+    const attrs = { alignCorners: false, halfPixelCenters: false };
+    const before = kitKernelCalls("ResizeNearestNeighborGrad");
+    const mine = tf.engine().runKernel(
+      "ResizeNearestNeighborGrad",
+      { images, dy },
+      attrs,
+    ) as tf.Tensor;
+    assert.equal(kitKernelCalls("ResizeNearestNeighborGrad"), before + 1, "the kit's kernel ran");
+    sameBits(
+      mine,
+      original("ResizeNearestNeighborGrad", { images, dy }, attrs),
+      `[${n}, ${h}, ${w}, ${c}]`,
+    );
+    const g = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]), dy))
+    )(images);
+    sameBits(g, mine, "tf.grad of resizeNearestNeighbor");
+    tf.dispose([images, dy, mine, g]);
+  }
+  // align corners goes to tfjs's kernel
+  const before = kitKernelCalls("ResizeNearestNeighborGrad");
+  const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+  const g = tf.grad((t: tf.Tensor) =>
+    tf.sum(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, [6, 6], true))
+  )(x);
+  assert.equal(kitKernelCalls("ResizeNearestNeighborGrad"), before);
+  tf.dispose([x, g]);
+});
+
+Deno.test("Reverse on wasm: tfjs's kernel's bits for the conv filters' flips and other axes", () => {
+  const cases: [number[], number[]][] = [
+    [[3, 3, 64, 64], [0, 1]], // a filter flipped for an input gradient
+    [[3, 3, 8, 16], [0, 1]],
+    [[4, 5, 6], [1]],
+    [[4, 5, 6], [2]],
+    [[4, 5, 6], [0, 2]],
+    [[4, 5, 6], [-1]],
+    [[7], [0]],
+    [[2, 3], []],
+  ];
+  for (const [shape, dims] of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    for (const dtype of ["float32", "int32"] as const) {
+      const x = dtype === "float32"
+        ? tf.tensor(values(n, n), shape)
+        : tf.tensor(Int32Array.from({ length: n }, (_, i) => i * 7 - 100), shape, "int32");
+      const before = kitKernelCalls("Reverse");
+      const mine = tf.reverse(x, dims);
+      assert.equal(kitKernelCalls("Reverse"), before + 1, "the kit's kernel ran");
+      sameBits(mine, original("Reverse", { x }, { dims }), `reverse [${shape}] on [${dims}]`);
+      tf.dispose([x, mine]);
+    }
+  }
+});
