@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
+import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { adamWAttrs, type AdamWScalars, adamWScalarsOf, type AdamWSlot } from "./shared/adamw.ts";
 import {
   checkedKernel,
@@ -71,14 +72,7 @@ interface KernelExports {
   ): void;
 }
 
-function fusedKernelsEnabled(): boolean {
-  try {
-    return Deno.env.get("KIT_FUSED_KERNELS") !== "0";
-  } catch {
-    return true; // no permission to read the environment: the default
-  }
-}
-const enabled = fusedKernelsEnabled();
+const enabled = kitKernelsEnabled();
 
 let instance: { memory: WebAssembly.Memory; exports: KernelExports } | null = null;
 
@@ -189,7 +183,7 @@ register("KitColSum", ["x"], ({ inputs, backend }) => {
 // tfjs's wasm Identity copies the data; every tensor saved for a backward pass goes through it.
 // Tensors are immutable, so sharing the data (with a reference count, as the cpu backend does)
 // gives the same results without the copy.
-if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
+if (enabled && tf.getKernel("Identity", "wasm")) {
   tf.unregisterKernel("Identity", "wasm");
   register("Identity", ["x"], ({ inputs, backend }) => {
     const x = inputs.x;
@@ -201,7 +195,7 @@ if (fusedKernelsEnabled() && tf.getKernel("Identity", "wasm")) {
 // The same for Cast to the tensor's own dtype (the gradient of every saved tensor goes through
 // one): tfjs's wasm Cast copies even when there is nothing to convert.
 const wasmCast = tf.getKernel("Cast", "wasm");
-if (fusedKernelsEnabled() && wasmCast) {
+if (enabled && wasmCast) {
   tf.unregisterKernel("Cast", "wasm");
   tf.registerKernel({
     kernelName: "Cast",

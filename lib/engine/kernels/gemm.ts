@@ -22,6 +22,7 @@ import { type GemmFn, parallelGemm } from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 import { KitError } from "../errors.ts";
 import { checkedKernel, numberAttr } from "./shared/kernel_args.ts";
+import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
 
 export type { GemmFn } from "./gemm_pool.ts";
@@ -31,16 +32,8 @@ export const DENSE_ACTIVATIONS = ["linear", "relu", "gelu"] as const;
 /** One of {@link DENSE_ACTIVATIONS}. */
 export type DenseActivation = typeof DENSE_ACTIVATIONS[number];
 
-function envEnabled(): boolean {
-  try {
-    return Deno.env.get("KIT_FUSED_KERNELS") !== "0";
-  } catch {
-    return true;
-  }
-}
-
 const bytes = decodeBase64(GEMM_WASM_BASE64);
-const supported = envEnabled() && WebAssembly.validate(bytes as BufferSource);
+const supported = kitKernelsEnabled() && WebAssembly.validate(bytes as BufferSource);
 let module: WebAssembly.Module | null = null;
 let instance: { memory: WebAssembly.Memory; gemm: GemmFn } | null = null;
 

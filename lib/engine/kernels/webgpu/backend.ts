@@ -108,14 +108,7 @@ interface BackendInternals extends WebGPUBackendLike {
   makeUniforms(u: { type: string; data: number[] }[]): GPUBufferBinding;
 }
 
-/** Whether the kit's kernels are on (`KIT_FUSED_KERNELS=0` switches them off everywhere). */
-export function kitKernelsEnabled(): boolean {
-  try {
-    return Deno.env.get("KIT_FUSED_KERNELS") !== "0";
-  } catch {
-    return true;
-  }
-}
+export { kitKernelsEnabled } from "../shared/enabled.ts";
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
