@@ -180,37 +180,6 @@ register("KitColSum", ["x"], ({ inputs, backend }) => {
   return out;
 });
 
-// tfjs's wasm Identity copies the data; every tensor saved for a backward pass goes through it.
-// Tensors are immutable, so sharing the data (with a reference count, as the cpu backend does)
-// gives the same results without the copy.
-if (enabled && tf.getKernel("Identity", "wasm")) {
-  tf.unregisterKernel("Identity", "wasm");
-  register("Identity", ["x"], ({ inputs, backend }) => {
-    const x = inputs.x;
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  });
-}
-
-// The same for Cast to the tensor's own dtype (the gradient of every saved tensor goes through
-// one): tfjs's wasm Cast copies even when there is nothing to convert.
-const wasmCast = tf.getKernel("Cast", "wasm");
-if (enabled && wasmCast) {
-  tf.unregisterKernel("Cast", "wasm");
-  tf.registerKernel({
-    kernelName: "Cast",
-    backendName: "wasm",
-    kernelFunc: (params) => {
-      const x = params.inputs.x;
-      if (x && params.attrs?.dtype === x.dtype) {
-        requireWasmBackend(params.backend, "Cast").incRef(x.dataId);
-        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-      }
-      return wasmCast.kernelFunc(params);
-    },
-  });
-}
-
 /** tfjs's own wasm kernels that the kit replaced (for comparisons in the tests). */
 const replaced = new Map<string, tf.KernelConfig>();
 
@@ -250,6 +219,25 @@ function replaceWasmKernel(
     },
   });
 }
+
+// tfjs's wasm Identity copies the data; every tensor saved for a backward pass goes through it.
+// Tensors are immutable, so sharing the data (with a reference count, as the cpu backend does)
+// gives the same results without the copy.
+replaceWasmKernel("Identity", ({ inputs, backend }) => {
+  const x = inputs.x;
+  if (!x) return null;
+  requireWasmBackend(backend, "Identity").incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+});
+
+// The same for Cast to the tensor's own dtype (the gradient of every saved tensor goes through
+// one): tfjs's wasm Cast copies even when there is nothing to convert.
+replaceWasmKernel("Cast", ({ inputs, attrs, backend }) => {
+  const x = inputs.x;
+  if (!x || attrs?.dtype !== x.dtype) return null;
+  requireWasmBackend(backend, "Cast").incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+});
 
 // tfjs's wasm GatherV2 reads every index back, then copies element by element with index
 // arithmetic: about 1.6 ms for the VAE's batch of 128 rows of 784 pixels. Gathering whole slices
