@@ -117,7 +117,7 @@ export class GradientWorkers<S, Sh> {
     workers.forEach((w, i) => pool.#listen(w, i));
     try {
       const ready = await Promise.all(
-        workers.map((_, i) => pool.#ask(i, { kind: "setup", setup: options.setup, backend }, [])),
+        workers.map((_, i) => pool.#ask(i, { kind: "setup", setup: options.setup, backend })),
       );
       ready.forEach((m, i) => {
         if (m.kind !== "ready" || m.parameters !== options.parameters) {
@@ -155,7 +155,7 @@ export class GradientWorkers<S, Sh> {
     const seq = ++this.#seq;
     const answers = await Promise.all(
       shards.map((shard, i) =>
-        this.#ask(i, { kind: "step", seq, weights, shard, scale: scales[i] }, [])
+        this.#ask(i, { kind: "step", seq, weights, shard, scale: scales[i] })
       ),
     );
     return answers.map((m, i) => {
@@ -170,7 +170,7 @@ export class GradientWorkers<S, Sh> {
   async tensorCounts(): Promise<number[]> {
     const seq = ++this.#seq;
     const answers = await Promise.all(
-      this.#workers.map((_, i) => this.#ask(i, { kind: "memory", seq }, [])),
+      this.#workers.map((_, i) => this.#ask(i, { kind: "memory", seq })),
     );
     return answers.map((m, i) => {
       if (m.kind !== "memory") throw this.#fail(i, `answered "${m.kind}" to a memory query`);
@@ -226,7 +226,7 @@ export class GradientWorkers<S, Sh> {
     });
   }
 
-  #ask(i: number, message: ToWorker<S, Sh>, transfer: ArrayBuffer[]): Promise<FromWorker> {
+  #ask(i: number, message: ToWorker<S, Sh>): Promise<FromWorker> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) {
       return Promise.reject(new KitError(`${this.#label}: the workers were closed`));
@@ -248,7 +248,7 @@ export class GradientWorkers<S, Sh> {
           reject(e);
         },
       };
-      this.#workers[i].postMessage(message, transfer);
+      this.#workers[i].postMessage(message);
     });
   }
 }
@@ -261,18 +261,23 @@ export async function flatWeights(vars: tf.Variable[]): Promise<Float32Array> {
   return values instanceof Float32Array ? values : Float32Array.from(values);
 }
 
-/** Assigns `flat` (as written by {@link flatWeights}) to the variables. */
-export function assignFlat(vars: tf.Variable[], flat: Float32Array): void {
+/**
+ * The inverse of {@link flatWeights}: one tensor per variable, shaped like it, from `flat` (its
+ * values in variable order; the caller disposes the tensors).
+ */
+export function unflatten(vars: tf.Variable[], flat: Float32Array): tf.Tensor[] {
+  const total = vars.reduce((s, v) => s + v.size, 0);
+  if (total !== flat.length) {
+    throw new KitError(
+      `flat values must hold ${total} values for these variables; got ${flat.length}`,
+    );
+  }
   let at = 0;
-  for (const v of vars) {
-    const part = tf.tensor(flat.subarray(at, at + v.size), v.shape, "float32");
-    v.assign(part);
-    part.dispose();
+  return vars.map((v) => {
+    const t = tf.tensor(flat.subarray(at, at + v.size), v.shape, "float32");
     at += v.size;
-  }
-  if (at !== flat.length) {
-    throw new KitError(`weights must hold ${at} values for these variables; got ${flat.length}`);
-  }
+    return t;
+  });
 }
 
 /**
@@ -316,16 +321,6 @@ export function sumShards(results: ShardResult[]): ShardResult {
     loss[0] += r.loss;
   }
   return { loss: loss[0], grads };
-}
-
-/** One tensor per variable from a flat gradient (the caller disposes them). */
-export function gradTensors(vars: tf.Variable[], flat: Float32Array): tf.Tensor[] {
-  let at = 0;
-  return vars.map((v) => {
-    const g = tf.tensor(flat.subarray(at, at + v.size), v.shape, "float32");
-    at += v.size;
-    return g;
-  });
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { initBackend, tf } from "./backend/mod.ts";
-import { assignFlat, type FromWorker, shardGradients, type ToWorker } from "./data_parallel.ts";
+import { type FromWorker, shardGradients, type ToWorker, unflatten } from "./data_parallel.ts";
 import { setKitThreads } from "./threads.ts";
 
 /** What a worker module provides. */
@@ -53,7 +53,9 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
         if (state === null) throw new Error("step before set-up");
         const st = state;
         const vars = server.variables(st);
-        assignFlat(vars, m.weights);
+        const weights = unflatten(vars, m.weights);
+        vars.forEach((v, i) => v.assign(weights[i]));
+        tf.dispose(weights);
         const r = await shardGradients(vars, () => server.loss(st, m.shard), m.scale);
         send({ kind: "grads", seq: m.seq, loss: r.loss, grads: r.grads }, [
           r.grads.buffer as ArrayBuffer,

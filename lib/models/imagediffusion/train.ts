@@ -41,10 +41,10 @@ import { checkedLabels, type ImagePredictor } from "./sample.ts";
 import {
   flatWeights,
   GradientWorkers,
-  gradTensors,
   shardGradients,
   splitRange,
   sumShards,
+  unflatten,
 } from "../../engine/data_parallel.ts";
 import { kitThreads, setKitThreads } from "../../engine/threads.ts";
 import { UNet, type UNetConfig } from "./unet.ts";
@@ -354,7 +354,7 @@ export async function trainImageDenoiser(
       throw err;
     }
     const total = sumShards([mine, ...await theirs]);
-    tf.tidy(() => opt.step(gradTensors(vars, total.grads)));
+    tf.tidy(() => opt.step(unflatten(vars, total.grads)));
     return new Float32Array([total.loss]);
   };
   let run;
