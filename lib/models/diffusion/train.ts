@@ -7,8 +7,9 @@
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
-import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
+import { AdamW, ExponentialMovingAverage, mseLoss } from "../../engine/nn/mod.ts";
 import { simpleLoss } from "./loss.ts";
+import { addNoise } from "./forward.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 import { cosineLr, type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 
@@ -144,10 +145,10 @@ export async function trainDenoiser(
             tfSeed(r.nextUint32()),
           ) as tf.Tensor2D;
           const t = randomSteps(m);
-          const { value, grads } = tf.variableGrads(
-            () => simpleLoss(model, x0, eps, t, schedule),
-            vars,
-          );
+          // L_simple as simpleLoss computes it, with x_t made before the tape starts: it depends
+          // on no weight, so recording its ops would only cost time
+          const xt = addNoise(x0, eps, t, schedule) as tf.Tensor2D;
+          const { value, grads } = tf.variableGrads(() => mseLoss(model.predict(xt, t), eps), vars);
           opt.step(vars.map((v) => grads[v.name]));
           return tf.add(lossSum, tf.mul(value, m));
         });
