@@ -113,6 +113,16 @@ function timeTable(c: Required<DenoisingMLPConfig>, normal: () => number): Float
   return table;
 }
 
+/**
+ * x W + b as `linear`'s forward pass computes it (`tf.fused.matMul`), without that op's reshapes
+ * to and from a batch of one where the kit's product runs: `KitDense` with a linear epilogue is
+ * the kernel the kit puts behind `_FusedMatMul` on wasm (the same products and bias adds).
+ */
+function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (gemmActive() && w.shape[1] % 4 === 0) return denseValue(x, w, b);
+  return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+}
+
 /** The noise-prediction MLP ε_θ(x_t, t) of the Datasaurus sheet. */
 export class DenoisingMLP extends Module {
   readonly config: Required<DenoisingMLPConfig>;
@@ -294,17 +304,17 @@ export class DenoisingMLP extends Module {
         perRow = tf.matMul(onehot, projected);
       }
       const emb = this.embedInput(x);
-      const pre = tf.fused.matMul({ a: emb, b: wx, bias: bx }) as tf.Tensor2D;
+      const pre = affine(emb, wx, bx);
       const first = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
       const hs = [first.y];
       const ds = [first.d];
       for (const l of layers) {
         const h = hs[hs.length - 1];
-        const g = fusedGelu(tf.fused.matMul({ a: h, b: l.w, bias: l.b }) as tf.Tensor2D);
+        const g = fusedGelu(affine(h, l.w, l.b));
         ds.push(g.d);
         hs.push(tf.add(h, g.y));
       }
-      const y = tf.fused.matMul({ a: hs[hs.length - 1], b: wo, bias: bo }) as tf.Tensor2D;
+      const y = affine(hs[hs.length - 1], wo, bo);
       save([emb, ...(onehot ? [onehot] : []), ...hs, ...ds]);
       return {
         value: y,
