@@ -13,3 +13,4 @@ export * from "./seed.ts";
 export * from "./groupnorm.ts";
 export * from "./conv.ts";
 export * from "./webgpu/mod.ts";
+export * from "./dense_grad.ts";
