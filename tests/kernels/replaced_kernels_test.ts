@@ -258,3 +258,42 @@ Deno.test("Add, Multiply, Sub broadcast along middle axes on wasm: tfjs's kernel
   });
   assert.deepEqual(["Add", "Multiply", "Sub"].map(kitKernelCalls), before, "no other case");
 });
+
+Deno.test("Transpose swapping the first and last axis on wasm: tfjs's kernel's bits", () => {
+  const cases: number[][] = [
+    [32, 28, 28, 8], // x of a filter gradient: [n, h, w, c] → [c, h, w, n]
+    [32, 7, 7, 64],
+    [64, 7, 7, 32], // and back
+    [5, 3, 7], // ragged edges on both sides
+    [6, 10], // rank 2: a plain transpose
+    [3, 1, 1, 2],
+    [1, 4, 9],
+  ];
+  for (const shape of cases) {
+    const k = shape.length;
+    const perm = shape.map((_, j) => (j === 0 ? k - 1 : j === k - 1 ? 0 : j));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const f = tf.tensor(values(n, k + n % 13), shape);
+    const r = rng(n);
+    const i = tf.tensor(
+      Int32Array.from({ length: n }, () => r.int(1 << 30) - (1 << 29)),
+      shape,
+      "int32",
+    );
+    for (const x of [f, i]) {
+      const before = kitKernelCalls("Transpose");
+      const mine = tf.transpose(x, perm);
+      assert.equal(kitKernelCalls("Transpose"), before + 1, `the kit's kernel ran for [${shape}]`);
+      sameBits(mine, original("Transpose", { x }, { perm }), `transpose [${shape}] ${x.dtype}`);
+      mine.dispose();
+    }
+    tf.dispose([f, i]);
+  }
+  const before = kitKernelCalls("Transpose");
+  tf.tidy(() => {
+    tf.transpose(tf.ones([2, 3, 4]), [1, 0, 2]);
+    tf.transpose(tf.ones([2, 3, 4, 5]), [0, 3, 1, 2]);
+    tf.transpose(tf.ones([2, 3], "bool"), [1, 0]);
+  });
+  assert.equal(kitKernelCalls("Transpose"), before, "other permutations and dtypes: tfjs's kernel");
+});

@@ -15,6 +15,9 @@
  *   that contiguous block of axes (the broadcast operand, [outer, 1…, inner]), either side:
  *   one float32 operation per element.
  *
+ * - `Transpose` with perm [k−1, 1, …, k−2, 0] (the first and the last axis swapped, as the
+ *   convolutions' filter gradients lay out x and ∂L/∂y): 4 × 4 blocks through SIMD shuffles.
+ *
  * Other cases (reductions of the last axis, same shapes, other broadcasts, other dtypes) go to
  * tfjs's own kernels. `tests/kernels/replaced_kernels_test.ts` compares both ways bit for bit.
  * @module
@@ -26,6 +29,7 @@ import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./
 
 interface BroadcastExports {
   sum_middle(x: number, out: number, outer: number, R: number, inner: number): void;
+  swap_outer_inner(x: number, out: number, outer: number, R: number, inner: number): void;
   broadcast(
     a: number,
     b: number,
@@ -47,7 +51,11 @@ function kernelsFor(backend: WasmBackendLike): BroadcastExports {
     const fn = (name: string, arity: number) => wasmExport(e, name, arity, "broadcast.wasm");
     instance = {
       memory,
-      exports: { sum_middle: fn("sum_middle", 5), broadcast: fn("broadcast", 7) },
+      exports: {
+        sum_middle: fn("sum_middle", 5),
+        broadcast: fn("broadcast", 7),
+        swap_outer_inner: fn("swap_outer_inner", 5),
+      },
     };
   }
   return instance.exports;
@@ -55,7 +63,7 @@ function kernelsFor(backend: WasmBackendLike): BroadcastExports {
 
 const product = (v: number[]) => v.reduce((a, b) => a * b, 1);
 
-/** [outer, R, inner] for a block of axes [a0, a1] of `shape`. */
+/** [outer, R, inner] for a block of axes [a0, a1] of `shape` (R = 1 for an empty block). */
 function split(shape: number[], a0: number, a1: number): [number, number, number] {
   return [
     product(shape.slice(0, a0)),
@@ -131,6 +139,26 @@ function replaceBinary(name: string, op: number, reversed: number): void {
     return out;
   });
 }
+
+// The transpose that swaps the first and the last axis, perm [k−1, 1, …, k−2, 0]: x [outer,
+// R, inner] → [inner, R, outer], float32 or int32 (bits moved, not computed).
+replaceWasmKernel("Transpose", ({ inputs, attrs, backend: b }) => {
+  const x = inputs.x;
+  const perm = attrs?.perm;
+  const k = x?.shape.length ?? 0;
+  if (
+    !x || (x.dtype !== "float32" && x.dtype !== "int32") || k < 2 || !Array.isArray(perm) ||
+    perm.length !== k || perm.some((p, j) => Number(p) !== (j === 0 ? k - 1 : j === k - 1 ? 0 : j))
+  ) {
+    return null;
+  }
+  const [outer, R, inner] = split(x.shape, 1, k - 2);
+  if (outer * R * inner === 0) return null;
+  const backend = requireWasmBackend(b, "Transpose");
+  const out = backend.makeOutput([inner, ...x.shape.slice(1, k - 1), outer], x.dtype);
+  kernelsFor(backend).swap_outer_inner(offset(backend, x), offset(backend, out), outer, R, inner);
+  return out;
+});
 
 replaceBinary("Add", 0, 0);
 replaceBinary("Multiply", 1, 1);
