@@ -214,7 +214,7 @@ export function kitKernelCalls(name: string): number {
  * Replaces tfjs's wasm kernel `name` by `fast`, which returns null for the cases it leaves to
  * tfjs's kernel (whose set-up, binding its C++ function, still runs).
  */
-function replaceWasmKernel(
+export function replaceWasmKernel(
   name: string,
   fast: (params: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null,
 ): void {

@@ -11,6 +11,7 @@ export * from "./gemm_pool.ts";
 export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";
+export * from "./broadcast.ts";
 export * from "./conv.ts";
 export * from "./webgpu/mod.ts";
 export * from "./dense_grad.ts";
