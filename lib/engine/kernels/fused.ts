@@ -147,6 +147,21 @@ export function transposeBytes(
   if (rows * cols > 0) kernelsFor(backend).transpose(x, out, rows, cols);
 }
 
+/**
+ * Column sums out[j] = Σ_i x[i, j] of a row-major [rows, cols] float32 matrix at byte offset `x`
+ * of wasm memory, written to byte offset `out` (the SIMD column sum of `kernels.wat`, the one
+ * `KitColSum` runs), for kernels that sum buffers of their own.
+ */
+export function colsumBytes(
+  backend: WasmBackendLike,
+  x: number,
+  out: number,
+  rows: number,
+  cols: number,
+): void {
+  if (cols > 0) kernelsFor(backend).colsum(x, out, rows, cols);
+}
+
 register("KitTranspose2d", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;

@@ -14,3 +14,4 @@ export * from "./groupnorm.ts";
 export * from "./broadcast.ts";
 export * from "./conv.ts";
 export * from "./webgpu/mod.ts";
+export * from "./dense_grad.ts";

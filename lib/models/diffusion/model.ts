@@ -31,6 +31,8 @@ import {
 import { customOp, recordingGradients } from "../../engine/grad.ts";
 import { rng } from "../../engine/random.ts";
 import {
+  denseGrad,
+  denseGradActive,
   denseValue,
   fusedFourier2d,
   fusedGelu,
@@ -326,16 +328,32 @@ export class DenoisingMLP extends Module {
           const dS = saved.slice(s + hs.length) as tf.Tensor2D[];
           const B = layers.length;
           const gOut = [tf.matMul(transpose2d(hS[B]), dy), sumRows(dy)];
-          let dh = tf.matMul(dy, transpose2d(wo));
+          let dh: tf.Tensor2D = tf.matMul(dy, transpose2d(wo));
           const gLayers: tf.Tensor[] = [];
+          const [M, H] = dh.shape;
+          // one kernel per layer where the kit's product runs (the same kernels inside)
+          const oneKernel = denseGradActive(M, H, H);
           for (let i = B - 1; i >= 0; i--) {
+            if (oneKernel) {
+              const g = denseGrad({ dy: dh, x: hS[i], w: layers[i].w, d: dS[i + 1], acc: dh });
+              gLayers.unshift(g.dw, g.db);
+              dh = g.dx!;
+              continue;
+            }
             const du = tf.mul(dh, dS[i + 1]) as tf.Tensor2D;
             const dx = tf.matMul(du, transpose2d(layers[i].w));
             gLayers.unshift(tf.matMul(transpose2d(hS[i]), du), sumRows(du));
-            dh = tf.add(dh, dx);
+            dh = tf.add(dh, dx) as tf.Tensor2D;
           }
-          const da = tf.mul(dh, dS[0]) as tf.Tensor2D;
-          const gIn = [tf.matMul(transpose2d(embS), da), sumRows(da)];
+          let da: tf.Tensor2D, gIn: tf.Tensor[];
+          if (denseGradActive(M, embS.shape[1], H)) {
+            const g = denseGrad({ dy: dh, x: embS, d: dS[0], du: true });
+            da = g.du!;
+            gIn = [g.dw, g.db];
+          } else {
+            da = tf.mul(dh, dS[0]) as tf.Tensor2D;
+            gIn = [tf.matMul(transpose2d(embS), da), sumRows(da)];
+          }
           const gT = onehotS && timeTableT
             ? [tf.matMul(timeTableT, tf.matMul(transpose2d(onehotS), da))]
             : [];
