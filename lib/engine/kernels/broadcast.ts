@@ -22,10 +22,9 @@
  * tfjs's own kernels. `tests/kernels/replaced_kernels_test.ts` compares both ways bit for bit.
  * @module
  */
-import { decodeBase64 } from "./base64.ts";
 import { BROADCAST_WASM_BASE64 } from "./broadcast_bytes.ts";
 import { replaceWasmKernel } from "./fused.ts";
-import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
+import { kitModule, offset, requireWasmBackend } from "./wasm_internals.ts";
 
 interface BroadcastExports {
   sum_middle(x: number, out: number, outer: number, R: number, inner: number): void;
@@ -41,25 +40,11 @@ interface BroadcastExports {
   ): void;
 }
 
-let instance: { memory: WebAssembly.Memory; exports: BroadcastExports } | null = null;
-
-function kernelsFor(backend: WasmBackendLike): BroadcastExports {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    const module = new WebAssembly.Module(decodeBase64(BROADCAST_WASM_BASE64) as BufferSource);
-    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    const fn = (name: string, arity: number) => wasmExport(e, name, arity, "broadcast.wasm");
-    instance = {
-      memory,
-      exports: {
-        sum_middle: fn("sum_middle", 5),
-        broadcast: fn("broadcast", 7),
-        swap_outer_inner: fn("swap_outer_inner", 5),
-      },
-    };
-  }
-  return instance.exports;
-}
+const kernelsFor = kitModule<BroadcastExports>(BROADCAST_WASM_BASE64, "broadcast.wasm", {
+  sum_middle: 5,
+  broadcast: 7,
+  swap_outer_inner: 5,
+});
 
 const product = (v: number[]) => v.reduce((a, b) => a * b, 1);
 

@@ -24,9 +24,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { register } from "./fused.ts";
 import { numberAttr } from "./shared/kernel_args.ts";
-import { decodeBase64 } from "./base64.ts";
 import { GROUPNORM_WASM_BASE64 } from "./groupnorm_bytes.ts";
-import { offset, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
+import { kitModule, offset, type WasmBackendLike } from "./wasm_internals.ts";
 
 interface GroupNormExports {
   gn_sums(...args: number[]): void;
@@ -47,25 +46,11 @@ interface GroupNormExports {
   ): void;
 }
 
-let instance: { memory: WebAssembly.Memory; exports: GroupNormExports } | null = null;
-
-function passesFor(backend: WasmBackendLike): GroupNormExports {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    const module = new WebAssembly.Module(decodeBase64(GROUPNORM_WASM_BASE64) as BufferSource);
-    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    const fn = (name: string, arity: number) => wasmExport(e, name, arity, "groupnorm.wasm");
-    instance = {
-      memory,
-      exports: {
-        gn_sums: fn("gn_sums", 16),
-        gn_channel_sums: fn("gn_channel_sums", 5),
-        gn_apply: fn("gn_apply", 12),
-      },
-    };
-  }
-  return instance.exports;
-}
+const passesFor = kitModule<GroupNormExports>(GROUPNORM_WASM_BASE64, "groupnorm.wasm", {
+  gn_sums: 16,
+  gn_channel_sums: 5,
+  gn_apply: 12,
+});
 
 /** A Float32Array view of a tensor in wasm memory (make views after the last makeOutput). */
 function view(backend: WasmBackendLike, t: tf.TensorInfo, length: number): Float32Array {
