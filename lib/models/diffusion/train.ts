@@ -140,8 +140,6 @@ export async function trainDenoiser(
   const d = train.shape[1];
   const rows = Float32Array.from(await train.data());
   const { sqrtAb, sqrtOneMinusAb } = scheduleCoefficients(schedule);
-  // backends whose tensors live in this process's memory read them back for free
-  const hostMemory = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = r.permutation(n);
@@ -159,8 +157,9 @@ export async function trainDenoiser(
           for (let i = 0; i < m; i++) {
             batch.set(rows.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
           }
+          const x0 = tf.tensor2d(batch, [m, d]);
           const eps = tf.randomNormal(
-            [m, d],
+            [m, 2],
             0,
             1,
             "float32",
@@ -171,24 +170,10 @@ export async function trainDenoiser(
           const b = Float32Array.from(ts, (k) => sqrtOneMinusAb[k]);
           // L_simple as simpleLoss computes it, with x_t made before the tape starts: it depends
           // on no weight, so recording its ops would only cost time
-          let xt: tf.Tensor2D;
-          if (hostMemory) {
-            // x_t = a ⊙ x_0 + b ⊙ ε in float32 on the host: a product of two float32 values is
-            // exact in float64 and a sum of two is rounded to float32 without double-rounding
-            // error (53 ≥ 2·24 + 2 bits), so storing to a Float32Array gives the kernels' floats
-            const e = eps.dataSync();
-            const v = new Float32Array(m * d);
-            for (let i = 0; i < m * d; i++) {
-              const row = (i / d) | 0;
-              v[i] = Math.fround(batch[i] * a[row]) + Math.fround(e[i] * b[row]);
-            }
-            xt = tf.tensor2d(v, [m, d]);
-          } else {
-            xt = tf.add(
-              tf.mul(tf.tensor2d(batch, [m, d]), tf.tensor2d(a, [m, 1])),
-              tf.mul(eps, tf.tensor2d(b, [m, 1])),
-            ) as tf.Tensor2D;
-          }
+          const xt = tf.add(
+            tf.mul(x0, tf.tensor2d(a, [m, 1])),
+            tf.mul(eps, tf.tensor2d(b, [m, 1])),
+          ) as tf.Tensor2D;
           const t = tf.tensor1d(ts, "int32");
           const direct = model.predictWithGrads?.(xt, t) ?? null;
           if (direct) {
