@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { denseGrad, denseGradActive } from "../../lib/engine/kernels/mod.ts";
+import {
+  denseGelu,
+  denseGrad,
+  denseGradActive,
+  denseValue,
+  fusedGelu,
+} from "../../lib/engine/kernels/mod.ts";
 import { sumRows, transpose2d } from "../../lib/engine/nn/mod.ts";
 
 // The kernel exists for the wasm backend only (the kit's product); skipped elsewhere.
@@ -80,5 +86,49 @@ Deno.test({
     );
     assert.throws(() => denseGrad({ dy: z([4, 8]), x: z([4, 8]), acc: z([4, 8]) }), /acc needs w/);
     assert.equal(denseGradActive(0, 8, 8), false);
+  },
+});
+
+Deno.test({
+  name: "denseGelu equals the per-op forward pass (product, adds, GELU pass) bit for bit",
+  ignore: !active,
+  fn: async () => {
+    for (const [M, K, N] of [[32, 128, 128], [13, 20, 8]] as const) {
+      const r = (shape: [number, number], s: number) =>
+        tf.randomNormal(shape, 0, 1, "float32", M + s) as tf.Tensor2D;
+      const [x, w, pre, skip] = [r([M, K], 1), r([K, N], 2), r([M, N], 3), r([M, N], 4)];
+      const b = tf.randomNormal([N], 0, 1, "float32", 5) as tf.Tensor1D;
+      const want = tf.tidy(() => {
+        const u = tf.add(denseValue(x, w, b), pre) as tf.Tensor2D;
+        const g = fusedGelu(u);
+        const plain = fusedGelu(denseValue(x, w, b));
+        return { h: tf.add(skip, g.y), d: g.d, hPlain: plain.y, dPlain: plain.d };
+      });
+      const before = tf.memory().numTensors;
+      const withBoth = denseGelu({ x, w, b, pre, skip });
+      const plain = denseGelu({ x, w, b });
+      assert.equal(tf.memory().numTensors, before + 4, "exactly its outputs are new");
+      assert.deepEqual(await withBoth.h.data(), await want.h.data(), `h [${M}, ${K}, ${N}]`);
+      assert.deepEqual(await withBoth.d.data(), await want.d.data(), `d [${M}, ${K}, ${N}]`);
+      assert.deepEqual(await plain.h.data(), await want.hPlain.data(), "h without pre and skip");
+      assert.deepEqual(await plain.d.data(), await want.dPlain.data(), "d without pre and skip");
+      tf.dispose([
+        x,
+        w,
+        pre,
+        skip,
+        b,
+        withBoth.h,
+        withBoth.d,
+        plain.h,
+        plain.d,
+        ...Object.values(want),
+      ]);
+    }
+    const z = (shape: [number, number]) => tf.zeros(shape) as tf.Tensor2D;
+    assert.throws(
+      () => denseGelu({ x: z([4, 8]), w: z([8, 8]), b: tf.zeros([4]) as tf.Tensor1D }),
+      /b must be float32 of shape \[8\]/,
+    );
   },
 });

@@ -10,12 +10,14 @@
  * dy ⊙ d in float32, the kit's SIMD transposes, its matrix product (`gemm.ts`, shared between
  * the kit's threads the same way) and column sum, and one float32 add (in the product's
  * epilogue), so the results are the same floats; it saves the dispatch, tensor bookkeeping and
- * intermediate tensors of the six or seven tfjs ops it replaces. Needs the kit's product:
- * N and K multiples of 4 (see {@link denseGradActive}).
+ * intermediate tensors of the six or seven tfjs ops it replaces. `KitDenseGelu` is the matching
+ * forward pass of a GELU layer for training (u = x W + b, gelu(u) and gelu'(u), plus the adds
+ * around them) in one kernel. Both need the kit's product: N and K multiples of 4 (see
+ * {@link denseGradActive}).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { colsumBytes, fusedKernelsActive, register, transposeBytes } from "./fused.ts";
+import { colsumBytes, fusedKernelsActive, geluBytes, register, transposeBytes } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
 import { KitError } from "../errors.ts";
 import { offset } from "./wasm_internals.ts";
@@ -56,6 +58,86 @@ register("KitDenseGrad", ["dy", "x"], ({ inputs, backend, attrs }) => {
   else if (du !== dy) backend.disposeData(du.dataId);
   return out;
 });
+
+register("KitDenseGelu", ["x", "w", "b"], ({ inputs, backend }) => {
+  const { x, w, b, pre, skip } = inputs;
+  const gemm = gemmOn(backend);
+  if (!gemm) throw new KitError("KitDenseGelu needs the kit's matrix product (gemm.ts)");
+  const [M, K] = x.shape;
+  const N = w.shape[1];
+  // every buffer first: an allocation may grow (and so replace) the wasm memory
+  const u = backend.makeOutput([M, N], "float32");
+  const h = backend.makeOutput([M, N], "float32");
+  const d = backend.makeOutput([M, N], "float32");
+  const r = pre ? offset(backend, pre) : 0;
+  gemm(
+    offset(backend, x),
+    offset(backend, w),
+    offset(backend, u),
+    M,
+    K,
+    N,
+    offset(backend, b),
+    0,
+    r,
+  );
+  geluBytes(backend, offset(backend, u), offset(backend, h), offset(backend, d), M * N);
+  if (skip) {
+    const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+    const s = offset(backend, skip) >> 2, o = offset(backend, h) >> 2;
+    for (let i = 0; i < M * N; i++) heap[o + i] = heap[s + i] + heap[o + i];
+  }
+  backend.disposeData(u.dataId);
+  return [h, d];
+});
+
+/**
+ * A GELU layer's forward pass for training in one kernel (wasm, check {@link denseGradActive}
+ * first): with u = x W + b (+ pre), h = gelu(u) (+ skip) and d = gelu'(u), what the per-op
+ * forward pass computes with the kit's product (`_FusedMatMul`), an add of `pre`, `KitGelu` and
+ * an add of `skip`, the same floats. x [M, K], w [K, N], b [N], pre and skip [M, N].
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import { denseGelu, denseGradActive } from "./dense_grad.ts";
+ * const x = tf.ones([2, 4]) as tf.Tensor2D, w = tf.zeros([4, 4]) as tf.Tensor2D;
+ * if (denseGradActive(2, 4, 4)) {
+ *   const { h, d } = denseGelu({ x, w, b: tf.zeros([4]) }); // h = gelu(0) = 0, d = gelu'(0) = 0.5
+ * }
+ * ```
+ */
+export function denseGelu(
+  args: { x: tf.Tensor2D; w: tf.Tensor2D; b: tf.Tensor1D; pre?: tf.Tensor2D; skip?: tf.Tensor2D },
+): { h: tf.Tensor2D; d: tf.Tensor2D } {
+  const { x, w, b, pre, skip } = args;
+  const [M, K] = x.shape;
+  const N = w.shape[1];
+  const shapes: [string, tf.Tensor | undefined, number[]][] = [
+    ["w", w, [K, N]],
+    ["b", b, [N]],
+    ["pre", pre, [M, N]],
+    ["skip", skip, [M, N]],
+  ];
+  for (const [name, t, shape] of shapes) {
+    if (t && (t.dtype !== "float32" || t.shape.join() !== shape.join())) {
+      throw new Error(`${name} must be float32 of shape [${shape}]; got ${t.dtype} [${t.shape}]`);
+    }
+  }
+  if (x.dtype !== "float32" || x.rank !== 2) {
+    throw new Error(`x must be a float32 matrix; got ${x.dtype} [${x.shape}]`);
+  }
+  if (!denseGradActive(M, K, N)) {
+    throw new Error(
+      `denseGelu needs the kit's wasm product with N and K multiples of 4; got M ${M}, K ${K}, N ${N}`,
+    );
+  }
+  const inputs: tf.NamedTensorMap = { x, w, b };
+  if (pre) inputs.pre = pre;
+  if (skip) inputs.skip = skip;
+  const [h, d] = tf.engine().runKernel("KitDenseGelu", inputs, {}) as tf.Tensor2D[];
+  return { h, d };
+}
 
 /**
  * True when {@link denseGrad} can run for a layer x [M, K] → [M, N]: the kit's product runs

@@ -110,6 +110,21 @@ export function register<R extends string>(
   });
 }
 
+/**
+ * y = gelu(x) and d = gelu'(x) for n float32 values at byte offset `x` of wasm memory, written to
+ * byte offsets `y` and `d` (the SIMD pass `KitGelu` runs), for kernels that work on buffers of
+ * their own.
+ */
+export function geluBytes(
+  backend: WasmBackendLike,
+  x: number,
+  y: number,
+  d: number,
+  n: number,
+): void {
+  if (n > 0) kernelsFor(backend).gelu(x, y, d, n, 1);
+}
+
 register("KitGelu", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const y = backend.makeOutput(x.shape, "float32");

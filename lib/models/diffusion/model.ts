@@ -31,6 +31,7 @@ import {
 import { customOp, recordingGradients } from "../../engine/grad.ts";
 import { rng } from "../../engine/random.ts";
 import {
+  denseGelu,
   denseGrad,
   denseGradActive,
   denseValue,
@@ -387,12 +388,26 @@ export class DenoisingMLP extends Module {
       perRow = tf.matMul(onehot, projected);
     }
     const emb = this.embedInput(x);
-    const pre = affine(emb, wx, bx);
-    const first = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
-    const hs = [first.y];
+    const [n, H] = [x.shape[0], wx.shape[1]];
+    // one kernel per layer where the kit's product runs: its product, adds and GELU pass
+    const oneKernel = denseGradActive(n, emb.shape[1], H) && denseGradActive(n, H, H);
+    let first: { h: tf.Tensor2D; d: tf.Tensor2D };
+    if (oneKernel) first = denseGelu({ x: emb, w: wx, b: bx, pre: perRow ?? undefined });
+    else {
+      const pre = affine(emb, wx, bx);
+      const g = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
+      first = { h: g.y, d: g.d };
+    }
+    const hs = [first.h];
     const ds = [first.d];
     for (const l of layers) {
       const h = hs[hs.length - 1];
+      if (oneKernel) {
+        const g = denseGelu({ x: h, w: l.w, b: l.b, skip: h });
+        ds.push(g.d);
+        hs.push(g.h);
+        continue;
+      }
       const g = fusedGelu(affine(h, l.w, l.b));
       ds.push(g.d);
       hs.push(tf.add(h, g.y));
