@@ -12,4 +12,5 @@ export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";
 export * from "./conv.ts";
+export * from "./conv_filter.ts";
 export * from "./webgpu/mod.ts";

@@ -45,7 +45,15 @@ import { tf } from "../backend/mod.ts";
 import { KitError } from "../errors.ts";
 import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
-import { kitConv2d, kitConv2dFilter, kitConvChosen, kitConvSupports } from "../kernels/mod.ts";
+import {
+  kitConv2d,
+  kitConv2dFilter,
+  kitConvChosen,
+  kitConvFilterDirect,
+  kitConvFilterDirectChosen,
+  kitConvFilterDirectSupports,
+  kitConvSupports,
+} from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d } from "./linear.ts";
 import { uniformVariable } from "../init.ts";
 
@@ -347,6 +355,12 @@ export function convFilterGrad(
   stride: [number, number],
   pad: [number, number],
 ): tf.Tensor4D {
+  if (
+    stride[0] === 1 && stride[1] === 1 && kitConvFilterDirectChosen() &&
+    kitConvFilterDirectSupports(x, dy)
+  ) {
+    return kitConvFilterDirect(x, dy, { kernel, stride, pad });
+  }
   if (useKit("filter", kernel, dy.shape[3], x, dy)) {
     return kitConv2dFilter(x, dy, { kernel, stride, pad });
   }
