@@ -14,7 +14,14 @@
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { kitConvFilterDirect, kitConvFilterDirectSupports } from "../../lib/engine/kernels/mod.ts";
+import {
+  kitConvFilterDirect,
+  kitConvFilterDirectChosen,
+  kitConvFilterDirectSupports,
+  setKitConvFilterDirect,
+} from "../../lib/engine/kernels/mod.ts";
+import { bytesModule, compileConvFilter } from "../../lib/engine/kernels/build.ts";
+import { conv2d } from "../../lib/engine/nn/conv.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
 import { type Geometry, outSize, randn, refGrads } from "../nn/conv_reference.ts";
 
@@ -105,5 +112,49 @@ Deno.test({
     assert.equal(kitConvFilterDirectSupports(f), true);
     assert.equal(kitConvFilterDirectSupports(f, i), false);
     tf.dispose([i, f]);
+  },
+});
+
+Deno.test("the committed filter-gradient bytes are what conv_filter_wat.ts compiles to", async () => {
+  const have = await Deno.readTextFile(
+    new URL("../../lib/engine/kernels/conv_filter_bytes.ts", import.meta.url),
+  );
+  const want = bytesModule(
+    await compileConvFilter(),
+    "CONV_FILTER_WASM_BASE64",
+    "lib/engine/kernels/build.ts from lib/engine/kernels/conv_filter_wat.ts",
+  );
+  assert.equal(have, want, "run `deno task build-kernels`");
+});
+
+Deno.test({
+  name: "conv2d's filter gradient: the direct kernel at stride 1 by default, the same values as " +
+    "the XNNPACK path to float32 rounding",
+  ignore: !active,
+  fn: async () => {
+    assert.equal(kitConvFilterDirectChosen(), Deno.env.get("KIT_CONV_FILTER") !== "0");
+    const x = tf.tensor4d(randn([2, 9, 9, 8], 7), [2, 9, 9, 8]);
+    const w = tf.variable(tf.tensor4d(randn([3, 3, 8, 4], 8), [3, 3, 8, 4]));
+    const r = tf.tensor4d(randn([2, 9, 9, 4], 9), [2, 9, 9, 4]);
+    const grad = (direct: boolean) => {
+      const before = setKitConvFilterDirect(direct);
+      try {
+        const g = tf.grad((wv: tf.Tensor) =>
+          tf.sum(tf.mul(conv2d(x, wv as tf.Tensor4D, { pad: 1, grads: { input: false } }), r))
+        );
+        return { g: g(w) };
+      } finally {
+        setKitConvFilterDirect(before);
+      }
+    };
+    const profile = await tf.profile(() => grad(true).g);
+    assert.ok(profile.kernelNames.includes("KitConvFilterDirect"), "the direct kernel ran");
+    const a = profile.result as tf.Tensor, b = grad(false).g;
+    await assertTensorClose(a, await b.data(), {
+      atol: 1e-4,
+      rtol: 1e-4,
+      msg: "direct vs XNNPACK",
+    });
+    tf.dispose([x, w, r, a, b]);
   },
 });

@@ -26,7 +26,7 @@ import { FILTER_TILES } from "./conv_filter_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { offset, type WasmBackendLike, type WasmFunction, wasmExport } from "./wasm_internals.ts";
+import { offset, type WasmBackendLike, wasmExport, type WasmFunction } from "./wasm_internals.ts";
 
 const bytes = decodeBase64(CONV_FILTER_WASM_BASE64);
 const supported = kitKernelsEnabled() && WebAssembly.validate(bytes as BufferSource);
@@ -122,9 +122,37 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
           const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
           const out = S + tap + (r0 * cols + c0) * 4;
           if (mode === "x") {
-            tile(gAt + r0 * 4, xAt + c0 * 4, out, cols * 4, T, gImg, xImg, i1 - i0, gRow, xRow, j1 - j0, gPix, xPix);
+            tile(
+              gAt + r0 * 4,
+              xAt + c0 * 4,
+              out,
+              cols * 4,
+              T,
+              gImg,
+              xImg,
+              i1 - i0,
+              gRow,
+              xRow,
+              j1 - j0,
+              gPix,
+              xPix,
+            );
           } else {
-            tile(xAt + r0 * 4, gAt + c0 * 4, out, cols * 4, T, xImg, gImg, i1 - i0, xRow, gRow, j1 - j0, xPix, gPix);
+            tile(
+              xAt + r0 * 4,
+              gAt + c0 * 4,
+              out,
+              cols * 4,
+              T,
+              xImg,
+              gImg,
+              i1 - i0,
+              xRow,
+              gRow,
+              j1 - j0,
+              xPix,
+              gPix,
+            );
           }
         }
       }
