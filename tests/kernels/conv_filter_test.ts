@@ -158,3 +158,25 @@ Deno.test({
     tf.dispose([x, w, r, a, b]);
   },
 });
+
+Deno.test({
+  name: "conv2d keeps the transpose + product for a 1 × 1 filter gradient on 128 input channels",
+  ignore: !active,
+  fn: async () => {
+    const x = tf.tensor4d(randn([2, 3, 3, 128], 11), [2, 3, 3, 128]);
+    const w = tf.variable(tf.tensor4d(randn([1, 1, 128, 8], 12), [1, 1, 128, 8]));
+    const before = setKitConvFilterDirect(true);
+    try {
+      const profile = await tf.profile(() =>
+        tf.grad((wv: tf.Tensor) =>
+          tf.sum(conv2d(x, wv as tf.Tensor4D, { grads: { input: false } }))
+        )(w)
+      );
+      assert.ok(!profile.kernelNames.includes("KitConvFilterDirect"));
+      tf.dispose(profile.result as tf.Tensor);
+    } finally {
+      setKitConvFilterDirect(before);
+    }
+    tf.dispose([x, w]);
+  },
+});
