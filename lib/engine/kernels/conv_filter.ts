@@ -230,7 +230,7 @@ export function kitConvFilterDirectSupports(...tensors: tf.Tensor[]): boolean {
  * ```ts
  * import { initBackend, tf } from "../backend/mod.ts";
  * import { kitConvFilterDirect } from "./conv_filter.ts";
- * await initBackend({ backend: "wasm", log: false });
+ * await initBackend({ log: false });
  * const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
  * const dy = tf.randomNormal([2, 8, 8, 4]) as tf.Tensor4D;
  * const dw = kitConvFilterDirect(x, dy, { kernel: [3, 3], stride: [1, 1], pad: [1, 1] });

@@ -13,4 +13,5 @@ export * from "./seed.ts";
 export * from "./groupnorm.ts";
 export * from "./conv.ts";
 export * from "./conv_filter.ts";
+export * from "./conv_input.ts";
 export * from "./webgpu/mod.ts";

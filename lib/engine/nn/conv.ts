@@ -23,7 +23,8 @@
  * How each piece runs (the fastest path of the three copies this family replaces):
  * - **conv2d**: `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in.
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
- *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p.
+ *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
+ *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
  * - **convT and ∂L/∂x at stride s > 1**: split into the s_h·s_w output phases. Output pixel
  *   o = s·i + a only meets the kernel taps u ≡ (a + p) (mod s), so phase a is a stride-1
  *   convolution of x with the flipped taps w[r_a], w[r_a + s], …, r_a = (a + p) mod s. All
@@ -32,7 +33,7 @@
  *   zero insertion), with s_h·s_w·d output channels that are then interleaved.
  * - **∂L/∂w at stride 1** on wasm: the kit's direct kernel (`kernels/conv_filter.ts`), which
  *   reads x and ∂L/∂y in place and keeps a block of input × output channels of one tap in
- *   registers while the pixels stream past (1.3–6 times faster per U-Net layer than the path below
+ *   registers while the pixels stream past (1.3–9 times faster per U-Net layer than the path below
  *   with its transposes; `KIT_CONV_FILTER=0` switches it off).
  * - **∂L/∂w** otherwise: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with
  *   ∂L/∂yᵀ ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a
@@ -56,6 +57,9 @@ import {
   kitConvFilterDirect,
   kitConvFilterDirectChosen,
   kitConvFilterDirectSupports,
+  kitConvInputDirect,
+  kitConvInputDirectChosen,
+  kitConvInputDirectSupports,
   kitConvSupports,
 } from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d } from "./linear.ts";
@@ -297,10 +301,11 @@ export function convTransposeValue(
     const top = kh - 1 - pad[0], left = kw - 1 - pad[1];
     const rows: [number, number] = [top, outH + kh - 1 - h - top];
     const cols: [number, number] = [left, outW + kw - 1 - wd - left];
-    if (
-      rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1] &&
-      useKit("input", w.shape, cOut, x, w)
-    ) {
+    const symmetric = rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1];
+    if (symmetric && kitConvInputDirectChosen() && kitConvInputDirectSupports(w, pad, x)) {
+      return kitConvInputDirect(x, w, { pad });
+    }
+    if (symmetric && useKit("input", w.shape, cOut, x, w)) {
       return kitConv2d(x, w, { stride: [1, 1], pad: [top, left], flip: true });
     }
     return tf.tidy(() => {
@@ -362,8 +367,8 @@ export function convFilterGrad(
   pad: [number, number],
 ): tf.Tensor4D {
   // The direct kernel won on every measured stride-1 layer except 1 × 1 kernels on 128 or more
-  // input channels, where the transpose + product reads x in longer runs
-  // (tests/bench/conv_filter_paths.ts).
+  // input channels, a tie (0.98–1.12 times), where the transpose + product stays
+  // (tests/bench/conv_direct_paths.ts).
   const pointwiseWide = kernel[0] === 1 && kernel[1] === 1 && x.shape[3] >= 128;
   if (
     stride[0] === 1 && stride[1] === 1 && !pointwiseWide && kitConvFilterDirectChosen() &&
