@@ -128,11 +128,14 @@ Deno.test("the committed filter-gradient bytes are what conv_filter_wat.ts compi
 });
 
 Deno.test({
-  name: "conv2d's filter gradient: the direct kernel at stride 1 by default, the same values as " +
-    "the XNNPACK path to float32 rounding",
+  name:
+    "conv2d's filter gradient: the direct kernel at stride 1 by default (kernels up to 3 × 3), " +
+    "the same values as the XNNPACK path to float32 rounding",
   ignore: !active,
   fn: async () => {
-    assert.equal(kitConvFilterDirectChosen(), Deno.env.get("KIT_CONV_FILTER") !== "0");
+    const env = Deno.env.get("KIT_CONV_FILTER");
+    assert.equal(kitConvFilterDirectChosen([3, 3]), env !== "0");
+    assert.equal(kitConvFilterDirectChosen([5, 5]), env === "all");
     const x = tf.tensor4d(randn([2, 9, 9, 8], 7), [2, 9, 9, 8]);
     const w = tf.variable(tf.tensor4d(randn([3, 3, 8, 4], 8), [3, 3, 8, 4]));
     const r = tf.tensor4d(randn([2, 9, 9, 4], 9), [2, 9, 9, 4]);
@@ -177,6 +180,32 @@ Deno.test({
     } finally {
       setKitConvFilterDirect(before);
     }
+    tf.dispose([x, w]);
+  },
+});
+
+Deno.test({
+  name: "conv2d keeps XNNPACK for a 5 × 5 filter gradient unless all kernels are chosen",
+  ignore: !active,
+  fn: async () => {
+    const x = tf.tensor4d(randn([2, 9, 9, 4], 21), [2, 9, 9, 4]);
+    const w = tf.variable(tf.tensor4d(randn([5, 5, 4, 8], 22), [5, 5, 4, 8]));
+    const ran = async (choice: boolean | "all") => {
+      const before = setKitConvFilterDirect(choice);
+      try {
+        const profile = await tf.profile(() =>
+          tf.grad((wv: tf.Tensor) =>
+            tf.sum(conv2d(x, wv as tf.Tensor4D, { grads: { input: false } }))
+          )(w)
+        );
+        tf.dispose(profile.result as tf.Tensor);
+        return profile.kernelNames.includes("KitConvFilterDirect");
+      } finally {
+        setKitConvFilterDirect(before);
+      }
+    };
+    assert.equal(await ran(true), false);
+    assert.equal(await ran("all"), true);
     tf.dispose([x, w]);
   },
 });

@@ -176,9 +176,19 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
   return dw;
 });
 
-function directChosen(): boolean {
+/**
+ * Which stride-1 filter gradients the engine takes from {@link kitConvFilterDirect}: none
+ * (false), those of kernels up to 3 × 3 (true, the default: the U-Net's 3 × 3 and 1 × 1 layers,
+ * measured and rerun in notebook 04), or all ("all", also the CNN's 5 × 5 layers of notebooks
+ * 07 and 09, which measured 1.5–2.4 times faster per layer but whose notebooks' seeded numbers
+ * have not been re-derived with it).
+ */
+export type ConvFilterDirectChoice = boolean | "all";
+
+function directChosen(): ConvFilterDirectChoice {
   try {
-    return Deno.env.get("KIT_CONV_FILTER") !== "0";
+    const v = Deno.env.get("KIT_CONV_FILTER");
+    return v === "0" ? false : v === "all" ? "all" : true;
   } catch {
     return true; // no permission to read the environment: the default
   }
@@ -186,28 +196,29 @@ function directChosen(): boolean {
 let chosen = directChosen();
 
 /**
- * True when the engine's convolutions take their stride-1 filter gradients from
- * {@link kitConvFilterDirect}: unless `KIT_CONV_FILTER=0` (which keeps the XNNPACK path, for
- * comparisons) or {@link setKitConvFilterDirect} said otherwise.
+ * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its filter
+ * gradient from {@link kitConvFilterDirect}: for kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`
+ * (which keeps the XNNPACK path, for comparisons), for every kernel with `KIT_CONV_FILTER=all`,
+ * or as {@link setKitConvFilterDirect} said.
  */
-export function kitConvFilterDirectChosen(): boolean {
-  return chosen;
+export function kitConvFilterDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
+  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
 }
 
 /**
- * Chooses (true) or leaves (false) the direct filter-gradient kernel for the engine's stride-1
- * convolutions from now on, overriding `KIT_CONV_FILTER`; for benchmarks that compare both paths
- * in one process. Returns the previous choice.
+ * Sets which filter gradients use the direct kernel from now on ({@link ConvFilterDirectChoice}),
+ * overriding `KIT_CONV_FILTER`; for benchmarks that compare the paths in one process. Returns the
+ * previous choice.
  *
  * @example
  * ```ts
  * import { setKitConvFilterDirect } from "./conv_filter.ts";
- * const before = setKitConvFilterDirect(true);
+ * const before = setKitConvFilterDirect(false);
  * // … train, time …
  * setKitConvFilterDirect(before);
  * ```
  */
-export function setKitConvFilterDirect(on: boolean): boolean {
+export function setKitConvFilterDirect(on: ConvFilterDirectChoice): ConvFilterDirectChoice {
   const before = chosen;
   chosen = on;
   return before;

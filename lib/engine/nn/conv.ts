@@ -31,10 +31,11 @@
  *   phases run as one stride-1 convolution over the union of their input windows (3 × 3 for
  *   k = 4, s = 2: 2.25 times the minimal multiply–adds, against 4 times for the textbook
  *   zero insertion), with s_h·s_w·d output channels that are then interleaved.
- * - **∂L/∂w at stride 1** on wasm: the kit's direct kernel (`kernels/conv_filter.ts`), which
- *   reads x and ∂L/∂y in place and keeps a block of input × output channels of one tap in
- *   registers while the pixels stream past (1.3–9 times faster per U-Net layer than the path below
- *   with its transposes; `KIT_CONV_FILTER=0` switches it off).
+ * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
+ *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
+ *   block of input × output channels of one tap in registers while the pixels stream past
+ *   (1.3–9 times faster per U-Net layer than the path below with its transposes;
+ *   `KIT_CONV_FILTER=0` switches it off).
  * - **∂L/∂w** otherwise: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with
  *   ∂L/∂yᵀ ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a
  *   1 × 1 kernel at stride 1.
@@ -354,7 +355,8 @@ export function convTransposeValue(
 
 /**
  * ∂L/∂w of y = conv2d(x, w, stride, pad) for a k_h × k_w filter, given dy = ∂L/∂y. At stride 1 on
- * wasm the kit's direct kernel (`kitConvFilterDirect`) unless `KIT_CONV_FILTER=0`; otherwise a
+ * wasm the kit's direct kernel (`kitConvFilterDirect`) where `kitConvFilterDirectChosen(kernel)`
+ * (kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`; all with `KIT_CONV_FILTER=all`); otherwise a
  * stride-1 convolution of xᵀ [c, H + 2p_h, W + 2p_w, n] with dyᵀ [h', w', n, d] dilated by the
  * stride (a matrix product xᵀ dy for a 1 × 1 filter at stride 1 without padding). Returns
  * [k_h, k_w, c, d].
@@ -371,7 +373,7 @@ export function convFilterGrad(
   // (tests/bench/conv_direct_paths.ts).
   const pointwiseWide = kernel[0] === 1 && kernel[1] === 1 && x.shape[3] >= 128;
   if (
-    stride[0] === 1 && stride[1] === 1 && !pointwiseWide && kitConvFilterDirectChosen() &&
+    stride[0] === 1 && stride[1] === 1 && !pointwiseWide && kitConvFilterDirectChosen(kernel) &&
     kitConvFilterDirectSupports(x, dy)
   ) {
     return kitConvFilterDirect(x, dy, { kernel, stride, pad });
