@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { DenoisingMLP } from "../../lib/models/diffusion/mod.ts";
+import {
+  gelu,
+  geluResidual,
+  linear,
+  linearOfData,
+  matMulOfData,
+  mseLoss,
+} from "../../lib/engine/nn/mod.ts";
 import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
@@ -117,4 +125,45 @@ Deno.test("namedWeights/loadWeights copy a model exactly", async () => {
     /tensor "in.x.w" has shape \[128,128\], the model expects \[128,64\]/,
   );
   [a, b, small].forEach((k) => k.dispose());
+});
+
+/** ε_θ composed of the per-layer differentiable ops (what predict ran under a tape before). */
+function perLayerPredict(m: DenoisingMLP, x: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
+  let perRow: tf.Tensor2D | null = null;
+  if (m.inT && m.timeTable) {
+    const projected = matMulOfData(m.timeTable, m.inT);
+    perRow = matMulOfData(tf.cast(tf.oneHot(t, m.config.T), "float32") as tf.Tensor2D, projected);
+  }
+  const pre = linearOfData(m.embedInput(x), m.inX.w, m.inX.b);
+  let h: tf.Tensor2D = gelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
+  for (const b of m.blocks) h = geluResidual(h, linear(h, b.w, b.b));
+  return linear(h, m.out.w, m.out.b);
+}
+
+Deno.test("training: predict's one-op gradient equals the per-layer ops' bit for bit", async () => {
+  const configs: ConstructorParameters<typeof DenoisingMLP>[0][] = [
+    { inputEmbedding: "fourier", timeEmbedding: "fourier", T: 50, seed: 4 },
+    { inputEmbedding: "identity", timeEmbedding: "linear", T: 20, seed: 5, blocks: 2 },
+    { inputEmbedding: "identity", timeEmbedding: "zero", T: 10, seed: 6, hidden: 64, blocks: 0 },
+  ];
+  for (const config of configs) {
+    const m = new DenoisingMLP(config);
+    const vars = m.trainableVariables();
+    const before = tf.memory().numTensors;
+    const x = tf.randomNormal([13, 2], 0, 1, "float32", 7) as tf.Tensor2D;
+    const eps = tf.randomNormal([13, 2], 0, 1, "float32", 8) as tf.Tensor2D;
+    const t = tf.tensor1d(Int32Array.from({ length: 13 }, (_, i) => (i * 7) % config.T), "int32");
+    const a = tf.variableGrads(() => mseLoss(m.predict(x, t), eps), vars);
+    const b = tf.variableGrads(() => mseLoss(perLayerPredict(m, x, t), eps), vars);
+    const name = `${config.inputEmbedding}/${config.timeEmbedding}`;
+    assert.equal(a.value.dataSync()[0], b.value.dataSync()[0], `${name}: loss`);
+    for (const v of vars) {
+      assert.deepEqual(await a.grads[v.name].data(), await b.grads[v.name].data(), name);
+      const largest = tf.tidy(() => tf.max(tf.abs(a.grads[v.name])).dataSync()[0]);
+      assert.ok(largest > 0, `${name}: zero gradient of ${v.name}`);
+    }
+    tf.dispose([x, eps, t, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    assert.equal(tf.memory().numTensors, before, `${name}: tensors left behind`);
+    m.dispose();
+  }
 });

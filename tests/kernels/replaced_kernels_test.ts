@@ -190,3 +190,110 @@ Deno.test("Reverse on wasm: tfjs's kernel's bits for the conv filters' flips and
     }
   }
 });
+
+Deno.test("Sum over middle axes on wasm: tfjs's kernel's bits, at the U-Net's shapes and edges", () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[32, 28, 28, 8], [1, 2], true], // the scale-shift's per-image, per-channel sums
+    [[32, 7, 7, 64], [1, 2], true],
+    [[32, 14, 14, 16], [0, 1, 2], false], // a bias gradient
+    [[5, 3, 7], [0], false], // the first axis only
+    [[5, 3, 7], 1, true],
+    [[2, 9, 4, 5, 3], [-4, -3, -2], false], // negative axes, inner 3 (a scalar tail)
+    [[1, 6, 1], [1], false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(values(n, n % 97), shape);
+    const before = kitKernelCalls("Sum");
+    const mine = tf.sum(x, axis, keepDims);
+    assert.equal(kitKernelCalls("Sum"), before + 1, `the kit's kernel ran for [${shape}]`);
+    sameBits(mine, original("Sum", { x }, { axis, keepDims }), `sum [${shape}] over ${axis}`);
+    tf.dispose([x, mine]);
+  }
+  // the last axis (no transpose in tfjs either) and int32 stay with tfjs's kernel
+  const before = kitKernelCalls("Sum");
+  tf.tidy(() => {
+    tf.sum(tf.ones([4, 5]), 1);
+    tf.sum(tf.ones([4, 5]), [0, 1]);
+    tf.sum(tf.ones([4, 5, 3])); // no axis: all of them
+    tf.sum(tf.ones([4, 5, 2], "int32"), 1);
+    tf.sum(tf.ones([4, 5, 2]), [0, 2]); // not contiguous
+  });
+  assert.equal(kitKernelCalls("Sum"), before, "no other case ran the kit's kernel");
+});
+
+Deno.test("Add, Multiply, Sub broadcast along middle axes on wasm: tfjs's kernels' bits", () => {
+  const cases: [number[], number[]][] = [
+    [[32, 28, 28, 8], [32, 1, 1, 8]], // the scale-shift: x ⊙ (1 + a) + c
+    [[32, 7, 7, 64], [32, 1, 1, 64]],
+    [[32, 14, 14, 16], [1, 1, 1, 16]],
+    [[32, 14, 14, 16], [16]], // lower rank, broadcast over all leading axes
+    [[3, 5, 7], [3, 1, 7]], // inner 7: a vector and a scalar tail
+    [[2, 4, 3, 2], [2, 1, 1, 2]],
+  ];
+  for (const [full, small] of cases) {
+    const a = tf.tensor(values(full.reduce((p, q) => p * q, 1), 5), full);
+    const b = tf.tensor(values(small.reduce((p, q) => p * q, 1), 6), small);
+    for (const [name, op] of [["Add", tf.add], ["Multiply", tf.mul], ["Sub", tf.sub]] as const) {
+      for (const [x, y] of [[a, b], [b, a]]) {
+        const before = kitKernelCalls(name);
+        const mine = op(x, y);
+        assert.equal(kitKernelCalls(name), before + 1, `the kit's ${name} ran`);
+        const what = `${name} [${x.shape}] [${y.shape}]`;
+        sameBits(mine, original(name, { a: x, b: y }, {}), what);
+        mine.dispose();
+      }
+    }
+    tf.dispose([a, b]);
+  }
+  // same shapes, a broadcast last axis, other dtypes: tfjs's kernels
+  const before = ["Add", "Multiply", "Sub"].map(kitKernelCalls);
+  tf.tidy(() => {
+    const x = tf.ones([4, 6, 3]);
+    tf.add(x, x);
+    tf.mul(x, tf.ones([4, 6, 1]));
+    tf.sub(x, tf.scalar(2));
+    tf.add(tf.ones([4, 6, 3], "int32"), tf.ones([4, 1, 3], "int32"));
+    tf.mul(tf.ones([32, 784]), tf.ones([32, 1]));
+  });
+  assert.deepEqual(["Add", "Multiply", "Sub"].map(kitKernelCalls), before, "no other case");
+});
+
+Deno.test("Transpose swapping the first and last axis on wasm: tfjs's kernel's bits", () => {
+  const cases: number[][] = [
+    [32, 28, 28, 8], // x of a filter gradient: [n, h, w, c] → [c, h, w, n]
+    [32, 7, 7, 64],
+    [64, 7, 7, 32], // and back
+    [5, 3, 7], // ragged edges on both sides
+    [6, 10], // rank 2: a plain transpose
+    [3, 1, 1, 2],
+    [1, 4, 9],
+  ];
+  for (const shape of cases) {
+    const k = shape.length;
+    const perm = shape.map((_, j) => (j === 0 ? k - 1 : j === k - 1 ? 0 : j));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const f = tf.tensor(values(n, k + n % 13), shape);
+    const r = rng(n);
+    const i = tf.tensor(
+      Int32Array.from({ length: n }, () => r.int(1 << 30) - (1 << 29)),
+      shape,
+      "int32",
+    );
+    for (const x of [f, i]) {
+      const before = kitKernelCalls("Transpose");
+      const mine = tf.transpose(x, perm);
+      assert.equal(kitKernelCalls("Transpose"), before + 1, `the kit's kernel ran for [${shape}]`);
+      sameBits(mine, original("Transpose", { x }, { perm }), `transpose [${shape}] ${x.dtype}`);
+      mine.dispose();
+    }
+    tf.dispose([f, i]);
+  }
+  const before = kitKernelCalls("Transpose");
+  tf.tidy(() => {
+    tf.transpose(tf.ones([2, 3, 4]), [1, 0, 2]);
+    tf.transpose(tf.ones([2, 3, 4, 5]), [0, 3, 1, 2]);
+    tf.transpose(tf.ones([2, 3], "bool"), [1, 0]);
+  });
+  assert.equal(kitKernelCalls("Transpose"), before, "other permutations and dtypes: tfjs's kernel");
+});

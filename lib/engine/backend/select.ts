@@ -27,6 +27,8 @@ import "@tensorflow/tfjs-backend-wasm";
 // where it applies (the product transposes with the kit's transpose kernel).
 import "../kernels/fused.ts";
 import "../kernels/gemm.ts";
+// Middle-axis sums and broadcasts (bit for bit tfjs's, in SIMD).
+import "../kernels/broadcast.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";
 

@@ -26,27 +26,34 @@ import { FILTER_TILES } from "./conv_filter_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { offset, type WasmBackendLike, wasmExport, type WasmFunction } from "./wasm_internals.ts";
+import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
 
-const bytes = decodeBase64(CONV_FILTER_WASM_BASE64);
-const supported = kitKernelsEnabled() && WebAssembly.validate(bytes as BufferSource);
-let module: WebAssembly.Module | null = null;
-let instance: { memory: WebAssembly.Memory; tiles: Map<string, WasmFunction> } | null = null;
+const supported = kitKernelsEnabled() &&
+  WebAssembly.validate(decodeBase64(CONV_FILTER_WASM_BASE64) as BufferSource);
+/** The module's exports `t{mr}x{nr}` (13 parameters each), instantiated per memory. */
+const tileArities = Object.fromEntries(
+  FILTER_TILES.rows.flatMap((mr) => FILTER_TILES.cols.map((nr) => [`t${mr}x${nr}`, 13])),
+);
+const tileModule = kitModule<Record<string, WasmFunction>>(
+  CONV_FILTER_WASM_BASE64,
+  "conv_filter.wasm",
+  tileArities,
+);
 
+let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
+  null;
+
+/** The tile kernels on `backend`'s memory by "mr x nr". */
 function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    module ??= new WebAssembly.Module(bytes as BufferSource);
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = tileModule(backend);
+  if (cached?.exports !== exports) {
     const tiles = new Map<string, WasmFunction>();
     for (const mr of FILTER_TILES.rows) {
-      for (const nr of FILTER_TILES.cols) {
-        tiles.set(`${mr}x${nr}`, wasmExport(inst.exports, `t${mr}x${nr}`, 13, "conv_filter.wasm"));
-      }
+      for (const nr of FILTER_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`t${mr}x${nr}`]);
     }
-    instance = { memory, tiles };
+    cached = { exports, tiles };
   }
-  return instance.tiles;
+  return cached.tiles;
 }
 
 /** Splits `count` rows into ⌈count/6⌉ blocks of nearly equal height (at most 6). */

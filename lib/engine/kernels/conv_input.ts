@@ -22,28 +22,35 @@ import { INPUT_TILES } from "./conv_input_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { offset, type WasmBackendLike, wasmExport, type WasmFunction } from "./wasm_internals.ts";
+import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
 
-const bytes = decodeBase64(CONV_INPUT_WASM_BASE64);
-const supported = kitKernelsEnabled() && WebAssembly.validate(bytes as BufferSource);
-let module: WebAssembly.Module | null = null;
-let instance: { memory: WebAssembly.Memory; tiles: Map<string, WasmFunction> } | null = null;
+const supported = kitKernelsEnabled() &&
+  WebAssembly.validate(decodeBase64(CONV_INPUT_WASM_BASE64) as BufferSource);
+/** The module's exports `c{mr}x{nr}` (14 parameters each), instantiated per memory. */
+const tileArities = Object.fromEntries(
+  INPUT_TILES.rows.flatMap((mr) => INPUT_TILES.cols.map((nr) => [`c${mr}x${nr}`, 14])),
+);
+const tileModule = kitModule<Record<string, WasmFunction>>(
+  CONV_INPUT_WASM_BASE64,
+  "conv_input.wasm",
+  tileArities,
+);
+
 const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
+let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
+  null;
 
+/** The tile kernels on `backend`'s memory by "mr x nr". */
 function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    module ??= new WebAssembly.Module(bytes as BufferSource);
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = tileModule(backend);
+  if (cached?.exports !== exports) {
     const tiles = new Map<string, WasmFunction>();
     for (const mr of INPUT_TILES.rows) {
-      for (const nr of INPUT_TILES.cols) {
-        tiles.set(`${mr}x${nr}`, wasmExport(inst.exports, `c${mr}x${nr}`, 14, "conv_input.wasm"));
-      }
+      for (const nr of INPUT_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`c${mr}x${nr}`]);
     }
-    instance = { memory, tiles };
+    cached = { exports, tiles };
   }
-  return instance.tiles;
+  return cached.tiles;
 }
 
 register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {

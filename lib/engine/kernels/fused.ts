@@ -11,7 +11,6 @@
  */
 // tfjs-core directly (not lib/engine/backend): the backend selection imports this module.
 import * as tf from "@tensorflow/tfjs-core";
-import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
 import { seedKeys } from "./seed.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
@@ -24,11 +23,11 @@ import {
 } from "./shared/kernel_args.ts";
 import {
   isWasmTensorApi,
+  kitModule,
   offset,
   requireWasmBackend,
   tensorData,
   type WasmBackendLike,
-  wasmExport,
 } from "./wasm_internals.ts";
 
 export { offset, type WasmBackendLike } from "./wasm_internals.ts";
@@ -74,33 +73,19 @@ interface KernelExports {
 
 const enabled = kitKernelsEnabled();
 
-let instance: { memory: WebAssembly.Memory; exports: KernelExports } | null = null;
-
-function kernelsFor(backend: WasmBackendLike): KernelExports {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    const fn = (name: string, arity: number) => wasmExport(e, name, arity, "kernels.wasm");
-    instance = {
-      memory,
-      exports: {
-        gelu: fn("gelu", 5),
-        sin: fn("sin", 3),
-        bce_logits: fn("bce_logits", 4),
-        bce_logits_grad: fn("bce_logits_grad", 6),
-        gelu_value: fn("gelu_value", 5),
-        transpose: fn("transpose", 4),
-        colsum: fn("colsum", 4),
-        fourier: fn("fourier", 6),
-        adamw: fn("adamw", 15),
-        normal: fn("normal", 6),
-        axpb_normal: fn("axpb_normal", 7),
-      },
-    };
-  }
-  return instance.exports;
-}
+const kernelsFor = kitModule<KernelExports>(KERNELS_WASM_BASE64, "kernels.wasm", {
+  gelu: 5,
+  sin: 3,
+  bce_logits: 4,
+  bce_logits_grad: 6,
+  gelu_value: 5,
+  transpose: 4,
+  colsum: 4,
+  fourier: 6,
+  adamw: 15,
+  normal: 6,
+  axpb_normal: 7,
+});
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -162,6 +147,21 @@ export function transposeBytes(
   if (rows * cols > 0) kernelsFor(backend).transpose(x, out, rows, cols);
 }
 
+/**
+ * Column sums out[j] = Σ_i x[i, j] of a row-major [rows, cols] float32 matrix at byte offset `x`
+ * of wasm memory, written to byte offset `out` (the SIMD column sum of `kernels.wat`, the one
+ * `KitColSum` runs), for kernels that sum buffers of their own.
+ */
+export function colsumBytes(
+  backend: WasmBackendLike,
+  x: number,
+  out: number,
+  rows: number,
+  cols: number,
+): void {
+  if (cols > 0) kernelsFor(backend).colsum(x, out, rows, cols);
+}
+
 register("KitTranspose2d", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;
@@ -199,7 +199,7 @@ export function kitKernelCalls(name: string): number {
  * Replaces tfjs's wasm kernel `name` by `fast`, which returns null for the cases it leaves to
  * tfjs's kernel (whose set-up, binding its C++ function, still runs).
  */
-function replaceWasmKernel(
+export function replaceWasmKernel(
   name: string,
   fast: (params: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null,
 ): void {

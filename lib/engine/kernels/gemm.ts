@@ -23,7 +23,7 @@ import { kitThreads } from "../threads.ts";
 import { KitError } from "../errors.ts";
 import { checkedKernel, numberAttr } from "./shared/kernel_args.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
-import { offset, requireWasmBackend, type WasmBackendLike, wasmExport } from "./wasm_internals.ts";
+import { kitModule, offset, requireWasmBackend, type WasmBackendLike } from "./wasm_internals.ts";
 
 export type { GemmFn } from "./gemm_pool.ts";
 
@@ -34,17 +34,10 @@ export type DenseActivation = typeof DENSE_ACTIVATIONS[number];
 
 const bytes = decodeBase64(GEMM_WASM_BASE64);
 const supported = kitKernelsEnabled() && WebAssembly.validate(bytes as BufferSource);
-let module: WebAssembly.Module | null = null;
-let instance: { memory: WebAssembly.Memory; gemm: GemmFn } | null = null;
+const gemmModule = kitModule<{ gemm: GemmFn }>(GEMM_WASM_BASE64, "gemm.wasm", { gemm: 9 });
 
 function gemmFor(backend: WasmBackendLike): GemmFn {
-  const memory = backend.wasm.asm.memory;
-  if (!instance || instance.memory !== memory) {
-    module ??= new WebAssembly.Module(bytes as BufferSource);
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
-    instance = { memory, gemm: wasmExport(inst.exports, "gemm", 9, "gemm.wasm") };
-  }
-  return instance.gemm;
+  return gemmModule(backend).gemm;
 }
 
 const sizeOf = (shape: number[]) => shape.reduce((p, d) => p * d, 1);

@@ -14,6 +14,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { KitError } from "../errors.ts";
+import { decodeBase64 } from "./base64.ts";
 
 /** One entry of the wasm backend's tensor table: where a tensor's data lives in wasm memory. */
 export interface WasmTensorData {
@@ -128,4 +129,36 @@ export function wasmExport(
     );
   }
   return f;
+}
+
+/**
+ * The exports of a kit module (its bytes as base64) instantiated on tfjs's wasm memory: one
+ * instance per memory, made on first use and again when tfjs replaces its memory. `arities`
+ * names every export the caller uses with its parameter count; each is checked by
+ * {@link wasmExport} (a missing export or another arity fails with one KitError line).
+ * @example
+ * ```ts
+ * const kernels = kitModule<{ colsum(x: number, out: number, r: number, c: number): void }>(
+ *   KERNELS_WASM_BASE64, "kernels.wasm", { colsum: 4 });
+ * kernels(backend).colsum(xOffset, outOffset, rows, cols);
+ * ```
+ */
+export function kitModule<E>(
+  base64: string,
+  name: string,
+  arities: Record<keyof E & string, number>,
+): (backend: WasmBackendLike) => E {
+  let cached: { memory: WebAssembly.Memory; exports: E } | null = null;
+  return (backend) => {
+    const memory = backend.wasm.asm.memory;
+    if (!cached || cached.memory !== memory) {
+      const module = new WebAssembly.Module(decodeBase64(base64) as BufferSource);
+      const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+      const exports = Object.fromEntries(
+        Object.entries<number>(arities).map(([k, n]) => [k, wasmExport(e, k, n, name)]),
+      ) as E;
+      cached = { memory, exports };
+    }
+    return cached.exports;
+  };
 }

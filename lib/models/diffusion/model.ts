@@ -24,13 +24,18 @@ import {
   type LinearParams,
   matMul,
   matMulOfData,
+  sumRows,
+  transpose2d,
   variableFrom,
 } from "../../engine/nn/mod.ts";
-import { recordingGradients } from "../../engine/grad.ts";
+import { customOp, recordingGradients } from "../../engine/grad.ts";
 import { rng } from "../../engine/random.ts";
 import {
+  denseGrad,
+  denseGradActive,
   denseValue,
   fusedFourier2d,
+  fusedGelu,
   fusedKernelsActive,
   gemmActive,
 } from "../../engine/kernels/mod.ts";
@@ -108,6 +113,16 @@ function timeTable(c: Required<DenoisingMLPConfig>, normal: () => number): Float
     }
   }
   return table;
+}
+
+/**
+ * x W + b as `linear`'s forward pass computes it (`tf.fused.matMul`), without that op's reshapes
+ * to and from a batch of one where the kit's product runs: `KitDense` with a linear epilogue is
+ * the kernel the kit puts behind `_FusedMatMul` on wasm (the same products and bias adds).
+ */
+function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (gemmActive() && w.shape[1] % 4 === 0) return denseValue(x, w, b);
+  return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 }
 
 /** The noise-prediction MLP ε_θ(x_t, t) of the Datasaurus sheet. */
@@ -203,6 +218,12 @@ export class DenoisingMLP extends Module {
       if (x.rank !== 2 || x.shape[1] !== 2) {
         throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
       }
+      if (typeof t !== "number" && fusedKernelsActive() && recordingGradients()) {
+        if (t.shape[0] !== x.shape[0]) {
+          throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
+        }
+        return this.predictTaped(x, t);
+      }
       // Outside a gradient tape on wasm, each hidden layer is one fused kernel (product, bias,
       // GELU and residual add in registers); the time step then enters as part of the bias.
       const fast = gemmActive() && !recordingGradients();
@@ -238,6 +259,109 @@ export class DenoisingMLP extends Module {
       }
       return linear(h, this.out.w, this.out.b);
     });
+  }
+
+  /**
+   * ε_θ(x, t) under a gradient tape on wasm, as ONE differentiable op over all trainable weights
+   * (a training step's forward and backward pass), instead of one taped op per layer: the tape
+   * then holds one node where it held about 60 (each with its own saved copies, shape
+   * bookkeeping and kernel dispatches). The forward pass runs the same kernels as {@link predict}'s
+   * taped path; the backward pass is the chain rule written out with the kernels the per-layer
+   * gradients use (those of `linear`, `linearOfData`, `matMulOfData` and GELU), in the same
+   * order, so values and gradients are the same floats. With a_0 = [x_emb] W_x + b + onehot(t) P,
+   * P = table W_t, h_0 = GELU(a_0), u_i = h_{i-1} W_i + b_i, h_i = h_{i-1} + GELU(u_i) and
+   * y = h_B W_o + b_o, for ∂L/∂y = dy:
+   *
+   *   ∂W_o = h_Bᵀ dy,  ∂b_o = Σ_rows dy,  dh = dy W_oᵀ;
+   *   for i = B … 1:  du = dh ⊙ GELU'(u_i),  ∂W_i = h_{i-1}ᵀ du,  ∂b_i = Σ_rows du,
+   *                   dh ← dh + du W_iᵀ;
+   *   da = dh ⊙ GELU'(a_0),  ∂W_x = x_embᵀ da,  ∂b = Σ_rows da,  ∂W_t = tableᵀ (onehot(t)ᵀ da).
+   *
+   * No gradient flows to x or t (data). The weights are read from the op's inputs in the backward
+   * pass (they do not change between a tape's forward and backward pass); the activations,
+   * GELU derivatives, embedding and one-hot rows are saved.
+   */
+  private predictTaped(x: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
+    const { inX, inT, blocks, out, timeTable, timeTableT } = this;
+    const T = this.config.T;
+    const weights: tf.Tensor[] = [
+      inX.w,
+      inX.b,
+      ...(inT ? [inT] : []),
+      ...blocks.flatMap((b) => [b.w, b.b]),
+      out.w,
+      out.b,
+    ];
+    const op = customOp<tf.Tensor[], tf.Tensor2D, tf.Tensor[]>((w, save) => {
+      let k = 0;
+      const wx = w[k++] as tf.Tensor2D, bx = w[k++] as tf.Tensor1D;
+      const wt = inT ? w[k++] as tf.Tensor2D : null;
+      const layers = blocks.map(() => ({ w: w[k++] as tf.Tensor2D, b: w[k++] as tf.Tensor1D }));
+      const wo = w[k++] as tf.Tensor2D, bo = w[k++] as tf.Tensor1D;
+      let onehot: tf.Tensor2D | null = null;
+      let perRow: tf.Tensor2D | null = null;
+      if (wt && timeTable) {
+        const projected = tf.matMul(timeTable, wt); // [T, hidden]
+        onehot = tf.cast(tf.oneHot(t, T), "float32") as tf.Tensor2D; // [n, T]
+        perRow = tf.matMul(onehot, projected);
+      }
+      const emb = this.embedInput(x);
+      const pre = affine(emb, wx, bx);
+      const first = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
+      const hs = [first.y];
+      const ds = [first.d];
+      for (const l of layers) {
+        const h = hs[hs.length - 1];
+        const g = fusedGelu(affine(h, l.w, l.b));
+        ds.push(g.d);
+        hs.push(tf.add(h, g.y));
+      }
+      const y = affine(hs[hs.length - 1], wo, bo);
+      save([emb, ...(onehot ? [onehot] : []), ...hs, ...ds]);
+      return {
+        value: y,
+        gradFunc: (dy, saved) => {
+          let s = 0;
+          const embS = saved[s++] as tf.Tensor2D;
+          const onehotS = onehot ? saved[s++] as tf.Tensor2D : null;
+          const hS = saved.slice(s, s + hs.length) as tf.Tensor2D[];
+          const dS = saved.slice(s + hs.length) as tf.Tensor2D[];
+          const B = layers.length;
+          const gOut = [tf.matMul(transpose2d(hS[B]), dy), sumRows(dy)];
+          let dh: tf.Tensor2D = tf.matMul(dy, transpose2d(wo));
+          const gLayers: tf.Tensor[] = [];
+          const [M, H] = dh.shape;
+          // one kernel per layer where the kit's product runs (the same kernels inside)
+          const oneKernel = denseGradActive(M, H, H);
+          for (let i = B - 1; i >= 0; i--) {
+            if (oneKernel) {
+              const g = denseGrad({ dy: dh, x: hS[i], w: layers[i].w, d: dS[i + 1], acc: dh });
+              gLayers.unshift(g.dw, g.db);
+              dh = g.dx!;
+              continue;
+            }
+            const du = tf.mul(dh, dS[i + 1]) as tf.Tensor2D;
+            const dx = tf.matMul(du, transpose2d(layers[i].w));
+            gLayers.unshift(tf.matMul(transpose2d(hS[i]), du), sumRows(du));
+            dh = tf.add(dh, dx) as tf.Tensor2D;
+          }
+          let da: tf.Tensor2D, gIn: tf.Tensor[];
+          if (denseGradActive(M, embS.shape[1], H)) {
+            const g = denseGrad({ dy: dh, x: embS, d: dS[0], du: true });
+            da = g.du!;
+            gIn = [g.dw, g.db];
+          } else {
+            da = tf.mul(dh, dS[0]) as tf.Tensor2D;
+            gIn = [tf.matMul(transpose2d(embS), da), sumRows(da)];
+          }
+          const gT = onehotS && timeTableT
+            ? [tf.matMul(timeTableT, tf.matMul(transpose2d(onehotS), da))]
+            : [];
+          return [...gIn, ...gT, ...gLayers, ...gOut];
+        },
+      };
+    });
+    return op(...weights);
   }
 
   /** All tensors by name (trainable and fixed), for checkpoints. */

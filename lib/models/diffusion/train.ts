@@ -7,8 +7,9 @@
 import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
-import { AdamW, ExponentialMovingAverage } from "../../engine/nn/mod.ts";
+import { AdamW, ExponentialMovingAverage, mseLoss } from "../../engine/nn/mod.ts";
 import { simpleLoss } from "./loss.ts";
+import { scheduleCoefficients } from "./forward.ts";
 import type { NoiseSchedule } from "./schedule.ts";
 import { cosineLr, type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 
@@ -122,20 +123,32 @@ export async function trainDenoiser(
   const randomSteps = (m: number) => {
     const ts = new Int32Array(m);
     for (let i = 0; i < m; i++) ts[i] = r.int(T);
-    return tf.tensor1d(ts, "int32");
+    return ts;
   };
+  // The rows on the host, so that a batch goes up as one upload (not an index upload and a
+  // gather); x_t = sqrt(ᾱ_t) x_0 + sqrt(1 − ᾱ_t) ε with the two coefficients picked per row on
+  // the host: the same float32 values and products as addNoise's gathers.
+  const d = train.shape[1];
+  const rows = Float32Array.from(await train.data());
+  const { sqrtAb, sqrtOneMinusAb } = scheduleCoefficients(schedule);
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = r.permutation(n);
-    let lossSum: tf.Tensor = tf.scalar(0); // Σ_batches m·loss, on the device
+    // Σ_batches m·loss in float32, in batch order: what a float32 running sum on the device
+    // gives (Math.fround rounds each product and sum to float32 exactly as the kernels do)
+    let lossSum = 0;
     const epochStart = history.steps;
     await trainLoop({
       steps: stepsPerEpoch,
       step: (s) => {
         const idx = perm.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
         const m = idx.length;
-        const newSum = tf.tidy(() => {
-          const x0 = tf.gather(train, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
+        return tf.tidy(() => {
+          const batch = new Float32Array(m * d);
+          for (let i = 0; i < m; i++) {
+            batch.set(rows.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
+          }
+          const x0 = tf.tensor2d(batch, [m, d]);
           const eps = tf.randomNormal(
             [m, 2],
             0,
@@ -143,24 +156,35 @@ export async function trainDenoiser(
             "float32",
             tfSeed(r.nextUint32()),
           ) as tf.Tensor2D;
-          const t = randomSteps(m);
-          const { value, grads } = tf.variableGrads(
-            () => simpleLoss(model, x0, eps, t, schedule),
-            vars,
-          );
+          const ts = randomSteps(m);
+          const a = Float32Array.from(ts, (k) => sqrtAb[k]);
+          const b = Float32Array.from(ts, (k) => sqrtOneMinusAb[k]);
+          // L_simple as simpleLoss computes it, with x_t made before the tape starts: it depends
+          // on no weight, so recording its ops would only cost time
+          const xt = tf.add(
+            tf.mul(x0, tf.tensor2d(a, [m, 1])),
+            tf.mul(eps, tf.tensor2d(b, [m, 1])),
+          ) as tf.Tensor2D;
+          const t = tf.tensor1d(ts, "int32");
+          const { value, grads } = tf.variableGrads(() => mseLoss(model.predict(xt, t), eps), vars);
           opt.step(vars.map((v) => grads[v.name]));
-          return tf.add(lossSum, tf.mul(value, m));
+          return value;
         });
-        lossSum.dispose();
-        lossSum = newSum;
+      },
+      // the epoch's losses are read once, at its end
+      readEvery: stepsPerEpoch,
+      onMetrics: (losses, first) => {
+        losses.forEach((l, i) => {
+          const m = Math.min(n, (first + i + 1) * batchSize) - (first + i) * batchSize;
+          lossSum = Math.fround(lossSum + Math.fround(l[0] * m));
+        });
       },
       optimizer: lrSchedule === "cosine" ? opt : undefined,
       lr: (s) => cosineLr(lr, epochStart + s, totalSteps),
       ema: average,
     });
     history.steps += stepsPerEpoch;
-    const epochLoss = (await lossSum.data())[0] / n;
-    lossSum.dispose();
+    const epochLoss = lossSum / n;
     history.trainLoss.push(epochLoss);
 
     const info: Record<string, number> = { loss: epochLoss };
@@ -168,7 +192,7 @@ export async function trainDenoiser(
       const l = tf.tidy(() => {
         const m = test.shape[0];
         const eps = tf.randomNormal([m, 2], 0, 1, "float32", tfSeed(r.nextUint32())) as tf.Tensor2D;
-        return simpleLoss(model, test, eps, randomSteps(m), schedule);
+        return simpleLoss(model, test, eps, tf.tensor1d(randomSteps(m), "int32"), schedule);
       });
       const v = (await l.data())[0];
       l.dispose();

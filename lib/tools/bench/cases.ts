@@ -29,6 +29,8 @@ export interface TrainResult {
   chamfer: number;
   /** Median seconds to draw 1,000 samples through all T steps. */
   sampleSeconds: number[];
+  /** Seconds from the start of training to the end of each epoch (after its held-out loss). */
+  epochEnds: number[];
 }
 
 /**
@@ -43,12 +45,15 @@ export async function dinoTrainAndSample(
   const data = await prepareData(config.dataset, 42);
   const schedule = runSchedule(config);
   const model = runModel({ ...config, seed });
+  const epochEnds: number[] = [];
+  const start = performance.now();
   const h = await trainDenoiser(model, schedule, data.train, data.test, {
     epochs: config.epochs,
     batchSize: config.batchSize,
     lr: config.lr,
     lrSchedule: config.lrSchedule ?? "constant",
     seed,
+    onEpoch: () => void epochEnds.push((performance.now() - start) / 1000),
   });
   const sampler = new DDPMSampler(schedule);
   const sampleSeconds: number[] = [];
@@ -63,7 +68,7 @@ export async function dinoTrainAndSample(
   }
   model.dispose();
   tf.dispose([data.points, data.train, data.test]);
-  return { seconds: h.seconds, steps: h.steps, chamfer, sampleSeconds };
+  return { seconds: h.seconds, steps: h.steps, chamfer, sampleSeconds, epochEnds };
 }
 
 /** Seconds for `steps` forward-diffusion steps of the lemur photo [683, 1024, 3] (linear β). */

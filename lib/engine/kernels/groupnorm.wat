@@ -1,0 +1,217 @@
+;; Group normalisation passes for tfjs's wasm backend (see groupnorm.ts), in float64 with 128-bit
+;; SIMD (two float64 lanes). Every lane computes exactly the float64 operations of the scalar
+;; definition in the same order, so the results are bit for bit those of the plain loops:
+;;
+;; - sums over a group (mean, mean of squares; in the backward pass mean(u), mean(u x̂)) are
+;;   sequential: pixel p, then the group's channels k. The two lanes hold two *images*, whose
+;;   sums are independent; a single image goes in both lanes.
+;; - sums over the batch (∂L/∂g, ∂L/∂b per channel) run image by image, pixel by pixel; there
+;;   the two lanes hold two *channels*.
+;; - element-wise passes (x̂ and y; ∂L/∂x) take two neighbouring channels per vector.
+;;
+;; Layout: x [n, P, c] float32 (P pixels of c channels per image), per-image tables [n, c] and
+;; per-channel vectors [c] float64. Pointers are byte offsets into tfjs's memory.
+;; Source of truth for lib/engine/kernels/groupnorm_bytes.ts (`deno task build-kernels`).
+(module
+  (import "env" "memory" (memory 0))
+
+  ;; For images a, b, c, d (byte offsets $da … $dd of their [P, c] blocks in d and $xa … $xd in
+  ;; x̂) and every group g of cg = c/G channels: u = d·gain[ch], s1 = Σ u, s2 = Σ u·x̂ over p,
+  ;; then k, stored as float64 at out_a[2g], out_a[2g + 1] (and out_b, …). Images a, b share one
+  ;; vector, c, d another (two independent chains); the caller repeats the last image where n
+  ;; is not a multiple of 4 (a repeated image gets the same sums in each lane). The forward pass
+  ;; calls it with d = x̂ = x and gain = 1, giving Σ x and Σ x².
+  (func (export "gn_sums")
+    (param $da i32) (param $db i32) (param $dc i32) (param $dd i32)
+    (param $xa i32) (param $xb i32) (param $xc i32) (param $xd i32)
+    (param $gain i32) (param $outa i32) (param $outb i32) (param $outc i32) (param $outd i32)
+    (param $P i32) (param $c i32) (param $G i32)
+    (local $cg i32) (local $g i32) (local $k i32) (local $off i32) (local $end i32) (local $row i32)
+    (local $s1 v128) (local $s2 v128) (local $t1 v128) (local $t2 v128) (local $u v128) (local $w v128)
+    (local $gk v128) (local $o i32)
+    (local.set $cg (i32.div_u (local.get $c) (local.get $G)))
+    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $P) (local.get $row)))
+    (local.set $g (i32.const 0))
+    (block $g_done
+      (loop $g_loop
+        (br_if $g_done (i32.ge_u (local.get $g) (local.get $G)))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $s2 (v128.const i64x2 0 0))
+        (local.set $t1 (v128.const i64x2 0 0))
+        (local.set $t2 (v128.const i64x2 0 0))
+        ;; byte offset of the group's first channel in pixel 0
+        (local.set $off (i32.shl (i32.mul (local.get $g) (local.get $cg)) (i32.const 2)))
+        (block $p_done
+          (loop $p_loop
+            (br_if $p_done (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $k (i32.const 0))
+            (block $k_done
+              (loop $k_loop
+                (br_if $k_done (i32.ge_u (local.get $k) (local.get $cg)))
+                (local.set $o (i32.add (local.get $off) (i32.shl (local.get $k) (i32.const 2))))
+                (local.set $gk
+                  (f64x2.splat
+                    (f64.load
+                      (i32.add (local.get $gain)
+                        (i32.shl
+                          (i32.add (i32.mul (local.get $g) (local.get $cg)) (local.get $k))
+                          (i32.const 3))))))
+                (local.set $u (f64x2.mul (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $db) (local.get $o)) (v128.load32_zero (i32.add (local.get $da) (local.get $o))))) (local.get $gk)))
+                (local.set $w (f64x2.mul (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $dd) (local.get $o)) (v128.load32_zero (i32.add (local.get $dc) (local.get $o))))) (local.get $gk)))
+                (local.set $s1 (f64x2.add (local.get $s1) (local.get $u)))
+                (local.set $t1 (f64x2.add (local.get $t1) (local.get $w)))
+                (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $u)
+                  (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xb) (local.get $o)) (v128.load32_zero (i32.add (local.get $xa) (local.get $o))))))))
+                (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $w)
+                  (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xd) (local.get $o)) (v128.load32_zero (i32.add (local.get $xc) (local.get $o))))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $k_loop)))
+            (local.set $off (i32.add (local.get $off) (local.get $row)))
+            (br $p_loop)))
+        (local.set $o (i32.shl (local.get $g) (i32.const 4)))
+        (f64.store (i32.add (local.get $outd) (local.get $o)) (f64x2.extract_lane 1 (local.get $t1)))
+        (f64.store offset=8 (i32.add (local.get $outd) (local.get $o)) (f64x2.extract_lane 1 (local.get $t2)))
+        (f64.store (i32.add (local.get $outc) (local.get $o)) (f64x2.extract_lane 0 (local.get $t1)))
+        (f64.store offset=8 (i32.add (local.get $outc) (local.get $o)) (f64x2.extract_lane 0 (local.get $t2)))
+        (f64.store (i32.add (local.get $outb) (local.get $o)) (f64x2.extract_lane 1 (local.get $s1)))
+        (f64.store offset=8 (i32.add (local.get $outb) (local.get $o)) (f64x2.extract_lane 1 (local.get $s2)))
+        (f64.store (i32.add (local.get $outa) (local.get $o)) (f64x2.extract_lane 0 (local.get $s1)))
+        (f64.store offset=8 (i32.add (local.get $outa) (local.get $o)) (f64x2.extract_lane 0 (local.get $s2)))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $g_loop))))
+
+  ;; Σ over images and pixels, in that order, of d·x̂ and of d, per channel: acc [2c] float64,
+  ;; acc[ch] += d x̂, acc[c + ch] += d (acc holds the running sums; the caller zeroes it).
+  ;; $q is the number of rows (n·P) of c channels.
+  (func (export "gn_channel_sums") (param $d i32) (param $x i32) (param $acc i32) (param $q i32)
+    (param $c i32)
+    (local $r i32) (local $ch i32) (local $off i32) (local $pairs i32) (local $a i32)
+    (local $dv v128) (local $sb i32)
+    (local.set $pairs (i32.shl (i32.shr_u (local.get $c) (i32.const 1)) (i32.const 1)))
+    (local.set $sb (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
+    (local.set $off (i32.const 0))
+    (local.set $r (i32.const 0))
+    (block $r_done
+      (loop $r_loop
+        (br_if $r_done (i32.ge_u (local.get $r) (local.get $q)))
+        (local.set $ch (i32.const 0))
+        (block $ch_done
+          (loop $ch_loop
+            (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $pairs)))
+            (local.set $dv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
+            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
+            (v128.store (local.get $a)
+              (f64x2.add (v128.load (local.get $a))
+                (f64x2.mul (local.get $dv) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $ch) (i32.const 3))))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $dv)))
+            (local.set $off (i32.add (local.get $off) (i32.const 8)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
+            (br $ch_loop)))
+        ;; an odd last channel
+        (if (i32.lt_u (local.get $pairs) (local.get $c))
+          (then
+            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $pairs) (i32.const 3))))
+            (f64.store (local.get $a)
+              (f64.add (f64.load (local.get $a))
+                (f64.mul
+                  (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $pairs) (i32.const 3))))
+            (f64.store (local.get $a)
+              (f64.add (f64.load (local.get $a))
+                (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 4)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $r_loop))))
+
+  ;; One image's element-wise pass over P pixels of c channels, with that image's float64 tables
+  ;; t1, t2, t3 [c] and the per-channel gain and bias [c]:
+  ;;   forward ($grad = 0):  x̂ = (x − t1)·t2 → out1 (float32),  y = x̂·gain + bias → out2,
+  ;;                         (x̂ unrounded in float64 in the second product)
+  ;;   backward ($grad = 1): ∂L/∂x = t3·((d·gain − t1) − x̂·t2) → out1, with d at $a, x̂ at $b.
+  ;; Two neighbouring channels per vector, their table entries held while the loop runs down
+  ;; the pixels; an odd last channel goes through the same code with its own value in both lanes
+  ;; (lane 0 is stored).
+  (func (export "gn_apply") (param $a i32) (param $b i32) (param $out1 i32) (param $out2 i32)
+    (param $t1 i32) (param $t2 i32) (param $t3 i32) (param $gain i32) (param $bias i32)
+    (param $P i32) (param $c i32) (param $grad i32)
+    (local $ch i32) (local $off i32) (local $end i32) (local $row i32) (local $o8 i32)
+    (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vg v128) (local $vb v128)
+    (local $v v128)
+    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $ch (i32.const 0))
+    (block $ch_done
+      (loop $ch_loop
+        (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $c)))
+        (local.set $o8 (i32.shl (local.get $ch) (i32.const 3)))
+        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
+        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $P) (local.get $row))))
+        (if (i32.lt_u (i32.add (local.get $ch) (i32.const 1)) (local.get $c))
+          (then
+            (local.set $v1 (v128.load (i32.add (local.get $t1) (local.get $o8))))
+            (local.set $v2 (v128.load (i32.add (local.get $t2) (local.get $o8))))
+            (local.set $v3 (v128.load (i32.add (local.get $t3) (local.get $o8))))
+            (local.set $vg (v128.load (i32.add (local.get $gain) (local.get $o8))))
+            (local.set $vb (v128.load (i32.add (local.get $bias) (local.get $o8))))
+            (if (local.get $grad)
+              (then
+                (block $g_done
+                  (loop $g_loop
+                    (br_if $g_done (i32.ge_u (local.get $off) (local.get $end)))
+                    (v128.store64_lane 0 (i32.add (local.get $out1) (local.get $off)) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $v3)
+                        (f64x2.sub
+                          (f64x2.sub
+                            (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))) (local.get $vg))
+                            (local.get $v1))
+                          (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $off)))) (local.get $v2))))))
+                    (local.set $off (i32.add (local.get $off) (local.get $row)))
+                    (br $g_loop))))
+              (else
+                (block $f_done
+                  (loop $f_loop
+                    (br_if $f_done (i32.ge_u (local.get $off) (local.get $end)))
+                    (local.set $v
+                      (f64x2.mul
+                        (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))) (local.get $v1))
+                        (local.get $v2)))
+                    (v128.store64_lane 0 (i32.add (local.get $out1) (local.get $off)) (f32x4.demote_f64x2_zero (local.get $v)))
+                    (v128.store64_lane 0 (i32.add (local.get $out2) (local.get $off)) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $v) (local.get $vg)) (local.get $vb))))
+                    (local.set $off (i32.add (local.get $off) (local.get $row)))
+                    (br $f_loop))))))
+          (else
+            ;; the odd last channel: one lane
+            (local.set $v1 (f64x2.splat (f64.load (i32.add (local.get $t1) (local.get $o8)))))
+            (local.set $v2 (f64x2.splat (f64.load (i32.add (local.get $t2) (local.get $o8)))))
+            (local.set $v3 (f64x2.splat (f64.load (i32.add (local.get $t3) (local.get $o8)))))
+            (local.set $vg (f64x2.splat (f64.load (i32.add (local.get $gain) (local.get $o8)))))
+            (local.set $vb (f64x2.splat (f64.load (i32.add (local.get $bias) (local.get $o8)))))
+            (block $s_done
+              (loop $s_loop
+                (br_if $s_done (i32.ge_u (local.get $off) (local.get $end)))
+                (if (local.get $grad)
+                  (then
+                    (f32.store (i32.add (local.get $out1) (local.get $off))
+                      (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
+                        (f64x2.mul (local.get $v3)
+                          (f64x2.sub
+                            (f64x2.sub
+                              (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))) (local.get $vg))
+                              (local.get $v1))
+                            (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $off))))) (local.get $v2))))))))
+                  (else
+                    (local.set $v
+                      (f64x2.mul
+                        (f64x2.sub (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))) (local.get $v1))
+                        (local.get $v2)))
+                    (f32.store (i32.add (local.get $out1) (local.get $off))
+                      (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero (local.get $v))))
+                    (f32.store (i32.add (local.get $out2) (local.get $off))
+                      (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
+                        (f64x2.add (f64x2.mul (local.get $v) (local.get $vg)) (local.get $vb)))))))
+                (local.set $off (i32.add (local.get $off) (local.get $row)))
+                (br $s_loop)))))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
+        (br $ch_loop))))
+)
