@@ -8,6 +8,7 @@ import {
   linearOfData,
   matMulOfData,
   mseLoss,
+  mseLossWithGrad,
 } from "../../lib/engine/nn/mod.ts";
 import { assertClose, assertTensorClose } from "../../lib/tools/testing/assert.ts";
 
@@ -140,7 +141,7 @@ function perLayerPredict(m: DenoisingMLP, x: tf.Tensor2D, t: tf.Tensor1D): tf.Te
   return linear(h, m.out.w, m.out.b);
 }
 
-Deno.test("training: predict's one-op gradient equals the per-layer ops' bit for bit", async () => {
+Deno.test("training: predict's one-op gradient and predictWithGrads equal the per-layer ops' bit for bit", async () => {
   const configs: ConstructorParameters<typeof DenoisingMLP>[0][] = [
     { inputEmbedding: "fourier", timeEmbedding: "fourier", T: 50, seed: 4 },
     { inputEmbedding: "identity", timeEmbedding: "linear", T: 20, seed: 5, blocks: 2 },
@@ -155,14 +156,27 @@ Deno.test("training: predict's one-op gradient equals the per-layer ops' bit for
     const t = tf.tensor1d(Int32Array.from({ length: 13 }, (_, i) => (i * 7) % config.T), "int32");
     const a = tf.variableGrads(() => mseLoss(m.predict(x, t), eps), vars);
     const b = tf.variableGrads(() => mseLoss(perLayerPredict(m, x, t), eps), vars);
+    // and without a tape: the loss's gradient by hand, then predictWithGrads' backward pass
+    const c = tf.tidy(() => {
+      const p = m.predictWithGrads(x, t)!;
+      const l = mseLossWithGrad(p.y, eps);
+      return { value: l.value, grads: p.grads(l.grad) };
+    });
     const name = `${config.inputEmbedding}/${config.timeEmbedding}`;
     assert.equal(a.value.dataSync()[0], b.value.dataSync()[0], `${name}: loss`);
+    assert.equal(c.value.dataSync()[0], b.value.dataSync()[0], `${name}: loss without a tape`);
     for (const v of vars) {
       assert.deepEqual(await a.grads[v.name].data(), await b.grads[v.name].data(), name);
+      assert.deepEqual(
+        await c.grads[v.name].data(),
+        await b.grads[v.name].data(),
+        `${name} (no tape)`,
+      );
       const largest = tf.tidy(() => tf.max(tf.abs(a.grads[v.name])).dataSync()[0]);
       assert.ok(largest > 0, `${name}: zero gradient of ${v.name}`);
     }
-    tf.dispose([x, eps, t, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    tf.dispose([x, eps, t, a.value, b.value, c.value]);
+    tf.dispose([a, b, c].flatMap((g) => Object.values(g.grads)));
     assert.equal(tf.memory().numTensors, before, `${name}: tensors left behind`);
     m.dispose();
   }

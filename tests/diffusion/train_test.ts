@@ -134,3 +134,34 @@ Deno.test("EMA training replaces the weights by their average (differs from the 
   assert.deepEqual(await train(0), last);
   assert.notDeepEqual(await train(0.9), last);
 });
+
+Deno.test("training without the tape (predictWithGrads) gives the tape's losses and weights bit for bit", async () => {
+  const data = tf.tidy(() => tf.randomNormal([70, 2], 0, 1, "float32", 3) as tf.Tensor2D);
+  const run = async (hideDirect: boolean) => {
+    const model = new DenoisingMLP({
+      inputEmbedding: "fourier",
+      timeEmbedding: "fourier",
+      T: 50,
+      seed: 5,
+    });
+    // the same model seen without predictWithGrads trains through tf.variableGrads
+    const trained = hideDirect
+      ? { predict: model.predict.bind(model), trainableVariables: () => model.trainableVariables() }
+      : model;
+    const h = await trainDenoiser(trained, schedule, data, data, {
+      epochs: 12,
+      batchSize: 16,
+      lr: 1e-3,
+      seed: 4,
+    });
+    const w = await Promise.all(model.trainableVariables().map((v) => v.data()));
+    model.dispose();
+    return { h, w };
+  };
+  const direct = await run(false);
+  const taped = await run(true);
+  assert.deepEqual(direct.h.trainLoss, taped.h.trainLoss);
+  assert.deepEqual(direct.h.testLoss, taped.h.testLoss);
+  assert.deepEqual(direct.w, taped.w);
+  data.dispose();
+});

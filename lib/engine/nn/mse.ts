@@ -27,3 +27,34 @@ export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   });
   return op(pred);
 }
+
+/**
+ * {@link mseLoss} and its gradient without a gradient tape: L = mean((pred − target)²) and
+ * ∂L/∂pred = (2/N)(pred − target), computed with the kernels `mseLoss` and its backward pass run
+ * (so the same floats), for a training step that runs its backward pass by hand.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import { mseLossWithGrad } from "./mse.ts";
+ * const { value, grad } = mseLossWithGrad(tf.tensor1d([1, 2]), tf.tensor1d([0, 0]));
+ * // value 2.5 = (1 + 4)/2, grad [1, 2] = (2/2)·(pred − target)
+ * ```
+ */
+export function mseLossWithGrad<T extends tf.Tensor>(
+  pred: T,
+  target: T,
+): { value: tf.Scalar; grad: T } {
+  if (pred.shape.join() !== target.shape.join()) {
+    throw new Error(
+      `pred and target must have the same shape; got [${pred.shape}] and [${target.shape}]`,
+    );
+  }
+  return tf.tidy(() => {
+    const diff = tf.sub(pred, target);
+    return {
+      value: tf.mean(tf.square(diff)) as tf.Scalar,
+      grad: tf.mul(diff, 2 / Math.max(1, pred.size)) as T,
+    };
+  });
+}

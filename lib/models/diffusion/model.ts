@@ -125,6 +125,20 @@ function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 }
 
+/** What the backward pass of {@link DenoisingMLP} reads from its forward pass. */
+interface ForwardActivations {
+  /** The output ε_θ [n, 2]. */
+  y: tf.Tensor2D;
+  /** The position embedding [n, F]. */
+  emb: tf.Tensor2D;
+  /** The steps as one-hot rows [n, T] (none without a time embedding). */
+  onehot: tf.Tensor2D | null;
+  /** h_0 … h_B, the hidden activations [n, hidden]. */
+  hs: tf.Tensor2D[];
+  /** GELU'(a_0), GELU'(u_1) … GELU'(u_B) [n, hidden]. */
+  ds: tf.Tensor2D[];
+}
+
 /** The noise-prediction MLP ε_θ(x_t, t) of the Datasaurus sheet. */
 export class DenoisingMLP extends Module {
   readonly config: Required<DenoisingMLPConfig>;
@@ -282,86 +296,146 @@ export class DenoisingMLP extends Module {
    * GELU derivatives, embedding and one-hot rows are saved.
    */
   private predictTaped(x: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
-    const { inX, inT, blocks, out, timeTable, timeTableT } = this;
-    const T = this.config.T;
-    const weights: tf.Tensor[] = [
-      inX.w,
-      inX.b,
-      ...(inT ? [inT] : []),
-      ...blocks.flatMap((b) => [b.w, b.b]),
-      out.w,
-      out.b,
-    ];
     const op = customOp<tf.Tensor[], tf.Tensor2D, tf.Tensor[]>((w, save) => {
-      let k = 0;
-      const wx = w[k++] as tf.Tensor2D, bx = w[k++] as tf.Tensor1D;
-      const wt = inT ? w[k++] as tf.Tensor2D : null;
-      const layers = blocks.map(() => ({ w: w[k++] as tf.Tensor2D, b: w[k++] as tf.Tensor1D }));
-      const wo = w[k++] as tf.Tensor2D, bo = w[k++] as tf.Tensor1D;
-      let onehot: tf.Tensor2D | null = null;
-      let perRow: tf.Tensor2D | null = null;
-      if (wt && timeTable) {
-        const projected = tf.matMul(timeTable, wt); // [T, hidden]
-        onehot = tf.cast(tf.oneHot(t, T), "float32") as tf.Tensor2D; // [n, T]
-        perRow = tf.matMul(onehot, projected);
-      }
-      const emb = this.embedInput(x);
-      const pre = affine(emb, wx, bx);
-      const first = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
-      const hs = [first.y];
-      const ds = [first.d];
-      for (const l of layers) {
-        const h = hs[hs.length - 1];
-        const g = fusedGelu(affine(h, l.w, l.b));
-        ds.push(g.d);
-        hs.push(tf.add(h, g.y));
-      }
-      const y = affine(hs[hs.length - 1], wo, bo);
-      save([emb, ...(onehot ? [onehot] : []), ...hs, ...ds]);
+      const f = this.forwardForGrad(w, x, t);
+      save([f.emb, ...(f.onehot ? [f.onehot] : []), ...f.hs, ...f.ds]);
       return {
-        value: y,
+        value: f.y,
         gradFunc: (dy, saved) => {
           let s = 0;
-          const embS = saved[s++] as tf.Tensor2D;
-          const onehotS = onehot ? saved[s++] as tf.Tensor2D : null;
-          const hS = saved.slice(s, s + hs.length) as tf.Tensor2D[];
-          const dS = saved.slice(s + hs.length) as tf.Tensor2D[];
-          const B = layers.length;
-          const gOut = [tf.matMul(transpose2d(hS[B]), dy), sumRows(dy)];
-          let dh: tf.Tensor2D = tf.matMul(dy, transpose2d(wo));
-          const gLayers: tf.Tensor[] = [];
-          const [M, H] = dh.shape;
-          // one kernel per layer where the kit's product runs (the same kernels inside)
-          const oneKernel = denseGradActive(M, H, H);
-          for (let i = B - 1; i >= 0; i--) {
-            if (oneKernel) {
-              const g = denseGrad({ dy: dh, x: hS[i], w: layers[i].w, d: dS[i + 1], acc: dh });
-              gLayers.unshift(g.dw, g.db);
-              dh = g.dx!;
-              continue;
-            }
-            const du = tf.mul(dh, dS[i + 1]) as tf.Tensor2D;
-            const dx = tf.matMul(du, transpose2d(layers[i].w));
-            gLayers.unshift(tf.matMul(transpose2d(hS[i]), du), sumRows(du));
-            dh = tf.add(dh, dx) as tf.Tensor2D;
-          }
-          let da: tf.Tensor2D, gIn: tf.Tensor[];
-          if (denseGradActive(M, embS.shape[1], H)) {
-            const g = denseGrad({ dy: dh, x: embS, d: dS[0], du: true });
-            da = g.du!;
-            gIn = [g.dw, g.db];
-          } else {
-            da = tf.mul(dh, dS[0]) as tf.Tensor2D;
-            gIn = [tf.matMul(transpose2d(embS), da), sumRows(da)];
-          }
-          const gT = onehotS && timeTableT
-            ? [tf.matMul(timeTableT, tf.matMul(transpose2d(onehotS), da))]
-            : [];
-          return [...gIn, ...gT, ...gLayers, ...gOut];
+          const emb = saved[s++] as tf.Tensor2D;
+          const onehot = f.onehot ? saved[s++] as tf.Tensor2D : null;
+          const hs = saved.slice(s, s + f.hs.length) as tf.Tensor2D[];
+          const ds = saved.slice(s + f.hs.length) as tf.Tensor2D[];
+          return this.backward(w, { y: f.y, emb, onehot, hs, ds }, dy);
         },
       };
     });
-    return op(...weights);
+    return op(...this.weightList());
+  }
+
+  /**
+   * ε_θ(x, t) and its backward pass without a gradient tape (wasm, t a tensor of steps; null
+   * elsewhere): the forward pass and chain rule of {@link predictTaped} (the same kernels, so the
+   * same floats), for a training step that needs only the gradient of the weights. `grads(dy)`,
+   * called once with dy = ∂L/∂ε_θ, returns ∂L/∂θ of every trainable variable by name, as
+   * `tf.variableGrads` does. Call both inside one `tf.tidy`: the activations the backward pass
+   * reads are that scope's tensors.
+   *
+   * @example
+   * ```ts
+   * const m = new DenoisingMLP({ inputEmbedding: "fourier", timeEmbedding: "fourier", T: 50 });
+   * const x = tf.randomNormal([8, 2]) as tf.Tensor2D, t = tf.fill([8], 3, "int32") as tf.Tensor1D;
+   * const g = tf.tidy(() => {
+   *   const p = m.predictWithGrads(x, t); // null off wasm
+   *   return p ? p.grads(tf.onesLike(p.y)) : {};
+   * }); // ∂(Σ ε_θ)/∂θ by variable name
+   * ```
+   */
+  predictWithGrads(
+    x: tf.Tensor2D,
+    t: tf.Tensor1D,
+  ): { y: tf.Tensor2D; grads: (dy: tf.Tensor2D) => Record<string, tf.Tensor> } | null {
+    if (!fusedKernelsActive()) return null;
+    if (x.rank !== 2 || x.shape[1] !== 2) {
+      throw new Error(`x must have shape [n, 2]; got [${x.shape}]`);
+    }
+    if (t.shape[0] !== x.shape[0]) {
+      throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
+    }
+    const w = this.weightList();
+    const f = this.forwardForGrad(w, x, t);
+    return {
+      y: f.y,
+      grads: (dy) => {
+        const g = this.backward(w, f, dy);
+        return Object.fromEntries(w.map((v, i) => [(v as tf.Variable).name, g[i]]));
+      },
+    };
+  }
+
+  /** The trainable weights in the order of {@link forwardForGrad} and {@link backward}. */
+  private weightList(): tf.Variable[] {
+    return [
+      this.inX.w,
+      this.inX.b,
+      ...(this.inT ? [this.inT] : []),
+      ...this.blocks.flatMap((b) => [b.w, b.b]),
+      this.out.w,
+      this.out.b,
+    ];
+  }
+
+  /** The layers' weights in `w` (in {@link weightList}'s order). */
+  private unpack(w: tf.Tensor[]) {
+    let k = 0;
+    const wx = w[k++] as tf.Tensor2D, bx = w[k++] as tf.Tensor1D;
+    const wt = this.inT ? w[k++] as tf.Tensor2D : null;
+    const layers = this.blocks.map(() => ({ w: w[k++] as tf.Tensor2D, b: w[k++] as tf.Tensor1D }));
+    const wo = w[k++] as tf.Tensor2D, bo = w[k++] as tf.Tensor1D;
+    return { wx, bx, wt, layers, wo, bo };
+  }
+
+  /** The forward pass of {@link predictTaped} with what its backward pass reads. */
+  private forwardForGrad(w: tf.Tensor[], x: tf.Tensor2D, t: tf.Tensor1D): ForwardActivations {
+    const { wx, bx, wt, layers, wo, bo } = this.unpack(w);
+    let onehot: tf.Tensor2D | null = null;
+    let perRow: tf.Tensor2D | null = null;
+    if (wt && this.timeTable) {
+      const projected = tf.matMul(this.timeTable, wt); // [T, hidden]
+      onehot = tf.cast(tf.oneHot(t, this.config.T), "float32") as tf.Tensor2D; // [n, T]
+      perRow = tf.matMul(onehot, projected);
+    }
+    const emb = this.embedInput(x);
+    const pre = affine(emb, wx, bx);
+    const first = fusedGelu(perRow ? tf.add(pre, perRow) as tf.Tensor2D : pre);
+    const hs = [first.y];
+    const ds = [first.d];
+    for (const l of layers) {
+      const h = hs[hs.length - 1];
+      const g = fusedGelu(affine(h, l.w, l.b));
+      ds.push(g.d);
+      hs.push(tf.add(h, g.y));
+    }
+    return { y: affine(hs[hs.length - 1], wo, bo), emb, onehot, hs, ds };
+  }
+
+  /** The backward pass of {@link predictTaped}: ∂L/∂w for every weight in `w`, from dy. */
+  private backward(w: tf.Tensor[], f: ForwardActivations, dy: tf.Tensor2D): tf.Tensor[] {
+    const { layers, wo } = this.unpack(w);
+    const { emb, onehot, hs, ds } = f;
+    const B = layers.length;
+    const gOut = [tf.matMul(transpose2d(hs[B]), dy), sumRows(dy)];
+    let dh: tf.Tensor2D = tf.matMul(dy, transpose2d(wo));
+    const gLayers: tf.Tensor[] = [];
+    const [M, H] = dh.shape;
+    // one kernel per layer where the kit's product runs (the same kernels inside)
+    const oneKernel = denseGradActive(M, H, H);
+    for (let i = B - 1; i >= 0; i--) {
+      if (oneKernel) {
+        const g = denseGrad({ dy: dh, x: hs[i], w: layers[i].w, d: ds[i + 1], acc: dh });
+        gLayers.unshift(g.dw, g.db);
+        dh = g.dx!;
+        continue;
+      }
+      const du = tf.mul(dh, ds[i + 1]) as tf.Tensor2D;
+      const dx = tf.matMul(du, transpose2d(layers[i].w));
+      gLayers.unshift(tf.matMul(transpose2d(hs[i]), du), sumRows(du));
+      dh = tf.add(dh, dx) as tf.Tensor2D;
+    }
+    let da: tf.Tensor2D, gIn: tf.Tensor[];
+    if (denseGradActive(M, emb.shape[1], H)) {
+      const g = denseGrad({ dy: dh, x: emb, d: ds[0], du: true });
+      da = g.du!;
+      gIn = [g.dw, g.db];
+    } else {
+      da = tf.mul(dh, ds[0]) as tf.Tensor2D;
+      gIn = [tf.matMul(transpose2d(emb), da), sumRows(da)];
+    }
+    const gT = onehot && this.timeTableT
+      ? [tf.matMul(this.timeTableT, tf.matMul(transpose2d(onehot), da))]
+      : [];
+    return [...gIn, ...gT, ...gLayers, ...gOut];
   }
 
   /** All tensors by name (trainable and fixed), for checkpoints. */
