@@ -23,16 +23,22 @@
  * How each piece runs (the fastest path of the three copies this family replaces):
  * - **conv2d**: `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in.
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
- *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p.
+ *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
+ *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
  * - **convT and ∂L/∂x at stride s > 1**: split into the s_h·s_w output phases. Output pixel
  *   o = s·i + a only meets the kernel taps u ≡ (a + p) (mod s), so phase a is a stride-1
  *   convolution of x with the flipped taps w[r_a], w[r_a + s], …, r_a = (a + p) mod s. All
  *   phases run as one stride-1 convolution over the union of their input windows (3 × 3 for
  *   k = 4, s = 2: 2.25 times the minimal multiply–adds, against 4 times for the textbook
  *   zero insertion), with s_h·s_w·d output channels that are then interleaved.
- * - **∂L/∂w**: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with ∂L/∂yᵀ
- *   ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a 1 × 1
- *   kernel at stride 1.
+ * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
+ *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
+ *   block of input × output channels of one tap in registers while the pixels stream past
+ *   (1.3–9 times faster per U-Net layer than the path below with its transposes;
+ *   `KIT_CONV_FILTER=0` switches it off).
+ * - **∂L/∂w** otherwise: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with
+ *   ∂L/∂yᵀ ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a
+ *   1 × 1 kernel at stride 1.
  * - a filter that covers the whole unpadded input (conv2d) or a 1 × 1 unpadded input (convT) is a
  *   dense layer: one matrix product.
  *
@@ -45,7 +51,18 @@ import { tf } from "../backend/mod.ts";
 import { KitError } from "../errors.ts";
 import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
-import { kitConv2d, kitConv2dFilter, kitConvChosen, kitConvSupports } from "../kernels/mod.ts";
+import {
+  kitConv2d,
+  kitConv2dFilter,
+  kitConvChosen,
+  kitConvFilterDirect,
+  kitConvFilterDirectChosen,
+  kitConvFilterDirectSupports,
+  kitConvInputDirect,
+  kitConvInputDirectChosen,
+  kitConvInputDirectSupports,
+  kitConvSupports,
+} from "../kernels/mod.ts";
 import { matMul, sumRows, transpose2d } from "./linear.ts";
 import { uniformVariable } from "../init.ts";
 
@@ -285,10 +302,11 @@ export function convTransposeValue(
     const top = kh - 1 - pad[0], left = kw - 1 - pad[1];
     const rows: [number, number] = [top, outH + kh - 1 - h - top];
     const cols: [number, number] = [left, outW + kw - 1 - wd - left];
-    if (
-      rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1] &&
-      useKit("input", w.shape, cOut, x, w)
-    ) {
+    const symmetric = rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1];
+    if (symmetric && kitConvInputDirectChosen() && kitConvInputDirectSupports(w, pad, x)) {
+      return kitConvInputDirect(x, w, { pad });
+    }
+    if (symmetric && useKit("input", w.shape, cOut, x, w)) {
       return kitConv2d(x, w, { stride: [1, 1], pad: [top, left], flip: true });
     }
     return tf.tidy(() => {
@@ -336,9 +354,12 @@ export function convTransposeValue(
 }
 
 /**
- * ∂L/∂w of y = conv2d(x, w, stride, pad) for a k_h × k_w filter, given dy = ∂L/∂y: a stride-1
- * convolution of xᵀ [c, H + 2p_h, W + 2p_w, n] with dyᵀ [h', w', n, d] dilated by the stride
- * (a matrix product xᵀ dy for a 1 × 1 filter at stride 1 without padding). Returns [k_h, k_w, c, d].
+ * ∂L/∂w of y = conv2d(x, w, stride, pad) for a k_h × k_w filter, given dy = ∂L/∂y. At stride 1 on
+ * wasm the kit's direct kernel (`kitConvFilterDirect`) where `kitConvFilterDirectChosen(kernel)`
+ * (kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`; all with `KIT_CONV_FILTER=all`); otherwise a
+ * stride-1 convolution of xᵀ [c, H + 2p_h, W + 2p_w, n] with dyᵀ [h', w', n, d] dilated by the
+ * stride (a matrix product xᵀ dy for a 1 × 1 filter at stride 1 without padding). Returns
+ * [k_h, k_w, c, d].
  */
 export function convFilterGrad(
   x: tf.Tensor4D,
@@ -347,6 +368,16 @@ export function convFilterGrad(
   stride: [number, number],
   pad: [number, number],
 ): tf.Tensor4D {
+  // The direct kernel won on every measured stride-1 layer except 1 × 1 kernels on 128 or more
+  // input channels, a tie (0.98–1.12 times), where the transpose + product stays
+  // (tests/bench/conv_direct_paths.ts).
+  const pointwiseWide = kernel[0] === 1 && kernel[1] === 1 && x.shape[3] >= 128;
+  if (
+    stride[0] === 1 && stride[1] === 1 && !pointwiseWide && kitConvFilterDirectChosen(kernel) &&
+    kitConvFilterDirectSupports(x, dy)
+  ) {
+    return kitConvFilterDirect(x, dy, { kernel, stride, pad });
+  }
   if (useKit("filter", kernel, dy.shape[3], x, dy)) {
     return kitConv2dFilter(x, dy, { kernel, stride, pad });
   }

@@ -1,0 +1,266 @@
+/**
+ * The filter gradient of a convolution on tfjs's wasm backend, computed directly from x and ∂L/∂y
+ * as they lie in memory (NHWC): no patch matrix, no transposes. For x [n, H, W, c], ∂L/∂y
+ * [n, h', w', d], a k_h × k_w kernel, stride (s_h, s_w) and zero padding (p_h, p_w),
+ *
+ *   ∂L/∂w[u, v, c, o] = Σ_{b, i, j} x[b, s_h·i + u − p_h, s_w·j + v − p_w, c] · ∂L/∂y[b, i, j, o]
+ *
+ * where the sum runs over the output pixels whose tap (u, v) lies inside the image (the padding
+ * contributes zeros, so it is skipped rather than materialised). Per tap this is a product whose
+ * inner dimension is the pixels: a block of mr input channels (broadcast) times a block of nr
+ * output channels (vectors) stays in registers while the pixels stream past
+ * (`conv_filter_wat.ts`). The vector operand is ∂L/∂y when d is a multiple of 4, else x when c
+ * is (the result then transposed per tap, a few thousand floats), else ∂L/∂y copied with its
+ * channels padded to a multiple of 4.
+ *
+ * Compared with the engine's default path (a stride-1 convolution of xᵀ with ∂L/∂yᵀ through
+ * XNNPACK, with three 4-D transposes), it does the same multiply-adds without the layout passes.
+ * The sums run over pixels in a different order than XNNPACK's, with fused multiply-adds, so the
+ * result equals the default path up to float32 rounding. Needs relaxed SIMD, like the kit's GEMM.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { decodeBase64 } from "./base64.ts";
+import { CONV_FILTER_WASM_BASE64 } from "./conv_filter_bytes.ts";
+import { FILTER_TILES } from "./conv_filter_wat.ts";
+import { register } from "./fused.ts";
+import { kitKernelsEnabled } from "./shared/enabled.ts";
+import { pairAttr } from "./shared/kernel_args.ts";
+import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
+
+const supported = kitKernelsEnabled() &&
+  WebAssembly.validate(decodeBase64(CONV_FILTER_WASM_BASE64) as BufferSource);
+/** The module's exports `t{mr}x{nr}` (13 parameters each), instantiated per memory. */
+const tileArities = Object.fromEntries(
+  FILTER_TILES.rows.flatMap((mr) => FILTER_TILES.cols.map((nr) => [`t${mr}x${nr}`, 13])),
+);
+const tileModule = kitModule<Record<string, WasmFunction>>(
+  CONV_FILTER_WASM_BASE64,
+  "conv_filter.wasm",
+  tileArities,
+);
+
+let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
+  null;
+
+/** The tile kernels on `backend`'s memory by "mr x nr". */
+function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
+  const exports = tileModule(backend);
+  if (cached?.exports !== exports) {
+    const tiles = new Map<string, WasmFunction>();
+    for (const mr of FILTER_TILES.rows) {
+      for (const nr of FILTER_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`t${mr}x${nr}`]);
+    }
+    cached = { exports, tiles };
+  }
+  return cached.tiles;
+}
+
+/** Splits `count` rows into ⌈count/6⌉ blocks of nearly equal height (at most 6). */
+function rowBlocks(count: number): number[] {
+  const max = FILTER_TILES.rows[FILTER_TILES.rows.length - 1];
+  const blocks = Math.ceil(count / max);
+  const out: number[] = [];
+  for (let b = 0, start = 0; b < blocks; b++) {
+    const size = Math.floor((count - start) / (blocks - b));
+    out.push(size);
+    start += size;
+  }
+  return out.reverse(); // the taller blocks first
+}
+
+/** Splits `count` columns (a multiple of 4) into blocks of 8 and at most one of 4. */
+function colBlocks(count: number): number[] {
+  const out = Array(Math.floor(count / 8)).fill(8);
+  if (count % 8) out.push(4);
+  return out;
+}
+
+/** First and one-past-last output index whose tap at offset t − p lies inside [0, size). */
+function validRange(size: number, out: number, s: number, t: number, p: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((p - t) / s));
+  const hi = Math.min(out, Math.floor((size - 1 + p - t) / s) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs;
+  const [n, H, W, C] = x.shape;
+  const [, oh, ow, O] = dy.shape;
+  const [kh, kw] = pairAttr(attrs, "kernel", "KitConvFilterDirect");
+  const [sh, sw] = pairAttr(attrs, "stride", "KitConvFilterDirect");
+  const [ph, pw] = pairAttr(attrs, "pad", "KitConvFilterDirect");
+  const tiles = tilesFor(backend);
+  const dw = backend.makeOutput([kh, kw, C, O], "float32");
+  if (kh * kw * C * O === 0) return dw;
+  // The vector operand: ∂L/∂y (d % 4 = 0), x (c % 4 = 0), or ∂L/∂y padded to 4·⌈d/4⌉ channels.
+  const mode = O % 4 === 0 ? "dy" : C % 4 === 0 ? "x" : "padded";
+  const O4 = Math.ceil(O / 4) * 4;
+  const P = n * oh * ow;
+  const padded = mode === "padded" ? backend.makeOutput([Math.max(P, 1), O4], "float32") : null;
+  const scratch = mode === "dy" ? null : backend.makeOutput([kh * kw, C * O4], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
+  const X = offset(backend, x), DY = offset(backend, dy), DW = offset(backend, dw);
+  if (padded) {
+    const src = DY >> 2, dst = offset(backend, padded) >> 2;
+    heap.fill(0, dst, dst + P * O4);
+    for (let q = 0; q < P; q++) {
+      for (let o = 0; o < O; o++) heap[dst + q * O4 + o] = heap[src + q * O + o];
+    }
+  }
+  const B = padded ? offset(backend, padded) : DY;
+  const OB = padded ? O4 : O; // channels per pixel of the ∂L/∂y operand
+  const S = scratch ? offset(backend, scratch) : DW;
+  // Strides in bytes of x and of the ∂L/∂y operand.
+  const xImg = H * W * C * 4, xRow = sh * W * C * 4, xPix = sw * C * 4;
+  const gImg = oh * ow * OB * 4, gRow = ow * OB * 4, gPix = OB * 4;
+  const [rows, cols] = mode === "x" ? [O, C] : [C, OB];
+  const rb = rowBlocks(rows), cb = colBlocks(cols);
+  for (let u = 0; u < kh; u++) {
+    const [i0, i1] = validRange(H, oh, sh, u, ph);
+    for (let v = 0; v < kw; v++) {
+      const [j0, j1] = validRange(W, ow, sw, v, pw);
+      const T = i0 < i1 && j0 < j1 ? n : 0;
+      const xAt = X + ((i0 * sh + u - ph) * W + (j0 * sw + v - pw)) * C * 4;
+      const gAt = B + (i0 * ow + j0) * OB * 4;
+      const tap = (u * kw + v) * rows * cols * 4;
+      for (let r0 = 0, bi = 0; bi < rb.length; r0 += rb[bi++]) {
+        for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
+          const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
+          const out = S + tap + (r0 * cols + c0) * 4;
+          if (mode === "x") {
+            tile(
+              gAt + r0 * 4,
+              xAt + c0 * 4,
+              out,
+              cols * 4,
+              T,
+              gImg,
+              xImg,
+              i1 - i0,
+              gRow,
+              xRow,
+              j1 - j0,
+              gPix,
+              xPix,
+            );
+          } else {
+            tile(
+              xAt + r0 * 4,
+              gAt + c0 * 4,
+              out,
+              cols * 4,
+              T,
+              xImg,
+              gImg,
+              i1 - i0,
+              xRow,
+              gRow,
+              j1 - j0,
+              xPix,
+              gPix,
+            );
+          }
+        }
+      }
+    }
+  }
+  if (scratch) {
+    // scratch [tap, rows, cols] → dw [tap, C, O]
+    const s = S >> 2, d = DW >> 2, taps = kh * kw;
+    for (let t = 0; t < taps; t++) {
+      for (let c = 0; c < C; c++) {
+        for (let o = 0; o < O; o++) {
+          heap[d + (t * C + c) * O + o] = mode === "x"
+            ? heap[s + (t * O + o) * C + c]
+            : heap[s + (t * C + c) * O4 + o];
+        }
+      }
+    }
+    backend.disposeData(scratch.dataId);
+  }
+  if (padded) backend.disposeData(padded.dataId);
+  return dw;
+});
+
+/**
+ * Which stride-1 filter gradients the engine takes from {@link kitConvFilterDirect}: none
+ * (false), those of kernels up to 3 × 3 (true, the default: the U-Net's 3 × 3 and 1 × 1 layers,
+ * measured and rerun in notebook 04), or all ("all", also the CNN's 5 × 5 layers of notebooks
+ * 07 and 09, which measured 1.5–2.4 times faster per layer but whose notebooks' seeded numbers
+ * have not been re-derived with it).
+ */
+export type ConvFilterDirectChoice = boolean | "all";
+
+function directChosen(): ConvFilterDirectChoice {
+  try {
+    const v = Deno.env.get("KIT_CONV_FILTER");
+    return v === "0" ? false : v === "all" ? "all" : true;
+  } catch {
+    return true; // no permission to read the environment: the default
+  }
+}
+let chosen = directChosen();
+
+/**
+ * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its filter
+ * gradient from {@link kitConvFilterDirect}: for kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`
+ * (which keeps the XNNPACK path, for comparisons), for every kernel with `KIT_CONV_FILTER=all`,
+ * or as {@link setKitConvFilterDirect} said.
+ */
+export function kitConvFilterDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
+  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
+}
+
+/**
+ * Sets which filter gradients use the direct kernel from now on ({@link ConvFilterDirectChoice}),
+ * overriding `KIT_CONV_FILTER`; for benchmarks that compare the paths in one process. Returns the
+ * previous choice.
+ *
+ * @example
+ * ```ts
+ * import { setKitConvFilterDirect } from "./conv_filter.ts";
+ * const before = setKitConvFilterDirect(false);
+ * // … train, time …
+ * setKitConvFilterDirect(before);
+ * ```
+ */
+export function setKitConvFilterDirect(on: ConvFilterDirectChoice): ConvFilterDirectChoice {
+  const before = chosen;
+  chosen = on;
+  return before;
+}
+
+/**
+ * True when {@link kitConvFilterDirect} runs: the active backend is wasm, the runtime has relaxed
+ * SIMD, `KIT_FUSED_KERNELS` is not `0`, and both tensors are float32.
+ */
+export function kitConvFilterDirectSupports(...tensors: tf.Tensor[]): boolean {
+  return supported && tf.getBackend() === "wasm" && tensors.every((t) => t.dtype === "float32");
+}
+
+/**
+ * ∂L/∂w [k_h, k_w, c, d] of y = conv2d(x, w, stride, pad), computed directly (see the module
+ * notes) from x [n, H, W, c] and dy = ∂L/∂y [n, h', w', d]. Check
+ * {@link kitConvFilterDirectSupports} first. Value only.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "../backend/mod.ts";
+ * import { kitConvFilterDirect } from "./conv_filter.ts";
+ * await initBackend({ log: false });
+ * const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+ * const dy = tf.randomNormal([2, 8, 8, 4]) as tf.Tensor4D;
+ * const dw = kitConvFilterDirect(x, dy, { kernel: [3, 3], stride: [1, 1], pad: [1, 1] });
+ * console.log(dw.shape); // [3, 3, 3, 4]
+ * ```
+ */
+export function kitConvFilterDirect(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  options: { kernel: [number, number]; stride: [number, number]; pad: [number, number] },
+): tf.Tensor4D {
+  const { kernel, stride, pad } = options;
+  const attrs: tf.NamedAttrMap = { kernel, stride, pad };
+  return tf.engine().runKernel("KitConvFilterDirect", { x, dy }, attrs) as tf.Tensor4D;
+}

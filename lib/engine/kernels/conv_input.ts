@@ -1,0 +1,221 @@
+/**
+ * The input gradient of a stride-1 convolution on tfjs's wasm backend, as a direct convolution
+ * (`conv_input_wat.ts`): no patch matrix. For y = conv2d(x, w) with x [n, H, W, c], w
+ * [k_h, k_w, c, d], stride 1 and zero padding p ≤ k − 1,
+ *
+ *   ∂L/∂x = conv(pad(∂L/∂y, k − 1 − p), w̃),   w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o],
+ *
+ * so ∂L/∂y is copied once with a zero border of k − 1 − p pixels (none for a 1 × 1 kernel) and the
+ * flipped, channel-swapped filter (a few thousand floats) is laid out in wasm memory; then every
+ * output row is computed in tiles of up to 6 neighbouring pixels (⌈W/6⌉ blocks of nearly equal
+ * width) × 8 input channels held in registers, each kernel row one inner loop over k_w·d contiguous values of the padded ∂L/∂y.
+ * The channel count c must be a multiple of 4 (the vectors run along it); callers check
+ * {@link kitConvInputDirectSupports}. The engine uses it only with `KIT_CONV_INPUT=1`
+ * ({@link kitConvInputDirectChosen}). Sums in a different order than XNNPACK's, with fused
+ * multiply-adds: equal to the engine's other path up to float32 rounding. Needs relaxed SIMD.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { decodeBase64 } from "./base64.ts";
+import { CONV_INPUT_WASM_BASE64 } from "./conv_input_bytes.ts";
+import { INPUT_TILES } from "./conv_input_wat.ts";
+import { register } from "./fused.ts";
+import { kitKernelsEnabled } from "./shared/enabled.ts";
+import { pairAttr } from "./shared/kernel_args.ts";
+import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
+
+const supported = kitKernelsEnabled() &&
+  WebAssembly.validate(decodeBase64(CONV_INPUT_WASM_BASE64) as BufferSource);
+/** The module's exports `c{mr}x{nr}` (14 parameters each), instantiated per memory. */
+const tileArities = Object.fromEntries(
+  INPUT_TILES.rows.flatMap((mr) => INPUT_TILES.cols.map((nr) => [`c${mr}x${nr}`, 14])),
+);
+const tileModule = kitModule<Record<string, WasmFunction>>(
+  CONV_INPUT_WASM_BASE64,
+  "conv_input.wasm",
+  tileArities,
+);
+
+const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
+let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
+  null;
+
+/** The tile kernels on `backend`'s memory by "mr x nr". */
+function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
+  const exports = tileModule(backend);
+  if (cached?.exports !== exports) {
+    const tiles = new Map<string, WasmFunction>();
+    for (const mr of INPUT_TILES.rows) {
+      for (const nr of INPUT_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`c${mr}x${nr}`]);
+    }
+    cached = { exports, tiles };
+  }
+  return cached.tiles;
+}
+
+register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
+  const { dy, w } = inputs;
+  const [n, oh, ow, O] = dy.shape;
+  const [kh, kw, C, wo] = w.shape;
+  const [ph, pw] = pairAttr(attrs, "pad", "KitConvInputDirect");
+  const qh = kh - 1 - ph, qw = kw - 1 - pw;
+  if (wo !== O || C % 4 !== 0 || qh < 0 || qw < 0) {
+    throw new Error(
+      `KitConvInputDirect: needs w [k_h, k_w, c, ${O}] with c a multiple of 4 and pad ≤ k − 1; ` +
+        `got w [${w.shape}], pad [${ph}, ${pw}]`,
+    );
+  }
+  const H = oh + 2 * qh - kh + 1, W = ow + 2 * qw - kw + 1;
+  const tiles = tilesFor(backend);
+  const dx = backend.makeOutput([n, H, W, C], "float32");
+  const Hp = oh + 2 * qh, Wp = ow + 2 * qw;
+  const padded = qh || qw ? backend.makeOutput([n, Hp, Wp, O], "float32") : null;
+  const flipped = backend.makeOutput([kh, kw, O, C], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
+  if (n * H * W * C === 0) {
+    for (const t of [padded, flipped]) if (t) backend.disposeData(t.dataId);
+    return dx;
+  }
+  // w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], packed per block of 8 (last: 4) channels c as
+  // [block][u][(v, o)][c within the block]
+  const DY = offset(backend, dy) >> 2, F = offset(backend, flipped) >> 2;
+  const Wt = offset(backend, w) >> 2;
+  const Kin = kw * O;
+  const widths: number[] = [];
+  for (let c0 = 0; c0 < C; c0 += 8) widths.push(C - c0 >= 8 ? 8 : 4);
+  let dst = F;
+  for (let j = 0, c0 = 0; j < widths.length; c0 += widths[j++]) {
+    const nr = widths[j];
+    for (let u = 0; u < kh; u++) {
+      for (let v = 0; v < kw; v++) {
+        const src = Wt + ((kh - 1 - u) * kw + (kw - 1 - v)) * C * O;
+        for (let o = 0; o < O; o++, dst += nr) {
+          for (let q = 0; q < nr; q++) heap[dst + q] = heap[src + (c0 + q) * O + o];
+        }
+      }
+    }
+  }
+  let A = DY;
+  if (padded) {
+    A = offset(backend, padded) >> 2;
+    heap.fill(0, A, A + n * Hp * Wp * O);
+    const run = ow * O;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < oh; i++) {
+        const s = DY + (b * oh + i) * run;
+        heap.copyWithin(A + ((b * Hp + i + qh) * Wp + qw) * O, s, s + run);
+      }
+    }
+  }
+  const a = A * 4, X = offset(backend, dx);
+  const imgA = Hp * Wp * O * 4, rowA = Wp * O * 4, pixA = O * 4;
+  const imgO = H * W * C * 4, rowO = W * C * 4, ldo = C * 4;
+  // ⌈W/6⌉ blocks of nearly equal width per row: `wide` blocks of `big` pixels, then `big − 1`
+  const count = Math.ceil(W / MAX_ROWS), big = Math.ceil(W / count);
+  const wide = W - count * (big - 1);
+  for (
+    let j = 0, c0 = 0, b = F * 4;
+    j < widths.length;
+    b += kh * Kin * widths[j] * 4, c0 += widths[j++]
+  ) {
+    const nr = widths[j], out = X + c0 * 4;
+    const tail = [kh, Kin, pixA, imgO, rowO, ldo] as const;
+    tiles.get(`${big}x${nr}`)!(a, b, out, n, imgA, H, rowA, wide, ...tail);
+    if (wide < count) {
+      const j0 = wide * big;
+      tiles.get(`${big - 1}x${nr}`)!(
+        a + j0 * pixA,
+        b,
+        out + j0 * ldo,
+        n,
+        imgA,
+        H,
+        rowA,
+        count - wide,
+        ...tail,
+      );
+    }
+  }
+  for (const t of [padded, flipped]) if (t) backend.disposeData(t.dataId);
+  return dx;
+});
+
+function directChosen(): boolean {
+  try {
+    return Deno.env.get("KIT_CONV_INPUT") === "1";
+  } catch {
+    return false; // no permission to read the environment: the default
+  }
+}
+let chosen = directChosen();
+
+/**
+ * True when the engine's convolutions take their stride-1 input gradients from
+ * {@link kitConvInputDirect}: only with `KIT_CONV_INPUT=1` or after {@link setKitConvInputDirect}.
+ * Opt-in: per U-Net layer it was 1.3–2.3 times faster than XNNPACK's path (flip, transpose and
+ * convolution), but in the whole training step it saved only about 2.5 of 60–65 ms
+ * (tests/bench/conv_direct_paths.ts), within the noise of this machine.
+ */
+export function kitConvInputDirectChosen(): boolean {
+  return chosen;
+}
+
+/**
+ * Chooses (true) or leaves (false) the direct input-gradient kernel for the engine's stride-1
+ * convolutions from now on, overriding `KIT_CONV_INPUT`; for benchmarks that compare both paths
+ * in one process. Returns the previous choice.
+ *
+ * @example
+ * ```ts
+ * import { setKitConvInputDirect } from "./conv_input.ts";
+ * const before = setKitConvInputDirect(false);
+ * // … train, time …
+ * setKitConvInputDirect(before);
+ * ```
+ */
+export function setKitConvInputDirect(on: boolean): boolean {
+  const before = chosen;
+  chosen = on;
+  return before;
+}
+
+/**
+ * True when {@link kitConvInputDirect} can compute the input gradient of a stride-1 convolution
+ * with filter w [k_h, k_w, c, d] and padding `pad`: the active backend is wasm with relaxed SIMD,
+ * `KIT_FUSED_KERNELS` is not `0`, the tensors are float32, c is a multiple of 4 and pad ≤ k − 1.
+ */
+export function kitConvInputDirectSupports(
+  w: tf.Tensor4D,
+  pad: [number, number],
+  ...tensors: tf.Tensor[]
+): boolean {
+  const [kh, kw, c] = w.shape;
+  return supported && tf.getBackend() === "wasm" && c % 4 === 0 && c > 0 &&
+    pad[0] <= kh - 1 && pad[1] <= kw - 1 &&
+    [w, ...tensors].every((t) => t.dtype === "float32");
+}
+
+/**
+ * ∂L/∂x [n, H, W, c] of y = conv2d(x, w, stride 1, pad) from dy = ∂L/∂y [n, h', w', d] and
+ * w [k_h, k_w, c, d], as a direct convolution (see the module notes); H = h' − 2p_h + k_h − 1.
+ * Check {@link kitConvInputDirectSupports} first. Value only.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "../backend/mod.ts";
+ * import { kitConvInputDirect } from "./conv_input.ts";
+ * await initBackend({ log: false });
+ * const dy = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+ * const w = tf.randomNormal([3, 3, 4, 3]) as tf.Tensor4D;
+ * const dx = kitConvInputDirect(dy, w, { pad: [1, 1] });
+ * console.log(dx.shape); // [2, 8, 8, 4]
+ * ```
+ */
+export function kitConvInputDirect(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  options: { pad: [number, number] },
+): tf.Tensor4D {
+  const attrs: tf.NamedAttrMap = { pad: options.pad };
+  return tf.engine().runKernel("KitConvInputDirect", { dy, w }, attrs) as tf.Tensor4D;
+}

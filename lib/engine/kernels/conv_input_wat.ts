@@ -1,0 +1,151 @@
+/**
+ * Generates the WebAssembly text of the kit's direct stride-1 convolution (compiled by `build.ts`
+ * into `conv_input_bytes.ts`; driven by `conv_input.ts`, which uses it for the input gradient).
+ * For an input already zero-padded, A [n, H_p, W_p, K] (NHWC), and a filter B [k_h, k_w, K, N],
+ *
+ *   Y[b, i, j, q] = Σ_{u < k_h} Σ_{(v, κ) < k_w·K} A[b, i + u, j + v, κ] · B[u, v, κ, q]
+ *
+ * where the pairs (v, κ) of one kernel row are contiguous both in A (k_w neighbouring pixels) and
+ * in B, so each kernel row is one inner loop of k_w·K steps. A tile holds mr neighbouring output
+ * pixels × nr output channels in registers (mr ≤ 6, nr ∈ {4, 8}: at most 12 accumulators, as in
+ * the kit's GEMM): per step it loads nr/4 vectors of B, broadcasts mr values of A and does
+ * mr·nr/4 fused multiply-adds (`f32x4.relaxed_madd`, relaxed SIMD). B is packed by the caller
+ * per block of nr output channels ([k_h, k_w·K, nr], contiguous), so the loop runs four steps at
+ * a time with constant offsets and advances its pointers once per four steps.
+ *
+ * Export `c{mr}x{nr}(a, b, out, T, imgA, Y, rowA, J, KH, Kin, pixA, imgO, rowO, ldo)` (byte
+ * offsets and strides) runs T images × Y rows × J blocks of mr pixels: the tile of block m in row
+ * y of image t reads A from a + t·imgA + y·rowA + m·mr·pixA (+ r·pixA for pixel r, + u·rowA for
+ * kernel row u) and the packed block of B from b (kernel row u at b + u·Kin·nr·4), and stores
+ * pixel r to out + t·imgO + y·rowO + (m·mr + r)·ldo. Kin = k_w·K.
+ * @module
+ */
+
+/** The tile heights (pixels) and widths (channels) the module exports. */
+export const INPUT_TILES = { rows: [1, 2, 3, 4, 5, 6], cols: [4, 8] } as const;
+
+function tileFunc(mr: number, nr: number): string {
+  const nv = nr / 4;
+  const acc = (r: number, v: number) => `$c${r}_${v}`;
+  const L: string[] = [];
+  L.push(
+    `(func (export "c${mr}x${nr}") (param $a i32) (param $b i32) (param $out i32) (param $T i32)` +
+      ` (param $imgA i32) (param $Y i32) (param $rowA i32) (param $J i32) (param $KH i32)` +
+      ` (param $Kin i32) (param $pixA i32) (param $imgO i32) (param $rowO i32) (param $ldo i32)`,
+  );
+  const locals = [
+    "(local $t i32) (local $y i32) (local $m i32) (local $u i32) (local $k i32) (local $k4 i32)",
+    "(local $ia i32) (local $io i32) (local $ra i32) (local $ro i32) (local $ma i32) (local $mo i32)",
+    "(local $ua i32) (local $ub i32) (local $pb i32) (local $stepA i32) (local $stepO i32)",
+    "(local $rowB i32) (local $av v128)",
+  ];
+  for (let r = 0; r < mr; r++) locals.push(`(local $pa${r} i32)`);
+  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
+  }
+  // one step k of the inner product: B's packed row at pb + s·nr·4, A's values at pa_r + 4s
+  const step = (s: number, indent: string) => {
+    const out: string[] = [];
+    for (let v = 0; v < nv; v++) {
+      out.push(
+        `${indent}(local.set $b${v} (v128.load offset=${(s * nr + 4 * v) * 4} (local.get $pb)))`,
+      );
+    }
+    for (let r = 0; r < mr; r++) {
+      out.push(`${indent}(local.set $av (v128.load32_splat offset=${4 * s} (local.get $pa${r})))`);
+      for (let v = 0; v < nv; v++) {
+        out.push(
+          `${indent}(local.set ${
+            acc(r, v)
+          } (f32x4.relaxed_madd (local.get $av) (local.get $b${v}) ` +
+            `(local.get ${acc(r, v)})))`,
+        );
+      }
+    }
+    return out;
+  };
+  const advance = (s: number, indent: string) => {
+    const out: string[] = [];
+    for (let r = 0; r < mr; r++) {
+      out.push(`${indent}(local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const ${4 * s})))`);
+    }
+    out.push(`${indent}(local.set $pb (i32.add (local.get $pb) (i32.const ${4 * s * nr})))`);
+    return out;
+  };
+  L.push("  " + locals.join(" "));
+  L.push(`  (local.set $stepA (i32.mul (i32.const ${mr}) (local.get $pixA)))`);
+  L.push(`  (local.set $stepO (i32.mul (i32.const ${mr}) (local.get $ldo)))`);
+  L.push(`  (local.set $rowB (i32.mul (local.get $Kin) (i32.const ${4 * nr})))`);
+  L.push(`  (local.set $k4 (i32.shr_u (local.get $Kin) (i32.const 2)))`);
+  L.push(`  (local.set $ia (local.get $a)) (local.set $io (local.get $out))`);
+  L.push(`  (local.set $t (local.get $T))`);
+  L.push(`  (block $td (br_if $td (i32.eqz (local.get $t))) (loop $tl`);
+  L.push(`   (local.set $ra (local.get $ia)) (local.set $ro (local.get $io))`);
+  L.push(`   (local.set $y (local.get $Y))`);
+  L.push(`   (block $yd (br_if $yd (i32.eqz (local.get $y))) (loop $yl`);
+  L.push(`    (local.set $ma (local.get $ra)) (local.set $mo (local.get $ro))`);
+  L.push(`    (local.set $m (local.get $J))`);
+  L.push(`    (block $md (br_if $md (i32.eqz (local.get $m))) (loop $ml`);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) L.push(`     (local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`);
+  }
+  L.push(`     (local.set $ua (local.get $ma)) (local.set $ub (local.get $b))`);
+  L.push(`     (local.set $u (local.get $KH))`);
+  L.push(`     (block $ud (br_if $ud (i32.eqz (local.get $u))) (loop $ul`);
+  for (let r = 0; r < mr; r++) {
+    L.push(
+      r === 0
+        ? `      (local.set $pa0 (local.get $ua))`
+        : `      (local.set $pa${r} (i32.add (local.get $pa${r - 1}) (local.get $pixA)))`,
+    );
+  }
+  L.push(`      (local.set $pb (local.get $ub))`);
+  // four steps at a time (immediate offsets), then the Kin mod 4 left
+  L.push(`      (local.set $k (local.get $k4))`);
+  L.push(`      (block $kd (br_if $kd (i32.eqz (local.get $k))) (loop $kl`);
+  for (let s = 0; s < 4; s++) L.push(...step(s, "       "));
+  L.push(...advance(4, "       "));
+  L.push(`       (br_if $kl (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))`);
+  L.push(`      (local.set $k (i32.and (local.get $Kin) (i32.const 3)))`);
+  L.push(`      (block $rd (br_if $rd (i32.eqz (local.get $k))) (loop $rl`);
+  L.push(...step(0, "       "));
+  L.push(...advance(1, "       "));
+  L.push(`       (br_if $rl (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))`);
+  L.push(`      (local.set $ua (i32.add (local.get $ua) (local.get $rowA)))`);
+  L.push(`      (local.set $ub (i32.add (local.get $ub) (local.get $rowB)))`);
+  L.push(`      (br_if $ul (local.tee $u (i32.sub (local.get $u) (i32.const 1))))))`);
+  for (let r = 0; r < mr; r++) {
+    const row = r === 0
+      ? "(local.get $mo)"
+      : `(i32.add (local.get $mo) (i32.mul (i32.const ${r}) (local.get $ldo)))`;
+    for (let v = 0; v < nv; v++) {
+      L.push(`     (v128.store offset=${16 * v} ${row} (local.get ${acc(r, v)}))`);
+    }
+  }
+  L.push(`     (local.set $ma (i32.add (local.get $ma) (local.get $stepA)))`);
+  L.push(`     (local.set $mo (i32.add (local.get $mo) (local.get $stepO)))`);
+  L.push(`     (br_if $ml (local.tee $m (i32.sub (local.get $m) (i32.const 1))))))`);
+  L.push(`    (local.set $ra (i32.add (local.get $ra) (local.get $rowA)))`);
+  L.push(`    (local.set $ro (i32.add (local.get $ro) (local.get $rowO)))`);
+  L.push(`    (br_if $yl (local.tee $y (i32.sub (local.get $y) (i32.const 1))))))`);
+  L.push(`   (local.set $ia (i32.add (local.get $ia) (local.get $imgA)))`);
+  L.push(`   (local.set $io (i32.add (local.get $io) (local.get $imgO)))`);
+  L.push(`   (br_if $tl (local.tee $t (i32.sub (local.get $t) (i32.const 1))))))`);
+  L.push(`)`);
+  return L.join("\n");
+}
+
+/** The whole module (imports the backend's memory as `env.memory`). */
+export function convInputWat(): string {
+  const funcs: string[] = [];
+  for (const mr of INPUT_TILES.rows) {
+    for (const nr of INPUT_TILES.cols) funcs.push(tileFunc(mr, nr));
+  }
+  return `;; Generated by lib/engine/kernels/conv_input_wat.ts. Do not edit.
+(module
+(import "env" "memory" (memory 1))
+${funcs.join("\n")}
+)
+`;
+}
