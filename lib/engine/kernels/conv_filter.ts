@@ -26,35 +26,17 @@ import { FILTER_TILES } from "./conv_filter_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
+import { kitTileModule, offset } from "./wasm_internals.ts";
 
 const supported = kitKernelsEnabled() &&
   WebAssembly.validate(decodeBase64(CONV_FILTER_WASM_BASE64) as BufferSource);
-/** The module's exports `t{mr}x{nr}` (13 parameters each), instantiated per memory. */
-const tileArities = Object.fromEntries(
-  FILTER_TILES.rows.flatMap((mr) => FILTER_TILES.cols.map((nr) => [`t${mr}x${nr}`, 13])),
-);
-const tileModule = kitModule<Record<string, WasmFunction>>(
-  CONV_FILTER_WASM_BASE64,
-  "conv_filter.wasm",
-  tileArities,
-);
-
-let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
-  null;
-
-/** The tile kernels on `backend`'s memory by "mr x nr". */
-function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
-  const exports = tileModule(backend);
-  if (cached?.exports !== exports) {
-    const tiles = new Map<string, WasmFunction>();
-    for (const mr of FILTER_TILES.rows) {
-      for (const nr of FILTER_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`t${mr}x${nr}`]);
-    }
-    cached = { exports, tiles };
-  }
-  return cached.tiles;
-}
+/** The tile kernels `t{mr}x{nr}` (13 parameters each) on `backend`'s memory, by "mr x nr". */
+const tilesFor = kitTileModule(CONV_FILTER_WASM_BASE64, "conv_filter.wasm", {
+  rows: FILTER_TILES.rows,
+  cols: FILTER_TILES.cols,
+  prefix: "t",
+  arity: 13,
+});
 
 /** Splits `count` rows into ⌈count/6⌉ blocks of nearly equal height (at most 6). */
 function rowBlocks(count: number): number[] {

@@ -22,36 +22,19 @@ import { INPUT_TILES } from "./conv_input_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
+import { kitTileModule, offset } from "./wasm_internals.ts";
 
 const supported = kitKernelsEnabled() &&
   WebAssembly.validate(decodeBase64(CONV_INPUT_WASM_BASE64) as BufferSource);
-/** The module's exports `c{mr}x{nr}` (14 parameters each), instantiated per memory. */
-const tileArities = Object.fromEntries(
-  INPUT_TILES.rows.flatMap((mr) => INPUT_TILES.cols.map((nr) => [`c${mr}x${nr}`, 14])),
-);
-const tileModule = kitModule<Record<string, WasmFunction>>(
-  CONV_INPUT_WASM_BASE64,
-  "conv_input.wasm",
-  tileArities,
-);
+/** The tile kernels `c{mr}x{nr}` (14 parameters each) on `backend`'s memory, by "mr x nr". */
+const tilesFor = kitTileModule(CONV_INPUT_WASM_BASE64, "conv_input.wasm", {
+  rows: INPUT_TILES.rows,
+  cols: INPUT_TILES.cols,
+  prefix: "c",
+  arity: 14,
+});
 
 const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
-let cached: { exports: Record<string, WasmFunction>; tiles: Map<string, WasmFunction> } | null =
-  null;
-
-/** The tile kernels on `backend`'s memory by "mr x nr". */
-function tilesFor(backend: WasmBackendLike): Map<string, WasmFunction> {
-  const exports = tileModule(backend);
-  if (cached?.exports !== exports) {
-    const tiles = new Map<string, WasmFunction>();
-    for (const mr of INPUT_TILES.rows) {
-      for (const nr of INPUT_TILES.cols) tiles.set(`${mr}x${nr}`, exports[`c${mr}x${nr}`]);
-    }
-    cached = { exports, tiles };
-  }
-  return cached.tiles;
-}
 
 register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   const { dy, w } = inputs;

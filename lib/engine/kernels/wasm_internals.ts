@@ -162,3 +162,45 @@ export function kitModule<E>(
     return cached.exports;
   };
 }
+
+/** The register tiles of a generated kernel module: heights, widths, export prefix, arity. */
+export interface TileSet {
+  rows: readonly number[];
+  cols: readonly number[];
+  /** Export `${prefix}${mr}x${nr}` computes one mr × nr tile. */
+  prefix: string;
+  /** Parameters of every tile export. */
+  arity: number;
+}
+
+/**
+ * The tile kernels of a kit module generated with one export per register tile (the direct
+ * convolutions' `t6x8`, `c4x8`, …), on tfjs's wasm memory through {@link kitModule}, by
+ * "mr x nr" (the map is made again only when the instance is).
+ * @example
+ * ```ts
+ * const tilesFor = kitTileModule(BYTES, "conv.wasm", { rows: [6], cols: [8], prefix: "t", arity: 13 });
+ * tilesFor(backend).get("6x8"); // the export t6x8
+ * ```
+ */
+export function kitTileModule(
+  base64: string,
+  name: string,
+  tiles: TileSet,
+): (backend: WasmBackendLike) => Map<string, WasmFunction> {
+  const keys = tiles.rows.flatMap((mr) => tiles.cols.map((nr) => `${mr}x${nr}`));
+  const module = kitModule<Record<string, WasmFunction>>(
+    base64,
+    name,
+    Object.fromEntries(keys.map((k) => [tiles.prefix + k, tiles.arity])),
+  );
+  let cached: { exports: Record<string, WasmFunction>; map: Map<string, WasmFunction> } | null =
+    null;
+  return (backend) => {
+    const exports = module(backend);
+    if (cached?.exports !== exports) {
+      cached = { exports, map: new Map(keys.map((k) => [k, exports[tiles.prefix + k]])) };
+    }
+    return cached.map;
+  };
+}
