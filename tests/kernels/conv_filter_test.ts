@@ -23,7 +23,7 @@ import {
 import { bytesModule, compileConvFilter } from "../../lib/engine/kernels/build.ts";
 import { conv2d } from "../../lib/engine/nn/conv.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
-import { type Geometry, outSize, randn, refGrads } from "../nn/conv_reference.ts";
+import { type Geometry, outSize, randn, refGrads, UNET_CONV_SHAPES } from "../nn/conv_reference.ts";
 
 await initBackend({ log: false });
 const active = kitConvFilterDirectSupports();
@@ -31,17 +31,7 @@ const active = kitConvFilterDirectSupports();
 const SHAPES: (Geometry & { name: string })[] = [
   // the U-Net of notebook 04: channels [8, 16, 64] at 28, 14, 7 (3 × 3 pad 1, 1 × 1 skips)
   { name: "unet stem 28 1→8", x: [2, 28, 28, 1], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
-  { name: "unet 28 8→8", x: [2, 28, 28, 8], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
-  { name: "unet head 28 8→1", x: [2, 28, 28, 8], k: [3, 3], d: 1, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 8→16", x: [2, 14, 14, 8], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 16→16", x: [2, 14, 14, 16], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 16→8", x: [2, 14, 14, 16], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 16→64", x: [2, 7, 7, 16], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 64→64", x: [2, 7, 7, 64], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 64→16", x: [2, 7, 7, 64], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet skip 14 8→16", x: [2, 14, 14, 8], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
-  { name: "unet skip 7 16→64", x: [2, 7, 7, 16], k: [1, 1], d: 64, s: [1, 1], p: [0, 0] },
-  { name: "unet skip 7 64→16", x: [2, 7, 7, 64], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
+  ...UNET_CONV_SHAPES,
   // the CNN of notebooks 07/09: 5 × 5 valid convolutions 1→8 on 32 × 32, 8→16 on 14 × 14
   { name: "cnn conv1 32 1→8", x: [2, 32, 32, 1], k: [5, 5], d: 8, s: [1, 1], p: [0, 0] },
   { name: "cnn conv2 14 8→16", x: [2, 14, 14, 8], k: [5, 5], d: 16, s: [1, 1], p: [0, 0] },

@@ -19,7 +19,7 @@ import {
 import { bytesModule, compileConvInput } from "../../lib/engine/kernels/build.ts";
 import { conv2d } from "../../lib/engine/nn/conv.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
-import { type Geometry, outSize, randn, refGrads } from "../nn/conv_reference.ts";
+import { type Geometry, outSize, randn, refGrads, UNET_CONV_SHAPES } from "../nn/conv_reference.ts";
 
 await initBackend({ log: false });
 const probe = tf.zeros([1, 1, 4, 4]) as tf.Tensor4D;
@@ -27,17 +27,7 @@ const active = kitConvInputDirectSupports(probe, [0, 0]);
 probe.dispose();
 
 const SHAPES: (Geometry & { name: string })[] = [
-  { name: "unet 28 8→8", x: [2, 28, 28, 8], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
-  { name: "unet head 28 8→1", x: [2, 28, 28, 8], k: [3, 3], d: 1, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 8→16", x: [2, 14, 14, 8], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 16→16", x: [2, 14, 14, 16], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet 14 16→8", x: [2, 14, 14, 16], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 16→64", x: [2, 7, 7, 16], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 64→64", x: [2, 7, 7, 64], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
-  { name: "unet 7 64→16", x: [2, 7, 7, 64], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
-  { name: "unet skip 14 8→16", x: [2, 14, 14, 8], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
-  { name: "unet skip 7 16→64", x: [2, 7, 7, 16], k: [1, 1], d: 64, s: [1, 1], p: [0, 0] },
-  { name: "unet skip 7 64→16", x: [2, 7, 7, 64], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
+  ...UNET_CONV_SHAPES,
   { name: "cnn conv2 14 8→16 5×5", x: [2, 14, 14, 8], k: [5, 5], d: 16, s: [1, 1], p: [0, 0] },
   { name: "W 6, c 4", x: [1, 5, 6, 4], k: [3, 3], d: 3, s: [1, 1], p: [1, 1] },
   { name: "W 1, c 12", x: [2, 3, 1, 12], k: [3, 3], d: 5, s: [1, 1], p: [1, 1] },

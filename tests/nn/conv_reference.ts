@@ -116,3 +116,22 @@ export function refGrads(
   }
   return { dx, dw, db };
 }
+
+/**
+ * The stride-1 convolutions of notebook 04's U-Net after its stem (channels [8, 16, 64] at 28,
+ * 14 and 7; 3 × 3 with padding 1 and 1 × 1 skips), batch 2: the shapes the direct convolution
+ * kernels' tests share.
+ */
+export const UNET_CONV_SHAPES: (Geometry & { name: string })[] = [
+  { name: "unet 28 8→8", x: [2, 28, 28, 8], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
+  { name: "unet head 28 8→1", x: [2, 28, 28, 8], k: [3, 3], d: 1, s: [1, 1], p: [1, 1] },
+  { name: "unet 14 8→16", x: [2, 14, 14, 8], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
+  { name: "unet 14 16→16", x: [2, 14, 14, 16], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
+  { name: "unet 14 16→8", x: [2, 14, 14, 16], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
+  { name: "unet 7 16→64", x: [2, 7, 7, 16], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
+  { name: "unet 7 64→64", x: [2, 7, 7, 64], k: [3, 3], d: 64, s: [1, 1], p: [1, 1] },
+  { name: "unet 7 64→16", x: [2, 7, 7, 64], k: [3, 3], d: 16, s: [1, 1], p: [1, 1] },
+  { name: "unet skip 14 8→16", x: [2, 14, 14, 8], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
+  { name: "unet skip 7 16→64", x: [2, 7, 7, 16], k: [1, 1], d: 64, s: [1, 1], p: [0, 0] },
+  { name: "unet skip 7 64→16", x: [2, 7, 7, 64], k: [1, 1], d: 16, s: [1, 1], p: [0, 0] },
+];
