@@ -25,12 +25,14 @@
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
  *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
  *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
- * - **convT and ∂L/∂x at stride s > 1**: split into the s_h·s_w output phases. Output pixel
- *   o = s·i + a only meets the kernel taps u ≡ (a + p) (mod s), so phase a is a stride-1
- *   convolution of x with the flipped taps w[r_a], w[r_a + s], …, r_a = (a + p) mod s. All
- *   phases run as one stride-1 convolution over the union of their input windows (3 × 3 for
- *   k = 4, s = 2: 2.25 times the minimal multiply–adds, against 4 times for the textbook
- *   zero insertion), with s_h·s_w·d output channels that are then interleaved.
+ * - **convT and ∂L/∂x at stride s > 1**: matrix products and shifted sums, no wasted
+ *   multiply–adds. Write a tap as u = s·q + a (0 ≤ a < s): input pixel i sends x[i]·w[u] to
+ *   the uncropped output row s·(i + q) + a. The taps with the same (q_h, q_w), one per output
+ *   phase (a, b), form one filter matrix W_q [c, s_h·s_w·d]; the product x W_q [n·h·w, c] ·
+ *   [c, s_h·s_w·d], shifted by (q_h, q_w) input pixels, adds into the phase-major output, which
+ *   a reshape and a transpose interleave and the padding p crops (⌈k_h/s_h⌉·⌈k_w/s_w⌉ products:
+ *   4 for k = 4, s = 2, each doing a quarter of the multiply–adds; an earlier single stride-1
+ *   convolution over the union of the phases' 3 × 3 windows did 2.25 times the minimum).
  * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
  *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
  *   block of input × output channels of one tap in registers while the pixels stream past
@@ -235,43 +237,6 @@ export function conv2dValue(
   return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: explicit });
 }
 
-/** The input window that the phases of a transposed convolution read, along one axis. */
-interface WindowPlan {
-  /** Window length L. */
-  size: number;
-  /** tap[a][t]: the kernel index that phase a applies at window position t, or −1. */
-  tap: number[][];
-  /** Padding before / after the input (negative: crop). */
-  before: number;
-  after: number;
-}
-
-/**
- * Along one axis (input size n, kernel k, stride s, pad p, `count` outputs per phase): phase a
- * computes y[s·i + a] = Σ_j x[i + q_a − j] · w[r_a + s·j] with r_a = (a + p) mod s,
- * q_a = ⌊(a + p)/s⌋, j = 0 … ⌈(k − r_a)/s⌉ − 1. Output i reads input offsets i + lo … i + hi.
- */
-function windowPlan(n: number, k: number, s: number, p: number, count: number): WindowPlan {
-  const phases = Array.from({ length: s }, (_, a) => {
-    const r = (a + p) % s;
-    const q = Math.floor((a + p) / s);
-    const nk = r < k ? Math.ceil((k - r) / s) : 0;
-    return { r, q, nk };
-  });
-  const used = phases.filter((ph) => ph.nk > 0);
-  const lo = Math.min(...used.map((ph) => ph.q - ph.nk + 1));
-  const hi = Math.max(...used.map((ph) => ph.q));
-  const size = hi - lo + 1;
-  const tap = phases.map(({ r, q, nk }) =>
-    Array.from({ length: size }, (_, t) => {
-      const j = q - (lo + t);
-      return j >= 0 && j < nk ? r + s * j : -1;
-    })
-  );
-  const before = -lo;
-  return { size, tap, before, after: count + size - 1 - n - before };
-}
-
 /**
  * The transposed convolution of x [n, h, w, c] with filter w [k_h, k_w, d, c] (tfjs's layout for
  * `conv2dTranspose`), stride s, padding p, to an output of `outH` × `outW` pixels. Value only
@@ -279,9 +244,9 @@ function windowPlan(n: number, k: number, s: number, p: number, count: number): 
  * s, p)` up to float32 rounding.
  *
  * At stride 1 it is one convolution with the flipped, channel-swapped filter. At larger strides
- * all s_h·s_w output phases come from one stride-1 convolution over the window of input offsets
- * that any phase reads (3 × 3 for k = 4, s = 2), with s_h·s_w·d output channels (zero taps where a
- * phase does not read an offset), followed by a reshape and transpose that interleave the phases.
+ * ⌈k_h/s_h⌉·⌈k_w/s_w⌉ matrix products x · W_q, one per group of taps u = s·q + a with the same
+ * q (one tap per output phase a; a zero column where s does not divide k), shifted by q input
+ * pixels and summed, then a reshape and transpose that interleave the phases and a crop of p.
  */
 export function convTransposeValue(
   x: tf.Tensor4D,
@@ -315,41 +280,52 @@ export function convTransposeValue(
     });
   }
   return tf.tidy(() => {
-    const countH = Math.ceil(outH / sh);
-    const countW = Math.ceil(outW / sw);
-    const rows = windowPlan(h, kh, sh, pad[0], countH);
-    const cols = windowPlan(wd, kw, sw, pad[1], countW);
-    // Merged filter [L_h, L_w, cIn, s_h·s_w·cOut], from the taps of w and one zero tap (kh·kw).
-    const idx = new Int32Array(rows.size * cols.size * sh * sw);
-    let m = 0;
-    for (let u = 0; u < rows.size; u++) {
-      for (let v = 0; v < cols.size; v++) {
+    // Tap u = s·q + a lands on full-output row s·(i + q) + a, so the taps that share (q_h, q_w)
+    // form one matrix product x [n·h·w, c] · W_q [c, (a, b, d)] whose rows, shifted by (q_h, q_w)
+    // input pixels, add into the phase-interleaved output Z [n, h + Q_h − 1, w + Q_w − 1, (a, b, d)].
+    const qh = Math.ceil(kh / sh), qw = Math.ceil(kw / sw);
+    const rowsZ = h + qh - 1, colsZ = wd + qw - 1;
+    const phases = sh * sw;
+    // taps [k_h·k_w + 1, d, c]: the filter's taps and one zero tap (where s does not divide k)
+    const taps = tf.concat([tf.reshape(w, [kh * kw, cOut, cIn]), tf.zeros([1, cOut, cIn])]);
+    const x2 = tf.reshape(x, [n * h * wd, cIn]) as tf.Tensor2D;
+    let z: tf.Tensor4D | undefined;
+    for (let u = 0; u < qh; u++) {
+      for (let v = 0; v < qw; v++) {
+        const idx = new Int32Array(phases);
         for (let a = 0; a < sh; a++) {
           for (let b = 0; b < sw; b++) {
-            const ku = rows.tap[a][u], kv = cols.tap[b][v];
-            idx[m++] = ku < 0 || kv < 0 ? kh * kw : ku * kw + kv;
+            const ku = sh * u + a, kv = sw * v + b;
+            idx[a * sw + b] = ku < kh && kv < kw ? ku * kw + kv : kh * kw;
           }
         }
+        // W_q [c, (a, b, d)]
+        const wq = tf.reshape(
+          tf.transpose(tf.gather(taps, tf.tensor1d(idx, "int32")), [2, 0, 1]),
+          [cIn, phases * cOut],
+        ) as tf.Tensor2D;
+        const part = tf.reshape(tf.matMul(x2, wq), [n, h, wd, phases * cOut]) as tf.Tensor4D;
+        const shifted = qh === 1 && qw === 1
+          ? part
+          : tf.pad(part, [[0, 0], [u, qh - 1 - u], [v, qw - 1 - v], [0, 0]]) as tf.Tensor4D;
+        z = z ? tf.add(z, shifted) as tf.Tensor4D : shifted;
       }
     }
-    const taps = tf.concat([tf.reshape(w, [kh * kw, cOut, cIn]), tf.zeros([1, cOut, cIn])]);
-    const merged = tf.reshape(tf.gather(taps, tf.tensor1d(idx, "int32")), [
-      rows.size,
-      cols.size,
-      sh * sw * cOut,
-      cIn,
-    ]);
-    const filter = tf.transpose(merged, [0, 1, 3, 2]) as tf.Tensor4D;
-    const y = paddedConv(x, filter, [rows.before, rows.after], [cols.before, cols.after]);
-    // Interleave the phases: [n, cH, cW, (a, b, c)] → [n, cH·s_h + a, cW·s_w + b, c]. (A reshape
-    // and a 4-D transpose; tfjs's wasm depthToSpace is several times slower.)
-    const out = tf.reshape(
-      tf.transpose(tf.reshape(y, [n * countH, countW, sh, sw * cOut]), [0, 2, 1, 3]),
-      [n, countH * sh, countW * sw, cOut],
+    // Interleave the phases: [n, R, C, (a, b, d)] → [n, R·s_h + a, C·s_w + b, d]. (A reshape
+    // and a 4-D transpose; tfjs's wasm depthToSpace is several times slower.) Then crop the
+    // padding p from the full output.
+    const full = tf.reshape(
+      tf.transpose(tf.reshape(z!, [n * rowsZ, colsZ, sh, sw * cOut]), [0, 2, 1, 3]),
+      [n, rowsZ * sh, colsZ * sw, cOut],
     ) as tf.Tensor4D;
-    return countH * sh === outH && countW * sw === outW
-      ? out
-      : tf.slice(out, [0, 0, 0, 0], [n, outH, outW, cOut]);
+    // Rows and columns past the full output (an input gradient for an input that the strided
+    // convolution did not read to its end) are zero.
+    const extraH = Math.max(0, pad[0] + outH - rowsZ * sh);
+    const extraW = Math.max(0, pad[1] + outW - colsZ * sw);
+    const padded = extraH > 0 || extraW > 0
+      ? tf.pad(full, [[0, 0], [0, extraH], [0, extraW], [0, 0]]) as tf.Tensor4D
+      : full;
+    return tf.slice(padded, [0, pad[0], pad[1], 0], [n, outH, outW, cOut]);
   });
 }
 
