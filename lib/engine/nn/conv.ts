@@ -25,14 +25,15 @@
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
  *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
  *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
- * - **convT and ∂L/∂x at stride s > 1**: matrix products and shifted sums, no wasted
- *   multiply–adds. Write a tap as u = s·q + a (0 ≤ a < s): input pixel i sends x[i]·w[u] to
- *   the uncropped output row s·(i + q) + a. The taps with the same (q_h, q_w), one per output
- *   phase (a, b), form one filter matrix W_q [c, s_h·s_w·d]; the product x W_q [n·h·w, c] ·
- *   [c, s_h·s_w·d], shifted by (q_h, q_w) input pixels, adds into the phase-major output, which
- *   a reshape and a transpose interleave and the padding p crops (⌈k_h/s_h⌉·⌈k_w/s_w⌉ products:
- *   4 for k = 4, s = 2, each doing a quarter of the multiply–adds; an earlier single stride-1
- *   convolution over the union of the phases' 3 × 3 windows did 2.25 times the minimum).
+ * - **convT and ∂L/∂x at stride s > 1**: one gather and one matrix product, no wasted
+ *   multiply–adds (where s divides k). Write a tap as u = s·q + a (0 ≤ a < s): input row i
+ *   sends x[i]·w[u] to the uncropped output row s·(i + q) + a, so output row s·R + a is
+ *   Σ_q x[R − q]·w[s·q + a]. A gather lays out, for every (R, C), the ⌈k_h/s_h⌉·⌈k_w/s_w⌉
+ *   input pixels (R − q_h, C − q_w) side by side (zeros outside x); one product with the taps
+ *   arranged as [(q_h, q_w, c), (a, b, d)] gives all s_h·s_w output phases, which a reshape
+ *   and a transpose interleave and a gather crops by p. (An earlier version ran one stride-1
+ *   convolution over the union of the phases' 3 × 3 windows for k = 4, s = 2: 2.25 times the
+ *   minimal multiply–adds; tfjs-wasm's Pad and strided Slice are avoided, they are slow.)
  * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
  *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
  *   block of input × output channels of one tap in registers while the pixels stream past
@@ -244,9 +245,9 @@ export function conv2dValue(
  * s, p)` up to float32 rounding.
  *
  * At stride 1 it is one convolution with the flipped, channel-swapped filter. At larger strides
- * ⌈k_h/s_h⌉·⌈k_w/s_w⌉ matrix products x · W_q, one per group of taps u = s·q + a with the same
- * q (one tap per output phase a; a zero column where s does not divide k), shifted by q input
- * pixels and summed, then a reshape and transpose that interleave the phases and a crop of p.
+ * one gather of the ⌈k_h/s_h⌉·⌈k_w/s_w⌉ input pixels that feed each output phase and one
+ * matrix product with the taps (see the module notes), then a reshape and transpose that
+ * interleave the phases and a crop of p.
  */
 export function convTransposeValue(
   x: tf.Tensor4D,
@@ -280,52 +281,78 @@ export function convTransposeValue(
     });
   }
   return tf.tidy(() => {
-    // Tap u = s·q + a lands on full-output row s·(i + q) + a, so the taps that share (q_h, q_w)
-    // form one matrix product x [n·h·w, c] · W_q [c, (a, b, d)] whose rows, shifted by (q_h, q_w)
-    // input pixels, add into the phase-interleaved output Z [n, h + Q_h − 1, w + Q_w − 1, (a, b, d)].
+    // Tap u = s·q + a (0 ≤ a < s) sends input row i to the uncropped output row s·(i + q) + a.
+    // So uncropped output row s·R + a is Σ_q x[R − q] · w[s·q + a]: for every output pixel
+    // (R, C) of phase (a, b), one product of the Q_h·Q_w input pixels (R − q_h, C − q_w) with
+    // the taps (s_h·q_h + a, s_w·q_w + b). All phases at once: one gather of those pixels
+    // (a zero row where they fall outside x) into [n·R'·C', (q_h, q_w, c)] and one matrix
+    // product with W [(q_h, q_w, c), (a, b, d)] (a zero tap where s does not divide k), no
+    // wasted multiply-adds otherwise. (No Pad or strided Slice: tfjs-wasm's are slow.)
     const qh = Math.ceil(kh / sh), qw = Math.ceil(kw / sw);
     const rowsZ = h + qh - 1, colsZ = wd + qw - 1;
     const phases = sh * sw;
-    // taps [k_h·k_w + 1, d, c]: the filter's taps and one zero tap (where s does not divide k)
-    const taps = tf.concat([tf.reshape(w, [kh * kw, cOut, cIn]), tf.zeros([1, cOut, cIn])]);
-    const x2 = tf.reshape(x, [n * h * wd, cIn]) as tf.Tensor2D;
-    let z: tf.Tensor4D | undefined;
-    for (let u = 0; u < qh; u++) {
-      for (let v = 0; v < qw; v++) {
-        const idx = new Int32Array(phases);
-        for (let a = 0; a < sh; a++) {
-          for (let b = 0; b < sw; b++) {
-            const ku = sh * u + a, kv = sw * v + b;
-            idx[a * sw + b] = ku < kh && kv < kw ? ku * kw + kv : kh * kw;
+    const zero = n * h * wd; // index of the zero row appended to x
+    const pick = new Int32Array(n * rowsZ * colsZ * qh * qw);
+    for (let b = 0, m = 0; b < n; b++) {
+      for (let r = 0; r < rowsZ; r++) {
+        for (let c = 0; c < colsZ; c++) {
+          for (let u = 0; u < qh; u++) {
+            for (let v = 0; v < qw; v++, m++) {
+              const i = r - u, j = c - v;
+              pick[m] = i >= 0 && i < h && j >= 0 && j < wd ? (b * h + i) * wd + j : zero;
+            }
           }
         }
-        // W_q [c, (a, b, d)]
-        const wq = tf.reshape(
-          tf.transpose(tf.gather(taps, tf.tensor1d(idx, "int32")), [2, 0, 1]),
-          [cIn, phases * cOut],
-        ) as tf.Tensor2D;
-        const part = tf.reshape(tf.matMul(x2, wq), [n, h, wd, phases * cOut]) as tf.Tensor4D;
-        const shifted = qh === 1 && qw === 1
-          ? part
-          : tf.pad(part, [[0, 0], [u, qh - 1 - u], [v, qw - 1 - v], [0, 0]]) as tf.Tensor4D;
-        z = z ? tf.add(z, shifted) as tf.Tensor4D : shifted;
       }
     }
+    const xRows = tf.concat([tf.reshape(x, [zero, cIn]), tf.zeros([1, cIn])]);
+    const cols = tf.reshape(tf.gather(xRows, tf.tensor1d(pick, "int32")), [
+      n * rowsZ * colsZ,
+      qh * qw * cIn,
+    ]) as tf.Tensor2D;
+    // W [(q_h, q_w, c), (a, b, d)] from the taps [k_h·k_w + 1, c, d] (the last one zero)
+    const idx = new Int32Array(qh * qw * phases);
+    for (let u = 0, m = 0; u < qh; u++) {
+      for (let v = 0; v < qw; v++) {
+        for (let a = 0; a < sh; a++) {
+          for (let b = 0; b < sw; b++, m++) {
+            const ku = sh * u + a, kv = sw * v + b;
+            idx[m] = ku < kh && kv < kw ? ku * kw + kv : kh * kw;
+          }
+        }
+      }
+    }
+    const taps = tf.concat([
+      tf.transpose(tf.reshape(w, [kh * kw, cOut, cIn]), [0, 2, 1]),
+      tf.zeros([1, cIn, cOut]),
+    ]);
+    const wAll = tf.reshape(
+      tf.transpose(
+        tf.reshape(tf.gather(taps, tf.tensor1d(idx, "int32")), [qh * qw, phases, cIn, cOut]),
+        [0, 2, 1, 3],
+      ),
+      [qh * qw * cIn, phases * cOut],
+    ) as tf.Tensor2D;
+    const z = tf.matMul(cols, wAll);
     // Interleave the phases: [n, R, C, (a, b, d)] → [n, R·s_h + a, C·s_w + b, d]. (A reshape
-    // and a 4-D transpose; tfjs's wasm depthToSpace is several times slower.) Then crop the
-    // padding p from the full output.
+    // and a 4-D transpose; tfjs's wasm depthToSpace is several times slower.)
     const full = tf.reshape(
-      tf.transpose(tf.reshape(z!, [n * rowsZ, colsZ, sh, sw * cOut]), [0, 2, 1, 3]),
+      tf.transpose(tf.reshape(z, [n * rowsZ, colsZ, sh, sw * cOut]), [0, 2, 1, 3]),
       [n, rowsZ * sh, colsZ * sw, cOut],
     ) as tf.Tensor4D;
-    // Rows and columns past the full output (an input gradient for an input that the strided
-    // convolution did not read to its end) are zero.
-    const extraH = Math.max(0, pad[0] + outH - rowsZ * sh);
-    const extraW = Math.max(0, pad[1] + outW - colsZ * sw);
-    const padded = extraH > 0 || extraW > 0
-      ? tf.pad(full, [[0, 0], [0, extraH], [0, extraW], [0, 0]]) as tf.Tensor4D
-      : full;
-    return tf.slice(padded, [0, pad[0], pad[1], 0], [n, outH, outW, cOut]);
+    // Crop the padding p (by gathers; rows and columns past the full output, for an input
+    // gradient whose strided convolution did not read the input to its end, are zero).
+    const kept = (size: number, full: number, p: number) =>
+      Int32Array.from({ length: size }, (_, i) => Math.min(i + p, full));
+    const fullH = rowsZ * sh, fullW = colsZ * sw;
+    const needZero = pad[0] + outH > fullH || pad[1] + outW > fullW;
+    const src = needZero ? tf.pad(full, [[0, 0], [0, 1], [0, 1], [0, 0]]) as tf.Tensor4D : full;
+    const rowsKept = pad[0] === 0 && outH === fullH
+      ? src
+      : tf.gather(src, tf.tensor1d(kept(outH, fullH, pad[0]), "int32"), 1);
+    return (pad[1] === 0 && outW === fullW
+      ? rowsKept
+      : tf.gather(rowsKept, tf.tensor1d(kept(outW, fullW, pad[1]), "int32"), 2)) as tf.Tensor4D;
   });
 }
 
