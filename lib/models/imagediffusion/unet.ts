@@ -45,6 +45,7 @@ import {
   linear,
   linearOfData,
   type LinearParams,
+  scaleShiftGelu,
   variableFrom,
 } from "../../engine/nn/mod.ts";
 import {
@@ -340,7 +341,7 @@ function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
     const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
     const u = sameConv(act(h, b.norm1, b.groups), b.conv1);
     const nu = b.norm2 ? groupNorm(u, { groups: b.groups, gain: b.norm2.g, bias: b.norm2.b }) : u;
-    v = sameConv(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2);
+    v = sameConv(scaleShiftGelu(nu, tf.add(scale, 1), shift), b.conv2);
   } else {
     const shift = tf.reshape(proj, [-1, 1, 1, cout]);
     const u = tf.add(sameConv(act(h, b.norm1, b.groups), b.conv1), shift);
