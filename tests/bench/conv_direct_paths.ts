@@ -1,21 +1,23 @@
 /**
- * The kit's direct stride-1 convolution gradients on the wasm backend, one thread, against the
- * engine's XNNPACK paths: the filter gradient (lib/engine/kernels/conv_filter.ts, the default)
- * against XNNPACK's convolution of xᵀ with ∂L/∂yᵀ and its three 4-D transposes (or transpose +
- * product for 1 × 1 kernels); the input gradient (lib/engine/kernels/conv_input.ts, opt-in with
- * `KIT_CONV_INPUT=1`) against XNNPACK's convolution with the flipped, transposed filter. The
- * machine is shared, so the variants are always measured interleaved in one process:
+ * The kit's direct stride-1 convolutions on the wasm backend, one thread, against the engine's
+ * XNNPACK paths: the forward convolution with its bias (lib/engine/kernels/conv_forward.ts)
+ * against XNNPACK's fused convolution; the filter gradient (lib/engine/kernels/conv_filter.ts, the
+ * default) against XNNPACK's convolution of xᵀ with ∂L/∂yᵀ and its three 4-D transposes (or
+ * transpose + product for 1 × 1 kernels); the input gradient (lib/engine/kernels/conv_input.ts)
+ * against XNNPACK's convolution with the flipped, transposed filter. The machine is shared, so
+ * the variants are always measured interleaved in one process:
  *
  * 1. per layer (32 images, random inputs): the fastest of `--reps` alternating runs of each path
  *    and the largest difference between their results (the wasm backend runs a kernel
  *    synchronously, so a call is timed without reading its result back);
  * 2. the training step of notebook 04's U-Net (batch 32, `unetSteps`'s model and data): blocks of
- *    `--steps` steps rotating through three variants (all XNNPACK; direct filter gradient; direct
- *    filter and input gradients), the minimum and median ms per step over `--rounds` blocks each;
+ *    `--steps` steps rotating through five variants (all XNNPACK; direct filter gradient; direct
+ *    filter and input gradients; direct filter gradient and forward; all three direct), the
+ *    minimum and median ms per step over `--rounds` blocks each;
  * 3. `tf.profile` of single steps, rotating the same way: per kernel group the minimum summed time.
  *
  * Usage: deno run -A tests/bench/conv_direct_paths.ts [--reps 15] [--steps 3] [--rounds 8]
- *        [--profiles 6] [--only filter|input|step|profile]
+ *        [--profiles 6] [--only forward|filter|input|step|profile]
  * @module
  */
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
@@ -25,9 +27,12 @@ import { trainImageDenoiser, UNet } from "../../lib/models/imagediffusion/mod.ts
 import { NOTEBOOK04_UNET } from "../../lib/tools/bench/cases.ts";
 import { PROFILE_WORKLOADS } from "../../lib/tools/bench/profile.ts";
 import {
+  kitConv2dDirect,
+  kitConv2dDirectSupports,
   kitConvFilterDirect,
   kitConvFilterDirectSupports,
   kitConvInputDirect,
+  setKitConv2dDirect,
   setKitConvFilterDirect,
   setKitConvInputDirect,
 } from "../../lib/engine/kernels/mod.ts";
@@ -55,8 +60,8 @@ const steps = count("steps", 3);
 const rounds = count("rounds", 8);
 const profiles = count("profiles", 6);
 const only = args.only;
-if (only !== undefined && !["filter", "input", "step", "profile"].includes(only)) {
-  console.error(`--only must be filter, input, step or profile; got ${only}`);
+if (only !== undefined && !["forward", "filter", "input", "step", "profile"].includes(only)) {
+  console.error(`--only must be forward, filter, input, step or profile; got ${only}`);
   Deno.exit(2);
 }
 const want = (part: string) => only === undefined || only === part;
@@ -72,11 +77,13 @@ const quantile = (a: number[], f: number) =>
 /** The engine's paths with both direct kernels off (restored afterwards). */
 function xnnpack<T>(f: () => T): T {
   const filter = setKitConvFilterDirect(false), input = setKitConvInputDirect(false);
+  const forward = setKitConv2dDirect(false);
   try {
     return f();
   } finally {
     setKitConvFilterDirect(filter);
     setKitConvInputDirect(input);
+    setKitConv2dDirect(forward);
   }
 }
 
@@ -118,6 +125,58 @@ function compare(a: () => tf.Tensor, b: () => tf.Tensor): [number, number, numbe
   return [best[0], best[1], diff];
 }
 
+// [side, c, d, k]: the 18 forward convolutions of notebook 04's U-Net (pad (k − 1)/2)
+const FORWARD_LAYERS: [number, number, number, number][] = [
+  [28, 1, 8, 3],
+  [28, 8, 8, 3],
+  [14, 8, 16, 3],
+  [14, 16, 16, 3],
+  [14, 8, 16, 1],
+  [7, 16, 64, 3],
+  [7, 64, 64, 3],
+  [7, 16, 64, 1],
+  [7, 64, 16, 3],
+  [7, 16, 16, 3],
+  [7, 64, 16, 1],
+  [14, 16, 8, 3],
+  [14, 8, 8, 3],
+  [14, 16, 8, 1],
+  [28, 8, 1, 3],
+];
+
+if (want("forward")) {
+  console.log(
+    `\nforward convolution + bias, layer (32 images)   xnnpack   direct   ratio   max |difference|`,
+  );
+  for (const [side, c, d, k] of FORWARD_LAYERS) {
+    const p = (k - 1) / 2;
+    const x = tf.randomNormal([32, side, side, c]) as tf.Tensor4D;
+    const w = tf.randomNormal([k, k, c, d]) as tf.Tensor4D;
+    const b = tf.randomNormal([d]) as tf.Tensor1D;
+    const name = `${side}×${side} ${c}→${d} ${k}×${k}`.padEnd(31);
+    if (!kitConv2dDirectSupports(w, [p, p], x, b)) {
+      console.log(`${name} (not supported by the direct kernel: d mod 4 ≠ 0)`);
+      tf.dispose([x, w, b]);
+      continue;
+    }
+    const pad4: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
+    const [tx, td, diff] = compare(
+      () => tf.fused.conv2d({ x, filter: w, bias: b, strides: 1, pad: pad4 }),
+      () => kitConv2dDirect(x, w, { pad: [p, p], bias: b }),
+    );
+    tf.dispose([x, w, b]);
+    console.log(
+      `${name}                ${tx.toFixed(3).padStart(8)} ${td.toFixed(3).padStart(8)} ms ` +
+        `${(tx / td).toFixed(2).padStart(6)}   ${diff.toExponential(1)}`,
+    );
+  }
+}
+
 for (const part of ["filter", "input"] as const) {
   if (!want(part)) continue;
   console.log(
@@ -147,19 +206,27 @@ for (const part of ["filter", "input"] as const) {
   }
 }
 
-const VARIANTS = ["xnnpack", "filter", "filter+input"] as const;
+const VARIANTS = ["xnnpack", "filter", "filter+input", "filter+forward", "all direct"] as const;
 type Variant = typeof VARIANTS[number];
 /** Sets the kernels of a variant; returns a function that restores the previous choice. */
 function use(v: Variant): () => void {
   const filter = setKitConvFilterDirect(v !== "xnnpack");
-  const input = setKitConvInputDirect(v === "filter+input");
+  const input = setKitConvInputDirect(v === "filter+input" || v === "all direct");
+  const forward = setKitConv2dDirect(v === "filter+forward" || v === "all direct");
   return () => {
     setKitConvFilterDirect(filter);
     setKitConvInputDirect(input);
+    setKitConv2dDirect(forward);
   };
 }
+const empty = () =>
+  Object.fromEntries(VARIANTS.map((v) => [v, []])) as unknown as Record<
+    Variant,
+    number[]
+  >;
 /** The variants, rotated by r places (so none always runs first). */
-const rotation = (r: number): Variant[] => VARIANTS.map((_, i) => VARIANTS[(i + r) % 3]);
+const rotation = (r: number): Variant[] =>
+  VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
 
 if (want("step")) {
   const split = mnistSplit();
@@ -168,7 +235,7 @@ if (want("step")) {
   const model = new UNet(NOTEBOOK04_UNET);
   const o = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2, threads: 1 };
   await trainImageDenoiser(model, schedule, train, { ...o, steps: 3, seed: 1 });
-  const ms: Record<Variant, number[]> = { xnnpack: [], filter: [], "filter+input": [] };
+  const ms = empty();
   for (let r = 0; r < rounds; r++) {
     for (const v of rotation(r)) {
       const restore = use(v);
@@ -184,7 +251,7 @@ if (want("step")) {
   );
   for (const v of VARIANTS) {
     console.log(
-      `${v.padEnd(13)} min ${quantile(ms[v], 0).toFixed(1)} ms, median ` +
+      `${v.padEnd(15)} min ${quantile(ms[v], 0).toFixed(1)} ms, median ` +
         `${quantile(ms[v], 0.5).toFixed(1)} ms  (${ms[v].map((t) => t.toFixed(0)).join(" ")})`,
     );
   }
@@ -193,11 +260,10 @@ if (want("step")) {
 if (want("profile")) {
   const w = PROFILE_WORKLOADS.unet();
   for (let i = 0; i < 3; i++) (await w.train()).dispose();
-  const best: Record<Variant, Record<string, number>> = {
-    xnnpack: {},
-    filter: {},
-    "filter+input": {},
-  };
+  const best = Object.fromEntries(VARIANTS.map((v) => [v, {}])) as unknown as Record<
+    Variant,
+    Record<string, number>
+  >;
   for (let r = 0; r < profiles; r++) {
     for (const v of rotation(r)) {
       const restore = use(v);
@@ -235,6 +301,7 @@ if (want("profile")) {
     "Reverse",
     "KitConvInputDirect",
     "FusedConv2D",
+    "KitConv2dDirect",
   ];
   console.log(`kernels               ${VARIANTS.map((v) => v.padStart(13)).join("")}`);
   for (const g of groups) {

@@ -16,25 +16,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { decodeBase64 } from "./base64.ts";
-import { CONV_INPUT_WASM_BASE64 } from "./conv_input_bytes.ts";
-import { INPUT_TILES } from "./conv_input_wat.ts";
+import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./conv_tiles.ts";
 import { register } from "./fused.ts";
-import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitTileModule, offset } from "./wasm_internals.ts";
-
-const supported = kitKernelsEnabled() &&
-  WebAssembly.validate(decodeBase64(CONV_INPUT_WASM_BASE64) as BufferSource);
-/** The tile kernels `c{mr}x{nr}` (14 parameters each) on `backend`'s memory, by "mr x nr". */
-const tilesFor = kitTileModule(CONV_INPUT_WASM_BASE64, "conv_input.wasm", {
-  rows: INPUT_TILES.rows,
-  cols: INPUT_TILES.cols,
-  prefix: "c",
-  arity: 14,
-});
-
-const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
+import { offset } from "./wasm_internals.ts";
 
 register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   const { dy, w } = inputs;
@@ -49,11 +34,11 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
     );
   }
   const H = oh + 2 * qh - kh + 1, W = ow + 2 * qw - kw + 1;
-  const tiles = tilesFor(backend);
   const dx = backend.makeOutput([n, H, W, C], "float32");
   const Hp = oh + 2 * qh, Wp = ow + 2 * qw;
   const padded = qh || qw ? backend.makeOutput([n, Hp, Wp, O], "float32") : null;
-  const flipped = backend.makeOutput([kh, kw, O, C], "float32");
+  // the packed filter, then C zeros (the tiles' bias)
+  const flipped = backend.makeOutput([kh * kw * O * C + C], "float32");
   const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
   if (n * H * W * C === 0) {
     for (const t of [padded, flipped]) if (t) backend.disposeData(t.dataId);
@@ -63,9 +48,7 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   // [block][u][(v, o)][c within the block]
   const DY = offset(backend, dy) >> 2, F = offset(backend, flipped) >> 2;
   const Wt = offset(backend, w) >> 2;
-  const Kin = kw * O;
-  const widths: number[] = [];
-  for (let c0 = 0; c0 < C; c0 += 8) widths.push(C - c0 >= 8 ? 8 : 4);
+  const widths = channelBlocks(C);
   let dst = F;
   for (let j = 0, c0 = 0; j < widths.length; c0 += widths[j++]) {
     const nr = widths[j];
@@ -78,47 +61,27 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
       }
     }
   }
+  heap.fill(0, dst, dst + C);
   let A = DY;
   if (padded) {
     A = offset(backend, padded) >> 2;
-    heap.fill(0, A, A + n * Hp * Wp * O);
-    const run = ow * O;
-    for (let b = 0; b < n; b++) {
-      for (let i = 0; i < oh; i++) {
-        const s = DY + (b * oh + i) * run;
-        heap.copyWithin(A + ((b * Hp + i + qh) * Wp + qw) * O, s, s + run);
-      }
-    }
+    padInto(heap, DY, A, [n, oh, ow, O], qh, qw);
   }
-  const a = A * 4, X = offset(backend, dx);
-  const imgA = Hp * Wp * O * 4, rowA = Wp * O * 4, pixA = O * 4;
-  const imgO = H * W * C * 4, rowO = W * C * 4, ldo = C * 4;
-  // ⌈W/6⌉ blocks of nearly equal width per row: `wide` blocks of `big` pixels, then `big − 1`
-  const count = Math.ceil(W / MAX_ROWS), big = Math.ceil(W / count);
-  const wide = W - count * (big - 1);
-  for (
-    let j = 0, c0 = 0, b = F * 4;
-    j < widths.length;
-    b += kh * Kin * widths[j] * 4, c0 += widths[j++]
-  ) {
-    const nr = widths[j], out = X + c0 * 4;
-    const tail = [kh, Kin, pixA, imgO, rowO, ldo] as const;
-    tiles.get(`${big}x${nr}`)!(a, b, out, n, imgA, H, rowA, wide, ...tail);
-    if (wide < count) {
-      const j0 = wide * big;
-      tiles.get(`${big - 1}x${nr}`)!(
-        a + j0 * pixA,
-        b,
-        out + j0 * ldo,
-        n,
-        imgA,
-        H,
-        rowA,
-        count - wide,
-        ...tail,
-      );
-    }
-  }
+  runDirectConv(backend, {
+    a: A * 4,
+    b: F * 4,
+    bias: dst * 4,
+    out: offset(backend, dx),
+    n,
+    H,
+    W,
+    kh,
+    Kin: kw * O,
+    K: O,
+    N: C,
+    Hp,
+    Wp,
+  });
   for (const t of [padded, flipped]) if (t) backend.disposeData(t.dataId);
   return dx;
 });
@@ -173,7 +136,7 @@ export function kitConvInputDirectSupports(
   ...tensors: tf.Tensor[]
 ): boolean {
   const [kh, kw, c] = w.shape;
-  return supported && tf.getBackend() === "wasm" && c % 4 === 0 && c > 0 &&
+  return directConvSupported && tf.getBackend() === "wasm" && c % 4 === 0 && c > 0 &&
     pad[0] <= kh - 1 && pad[1] <= kw - 1 &&
     [w, ...tensors].every((t) => t.dtype === "float32");
 }

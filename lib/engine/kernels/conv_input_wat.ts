@@ -1,23 +1,25 @@
 /**
  * Generates the WebAssembly text of the kit's direct stride-1 convolution (compiled by `build.ts`
- * into `conv_input_bytes.ts`; driven by `conv_input.ts`, which uses it for the input gradient).
- * For an input already zero-padded, A [n, H_p, W_p, K] (NHWC), and a filter B [k_h, k_w, K, N],
+ * into `conv_input_bytes.ts`; driven by `conv_input.ts` for the input gradient and by
+ * `conv_forward.ts` for the forward convolution, both through `conv_tiles.ts`). For an input
+ * already zero-padded, A [n, H_p, W_p, K] (NHWC), a filter B [k_h, k_w, K, N] and a bias β [N],
  *
- *   Y[b, i, j, q] = Σ_{u < k_h} Σ_{(v, κ) < k_w·K} A[b, i + u, j + v, κ] · B[u, v, κ, q]
+ *   Y[b, i, j, q] = β[q] + Σ_{u < k_h} Σ_{(v, κ) < k_w·K} A[b, i + u, j + v, κ] · B[u, v, κ, q]
  *
  * where the pairs (v, κ) of one kernel row are contiguous both in A (k_w neighbouring pixels) and
  * in B, so each kernel row is one inner loop of k_w·K steps. A tile holds mr neighbouring output
  * pixels × nr output channels in registers (mr ≤ 6, nr ∈ {4, 8}: at most 12 accumulators, as in
- * the kit's GEMM): per step it loads nr/4 vectors of B, broadcasts mr values of A and does
- * mr·nr/4 fused multiply-adds (`f32x4.relaxed_madd`, relaxed SIMD). B is packed by the caller
- * per block of nr output channels ([k_h, k_w·K, nr], contiguous), so the loop runs four steps at
- * a time with constant offsets and advances its pointers once per four steps.
+ * the kit's GEMM), which start from the bias: per step it loads nr/4 vectors of B, broadcasts mr
+ * values of A and does mr·nr/4 fused multiply-adds (`f32x4.relaxed_madd`, relaxed SIMD). B is
+ * packed by the caller per block of nr output channels ([k_h, k_w·K, nr], contiguous), so the
+ * loop runs four steps at a time with constant offsets and advances its pointers once per four
+ * steps.
  *
- * Export `c{mr}x{nr}(a, b, out, T, imgA, Y, rowA, J, KH, Kin, pixA, imgO, rowO, ldo)` (byte
+ * Export `c{mr}x{nr}(a, b, bias, out, T, imgA, Y, rowA, J, KH, Kin, pixA, imgO, rowO, ldo)` (byte
  * offsets and strides) runs T images × Y rows × J blocks of mr pixels: the tile of block m in row
  * y of image t reads A from a + t·imgA + y·rowA + m·mr·pixA (+ r·pixA for pixel r, + u·rowA for
- * kernel row u) and the packed block of B from b (kernel row u at b + u·Kin·nr·4), and stores
- * pixel r to out + t·imgO + y·rowO + (m·mr + r)·ldo. Kin = k_w·K.
+ * kernel row u), the packed block of B from b (kernel row u at b + u·Kin·nr·4) and the block's nr
+ * bias values from bias, and stores pixel r to out + t·imgO + y·rowO + (m·mr + r)·ldo. Kin = k_w·K.
  * @module
  */
 
@@ -29,8 +31,8 @@ function tileFunc(mr: number, nr: number): string {
   const acc = (r: number, v: number) => `$c${r}_${v}`;
   const L: string[] = [];
   L.push(
-    `(func (export "c${mr}x${nr}") (param $a i32) (param $b i32) (param $out i32) (param $T i32)` +
-      ` (param $imgA i32) (param $Y i32) (param $rowA i32) (param $J i32) (param $KH i32)` +
+    `(func (export "c${mr}x${nr}") (param $a i32) (param $b i32) (param $bias i32) (param $out i32)` +
+      ` (param $T i32) (param $imgA i32) (param $Y i32) (param $rowA i32) (param $J i32) (param $KH i32)` +
       ` (param $Kin i32) (param $pixA i32) (param $imgO i32) (param $rowO i32) (param $ldo i32)`,
   );
   const locals = [
@@ -87,8 +89,11 @@ function tileFunc(mr: number, nr: number): string {
   L.push(`    (local.set $ma (local.get $ra)) (local.set $mo (local.get $ro))`);
   L.push(`    (local.set $m (local.get $J))`);
   L.push(`    (block $md (br_if $md (i32.eqz (local.get $m))) (loop $ml`);
+  for (let v = 0; v < nv; v++) {
+    L.push(`     (local.set $b${v} (v128.load offset=${16 * v} (local.get $bias)))`);
+  }
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) L.push(`     (local.set ${acc(r, v)} (v128.const i32x4 0 0 0 0))`);
+    for (let v = 0; v < nv; v++) L.push(`     (local.set ${acc(r, v)} (local.get $b${v}))`);
   }
   L.push(`     (local.set $ua (local.get $ma)) (local.set $ub (local.get $b))`);
   L.push(`     (local.set $u (local.get $KH))`);

@@ -14,6 +14,8 @@ export * from "./groupnorm.ts";
 export * from "./broadcast.ts";
 export * from "./conv.ts";
 export * from "./conv_filter.ts";
+export * from "./conv_forward.ts";
 export * from "./conv_input.ts";
 export * from "./webgpu/mod.ts";
 export * from "./dense_grad.ts";
+export * from "./heap.ts";

@@ -21,7 +21,9 @@
  * ∂L/∂x = conv2d(∂L/∂y, w) and ∂L/∂w = filterGrad(∂L/∂y, x).
  *
  * How each piece runs (the fastest path of the three copies this family replaces):
- * - **conv2d**: `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in.
+ * - **conv2d**: `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in;
+ *   at stride 1 with `KIT_CONV_FORWARD=1` (kernels up to 3 × 3; `all`: every kernel) the kit's
+ *   direct kernel (`kernels/conv_forward.ts`, the bias added in its register tiles).
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
  *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
  *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
@@ -56,6 +58,9 @@ import { customOp } from "../grad.ts";
 import { checkInt } from "../validate.ts";
 import {
   kitConv2d,
+  kitConv2dDirect,
+  kitConv2dDirectChosen,
+  kitConv2dDirectSupports,
   kitConv2dFilter,
   kitConvChosen,
   kitConvFilterDirect,
@@ -221,8 +226,9 @@ function useKit(
 }
 
 /**
- * The convolution's value only (no gradient): `tf.fused.conv2d` with explicit padding and the
- * bias fused in. x [n, H, W, c], w [k_h, k_w, c, d], b [d] or undefined.
+ * The convolution's value only (no gradient): the kit's direct kernel at stride 1 where
+ * `kitConv2dDirectChosen(kernel)`, else `tf.fused.conv2d` with explicit padding and the bias
+ * fused in. x [n, H, W, c], w [k_h, k_w, c, d], b [d] or undefined.
  */
 export function conv2dValue(
   x: tf.Tensor4D,
@@ -231,6 +237,13 @@ export function conv2dValue(
   pad: [number, number],
   bias?: tf.Tensor1D,
 ): tf.Tensor4D {
+  const kernel: [number, number] = [w.shape[0], w.shape[1]];
+  if (
+    stride[0] === 1 && stride[1] === 1 && kitConv2dDirectChosen(kernel) &&
+    kitConv2dDirectSupports(w, pad, x, bias)
+  ) {
+    return kitConv2dDirect(x, w, { pad, bias });
+  }
   if (useKit("value", w.shape, w.shape[3], x, w)) {
     return kitConv2d(x, w, { stride, pad, bias });
   }

@@ -1,0 +1,189 @@
+/**
+ * The forward stride-1 convolution on tfjs's wasm backend as a direct convolution (the register
+ * tiles of `conv_input_wat.ts`, driven by `conv_tiles.ts`): no patch matrix. For x [n, H, W, c],
+ * w [k_h, k_w, c, d], zero padding p ≤ k − 1 and a bias b [d],
+ *
+ *   y[n, i, j, o] = b[o] + Σ_{u < k_h} Σ_{(v, κ) < k_w·c} x_pad[n, i + u, j + v, κ] · w[u, v, κ, o]
+ *
+ * so x is copied once with a zero border of p pixels (not at all for p = 0) and w (a few thousand
+ * floats) is packed per block of 8 (the last one 4) output channels as [k_h, k_w·c, 8]; every
+ * output row is then computed in tiles of up to 6 neighbouring pixels (⌈W/6⌉ blocks of nearly
+ * equal width) × 8 output channels held in registers, which start from the bias (the bias is
+ * added in the tile, not in a pass of its own), each kernel row one inner loop over the k_w·c
+ * contiguous values of the padded x. The vectors run along the output channels: for d not a
+ * multiple of 4 the tiles compute ⌈d/4⌉·4 channels (zero filter columns) into a buffer from which
+ * the d channels are copied (the U-Net's head, d = 1). Any input channel count c. Callers check
+ * {@link kitConv2dDirectSupports}. Sums in a different order than XNNPACK's, with fused
+ * multiply-adds: equal to it up to float32 rounding. Needs relaxed SIMD.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./conv_tiles.ts";
+import { register } from "./fused.ts";
+import { pairAttr } from "./shared/kernel_args.ts";
+import { offset } from "./wasm_internals.ts";
+
+register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
+  const { x, w, bias } = inputs;
+  const [n, h, wd, C] = x.shape;
+  const [kh, kw, wc, D] = w.shape;
+  const [ph, pw] = pairAttr(attrs, "pad", "KitConv2dDirect");
+  if (
+    wc !== C || ph > kh - 1 || pw > kw - 1 || h + 2 * ph < kh || wd + 2 * pw < kw ||
+    (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== D))
+  ) {
+    throw new Error(
+      `KitConv2dDirect: needs w [k_h, k_w, ${C}, d], pad ≤ k − 1, a ` +
+        `kernel that fits the padded x [${x.shape}] and a bias [d] or none; got w [${w.shape}], pad [${ph}, ${pw}], bias [${
+          bias?.shape ?? ""
+        }]`,
+    );
+  }
+  const Hp = h + 2 * ph, Wp = wd + 2 * pw;
+  const H = Hp - kh + 1, W = Wp - kw + 1;
+  const y = backend.makeOutput([n, H, W, D], "float32");
+  if (n === 0) return y;
+  const padded = ph || pw ? backend.makeOutput([n, Hp, Wp, C], "float32") : null;
+  // d rounded up to a multiple of 4: the tiles compute D4 channels (zero filter columns beyond
+  // d) into a buffer of their own, from which the d channels are copied
+  const D4 = Math.ceil(D / 4) * 4;
+  const wide = D4 === D ? null : backend.makeOutput([n, H, W, D4], "float32");
+  // the packed filter, then the bias (or zeros)
+  const packed = backend.makeOutput([kh * kw * C * D4 + D4], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
+  const X = offset(backend, x) >> 2, P = offset(backend, packed) >> 2;
+  const Wt = offset(backend, w) >> 2;
+  // w[u, v, κ, o] → [block][u][(v, κ)][o within the block]
+  const widths = channelBlocks(D4);
+  const taps = kh * kw * C;
+  let dst = P;
+  for (let j = 0, c0 = 0; j < widths.length; c0 += widths[j++]) {
+    const nr = widths[j], m = Math.min(nr, D - c0);
+    for (let t = 0; t < taps; t++, dst += nr) {
+      const src = Wt + t * D + c0;
+      for (let q = 0; q < m; q++) heap[dst + q] = heap[src + q];
+      for (let q = m; q < nr; q++) heap[dst + q] = 0;
+    }
+  }
+  heap.fill(0, dst, dst + D4);
+  if (bias) {
+    const B = offset(backend, bias) >> 2;
+    heap.copyWithin(dst, B, B + D);
+  }
+  let A = X;
+  if (padded) {
+    A = offset(backend, padded) >> 2;
+    padInto(heap, X, A, x.shape, ph, pw);
+  }
+  runDirectConv(backend, {
+    a: A * 4,
+    b: P * 4,
+    bias: dst * 4,
+    out: offset(backend, wide ?? y),
+    n,
+    H,
+    W,
+    kh,
+    Kin: kw * C,
+    K: C,
+    N: D4,
+    Hp,
+    Wp,
+  });
+  if (wide) {
+    const Y = offset(backend, y) >> 2, S = offset(backend, wide) >> 2;
+    for (let p = 0, m = n * H * W; p < m; p++) {
+      for (let q = 0; q < D; q++) heap[Y + p * D + q] = heap[S + p * D4 + q];
+    }
+  }
+  for (const t of [padded, packed, wide]) if (t) backend.disposeData(t.dataId);
+  return y;
+});
+
+/**
+ * Which stride-1 forward convolutions run through {@link kitConv2dDirect}: none (false), those
+ * of kernels up to 3 × 3 (true: the U-Net's 3 × 3 and 1 × 1 layers), or all ("all", also the
+ * CNN's 5 × 5 layers of notebooks 07 and 09, whose seeded numbers have not been re-derived with
+ * it).
+ */
+export type Conv2dDirectChoice = boolean | "all";
+
+function directChosen(): Conv2dDirectChoice {
+  try {
+    const v = Deno.env.get("KIT_CONV_FORWARD");
+    return v === "1" ? true : v === "all" ? "all" : false;
+  } catch {
+    return false; // no permission to read the environment: the default
+  }
+}
+let chosen = directChosen();
+
+/**
+ * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter computes its
+ * value with {@link kitConv2dDirect}: kernels up to 3 × 3 with `KIT_CONV_FORWARD=1`, every kernel
+ * with `KIT_CONV_FORWARD=all`, or as {@link setKitConv2dDirect} said.
+ */
+export function kitConv2dDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
+  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
+}
+
+/**
+ * Sets which forward convolutions use the direct kernel from now on ({@link Conv2dDirectChoice}),
+ * overriding `KIT_CONV_FORWARD`; for benchmarks that compare the paths in one process. Returns
+ * the previous choice.
+ *
+ * @example
+ * ```ts
+ * import { setKitConv2dDirect } from "./conv_forward.ts";
+ * const before = setKitConv2dDirect(false);
+ * // … train, time …
+ * setKitConv2dDirect(before);
+ * ```
+ */
+export function setKitConv2dDirect(on: Conv2dDirectChoice): Conv2dDirectChoice {
+  const before = chosen;
+  chosen = on;
+  return before;
+}
+
+/**
+ * True when {@link kitConv2dDirect} can compute the stride-1 convolution with filter
+ * w [k_h, k_w, c, d] and padding `pad`: the active backend is wasm with relaxed SIMD,
+ * `KIT_FUSED_KERNELS` is not `0`, the tensors are float32 and pad ≤ k − 1.
+ */
+export function kitConv2dDirectSupports(
+  w: tf.Tensor4D,
+  pad: readonly [number, number],
+  ...tensors: (tf.Tensor | undefined)[]
+): boolean {
+  const [kh, kw, , d] = w.shape;
+  return directConvSupported && tf.getBackend() === "wasm" && d > 0 &&
+    pad[0] <= kh - 1 && pad[1] <= kw - 1 &&
+    [w, ...tensors].every((t) => t === undefined || t.dtype === "float32");
+}
+
+/**
+ * y = conv2d(x, w, stride 1, pad) + b [n, H + 2p_h − k_h + 1, W + 2p_w − k_w + 1, d] for
+ * x [n, H, W, c], w [k_h, k_w, c, d] and an optional bias b [d], as a direct convolution (see the
+ * module notes). Check {@link kitConv2dDirectSupports} first. Value only.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "../backend/mod.ts";
+ * import { kitConv2dDirect } from "./conv_forward.ts";
+ * await initBackend({ log: false });
+ * const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+ * const w = tf.randomNormal([3, 3, 3, 8]) as tf.Tensor4D;
+ * const y = kitConv2dDirect(x, w, { pad: [1, 1], bias: tf.zeros([8]) });
+ * console.log(y.shape); // [2, 8, 8, 8]
+ * ```
+ */
+export function kitConv2dDirect(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  options: { pad: [number, number]; bias?: tf.Tensor1D },
+): tf.Tensor4D {
+  const attrs: tf.NamedAttrMap = { pad: options.pad };
+  const inputs: tf.NamedTensorMap = options.bias ? { x, w, bias: options.bias } : { x, w };
+  return tf.engine().runKernel("KitConv2dDirect", inputs, attrs) as tf.Tensor4D;
+}

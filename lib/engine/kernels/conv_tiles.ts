@@ -1,0 +1,129 @@
+/**
+ * The driver of the kit's direct stride-1 convolution tiles (`conv_input_wat.ts`), shared by the
+ * input gradient (`conv_input.ts`) and the forward convolution (`conv_forward.ts`): the module on
+ * tfjs's wasm memory, the split of the output channels into register blocks of 8 (the last one 4)
+ * and of every output row into ⌈W/6⌉ blocks of nearly equal width, and the calls of the tile
+ * exports over all images and rows. Not re-exported by `mod.ts`.
+ * @module
+ */
+import { decodeBase64 } from "./base64.ts";
+import { CONV_INPUT_WASM_BASE64 } from "./conv_input_bytes.ts";
+import { INPUT_TILES } from "./conv_input_wat.ts";
+import { kitKernelsEnabled } from "./shared/enabled.ts";
+import { kitTileModule, type WasmBackendLike } from "./wasm_internals.ts";
+
+/** True when the direct convolution module runs here (relaxed SIMD) and the kit's kernels are on. */
+export const directConvSupported = kitKernelsEnabled() &&
+  WebAssembly.validate(decodeBase64(CONV_INPUT_WASM_BASE64) as BufferSource);
+
+/** The tile kernels `c{mr}x{nr}` (15 parameters each) on `backend`'s memory, by "mr x nr". */
+const tilesFor = kitTileModule(CONV_INPUT_WASM_BASE64, "conv_input.wasm", {
+  rows: INPUT_TILES.rows,
+  cols: INPUT_TILES.cols,
+  prefix: "c",
+  arity: 15,
+});
+
+const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
+
+/**
+ * The widths of the register blocks of `channels` output channels (a multiple of 4): 8 each,
+ * the last one 4 when `channels` mod 8 = 4.
+ */
+export function channelBlocks(channels: number): number[] {
+  const widths: number[] = [];
+  for (let c0 = 0; c0 < channels; c0 += 8) widths.push(channels - c0 >= 8 ? 8 : 4);
+  return widths;
+}
+
+/** The operands of {@link runDirectConv}: byte offsets in wasm memory and the geometry. */
+export interface DirectConvCall {
+  /** The zero-padded input A [n, H_p, W_p, K] (byte offset). */
+  a: number;
+  /** The filter packed per channel block as [block][u][(v, κ)][q] (byte offset). */
+  b: number;
+  /** The bias, one value per output channel (byte offset; zeros for none). */
+  bias: number;
+  /** The output [n, H, W, N] (byte offset). */
+  out: number;
+  /** Images n, output rows H and columns W. */
+  n: number;
+  H: number;
+  W: number;
+  /** Kernel rows k_h and the values per kernel row k_w·K. */
+  kh: number;
+  Kin: number;
+  /** K, N: the input's and the output's channels. */
+  K: number;
+  N: number;
+  /** The padded input's rows H_p and columns W_p. */
+  Hp: number;
+  Wp: number;
+}
+
+/** Runs the tiles of `conv_input_wat.ts` over the whole output (see the module notes). */
+export function runDirectConv(backend: WasmBackendLike, c: DirectConvCall): void {
+  const tiles = tilesFor(backend);
+  const { n, H, W, kh, Kin, K, N } = c;
+  const imgA = c.Hp * c.Wp * K * 4, rowA = c.Wp * K * 4, pixA = K * 4;
+  const imgO = H * W * N * 4, rowO = W * N * 4, ldo = N * 4;
+  // ⌈W/6⌉ blocks of nearly equal width per row: `wide` blocks of `big` pixels, then `big − 1`
+  const count = Math.ceil(W / MAX_ROWS), big = Math.ceil(W / count);
+  const wide = W - count * (big - 1);
+  const widths = channelBlocks(N);
+  for (
+    let j = 0, c0 = 0, b = c.b;
+    j < widths.length;
+    b += kh * Kin * widths[j] * 4, c0 += widths[j++]
+  ) {
+    const nr = widths[j], out = c.out + c0 * 4, bias = c.bias + c0 * 4;
+    const tail = [kh, Kin, pixA, imgO, rowO, ldo] as const;
+    tiles.get(`${big}x${nr}`)!(c.a, b, bias, out, n, imgA, H, rowA, wide, ...tail);
+    if (wide < count) {
+      const j0 = wide * big;
+      tiles.get(`${big - 1}x${nr}`)!(
+        c.a + j0 * pixA,
+        b,
+        bias,
+        out + j0 * ldo,
+        n,
+        imgA,
+        H,
+        rowA,
+        count - wide,
+        ...tail,
+      );
+    }
+  }
+}
+
+/**
+ * Copies x [n, H, W, K] (float offset `src` of `heap`) into the float offset `dst` as
+ * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns.
+ */
+export function padInto(
+  heap: Float32Array,
+  src: number,
+  dst: number,
+  shape: readonly number[],
+  ph: number,
+  pw: number,
+): void {
+  const [n, H, W, K] = shape;
+  const Hp = H + 2 * ph, Wp = W + 2 * pw;
+  const run = W * K, rowP = Wp * K;
+  for (let b = 0; b < n; b++) {
+    const img = dst + b * Hp * rowP;
+    heap.fill(0, img, img + ph * rowP);
+    heap.fill(0, img + (ph + H) * rowP, img + Hp * rowP);
+    for (let i = 0; i < H; i++) {
+      const row = img + (i + ph) * rowP;
+      if (pw) {
+        heap.fill(0, row, row + pw * K);
+        heap.fill(0, row + (pw + W) * K, row + rowP);
+      }
+      const s = src + (b * H + i) * run;
+      heap.copyWithin(row + pw * K, s, s + run);
+    }
+  }
+}
