@@ -25,7 +25,7 @@ Deno.test("train-gan and sample-gan flags: defaults, kebab case, ranges", () => 
     [a.epochs, a.batchSize, a.lr, a.beta1, a.latentSize, a.trainSize, a.outDir],
     Deno.env.get("QUICK") === "1"
       ? [1, 64, 5e-4, 0.5, 64, 1024, "."]
-      : [5, 64, 5e-4, 0.5, 64, 9000, "."],
+      : [8, 64, 5e-4, 0.5, 64, 9000, "."],
   );
   const b = parseArgs(TRAIN_GAN_FLAGS, ["--latent-size", "100", "--batch-size=64", "--ngf", "4"]);
   assert.deepEqual([b.latentSize, b.batchSize, b.ngf], [100, 64, 4]);

@@ -33,7 +33,7 @@ const QUICK = Deno.env.get("QUICK") === "1";
 export const TRAIN_GAN_FLAGS = defineArgs({
   epochs: {
     type: "int",
-    default: QUICK ? 1 : 5,
+    default: QUICK ? 1 : 8,
     min: 1,
     help: "passes over the training digits (QUICK=1 makes the default 1)",
   },
