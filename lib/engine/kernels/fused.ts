@@ -41,6 +41,29 @@ interface KernelExports {
   gelu_value(x: number, r: number, y: number, n: number, add: number): void;
   transpose(x: number, out: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
+  scale_shift_gelu(
+    x: number,
+    s: number,
+    b: number,
+    y: number,
+    d: number,
+    outer: number,
+    r: number,
+    inner: number,
+    grad: number,
+  ): void;
+  scale_shift_gelu_grad(
+    dy: number,
+    d: number,
+    x: number,
+    s: number,
+    dx: number,
+    ds: number,
+    db: number,
+    outer: number,
+    r: number,
+    inner: number,
+  ): void;
   fourier(x: number, w: number, phase: number, out: number, rows: number, f: number): void;
   adamw(
     p: number,
@@ -81,6 +104,8 @@ const kernelsFor = kitModule<KernelExports>(KERNELS_WASM_BASE64, "kernels.wasm",
   gelu_value: 5,
   transpose: 4,
   colsum: 4,
+  scale_shift_gelu: 9,
+  scale_shift_gelu_grad: 10,
   fourier: 6,
   adamw: 15,
   normal: 6,
@@ -193,6 +218,58 @@ register("KitColSum", ["x"], ({ inputs, backend }) => {
   const out = backend.makeOutput([cols], "float32");
   if (cols > 0) kernelsFor(backend).colsum(offset(backend, x), offset(backend, out), rows, cols);
   return out;
+});
+
+/** x [outer, …, inner] seen as [outer, R, inner] for the scale-shift kernels. */
+function outerRowsInner(shape: number[]): [number, number, number] {
+  const outer = shape[0];
+  const inner = shape[shape.length - 1];
+  return [outer, outer * inner === 0 ? 0 : size(shape) / (outer * inner), inner];
+}
+
+register("KitScaleShiftGelu", ["x", "s", "b"], ({ inputs, backend, attrs }) => {
+  const { x, s, b } = inputs;
+  const grad = attrs?.grad === true;
+  const [outer, r, inner] = outerRowsInner(x.shape);
+  const y = backend.makeOutput(x.shape, "float32");
+  const d = grad ? backend.makeOutput(x.shape, "float32") : undefined;
+  if (outer * r * inner > 0) {
+    kernelsFor(backend).scale_shift_gelu(
+      offset(backend, x),
+      offset(backend, s),
+      offset(backend, b),
+      offset(backend, y),
+      d ? offset(backend, d) : 0,
+      outer,
+      r,
+      inner,
+      grad ? 1 : 0,
+    );
+  }
+  return d ? [y, d] : y;
+});
+
+register("KitScaleShiftGeluGrad", ["dy", "d", "x", "s"], ({ inputs, backend }) => {
+  const { dy, d, x, s } = inputs;
+  const [outer, r, inner] = outerRowsInner(x.shape);
+  const dx = backend.makeOutput(x.shape, "float32");
+  const ds = backend.makeOutput(s.shape, "float32");
+  const db = backend.makeOutput(s.shape, "float32");
+  if (outer * inner > 0) {
+    kernelsFor(backend).scale_shift_gelu_grad(
+      offset(backend, dy),
+      offset(backend, d),
+      offset(backend, x),
+      offset(backend, s),
+      offset(backend, dx),
+      offset(backend, ds),
+      offset(backend, db),
+      outer,
+      r,
+      inner,
+    );
+  }
+  return [dx, ds, db];
 });
 
 /** tfjs's own wasm kernels that the kit replaced (for comparisons in the tests). */
@@ -557,6 +634,68 @@ export function fusedGeluValue<T extends tf.Tensor>(x: T, residual?: T): T {
   }
   const inputs: tf.NamedTensorMap = residual ? { x, r: residual } : { x };
   return tf.engine().runKernel("KitGeluValue", inputs, {}) as T;
+}
+
+function checkScaleShift(x: tf.Tensor, s: tf.Tensor, b?: tf.Tensor): void {
+  requireFloat("x", x);
+  requireFloat("s", s);
+  const want = [x.shape[0], x.shape[x.shape.length - 1]];
+  for (const [name, t] of [["s", s], ["b", b]] as const) {
+    if (!t) continue;
+    requireFloat(name, t);
+    const rows = t.shape[0], cols = t.shape[t.shape.length - 1];
+    if (x.rank < 2 || rows !== want[0] || cols !== want[1] || t.size !== rows * cols) {
+      throw new Error(
+        `${name} must hold one value per image and channel, shape [${want[0]}, …, ${want[1]}] ` +
+          `of size ${want[0] * want[1]}; got [${t.shape}]`,
+      );
+    }
+  }
+}
+
+/**
+ * Scale-shift then GELU in one pass (wasm only), for x [n, …, c] and s, b with one value per
+ * image and channel ([n, c] or [n, 1, 1, c]): z = x s + b (one float32 product, then one sum, as
+ * tfjs's `mul` and `add` compute them), y = gelu(z). With `grad`, also d = gelu'(z) by the pass of
+ * {@link fusedGelu}; without, y by the value-only pass of {@link fusedGeluValue}.
+ */
+export function fusedScaleShiftGelu<T extends tf.Tensor>(
+  x: T,
+  s: tf.Tensor,
+  b: tf.Tensor,
+  grad: boolean,
+): { y: T; d?: T } {
+  checkScaleShift(x, s, b);
+  const out = tf.engine().runKernel("KitScaleShiftGelu", { x, s, b }, { grad });
+  if (!grad) return { y: out as T };
+  const [y, d] = out as tf.Tensor[];
+  return { y: y as T, d: d as T };
+}
+
+/**
+ * The gradient of {@link fusedScaleShiftGelu} in one pass (wasm only), from dy = ∂L/∂y and the
+ * saved d = gelu'(z): dz = dy d, dx = dz s, ds = Σ dz x and db = Σ dz over each image's pixels
+ * (in shape s), summed in pixel order from +0, bit for bit tfjs's gradients of `mul` and `add`.
+ */
+export function fusedScaleShiftGeluGrad<T extends tf.Tensor>(
+  dy: T,
+  d: T,
+  x: T,
+  s: tf.Tensor,
+): { dx: T; ds: tf.Tensor; db: tf.Tensor } {
+  checkScaleShift(x, s);
+  for (const [name, t] of [["dy", dy], ["d", d]] as const) {
+    requireFloat(name, t);
+    if (t.shape.join() !== x.shape.join()) {
+      throw new Error(`${name} must have x's shape [${x.shape}]; got [${t.shape}]`);
+    }
+  }
+  const [dx, ds, db] = tf.engine().runKernel(
+    "KitScaleShiftGeluGrad",
+    { dy, d, x, s },
+    {},
+  ) as tf.Tensor[];
+  return { dx: dx as T, ds, db };
 }
 
 /**

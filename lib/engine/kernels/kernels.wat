@@ -607,6 +607,141 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $i_loop))))
 
+  ;; Scale-shift then GELU, x viewed as [outer, R, inner] (images, pixels, channels), s and b
+  ;; [outer, inner]: z = x[o, r, i] s[o, i] + b[o, i] (one float32 product, then one float32 sum,
+  ;; as tfjs's Multiply and Add compute them), y = gelu(z). With $grad, d = gelu'(z) by $gelu4 (the
+  ;; pass of KitGelu); without, y by $gelu_value4 (the pass of KitGeluValue) and d is not written.
+  (func (export "scale_shift_gelu") (param $x i32) (param $s i32) (param $b i32) (param $y i32)
+    (param $d i32) (param $outer i32) (param $R i32) (param $inner i32) (param $grad i32)
+    (local $o i32) (local $r i32) (local $i i32) (local $row i32) (local $sb i32) (local $bb i32)
+    (local $bytes i32) (local $full i32) (local $z v128) (local $v v128) (local $dv v128)
+    (local.set $bytes (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $full (i32.shl (i32.and (local.get $inner) (i32.const -4)) (i32.const 2)))
+    (block $o_done
+      (loop $o_loop
+        (br_if $o_done (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $sb (i32.add (local.get $s) (i32.mul (local.get $o) (local.get $bytes))))
+        (local.set $bb (i32.add (local.get $b) (i32.mul (local.get $o) (local.get $bytes))))
+        (local.set $r (i32.const 0))
+        (block $r_done
+          (loop $r_loop
+            (br_if $r_done (i32.ge_u (local.get $r) (local.get $R)))
+            (local.set $i (i32.const 0))
+            (block $v_done
+              (loop $v_loop
+                (br_if $v_done (i32.ge_u (local.get $i) (local.get $full)))
+                (local.set $z
+                  (f32x4.add
+                    (f32x4.mul
+                      (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $i))))
+                      (v128.load (i32.add (local.get $sb) (local.get $i))))
+                    (v128.load (i32.add (local.get $bb) (local.get $i)))))
+                (if (local.get $grad)
+                  (then
+                    (call $gelu4 (local.get $z))
+                    (local.set $dv)
+                    (local.set $v)
+                    (v128.store (i32.add (local.get $d) (i32.add (local.get $row) (local.get $i)))
+                      (local.get $dv)))
+                  (else (local.set $v (call $gelu_value4 (local.get $z)))))
+                (v128.store (i32.add (local.get $y) (i32.add (local.get $row) (local.get $i)))
+                  (local.get $v))
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $v_loop)))
+            ;; the last inner mod 4 channels, one lane at a time
+            (block $s_done
+              (loop $s_loop
+                (br_if $s_done (i32.ge_u (local.get $i) (local.get $bytes)))
+                (local.set $z
+                  (f32x4.splat
+                    (f32.add
+                      (f32.mul
+                        (f32.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $i))))
+                        (f32.load (i32.add (local.get $sb) (local.get $i))))
+                      (f32.load (i32.add (local.get $bb) (local.get $i))))))
+                (if (local.get $grad)
+                  (then
+                    (call $gelu4 (local.get $z))
+                    (local.set $dv)
+                    (local.set $v)
+                    (f32.store (i32.add (local.get $d) (i32.add (local.get $row) (local.get $i)))
+                      (f32x4.extract_lane 0 (local.get $dv))))
+                  (else (local.set $v (call $gelu_value4 (local.get $z)))))
+                (f32.store (i32.add (local.get $y) (i32.add (local.get $row) (local.get $i)))
+                  (f32x4.extract_lane 0 (local.get $v)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $s_loop)))
+            (local.set $row (i32.add (local.get $row) (local.get $bytes)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $r_loop)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $o_loop))))
+
+  ;; The gradient of scale_shift_gelu from dy = ∂L/∂y and the saved d = gelu'(z): dz = dy d,
+  ;; dx = dz s, ds[o, i] = Σ_r dz x, db[o, i] = Σ_r dz, the sums in r order from +0. Every value
+  ;; is the float32 operations of tfjs's gradients of Multiply and Add (products, then a
+  ;; sequential Sum over the pixels), in their order, so the result is bit for bit theirs.
+  (func (export "scale_shift_gelu_grad") (param $dy i32) (param $d i32) (param $x i32) (param $s i32)
+    (param $dx i32) (param $ds i32) (param $db i32) (param $outer i32) (param $R i32) (param $inner i32)
+    (local $o i32) (local $r i32) (local $i i32) (local $row i32) (local $sb i32) (local $dsb i32)
+    (local $dbb i32) (local $bytes i32) (local $full i32) (local $dz v128) (local $t f32)
+    (local.set $bytes (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $full (i32.shl (i32.and (local.get $inner) (i32.const -4)) (i32.const 2)))
+    (block $o_done
+      (loop $o_loop
+        (br_if $o_done (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $sb (i32.add (local.get $s) (i32.mul (local.get $o) (local.get $bytes))))
+        (local.set $dsb (i32.add (local.get $ds) (i32.mul (local.get $o) (local.get $bytes))))
+        (local.set $dbb (i32.add (local.get $db) (i32.mul (local.get $o) (local.get $bytes))))
+        (memory.fill (local.get $dsb) (i32.const 0) (local.get $bytes))
+        (memory.fill (local.get $dbb) (i32.const 0) (local.get $bytes))
+        (local.set $r (i32.const 0))
+        (block $r_done
+          (loop $r_loop
+            (br_if $r_done (i32.ge_u (local.get $r) (local.get $R)))
+            (local.set $i (i32.const 0))
+            (block $v_done
+              (loop $v_loop
+                (br_if $v_done (i32.ge_u (local.get $i) (local.get $full)))
+                (local.set $dz
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $i))))
+                    (v128.load (i32.add (local.get $d) (i32.add (local.get $row) (local.get $i))))))
+                (v128.store (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $i)))
+                  (f32x4.mul (local.get $dz) (v128.load (i32.add (local.get $sb) (local.get $i)))))
+                (v128.store (i32.add (local.get $dsb) (local.get $i))
+                  (f32x4.add
+                    (v128.load (i32.add (local.get $dsb) (local.get $i)))
+                    (f32x4.mul (local.get $dz)
+                      (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $i)))))))
+                (v128.store (i32.add (local.get $dbb) (local.get $i))
+                  (f32x4.add (v128.load (i32.add (local.get $dbb) (local.get $i))) (local.get $dz)))
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $v_loop)))
+            (block $s_done
+              (loop $s_loop
+                (br_if $s_done (i32.ge_u (local.get $i) (local.get $bytes)))
+                (local.set $t
+                  (f32.mul
+                    (f32.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $i))))
+                    (f32.load (i32.add (local.get $d) (i32.add (local.get $row) (local.get $i))))))
+                (f32.store (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $i)))
+                  (f32.mul (local.get $t) (f32.load (i32.add (local.get $sb) (local.get $i)))))
+                (f32.store (i32.add (local.get $dsb) (local.get $i))
+                  (f32.add
+                    (f32.load (i32.add (local.get $dsb) (local.get $i)))
+                    (f32.mul (local.get $t)
+                      (f32.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $i)))))))
+                (f32.store (i32.add (local.get $dbb) (local.get $i))
+                  (f32.add (f32.load (i32.add (local.get $dbb) (local.get $i))) (local.get $t)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $s_loop)))
+            (local.set $row (i32.add (local.get $row) (local.get $bytes)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $r_loop)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $o_loop))))
+
   ;; out[j] = sum_i x[i, j] for x [rows, cols]: the gradient of a bias.
   (func (export "colsum") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
     (local $i i32) (local $j i32) (local $c4 i32) (local $p i32) (local $stride i32)

@@ -18,3 +18,4 @@ export * from "./conv_forward.ts";
 export * from "./conv_input.ts";
 export * from "./webgpu/mod.ts";
 export * from "./dense_grad.ts";
+export * from "./heap.ts";

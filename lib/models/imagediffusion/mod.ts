@@ -12,3 +12,4 @@ export * from "./sample.ts";
 export * from "./grid.ts";
 export * from "./subspace.ts";
 export * from "./metrics.ts";
+export * from "./parallel_predict.ts";

@@ -45,6 +45,7 @@ import {
   linear,
   linearOfData,
   type LinearParams,
+  scaleShiftGelu,
   variableFrom,
 } from "../../engine/nn/mod.ts";
 import {
@@ -54,6 +55,7 @@ import {
   webgpuKernelsActive,
 } from "../../engine/kernels/mod.ts";
 import { avgPool2, upsample2 } from "./resample.ts";
+import { RowSplit, type SplitStatus } from "./parallel_predict.ts";
 
 /** Architecture of {@link UNet}. */
 export interface UNetConfig {
@@ -340,7 +342,7 @@ function runBlock(b: ResBlock, h: tf.Tensor4D, tau: tf.Tensor2D): tf.Tensor4D {
     const [scale, shift] = tf.split(proj, 2, 1).map((p) => tf.reshape(p, [-1, 1, 1, cout]));
     const u = sameConv(act(h, b.norm1, b.groups), b.conv1);
     const nu = b.norm2 ? groupNorm(u, { groups: b.groups, gain: b.norm2.g, bias: b.norm2.b }) : u;
-    v = sameConv(gelu(tf.add(tf.mul(nu, tf.add(scale, 1)), shift)), b.conv2);
+    v = sameConv(scaleShiftGelu(nu, tf.add(scale, 1), shift), b.conv2);
   } else {
     const shift = tf.reshape(proj, [-1, 1, 1, cout]);
     const u = tf.add(sameConv(act(h, b.norm1, b.groups), b.conv1), shift);
@@ -489,6 +491,8 @@ export class UNet extends Module {
    * [n], for a model with condition channels, `cond` [n, condChannels · side²] (the condition
    * images one after another in each row), and for a class-conditional model optional `labels`
    * (int32 [n], values 0 … K; K or omitted: no label). Returns the predicted noise [n, side²].
+   * Outside gradient recording on wasm, a large batch is split between the cores, with the same
+   * result bit for bit (`parallel_predict.ts`).
    */
   predict(
     x: tf.Tensor2D,
@@ -496,7 +500,7 @@ export class UNet extends Module {
     cond?: tf.Tensor2D,
     labels?: tf.Tensor1D,
   ): tf.Tensor2D {
-    const { side, condChannels, patch } = this.config;
+    const { condChannels } = this.config;
     if (x.rank !== 2 || x.shape[1] !== this.pixels) {
       throw new Error(`x must have shape [n, ${this.pixels}]; got [${x.shape}]`);
     }
@@ -513,6 +517,39 @@ export class UNet extends Module {
     } else if (cond) {
       throw new Error("cond must be omitted: this model has condChannels = 0");
     }
+    this.#split ??= new RowSplit(
+      this,
+      new URL("./predict_worker.ts", import.meta.url),
+      () => ({ config: this.config }),
+    );
+    const parts = this.#split.parts(n);
+    if (parts > 1) {
+      return this.#split.predict(x, t, cond, labels, parts, (a, b, c, d) => this.#rows(a, b, c, d));
+    }
+    return this.#rows(x, t, cond, labels);
+  }
+
+  /** The row split's workers: how many, whether ready, their live tensors (see `parallel_predict.ts`). */
+  splitStatus(): SplitStatus {
+    return this.#split?.status() ?? { workers: 0, ready: false, tensors: [] };
+  }
+
+  override dispose(): void {
+    this.#split?.close();
+    super.dispose();
+  }
+
+  #split: RowSplit<{ config: Required<UNetConfig> }> | null = null;
+
+  /** {@link predict} on the calling thread (checked inputs). */
+  #rows(
+    x: tf.Tensor2D,
+    t: number | tf.Tensor1D,
+    cond?: tf.Tensor2D,
+    labels?: tf.Tensor1D,
+  ): tf.Tensor2D {
+    const { side, condChannels, patch } = this.config;
+    const n = x.shape[0];
     return tf.tidy(() => {
       const tau = this.timeEmbedding(t, n, labels);
       let img = tf.reshape(x, [n, side, side, 1]) as tf.Tensor4D;

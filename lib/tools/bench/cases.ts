@@ -17,7 +17,12 @@ import {
   sample,
   trainDenoiser,
 } from "../../models/diffusion/mod.ts";
-import { trainImageDenoiser, UNet, type UNetConfig } from "../../models/imagediffusion/mod.ts";
+import {
+  sampleImages,
+  trainImageDenoiser,
+  UNet,
+  type UNetConfig,
+} from "../../models/imagediffusion/mod.ts";
 import { prepareData, type RunConfig, runModel, runSchedule } from "../../models/diffusion/mod.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../models/vae/mod.ts";
 
@@ -126,6 +131,31 @@ export async function vaeEpoch(
   model.dispose();
   tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
   return { seconds: stats.seconds, loss: stats.loss, flops };
+}
+
+/**
+ * DDPM sampling with the U-Net of notebook 04 (untrained, seed 0: the work does not depend on the
+ * weights): `n` images without a label through `steps` reverse steps of the respaced schedule,
+ * as notebook 04's quality table draws them (`sampleImages`). With `kitThreads()` > 1 each batch
+ * is split between the cores (`parallel_predict.ts`); the workers are started and waited for
+ * before the timed runs. Returns the seconds of each of `repeats` runs.
+ */
+export async function unetSampling(n: number, steps: number, repeats: number): Promise<number[]> {
+  const schedule = cosineSchedule(1000, 0.008, 0.05);
+  const model = new UNet(NOTEBOOK04_UNET);
+  const run = async (s: number, seed: number) => {
+    const r = await sampleImages(model, schedule, { n, pixels: 784, steps: s, seed });
+    r.images.dispose();
+    return r.seconds;
+  };
+  await run(2, 0); // warm-up; starts the workers when there are several threads
+  for (let i = 0; i < 600 && kitThreads() > 1 && !model.splitStatus().ready; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds: number[] = [];
+  for (let r = 0; r < repeats; r++) seconds.push(await run(steps, r));
+  model.dispose();
+  return seconds;
 }
 
 /** Timings of {@link unetSteps}. */

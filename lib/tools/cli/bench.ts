@@ -15,7 +15,8 @@
  * `sample` (1,000 points through 50 DDPM steps), `lemur` (1,000 forward-diffusion steps of the
  * full-resolution photo), `vae` (one MNIST VAE epoch), `unet` (one training step of the MNIST
  * image-diffusion U-Net of notebook 04 at batch 32, in ms: the median over the repeats of 50 timed
- * steps after a 5-step warm-up). `--profile` instead profiles one training step and one sampling
+ * steps after a 5-step warm-up), `unetsample` (DDPM sampling of 256 images × 20 steps with that
+ * U-Net, split between the cores when there are several). `--profile` instead profiles one training step and one sampling
  * run per model on the current backend (lib/tools/bench/profile.ts).
  * @module
  */
@@ -26,6 +27,7 @@ import {
   dinoTrainAndSample,
   gemmProduct,
   lemurForward,
+  unetSampling,
   unetSteps,
   vaeEpoch,
 } from "../bench/cases.ts";
@@ -59,7 +61,16 @@ import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { CliError, defineArgs, runFlags } from "./args.ts";
 
-const WORKLOADS = ["train", "throughput", "sample", "lemur", "vae", "unet", "gemm"] as const;
+const WORKLOADS = [
+  "train",
+  "throughput",
+  "sample",
+  "lemur",
+  "vae",
+  "unet",
+  "unetsample",
+  "gemm",
+] as const;
 type Workload = typeof WORKLOADS[number];
 
 const FLAGS = defineArgs({
@@ -375,6 +386,26 @@ async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
   });
 }
 
+async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+  const [n, steps] = quick ? [32, 4] : [256, 20];
+  const ours = await unetSampling(n, steps, repeats);
+  console.log(`  ours: ${ours.map((s) => s.toFixed(2)).join(", ")} s`);
+  const t = await reference(p, "unet_sample.py", [
+    "--n",
+    String(n),
+    "--steps",
+    String(steps),
+    "--repeats",
+    String(repeats),
+  ]);
+  const torch = t ? resultNumbers(t, "seconds_runs") : null;
+  if (torch) console.log(`  PyTorch: ${torch.map((s) => s.toFixed(2)).join(", ")} s`);
+  return row(p, `MNIST U-Net sampling, ${n} images × ${steps} steps`, "s", ours, torch, {
+    n,
+    steps,
+  });
+}
+
 async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const steps = quick ? 10 : 50;
   const warmup = 5;
@@ -634,6 +665,7 @@ if (import.meta.main) {
           if (w === "lemur") rows.push(await lemurRow(p, repeats, a.quick));
           if (w === "vae") rows.push(await vaeRow(p, repeats));
           if (w === "unet") rows.push(await unetRow(p, repeats, a.quick));
+          if (w === "unetsample") rows.push(await unetSampleRow(p, repeats, a.quick));
           if (w === "gemm") rows.push(await gemmRow(p, repeats, a.quick));
         }
       }
