@@ -29,12 +29,15 @@
  *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: on wasm for kernels
  *   up to 3 × 3 (all with `KIT_CONV_INPUT=all`) and c a multiple of 4 the kit's direct kernel
  *   (`kernels/conv_input.ts`; `KIT_CONV_INPUT=0` switches it off), otherwise XNNPACK's.
- * - **convT and ∂L/∂x at stride s > 1**: split into the s_h·s_w output phases. Output pixel
- *   o = s·i + a only meets the kernel taps u ≡ (a + p) (mod s), so phase a is a stride-1
- *   convolution of x with the flipped taps w[r_a], w[r_a + s], …, r_a = (a + p) mod s. All
- *   phases run as one stride-1 convolution over the union of their input windows (3 × 3 for
- *   k = 4, s = 2: 2.25 times the minimal multiply–adds, against 4 times for the textbook
- *   zero insertion), with s_h·s_w·d output channels that are then interleaved.
+ * - **convT and ∂L/∂x at stride s > 1**: one gather and one matrix product, no wasted
+ *   multiply–adds (where s divides k). Write a tap as u = s·q + a (0 ≤ a < s): input row i
+ *   sends x[i]·w[u] to the uncropped output row s·(i + q) + a, so output row s·R + a is
+ *   Σ_q x[R − q]·w[s·q + a]. A gather lays out, for every (R, C), the ⌈k_h/s_h⌉·⌈k_w/s_w⌉
+ *   input pixels (R − q_h, C − q_w) side by side (zeros outside x); one product with the taps
+ *   arranged as [(q_h, q_w, c), (a, b, d)] gives all s_h·s_w output phases, which a reshape
+ *   and a transpose interleave and a gather crops by p. (An earlier version ran one stride-1
+ *   convolution over the union of the phases' 3 × 3 windows for k = 4, s = 2: 2.25 times the
+ *   minimal multiply–adds; tfjs-wasm's Pad and strided Slice are avoided, they are slow.)
  * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
  *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
  *   block of input × output channels of one tap in registers while the pixels stream past
@@ -250,43 +253,6 @@ export function conv2dValue(
   return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: explicit });
 }
 
-/** The input window that the phases of a transposed convolution read, along one axis. */
-interface WindowPlan {
-  /** Window length L. */
-  size: number;
-  /** tap[a][t]: the kernel index that phase a applies at window position t, or −1. */
-  tap: number[][];
-  /** Padding before / after the input (negative: crop). */
-  before: number;
-  after: number;
-}
-
-/**
- * Along one axis (input size n, kernel k, stride s, pad p, `count` outputs per phase): phase a
- * computes y[s·i + a] = Σ_j x[i + q_a − j] · w[r_a + s·j] with r_a = (a + p) mod s,
- * q_a = ⌊(a + p)/s⌋, j = 0 … ⌈(k − r_a)/s⌉ − 1. Output i reads input offsets i + lo … i + hi.
- */
-function windowPlan(n: number, k: number, s: number, p: number, count: number): WindowPlan {
-  const phases = Array.from({ length: s }, (_, a) => {
-    const r = (a + p) % s;
-    const q = Math.floor((a + p) / s);
-    const nk = r < k ? Math.ceil((k - r) / s) : 0;
-    return { r, q, nk };
-  });
-  const used = phases.filter((ph) => ph.nk > 0);
-  const lo = Math.min(...used.map((ph) => ph.q - ph.nk + 1));
-  const hi = Math.max(...used.map((ph) => ph.q));
-  const size = hi - lo + 1;
-  const tap = phases.map(({ r, q, nk }) =>
-    Array.from({ length: size }, (_, t) => {
-      const j = q - (lo + t);
-      return j >= 0 && j < nk ? r + s * j : -1;
-    })
-  );
-  const before = -lo;
-  return { size, tap, before, after: count + size - 1 - n - before };
-}
-
 /**
  * The transposed convolution of x [n, h, w, c] with filter w [k_h, k_w, d, c] (tfjs's layout for
  * `conv2dTranspose`), stride s, padding p, to an output of `outH` × `outW` pixels. Value only
@@ -294,9 +260,9 @@ function windowPlan(n: number, k: number, s: number, p: number, count: number): 
  * s, p)` up to float32 rounding.
  *
  * At stride 1 it is one convolution with the flipped, channel-swapped filter. At larger strides
- * all s_h·s_w output phases come from one stride-1 convolution over the window of input offsets
- * that any phase reads (3 × 3 for k = 4, s = 2), with s_h·s_w·d output channels (zero taps where a
- * phase does not read an offset), followed by a reshape and transpose that interleave the phases.
+ * one gather of the ⌈k_h/s_h⌉·⌈k_w/s_w⌉ input pixels that feed each output phase and one
+ * matrix product with the taps (see the module notes), then a reshape and transpose that
+ * interleave the phases and a crop of p.
  */
 export function convTransposeValue(
   x: tf.Tensor4D,
@@ -330,41 +296,78 @@ export function convTransposeValue(
     });
   }
   return tf.tidy(() => {
-    const countH = Math.ceil(outH / sh);
-    const countW = Math.ceil(outW / sw);
-    const rows = windowPlan(h, kh, sh, pad[0], countH);
-    const cols = windowPlan(wd, kw, sw, pad[1], countW);
-    // Merged filter [L_h, L_w, cIn, s_h·s_w·cOut], from the taps of w and one zero tap (kh·kw).
-    const idx = new Int32Array(rows.size * cols.size * sh * sw);
-    let m = 0;
-    for (let u = 0; u < rows.size; u++) {
-      for (let v = 0; v < cols.size; v++) {
-        for (let a = 0; a < sh; a++) {
-          for (let b = 0; b < sw; b++) {
-            const ku = rows.tap[a][u], kv = cols.tap[b][v];
-            idx[m++] = ku < 0 || kv < 0 ? kh * kw : ku * kw + kv;
+    // Tap u = s·q + a (0 ≤ a < s) sends input row i to the uncropped output row s·(i + q) + a.
+    // So uncropped output row s·R + a is Σ_q x[R − q] · w[s·q + a]: for every output pixel
+    // (R, C) of phase (a, b), one product of the Q_h·Q_w input pixels (R − q_h, C − q_w) with
+    // the taps (s_h·q_h + a, s_w·q_w + b). All phases at once: one gather of those pixels
+    // (a zero row where they fall outside x) into [n·R'·C', (q_h, q_w, c)] and one matrix
+    // product with W [(q_h, q_w, c), (a, b, d)] (a zero tap where s does not divide k), no
+    // wasted multiply-adds otherwise. (No Pad or strided Slice: tfjs-wasm's are slow.)
+    const qh = Math.ceil(kh / sh), qw = Math.ceil(kw / sw);
+    const rowsZ = h + qh - 1, colsZ = wd + qw - 1;
+    const phases = sh * sw;
+    const zero = n * h * wd; // index of the zero row appended to x
+    const pick = new Int32Array(n * rowsZ * colsZ * qh * qw);
+    for (let b = 0, m = 0; b < n; b++) {
+      for (let r = 0; r < rowsZ; r++) {
+        for (let c = 0; c < colsZ; c++) {
+          for (let u = 0; u < qh; u++) {
+            for (let v = 0; v < qw; v++, m++) {
+              const i = r - u, j = c - v;
+              pick[m] = i >= 0 && i < h && j >= 0 && j < wd ? (b * h + i) * wd + j : zero;
+            }
           }
         }
       }
     }
-    const taps = tf.concat([tf.reshape(w, [kh * kw, cOut, cIn]), tf.zeros([1, cOut, cIn])]);
-    const merged = tf.reshape(tf.gather(taps, tf.tensor1d(idx, "int32")), [
-      rows.size,
-      cols.size,
-      sh * sw * cOut,
-      cIn,
+    const xRows = tf.concat([tf.reshape(x, [zero, cIn]), tf.zeros([1, cIn])]);
+    const cols = tf.reshape(tf.gather(xRows, tf.tensor1d(pick, "int32")), [
+      n * rowsZ * colsZ,
+      qh * qw * cIn,
+    ]) as tf.Tensor2D;
+    // W [(q_h, q_w, c), (a, b, d)] from the taps [k_h·k_w + 1, c, d] (the last one zero)
+    const idx = new Int32Array(qh * qw * phases);
+    for (let u = 0, m = 0; u < qh; u++) {
+      for (let v = 0; v < qw; v++) {
+        for (let a = 0; a < sh; a++) {
+          for (let b = 0; b < sw; b++, m++) {
+            const ku = sh * u + a, kv = sw * v + b;
+            idx[m] = ku < kh && kv < kw ? ku * kw + kv : kh * kw;
+          }
+        }
+      }
+    }
+    const taps = tf.concat([
+      tf.transpose(tf.reshape(w, [kh * kw, cOut, cIn]), [0, 2, 1]),
+      tf.zeros([1, cIn, cOut]),
     ]);
-    const filter = tf.transpose(merged, [0, 1, 3, 2]) as tf.Tensor4D;
-    const y = paddedConv(x, filter, [rows.before, rows.after], [cols.before, cols.after]);
-    // Interleave the phases: [n, cH, cW, (a, b, c)] → [n, cH·s_h + a, cW·s_w + b, c]. (A reshape
+    const wAll = tf.reshape(
+      tf.transpose(
+        tf.reshape(tf.gather(taps, tf.tensor1d(idx, "int32")), [qh * qw, phases, cIn, cOut]),
+        [0, 2, 1, 3],
+      ),
+      [qh * qw * cIn, phases * cOut],
+    ) as tf.Tensor2D;
+    const z = tf.matMul(cols, wAll);
+    // Interleave the phases: [n, R, C, (a, b, d)] → [n, R·s_h + a, C·s_w + b, d]. (A reshape
     // and a 4-D transpose; tfjs's wasm depthToSpace is several times slower.)
-    const out = tf.reshape(
-      tf.transpose(tf.reshape(y, [n * countH, countW, sh, sw * cOut]), [0, 2, 1, 3]),
-      [n, countH * sh, countW * sw, cOut],
+    const full = tf.reshape(
+      tf.transpose(tf.reshape(z, [n * rowsZ, colsZ, sh, sw * cOut]), [0, 2, 1, 3]),
+      [n, rowsZ * sh, colsZ * sw, cOut],
     ) as tf.Tensor4D;
-    return countH * sh === outH && countW * sw === outW
-      ? out
-      : tf.slice(out, [0, 0, 0, 0], [n, outH, outW, cOut]);
+    // Crop the padding p (by gathers; rows and columns past the full output, for an input
+    // gradient whose strided convolution did not read the input to its end, are zero).
+    const kept = (size: number, full: number, p: number) =>
+      Int32Array.from({ length: size }, (_, i) => Math.min(i + p, full));
+    const fullH = rowsZ * sh, fullW = colsZ * sw;
+    const needZero = pad[0] + outH > fullH || pad[1] + outW > fullW;
+    const src = needZero ? tf.pad(full, [[0, 0], [0, 1], [0, 1], [0, 0]]) as tf.Tensor4D : full;
+    const rowsKept = pad[0] === 0 && outH === fullH
+      ? src
+      : tf.gather(src, tf.tensor1d(kept(outH, fullH, pad[0]), "int32"), 1);
+    return (pad[1] === 0 && outW === fullW
+      ? rowsKept
+      : tf.gather(rowsKept, tf.tensor1d(kept(outW, fullW, pad[1]), "int32"), 2)) as tf.Tensor4D;
   });
 }
 
