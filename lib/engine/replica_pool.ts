@@ -1,6 +1,6 @@
 /**
- * Inference on several cores, synchronously: a pool of worker threads, each holding a replica of
- * one model, that evaluate rows of a batch while the calling thread evaluates its own rows.
+ * Inference on several cores, synchronously: a pool of worker threads, each holding replicas of
+ * models, that evaluate rows of a batch while the calling thread evaluates its own rows.
  *
  * For a model whose rows do not interact (every output row a function of its input row and the
  * weights alone: a U-Net without batch statistics), splitting a batch of n rows into contiguous
@@ -13,8 +13,10 @@
  * memory. The workers (`node:worker_threads`, unref'd so they never keep a program alive) run a
  * model's module that calls {@link serveReplica} from `replica_serve.ts`, with one tfjs thread each.
  *
- * Workers start in the background: until all have built their replica, {@link ReplicaPool.ready}
- * is false and callers evaluate on their own thread. A worker that fails reports it in its slot; one
+ * One pool serves every model of a program (a notebook trains three U-Nets): each model adds its
+ * replica ({@link ReplicaPool.add}) and drops it when disposed, so the workers stay one per core.
+ * Workers start in the background: until all have started and built a model's replica,
+ * {@link ReplicaPool.ready} is false for it and callers evaluate on their own thread. A worker that fails reports it in its slot; one
  * that dies or hangs is noticed when it has not answered within `timeoutMs` (60 s by default).
  * Either way {@link ReplicaPool.run} throws a {@link KitError} that names the worker, never
  * hangs, and the pool closes.
@@ -26,7 +28,7 @@ import { checkInt } from "./validate.ts";
 
 /** Int32 offsets within a worker's slot of the control block, and the slot size. */
 export const REPLICA_SLOT = {
-  /** 0 while starting, 1 ready, −1 could not start. */
+  /** 0 while starting, 1 ready, −1 could not start or could not build a replica. */
   ready: 0,
   /** Sequence number of the last finished job, written by the worker. */
   done: 1,
@@ -36,6 +38,8 @@ export const REPLICA_SLOT = {
   tensors: 3,
   /** Length in bytes of the UTF-8 error text that follows. */
   textLength: 4,
+  /** The id of the last replica the worker has built (replica ids only grow; −1: none yet). */
+  added: 5,
   /** Start of the error text (bytes), up to {@link REPLICA_TEXT_BYTES}. */
   text: 8,
   size: 8 + 128,
@@ -46,9 +50,12 @@ export const REPLICA_TEXT_BYTES = 4 * (REPLICA_SLOT.size - REPLICA_SLOT.text);
 
 /** Messages from the calling thread to a worker. */
 export type ToReplica<S> =
-  | { kind: "setup"; setup: S; ctrl: SharedArrayBuffer; slot: number }
+  | { kind: "start"; ctrl: SharedArrayBuffer; slot: number }
+  | { kind: "add"; id: number; setup: S }
+  | { kind: "drop"; id: number }
   | {
     kind: "job";
+    id: number;
     seq: number;
     weights: Float32Array | null;
     input: Float32Array;
@@ -68,13 +75,11 @@ export interface ReplicaJob {
 }
 
 /** Options of {@link ReplicaPool.start}. */
-export interface ReplicaPoolOptions<S> {
+export interface ReplicaPoolOptions {
   /** The worker module: a file that calls `serveReplica` (see the module notes). */
   module: URL;
   /** Number of workers, an integer in [1, 255] (the calling thread evaluates one more part). */
   workers: number;
-  /** What every worker's set-up receives (structured-cloneable: typed arrays, plain objects). */
-  setup: S;
   /** Milliseconds without an answer after which a worker counts as dead (default 60,000). */
   timeoutMs?: number;
   /** What the workers do, for error messages (default "parallel inference"). */
@@ -87,10 +92,11 @@ export interface ReplicaPoolOptions<S> {
  *
  * @example
  * ```ts
- * // const pool = ReplicaPool.start({ module, workers: 1, setup: { config } });
- * // … later, once pool.ready:
- * // const [theirs] = pool.run(weightsOrNull, [{ input, rows, outLength }], () => ownPart());
- * // pool.close();
+ * // const pool = ReplicaPool.start({ module, workers: 1 });
+ * // const id = pool.add({ config }); // a replica of one model in every worker
+ * // … later, once pool.ready(id):
+ * // const { local, outputs } = pool.run(id, weightsOrNull, [{ input, rows, outLength }], () => own());
+ * // pool.drop(id); pool.close();
  * ```
  */
 export class ReplicaPool<S> {
@@ -99,6 +105,7 @@ export class ReplicaPool<S> {
   #text: Uint8Array;
   #outs: (SharedArrayBuffer | null)[];
   #seq = 0;
+  #nextId = 0;
   #closed = false;
   #broken: KitError | null = null;
   readonly #timeoutMs: number;
@@ -119,7 +126,7 @@ export class ReplicaPool<S> {
   }
 
   /** Starts the workers; they build their replicas in the background (see {@link ready}). */
-  static start<S>(options: ReplicaPoolOptions<S>): ReplicaPool<S> {
+  static start<S>(options: ReplicaPoolOptions): ReplicaPool<S> {
     const n = checkInt(options.workers, "workers", 1);
     if (n > 255) throw new KitError(`workers must be an integer in [1, 255]; got ${n}`);
     const timeoutMs = checkInt(options.timeoutMs ?? 60_000, "timeoutMs", 1);
@@ -142,7 +149,7 @@ export class ReplicaPool<S> {
       w.on("exit", (code: number) => {
         if (!pool.#closed) pool.#breakWith(slot, `exited (code ${code})`);
       });
-      const msg: ToReplica<S> = { kind: "setup", setup: options.setup, ctrl, slot };
+      const msg: ToReplica<S> = { kind: "start", ctrl, slot };
       w.postMessage(msg);
     });
     return pool;
@@ -153,16 +160,35 @@ export class ReplicaPool<S> {
     return this.#workers.length;
   }
 
-  /** True when every worker has built its replica (and the pool is neither closed nor broken). */
-  get ready(): boolean {
+  /**
+   * Asks every worker to build a replica from `setup` (structured-cloneable: typed arrays, plain
+   * objects); returns its id for {@link run}, {@link ready} and {@link drop}.
+   */
+  add(setup: S): number {
+    const id = this.#nextId++;
+    this.#post({ kind: "add", id, setup });
+    return id;
+  }
+
+  /** Frees replica `id` in every worker. */
+  drop(id: number): void {
+    if (!this.#closed && !this.#broken) this.#post({ kind: "drop", id });
+  }
+
+  /**
+   * True when every worker has started and built replica `id` (and the pool is neither closed nor
+   * broken).
+   */
+  ready(id: number): boolean {
     if (this.#closed || this.#broken) return false;
     for (let i = 0; i < this.size; i++) {
-      const r = Atomics.load(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.ready);
+      const at = i * REPLICA_SLOT.size;
+      const r = Atomics.load(this.#ctrl, at + REPLICA_SLOT.ready);
       if (r === -1) {
         this.#breakWith(i, `could not start: ${this.#message(i)}`);
         return false;
       }
-      if (r !== 1) return false;
+      if (r !== 1 || Atomics.load(this.#ctrl, at + REPLICA_SLOT.added) < id) return false;
     }
     return true;
   }
@@ -180,13 +206,14 @@ export class ReplicaPool<S> {
   }
 
   /**
-   * Sends job i to worker i (with `weights`, the model's trainable values flattened in order, when
-   * they changed since the last job; null keeps the replicas' weights), runs `local` on the
+   * Sends job i to worker i for replica `id` (with `weights`, the model's values flattened in
+   * order, when they changed since the last job; null keeps the replicas' weights), runs `local` on the
    * calling thread, then waits for every worker and returns `local`'s result and the workers'
    * outputs in worker order (copies). Throws a {@link KitError} naming the worker when one fails,
    * dies or does not answer within the timeout; the pool is closed then.
    */
   run<L>(
+    id: number,
     weights: Float32Array | null,
     jobs: ReplicaJob[],
     local: () => L,
@@ -204,6 +231,7 @@ export class ReplicaPool<S> {
       }
       const msg: ToReplica<S> = {
         kind: "job",
+        id,
         seq,
         weights,
         input: job.input,
@@ -231,6 +259,10 @@ export class ReplicaPool<S> {
     if (this.#closed) return;
     this.#closed = true;
     for (const w of this.#workers) void w.terminate();
+  }
+
+  #post(msg: ToReplica<S>): void {
+    for (const w of this.#workers) w.postMessage(msg);
   }
 
   #waitAll(count: number, seq: number): void {

@@ -16,8 +16,10 @@ import { setKitThreads } from "./threads.ts";
 
 /** What a worker module provides. */
 export interface ReplicaServer<S, State> {
-  /** Builds the replica from the calling thread's set-up. */
+  /** Builds a replica from the calling thread's set-up. */
   setup(setup: S): State | Promise<State>;
+  /** Frees a replica's tensors. */
+  dispose(state: State): void;
   /** Loads the model's trainable values, flattened in the calling thread's order. */
   setWeights(state: State, weights: Float32Array): void;
   /** Evaluates `rows` packed rows of `input` and writes the result into `out` (synchronously). */
@@ -29,13 +31,14 @@ export interface ReplicaServer<S, State> {
  * @example
  * ```ts
  * // lib/models/imagediffusion/predict_worker.ts:
- * // serveReplica({ setup: (s) => new UNet(s.config), setWeights: …, apply: … });
+ * // serveReplica({ setup: (s) => new UNet(s.config), dispose: (m) => m.dispose(),
+ * //   setWeights: …, apply: … });
  * ```
  */
 export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   const port = parentPort;
   if (!port) throw new Error("serveReplica must run in a worker thread");
-  let state: State | null = null;
+  const replicas = new Map<number, State>();
   let ctrl: Int32Array | null = null;
   let bytes: Uint8Array | null = null;
   let base = 0;
@@ -47,15 +50,20 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
     Atomics.store(ctrl, base + REPLICA_SLOT.textLength, len);
     Atomics.store(ctrl, base + word, value);
   };
-  port.on("message", async (m: ToReplica<S>) => {
-    if (m.kind === "setup") {
+  // Messages are handled one after another (an "add" that awaits holds the later ones back).
+  let queue: Promise<void> = Promise.resolve();
+  port.on("message", (m: ToReplica<S>) => {
+    queue = queue.then(() => handle(m)).catch((e) => report(e, REPLICA_SLOT.ready, -1));
+  });
+  const handle = async (m: ToReplica<S>) => {
+    if (m.kind === "start") {
       ctrl = new Int32Array(m.ctrl);
       bytes = new Uint8Array(m.ctrl);
       base = m.slot * REPLICA_SLOT.size;
+      Atomics.store(ctrl, base + REPLICA_SLOT.added, -1);
       try {
         setKitThreads(1);
         await initBackend({ env: (k) => (k === "TFJS_BACKEND" ? "wasm" : undefined), log: false });
-        state = await server.setup(m.setup);
         Atomics.store(ctrl, base + REPLICA_SLOT.ready, 1);
       } catch (e) {
         report(e, REPLICA_SLOT.ready, -1);
@@ -63,10 +71,29 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
       return;
     }
     if (!ctrl) return;
+    if (m.kind === "add") {
+      try {
+        replicas.set(m.id, await server.setup(m.setup));
+        Atomics.store(ctrl, base + REPLICA_SLOT.added, m.id);
+      } catch (e) {
+        report(e, REPLICA_SLOT.ready, -1);
+      }
+      return;
+    }
+    if (m.kind === "drop") {
+      const st = replicas.get(m.id);
+      replicas.delete(m.id);
+      if (st !== undefined) server.dispose(st);
+      Atomics.store(ctrl, base + REPLICA_SLOT.tensors, tf.memory().numTensors);
+      return;
+    }
     try {
-      if (state === null) throw new Error("job before set-up");
-      if (m.weights) server.setWeights(state, m.weights);
-      server.apply(state, m.input, m.rows, new Float32Array(m.out, 0, m.outLength));
+      const st = replicas.get(m.id);
+      if (st === undefined) {
+        throw new Error(`job for replica ${m.id}, which this worker does not hold`);
+      }
+      if (m.weights) server.setWeights(st, m.weights);
+      server.apply(st, m.input, m.rows, new Float32Array(m.out, 0, m.outLength));
       Atomics.store(ctrl, base + REPLICA_SLOT.status, 0);
     } catch (e) {
       report(e, REPLICA_SLOT.status, 1);
@@ -74,5 +101,5 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
     Atomics.store(ctrl, base + REPLICA_SLOT.tensors, tf.memory().numTensors);
     Atomics.store(ctrl, base + REPLICA_SLOT.done, m.seq);
     Atomics.notify(ctrl, base + REPLICA_SLOT.done);
-  });
+  };
 }

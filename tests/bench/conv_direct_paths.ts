@@ -10,10 +10,13 @@
  * 1. per layer (32 images, random inputs): the fastest of `--reps` alternating runs of each path
  *    and the largest difference between their results (the wasm backend runs a kernel
  *    synchronously, so a call is timed without reading its result back);
- * 2. the training step of notebook 04's U-Net (batch 32, `unetSteps`'s model and data): blocks of
- *    `--steps` steps rotating through five variants (all XNNPACK; direct filter gradient; direct
- *    filter and input gradients; direct filter gradient and forward; all three direct), the
- *    minimum and median ms per step over `--rounds` blocks each;
+ * 2. the training step of notebook 04's U-Net (batch 32, the `unet` profile workload: the
+ *    notebook's model and optimiser): `--rounds`·`--steps` rounds of one step of each of five
+ *    variants in a shuffled order (all XNNPACK; direct filter gradient; direct filter and input
+ *    gradients; direct filter gradient and forward; all three direct), wall-clock and the main
+ *    thread's CPU time (which the other jobs of a shared machine do not inflate), medians, minima
+ *    and the median of the per-round ratios; then DDIM sampling (forward only) with XNNPACK's
+ *    and the direct forward convolution, alternating;
  * 3. `tf.profile` of single steps, rotating the same way: per kernel group the minimum summed time.
  *
  * Usage: deno run -A tests/bench/conv_direct_paths.ts [--reps 15] [--steps 3] [--rounds 8]
@@ -21,10 +24,6 @@
  * @module
  */
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { mnistSplit } from "../../lib/data/mod.ts";
-import { cosineSchedule } from "../../lib/models/diffusion/mod.ts";
-import { trainImageDenoiser, UNet } from "../../lib/models/imagediffusion/mod.ts";
-import { NOTEBOOK04_UNET } from "../../lib/tools/bench/cases.ts";
 import { PROFILE_WORKLOADS } from "../../lib/tools/bench/profile.ts";
 import {
   kitConv2dDirect,
@@ -228,31 +227,88 @@ const empty = () =>
 const rotation = (r: number): Variant[] =>
   VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
 
+/**
+ * On-CPU time of the calling thread in ms (Linux: /proc/thread-self/schedstat, nanoseconds), or
+ * NaN elsewhere: the time other jobs on a shared machine take does not count in it.
+ */
+function threadCpuMs(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+/** `a` in a seeded random order (a linear congruential generator; `state` carries it on). */
+function shuffled<T>(a: readonly T[], state: { s: number }): T[] {
+  const b = [...a];
+  for (let i = b.length - 1; i > 0; i--) {
+    state.s = (state.s * 1103515245 + 12345) % 2147483648;
+    const j = Math.floor((state.s / 2147483648) * (i + 1));
+    [b[i], b[j]] = [b[j], b[i]];
+  }
+  return b;
+}
+
 if (want("step")) {
-  const split = mnistSplit();
-  const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
-  const schedule = cosineSchedule(1000, 0.008, 0.05);
-  const model = new UNet(NOTEBOOK04_UNET);
-  const o = { batchSize: 32, lr: 2e-3, labels: split.train.y, labelDropout: 0.2, threads: 1 };
-  await trainImageDenoiser(model, schedule, train, { ...o, steps: 3, seed: 1 });
-  const ms = empty();
-  for (let r = 0; r < rounds; r++) {
-    for (const v of rotation(r)) {
+  // one step per variant per round, in a shuffled order (no variant always follows another)
+  const w = PROFILE_WORKLOADS.unet();
+  for (let i = 0; i < 2; i++) {
+    for (const v of VARIANTS) {
       const restore = use(v);
-      const h = await trainImageDenoiser(model, schedule, train, { ...o, steps, seed: 10 + r });
+      (await w.train()).dispose();
       restore();
-      ms[v].push((1000 * h.seconds) / steps);
     }
   }
-  model.dispose();
-  train.dispose();
+  const ms = empty(), cpu = empty();
+  const state = { s: 12345 };
+  for (let r = 0; r < rounds * steps; r++) {
+    for (const v of shuffled(VARIANTS, state)) {
+      const restore = use(v);
+      const c0 = threadCpuMs(), t0 = performance.now();
+      const loss = await w.train();
+      loss.dataSync();
+      ms[v].push(performance.now() - t0);
+      cpu[v].push(threadCpuMs() - c0);
+      loss.dispose();
+      restore();
+    }
+  }
   console.log(
-    `\nU-Net training step (batch 32, 1 thread), ${rounds} blocks of ${steps} steps each:`,
+    `\nU-Net training step (batch 32, 1 thread), ${rounds * steps} rounds of one step per ` +
+      `variant (ms; paired: the median of the per-round ratios to "filter", today's default):`,
   );
   for (const v of VARIANTS) {
+    const paired = (t: Record<Variant, number[]>) =>
+      quantile(t[v].map((x, r) => x / t.filter[r]), 0.5).toFixed(3);
     console.log(
-      `${v.padEnd(15)} min ${quantile(ms[v], 0).toFixed(1)} ms, median ` +
-        `${quantile(ms[v], 0.5).toFixed(1)} ms  (${ms[v].map((t) => t.toFixed(0)).join(" ")})`,
+      `${v.padEnd(15)} wall median ${quantile(ms[v], 0.5).toFixed(1)}, min ` +
+        `${quantile(ms[v], 0).toFixed(1)}, paired ${paired(ms)} | thread CPU median ` +
+        `${quantile(cpu[v], 0.5).toFixed(1)}, min ${quantile(cpu[v], 0).toFixed(1)}, paired ` +
+        paired(cpu),
+    );
+  }
+  // sampling (forward only): DDIM, 16 images, 20 steps, XNNPACK's forward against the direct one
+  const sm: Record<string, number[]> = { xnnpack: [], direct: [] };
+  const sc: Record<string, number[]> = { xnnpack: [], direct: [] };
+  for (let r = -1; r < rounds; r++) {
+    for (const v of r % 2 ? ["xnnpack", "direct"] : ["direct", "xnnpack"]) {
+      const before = setKitConv2dDirect(v === "direct");
+      const c0 = threadCpuMs(), t0 = performance.now();
+      const images = await w.sample();
+      if (r >= 0) {
+        sm[v].push(performance.now() - t0);
+        sc[v].push(threadCpuMs() - c0);
+      }
+      images.dispose();
+      setKitConv2dDirect(before);
+    }
+  }
+  w.dispose();
+  console.log(`\nDDIM sampling (16 images, 20 steps), ${rounds} rounds (ms):`);
+  for (const v of ["xnnpack", "direct"]) {
+    console.log(
+      `${v.padEnd(8)} forward: wall median ${quantile(sm[v], 0.5).toFixed(0)}, min ` +
+        `${quantile(sm[v], 0).toFixed(0)} | thread CPU median ${quantile(sc[v], 0.5).toFixed(0)}`,
     );
   }
 }

@@ -154,3 +154,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "row split: every U-Net of a program shares one pool of workers, each holds a replica",
+  ...opts,
+  fn: async () => {
+    const before = kitThreads();
+    const a = new UNet({ side: 14, T: 100, channels: [8, 16], groups: 4, seed: 5 });
+    const b = new UNet({ side: 28, T: 100, channels: [8, 16], groups: 4, seed: 6 });
+    try {
+      const run = (m: UNet) => {
+        const x = tf.zeros([8, m.pixels]) as tf.Tensor2D;
+        m.predict(x, 3).dispose(); // a job: the worker reports its tensor count after it
+        x.dispose();
+        return m.splitStatus().tensors[0];
+      };
+      await splitReady(a, 2);
+      const withA = run(a);
+      await splitReady(b, 2);
+      assert.deepEqual([a.splitStatus().workers, b.splitStatus().workers], [1, 1]);
+      const withBoth = run(b);
+      assert.ok(withBoth > withA, `the worker holds b's replica too (${withA} → ${withBoth})`);
+      b.dispose();
+      const after = run(a); // answered after the worker freed b's replica
+      assert.equal(after, withA, "b's replica freed in the worker");
+    } finally {
+      a.dispose();
+      setKitThreads(before);
+    }
+  },
+});

@@ -96,11 +96,14 @@ Deno.test("the committed direct-convolution bytes are what conv_input_wat.ts com
 });
 
 Deno.test({
-  name: "conv2d's input gradient: the direct kernel at stride 1 when chosen (opt-in), the same " +
+  name:
+    "conv2d's input gradient: the direct kernel at stride 1 when chosen (the default up to 3 × 3), the same " +
     "values as the XNNPACK path to float32 rounding",
   ignore: !active,
   fn: async () => {
-    assert.equal(kitConvInputDirectChosen(), Deno.env.get("KIT_CONV_INPUT") === "1");
+    const env = Deno.env.get("KIT_CONV_INPUT");
+    assert.equal(kitConvInputDirectChosen([3, 3]), env !== "0");
+    assert.equal(kitConvInputDirectChosen([5, 5]), env === "all");
     const x = tf.variable(tf.tensor4d(randn([2, 9, 9, 8], 17), [2, 9, 9, 8]));
     const w = tf.tensor4d(randn([3, 3, 8, 4], 18), [3, 3, 8, 4]);
     const r = tf.tensor4d(randn([2, 9, 9, 4], 19), [2, 9, 9, 4]);

@@ -9,6 +9,7 @@ import {
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
+import { fusedEmaInPlace, fusedKernelsActive } from "../../lib/engine/kernels/mod.ts";
 
 await initBackend({ log: false });
 
@@ -83,4 +84,50 @@ Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyTo
   await assertTensorClose(p, [expected], { atol: 1e-4 });
   ema.dispose();
   assert.throws(() => new ExponentialMovingAverage([p], 1), /decay must be in \[0, 1\)/);
+});
+
+Deno.test({
+  name: "ExponentialMovingAverage on wasm: the in-place kernel gives the ops' averages bit for bit",
+  ignore: !fusedKernelsActive(),
+  fn: async () => {
+    const bits = async (t: tf.Tensor) =>
+      Array.from(new Uint32Array((await t.data() as Float32Array).buffer));
+    // odd sizes for the SIMD tail, a scalar, an empty tensor
+    const shapes = [[3, 3, 8, 8], [37], [1], [0], [5, 7]];
+    const params = shapes.map((s, i) => variableFrom(tf.randomNormal(s, 0, 1, "float32", i)));
+    const ema = new ExponentialMovingAverage(params, 0.9);
+    const ref: tf.Tensor[] = params.map((p) => tf.clone(p));
+    const before = tf.memory().numTensors;
+    for (let k = 1; k <= 25; k++) {
+      tf.tidy(() =>
+        params.forEach((p, i) =>
+          p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 0.1, "float32", k * 10 + i)))
+        )
+      );
+      ema.update();
+      const d = Math.min(0.9, (1 + k) / (10 + k));
+      for (let i = 0; i < ref.length; i++) {
+        const next = tf.tidy(() => tf.add(tf.mul(ref[i], d), tf.mul(params[i], 1 - d)));
+        ref[i].dispose();
+        ref[i] = next;
+      }
+      if (k === 20) {
+        // The parameters now share the averages' memory: those are updated out of place.
+        ema.copyToParams();
+        assert.deepEqual(fusedEmaInPlace(params, params, 0.5), [0, 1, 2, 3, 4]);
+      }
+    }
+    ema.copyToParams();
+    for (let i = 0; i < ref.length; i++) {
+      assert.deepEqual(await bits(params[i]), await bits(ref[i]), `average ${i} [${shapes[i]}]`);
+    }
+    assert.equal(tf.memory().numTensors - before, 0, "no tensor left over by 25 updates");
+    assert.throws(
+      () => fusedEmaInPlace(ref, ref.slice(1), 0.5),
+      /params must have 5 entries; got 4/,
+    );
+    assert.throws(() => fusedEmaInPlace(ref, ref, NaN), /d must be a finite number; got NaN/);
+    ema.dispose();
+    tf.dispose([...params, ...ref]);
+  },
 });

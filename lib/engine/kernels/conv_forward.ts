@@ -14,7 +14,9 @@
  * multiple of 4 the tiles compute ⌈d/4⌉·4 channels (zero filter columns) into a buffer from which
  * the d channels are copied (the U-Net's head, d = 1). Any input channel count c. Callers check
  * {@link kitConv2dDirectSupports}. Sums in a different order than XNNPACK's, with fused
- * multiply-adds: equal to it up to float32 rounding. Needs relaxed SIMD.
+ * multiply-adds: equal to it up to float32 rounding. Needs relaxed SIMD. The engine's conv2d uses
+ * it at stride 1 for kernels up to 3 × 3 ({@link kitConv2dDirectChosen}; `KIT_CONV_FORWARD=0`
+ * switches it off).
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -101,27 +103,29 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
 });
 
 /**
- * Which stride-1 forward convolutions run through {@link kitConv2dDirect}: none (false), those
- * of kernels up to 3 × 3 (true: the U-Net's 3 × 3 and 1 × 1 layers), or all ("all", also the
- * CNN's 5 × 5 layers of notebooks 07 and 09, whose seeded numbers have not been re-derived with
- * it).
+ * Which stride-1 forward convolutions run through {@link kitConv2dDirect}: none (false,
+ * `KIT_CONV_FORWARD=0`), those of kernels up to 3 × 3 (true, the default: the U-Net's 3 × 3 and
+ * 1 × 1 layers, 1.1–2.1 times faster per layer than XNNPACK; notebook 04 rerun with it), or all
+ * ("all", `KIT_CONV_FORWARD=all`: also the CNN's 5 × 5 layers of notebooks 07 and 09, whose
+ * seeded numbers have not been re-derived with it).
  */
 export type Conv2dDirectChoice = boolean | "all";
 
 function directChosen(): Conv2dDirectChoice {
   try {
     const v = Deno.env.get("KIT_CONV_FORWARD");
-    return v === "1" ? true : v === "all" ? "all" : false;
+    return v === "0" ? false : v === "all" ? "all" : true;
   } catch {
-    return false; // no permission to read the environment: the default
+    return true; // no permission to read the environment: the default
   }
 }
 let chosen = directChosen();
 
 /**
  * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter computes its
- * value with {@link kitConv2dDirect}: kernels up to 3 × 3 with `KIT_CONV_FORWARD=1`, every kernel
- * with `KIT_CONV_FORWARD=all`, or as {@link setKitConv2dDirect} said.
+ * value with {@link kitConv2dDirect}: kernels up to 3 × 3 unless `KIT_CONV_FORWARD=0` (which keeps
+ * XNNPACK's, for comparisons), every kernel with `KIT_CONV_FORWARD=all`, or as
+ * {@link setKitConv2dDirect} said.
  */
 export function kitConv2dDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
   return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);

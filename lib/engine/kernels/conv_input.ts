@@ -10,8 +10,8 @@
  * output row is computed in tiles of up to 6 neighbouring pixels (⌈W/6⌉ blocks of nearly equal
  * width) × 8 input channels held in registers, each kernel row one inner loop over k_w·d contiguous values of the padded ∂L/∂y.
  * The channel count c must be a multiple of 4 (the vectors run along it); callers check
- * {@link kitConvInputDirectSupports}. The engine uses it only with `KIT_CONV_INPUT=1`
- * ({@link kitConvInputDirectChosen}). Sums in a different order than XNNPACK's, with fused
+ * {@link kitConvInputDirectSupports}. The engine uses it for kernels up to 3 × 3 unless
+ * `KIT_CONV_INPUT=0` ({@link kitConvInputDirectChosen}). Sums in a different order than XNNPACK's, with fused
  * multiply-adds: equal to the engine's other path up to float32 rounding. Needs relaxed SIMD.
  * @module
  */
@@ -86,30 +86,40 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   return dx;
 });
 
-function directChosen(): boolean {
+/**
+ * Which stride-1 input gradients run through {@link kitConvInputDirect}: none (false,
+ * `KIT_CONV_INPUT=0`), those of kernels up to 3 × 3 (true, the default: the U-Net's layers;
+ * notebook 04 rerun with it), or all ("all", `KIT_CONV_INPUT=all`: also the CNN's 5 × 5 layers of
+ * notebooks 07 and 09, whose seeded numbers have not been re-derived with it).
+ */
+export type ConvInputDirectChoice = boolean | "all";
+
+function directChosen(): ConvInputDirectChoice {
   try {
-    return Deno.env.get("KIT_CONV_INPUT") === "1";
+    const v = Deno.env.get("KIT_CONV_INPUT");
+    return v === "0" ? false : v === "all" ? "all" : true;
   } catch {
-    return false; // no permission to read the environment: the default
+    return true; // no permission to read the environment: the default
   }
 }
 let chosen = directChosen();
 
 /**
- * True when the engine's convolutions take their stride-1 input gradients from
- * {@link kitConvInputDirect}: only with `KIT_CONV_INPUT=1` or after {@link setKitConvInputDirect}.
- * Opt-in: per U-Net layer it was 1.3–2.3 times faster than XNNPACK's path (flip, transpose and
- * convolution), but in the whole training step it saved only about 2.5 of 60–65 ms
- * (tests/bench/conv_direct_paths.ts), within the noise of this machine.
+ * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its input
+ * gradient from {@link kitConvInputDirect}: kernels up to 3 × 3 unless `KIT_CONV_INPUT=0` (which
+ * keeps XNNPACK's path, for comparisons), every kernel with `KIT_CONV_INPUT=all`, or as
+ * {@link setKitConvInputDirect} said. Per U-Net layer it is 1.3–2.2 times faster than XNNPACK's
+ * path (flip, transpose and convolution); with the direct forward convolution the U-Net's
+ * training step took about 9–11 % less time (tests/bench/conv_direct_paths.ts).
  */
-export function kitConvInputDirectChosen(): boolean {
-  return chosen;
+export function kitConvInputDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
+  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
 }
 
 /**
- * Chooses (true) or leaves (false) the direct input-gradient kernel for the engine's stride-1
- * convolutions from now on, overriding `KIT_CONV_INPUT`; for benchmarks that compare both paths
- * in one process. Returns the previous choice.
+ * Sets which input gradients use the direct kernel from now on ({@link ConvInputDirectChoice}),
+ * overriding `KIT_CONV_INPUT`; for benchmarks that compare the paths in one process. Returns the
+ * previous choice.
  *
  * @example
  * ```ts
@@ -119,7 +129,7 @@ export function kitConvInputDirectChosen(): boolean {
  * setKitConvInputDirect(before);
  * ```
  */
-export function setKitConvInputDirect(on: boolean): boolean {
+export function setKitConvInputDirect(on: ConvInputDirectChoice): ConvInputDirectChoice {
   const before = chosen;
   chosen = on;
   return before;

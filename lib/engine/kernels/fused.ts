@@ -82,6 +82,7 @@ interface KernelExports {
     a: number,
     eps: number,
   ): void;
+  ema(s: number, p: number, n: number, d: number, omd: number): void;
   normal(out: number, n: number, key0: number, key1: number, mean: number, std: number): void;
   axpb_normal(
     x: number,
@@ -108,6 +109,7 @@ const kernelsFor = kitModule<KernelExports>(KERNELS_WASM_BASE64, "kernels.wasm",
   scale_shift_gelu_grad: 10,
   fourier: 6,
   adamw: 15,
+  ema: 5,
   normal: 6,
   axpb_normal: 7,
 });
@@ -836,6 +838,40 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
     const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
     adamwBytes(k, [po, mo, vo, offset(backend, g)], [po, mo, vo], n, s);
     forgetPackedCopies(backend, p);
+  }
+  return skipped;
+}
+
+/**
+ * The weight average's update θ̄ ← d θ̄ + (1 − d) θ for every pair (shadow[i], params[i]), in
+ * place in the shadows' memory (wasm only): one SIMD pass per variable with the float32
+ * operations of `tf.add(tf.mul(shadow, d), tf.mul(param, 1 − d))` in their order, the scalars
+ * rounded to float32 as tfjs rounds them, so the averages are those of the ops bit for bit. A
+ * shadow whose memory another tensor shares (reference count above 1), or a pair that does not
+ * match, is left alone and its index returned, for the caller to update with the ops.
+ */
+export function fusedEmaInPlace(shadow: tf.Tensor[], params: tf.Tensor[], d: number): number[] {
+  if (shadow.length !== params.length) {
+    throw new Error(`params must have ${shadow.length} entries; got ${params.length}`);
+  }
+  requireFinite("d", d);
+  const backend = requireWasmBackend(tf.backend(), "fusedEmaInPlace");
+  const k = kernelsFor(backend);
+  const skipped: number[] = [];
+  const [df, omd] = [Math.fround(d), Math.fround(1 - d)];
+  for (let i = 0; i < shadow.length; i++) {
+    const [s, p] = [shadow[i], params[i]];
+    if (
+      s.shape.join() !== p.shape.join() || s.dtype !== "float32" || p.dtype !== "float32" ||
+      s.isDisposed || p.isDisposed || s.dataId === p.dataId ||
+      tensorData(backend, s).refCount !== 1
+    ) {
+      skipped.push(i);
+      continue;
+    }
+    if (s.size === 0) continue;
+    k.ema(offset(backend, s), offset(backend, p), s.size, df, omd);
+    forgetPackedCopies(backend, s);
   }
   return skipped;
 }

@@ -471,6 +471,34 @@
     (local.get $m2)
     (local.get $v2))
 
+  ;; The weight average's update in place: s[i] = s[i] d + p[i] (1 - d) for n values, the float32
+  ;; operations of tf.add(tf.mul(s, d), tf.mul(p, 1 - d)) in their order (omd = 1 - d rounded to
+  ;; float32 as tfjs rounds the scalar).
+  (func (export "ema") (param $s i32) (param $p i32) (param $n i32) (param $d f32) (param $omd f32)
+    (local $i i32) (local $end i32) (local $full i32) (local $vd v128) (local $vomd v128)
+    (local.set $vd (f32x4.splat (local.get $d)))
+    (local.set $vomd (f32x4.splat (local.get $omd)))
+    (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+        (v128.store (i32.add (local.get $s) (local.get $i))
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $s) (local.get $i))) (local.get $vd))
+            (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $vomd))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $s) (local.get $i))
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $s) (local.get $i))) (local.get $d))
+            (f32.mul (f32.load (i32.add (local.get $p) (local.get $i))) (local.get $omd))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
   (func (export "adamw") (param $p i32) (param $m i32) (param $v i32) (param $g i32)
     (param $po i32) (param $mo i32) (param $vo i32) (param $n i32)
     (param $decay f32) (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)

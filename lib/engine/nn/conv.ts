@@ -21,12 +21,14 @@
  * ∂L/∂x = conv2d(∂L/∂y, w) and ∂L/∂w = filterGrad(∂L/∂y, x).
  *
  * How each piece runs (the fastest path of the three copies this family replaces):
- * - **conv2d**: `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in;
- *   at stride 1 with `KIT_CONV_FORWARD=1` (kernels up to 3 × 3; `all`: every kernel) the kit's
- *   direct kernel (`kernels/conv_forward.ts`, the bias added in its register tiles).
+ * - **conv2d**: at stride 1 on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FORWARD=all`)
+ *   the kit's direct kernel (`kernels/conv_forward.ts`, the bias added in its register tiles;
+ *   `KIT_CONV_FORWARD=0` switches it off); otherwise `tf.fused.conv2d` (XNNPACK on wasm) with
+ *   explicit padding and the bias fused in.
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
- *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: XNNPACK's, or with
- *   `KIT_CONV_INPUT=1` the kit's direct kernel (`kernels/conv_input.ts`, for c a multiple of 4).
+ *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: on wasm for kernels
+ *   up to 3 × 3 (all with `KIT_CONV_INPUT=all`) and c a multiple of 4 the kit's direct kernel
+ *   (`kernels/conv_input.ts`; `KIT_CONV_INPUT=0` switches it off), otherwise XNNPACK's.
  * - **convT and ∂L/∂x at stride s > 1**: one gather and one matrix product, no wasted
  *   multiply–adds (where s divides k). Write a tap as u = s·q + a (0 ≤ a < s): input row i
  *   sends x[i]·w[u] to the uncropped output row s·(i + q) + a, so output row s·R + a is
@@ -282,7 +284,7 @@ export function convTransposeValue(
     const rows: [number, number] = [top, outH + kh - 1 - h - top];
     const cols: [number, number] = [left, outW + kw - 1 - wd - left];
     const symmetric = rows[0] >= 0 && rows[0] === rows[1] && cols[0] >= 0 && cols[0] === cols[1];
-    if (symmetric && kitConvInputDirectChosen() && kitConvInputDirectSupports(w, pad, x)) {
+    if (symmetric && kitConvInputDirectChosen([kh, kw]) && kitConvInputDirectSupports(w, pad, x)) {
       return kitConvInputDirect(x, w, { pad });
     }
     if (symmetric && useKit("input", w.shape, cOut, x, w)) {

@@ -10,6 +10,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { variableFrom } from "../init.ts";
+import { fusedEmaInPlace, fusedKernelsActive } from "../kernels/mod.ts";
 
 /** The moving average of a fixed list of variables. */
 export class ExponentialMovingAverage {
@@ -25,8 +26,13 @@ export class ExponentialMovingAverage {
   update(): void {
     this.updates++;
     const d = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    // On wasm one SIMD pass per variable updates the averages in place (the same float32
+    // operations as the ops below); averages whose memory is shared take the ops.
+    const todo = fusedKernelsActive()
+      ? fusedEmaInPlace(this.shadow, this.params, d)
+      : this.params.map((_, i) => i);
     tf.tidy(() => {
-      for (let i = 0; i < this.params.length; i++) {
+      for (const i of todo) {
         this.shadow[i].assign(tf.add(tf.mul(this.shadow[i], d), tf.mul(this.params[i], 1 - d)));
       }
     });

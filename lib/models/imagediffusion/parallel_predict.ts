@@ -3,6 +3,8 @@
  * recording, on the wasm backend, with `kitThreads()` = W > 1, a batch of n ≥ 2 · MIN_ROWS images
  * is split into up to W contiguous parts; the calling thread evaluates the first, W − 1 workers
  * with replicas of the model (`predict_worker.ts`) the others, and the parts are concatenated.
+ * The workers are shared by every U-Net of the program (one pool, a replica per model), so a
+ * notebook with three models still runs one worker per extra core.
  *
  * Every image of the U-Net is computed independently of the others (group normalisation is per
  * image, the convolutions and dense layers compute each row the same way whatever the batch
@@ -125,9 +127,24 @@ export interface SplitStatus {
   tensors: number[];
 }
 
-/** The row split of one model: its worker pool, started on first use, and the weights sent. */
+// One pool of predict workers for the whole program (every U-Net adds its replica), with
+// kitThreads() − 1 workers; replaced when the thread count changes.
+let shared: ReplicaPool<unknown> | null = null;
+
+function sharedPool(module: URL): ReplicaPool<unknown> {
+  const workers = kitThreads() - 1;
+  if (shared && (shared.size !== workers || shared.broken)) {
+    shared.close();
+    shared = null;
+  }
+  shared ??= ReplicaPool.start({ module, workers, label: "parallel U-Net inference" });
+  return shared;
+}
+
+/** The row split of one model: its replica in the shared worker pool, and the weights sent. */
 export class RowSplit<S> {
-  #pool: ReplicaPool<S> | null = null;
+  #pool: ReplicaPool<unknown> | null = null;
+  #id = -1;
   #sent: Float32Array | null = null;
   #off = false;
   readonly #model: SplitModel;
@@ -145,23 +162,21 @@ export class RowSplit<S> {
     if (this.#off || recordingGradients() || tf.getBackend() !== "wasm") return 1;
     const want = Math.min(kitThreads(), Math.floor(n / MIN_ROWS));
     if (want < 2) return 1;
-    if (this.#pool && this.#pool.size !== kitThreads() - 1) this.close(); // the count changed
-    if (!this.#pool) {
-      this.#pool = ReplicaPool.start({
-        module: this.#module,
-        workers: kitThreads() - 1,
-        setup: this.#setup(),
-        label: "parallel U-Net inference",
-      });
+    const pool = sharedPool(this.#module);
+    if (pool !== this.#pool) {
+      // first use, or a new pool (the thread count changed): add this model's replica
+      this.#pool = pool;
+      this.#id = pool.add(this.#setup());
+      this.#sent = null;
     }
-    return this.#pool.ready ? Math.min(want, this.#pool.size + 1) : 1;
+    return pool.ready(this.#id) ? Math.min(want, pool.size + 1) : 1;
   }
 
   /** Workers started, whether they are ready, and their live tensors after their last job. */
   status(): SplitStatus {
     const pool = this.#pool;
     if (!pool) return { workers: 0, ready: false, tensors: [] };
-    return { workers: pool.size, ready: pool.ready, tensors: pool.tensorCounts() };
+    return { workers: pool.size, ready: pool.ready(this.#id), tensors: pool.tensorCounts() };
   }
 
   /**
@@ -206,7 +221,7 @@ export class RowSplit<S> {
     const [, m] = ranges[0];
     let result;
     try {
-      result = pool.run(send, jobs, () =>
+      result = pool.run(this.#id, send, jobs, () =>
         tf.tidy(() => {
           const part = (u: tf.Tensor2D) => tf.slice(u, [0, 0], [m, u.shape[1]]) as tf.Tensor2D;
           return local(
@@ -217,7 +232,7 @@ export class RowSplit<S> {
           );
         }));
     } catch (e) {
-      this.close();
+      this.#pool = null;
       this.#off = true;
       throw e;
     }
@@ -233,9 +248,9 @@ export class RowSplit<S> {
     return out;
   }
 
-  /** Stops the workers (the next eligible call starts new ones). */
+  /** Frees this model's replicas in the workers (the pool stays for the other models). */
   close(): void {
-    this.#pool?.close();
+    this.#pool?.drop(this.#id);
     this.#pool = null;
     this.#sent = null;
   }

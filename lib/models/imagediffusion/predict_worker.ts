@@ -12,6 +12,7 @@ import { UNet, type UNetConfig } from "./unet.ts";
 
 serveReplica<{ config: UNetConfig }, UNet>({
   setup: (s) => new UNet(s.config),
+  dispose: (model) => model.dispose(),
   setWeights: (model, flat) => {
     const named = model.namedWeights();
     const values: Record<string, tf.Tensor> = {};
