@@ -27,6 +27,7 @@ import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
 import { kitTileModule, offset } from "./wasm_internals.ts";
+import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 const supported = kitKernelsEnabled() &&
   WebAssembly.validate(decodeBase64(CONV_FILTER_WASM_BASE64) as BufferSource);
@@ -172,17 +173,9 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
  * 07 and 09, which measured 1.5–2.4 times faster per layer but whose notebooks' seeded numbers
  * have not been re-derived with it).
  */
-export type ConvFilterDirectChoice = boolean | "all";
+export type ConvFilterDirectChoice = DirectChoice;
 
-function directChosen(): ConvFilterDirectChoice {
-  try {
-    const v = Deno.env.get("KIT_CONV_FILTER");
-    return v === "0" ? false : v === "all" ? "all" : true;
-  } catch {
-    return true; // no permission to read the environment: the default
-  }
-}
-let chosen = directChosen();
+const choice = directSwitch("KIT_CONV_FILTER");
 
 /**
  * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its filter
@@ -191,7 +184,7 @@ let chosen = directChosen();
  * or as {@link setKitConvFilterDirect} said.
  */
 export function kitConvFilterDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
-  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
+  return choice.chosen(kernel);
 }
 
 /**
@@ -208,9 +201,7 @@ export function kitConvFilterDirectChosen(kernel: readonly [number, number] = [1
  * ```
  */
 export function setKitConvFilterDirect(on: ConvFilterDirectChoice): ConvFilterDirectChoice {
-  const before = chosen;
-  chosen = on;
-  return before;
+  return choice.set(on);
 }
 
 /**

@@ -24,6 +24,7 @@ import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./co
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
 import { offset } from "./wasm_internals.ts";
+import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   const { x, w, bias } = inputs;
@@ -109,17 +110,9 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
  * ("all", `KIT_CONV_FORWARD=all`: also the CNN's 5 × 5 layers of notebooks 07 and 09, whose
  * seeded numbers have not been re-derived with it).
  */
-export type Conv2dDirectChoice = boolean | "all";
+export type Conv2dDirectChoice = DirectChoice;
 
-function directChosen(): Conv2dDirectChoice {
-  try {
-    const v = Deno.env.get("KIT_CONV_FORWARD");
-    return v === "0" ? false : v === "all" ? "all" : true;
-  } catch {
-    return true; // no permission to read the environment: the default
-  }
-}
-let chosen = directChosen();
+const choice = directSwitch("KIT_CONV_FORWARD");
 
 /**
  * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter computes its
@@ -128,7 +121,7 @@ let chosen = directChosen();
  * {@link setKitConv2dDirect} said.
  */
 export function kitConv2dDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
-  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
+  return choice.chosen(kernel);
 }
 
 /**
@@ -145,9 +138,7 @@ export function kitConv2dDirectChosen(kernel: readonly [number, number] = [1, 1]
  * ```
  */
 export function setKitConv2dDirect(on: Conv2dDirectChoice): Conv2dDirectChoice {
-  const before = chosen;
-  chosen = on;
-  return before;
+  return choice.set(on);
 }
 
 /**

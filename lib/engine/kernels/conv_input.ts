@@ -20,6 +20,7 @@ import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./co
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
 import { offset } from "./wasm_internals.ts";
+import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   const { dy, w } = inputs;
@@ -92,17 +93,9 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
  * notebook 04 rerun with it), or all ("all", `KIT_CONV_INPUT=all`: also the CNN's 5 × 5 layers of
  * notebooks 07 and 09, whose seeded numbers have not been re-derived with it).
  */
-export type ConvInputDirectChoice = boolean | "all";
+export type ConvInputDirectChoice = DirectChoice;
 
-function directChosen(): ConvInputDirectChoice {
-  try {
-    const v = Deno.env.get("KIT_CONV_INPUT");
-    return v === "0" ? false : v === "all" ? "all" : true;
-  } catch {
-    return true; // no permission to read the environment: the default
-  }
-}
-let chosen = directChosen();
+const choice = directSwitch("KIT_CONV_INPUT");
 
 /**
  * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its input
@@ -113,7 +106,7 @@ let chosen = directChosen();
  * training step took about 9–11 % less time (tests/bench/conv_direct_paths.ts).
  */
 export function kitConvInputDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
-  return chosen === "all" || (chosen && kernel[0] <= 3 && kernel[1] <= 3);
+  return choice.chosen(kernel);
 }
 
 /**
@@ -130,9 +123,7 @@ export function kitConvInputDirectChosen(kernel: readonly [number, number] = [1,
  * ```
  */
 export function setKitConvInputDirect(on: ConvInputDirectChoice): ConvInputDirectChoice {
-  const before = chosen;
-  chosen = on;
-  return before;
+  return choice.set(on);
 }
 
 /**
