@@ -47,7 +47,7 @@ interface GroupNormExports {
 }
 
 const passesFor = kitModule<GroupNormExports>(GROUPNORM_WASM_BASE64, "groupnorm.wasm", {
-  gn_sums: 16,
+  gn_sums: 17,
   gn_channel_sums: 5,
   gn_apply: 12,
 });
@@ -88,9 +88,9 @@ function groupSums(
   x: number,
   gain: number,
   out: number,
-  dims: { n: number; P: number; c: number; G: number },
+  dims: { n: number; P: number; c: number; G: number; square: boolean },
 ): void {
-  const { n, P, c, G } = dims;
+  const { n, P, c, G, square } = dims;
   const perImage = 4 * P * c;
   for (let i = 0; i < n; i += 4) {
     const img = [i, i + 1, i + 2, i + 3].map((j) => Math.min(j, n - 1));
@@ -102,6 +102,7 @@ function groupSums(
       P,
       c,
       G,
+      square ? 1 : 0,
     );
   }
 }
@@ -127,7 +128,7 @@ register("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend, attrs }) => 
       bs[ch] = bias32[ch];
     }
     const X = offset(backend, x);
-    groupSums(k, X, X, s.at[3], s.at[0], { n, P, c, G });
+    groupSums(k, X, X, s.at[3], s.at[0], { n, P, c, G, square: true });
     const R = view(backend, rstd, n * G);
     for (let i = 0; i < n; i++) {
       for (let g = 0; g < G; g++) {
@@ -183,7 +184,7 @@ register("KitGroupNormGrad", ["dy", "xhat", "rstd", "gain"], ({ inputs, backend,
     acc.fill(0);
     const [DY, XH] = [offset(backend, dy), offset(backend, xhat)];
     k.gn_channel_sums(DY, XH, s.at[1], n * P, c);
-    groupSums(k, DY, XH, s.at[5], s.at[0], { n, P, c, G });
+    groupSums(k, DY, XH, s.at[5], s.at[0], { n, P, c, G, square: false });
     const R = view(backend, rstd, n * G);
     for (let i = 0; i < n; i++) {
       for (let g = 0; g < G; g++) {
