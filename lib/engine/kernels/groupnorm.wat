@@ -253,48 +253,103 @@
 
   ;; Σ over images and pixels, in that order, of d·x̂ and of d, per channel: acc [2c] float64,
   ;; acc[ch] += d x̂, acc[c + ch] += d (acc holds the running sums; the caller zeroes it).
-  ;; $q is the number of rows (n·P) of c channels.
+  ;; $q is the number of rows (n·P) of c channels. Blocks of eight channels walk down all rows
+  ;; with their sums in registers (four float64 pairs of each sum), then pairs of channels, then
+  ;; an odd last channel.
   (func (export "gn_channel_sums") (param $d i32) (param $x i32) (param $acc i32) (param $q i32)
     (param $c i32)
-    (local $r i32) (local $ch i32) (local $off i32) (local $pairs i32) (local $a i32)
-    (local $dv v128) (local $sb i32)
-    (local.set $pairs (i32.shl (i32.shr_u (local.get $c) (i32.const 1)) (i32.const 1)))
-    (local.set $sb (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
-    (local.set $off (i32.const 0))
-    (local.set $r (i32.const 0))
-    (block $r_done
-      (loop $r_loop
-        (br_if $r_done (i32.ge_u (local.get $r) (local.get $q)))
-        (local.set $ch (i32.const 0))
-        (block $ch_done
-          (loop $ch_loop
-            (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $pairs)))
-            (local.set $dv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
-            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
-            (v128.store (local.get $a)
-              (f64x2.add (v128.load (local.get $a))
-                (f64x2.mul (local.get $dv) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $ch) (i32.const 3))))
-            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $dv)))
-            (local.set $off (i32.add (local.get $off) (i32.const 8)))
-            (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
-            (br $ch_loop)))
-        ;; an odd last channel
-        (if (i32.lt_u (local.get $pairs) (local.get $c))
-          (then
-            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $pairs) (i32.const 3))))
-            (f64.store (local.get $a)
-              (f64.add (f64.load (local.get $a))
-                (f64.mul
-                  (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))
+    (local $ch i32) (local $off i32) (local $end i32) (local $row i32) (local $a i32) (local $b i32)
+    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local $sd f64) (local $sp f64) (local $sq f64)
+    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $ch (i32.const 0))
+    (block $b8_done
+      (loop $b8_loop
+        (br_if $b8_done (i32.gt_u (i32.add (local.get $ch) (i32.const 8)) (local.get $c)))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
+        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $p0 (v128.load offset=0 (local.get $a)))
+        (local.set $q0 (v128.load offset=0 (local.get $b)))
+        (local.set $p1 (v128.load offset=16 (local.get $a)))
+        (local.set $q1 (v128.load offset=16 (local.get $b)))
+        (local.set $p2 (v128.load offset=32 (local.get $a)))
+        (local.set $q2 (v128.load offset=32 (local.get $b)))
+        (local.set $p3 (v128.load offset=48 (local.get $a)))
+        (local.set $q3 (v128.load offset=48 (local.get $b)))
+        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
+        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
+        (block $r8_done
+          (loop $r8_loop
+            (br_if $r8_done (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $d0 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
+            (local.set $d1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $d) (local.get $off)))))
+            (local.set $d2 (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (i32.add (local.get $d) (local.get $off)))))
+            (local.set $d3 (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (i32.add (local.get $d) (local.get $off)))))
+            (local.set $p0 (f64x2.add (local.get $p0) (f64x2.mul (local.get $d0) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $q0 (f64x2.add (local.get $q0) (local.get $d0)))
+            (local.set $p1 (f64x2.add (local.get $p1) (f64x2.mul (local.get $d1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $q1 (f64x2.add (local.get $q1) (local.get $d1)))
+            (local.set $p2 (f64x2.add (local.get $p2) (f64x2.mul (local.get $d2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $q2 (f64x2.add (local.get $q2) (local.get $d2)))
+            (local.set $p3 (f64x2.add (local.get $p3) (f64x2.mul (local.get $d3) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $q3 (f64x2.add (local.get $q3) (local.get $d3)))
+            (local.set $off (i32.add (local.get $off) (local.get $row)))
+            (br $r8_loop)))
+        (v128.store offset=0 (local.get $a) (local.get $p0))
+        (v128.store offset=0 (local.get $b) (local.get $q0))
+        (v128.store offset=16 (local.get $a) (local.get $p1))
+        (v128.store offset=16 (local.get $b) (local.get $q1))
+        (v128.store offset=32 (local.get $a) (local.get $p2))
+        (v128.store offset=32 (local.get $b) (local.get $q2))
+        (v128.store offset=48 (local.get $a) (local.get $p3))
+        (v128.store offset=48 (local.get $b) (local.get $q3))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 8)))
+        (br $b8_loop)))
+    (block $b2_done
+      (loop $b2_loop
+        (br_if $b2_done (i32.gt_u (i32.add (local.get $ch) (i32.const 2)) (local.get $c)))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
+        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $p0 (v128.load (local.get $a)))
+        (local.set $q0 (v128.load (local.get $b)))
+        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
+        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
+        (block $r2_done
+          (loop $r2_loop
+            (br_if $r2_done (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $d0 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
+            (local.set $p0 (f64x2.add (local.get $p0) (f64x2.mul (local.get $d0) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
+            (local.set $q0 (f64x2.add (local.get $q0) (local.get $d0)))
+            (local.set $off (i32.add (local.get $off) (local.get $row)))
+            (br $r2_loop)))
+        (v128.store (local.get $a) (local.get $p0))
+        (v128.store (local.get $b) (local.get $q0))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
+        (br $b2_loop)))
+    ;; an odd last channel
+    (if (i32.lt_u (local.get $ch) (local.get $c))
+      (then
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
+        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
+        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
+        (local.set $sp (f64.load (local.get $a)))
+        (local.set $sq (f64.load (local.get $b)))
+        (block $r1_done
+          (loop $r1_loop
+            (br_if $r1_done (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $sd (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off)))))
+            (local.set $sp
+              (f64.add (local.get $sp)
+                (f64.mul (local.get $sd)
                   (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $pairs) (i32.const 3))))
-            (f64.store (local.get $a)
-              (f64.add (f64.load (local.get $a))
-                (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))))
-            (local.set $off (i32.add (local.get $off) (i32.const 4)))))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $r_loop))))
+            (local.set $sq (f64.add (local.get $sq) (local.get $sd)))
+            (local.set $off (i32.add (local.get $off) (local.get $row)))
+            (br $r1_loop)))
+        (f64.store (local.get $a) (local.get $sp))
+        (f64.store (local.get $b) (local.get $sq)))))
 
   ;; One image's element-wise pass over P pixels of c channels, with that image's float64 tables
   ;; t1, t2, t3 [c] and the per-channel gain and bias [c]:
