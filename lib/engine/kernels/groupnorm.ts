@@ -4,12 +4,16 @@
  * broadcasting subtractions and products) with about twenty passes over the activations, most
  * of them through its slow generic broadcasting path; these kernels make two or three passes
  * each over the tensors in the backend's own memory, written in WebAssembly with 128-bit SIMD
- * (`groupnorm.wat`, two float64 lanes): the group sums with two images per vector, the batch
- * sums of the gain and bias gradients with two channels per vector, the element-wise passes with
- * two neighbouring channels. Each lane does the float64 operations of the scalar definition in
- * its order, so the results are bit for bit those of plain loops over pixels, then channels
- * (`tests/kernels/groupnorm_test.ts` checks that), about 2.4x (forward) and 1.8x (backward)
- * faster than those loops in JavaScript on the U-Net's 28 × 28 × 8 activations.
+ * (`groupnorm.wat`, two float64 lanes): the group sums with two images per vector (four
+ * channels of a pixel from two 16-byte loads, shuffled into [image a, image b] pairs; the forward
+ * pass sums x and x² from one load), the batch sums of the gain and bias gradients with two
+ * channels per vector and blocks of eight channels summed in registers down all rows, the
+ * element-wise passes with two neighbouring channels. Each lane does the float64 operations of
+ * the scalar definition in its order, so the results are bit for bit those of plain loops over
+ * pixels, then channels (`tests/kernels/groupnorm_test.ts` checks the outputs and the float64
+ * sums). On the U-Net's [32, 28, 28, 8] activations a forward call takes about 150 µs and a
+ * backward call about 240 µs on one core of the development VM, against 220 and 355 µs for the
+ * previous passes (both timed in one process, alternating, on data already in cache).
  *
  * For x [n, h, w, c] with G groups of c/G channels, m = h·w·c/G values per group and image:
  *
@@ -80,7 +84,8 @@ function scratch(backend: WasmBackendLike, lengths: number[]) {
 /**
  * The group sums of every image (float64, see `gn_sums` in groupnorm.wat), four images per
  * call (the last one repeated where n is not a multiple of 4); the sums of image i land at
- * `out + 16·G·i`.
+ * `out + 16·G·i`. `square`: the forward pass's Σ x and Σ x² (d and x the same tensor, gain 1),
+ * otherwise Σ d·gain and Σ d·gain·x.
  */
 function groupSums(
   k: GroupNormExports,
