@@ -31,6 +31,10 @@ import "../kernels/gemm.ts";
 import "../kernels/broadcast.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";
+import { shareSavedTensors } from "./saved.ts";
+
+// Tensors saved for a backward pass share their data instead of one Identity kernel each.
+shareSavedTensors();
 
 /** The backends the kit knows how to select. */
 export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;
