@@ -33,6 +33,10 @@ import "../kernels/broadcast.ts";
 import "../kernels/resample.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";
+import { shareSavedTensors } from "./saved.ts";
+
+// Tensors saved for a backward pass share their data instead of one Identity kernel each.
+shareSavedTensors();
 
 /** The backends the kit knows how to select. */
 export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;
