@@ -6,3 +6,4 @@
 export * as tf from "@tensorflow/tfjs-core";
 export * from "./select.ts";
 export * from "./read.ts";
+export { copySavedTensors, sharedSaves, shareSavedTensors } from "./saved.ts";

@@ -29,8 +29,14 @@ import "../kernels/fused.ts";
 import "../kernels/gemm.ts";
 // Middle-axis sums and broadcasts (bit for bit tfjs's, in SIMD).
 import "../kernels/broadcast.ts";
+// Average pooling and nearest-neighbour upsampling by 2, with their gradients (the same bits).
+import "../kernels/resample.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";
+import { shareSavedTensors } from "./saved.ts";
+
+// Tensors saved for a backward pass share their data instead of one Identity kernel each.
+shareSavedTensors();
 
 /** The backends the kit knows how to select. */
 export const BACKENDS = ["webgpu", "wasm", "cpu"] as const;
