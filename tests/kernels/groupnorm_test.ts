@@ -255,7 +255,7 @@ Deno.test({
   },
 });
 
-Deno.test("gn_sums and gn_channel_sums give the float64 sums of the scalar loops bit for bit", () => {
+Deno.test("gn_sums and gn_apply's batch sums are the float64 sums of the scalar loops bit for bit", () => {
   // The passes' float64 sums are rounded to float32 only after further arithmetic, which hides
   // most changes of their order; here they are compared before that, on the module's bytes in a
   // memory of their own (no tfjs).
@@ -264,10 +264,12 @@ Deno.test("gn_sums and gn_channel_sums give the float64 sums of the scalar loops
     const P = h * w, cg = c / G, N = n * P * c;
     const { X, DY } = testData([n, h, w, c], 3 * c + G);
     const gain = Float64Array.from(sync(tf.tidy(() => tf.randomNormal([c], 1, 0.5, "float32", 5))));
-    // memory: d, x̂ (float32 [N]), gain, ones [c], group sums [n, G, 2], channel sums [2c]
-    const at = { d: 0, x: 4 * N, gain: 8 * N + 8, ones: 0, sums: 0, acc: 0 };
+    // memory: d, x̂, ∂L/∂x (float32 [N], then a gap), gain, ones, tables (zeros) [c], group
+    // sums [n, G, 2], batch sums [2c]
+    const at = { d: 0, x: 4 * N, out: 8 * N, gain: 16 * N + 8, ones: 0, t: 0, sums: 0, acc: 0 };
     at.ones = at.gain + 8 * c;
-    at.sums = at.ones + 8 * c;
+    at.t = at.ones + 8 * c;
+    at.sums = at.t + 8 * c;
     at.acc = at.sums + 16 * n * G;
     const end = at.acc + 16 * c;
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) + 1 });
@@ -313,8 +315,14 @@ Deno.test("gn_sums and gn_channel_sums give the float64 sums of the scalar loops
       const got = new Float64Array(memory.buffer, at.sums, 2 * n * G).slice();
       assert.deepEqual(got, want, `gn_sums (square = ${square}), ${where}`);
     }
+    // the batch sums of ∂L/∂g, ∂L/∂b, made by the backward element-wise pass image by image (its
+    // ∂L/∂x output goes over x̂ here; the tables, zeros, do not enter the sums)
     new Float64Array(memory.buffer, at.acc, 2 * c).fill(0);
-    k.gn_channel_sums(at.d, at.x, at.acc, n * P, c);
+    const sumsD = new Float64Array(memory.buffer, at.acc, 2 * c);
+    for (let i = 0; i < n; i++) {
+      const o = 4 * i * P * c;
+      k.gn_apply(at.d + o, at.x + o, at.out + o, 0, at.t, at.t, at.t, at.gain, 0, P, c, 1, at.acc);
+    }
     const want = new Float64Array(2 * c);
     for (let r = 0; r < n * P; r++) {
       for (let ch = 0; ch < c; ch++) {
@@ -322,8 +330,7 @@ Deno.test("gn_sums and gn_channel_sums give the float64 sums of the scalar loops
         want[c + ch] += DY[r * c + ch];
       }
     }
-    const got = new Float64Array(memory.buffer, at.acc, 2 * c).slice();
-    assert.deepEqual(got, want, `gn_channel_sums, ${where}`);
+    assert.deepEqual(sumsD.slice(), want, `gn_apply's batch sums, ${where}`);
   }
 });
 

@@ -6,14 +6,14 @@
 ;;   sequential: pixel p, then the group's channels k. The two lanes hold two *images*, whose
 ;;   sums are independent; a single image goes in both lanes. Four channels of two images come
 ;;   from two 16-byte loads, interleaved by shuffles into four [image a, image b] vectors.
-;; - sums over the batch (∂L/∂g, ∂L/∂b per channel) run image by image, pixel by pixel; there
-;;   the lanes hold two *channels* (one 8-byte load), and blocks of eight channels walk down all
-;;   rows with their running sums in registers.
+;; - sums over the batch (∂L/∂g, ∂L/∂b per channel) run image by image, pixel by pixel; they
+;;   are made in the backward element-wise pass, which walks each channel pair of each image
+;;   down its pixels in that order and has d and x̂ in float64 already.
 ;; - element-wise passes (x̂ and y; ∂L/∂x) take two neighbouring channels per vector down the
 ;;   pixels, their per-channel tables in registers. (Walks of four channels per 16-byte load
-;;   measured no faster, the pass being bound by its float32 ↔ float64 conversions, three for
-;;   every two values; pixel rows in order, the tables loaded again for every pixel, half as
-;;   fast.)
+;;   measured 1.00-1.13x as fast, the pass being bound by its float32 ↔ float64 conversions,
+;;   three for every two values, and were left out; pixel rows in order, the tables loaded
+;;   again for every pixel, half as fast.)
 ;;
 ;; Layout: x [n, P, c] float32 (P pixels of c channels per image), per-image tables [n, c] and
 ;; per-channel vectors [c] float64. Pointers are byte offsets into tfjs's memory.
@@ -444,120 +444,24 @@
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $g_loop))))
 
-  ;; Σ over images and pixels, in that order, of d·x̂ and of d, per channel: acc [2c] float64,
-  ;; acc[ch] += d x̂, acc[c + ch] += d (acc holds the running sums; the caller zeroes it).
-  ;; $q is the number of rows (n·P) of c channels. Blocks of eight channels walk down all rows
-  ;; with their sums in registers (four float64 pairs of each sum), then pairs of channels, then
-  ;; an odd last channel.
-  (func (export "gn_channel_sums") (param $d i32) (param $x i32) (param $acc i32) (param $q i32)
-    (param $c i32)
-    (local $ch i32) (local $off i32) (local $end i32) (local $row i32) (local $a i32) (local $b i32)
-    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
-    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
-    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
-    (local $sd f64) (local $sp f64) (local $sq f64)
-    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
-    (local.set $ch (i32.const 0))
-    (block $b8_done
-      (loop $b8_loop
-        (br_if $b8_done (i32.gt_u (i32.add (local.get $ch) (i32.const 8)) (local.get $c)))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
-        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
-        (local.set $p0 (v128.load offset=0 (local.get $a)))
-        (local.set $q0 (v128.load offset=0 (local.get $b)))
-        (local.set $p1 (v128.load offset=16 (local.get $a)))
-        (local.set $q1 (v128.load offset=16 (local.get $b)))
-        (local.set $p2 (v128.load offset=32 (local.get $a)))
-        (local.set $q2 (v128.load offset=32 (local.get $b)))
-        (local.set $p3 (v128.load offset=48 (local.get $a)))
-        (local.set $q3 (v128.load offset=48 (local.get $b)))
-        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
-        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
-        (block $r8_done
-          (loop $r8_loop
-            (br_if $r8_done (i32.ge_u (local.get $off) (local.get $end)))
-            (local.set $d0 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
-            (local.set $d1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $d) (local.get $off)))))
-            (local.set $d2 (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (i32.add (local.get $d) (local.get $off)))))
-            (local.set $d3 (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (i32.add (local.get $d) (local.get $off)))))
-            (local.set $p0 (f64x2.add (local.get $p0) (f64x2.mul (local.get $d0) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $q0 (f64x2.add (local.get $q0) (local.get $d0)))
-            (local.set $p1 (f64x2.add (local.get $p1) (f64x2.mul (local.get $d1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $q1 (f64x2.add (local.get $q1) (local.get $d1)))
-            (local.set $p2 (f64x2.add (local.get $p2) (f64x2.mul (local.get $d2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $q2 (f64x2.add (local.get $q2) (local.get $d2)))
-            (local.set $p3 (f64x2.add (local.get $p3) (f64x2.mul (local.get $d3) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $q3 (f64x2.add (local.get $q3) (local.get $d3)))
-            (local.set $off (i32.add (local.get $off) (local.get $row)))
-            (br $r8_loop)))
-        (v128.store offset=0 (local.get $a) (local.get $p0))
-        (v128.store offset=0 (local.get $b) (local.get $q0))
-        (v128.store offset=16 (local.get $a) (local.get $p1))
-        (v128.store offset=16 (local.get $b) (local.get $q1))
-        (v128.store offset=32 (local.get $a) (local.get $p2))
-        (v128.store offset=32 (local.get $b) (local.get $q2))
-        (v128.store offset=48 (local.get $a) (local.get $p3))
-        (v128.store offset=48 (local.get $b) (local.get $q3))
-        (local.set $ch (i32.add (local.get $ch) (i32.const 8)))
-        (br $b8_loop)))
-    (block $b2_done
-      (loop $b2_loop
-        (br_if $b2_done (i32.gt_u (i32.add (local.get $ch) (i32.const 2)) (local.get $c)))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
-        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
-        (local.set $p0 (v128.load (local.get $a)))
-        (local.set $q0 (v128.load (local.get $b)))
-        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
-        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
-        (block $r2_done
-          (loop $r2_loop
-            (br_if $r2_done (i32.ge_u (local.get $off) (local.get $end)))
-            (local.set $d0 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
-            (local.set $p0 (f64x2.add (local.get $p0) (f64x2.mul (local.get $d0) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $q0 (f64x2.add (local.get $q0) (local.get $d0)))
-            (local.set $off (i32.add (local.get $off) (local.get $row)))
-            (br $r2_loop)))
-        (v128.store (local.get $a) (local.get $p0))
-        (v128.store (local.get $b) (local.get $q0))
-        (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
-        (br $b2_loop)))
-    ;; an odd last channel
-    (if (i32.lt_u (local.get $ch) (local.get $c))
-      (then
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
-        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))
-        (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
-        (local.set $end (i32.add (local.get $off) (i32.mul (local.get $q) (local.get $row))))
-        (local.set $sp (f64.load (local.get $a)))
-        (local.set $sq (f64.load (local.get $b)))
-        (block $r1_done
-          (loop $r1_loop
-            (br_if $r1_done (i32.ge_u (local.get $off) (local.get $end)))
-            (local.set $sd (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off)))))
-            (local.set $sp
-              (f64.add (local.get $sp)
-                (f64.mul (local.get $sd)
-                  (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $sq (f64.add (local.get $sq) (local.get $sd)))
-            (local.set $off (i32.add (local.get $off) (local.get $row)))
-            (br $r1_loop)))
-        (f64.store (local.get $a) (local.get $sp))
-        (f64.store (local.get $b) (local.get $sq)))))
-
   ;; One image's element-wise pass over P pixels of c channels, with that image's float64 tables
   ;; t1, t2, t3 [c] and the per-channel gain and bias [c]:
   ;;   forward ($grad = 0):  x̂ = (x − t1)·t2 → out1 (float32),  y = x̂·gain + bias → out2,
   ;;                         (x̂ unrounded in float64 in the second product)
-  ;;   backward ($grad = 1): ∂L/∂x = t3·((d·gain − t1) − x̂·t2) → out1, with d at $a, x̂ at $b.
-  ;; Two neighbouring channels per vector, their table entries held while the loop runs down
-  ;; the pixels; an odd last channel goes through the same code with its own value in both lanes
-  ;; (lane 0 is stored).
+  ;;   backward ($grad = 1): ∂L/∂x = t3·((d·gain − t1) − x̂·t2) → out1, with d at $a, x̂ at $b,
+  ;;                         and the batch sums of ∂L/∂g and ∂L/∂b: acc[ch] += d·x̂,
+  ;;                         acc[c + ch] += d, pixel by pixel (acc [2c] float64 holds the running
+  ;;                         sums; the caller zeroes it and calls the images in order).
+  ;; Two neighbouring channels per vector, their table entries (and running sums) held while the
+  ;; loop runs down the pixels; an odd last channel goes through the same code with its own
+  ;; value in both lanes (lane 0 is stored).
   (func (export "gn_apply") (param $a i32) (param $b i32) (param $out1 i32) (param $out2 i32)
     (param $t1 i32) (param $t2 i32) (param $t3 i32) (param $gain i32) (param $bias i32)
-    (param $P i32) (param $c i32) (param $grad i32)
+    (param $P i32) (param $c i32) (param $grad i32) (param $acc i32)
     (local $ch i32) (local $off i32) (local $end i32) (local $row i32) (local $o8 i32)
+    (local $sa i32) (local $sb i32)
     (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vg v128) (local $vb v128)
-    (local $v v128)
+    (local $v v128) (local $dv v128) (local $xv v128) (local $sg v128) (local $sd v128)
     (local.set $row (i32.shl (local.get $c) (i32.const 2)))
     (local.set $ch (i32.const 0))
     (block $ch_done
@@ -566,6 +470,9 @@
         (local.set $o8 (i32.shl (local.get $ch) (i32.const 3)))
         (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
         (local.set $end (i32.add (local.get $off) (i32.mul (local.get $P) (local.get $row))))
+        ;; the running sums of ∂L/∂g and ∂L/∂b of this channel (pair)
+        (local.set $sa (i32.add (local.get $acc) (local.get $o8)))
+        (local.set $sb (i32.add (local.get $sa) (i32.shl (local.get $c) (i32.const 3))))
         (if (i32.lt_u (i32.add (local.get $ch) (i32.const 1)) (local.get $c))
           (then
             (local.set $v1 (v128.load (i32.add (local.get $t1) (local.get $o8))))
@@ -575,17 +482,23 @@
             (local.set $vb (v128.load (i32.add (local.get $bias) (local.get $o8))))
             (if (local.get $grad)
               (then
+                (local.set $sg (v128.load (local.get $sa)))
+                (local.set $sd (v128.load (local.get $sb)))
                 (block $g_done
                   (loop $g_loop
                     (br_if $g_done (i32.ge_u (local.get $off) (local.get $end)))
+                    (local.set $dv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))))
+                    (local.set $xv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $off)))))
                     (v128.store64_lane 0 (i32.add (local.get $out1) (local.get $off)) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $v3)
                         (f64x2.sub
-                          (f64x2.sub
-                            (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))) (local.get $vg))
-                            (local.get $v1))
-                          (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $off)))) (local.get $v2))))))
+                          (f64x2.sub (f64x2.mul (local.get $dv) (local.get $vg)) (local.get $v1))
+                          (f64x2.mul (local.get $xv) (local.get $v2))))))
+                    (local.set $sg (f64x2.add (local.get $sg) (f64x2.mul (local.get $dv) (local.get $xv))))
+                    (local.set $sd (f64x2.add (local.get $sd) (local.get $dv)))
                     (local.set $off (i32.add (local.get $off) (local.get $row)))
-                    (br $g_loop))))
+                    (br $g_loop)))
+                (v128.store (local.get $sa) (local.get $sg))
+                (v128.store (local.get $sb) (local.get $sd)))
               (else
                 (block $f_done
                   (loop $f_loop
@@ -605,19 +518,25 @@
             (local.set $v3 (f64x2.splat (f64.load (i32.add (local.get $t3) (local.get $o8)))))
             (local.set $vg (f64x2.splat (f64.load (i32.add (local.get $gain) (local.get $o8)))))
             (local.set $vb (f64x2.splat (f64.load (i32.add (local.get $bias) (local.get $o8)))))
+            (if (local.get $grad)
+              (then
+                (local.set $sg (f64x2.splat (f64.load (local.get $sa))))
+                (local.set $sd (f64x2.splat (f64.load (local.get $sb))))))
             (block $s_done
               (loop $s_loop
                 (br_if $s_done (i32.ge_u (local.get $off) (local.get $end)))
                 (if (local.get $grad)
                   (then
+                    (local.set $dv (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))))
+                    (local.set $xv (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $off))))))
                     (f32.store (i32.add (local.get $out1) (local.get $off))
                       (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
                         (f64x2.mul (local.get $v3)
                           (f64x2.sub
-                            (f64x2.sub
-                              (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))) (local.get $vg))
-                              (local.get $v1))
-                            (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $off))))) (local.get $v2))))))))
+                            (f64x2.sub (f64x2.mul (local.get $dv) (local.get $vg)) (local.get $v1))
+                            (f64x2.mul (local.get $xv) (local.get $v2)))))))
+                    (local.set $sg (f64x2.add (local.get $sg) (f64x2.mul (local.get $dv) (local.get $xv))))
+                    (local.set $sd (f64x2.add (local.get $sd) (local.get $dv))))
                   (else
                     (local.set $v
                       (f64x2.mul
@@ -629,7 +548,11 @@
                       (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
                         (f64x2.add (f64x2.mul (local.get $v) (local.get $vg)) (local.get $vb)))))))
                 (local.set $off (i32.add (local.get $off) (local.get $row)))
-                (br $s_loop)))))
+                (br $s_loop)))
+            (if (local.get $grad)
+              (then
+                (f64.store (local.get $sa) (f64x2.extract_lane 0 (local.get $sg)))
+                (f64.store (local.get $sb) (f64x2.extract_lane 0 (local.get $sd)))))))
         (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
         (br $ch_loop))))
 )
