@@ -5,6 +5,8 @@ import {
   fusedGroupNormGrad,
   fusedKernelsActive,
 } from "../../lib/engine/kernels/mod.ts";
+import { GROUPNORM_WASM_BASE64 } from "../../lib/engine/kernels/groupnorm_bytes.ts";
+import { decodeBase64 } from "../../lib/engine/kernels/base64.ts";
 import { groupNorm, groupNormOps } from "../../lib/models/imagediffusion/mod.ts";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
@@ -95,6 +97,74 @@ Deno.test({
 });
 
 /**
+ * Shapes [n, h, w, c] and group counts of the bit-for-bit tests: the U-Net's shapes (batch 32
+ * cut to 5: four images per group-sum call and a lone fifth), odd channel counts, one group, one
+ * channel per group, one pixel.
+ */
+const CASES: [number[], number][] = [
+  [[5, 28, 28, 8], 4],
+  [[5, 14, 14, 16], 4],
+  [[6, 7, 7, 64], 4],
+  [[3, 14, 14, 8], 8],
+  [[2, 7, 7, 16], 4],
+  [[1, 3, 5, 3], 1],
+  [[7, 2, 3, 5], 5],
+  [[4, 1, 1, 6], 3],
+  [[3, 4, 4, 7], 7],
+  // every walk of the passes: channels per group 1, 2 (own walk), 4 (own walk), 3, 5, 6, 7,
+  // 8, 12 and 16 (quads, then a pair, then one), channel blocks of eight, pairs and a last
+  // odd channel in the batch sums, quads, a pair and one in the element-wise passes; odd
+  // pixel counts; n = 1, 2, 3, 5 (four images per group-sum call and a remainder)
+  [[2, 3, 3, 1], 1],
+  [[1, 5, 3, 2], 1],
+  [[3, 3, 5, 2], 2],
+  [[3, 3, 3, 4], 1],
+  [[5, 1, 7, 4], 2],
+  [[2, 3, 5, 5], 1],
+  [[5, 1, 7, 6], 1],
+  [[1, 3, 3, 6], 2],
+  [[5, 3, 3, 7], 1],
+  [[2, 5, 5, 8], 1],
+  [[1, 1, 1, 8], 4],
+  [[3, 3, 3, 9], 3],
+  [[2, 3, 3, 12], 1],
+  [[3, 5, 1, 12], 2],
+  [[5, 3, 3, 12], 4],
+  [[3, 5, 5, 16], 1],
+  [[2, 3, 3, 16], 2],
+  [[1, 3, 3, 16], 16],
+  [[2, 3, 3, 64], 8],
+  [[3, 1, 1, 64], 1],
+];
+
+/**
+ * Seeded test data x and ∂L/∂y of `shape`: normal values with extreme magnitudes (values 2^60
+ * apart, so that float64 sums of float32 values round and a change in the order of any sum
+ * changes its bits) and exact zeros.
+ */
+function testData(shape: number[], seed: number): { X: Float32Array; DY: Float32Array } {
+  return tf.tidy(() => ({
+    X: Float32Array.from(
+      sync(tf.randomNormal(shape, 0.5, 3, "float32", seed)),
+      (v, i) =>
+        i % 97 === 3
+          ? v * 1e6
+          : i % 89 === 5
+          ? 0
+          : i % 7 === 1
+          ? v * 1e9
+          : i % 11 === 4
+          ? v * 1e-9
+          : v,
+    ),
+    DY: Float32Array.from(
+      sync(tf.randomNormal(shape, 0, 1, "float32", seed + 1)),
+      (v, i) => i % 5 === 2 ? v * 1e9 : i % 13 === 6 ? v * 1e-9 : v,
+    ),
+  }));
+}
+
+/**
  * The scalar definition the wasm passes replace (the kernels' previous JavaScript loops, float64
  * sums in the order pixel, then channel): forward y, x̂, 1/σ̂ and backward ∂L/∂x, ∂L/∂g, ∂L/∂b,
  * each rounded to float32 where the kernel stores it.
@@ -161,29 +231,10 @@ Deno.test({
   name: "KitGroupNorm and its gradient equal the scalar float64 definition bit for bit",
   ignore,
   fn: () => {
-    // the U-Net's shapes (batch 32 cut to 5: four images per vector pass and a lone fifth), odd
-    // channel counts, one group, one channel per group, one pixel, extreme and constant values
-    const cases: [number[], number][] = [
-      [[5, 28, 28, 8], 4],
-      [[5, 14, 14, 16], 4],
-      [[6, 7, 7, 64], 4],
-      [[3, 14, 14, 8], 8],
-      [[2, 7, 7, 16], 4],
-      [[1, 3, 5, 3], 1],
-      [[7, 2, 3, 5], 5],
-      [[4, 1, 1, 6], 3],
-      [[3, 4, 4, 7], 7],
-    ];
-    for (const [[n, h, w, c], G] of cases) {
+    for (const [[n, h, w, c], G] of CASES) {
       tf.tidy(() => {
         const shape = [n, h, w, c];
-        const raw = tf.randomNormal(shape, 0.5, 3, "float32", n * c + G);
-        // a few extreme magnitudes and exact zeros in the data
-        const X = Float32Array.from(
-          sync(raw),
-          (v, i) => i % 97 === 3 ? v * 1e6 : i % 89 === 5 ? 0 : v,
-        );
-        const DY = sync(tf.randomNormal(shape, 0, 1, "float32", 7 + c)) as Float32Array;
+        const { X, DY } = testData(shape, n * c + G);
         const gn = sync(tf.randomNormal([c], 1, 0.5, "float32", 8)) as Float32Array;
         const bs = sync(tf.randomNormal([c], 0, 0.5, "float32", 9)) as Float32Array;
         const eps = 1e-5;
@@ -202,4 +253,104 @@ Deno.test({
       });
     }
   },
+});
+
+Deno.test("gn_sums and gn_apply's batch sums are the float64 sums of the scalar loops bit for bit", () => {
+  // The passes' float64 sums are rounded to float32 only after further arithmetic, which hides
+  // most changes of their order; here they are compared before that, on the module's bytes in a
+  // memory of their own (no tfjs).
+  const bytes = decodeBase64(GROUPNORM_WASM_BASE64);
+  for (const [[n, h, w, c], G] of CASES) {
+    const P = h * w, cg = c / G, N = n * P * c;
+    const { X, DY } = testData([n, h, w, c], 3 * c + G);
+    const gain = Float64Array.from(sync(tf.tidy(() => tf.randomNormal([c], 1, 0.5, "float32", 5))));
+    // memory: d, x̂, ∂L/∂x (float32 [N], then a gap), gain, ones, tables (zeros) [c], group
+    // sums [n, G, 2], batch sums [2c]
+    const at = { d: 0, x: 4 * N, out: 8 * N, gain: 16 * N + 8, ones: 0, t: 0, sums: 0, acc: 0 };
+    at.ones = at.gain + 8 * c;
+    at.t = at.ones + 8 * c;
+    at.sums = at.t + 8 * c;
+    at.acc = at.sums + 16 * n * G;
+    const end = at.acc + 16 * c;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) + 1 });
+    const k = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+      env: { memory },
+    }).exports as Record<string, (...a: number[]) => void>;
+    new Float32Array(memory.buffer, at.d, N).set(DY);
+    new Float32Array(memory.buffer, at.x, N).set(X);
+    new Float64Array(memory.buffer, at.gain, c).set(gain);
+    new Float64Array(memory.buffer, at.ones, c).fill(1);
+    const where = `[${n}, ${h}, ${w}, ${c}], ${G} groups`;
+    for (const square of [1, 0]) {
+      // forward: Σ x, Σ x² (d = x̂ = x, gain 1); backward: Σ d·gain, Σ d·gain·x̂
+      const [d, x, g] = square ? [at.x, at.x, at.ones] : [at.d, at.x, at.gain];
+      for (let i = 0; i < n; i += 4) {
+        const img = [i, i + 1, i + 2, i + 3].map((j) => Math.min(j, n - 1));
+        k.gn_sums(
+          ...img.map((j) => d + 4 * j * P * c),
+          ...img.map((j) => x + 4 * j * P * c),
+          g,
+          ...img.map((j) => at.sums + 16 * G * j),
+          P,
+          c,
+          G,
+          square,
+        );
+      }
+      const want = new Float64Array(2 * n * G);
+      for (let i = 0; i < n; i++) {
+        for (let gr = 0; gr < G; gr++) {
+          let s1 = 0, s2 = 0;
+          for (let p = 0; p < P; p++) {
+            for (let q = 0; q < cg; q++) {
+              const j = (i * P + p) * c + gr * cg + q;
+              const u = square ? X[j] : DY[j] * gain[gr * cg + q];
+              s1 += u;
+              s2 += u * X[j];
+            }
+          }
+          [want[2 * (i * G + gr)], want[2 * (i * G + gr) + 1]] = [s1, s2];
+        }
+      }
+      const got = new Float64Array(memory.buffer, at.sums, 2 * n * G).slice();
+      assert.deepEqual(got, want, `gn_sums (square = ${square}), ${where}`);
+    }
+    // the batch sums of ∂L/∂g, ∂L/∂b, made by the backward element-wise pass image by image (its
+    // ∂L/∂x output goes over x̂ here; the tables, zeros, do not enter the sums)
+    new Float64Array(memory.buffer, at.acc, 2 * c).fill(0);
+    const sumsD = new Float64Array(memory.buffer, at.acc, 2 * c);
+    for (let i = 0; i < n; i++) {
+      const o = 4 * i * P * c;
+      k.gn_apply(at.d + o, at.x + o, at.out + o, 0, at.t, at.t, at.t, at.gain, 0, P, c, 1, at.acc);
+    }
+    const want = new Float64Array(2 * c);
+    for (let r = 0; r < n * P; r++) {
+      for (let ch = 0; ch < c; ch++) {
+        want[ch] += DY[r * c + ch] * X[r * c + ch];
+        want[c + ch] += DY[r * c + ch];
+      }
+    }
+    assert.deepEqual(sumsD.slice(), want, `gn_apply's batch sums, ${where}`);
+  }
+});
+
+Deno.test("the bit-for-bit comparisons above fail on a change of one ulp", async () => {
+  // the same assert.deepEqual as the checks above: one element moved to its float32 or float64
+  // neighbour (up and down, at a large, a small and a negative value) must fail it
+  for (const v of [1234.5677, 3.0e-7, -0.75]) {
+    for (const step of [1, -1]) {
+      const want32 = Float32Array.from([0.5, v, -2]);
+      const bits32 = new Uint32Array(want32.buffer.slice(0));
+      bits32[1] += step;
+      const got32 = new Float32Array(bits32.buffer);
+      const want64 = Float64Array.from([0.5, v, -2]);
+      const bits64 = new BigUint64Array(want64.buffer.slice(0));
+      bits64[1] += BigInt(step);
+      const got64 = new Float64Array(bits64.buffer);
+      for (const [got, want] of [[got32, want32], [got64, want64]] as const) {
+        assert.notEqual(got[1], want[1]);
+        await assertThrowsMatching(() => assert.deepEqual(got, want), /Expected values/);
+      }
+    }
+  }
 });

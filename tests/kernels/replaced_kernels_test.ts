@@ -107,63 +107,7 @@ function sameBits(a: tf.Tensor, b: tf.Tensor, what: string) {
   for (let i = 0; i < x.length; i++) assert.equal(x[i], y[i], `${what}: element ${i}`);
 }
 
-Deno.test("AvgPoolGrad (2 × 2, stride 2) on wasm: tfjs's kernel's bits, at the U-Net's shapes", () => {
-  for (const [n, h, w, c] of [[32, 28, 28, 8], [32, 14, 14, 16], [3, 2, 6, 1]]) {
-    const input = tf.zeros([n, h, w, c]) as tf.Tensor4D;
-    const dy = tf.tensor4d(values(n * h * w * c / 4, h), [n, h / 2, w / 2, c]);
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: "valid" };
-    const before = kitKernelCalls("AvgPoolGrad");
-    const mine = tf.engine().runKernel("AvgPoolGrad", { dy, input }, attrs) as tf.Tensor;
-    assert.equal(kitKernelCalls("AvgPoolGrad"), before + 1, "the kit's kernel ran");
-    sameBits(mine, original("AvgPoolGrad", { dy, input }, attrs), `[${n}, ${h}, ${w}, ${c}]`);
-    // and through the gradient of tf.avgPool
-    const g = tf.grad((x: tf.Tensor) =>
-      tf.sum(tf.mul(tf.avgPool(x as tf.Tensor4D, 2, 2, "valid"), dy))
-    )(input);
-    sameBits(g, mine, "tf.grad of avgPool");
-    tf.dispose([input, dy, mine, g]);
-  }
-  // a 3 × 3 window goes to tfjs's kernel
-  const before = kitKernelCalls("AvgPoolGrad");
-  const x = tf.ones([1, 6, 6, 1]) as tf.Tensor4D;
-  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.avgPool(t as tf.Tensor4D, 3, 3, "valid")))(x);
-  assert.equal(kitKernelCalls("AvgPoolGrad"), before);
-  assert.ok(Math.abs(g.dataSync()[0] - 1 / 9) < 1e-7);
-  tf.dispose([x, g]);
-});
-
-Deno.test("ResizeNearestNeighborGrad (× 2) on wasm: tfjs's kernel's bits, at the U-Net's shapes", () => {
-  for (const [n, h, w, c] of [[32, 7, 7, 64], [32, 14, 14, 16], [2, 1, 3, 5]]) {
-    const images = tf.zeros([n, h, w, c]) as tf.Tensor4D;
-    const dy = tf.tensor4d(values(n * 4 * h * w * c, w + c), [n, 2 * h, 2 * w, c]);
-    const attrs = { alignCorners: false, halfPixelCenters: false };
-    const before = kitKernelCalls("ResizeNearestNeighborGrad");
-    const mine = tf.engine().runKernel(
-      "ResizeNearestNeighborGrad",
-      { images, dy },
-      attrs,
-    ) as tf.Tensor;
-    assert.equal(kitKernelCalls("ResizeNearestNeighborGrad"), before + 1, "the kit's kernel ran");
-    sameBits(
-      mine,
-      original("ResizeNearestNeighborGrad", { images, dy }, attrs),
-      `[${n}, ${h}, ${w}, ${c}]`,
-    );
-    const g = tf.grad((x: tf.Tensor) =>
-      tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]), dy))
-    )(images);
-    sameBits(g, mine, "tf.grad of resizeNearestNeighbor");
-    tf.dispose([images, dy, mine, g]);
-  }
-  // align corners goes to tfjs's kernel
-  const before = kitKernelCalls("ResizeNearestNeighborGrad");
-  const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
-  const g = tf.grad((t: tf.Tensor) =>
-    tf.sum(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, [6, 6], true))
-  )(x);
-  assert.equal(kitKernelCalls("ResizeNearestNeighborGrad"), before);
-  tf.dispose([x, g]);
-});
+// AvgPoolGrad and ResizeNearestNeighborGrad (with their forward kernels): resample_kernels_test.ts.
 
 Deno.test("Reverse on wasm: tfjs's kernel's bits for the conv filters' flips and other axes", () => {
   const cases: [number[], number[]][] = [

@@ -29,6 +29,8 @@ import "../kernels/fused.ts";
 import "../kernels/gemm.ts";
 // Middle-axis sums and broadcasts (bit for bit tfjs's, in SIMD).
 import "../kernels/broadcast.ts";
+// Average pooling and nearest-neighbour upsampling by 2, with their gradients (the same bits).
+import "../kernels/resample.ts";
 // Slice and Unpack from wasm memory without tfjs's copy of the whole input.
 import "../kernels/slice.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).

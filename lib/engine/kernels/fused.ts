@@ -423,72 +423,8 @@ replaceWasmKernel("Reverse", ({ inputs, attrs, backend: b }) => {
   return out;
 });
 
-const isPair2 = (v: unknown) =>
-  v === 2 || (Array.isArray(v) && v.length === 2 && v[0] === 2 && v[1] === 2);
-
-// The gradient of 2 × 2 average pooling with stride 2 (the U-Net's way down): every input pixel
-// lies in one window, so tfjs's kernel computes 0 + dy · ¼ per pixel, in a loop with index
-// arithmetic per window tap. Here: the same float32 values (¼ is exact; + 0 turns −0 into +0 as
-// the kernel's zero-initialised sum does), written row by row.
-replaceWasmKernel("AvgPoolGrad", ({ inputs, attrs, backend: b }) => {
-  const { dy, input } = inputs;
-  if (
-    !dy || !input || dy.dtype !== "float32" || input.shape.length !== 4 ||
-    !isPair2(attrs?.filterSize) || !isPair2(attrs?.strides) ||
-    !(attrs?.pad === "valid" || attrs?.pad === 0) || attrs?.dimRoundingMode != null
-  ) return null;
-  const [n, h, w, c] = input.shape;
-  if (h % 2 !== 0 || w % 2 !== 0 || dy.shape.join() !== [n, h / 2, w / 2, c].join()) return null;
-  const backend = requireWasmBackend(b, "AvgPoolGrad");
-  const dx = backend.makeOutput(input.shape, "float32");
-  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
-  const src = offset(backend, dy) >> 2;
-  const dst = offset(backend, dx) >> 2;
-  const ow = w / 2;
-  for (let row = 0; row < n * h; row++) {
-    const from = src + (row >> 1) * ow * c; // image b's row r/2 (h is even)
-    const to = dst + row * w * c;
-    for (let col = 0; col < w; col++) {
-      const f = from + (col >> 1) * c;
-      const t = to + col * c;
-      for (let k = 0; k < c; k++) heap[t + k] = heap[f + k] * 0.25 + 0;
-    }
-  }
-  return dx;
-});
-
-// The gradient of nearest-neighbour upsampling by exactly 2 (the U-Net's way up): each input pixel
-// receives the four output pixels it was copied to. tfjs's kernel searches a window of dy for
-// them per pixel; the sum is the same, in its order ((0 + dy[2r, 2c]) + dy[2r, 2c + 1]) +
-// dy[2r + 1, 2c]) + dy[2r + 1, 2c + 1], rounded to float32 after each addition.
-replaceWasmKernel("ResizeNearestNeighborGrad", ({ inputs, attrs, backend: b }) => {
-  const { images, dy } = inputs;
-  if (
-    !images || !dy || images.dtype !== "float32" || dy.dtype !== "float32" ||
-    images.shape.length !== 4 || attrs?.alignCorners !== false || attrs?.halfPixelCenters === true
-  ) return null;
-  const [n, h, w, c] = images.shape;
-  if (dy.shape.join() !== [n, 2 * h, 2 * w, c].join()) return null;
-  const backend = requireWasmBackend(b, "ResizeNearestNeighborGrad");
-  const dx = backend.makeOutput(images.shape, "float32");
-  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
-  const src = offset(backend, dy) >> 2;
-  let t = offset(backend, dx) >> 2;
-  const rowLen = 2 * w * c; // one row of dy
-  for (let row = 0; row < n * h; row++) {
-    const top = src + 2 * row * rowLen; // dy row 2r of the same image (rows of all images in turn)
-    for (let col = 0; col < w; col++) {
-      const a = top + 2 * col * c;
-      for (let k = 0; k < c; k++, t++) {
-        let sum = Math.fround(0 + heap[a + k]);
-        sum = Math.fround(sum + heap[a + c + k]);
-        sum = Math.fround(sum + heap[a + rowLen + k]);
-        heap[t] = sum + heap[a + rowLen + c + k]; // the store rounds to float32
-      }
-    }
-  }
-  return dx;
-});
+// AvgPoolGrad and ResizeNearestNeighborGrad (the U-Net's pooling and upsampling gradients) are
+// replaced in SIMD by resample.ts, with their forward kernels.
 
 register("KitBceLogits", ["l", "x"], ({ inputs, backend }) => {
   const { l, x } = inputs;

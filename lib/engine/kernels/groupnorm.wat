@@ -4,10 +4,16 @@
 ;;
 ;; - sums over a group (mean, mean of squares; in the backward pass mean(u), mean(u x̂)) are
 ;;   sequential: pixel p, then the group's channels k. The two lanes hold two *images*, whose
-;;   sums are independent; a single image goes in both lanes.
-;; - sums over the batch (∂L/∂g, ∂L/∂b per channel) run image by image, pixel by pixel; there
-;;   the two lanes hold two *channels*.
-;; - element-wise passes (x̂ and y; ∂L/∂x) take two neighbouring channels per vector.
+;;   sums are independent; a single image goes in both lanes. Four channels of two images come
+;;   from two 16-byte loads, interleaved by shuffles into four [image a, image b] vectors.
+;; - sums over the batch (∂L/∂g, ∂L/∂b per channel) run image by image, pixel by pixel; they
+;;   are made in the backward element-wise pass, which walks each channel pair of each image
+;;   down its pixels in that order and has d and x̂ in float64 already.
+;; - element-wise passes (x̂ and y; ∂L/∂x) take two neighbouring channels per vector down the
+;;   pixels, their per-channel tables in registers. (Walks of four channels per 16-byte load
+;;   measured 1.00-1.13x as fast, the pass being bound by its float32 ↔ float64 conversions,
+;;   three for every two values, and were left out; pixel rows in order, the tables loaded
+;;   again for every pixel, half as fast.)
 ;;
 ;; Layout: x [n, P, c] float32 (P pixels of c channels per image), per-image tables [n, c] and
 ;; per-channel vectors [c] float64. Pointers are byte offsets into tfjs's memory.
@@ -19,17 +25,26 @@
   ;; x̂) and every group g of cg = c/G channels: u = d·gain[ch], s1 = Σ u, s2 = Σ u·x̂ over p,
   ;; then k, stored as float64 at out_a[2g], out_a[2g + 1] (and out_b, …). Images a, b share one
   ;; vector, c, d another (two independent chains); the caller repeats the last image where n
-  ;; is not a multiple of 4 (a repeated image gets the same sums in each lane). The forward pass
-  ;; calls it with d = x̂ = x and gain = 1, giving Σ x and Σ x².
+  ;; is not a multiple of 4 (a repeated image gets the same sums in each lane). A group's
+  ;; channels of one pixel go four at a time (two 16-byte loads per image pair, shuffled into
+  ;; [a_k, b_k] vectors for k, k + 1, k + 2, k + 3, added in that order), then a pair (two 8-byte
+  ;; loads), then a single one; groups of two and of four channels have walks of their own with
+  ;; one such step per pixel. $square = 1 is the forward pass (d = x̂ = x, gain = 1): s1 = Σ x,
+  ;; s2 = Σ x·x, the same float64 operations (x·1 = x exactly) without the gain products and the
+  ;; second loads.
   (func (export "gn_sums")
     (param $da i32) (param $db i32) (param $dc i32) (param $dd i32)
     (param $xa i32) (param $xb i32) (param $xc i32) (param $xd i32)
     (param $gain i32) (param $outa i32) (param $outb i32) (param $outc i32) (param $outd i32)
-    (param $P i32) (param $c i32) (param $G i32)
-    (local $cg i32) (local $g i32) (local $k i32) (local $off i32) (local $end i32) (local $row i32)
-    (local $s1 v128) (local $s2 v128) (local $t1 v128) (local $t2 v128) (local $u v128) (local $w v128)
-    (local $gk v128) (local $o i32)
-    (local.set $cg (i32.div_u (local.get $c) (local.get $G)))
+    (param $P i32) (param $c i32) (param $G i32) (param $square i32)
+    (local $cg4 i32) (local $g i32) (local $g0 i32) (local $off i32) (local $end i32)
+    (local $row i32) (local $k i32) (local $kend i32) (local $gp i32) (local $gp0 i32) (local $o i32)
+    (local $s1 v128) (local $s2 v128) (local $t1 v128) (local $t2 v128)
+    (local $A v128) (local $B v128) (local $lo v128) (local $hi v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    ;; bytes of a group's channels in a row
+    (local.set $cg4 (i32.shl (i32.div_u (local.get $c) (local.get $G)) (i32.const 2)))
     (local.set $row (i32.shl (local.get $c) (i32.const 2)))
     (local.set $end (i32.mul (local.get $P) (local.get $row)))
     (local.set $g (i32.const 0))
@@ -40,35 +55,383 @@
         (local.set $s2 (v128.const i64x2 0 0))
         (local.set $t1 (v128.const i64x2 0 0))
         (local.set $t2 (v128.const i64x2 0 0))
-        ;; byte offset of the group's first channel in pixel 0
-        (local.set $off (i32.shl (i32.mul (local.get $g) (local.get $cg)) (i32.const 2)))
-        (block $p_done
-          (loop $p_loop
-            (br_if $p_done (i32.ge_u (local.get $off) (local.get $end)))
-            (local.set $k (i32.const 0))
-            (block $k_done
-              (loop $k_loop
-                (br_if $k_done (i32.ge_u (local.get $k) (local.get $cg)))
-                (local.set $o (i32.add (local.get $off) (i32.shl (local.get $k) (i32.const 2))))
-                (local.set $gk
-                  (f64x2.splat
-                    (f64.load
-                      (i32.add (local.get $gain)
-                        (i32.shl
-                          (i32.add (i32.mul (local.get $g) (local.get $cg)) (local.get $k))
-                          (i32.const 3))))))
-                (local.set $u (f64x2.mul (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $db) (local.get $o)) (v128.load32_zero (i32.add (local.get $da) (local.get $o))))) (local.get $gk)))
-                (local.set $w (f64x2.mul (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $dd) (local.get $o)) (v128.load32_zero (i32.add (local.get $dc) (local.get $o))))) (local.get $gk)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $u)))
-                (local.set $t1 (f64x2.add (local.get $t1) (local.get $w)))
-                (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $u)
-                  (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xb) (local.get $o)) (v128.load32_zero (i32.add (local.get $xa) (local.get $o))))))))
-                (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $w)
-                  (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xd) (local.get $o)) (v128.load32_zero (i32.add (local.get $xc) (local.get $o))))))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $k_loop)))
-            (local.set $off (i32.add (local.get $off) (local.get $row)))
-            (br $p_loop)))
+        ;; byte offset of the group's first channel in a row, the float64 gain of that channel
+        (local.set $g0 (i32.mul (local.get $g) (local.get $cg4)))
+        (local.set $gp0 (i32.add (local.get $gain) (i32.shl (local.get $g0) (i32.const 1))))
+        (local.set $off (i32.const 0))
+        (if (local.get $square)
+          (then
+        (if (i32.eq (local.get $cg4) (i32.const 8))
+          (then
+          (block $p2s_done
+            (loop $p2s_loop
+              (br_if $p2s_done (i32.ge_u (local.get $off) (local.get $end)))
+              (local.set $k (i32.add (local.get $off) (local.get $g0)))
+              (local.set $gp (local.get $gp0))
+              (local.set $A (v128.load64_zero (i32.add (local.get $da) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $db) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+              (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $v0))))
+              (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+              (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $v1))))
+              (local.set $A (v128.load64_zero (i32.add (local.get $dc) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $dd) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+              (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $v0))))
+              (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+              (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $v1))))
+              (local.set $off (i32.add (local.get $off) (local.get $row)))
+              (br $p2s_loop))))
+          (else
+            (if (i32.eq (local.get $cg4) (i32.const 16))
+              (then
+              (block $p4s_done
+                (loop $p4s_loop
+                  (br_if $p4s_done (i32.ge_u (local.get $off) (local.get $end)))
+                  (local.set $k (i32.add (local.get $off) (local.get $g0)))
+                  (local.set $gp (local.get $gp0))
+                  (local.set $A (v128.load (i32.add (local.get $da) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $db) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v2)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v2) (local.get $v2))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v3)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v3) (local.get $v3))))
+                  (local.set $A (v128.load (i32.add (local.get $dc) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $dd) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v2)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v2) (local.get $v2))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v3)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v3) (local.get $v3))))
+                  (local.set $off (i32.add (local.get $off) (local.get $row)))
+                  (br $p4s_loop))))
+              (else
+              (block $ps_done
+                (loop $ps_loop
+                  (br_if $ps_done (i32.ge_u (local.get $off) (local.get $end)))
+                  (local.set $k (i32.add (local.get $off) (local.get $g0)))
+                  (local.set $kend (i32.add (local.get $k) (local.get $cg4)))
+                  (local.set $gp (local.get $gp0))
+                  (block $q_dones
+                    (loop $q_loops
+                    (br_if $q_dones (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $kend)))
+                    (local.set $A (v128.load (i32.add (local.get $da) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $db) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v2)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v2) (local.get $v2))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v3)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v3) (local.get $v3))))
+                    (local.set $A (v128.load (i32.add (local.get $dc) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $dd) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v2)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v2) (local.get $v2))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v3)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v3) (local.get $v3))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (br $q_loops)))
+                  (if (i32.le_u (i32.add (local.get $k) (i32.const 8)) (local.get $kend))
+                    (then
+                      (local.set $A (v128.load64_zero (i32.add (local.get $da) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $db) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                      (local.set $A (v128.load64_zero (i32.add (local.get $dc) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $dd) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $v1))))
+                      (local.set $k (i32.add (local.get $k) (i32.const 8)))))
+                  (if (i32.lt_u (local.get $k) (local.get $kend))
+                    (then
+                      (local.set $v0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $db) (local.get $k)) (v128.load32_zero (i32.add (local.get $da) (local.get $k))))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $v0))))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $dd) (local.get $k)) (v128.load32_zero (i32.add (local.get $dc) (local.get $k))))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $v0))))))
+                  (local.set $off (i32.add (local.get $off) (local.get $row)))
+                  (br $ps_loop))))))))
+          (else
+        (if (i32.eq (local.get $cg4) (i32.const 8))
+          (then
+          (block $p2g_done
+            (loop $p2g_loop
+              (br_if $p2g_done (i32.ge_u (local.get $off) (local.get $end)))
+              (local.set $k (i32.add (local.get $off) (local.get $g0)))
+              (local.set $gp (local.get $gp0))
+              (local.set $A (v128.load64_zero (i32.add (local.get $da) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $db) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $A (v128.load64_zero (i32.add (local.get $xa) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $xb) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+              (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+              (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $x0))))
+              (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+              (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+              (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $x1))))
+              (local.set $A (v128.load64_zero (i32.add (local.get $dc) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $dd) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $A (v128.load64_zero (i32.add (local.get $xc) (local.get $k))))
+              (local.set $B (v128.load64_zero (i32.add (local.get $xd) (local.get $k))))
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+              (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+              (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+              (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+              (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+              (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $x0))))
+              (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+              (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+              (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $x1))))
+              (local.set $off (i32.add (local.get $off) (local.get $row)))
+              (br $p2g_loop))))
+          (else
+            (if (i32.eq (local.get $cg4) (i32.const 16))
+              (then
+              (block $p4g_done
+                (loop $p4g_loop
+                  (br_if $p4g_done (i32.ge_u (local.get $off) (local.get $end)))
+                  (local.set $k (i32.add (local.get $off) (local.get $g0)))
+                  (local.set $gp (local.get $gp0))
+                  (local.set $A (v128.load (i32.add (local.get $da) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $db) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $A (v128.load (i32.add (local.get $xa) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $xb) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $x2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $x3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                  (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                  (local.set $v2 (f64x2.mul (local.get $v2) (v128.load64_splat offset=16 (local.get $gp))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v2)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v2) (local.get $x2))))
+                  (local.set $v3 (f64x2.mul (local.get $v3) (v128.load64_splat offset=24 (local.get $gp))))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $v3)))
+                  (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v3) (local.get $x3))))
+                  (local.set $A (v128.load (i32.add (local.get $dc) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $dd) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $A (v128.load (i32.add (local.get $xc) (local.get $k))))
+                  (local.set $B (v128.load (i32.add (local.get $xd) (local.get $k))))
+                  (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                  (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                  (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                  (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                  (local.set $x2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                  (local.set $x3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                  (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                  (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                  (local.set $v2 (f64x2.mul (local.get $v2) (v128.load64_splat offset=16 (local.get $gp))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v2)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v2) (local.get $x2))))
+                  (local.set $v3 (f64x2.mul (local.get $v3) (v128.load64_splat offset=24 (local.get $gp))))
+                  (local.set $t1 (f64x2.add (local.get $t1) (local.get $v3)))
+                  (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v3) (local.get $x3))))
+                  (local.set $off (i32.add (local.get $off) (local.get $row)))
+                  (br $p4g_loop))))
+              (else
+              (block $pg_done
+                (loop $pg_loop
+                  (br_if $pg_done (i32.ge_u (local.get $off) (local.get $end)))
+                  (local.set $k (i32.add (local.get $off) (local.get $g0)))
+                  (local.set $kend (i32.add (local.get $k) (local.get $cg4)))
+                  (local.set $gp (local.get $gp0))
+                  (block $q_doneg
+                    (loop $q_loopg
+                    (br_if $q_doneg (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $kend)))
+                    (local.set $A (v128.load (i32.add (local.get $da) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $db) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $A (v128.load (i32.add (local.get $xa) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $xb) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $x2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $x3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                    (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                    (local.set $v2 (f64x2.mul (local.get $v2) (v128.load64_splat offset=16 (local.get $gp))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v2)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v2) (local.get $x2))))
+                    (local.set $v3 (f64x2.mul (local.get $v3) (v128.load64_splat offset=24 (local.get $gp))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (local.get $v3)))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v3) (local.get $x3))))
+                    (local.set $A (v128.load (i32.add (local.get $dc) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $dd) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $v2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $v3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $A (v128.load (i32.add (local.get $xc) (local.get $k))))
+                    (local.set $B (v128.load (i32.add (local.get $xd) (local.get $k))))
+                    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                    (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                    (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $A) (local.get $B)))
+                    (local.set $x2 (f64x2.promote_low_f32x4 (local.get $hi)))
+                    (local.set $x3 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $hi) (local.get $hi))))
+                    (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                    (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                    (local.set $v2 (f64x2.mul (local.get $v2) (v128.load64_splat offset=16 (local.get $gp))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v2)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v2) (local.get $x2))))
+                    (local.set $v3 (f64x2.mul (local.get $v3) (v128.load64_splat offset=24 (local.get $gp))))
+                    (local.set $t1 (f64x2.add (local.get $t1) (local.get $v3)))
+                    (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v3) (local.get $x3))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (local.set $gp (i32.add (local.get $gp) (i32.const 32)))
+                    (br $q_loopg)))
+                  (if (i32.le_u (i32.add (local.get $k) (i32.const 8)) (local.get $kend))
+                    (then
+                      (local.set $A (v128.load64_zero (i32.add (local.get $da) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $db) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $A (v128.load64_zero (i32.add (local.get $xa) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $xb) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                      (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v1)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                      (local.set $A (v128.load64_zero (i32.add (local.get $dc) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $dd) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $v1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $A (v128.load64_zero (i32.add (local.get $xc) (local.get $k))))
+                      (local.set $B (v128.load64_zero (i32.add (local.get $xd) (local.get $k))))
+                      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $A) (local.get $B)))
+                      (local.set $x0 (f64x2.promote_low_f32x4 (local.get $lo)))
+                      (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $lo) (local.get $lo))))
+                      (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                      (local.set $v1 (f64x2.mul (local.get $v1) (v128.load64_splat offset=8 (local.get $gp))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v1)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v1) (local.get $x1))))
+                      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                      (local.set $gp (i32.add (local.get $gp) (i32.const 16)))))
+                  (if (i32.lt_u (local.get $k) (local.get $kend))
+                    (then
+                      (local.set $v0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $db) (local.get $k)) (v128.load32_zero (i32.add (local.get $da) (local.get $k))))))
+                      (local.set $x0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xb) (local.get $k)) (v128.load32_zero (i32.add (local.get $xa) (local.get $k))))))
+                      (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                      (local.set $s1 (f64x2.add (local.get $s1) (local.get $v0)))
+                      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v0) (local.get $x0))))
+                      (local.set $v0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $dd) (local.get $k)) (v128.load32_zero (i32.add (local.get $dc) (local.get $k))))))
+                      (local.set $x0 (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $xd) (local.get $k)) (v128.load32_zero (i32.add (local.get $xc) (local.get $k))))))
+                      (local.set $v0 (f64x2.mul (local.get $v0) (v128.load64_splat offset=0 (local.get $gp))))
+                      (local.set $t1 (f64x2.add (local.get $t1) (local.get $v0)))
+                      (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $v0) (local.get $x0))))))
+                  (local.set $off (i32.add (local.get $off) (local.get $row)))
+                  (br $pg_loop)))))))))
         (local.set $o (i32.shl (local.get $g) (i32.const 4)))
         (f64.store (i32.add (local.get $outd) (local.get $o)) (f64x2.extract_lane 1 (local.get $t1)))
         (f64.store offset=8 (i32.add (local.get $outd) (local.get $o)) (f64x2.extract_lane 1 (local.get $t2)))
@@ -81,65 +444,24 @@
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $g_loop))))
 
-  ;; Σ over images and pixels, in that order, of d·x̂ and of d, per channel: acc [2c] float64,
-  ;; acc[ch] += d x̂, acc[c + ch] += d (acc holds the running sums; the caller zeroes it).
-  ;; $q is the number of rows (n·P) of c channels.
-  (func (export "gn_channel_sums") (param $d i32) (param $x i32) (param $acc i32) (param $q i32)
-    (param $c i32)
-    (local $r i32) (local $ch i32) (local $off i32) (local $pairs i32) (local $a i32)
-    (local $dv v128) (local $sb i32)
-    (local.set $pairs (i32.shl (i32.shr_u (local.get $c) (i32.const 1)) (i32.const 1)))
-    (local.set $sb (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
-    (local.set $off (i32.const 0))
-    (local.set $r (i32.const 0))
-    (block $r_done
-      (loop $r_loop
-        (br_if $r_done (i32.ge_u (local.get $r) (local.get $q)))
-        (local.set $ch (i32.const 0))
-        (block $ch_done
-          (loop $ch_loop
-            (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $pairs)))
-            (local.set $dv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $off)))))
-            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 3))))
-            (v128.store (local.get $a)
-              (f64x2.add (v128.load (local.get $a))
-                (f64x2.mul (local.get $dv) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $ch) (i32.const 3))))
-            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $dv)))
-            (local.set $off (i32.add (local.get $off) (i32.const 8)))
-            (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
-            (br $ch_loop)))
-        ;; an odd last channel
-        (if (i32.lt_u (local.get $pairs) (local.get $c))
-          (then
-            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $pairs) (i32.const 3))))
-            (f64.store (local.get $a)
-              (f64.add (f64.load (local.get $a))
-                (f64.mul
-                  (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))
-                  (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $off)))))))
-            (local.set $a (i32.add (local.get $sb) (i32.shl (local.get $pairs) (i32.const 3))))
-            (f64.store (local.get $a)
-              (f64.add (f64.load (local.get $a))
-                (f64.promote_f32 (f32.load (i32.add (local.get $d) (local.get $off))))))
-            (local.set $off (i32.add (local.get $off) (i32.const 4)))))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $r_loop))))
-
   ;; One image's element-wise pass over P pixels of c channels, with that image's float64 tables
   ;; t1, t2, t3 [c] and the per-channel gain and bias [c]:
   ;;   forward ($grad = 0):  x̂ = (x − t1)·t2 → out1 (float32),  y = x̂·gain + bias → out2,
   ;;                         (x̂ unrounded in float64 in the second product)
-  ;;   backward ($grad = 1): ∂L/∂x = t3·((d·gain − t1) − x̂·t2) → out1, with d at $a, x̂ at $b.
-  ;; Two neighbouring channels per vector, their table entries held while the loop runs down
-  ;; the pixels; an odd last channel goes through the same code with its own value in both lanes
-  ;; (lane 0 is stored).
+  ;;   backward ($grad = 1): ∂L/∂x = t3·((d·gain − t1) − x̂·t2) → out1, with d at $a, x̂ at $b,
+  ;;                         and the batch sums of ∂L/∂g and ∂L/∂b: acc[ch] += d·x̂,
+  ;;                         acc[c + ch] += d, pixel by pixel (acc [2c] float64 holds the running
+  ;;                         sums; the caller zeroes it and calls the images in order).
+  ;; Two neighbouring channels per vector, their table entries (and running sums) held while the
+  ;; loop runs down the pixels; an odd last channel goes through the same code with its own
+  ;; value in both lanes (lane 0 is stored).
   (func (export "gn_apply") (param $a i32) (param $b i32) (param $out1 i32) (param $out2 i32)
     (param $t1 i32) (param $t2 i32) (param $t3 i32) (param $gain i32) (param $bias i32)
-    (param $P i32) (param $c i32) (param $grad i32)
+    (param $P i32) (param $c i32) (param $grad i32) (param $acc i32)
     (local $ch i32) (local $off i32) (local $end i32) (local $row i32) (local $o8 i32)
+    (local $sa i32) (local $sb i32)
     (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vg v128) (local $vb v128)
-    (local $v v128)
+    (local $v v128) (local $dv v128) (local $xv v128) (local $sg v128) (local $sd v128)
     (local.set $row (i32.shl (local.get $c) (i32.const 2)))
     (local.set $ch (i32.const 0))
     (block $ch_done
@@ -148,6 +470,9 @@
         (local.set $o8 (i32.shl (local.get $ch) (i32.const 3)))
         (local.set $off (i32.shl (local.get $ch) (i32.const 2)))
         (local.set $end (i32.add (local.get $off) (i32.mul (local.get $P) (local.get $row))))
+        ;; the running sums of ∂L/∂g and ∂L/∂b of this channel (pair)
+        (local.set $sa (i32.add (local.get $acc) (local.get $o8)))
+        (local.set $sb (i32.add (local.get $sa) (i32.shl (local.get $c) (i32.const 3))))
         (if (i32.lt_u (i32.add (local.get $ch) (i32.const 1)) (local.get $c))
           (then
             (local.set $v1 (v128.load (i32.add (local.get $t1) (local.get $o8))))
@@ -157,17 +482,23 @@
             (local.set $vb (v128.load (i32.add (local.get $bias) (local.get $o8))))
             (if (local.get $grad)
               (then
+                (local.set $sg (v128.load (local.get $sa)))
+                (local.set $sd (v128.load (local.get $sb)))
                 (block $g_done
                   (loop $g_loop
                     (br_if $g_done (i32.ge_u (local.get $off) (local.get $end)))
+                    (local.set $dv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))))
+                    (local.set $xv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $off)))))
                     (v128.store64_lane 0 (i32.add (local.get $out1) (local.get $off)) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $v3)
                         (f64x2.sub
-                          (f64x2.sub
-                            (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (local.get $off)))) (local.get $vg))
-                            (local.get $v1))
-                          (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $off)))) (local.get $v2))))))
+                          (f64x2.sub (f64x2.mul (local.get $dv) (local.get $vg)) (local.get $v1))
+                          (f64x2.mul (local.get $xv) (local.get $v2))))))
+                    (local.set $sg (f64x2.add (local.get $sg) (f64x2.mul (local.get $dv) (local.get $xv))))
+                    (local.set $sd (f64x2.add (local.get $sd) (local.get $dv)))
                     (local.set $off (i32.add (local.get $off) (local.get $row)))
-                    (br $g_loop))))
+                    (br $g_loop)))
+                (v128.store (local.get $sa) (local.get $sg))
+                (v128.store (local.get $sb) (local.get $sd)))
               (else
                 (block $f_done
                   (loop $f_loop
@@ -187,19 +518,25 @@
             (local.set $v3 (f64x2.splat (f64.load (i32.add (local.get $t3) (local.get $o8)))))
             (local.set $vg (f64x2.splat (f64.load (i32.add (local.get $gain) (local.get $o8)))))
             (local.set $vb (f64x2.splat (f64.load (i32.add (local.get $bias) (local.get $o8)))))
+            (if (local.get $grad)
+              (then
+                (local.set $sg (f64x2.splat (f64.load (local.get $sa))))
+                (local.set $sd (f64x2.splat (f64.load (local.get $sb))))))
             (block $s_done
               (loop $s_loop
                 (br_if $s_done (i32.ge_u (local.get $off) (local.get $end)))
                 (if (local.get $grad)
                   (then
+                    (local.set $dv (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))))
+                    (local.set $xv (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $off))))))
                     (f32.store (i32.add (local.get $out1) (local.get $off))
                       (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
                         (f64x2.mul (local.get $v3)
                           (f64x2.sub
-                            (f64x2.sub
-                              (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $off))))) (local.get $vg))
-                              (local.get $v1))
-                            (f64x2.mul (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $off))))) (local.get $v2))))))))
+                            (f64x2.sub (f64x2.mul (local.get $dv) (local.get $vg)) (local.get $v1))
+                            (f64x2.mul (local.get $xv) (local.get $v2)))))))
+                    (local.set $sg (f64x2.add (local.get $sg) (f64x2.mul (local.get $dv) (local.get $xv))))
+                    (local.set $sd (f64x2.add (local.get $sd) (local.get $dv))))
                   (else
                     (local.set $v
                       (f64x2.mul
@@ -211,7 +548,11 @@
                       (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
                         (f64x2.add (f64x2.mul (local.get $v) (local.get $vg)) (local.get $vb)))))))
                 (local.set $off (i32.add (local.get $off) (local.get $row)))
-                (br $s_loop)))))
+                (br $s_loop)))
+            (if (local.get $grad)
+              (then
+                (f64.store (local.get $sa) (f64x2.extract_lane 0 (local.get $sg)))
+                (f64.store (local.get $sb) (f64x2.extract_lane 0 (local.get $sd)))))))
         (local.set $ch (i32.add (local.get $ch) (i32.const 2)))
         (br $ch_loop))))
 )
