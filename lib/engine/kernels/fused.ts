@@ -295,7 +295,7 @@ export function kitKernelCalls(name: string): number {
  */
 export function replaceWasmKernel(
   name: string,
-  fast: (params: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null,
+  fast: (params: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | null,
 ): void {
   const original = tf.getKernel(name, "wasm");
   if (!enabled || !original || replaced.has(name)) return;

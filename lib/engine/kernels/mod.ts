@@ -12,6 +12,7 @@ export * from "./noise.ts";
 export * from "./seed.ts";
 export * from "./groupnorm.ts";
 export * from "./broadcast.ts";
+export * from "./gru.ts";
 export * from "./resample.ts";
 export * from "./conv.ts";
 export * from "./conv_filter.ts";

@@ -1,6 +1,7 @@
 /**
  * The gated recurrent unit (Cho et al., 2014) in PyTorch's `nn.GRU` form, run over time steps
- * with tfjs ops. For x_t [B, in] and h [B, hidden], with the gates stacked in the order (r, z, n):
+ * with tfjs autodiff; the step is `gruCell` of `cells.ts` (the kit's product and one fused kernel
+ * each way on wasm, tfjs ops elsewhere). For x_t [B, in] and h [B, hidden], with the gates stacked in the order (r, z, n):
  *
  *   r  = σ(x_t W_ir + b_ir + h W_hr + b_hr)          reset gate
  *   z  = σ(x_t W_iz + b_iz + h W_hz + b_hz)          update gate
@@ -16,6 +17,7 @@ import type { NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { linear } from "../../engine/nn/mod.ts";
 import { checkSequence, initialState, projectSteps } from "./init.ts";
+import { gruCell } from "./cells.ts";
 import {
   RecurrentCell,
   type RecurrentConfig,
@@ -46,36 +48,20 @@ export class Gru extends RecurrentCell {
 
   /** One step h' for x_t [B, inputDim] and h [B, hidden] (the formulas above). */
   step(xt: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const [xrz, xn] = tf.split(linear(xt, this.wi, this.bi), [2 * this.hidden, this.hidden], 1);
-      return this.cell(xrz as tf.Tensor2D, xn as tf.Tensor2D, h);
-    });
+    return tf.tidy(() => this.cell(linear(xt, this.wi, this.bi), h));
   }
 
-  /**
-   * The step from the projected input, split into its (r, z) part x_t W_i,rz + b_i,rz [B, 2·hidden]
-   * and its n part [B, hidden] (so that one sigmoid serves both gates).
-   */
-  private cell(xrz: tf.Tensor2D, xn: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
-    const [hrz, hn] = tf.split(linear(h, this.wh, this.bh), [2 * this.hidden, this.hidden], 1);
-    const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1);
-    const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-    // (1 − z) n + z h = n + z (h − n): one op fewer.
-    return tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+  /** The step from the projected input x_t W_i + b_i [B, 3·hidden] (`gruCell` of cells.ts). */
+  private cell(xp: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
+    return gruCell(xp, h, this.wh, this.bh, { fused: this.fused });
   }
 
   run(x: tf.Tensor3D, options: RunOptions = {}): RunResult {
     const [batch] = checkSequence(x, this.inputDim);
     const h0 = initialState(options.h0, batch, this.hidden);
-    // Project every step at once and split the gates outside the time loop.
+    // Project every step at once, outside the time loop.
     const proj = projectSteps(x, this.wi, this.bi);
-    const parts = proj.map((p) => tf.split(p, [2 * this.hidden, this.hidden], 1));
-    return unroll(
-      parts.map((q) => q[0] as tf.Tensor2D),
-      h0,
-      (xrz, h, t) => this.cell(xrz, parts[t][1] as tf.Tensor2D, h),
-      options,
-    );
+    return unroll(proj, h0, (xp, h) => this.cell(xp, h), options);
   }
 
   /** W_i, W_h, b_i, b_h. */

@@ -6,6 +6,7 @@
  */
 export * from "./rnn.ts";
 export * from "./gru.ts";
+export * from "./cells.ts";
 export * from "./bidirectional.ts";
 export * from "./dropout.ts";
 export * from "./clip.ts";

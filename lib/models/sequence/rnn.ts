@@ -1,11 +1,12 @@
 /**
  * The Elman recurrent layer with tanh (PyTorch's `nn.RNN(nonlinearity="tanh")`), run over the
- * time steps of a batch of sequences with tfjs ops, so that autodiff back-propagates through time:
+ * time steps of a batch of sequences with tfjs autodiff back-propagating through time:
  *
  *   h_t = tanh(x_t W_x + h_{t−1} W_h + b),   h_0 = 0,
  *
  * for x_t [batch, inputDim], h_t [batch, hidden], W_x [inputDim, hidden], W_h [hidden, hidden].
- * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.)
+ * (PyTorch keeps two biases b_ih + b_hh; their sum is the single b here.) The step itself is
+ * `rnnCell` of `cells.ts` (one fused kernel each way on wasm, tfjs ops elsewhere).
  * @module
  */
 import { uniformVariable } from "../../engine/init.ts";
@@ -14,6 +15,7 @@ import { checkInt } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { matMul } from "../../engine/nn/mod.ts";
 import { checkSequence, initialState, projectSteps, seededUniform } from "./init.ts";
+import { rnnCell } from "./cells.ts";
 
 /** Options of a recurrent run. */
 export interface RunOptions {
@@ -60,6 +62,11 @@ export interface RecurrentConfig {
   hidden: number;
   /** Seed of the initial weights (default 0). */
   seed?: number;
+  /**
+   * Use the kit's fused wasm kernels for the step where they run (default true; see `cells.ts`);
+   * false keeps the tfjs ops on every backend (for comparisons).
+   */
+  fused?: boolean;
 }
 
 /**
@@ -94,12 +101,18 @@ export abstract class RecurrentCell extends Module implements RecurrentLayer {
   readonly inputDim: number;
   readonly hidden: number;
   readonly outputDim: number;
+  /** Whether the step may use the fused kernels (`RecurrentConfig.fused`). */
+  readonly fused: boolean;
   private readonly uniform: () => number;
 
   constructor(config: RecurrentConfig) {
     super();
     this.inputDim = checkInt(config.inputDim, "inputDim");
     this.hidden = checkInt(config.hidden, "hidden");
+    if (config.fused !== undefined && typeof config.fused !== "boolean") {
+      throw new Error(`fused must be a boolean or undefined; got ${config.fused}`);
+    }
+    this.fused = config.fused ?? true;
     this.outputDim = this.hidden;
     this.uniform = seededUniform(config.seed ?? 0);
   }
@@ -135,7 +148,7 @@ export class TanhRnn extends RecurrentCell {
   }
 
   private cell(xProj: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
-    return tf.tanh(tf.add(xProj, matMul(h, this.wh)));
+    return rnnCell(xProj, h, this.wh, { fused: this.fused });
   }
 
   run(x: tf.Tensor3D, options: RunOptions = {}): RunResult {
