@@ -264,11 +264,10 @@ Deno.test("gn_sums and gn_apply's batch sums are the float64 sums of the scalar 
     const P = h * w, cg = c / G, N = n * P * c;
     const { X, DY } = testData([n, h, w, c], 3 * c + G);
     const gain = Float64Array.from(sync(tf.tidy(() => tf.randomNormal([c], 1, 0.5, "float32", 5))));
-    // memory: d, x̂, ∂L/∂x (float32 [N], then a gap), gain, ones, tables (zeros) [c], group
+    // memory: d, x̂, ∂L/∂x (float32 [N], then a gap), gain, tables (zeros) [c], group
     // sums [n, G, 2], batch sums [2c]
-    const at = { d: 0, x: 4 * N, out: 8 * N, gain: 16 * N + 8, ones: 0, t: 0, sums: 0, acc: 0 };
-    at.ones = at.gain + 8 * c;
-    at.t = at.ones + 8 * c;
+    const at = { d: 0, x: 4 * N, out: 8 * N, gain: 16 * N + 8, t: 0, sums: 0, acc: 0 };
+    at.t = at.gain + 8 * c;
     at.sums = at.t + 8 * c;
     at.acc = at.sums + 16 * n * G;
     const end = at.acc + 16 * c;
@@ -279,11 +278,11 @@ Deno.test("gn_sums and gn_apply's batch sums are the float64 sums of the scalar 
     new Float32Array(memory.buffer, at.d, N).set(DY);
     new Float32Array(memory.buffer, at.x, N).set(X);
     new Float64Array(memory.buffer, at.gain, c).set(gain);
-    new Float64Array(memory.buffer, at.ones, c).fill(1);
     const where = `[${n}, ${h}, ${w}, ${c}], ${G} groups`;
     for (const square of [1, 0]) {
       // forward: Σ x, Σ x² (d = x̂ = x, gain 1); backward: Σ d·gain, Σ d·gain·x̂
-      const [d, x, g] = square ? [at.x, at.x, at.ones] : [at.d, at.x, at.gain];
+      // (the forward pass does not read the gain: its pointer 0 is d's data here)
+      const [d, x, g] = square ? [at.x, at.x, 0] : [at.d, at.x, at.gain];
       for (let i = 0; i < n; i += 4) {
         const img = [i, i + 1, i + 2, i + 3].map((j) => Math.min(j, n - 1));
         k.gn_sums(

@@ -83,8 +83,8 @@ function scratch(backend: WasmBackendLike, lengths: number[]) {
 /**
  * The group sums of every image (float64, see `gn_sums` in groupnorm.wat), four images per
  * call (the last one repeated where n is not a multiple of 4); the sums of image i land at
- * `out + 16·G·i`. `square`: the forward pass's Σ x and Σ x² (d and x the same tensor, gain 1),
- * otherwise Σ d·gain and Σ d·gain·x.
+ * `out + 16·G·i`. `square`: the forward pass's Σ x and Σ x² (d and x the same tensor; `gain`
+ * is not read), otherwise Σ d·gain and Σ d·gain·x.
  */
 function groupSums(
   k: GroupNormExports,
@@ -120,19 +120,18 @@ register("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend, attrs }) => 
   const xhat = backend.makeOutput(x.shape, "float32");
   const rstd = backend.makeOutput([n, G], "float32");
   const P = h * w, cg = c / G, m = P * cg;
-  // float64: the group sums [n, G, 2], μ and 1/σ̂ per image and channel, ones, gain, bias
-  const s = scratch(backend, [2 * n * G, n * c, n * c, c, c, c]);
-  const [sums, mu, r, ones, gn, bs] = s.views;
+  // float64: the group sums [n, G, 2], μ and 1/σ̂ per image and channel, gain, bias
+  const s = scratch(backend, [2 * n * G, n * c, n * c, c, c]);
+  const [sums, mu, r, gn, bs] = s.views;
   const k = passesFor(backend);
   try {
     const gain32 = view(backend, gain, c), bias32 = view(backend, bias, c);
     for (let ch = 0; ch < c; ch++) {
-      ones[ch] = 1;
       gn[ch] = gain32[ch];
       bs[ch] = bias32[ch];
     }
     const X = offset(backend, x);
-    groupSums(k, X, X, s.at[3], s.at[0], { n, P, c, G, square: true });
+    groupSums(k, X, X, 0, s.at[0], { n, P, c, G, square: true });
     const R = view(backend, rstd, n * G);
     for (let i = 0; i < n; i++) {
       for (let g = 0; g < G; g++) {
@@ -156,8 +155,8 @@ register("KitGroupNorm", ["x", "gain", "bias"], ({ inputs, backend, attrs }) => 
         s.at[1] + 8 * i * c,
         s.at[2] + 8 * i * c,
         0,
+        s.at[3],
         s.at[4],
-        s.at[5],
         P,
         c,
         0,

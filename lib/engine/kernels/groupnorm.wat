@@ -32,8 +32,8 @@
   ;; [a_k, b_k] vectors for k, k + 1, k + 2, k + 3, added in that order), then a pair (two 8-byte
   ;; loads), then a single one; groups of two and of four channels have walks of their own with
   ;; one such step per pixel. $square = 1 is the forward pass (d = x̂ = x, gain = 1): s1 = Σ x,
-  ;; s2 = Σ x·x, the same float64 operations (x·1 = x exactly) without the gain products and the
-  ;; second loads.
+  ;; s2 = Σ x·x, the same float64 operations (x·1 = x exactly) without the gain products (the
+  ;; gain is not read) and the second loads.
   (func (export "gn_sums")
     (param $da i32) (param $db i32) (param $dc i32) (param $dd i32)
     (param $xa i32) (param $xb i32) (param $xc i32) (param $xd i32)
