@@ -42,9 +42,18 @@ let original: ((x: tf.Tensor) => tf.Tensor) | undefined;
 let saves = 0;
 
 /** True when the engine's internals are those {@link shareSavedTensors} was written for. */
-function looksLikeTfjsEngine(e: Partial<EngineInternals>): e is EngineInternals {
-  return typeof e.clone === "function" && typeof e.makeTensorFromTensorInfo === "function" &&
-    typeof e.state?.gradientDepth === "number" && typeof e.state?.tensorInfo?.get === "function";
+function isTfjsEngine(e: unknown): e is EngineInternals {
+  if (typeof e !== "object" || e === null) return false;
+  const { clone, makeTensorFromTensorInfo, state } = e as Partial<
+    Record<keyof EngineInternals, unknown>
+  >;
+  if (typeof clone !== "function" || typeof makeTensorFromTensorInfo !== "function") return false;
+  if (typeof state !== "object" || state === null) return false;
+  const { gradientDepth, tensorInfo } = state as Partial<
+    Record<"gradientDepth" | "tensorInfo", unknown>
+  >;
+  return typeof gradientDepth === "number" && typeof tensorInfo === "object" &&
+    tensorInfo !== null && typeof (tensorInfo as { get?: unknown }).get === "function";
 }
 
 /**
@@ -59,8 +68,8 @@ function looksLikeTfjsEngine(e: Partial<EngineInternals>): e is EngineInternals 
  */
 export function shareSavedTensors(): boolean {
   if (original) return true;
-  const engine = tf.engine() as unknown as Partial<EngineInternals>;
-  if (!kitKernelsEnabled() || !looksLikeTfjsEngine(engine)) return false;
+  const engine: unknown = tf.engine();
+  if (!kitKernelsEnabled() || !isTfjsEngine(engine)) return false;
   const tfjsClone = engine.clone;
   original = tfjsClone;
   engine.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
@@ -80,8 +89,9 @@ export function shareSavedTensors(): boolean {
 
 /** Puts tfjs's own `clone` back (for comparisons and tests); idempotent. */
 export function copySavedTensors(): void {
-  if (!original) return;
-  (tf.engine() as unknown as EngineInternals).clone = original;
+  const engine: unknown = tf.engine();
+  if (!original || !isTfjsEngine(engine)) return;
+  engine.clone = original;
   original = undefined;
 }
 
