@@ -10,7 +10,9 @@
  *
  * Tolerance: |error| ≤ 1e-3 + 1e-4·|expected| (as for the kit's other filter-gradient kernel in
  * tests/kernels/conv_test.ts): each entry is a float32 sum of up to n·h'·w' = 2·28·28 = 1568
- * products of standard normals (typical size ≈ 40), accumulated with fused multiply-adds.
+ * products of standard normals (typical size ≈ 40), accumulated with fused multiply-adds. The
+ * joint tiles of the one-row cases (one input or one output channel) are compared bit for bit with
+ * one tile per tap.
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
@@ -19,6 +21,7 @@ import {
   kitConvFilterDirectChosen,
   kitConvFilterDirectSupports,
   setKitConvFilterDirect,
+  setKitConvFilterJoint,
 } from "../../lib/engine/kernels/mod.ts";
 import { bytesModule, compileConvFilter } from "../../lib/engine/kernels/build.ts";
 import { conv2d } from "../../lib/engine/nn/conv.ts";
@@ -197,5 +200,48 @@ Deno.test({
     assert.equal(await ran(true), false);
     assert.equal(await ran("all"), true);
     tf.dispose([x, w]);
+  },
+});
+
+/** One-row filter gradients: the U-Net's head and stem at batch 32, and edge shapes. */
+const JOINT_SHAPES: (Geometry & { name: string })[] = [
+  { name: "unet head 32×28 8→1", x: [32, 28, 28, 8], k: [3, 3], d: 1, s: [1, 1], p: [1, 1] },
+  { name: "unet stem 32×28 1→8", x: [32, 28, 28, 1], k: [3, 3], d: 8, s: [1, 1], p: [1, 1] },
+  { name: "n 1, W 5, 12→1 (cols 8 + 4)", x: [1, 6, 5, 12], k: [3, 3], d: 1, s: [1, 1], p: [1, 1] },
+  { name: "1→3 (padded dy), pad 0", x: [2, 7, 9, 1], k: [3, 3], d: 3, s: [1, 1], p: [0, 0] },
+  { name: "1→16, 2×3 kernel, pad [1, 0]", x: [1, 5, 6, 1], k: [2, 3], d: 16, s: [1, 1], p: [1, 0] },
+  { name: "4→1, 5×5 pad 2 (taps 3 + 2)", x: [2, 9, 7, 4], k: [5, 5], d: 1, s: [1, 1], p: [2, 2] },
+  { name: "1→4 stride 2, pad 1", x: [2, 9, 9, 1], k: [3, 3], d: 4, s: [2, 2], p: [1, 1] },
+  { name: "8→1, pad beyond k − 1", x: [1, 4, 4, 8], k: [3, 3], d: 1, s: [1, 1], p: [3, 3] },
+];
+
+Deno.test({
+  name:
+    "KitConvFilterDirect: the joint tiles of one-row cases give the same bits as one tile per tap",
+  ignore: !active,
+  fn: async () => {
+    const before = tf.memory().numTensors;
+    for (const [i, g] of JOINT_SHAPES.entries()) {
+      const [n, h, w, c] = g.x;
+      const oh = outSize(h, g.k[0], g.s[0], g.p[0]), ow = outSize(w, g.k[1], g.s[1], g.p[1]);
+      const x = tf.tensor4d(randn(g.x, 1100 + i), [n, h, w, c]);
+      const dy = tf.tensor4d(randn([n, oh, ow, g.d], 1200 + i), [n, oh, ow, g.d]);
+      const run = (joint: boolean) => {
+        const was = setKitConvFilterJoint(joint);
+        try {
+          return kitConvFilterDirect(x, dy, { kernel: g.k, stride: g.s, pad: g.p });
+        } finally {
+          setKitConvFilterJoint(was);
+        }
+      };
+      const a = run(true), b = run(false);
+      assert.deepEqual(a.shape, [...g.k, c, g.d]);
+      const ua = new Uint32Array((await a.data()).buffer),
+        ub = new Uint32Array((await b.data()).buffer);
+      const diff = ua.findIndex((v, k) => v !== ub[k]);
+      assert.equal(diff, -1, `${g.name}: first differing value at ${diff}`);
+      tf.dispose([x, dy, a, b]);
+    }
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   },
 });

@@ -22,11 +22,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { CONV_FILTER_WASM_BASE64 } from "./conv_filter_bytes.ts";
-import { FILTER_TILES } from "./conv_filter_wat.ts";
+import { FILTER_TILES, JOINT_TILES } from "./conv_filter_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitTileModule, offset } from "./wasm_internals.ts";
+import { kitModule, kitTileModule, offset, type WasmFunction } from "./wasm_internals.ts";
 import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 const supported = kitKernelsEnabled() &&
@@ -38,6 +38,42 @@ const tilesFor = kitTileModule(CONV_FILTER_WASM_BASE64, "conv_filter.wasm", {
   prefix: "t",
   arity: 13,
 });
+
+/** The joint tiles `j{a|b}{U}x{nr}` (12 parameters each) of the same module. */
+const jointFor = kitModule<Record<string, WasmFunction>>(
+  CONV_FILTER_WASM_BASE64,
+  "conv_filter.wasm",
+  Object.fromEntries(
+    JOINT_TILES.shifts.flatMap((s) =>
+      JOINT_TILES.taps.flatMap((U) => JOINT_TILES.cols.map((nr) => [`j${s}${U}x${nr}`, 12]))
+    ),
+  ),
+);
+const MAX_JOINT = JOINT_TILES.taps[JOINT_TILES.taps.length - 1];
+
+/** Whether one-row filter gradients run the joint tiles (see {@link setKitConvFilterJoint}). */
+let jointOn = true;
+
+/**
+ * Sets whether the filter gradients whose tiles have one row (one input channel broadcast, as in
+ * the U-Net's stem, or one output channel, as in its head) run the joint tiles of
+ * `conv_filter_wat.ts`, which carry up to 3 kernel rows' sums at once (true, the default), or one
+ * tile per tap (false). Both give the same bits; this exists for the tests that prove it and for
+ * timing comparisons. Returns the previous setting.
+ *
+ * @example
+ * ```ts
+ * import { setKitConvFilterJoint } from "./conv_filter.ts";
+ * const before = setKitConvFilterJoint(false);
+ * // … compute with one tile per tap …
+ * setKitConvFilterJoint(before);
+ * ```
+ */
+export function setKitConvFilterJoint(on: boolean): boolean {
+  const before = jointOn;
+  jointOn = on;
+  return before;
+}
 
 /** Splits `count` rows into ⌈count/6⌉ blocks of nearly equal height (at most 6). */
 function rowBlocks(count: number): number[] {
@@ -99,50 +135,111 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
   const gImg = oh * ow * OB * 4, gRow = ow * OB * 4, gPix = OB * 4;
   const [rows, cols] = mode === "x" ? [O, C] : [C, OB];
   const rb = rowBlocks(rows), cb = colBlocks(cols);
-  for (let u = 0; u < kh; u++) {
-    const [i0, i1] = validRange(H, oh, sh, u, ph);
+  if (rows === 1 && kh > 1 && jointOn) {
+    // One-row tiles: every tap is a lone chain per vector, waiting on the multiply-add's latency.
+    // Run up to 3 kernel rows u at once (same v): per image, per band of output rows in which the
+    // set of taps inside the image is the same (an interval of u), with the sums kept in memory
+    // between calls, so each tap still sums its pixels in the order image, row, column.
+    const joint = jointFor(backend);
+    heap.fill(0, S >> 2, (S >> 2) + kh * kw * cols);
+    const ranges = Array.from({ length: kh }, (_, u) => validRange(H, oh, sh, u, ph));
+    const cuts = [...new Set(ranges.flat())].sort((p, q) => p - q);
+    const tapX = W * C * 4, accStep = kw * cols * 4;
     for (let v = 0; v < kw; v++) {
       const [j0, j1] = validRange(W, ow, sw, v, pw);
-      const T = i0 < i1 && j0 < j1 ? n : 0;
-      const xAt = X + ((i0 * sh + u - ph) * W + (j0 * sw + v - pw)) * C * 4;
-      const gAt = B + (i0 * ow + j0) * OB * 4;
-      const tap = (u * kw + v) * rows * cols * 4;
-      for (let r0 = 0, bi = 0; bi < rb.length; r0 += rb[bi++]) {
-        for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
-          const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
-          const out = S + tap + (r0 * cols + c0) * 4;
-          if (mode === "x") {
-            tile(
-              gAt + r0 * 4,
-              xAt + c0 * 4,
-              out,
-              cols * 4,
-              T,
-              gImg,
-              xImg,
-              i1 - i0,
-              gRow,
-              xRow,
-              j1 - j0,
-              gPix,
-              xPix,
-            );
-          } else {
-            tile(
-              xAt + r0 * 4,
-              gAt + c0 * 4,
-              out,
-              cols * 4,
-              T,
-              xImg,
-              gImg,
-              i1 - i0,
-              xRow,
-              gRow,
-              j1 - j0,
-              xPix,
-              gPix,
-            );
+      if (j0 >= j1) continue;
+      for (let b = 0; b < n; b++) {
+        for (let k = 0; k + 1 < cuts.length; k++) {
+          const b0 = cuts[k], b1 = cuts[k + 1];
+          const active = ranges.flatMap(([i0, i1], u) => i0 <= b0 && b1 <= i1 ? [u] : []);
+          for (let a = 0; a < active.length; a += MAX_JOINT) {
+            const ua = active[a], U = Math.min(MAX_JOINT, active.length - a);
+            const xAt = X + b * xImg + ((b0 * sh + ua - ph) * W + (j0 * sw + v - pw)) * C * 4;
+            const gAt = B + b * gImg + (b0 * ow + j0) * OB * 4;
+            for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
+              const acc = S + ((ua * kw + v) * cols + c0) * 4;
+              if (mode === "x") {
+                joint[`jb${U}x${cb[bj]}`](
+                  gAt,
+                  xAt + c0 * 4,
+                  acc,
+                  accStep,
+                  0,
+                  tapX,
+                  b1 - b0,
+                  gRow,
+                  xRow,
+                  j1 - j0,
+                  gPix,
+                  xPix,
+                );
+              } else {
+                joint[`ja${U}x${cb[bj]}`](
+                  xAt,
+                  gAt + c0 * 4,
+                  acc,
+                  accStep,
+                  tapX,
+                  0,
+                  b1 - b0,
+                  xRow,
+                  gRow,
+                  j1 - j0,
+                  xPix,
+                  gPix,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+  } else {
+    for (let u = 0; u < kh; u++) {
+      const [i0, i1] = validRange(H, oh, sh, u, ph);
+      for (let v = 0; v < kw; v++) {
+        const [j0, j1] = validRange(W, ow, sw, v, pw);
+        const T = i0 < i1 && j0 < j1 ? n : 0;
+        const xAt = X + ((i0 * sh + u - ph) * W + (j0 * sw + v - pw)) * C * 4;
+        const gAt = B + (i0 * ow + j0) * OB * 4;
+        const tap = (u * kw + v) * rows * cols * 4;
+        for (let r0 = 0, bi = 0; bi < rb.length; r0 += rb[bi++]) {
+          for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
+            const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
+            const out = S + tap + (r0 * cols + c0) * 4;
+            if (mode === "x") {
+              tile(
+                gAt + r0 * 4,
+                xAt + c0 * 4,
+                out,
+                cols * 4,
+                T,
+                gImg,
+                xImg,
+                i1 - i0,
+                gRow,
+                xRow,
+                j1 - j0,
+                gPix,
+                xPix,
+              );
+            } else {
+              tile(
+                xAt + r0 * 4,
+                gAt + c0 * 4,
+                out,
+                cols * 4,
+                T,
+                xImg,
+                gImg,
+                i1 - i0,
+                xRow,
+                gRow,
+                j1 - j0,
+                xPix,
+                gPix,
+              );
+            }
           }
         }
       }
