@@ -7,7 +7,8 @@
  * output channels 1, 3, 4, 5, 12 (the 4-wide tile and the rounded-up buffer), input channels
  * that are not a multiple of 4, padding 0 and padding k − 1, rectangular kernels, an empty batch.
  * Tolerance |error| ≤ 1e-4 + 1e-4·|expected| (as for the other direct kernels: float32 sums of up
- * to k_h·k_w·c = 576 products of standard normals).
+ * to k_h·k_w·c = 576 products of standard normals). For d < 4 the pixel-lane kernel
+ * (`conv_pixels_wat.ts`) is compared bit for bit with the channel-lane tiles it replaces.
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
@@ -16,6 +17,7 @@ import {
   kitConv2dDirectChosen,
   kitConv2dDirectSupports,
   setKitConv2dDirect,
+  setKitConvPixelLanes,
 } from "../../lib/engine/kernels/mod.ts";
 import { conv2d } from "../../lib/engine/nn/conv.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
@@ -127,5 +129,69 @@ Deno.test({
       await assertTensorClose(ga[k], await g.data(), { atol: 1e-4, rtol: 1e-4, msg: `grad ${k}` });
     }
     tf.dispose([x, w, b, r, va, vb, ...ga, ...Object.values(grads)]);
+  },
+});
+
+/** Shapes for d < 4: the U-Net's head at batch 32, and every remainder of W mod 4 and of the blocks. */
+const PIXEL_SHAPES: {
+  name: string;
+  x: [number, number, number, number];
+  k: [number, number];
+  d: number;
+  p: [number, number];
+}[] = [
+  { name: "unet head 32×28×28 8→1", x: [32, 28, 28, 8], k: [3, 3], d: 1, p: [1, 1] },
+  { name: "n 1, W 5, c 3, d 1", x: [1, 4, 5, 3], k: [3, 3], d: 1, p: [1, 1] },
+  { name: "W 6, c 12, d 1, pad 0", x: [2, 6, 8, 12], k: [3, 3], d: 1, p: [0, 0] },
+  { name: "W 7, c 1, d 1, 1×1", x: [1, 3, 7, 1], k: [1, 1], d: 1, p: [0, 0] },
+  { name: "W 4, c 1, d 1, pad 1", x: [2, 4, 4, 1], k: [3, 3], d: 1, p: [1, 1] },
+  { name: "W 33 (8 groups + 1), c 8, d 1", x: [1, 3, 33, 8], k: [3, 3], d: 1, p: [1, 1] },
+  { name: "W 37 (blocks 5 + 4, tail), c 3, d 2", x: [2, 2, 37, 3], k: [3, 3], d: 2, p: [1, 1] },
+  { name: "W 70 (blocks of 6 and 5), c 8, d 1", x: [1, 2, 70, 8], k: [3, 3], d: 1, p: [1, 1] },
+  { name: "1×1, c 12, d 3", x: [2, 5, 9, 12], k: [1, 1], d: 3, p: [0, 0] },
+  { name: "2×3 pad [0, 2], c 5, d 3", x: [1, 6, 10, 5], k: [2, 3], d: 3, p: [0, 2] },
+  { name: "W 3 (channel-lane tiles), d 1", x: [1, 4, 3, 8], k: [3, 3], d: 1, p: [1, 1] },
+];
+
+Deno.test({
+  name:
+    "KitConv2dDirect: d < 4 with pixels in the lanes gives the same bits as the channel-lane tiles",
+  ignore: !active,
+  fn: async () => {
+    const before = tf.memory().numTensors;
+    for (const [i, g] of PIXEL_SHAPES.entries()) {
+      const [n, h, w, c] = g.x;
+      const xt = tf.tensor4d(randn(g.x, 800 + i), g.x);
+      const wt = tf.tensor4d(randn([...g.k, c, g.d], 900 + i), [...g.k, c, g.d]);
+      const bt = tf.tensor1d(randn([g.d], 1000 + i));
+      for (const bias of [bt, undefined]) {
+        const run = (pixels: boolean) => {
+          const was = setKitConvPixelLanes(pixels);
+          try {
+            return kitConv2dDirect(xt, wt, { pad: g.p, bias });
+          } finally {
+            setKitConvPixelLanes(was);
+          }
+        };
+        const ya = run(true), yb = run(false);
+        assert.deepEqual(ya.shape, [
+          n,
+          h + 2 * g.p[0] - g.k[0] + 1,
+          w + 2 * g.p[1] - g.k[1] + 1,
+          g.d,
+        ]);
+        const a = new Uint32Array((await ya.data()).buffer),
+          b = new Uint32Array((await yb.data()).buffer);
+        const diff = a.findIndex((v, k) => v !== b[k]);
+        assert.equal(
+          diff,
+          -1,
+          `${g.name}${bias ? " with bias" : ""}: first differing value at ${diff}`,
+        );
+        tf.dispose([ya, yb]);
+      }
+      tf.dispose([xt, wt, bt]);
+    }
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   },
 });

@@ -23,7 +23,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./conv_tiles.ts";
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { offset } from "./wasm_internals.ts";
+import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
+import { CONV_PIXELS_WASM_BASE64 } from "./conv_pixels_bytes.ts";
+import { PIXEL_TILES } from "./conv_pixels_wat.ts";
 import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
@@ -46,6 +48,10 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   const H = Hp - kh + 1, W = Wp - kw + 1;
   const y = backend.makeOutput([n, H, W, D], "float32");
   if (n === 0) return y;
+  if (D < 4 && W >= 4 && pixelLanes) {
+    pixelConv(backend, { x, w, bias, y, H, W, ph, pw });
+    return y;
+  }
   const padded = ph || pw ? backend.makeOutput([n, Hp, Wp, C], "float32") : null;
   // d rounded up to a multiple of 4: the tiles compute D4 channels (zero filter columns beyond
   // d) into a buffer of their own, from which the d channels are copied
@@ -102,6 +108,102 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   for (const t of [padded, packed, wide]) if (t) backend.disposeData(t.dataId);
   return y;
 });
+
+/** The exports of `conv_pixels_wat.ts`: `planar`, then `p{G}` and `q{G}` per tile width G. */
+const pixelsFor = kitModule<Record<string, WasmFunction>>(
+  CONV_PIXELS_WASM_BASE64,
+  "conv_pixels.wasm",
+  Object.fromEntries([
+    ["planar", 8],
+    ...PIXEL_TILES.flatMap((G) => [[`p${G}`, 15], [`q${G}`, 16]]),
+  ]),
+);
+const MAX_GROUPS = PIXEL_TILES[PIXEL_TILES.length - 1];
+
+/** Whether d < 4 runs the pixel-lane kernel (see {@link setKitConvPixelLanes}). */
+let pixelLanes = true;
+
+/**
+ * Sets whether forward convolutions with d < 4 output channels (and an output at least 4 pixels
+ * wide) run the pixel-lane kernel of `conv_pixels_wat.ts` (true, the default) or the channel-lane
+ * tiles of `conv_input_wat.ts` with ⌈d/4⌉·4 channels (false); both give the same bits, so this
+ * exists for the tests that prove it and for timing comparisons. Returns the previous setting.
+ *
+ * @example
+ * ```ts
+ * import { setKitConvPixelLanes } from "./conv_forward.ts";
+ * const before = setKitConvPixelLanes(false);
+ * // … compute with the channel-lane tiles …
+ * setKitConvPixelLanes(before);
+ * ```
+ */
+export function setKitConvPixelLanes(on: boolean): boolean {
+  const before = pixelLanes;
+  pixelLanes = on;
+  return before;
+}
+
+/**
+ * y = x ⋆ w + b for d < 4 with 4 neighbouring output pixels in the vector lanes: x copied
+ * channel-planar with its zero border ([n, H_p, c, W_p], skipped for c = 1 without padding), the
+ * weights and the bias of each output channel splatted (4 copies each), then per output channel
+ * ⌈⌊W/4⌋/8⌋ blocks of nearly equal width per row (G ≤ 8 groups of 4 pixels) and, for W mod 4 ≠ 0,
+ * one group of the row's last 4 pixels (recomputing up to 3 of them with the same bits).
+ */
+function pixelConv(
+  backend: WasmBackendLike,
+  o: {
+    x: tf.TensorInfo;
+    w: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    y: tf.TensorInfo;
+    H: number;
+    W: number;
+    ph: number;
+    pw: number;
+  },
+): void {
+  const [n, h, wd, C] = o.x.shape;
+  const [kh, kw, , D] = o.w.shape;
+  const { H, W, ph, pw } = o;
+  const Hp = h + 2 * ph, Wp = wd + 2 * pw;
+  const planar = C === 1 && ph === 0 && pw === 0
+    ? null
+    : backend.makeOutput([n * Hp * C * Wp], "float32");
+  const taps = kh * kw * C, per = taps * 4 + 4;
+  const splat = backend.makeOutput([D * per], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
+  const ex = pixelsFor(backend);
+  const X = offset(backend, o.x), S = offset(backend, splat) >> 2;
+  const Wt = offset(backend, o.w) >> 2, B = o.bias ? offset(backend, o.bias) >> 2 : -1;
+  for (let q = 0; q < D; q++) {
+    const base = S + q * per;
+    for (let t = 0; t < taps; t++) heap.fill(heap[Wt + t * D + q], base + 4 * t, base + 4 * t + 4);
+    heap.fill(B < 0 ? 0 : heap[B + q], base + 4 * taps, base + per);
+  }
+  let A = X;
+  if (planar) {
+    A = offset(backend, planar);
+    ex.planar(X, A, n, h, wd, C, ph, pw);
+  }
+  const rowA = C * Wp * 4, imgA = Hp * rowA, cs = Wp * 4;
+  const ldo = D * 4, rowO = W * ldo, imgO = H * rowO;
+  // ⌊W/4⌋ groups per row in `count` blocks of nearly equal width: `wide` of `big`, then `big − 1`
+  const full = Math.floor(W / 4), count = Math.ceil(full / MAX_GROUPS);
+  const big = Math.ceil(full / count), wide = full - count * (big - 1);
+  for (let q = 0; q < D; q++) {
+    const wq = (S + q * per) * 4, bq = wq + taps * 16, out = offset(backend, o.y) + q * 4;
+    const call = (a: number, dst: number, J: number, G: number) => {
+      const args = [a, wq, bq, dst, n, imgA, H, rowA, J, kh, kw, C, cs, imgO, rowO];
+      if (D === 1) ex[`p${G}`](...args);
+      else ex[`q${G}`](...args, ldo);
+    };
+    call(A, out, wide, big);
+    if (wide < count) call(A + wide * big * 16, out + wide * big * 4 * ldo, count - wide, big - 1);
+    if (W % 4) call(A + (W - 4) * 4, out + (W - 4) * ldo, 1, 1);
+  }
+  for (const t of [planar, splat]) if (t) backend.disposeData(t.dataId);
+}
 
 /**
  * Which stride-1 forward convolutions run through {@link kitConv2dDirect}: none (false,
