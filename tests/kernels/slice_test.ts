@@ -4,7 +4,7 @@ import { rng } from "../../lib/engine/random.ts";
 import { kitKernelCalls } from "../../lib/engine/kernels/fused.ts";
 import { fusedKernelsActive } from "../../lib/engine/kernels/mod.ts";
 
-// lib/engine/kernels/slice.ts: Slice and Unpack on wasm straight from wasm memory, against the
+// lib/engine/kernels/slice.ts: Slice, Unpack and SplitV on wasm straight from wasm memory, against the
 // definition (index arithmetic on the flat data), float32 and int32, bit for bit.
 await initBackend({ log: false });
 const ignore = !fusedKernelsActive();
@@ -105,6 +105,48 @@ Deno.test({
       }
     }
     assert.equal(kitKernelCalls("Unpack"), before + calls);
+  },
+});
+
+Deno.test({
+  name: "SplitV on wasm: equal parts and sizes (with −1) along every axis, equal to slicing",
+  ignore,
+  fn: () => {
+    const before = kitKernelCalls("SplitV");
+    const r = rng(6);
+    let calls = 0;
+    const cases: { shape: number[]; split: number | number[]; axis: number }[] = [
+      { shape: [100, 96], split: [64, 32], axis: 1 }, // a GRU's (r, z) and n parts
+      { shape: [100, 64], split: 2, axis: 1 },
+      { shape: [32, 16], split: 2, axis: -1 }, // the U-Net's scale and shift
+      { shape: [6, 4, 5], split: [1, -1, 2], axis: 0 },
+      { shape: [3, 7, 2], split: [0, 7], axis: 1 }, // an empty part
+    ];
+    for (const { shape, split, axis } of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = Int32Array.from({ length: n }, () => r.int(1 << 30));
+      for (
+        const x of [
+          tf.tensor(data, shape, "int32"),
+          tf.tensor(new Float32Array(data.buffer), shape),
+        ]
+      ) {
+        const parts = tf.split(x, split, axis);
+        calls++;
+        const a = axis < 0 ? axis + shape.length : axis;
+        const values = x.dataSync();
+        let at = 0;
+        for (const p of parts) {
+          const size = p.shape;
+          const begin = shape.map((_, j) => (j === a ? at : 0));
+          sameBits(p.dataSync(), reference(values, shape, begin, size), `[${shape}] ${x.dtype}`);
+          at += size[a];
+        }
+        assert.equal(at, shape[a]);
+        tf.dispose([x, ...parts]);
+      }
+    }
+    assert.equal(kitKernelCalls("SplitV"), before + calls);
   },
 });
 

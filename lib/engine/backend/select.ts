@@ -31,7 +31,7 @@ import "../kernels/gemm.ts";
 import "../kernels/broadcast.ts";
 // Average pooling and nearest-neighbour upsampling by 2, with their gradients (the same bits).
 import "../kernels/resample.ts";
-// Slice and Unpack from wasm memory without tfjs's copy of the whole input.
+// Slice, Unpack and SplitV from wasm memory without tfjs's copy of the whole input.
 import "../kernels/slice.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";

@@ -456,7 +456,7 @@
   ;;                         sums; the caller zeroes it and calls the images in order).
   ;; Four neighbouring channels (two vectors) at a time, then a pair, their table entries (and
   ;; running sums) held while the loop runs down the pixels; an odd last channel goes through
-  ;; the pair code with its own value in both lanes (lane 0 is stored).
+  ;; the same vector operations with its own value in both lanes (lane 0 is stored).
   (func (export "gn_apply") (param $a i32) (param $b i32) (param $out1 i32) (param $out2 i32)
     (param $t1 i32) (param $t2 i32) (param $t3 i32) (param $gain i32) (param $bias i32)
     (param $P i32) (param $c i32) (param $grad i32) (param $acc i32)

@@ -1,8 +1,8 @@
 /**
- * `Slice` and `Unpack` (tf.slice, tf.unstack) for tfjs's wasm backend without copying the whole
- * input first. tfjs 4.22's wasm Slice starts with `backend.readSync(x)`, which copies ALL of x out
- * of wasm memory into a new JavaScript array, and only then copies the slice; its Unpack calls
- * that Slice once per output. Unstacking the 28 time steps of a recurrent layer's input
+ * `Slice`, `Unpack` and `SplitV` (tf.slice, tf.unstack, tf.split) for tfjs's wasm backend without
+ * copying the whole input first. tfjs 4.22's wasm Slice starts with `backend.readSync(x)`, which
+ * copies ALL of x out of wasm memory into a new JavaScript array, and only then copies the slice;
+ * its Unpack and SplitV call that Slice once per output. Unstacking the 28 time steps of a recurrent layer's input
  * projection [28, 100, 96] so copied 28 × 1 MB, about 6 ms per call, more than the whole
  * recurrence of a GRU layer on the fused kernels.
  *
@@ -101,6 +101,30 @@ replaceWasmKernel("Unpack", ({ inputs, attrs, backend: b }) => {
   for (let i = 0; i < value.shape[axis]; i++) {
     const begin = value.shape.map((_, j) => (j === axis ? i : 0));
     outs.push(slice(backend, value, begin, size, outShape)!); // float32/int32: never null
+  }
+  return outs;
+});
+
+replaceWasmKernel("SplitV", ({ inputs, attrs, backend: b }) => {
+  const x = inputs.x;
+  if (!x || (x.dtype !== "float32" && x.dtype !== "int32") || x.shape.length === 0) return null;
+  const rank = x.shape.length;
+  const raw = Number(attrs?.axis ?? 0);
+  const axis = raw < 0 ? raw + rank : raw;
+  const split = attrs?.numOrSizeSplits;
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) return null;
+  if (!(typeof split === "number" || Array.isArray(split))) return null;
+  // tfjs's own sizes (a count of equal parts, or sizes with at most one −1)
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, split as number | number[], axis);
+  if (sizes.reduce((p, q) => p + q, 0) !== x.shape[axis] || sizes.some((v) => v < 0)) return null;
+  const backend = requireWasmBackend(b, "SplitV");
+  const outs: tf.TensorInfo[] = [];
+  let at = 0;
+  for (const part of sizes) {
+    const begin = x.shape.map((_, j) => (j === axis ? at : 0));
+    const size = x.shape.map((d, j) => (j === axis ? part : d));
+    outs.push(slice(backend, x, begin, size, size)!); // float32/int32: never null
+    at += part;
   }
   return outs;
 });

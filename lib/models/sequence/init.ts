@@ -4,7 +4,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
-import { matMul } from "../../engine/nn/mod.ts";
+import { linearOfData } from "../../engine/nn/mod.ts";
 
 /** Checks that `seed` is a safe integer and returns a generator seeded with it. */
 export function seededUniform(seed: number): () => number {
@@ -31,7 +31,8 @@ export function checkSequence(x: tf.Tensor, inputDim: number): [number, number] 
 
 /**
  * The input projections of every time step in one matrix product: x [B, T, in] → T tensors
- * [B, out] with (x_t W + b). Computing them up front leaves only h W_h inside the loop.
+ * [B, out] with (x_t W + b). Computing them up front leaves only h W_h inside the loop. x is
+ * data: the backward pass computes ∂L/∂W and ∂L/∂b only (`linearOfData`), not ∂L/∂x.
  */
 export function projectSteps(
   x: tf.Tensor3D,
@@ -41,7 +42,7 @@ export function projectSteps(
   const [batch, steps, inputDim] = x.shape;
   const out = w.shape[1];
   const timeMajor = tf.reshape(tf.transpose(x, [1, 0, 2]), [steps * batch, inputDim]);
-  const proj = tf.add(matMul(timeMajor as tf.Tensor2D, w), b);
+  const proj = linearOfData(timeMajor as tf.Tensor2D, w, b);
   return tf.unstack(tf.reshape(proj, [steps, batch, out])) as tf.Tensor2D[];
 }
 
