@@ -190,6 +190,17 @@ export interface GruCellGrads {
 /**
  * The gradient of {@link fusedGruCell} in one kernel (wasm only) from dy = ∂L/∂h' [B, H], the
  * saved gates [B, 4H] and h [B, H] (formulas in the module notes).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { fusedGruCell, fusedGruCellGrad, fusedKernelsActive } from "./mod.ts";
+ * if (fusedKernelsActive()) {
+ *   const h = tf.ones([1, 1]) as tf.Tensor2D;
+ *   const { gates } = fusedGruCell(tf.zeros([1, 3]), tf.zeros([1, 3]), h, true);
+ *   const { dh } = fusedGruCellGrad(tf.ones([1, 1]), gates!, h); // z = ½: direct ∂L/∂h = 0.5
+ * }
+ * ```
  */
 export function fusedGruCellGrad(
   dy: tf.Tensor2D,
@@ -210,6 +221,12 @@ export function fusedGruCellGrad(
 /**
  * True when {@link fusedRnnCell} runs for a batch of B states of width H: the fused kernels and
  * the kit's product are on, B >= 1 and H is a multiple of 4 (the product's column blocks).
+ *
+ * @example
+ * ```ts
+ * import { rnnCellActive } from "./mod.ts";
+ * rnnCellActive(100, 64); // true on wasm; rnnCellActive(100, 6) is false everywhere
+ * ```
  */
 export function rnnCellActive(B: number, H: number): boolean {
   return fusedKernelsActive() && gemmActive() && B > 0 && H > 0 && H % 4 === 0;
@@ -219,6 +236,16 @@ export function rnnCellActive(B: number, H: number): boolean {
  * One tanh-RNN step in one kernel (wasm, check {@link rnnCellActive}): h' = tanh(h W_h + xp)
  * for h, xp [B, H] and W_h [H, H]; with `grad` also d = 1 − h'² [B, H] (tanh's derivative, for
  * the backward pass through `denseGrad`).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { fusedRnnCell, rnnCellActive } from "./mod.ts";
+ * if (rnnCellActive(1, 4)) {
+ *   const w = tf.eye(4) as tf.Tensor2D;
+ *   const { h } = fusedRnnCell(tf.zeros([1, 4]), tf.ones([1, 4]), w, false); // tanh(1) ≈ 0.7616
+ * }
+ * ```
  */
 export function fusedRnnCell(
   xp: tf.Tensor2D,
