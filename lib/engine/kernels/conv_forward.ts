@@ -20,11 +20,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./conv_tiles.ts";
+import {
+  channelBlocks,
+  directConvSupported,
+  padWasm,
+  pixelKernels,
+  runDirectConv,
+} from "./conv_tiles.ts";
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitModule, offset, type WasmBackendLike, type WasmFunction } from "./wasm_internals.ts";
-import { CONV_PIXELS_WASM_BASE64 } from "./conv_pixels_bytes.ts";
+import { offset, type WasmBackendLike } from "./wasm_internals.ts";
 import { PIXEL_TILES } from "./conv_pixels_wat.ts";
 import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
@@ -82,7 +87,7 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   let A = X;
   if (padded) {
     A = offset(backend, padded) >> 2;
-    padInto(heap, X, A, x.shape, ph, pw);
+    padWasm(backend, X * 4, A * 4, x.shape, ph, pw);
   }
   runDirectConv(backend, {
     a: A * 4,
@@ -109,15 +114,6 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   return y;
 });
 
-/** The exports of `conv_pixels_wat.ts`: `planar`, then `p{G}` and `q{G}` per tile width G. */
-const pixelsFor = kitModule<Record<string, WasmFunction>>(
-  CONV_PIXELS_WASM_BASE64,
-  "conv_pixels.wasm",
-  Object.fromEntries([
-    ["planar", 8],
-    ...PIXEL_TILES.flatMap((G) => [[`p${G}`, 15], [`q${G}`, 16]]),
-  ]),
-);
 const MAX_GROUPS = PIXEL_TILES[PIXEL_TILES.length - 1];
 
 /** Whether d < 4 runs the pixel-lane kernel (see {@link setKitConvPixelLanes}). */
@@ -173,7 +169,7 @@ function pixelConv(
   const taps = kh * kw * C, per = taps * 4 + 4;
   const splat = backend.makeOutput([D * per], "float32");
   const heap = new Float32Array(backend.wasm.asm.memory.buffer); // after the allocations
-  const ex = pixelsFor(backend);
+  const ex = pixelKernels(backend);
   const X = offset(backend, o.x), S = offset(backend, splat) >> 2;
   const Wt = offset(backend, o.w) >> 2, B = o.bias ? offset(backend, o.bias) >> 2 : -1;
   for (let q = 0; q < D; q++) {

@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { channelBlocks, directConvSupported, padInto, runDirectConv } from "./conv_tiles.ts";
+import { channelBlocks, directConvSupported, padWasm, runDirectConv } from "./conv_tiles.ts";
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
 import { offset } from "./wasm_internals.ts";
@@ -66,7 +66,7 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   let A = DY;
   if (padded) {
     A = offset(backend, padded) >> 2;
-    padInto(heap, DY, A, [n, oh, ow, O], qh, qw);
+    padWasm(backend, DY * 4, A * 4, [n, oh, ow, O], qh, qw);
   }
   runDirectConv(backend, {
     a: A * 4,

@@ -18,6 +18,8 @@
  * (immediate offsets 16g) and does G fused multiply-adds.
  *
  * Exports:
+ * - `pad(x, dst, T, H, W, K, ph, pw)`: x [T, H, W, K] → dst [T, H + 2p_h, W + 2p_w, K] with zeros
+ *   in the border (NHWC; used by `conv_tiles.ts` for the channel-lane tiles).
  * - `planar(x, dst, T, H, W, K, ph, pw)`: x [T, H, W, K] (NHWC, byte offset x) → dst
  *   [T, H + 2p_h, K, W + 2p_w] with zeros in the border.
  * - `p{G}(a, w, bias, out, T, imgA, Y, rowA, J, KH, KW, K, cs, imgO, rowO)` (G = 1 … 8): T images ×
@@ -227,9 +229,66 @@ function planarFunc(): string {
 )`;
 }
 
+/**
+ * `pad(x, dst, T, H, W, K, ph, pw)`: NHWC x [T, H, W, K] → dst [T, H + 2p_h, W + 2p_w, K] with a
+ * zero border (for the channel-lane tiles of `conv_input_wat.ts`), by v128 copies and stores of
+ * zeros (the last < 4 floats of each run one at a time): no call per row.
+ */
+function padFunc(): string {
+  return `(func $zero (param $p i32) (param $e i32)
+ (block $d (loop $l
+  (br_if $d (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $e)))
+  (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
+  (local.set $p (i32.add (local.get $p) (i32.const 16)))
+  (br $l)))
+ (block $d (loop $l
+  (br_if $d (i32.ge_u (local.get $p) (local.get $e)))
+  (f32.store (local.get $p) (f32.const 0))
+  (local.set $p (i32.add (local.get $p) (i32.const 4)))
+  (br $l))))
+(func $copy (param $d i32) (param $s i32) (param $e i32)
+ (block $x (loop $l
+  (br_if $x (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
+  (v128.store (local.get $d) (v128.load (local.get $s)))
+  (local.set $d (i32.add (local.get $d) (i32.const 16)))
+  (local.set $s (i32.add (local.get $s) (i32.const 16)))
+  (br $l)))
+ (block $x (loop $l
+  (br_if $x (i32.ge_u (local.get $s) (local.get $e)))
+  (f32.store (local.get $d) (f32.load (local.get $s)))
+  (local.set $d (i32.add (local.get $d) (i32.const 4)))
+  (local.set $s (i32.add (local.get $s) (i32.const 4)))
+  (br $l))))
+(func (export "pad") (param $x i32) (param $dst i32) (param $T i32) (param $H i32) (param $W i32)
+ (param $K i32) (param $ph i32) (param $pw i32)
+ (local $rowP i32) (local $run i32) (local $edge i32) (local $band i32) (local $t i32) (local $i i32)
+ (local.set $edge (i32.shl (i32.mul (local.get $pw) (local.get $K)) (i32.const 2)))
+ (local.set $run (i32.shl (i32.mul (local.get $W) (local.get $K)) (i32.const 2)))
+ (local.set $rowP (i32.add (local.get $run) (i32.shl (local.get $edge) (i32.const 1))))
+ (local.set $band (i32.mul (local.get $ph) (local.get $rowP)))
+ (local.set $t (local.get $T))
+ (block $td (br_if $td (i32.eqz (local.get $t))) (loop $tl
+  (call $zero (local.get $dst) (i32.add (local.get $dst) (local.get $band)))
+  (local.set $dst (i32.add (local.get $dst) (local.get $band)))
+  (local.set $i (local.get $H))
+  (block $id (br_if $id (i32.eqz (local.get $i))) (loop $il
+   (call $zero (local.get $dst) (i32.add (local.get $dst) (local.get $edge)))
+   (local.set $dst (i32.add (local.get $dst) (local.get $edge)))
+   (call $copy (local.get $dst) (local.get $x) (i32.add (local.get $x) (local.get $run)))
+   (local.set $dst (i32.add (local.get $dst) (local.get $run)))
+   (local.set $x (i32.add (local.get $x) (local.get $run)))
+   (call $zero (local.get $dst) (i32.add (local.get $dst) (local.get $edge)))
+   (local.set $dst (i32.add (local.get $dst) (local.get $edge)))
+   (br_if $il (local.tee $i (i32.sub (local.get $i) (i32.const 1))))))
+  (call $zero (local.get $dst) (i32.add (local.get $dst) (local.get $band)))
+  (local.set $dst (i32.add (local.get $dst) (local.get $band)))
+  (br_if $tl (local.tee $t (i32.sub (local.get $t) (i32.const 1))))))
+)`;
+}
+
 /** The whole module (imports the backend's memory as `env.memory`). */
 export function convPixelsWat(): string {
-  const funcs = [planarFunc()];
+  const funcs = [planarFunc(), padFunc()];
   for (const strided of [false, true]) {
     for (const G of PIXEL_TILES) funcs.push(tileFunc(G, strided));
   }

@@ -9,8 +9,15 @@
 import { decodeBase64 } from "./base64.ts";
 import { CONV_INPUT_WASM_BASE64 } from "./conv_input_bytes.ts";
 import { INPUT_TILES } from "./conv_input_wat.ts";
+import { CONV_PIXELS_WASM_BASE64 } from "./conv_pixels_bytes.ts";
+import { PIXEL_TILES } from "./conv_pixels_wat.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
-import { kitTileModule, type WasmBackendLike } from "./wasm_internals.ts";
+import {
+  kitModule,
+  kitTileModule,
+  type WasmBackendLike,
+  type WasmFunction,
+} from "./wasm_internals.ts";
 
 /** True when the direct convolution module runs here (relaxed SIMD) and the kit's kernels are on. */
 export const directConvSupported = kitKernelsEnabled() &&
@@ -25,6 +32,37 @@ const tilesFor = kitTileModule(CONV_INPUT_WASM_BASE64, "conv_input.wasm", {
 });
 
 const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
+
+/**
+ * The exports of `conv_pixels_wat.ts` on `backend`'s memory: `pad`, `planar`, then `p{G}` and
+ * `q{G}` per tile width G (checked against their parameter counts).
+ */
+export const pixelKernels = kitModule<Record<string, WasmFunction>>(
+  CONV_PIXELS_WASM_BASE64,
+  "conv_pixels.wasm",
+  Object.fromEntries([
+    ["pad", 8],
+    ["planar", 8],
+    ...PIXEL_TILES.flatMap((G) => [[`p${G}`, 15], [`q${G}`, 16]]),
+  ]),
+);
+
+/**
+ * Copies x [n, H, W, K] (byte offset `src` of `backend`'s memory) to the byte offset `dst` as
+ * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns, in WebAssembly
+ * (`conv_pixels_wat.ts` export `pad`); the same values as {@link padInto}.
+ */
+export function padWasm(
+  backend: WasmBackendLike,
+  src: number,
+  dst: number,
+  shape: readonly number[],
+  ph: number,
+  pw: number,
+): void {
+  const [n, H, W, K] = shape;
+  pixelKernels(backend).pad(src, dst, n, H, W, K, ph, pw);
+}
 
 /**
  * The widths of the register blocks of `channels` output channels (a multiple of 4): 8 each,
@@ -99,7 +137,8 @@ export function runDirectConv(backend: WasmBackendLike, c: DirectConvCall): void
 
 /**
  * Copies x [n, H, W, K] (float offset `src` of `heap`) into the float offset `dst` as
- * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns.
+ * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns, in JavaScript (a
+ * fill or copy per row): the reference for {@link padWasm}, which the kernels use.
  */
 export function padInto(
   heap: Float32Array,
