@@ -1,13 +1,18 @@
 /**
- * The zero padding of the direct convolutions in WebAssembly (`padWasm`, export `pad` of
- * lib/engine/kernels/conv_pixels_wat.ts) against the JavaScript copy it replaced (`padInto`), bit
- * for bit, on the U-Net's shapes and edge shapes: channel counts 1, 3, 8 (runs that are and are
+ * The layout passes of the direct convolutions in WebAssembly (lib/engine/kernels/conv_pixels_wat.ts)
+ * against JavaScript, bit for bit: the filter packing (`pack`, `flip`) against the loops they
+ * replaced, and the zero padding (`padWasm`, export `pad`) against `padInto`, on the U-Net's shapes and edge shapes: channel counts 1, 3, 8 (runs that are and are
  * not a multiple of 4 floats), padding 0 on one side, padding 2, one image of one pixel. The
  * destination starts as NaN, so a border left unwritten fails.
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import { directConvSupported, padInto, padWasm } from "../../lib/engine/kernels/conv_tiles.ts";
+import {
+  directConvSupported,
+  padInto,
+  padWasm,
+  pixelKernels,
+} from "../../lib/engine/kernels/conv_tiles.ts";
 import { offset, requireWasmBackend } from "../../lib/engine/kernels/wasm_internals.ts";
 import { randn } from "../nn/conv_reference.ts";
 
@@ -42,6 +47,52 @@ Deno.test({
       const diff = got.findIndex((v, j) => v !== ref[j]);
       assert.equal(diff, -1, `x [${g.x}] pad [${g.p}]: first differing value at ${diff}`);
       tf.dispose([x, dst]);
+    }
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  },
+});
+
+Deno.test({
+  name: "pack and flip: the filter layouts of the channel-lane tiles, as the JavaScript loops",
+  ignore: !directConvSupported || tf.getBackend() !== "wasm",
+  fn: async () => {
+    const backend = requireWasmBackend(tf.backend(), "conv_pad_test");
+    const ex = pixelKernels(backend);
+    const before = tf.memory().numTensors;
+    for (const [kh, kw, C, O] of [[3, 3, 8, 64], [3, 3, 5, 3], [1, 1, 12, 7], [2, 3, 4, 1]]) {
+      const wv = randn([kh, kw, C, O], 1400 + C + O);
+      const w = tf.tensor4d(wv, [kh, kw, C, O]);
+      const taps = kh * kw * C;
+      // pack: columns c0 … c0+m of w [taps, O] into [taps, nr], zeros beyond m
+      for (const [c0, nr] of [[0, 8], [O - 1, 4], [Math.max(0, O - 8), 8]]) {
+        const m = Math.min(nr, O - c0);
+        const want = new Float32Array(taps * nr);
+        for (let t = 0; t < taps; t++) {
+          for (let q = 0; q < m; q++) want[t * nr + q] = wv[t * O + c0 + q];
+        }
+        const dst = tf.fill([taps * nr], NaN);
+        ex.pack(offset(backend, w), offset(backend, dst), taps, O, c0, nr, m);
+        assert.deepEqual(await dst.data(), want, `pack [${kh},${kw},${C},${O}] c0 ${c0} nr ${nr}`);
+        dst.dispose();
+      }
+      // flip: dst[u, v, o, q] = w[kh−1−u, kw−1−v, c0+q, o] for q < nr (c0 + nr ≤ C)
+      for (const [c0, nr] of [[0, 4], [C - 4, 4], ...(C >= 8 ? [[C - 8, 8]] : [])]) {
+        const want = new Float32Array(kh * kw * O * nr);
+        let k = 0;
+        for (let u = 0; u < kh; u++) {
+          for (let v = 0; v < kw; v++) {
+            const src = ((kh - 1 - u) * kw + (kw - 1 - v)) * C * O;
+            for (let o = 0; o < O; o++) {
+              for (let q = 0; q < nr; q++) want[k++] = wv[src + (c0 + q) * O + o];
+            }
+          }
+        }
+        const dst = tf.fill([want.length], NaN);
+        ex.flip(offset(backend, w), offset(backend, dst), kh, kw, C, O, c0, nr);
+        assert.deepEqual(await dst.data(), want, `flip [${kh},${kw},${C},${O}] c0 ${c0} nr ${nr}`);
+        dst.dispose();
+      }
+      w.dispose();
     }
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   },

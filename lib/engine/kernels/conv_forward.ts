@@ -71,13 +71,11 @@ register("KitConv2dDirect", ["x", "w"], ({ inputs, backend, attrs }) => {
   const widths = channelBlocks(D4);
   const taps = kh * kw * C;
   let dst = P;
+  const ex = pixelKernels(backend);
   for (let j = 0, c0 = 0; j < widths.length; c0 += widths[j++]) {
     const nr = widths[j], m = Math.min(nr, D - c0);
-    for (let t = 0; t < taps; t++, dst += nr) {
-      const src = Wt + t * D + c0;
-      for (let q = 0; q < m; q++) heap[dst + q] = heap[src + q];
-      for (let q = m; q < nr; q++) heap[dst + q] = 0;
-    }
+    ex.pack(Wt * 4, dst * 4, taps, D, c0, nr, m);
+    dst += taps * nr;
   }
   heap.fill(0, dst, dst + D4);
   if (bias) {

@@ -16,7 +16,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { channelBlocks, directConvSupported, padWasm, runDirectConv } from "./conv_tiles.ts";
+import {
+  channelBlocks,
+  directConvSupported,
+  padWasm,
+  pixelKernels,
+  runDirectConv,
+} from "./conv_tiles.ts";
 import { register } from "./fused.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
 import { offset } from "./wasm_internals.ts";
@@ -51,16 +57,10 @@ register("KitConvInputDirect", ["dy", "w"], ({ inputs, backend, attrs }) => {
   const Wt = offset(backend, w) >> 2;
   const widths = channelBlocks(C);
   let dst = F;
+  const ex = pixelKernels(backend);
   for (let j = 0, c0 = 0; j < widths.length; c0 += widths[j++]) {
-    const nr = widths[j];
-    for (let u = 0; u < kh; u++) {
-      for (let v = 0; v < kw; v++) {
-        const src = Wt + ((kh - 1 - u) * kw + (kw - 1 - v)) * C * O;
-        for (let o = 0; o < O; o++, dst += nr) {
-          for (let q = 0; q < nr; q++) heap[dst + q] = heap[src + (c0 + q) * O + o];
-        }
-      }
-    }
+    ex.flip(Wt * 4, dst * 4, kh, kw, C, O, c0, widths[j]);
+    dst += kh * kw * O * widths[j];
   }
   heap.fill(0, dst, dst + C);
   let A = DY;

@@ -20,6 +20,9 @@
  * Exports:
  * - `pad(x, dst, T, H, W, K, ph, pw)`: x [T, H, W, K] → dst [T, H + 2p_h, W + 2p_w, K] with zeros
  *   in the border (NHWC; used by `conv_tiles.ts` for the channel-lane tiles).
+ * - `pack(w, dst, taps, D, c0, nr, m)` and `flip(w, dst, kh, kw, C, O, c0, nr)`: the filter layouts
+ *   of the channel-lane tiles (forward: a block of output channels; input gradient: the flipped,
+ *   channel-swapped filter), see `layoutFuncs`.
  * - `planar(x, dst, T, H, W, K, ph, pw)`: x [T, H, W, K] (NHWC, byte offset x) → dst
  *   [T, H + 2p_h, K, W + 2p_w] with zeros in the border.
  * - `p{G}(a, w, bias, out, T, imgA, Y, rowA, J, KH, KW, K, cs, imgO, rowO)` (G = 1 … 8): T images ×
@@ -286,9 +289,66 @@ function padFunc(): string {
 )`;
 }
 
+/**
+ * The filter layouts of the channel-lane tiles, in WebAssembly rather than JavaScript loops:
+ * `pack(w, dst, taps, D, c0, nr, m)` copies columns c0 … c0+m of w [taps, D] to dst [taps, nr]
+ * (zeros in the nr − m columns beyond), and `flip(w, dst, kh, kw, C, O, c0, nr)` writes
+ * dst[u, v, o, q] = w[k_h−1−u, k_w−1−v, c0+q, o] for q < nr (the input gradient's flipped filter).
+ */
+function layoutFuncs(): string {
+  return `(func (export "pack") (param $w i32) (param $dst i32) (param $taps i32) (param $D i32)
+ (param $c0 i32) (param $nr i32) (param $m i32)
+ (local $s i32) (local $row i32) (local $run i32) (local $blk i32)
+ (local.set $row (i32.shl (local.get $D) (i32.const 2)))
+ (local.set $run (i32.shl (local.get $m) (i32.const 2)))
+ (local.set $blk (i32.shl (local.get $nr) (i32.const 2)))
+ (local.set $s (i32.add (local.get $w) (i32.shl (local.get $c0) (i32.const 2))))
+ (block $td (br_if $td (i32.eqz (local.get $taps))) (loop $tl
+  (call $copy (local.get $dst) (local.get $s) (i32.add (local.get $s) (local.get $run)))
+  (call $zero (i32.add (local.get $dst) (local.get $run)) (i32.add (local.get $dst) (local.get $blk)))
+  (local.set $s (i32.add (local.get $s) (local.get $row)))
+  (local.set $dst (i32.add (local.get $dst) (local.get $blk)))
+  (br_if $tl (local.tee $taps (i32.sub (local.get $taps) (i32.const 1))))))
+)
+(func (export "flip") (param $w i32) (param $dst i32) (param $kh i32) (param $kw i32) (param $C i32)
+ (param $O i32) (param $c0 i32) (param $nr i32)
+ (local $u i32) (local $v i32) (local $o i32) (local $q i32) (local $tap i32) (local $src i32)
+ (local $p i32) (local $ld i32)
+ (local.set $ld (i32.shl (local.get $O) (i32.const 2)))
+ (local.set $u (i32.const 0))
+ (block $ud (loop $ul
+  (br_if $ud (i32.ge_u (local.get $u) (local.get $kh)))
+  (local.set $v (i32.const 0))
+  (block $vd (loop $vl
+   (br_if $vd (i32.ge_u (local.get $v) (local.get $kw)))
+   ;; tap (k_h−1−u, k_w−1−v), channel c0
+   (local.set $tap (i32.add (local.get $w) (i32.shl (i32.mul (i32.add (i32.mul
+     (i32.sub (i32.sub (local.get $kh) (i32.const 1)) (local.get $u)) (local.get $kw))
+     (i32.sub (i32.sub (local.get $kw) (i32.const 1)) (local.get $v)))
+     (i32.mul (local.get $C) (local.get $O))) (i32.const 2))))
+   (local.set $tap (i32.add (local.get $tap) (i32.mul (local.get $c0) (local.get $ld))))
+   (local.set $o (i32.const 0))
+   (block $od (loop $ol
+    (br_if $od (i32.ge_u (local.get $o) (local.get $O)))
+    (local.set $p (i32.add (local.get $tap) (i32.shl (local.get $o) (i32.const 2))))
+    (local.set $q (local.get $nr))
+    (loop $ql
+     (f32.store (local.get $dst) (f32.load (local.get $p)))
+     (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+     (local.set $p (i32.add (local.get $p) (local.get $ld)))
+     (br_if $ql (local.tee $q (i32.sub (local.get $q) (i32.const 1)))))
+    (local.set $o (i32.add (local.get $o) (i32.const 1)))
+    (br $ol)))
+   (local.set $v (i32.add (local.get $v) (i32.const 1)))
+   (br $vl)))
+  (local.set $u (i32.add (local.get $u) (i32.const 1)))
+  (br $ul)))
+)`;
+}
+
 /** The whole module (imports the backend's memory as `env.memory`). */
 export function convPixelsWat(): string {
-  const funcs = [planarFunc(), padFunc()];
+  const funcs = [planarFunc(), padFunc(), layoutFuncs()];
   for (const strided of [false, true]) {
     for (const G of PIXEL_TILES) funcs.push(tileFunc(G, strided));
   }

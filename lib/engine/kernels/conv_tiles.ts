@@ -34,7 +34,7 @@ const tilesFor = kitTileModule(CONV_INPUT_WASM_BASE64, "conv_input.wasm", {
 const MAX_ROWS = INPUT_TILES.rows[INPUT_TILES.rows.length - 1];
 
 /**
- * The exports of `conv_pixels_wat.ts` on `backend`'s memory: `pad`, `planar`, then `p{G}` and
+ * The exports of `conv_pixels_wat.ts` on `backend`'s memory: `pad`, `pack`, `flip`, `planar`, then `p{G}` and
  * `q{G}` per tile width G (checked against their parameter counts).
  */
 export const pixelKernels = kitModule<Record<string, WasmFunction>>(
@@ -42,6 +42,8 @@ export const pixelKernels = kitModule<Record<string, WasmFunction>>(
   "conv_pixels.wasm",
   Object.fromEntries([
     ["pad", 8],
+    ["pack", 7],
+    ["flip", 8],
     ["planar", 8],
     ...PIXEL_TILES.flatMap((G) => [[`p${G}`, 15], [`q${G}`, 16]]),
   ]),
