@@ -11,7 +11,11 @@
  * output channels (vectors) stays in registers while the pixels stream past
  * (`conv_filter_wat.ts`). The vector operand is ∂L/∂y when d is a multiple of 4, else x when c
  * is (the result then transposed per tap, a few thousand floats), else ∂L/∂y copied with its
- * channels padded to a multiple of 4.
+ * channels padded to a multiple of 4. When a tile has a single row (one input channel broadcast,
+ * as in the U-Net's stem, or one output channel, as in its head), each tap's sum is one chain of
+ * fused multiply-adds per vector, bound by their latency: the joint tiles then carry up to 3
+ * kernel rows at once, per image and band of rows, each tap still summing its pixels in the order
+ * image, row, column, so with the same bits ({@link setKitConvFilterJoint} switches back).
  *
  * Compared with the engine's default path (a stride-1 convolution of xᵀ with ∂L/∂yᵀ through
  * XNNPACK, with three 4-D transposes), it does the same multiply-adds without the layout passes.

@@ -5,14 +5,19 @@
  *
  *   y[n, i, j, o] = b[o] + Σ_{u < k_h} Σ_{(v, κ) < k_w·c} x_pad[n, i + u, j + v, κ] · w[u, v, κ, o]
  *
- * so x is copied once with a zero border of p pixels (not at all for p = 0) and w (a few thousand
- * floats) is packed per block of 8 (the last one 4) output channels as [k_h, k_w·c, 8]; every
+ * so x is copied once with a zero border of p pixels (not at all for p = 0; in WebAssembly,
+ * `padWasm`) and w (a few thousand floats) is packed per block of 8 (the last one 4) output
+ * channels as [k_h, k_w·c, 8] (export `pack` of `conv_pixels_wat.ts`); every
  * output row is then computed in tiles of up to 6 neighbouring pixels (⌈W/6⌉ blocks of nearly
  * equal width) × 8 output channels held in registers, which start from the bias (the bias is
  * added in the tile, not in a pass of its own), each kernel row one inner loop over the k_w·c
- * contiguous values of the padded x. The vectors run along the output channels: for d not a
- * multiple of 4 the tiles compute ⌈d/4⌉·4 channels (zero filter columns) into a buffer from which
- * the d channels are copied (the U-Net's head, d = 1). Any input channel count c. Callers check
+ * contiguous values of the padded x. The vectors run along the output channels. For d < 4 (the
+ * U-Net's head, d = 1) and outputs at least 4 pixels wide, the vectors run along 4 neighbouring
+ * output pixels instead (`conv_pixels_wat.ts`: x copied channel-planar with its zero border, up
+ * to 8 groups of 4 pixels per tile), summing each output in the same order with the same fused
+ * multiply-add, so with the same bits ({@link setKitConvPixelLanes} switches back for tests).
+ * Otherwise, for d not a multiple of 4, the tiles compute ⌈d/4⌉·4 channels (zero filter columns)
+ * into a buffer from which the d channels are copied. Any input channel count c. Callers check
  * {@link kitConv2dDirectSupports}. Sums in a different order than XNNPACK's, with fused
  * multiply-adds: equal to it up to float32 rounding. Needs relaxed SIMD. The engine's conv2d uses
  * it at stride 1 for kernels up to 3 × 3 ({@link kitConv2dDirectChosen}; `KIT_CONV_FORWARD=0`

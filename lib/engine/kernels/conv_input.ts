@@ -6,7 +6,8 @@
  *   ∂L/∂x = conv(pad(∂L/∂y, k − 1 − p), w̃),   w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o],
  *
  * so ∂L/∂y is copied once with a zero border of k − 1 − p pixels (none for a 1 × 1 kernel) and the
- * flipped, channel-swapped filter (a few thousand floats) is laid out in wasm memory; then every
+ * flipped, channel-swapped filter (a few thousand floats) is laid out in wasm memory (both in
+ * WebAssembly: `padWasm` and export `flip` of `conv_pixels_wat.ts`); then every
  * output row is computed in tiles of up to 6 neighbouring pixels (⌈W/6⌉ blocks of nearly equal
  * width) × 8 input channels held in registers, each kernel row one inner loop over k_w·d contiguous values of the padded ∂L/∂y.
  * The channel count c must be a multiple of 4 (the vectors run along it); callers check

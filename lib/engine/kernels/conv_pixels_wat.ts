@@ -1,7 +1,8 @@
 /**
  * Generates the WebAssembly text of the kit's direct stride-1 convolution for few output channels
- * (d < 4; the U-Net's head has d = 1), compiled by `build.ts` into `conv_pixels_bytes.ts` and
- * driven by `conv_forward.ts`. The register tiles of `conv_input_wat.ts` put output channels in
+ * (d < 4; the U-Net's head has d = 1), and the layout passes of the direct convolutions (zero
+ * padding, filter packing), compiled by `build.ts` into `conv_pixels_bytes.ts` and driven by
+ * `conv_forward.ts`, `conv_input.ts` and `conv_tiles.ts`. The register tiles of `conv_input_wat.ts` put output channels in
  * the vector lanes, which wastes 3 of 4 lanes for d = 1; here the lanes hold 4 neighbouring
  * output PIXELS of one output channel o. The input is first copied channel-planar with its zero
  * border, A [n, H_p, K, W_p] (export `planar`), so that the 4 neighbouring pixels of one input

@@ -3,7 +3,8 @@
  * input gradient (`conv_input.ts`) and the forward convolution (`conv_forward.ts`): the module on
  * tfjs's wasm memory, the split of the output channels into register blocks of 8 (the last one 4)
  * and of every output row into ⌈W/6⌉ blocks of nearly equal width, and the calls of the tile
- * exports over all images and rows. Not re-exported by `mod.ts`.
+ * exports over all images and rows; also the layout passes of `conv_pixels_wat.ts` (zero padding,
+ * filter packing) on the same memory. Not re-exported by `mod.ts`.
  * @module
  */
 import { decodeBase64 } from "./base64.ts";
