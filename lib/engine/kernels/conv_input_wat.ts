@@ -26,6 +26,46 @@
 /** The tile heights (pixels) and widths (channels) the module exports. */
 export const INPUT_TILES = { rows: [1, 2, 3, 4, 5, 6], cols: [4, 8] } as const;
 
+/**
+ * The opening lines of a tile function's loops over T images × Y output rows × J pixel blocks
+ * (locals $t, $y, $m count down; $ia/$io, $ra/$ro, $ma/$mo hold the image's, the row's and the
+ * block's byte offsets in A and in the output, starting at $a and $out). The block's body follows;
+ * {@link tileLoopsClose} ends the loops. Shared by `conv_input_wat.ts` and `conv_pixels_wat.ts`.
+ */
+export function tileLoopsOpen(): string[] {
+  return [
+    `  (local.set $ia (local.get $a)) (local.set $io (local.get $out))`,
+    `  (local.set $t (local.get $T))`,
+    `  (block $td (br_if $td (i32.eqz (local.get $t))) (loop $tl`,
+    `   (local.set $ra (local.get $ia)) (local.set $ro (local.get $io))`,
+    `   (local.set $y (local.get $Y))`,
+    `   (block $yd (br_if $yd (i32.eqz (local.get $y))) (loop $yl`,
+    `    (local.set $ma (local.get $ra)) (local.set $mo (local.get $ro))`,
+    `    (local.set $m (local.get $J))`,
+    `    (block $md (br_if $md (i32.eqz (local.get $m))) (loop $ml`,
+  ];
+}
+
+/**
+ * The closing lines of {@link tileLoopsOpen}'s loops and of the function: the next block
+ * ($ma advanced by the WAT expression `stepA`, $mo by $stepO), row ($rowA, $rowO) and image
+ * ($imgA, $imgO).
+ */
+export function tileLoopsClose(stepA: string): string[] {
+  return [
+    `     (local.set $ma (i32.add (local.get $ma) ${stepA}))`,
+    `     (local.set $mo (i32.add (local.get $mo) (local.get $stepO)))`,
+    `     (br_if $ml (local.tee $m (i32.sub (local.get $m) (i32.const 1))))))`,
+    `    (local.set $ra (i32.add (local.get $ra) (local.get $rowA)))`,
+    `    (local.set $ro (i32.add (local.get $ro) (local.get $rowO)))`,
+    `    (br_if $yl (local.tee $y (i32.sub (local.get $y) (i32.const 1))))))`,
+    `   (local.set $ia (i32.add (local.get $ia) (local.get $imgA)))`,
+    `   (local.set $io (i32.add (local.get $io) (local.get $imgO)))`,
+    `   (br_if $tl (local.tee $t (i32.sub (local.get $t) (i32.const 1))))))`,
+    `)`,
+  ];
+}
+
 function tileFunc(mr: number, nr: number): string {
   const nv = nr / 4;
   const acc = (r: number, v: number) => `$c${r}_${v}`;
@@ -80,15 +120,7 @@ function tileFunc(mr: number, nr: number): string {
   L.push(`  (local.set $stepO (i32.mul (i32.const ${mr}) (local.get $ldo)))`);
   L.push(`  (local.set $rowB (i32.mul (local.get $Kin) (i32.const ${4 * nr})))`);
   L.push(`  (local.set $k4 (i32.shr_u (local.get $Kin) (i32.const 2)))`);
-  L.push(`  (local.set $ia (local.get $a)) (local.set $io (local.get $out))`);
-  L.push(`  (local.set $t (local.get $T))`);
-  L.push(`  (block $td (br_if $td (i32.eqz (local.get $t))) (loop $tl`);
-  L.push(`   (local.set $ra (local.get $ia)) (local.set $ro (local.get $io))`);
-  L.push(`   (local.set $y (local.get $Y))`);
-  L.push(`   (block $yd (br_if $yd (i32.eqz (local.get $y))) (loop $yl`);
-  L.push(`    (local.set $ma (local.get $ra)) (local.set $mo (local.get $ro))`);
-  L.push(`    (local.set $m (local.get $J))`);
-  L.push(`    (block $md (br_if $md (i32.eqz (local.get $m))) (loop $ml`);
+  L.push(...tileLoopsOpen());
   for (let v = 0; v < nv; v++) {
     L.push(`     (local.set $b${v} (v128.load offset=${16 * v} (local.get $bias)))`);
   }
@@ -128,16 +160,7 @@ function tileFunc(mr: number, nr: number): string {
       L.push(`     (v128.store offset=${16 * v} ${row} (local.get ${acc(r, v)}))`);
     }
   }
-  L.push(`     (local.set $ma (i32.add (local.get $ma) (local.get $stepA)))`);
-  L.push(`     (local.set $mo (i32.add (local.get $mo) (local.get $stepO)))`);
-  L.push(`     (br_if $ml (local.tee $m (i32.sub (local.get $m) (i32.const 1))))))`);
-  L.push(`    (local.set $ra (i32.add (local.get $ra) (local.get $rowA)))`);
-  L.push(`    (local.set $ro (i32.add (local.get $ro) (local.get $rowO)))`);
-  L.push(`    (br_if $yl (local.tee $y (i32.sub (local.get $y) (i32.const 1))))))`);
-  L.push(`   (local.set $ia (i32.add (local.get $ia) (local.get $imgA)))`);
-  L.push(`   (local.set $io (i32.add (local.get $io) (local.get $imgO)))`);
-  L.push(`   (br_if $tl (local.tee $t (i32.sub (local.get $t) (i32.const 1))))))`);
-  L.push(`)`);
+  L.push(...tileLoopsClose("(local.get $stepA)"));
   return L.join("\n");
 }
 

@@ -35,6 +35,7 @@
  *   stored lane by lane.
  * @module
  */
+import { tileLoopsClose, tileLoopsOpen } from "./conv_input_wat.ts";
 
 /** The tile widths (groups of 4 pixels) the module exports. */
 export const PIXEL_TILES = [1, 2, 3, 4, 5, 6, 7, 8] as const;
@@ -62,15 +63,7 @@ function tileFunc(G: number, strided: boolean): string {
       : `  (local.set $stepO (i32.const ${16 * G}))`,
   );
   L.push(`  (local.set $bv (v128.load (local.get $bias)))`);
-  L.push(`  (local.set $ia (local.get $a)) (local.set $io (local.get $out))`);
-  L.push(`  (local.set $t (local.get $T))`);
-  L.push(`  (block $td (br_if $td (i32.eqz (local.get $t))) (loop $tl`);
-  L.push(`   (local.set $ra (local.get $ia)) (local.set $ro (local.get $io))`);
-  L.push(`   (local.set $y (local.get $Y))`);
-  L.push(`   (block $yd (br_if $yd (i32.eqz (local.get $y))) (loop $yl`);
-  L.push(`    (local.set $ma (local.get $ra)) (local.set $mo (local.get $ro))`);
-  L.push(`    (local.set $m (local.get $J))`);
-  L.push(`    (block $md (br_if $md (i32.eqz (local.get $m))) (loop $ml`);
+  L.push(...tileLoopsOpen());
   for (let g = 0; g < G; g++) L.push(`     (local.set $c${g} (local.get $bv))`);
   L.push(`     (local.set $ua (local.get $ma)) (local.set $pw (local.get $w))`);
   L.push(`     (local.set $u (local.get $KH))`);
@@ -108,16 +101,7 @@ function tileFunc(G: number, strided: boolean): string {
       }
     }
   }
-  L.push(`     (local.set $ma (i32.add (local.get $ma) (i32.const ${16 * G})))`);
-  L.push(`     (local.set $mo (i32.add (local.get $mo) (local.get $stepO)))`);
-  L.push(`     (br_if $ml (local.tee $m (i32.sub (local.get $m) (i32.const 1))))))`);
-  L.push(`    (local.set $ra (i32.add (local.get $ra) (local.get $rowA)))`);
-  L.push(`    (local.set $ro (i32.add (local.get $ro) (local.get $rowO)))`);
-  L.push(`    (br_if $yl (local.tee $y (i32.sub (local.get $y) (i32.const 1))))))`);
-  L.push(`   (local.set $ia (i32.add (local.get $ia) (local.get $imgA)))`);
-  L.push(`   (local.set $io (i32.add (local.get $io) (local.get $imgO)))`);
-  L.push(`   (br_if $tl (local.tee $t (i32.sub (local.get $t) (i32.const 1))))))`);
-  L.push(`)`);
+  L.push(...tileLoopsClose(`(i32.const ${16 * G})`));
   return L.join("\n");
 }
 
