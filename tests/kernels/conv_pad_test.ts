@@ -7,16 +7,43 @@
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
-import {
-  directConvSupported,
-  padInto,
-  padWasm,
-  pixelKernels,
-} from "../../lib/engine/kernels/conv_tiles.ts";
+import { directConvSupported, padWasm, pixelKernels } from "../../lib/engine/kernels/conv_tiles.ts";
 import { offset, requireWasmBackend } from "../../lib/engine/kernels/wasm_internals.ts";
 import { randn } from "../nn/conv_reference.ts";
 
 await initBackend({ log: false });
+
+/**
+ * Copies x [n, H, W, K] (float offset `src` of `heap`) into the float offset `dst` as
+ * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns, in JavaScript (a
+ * fill or copy per row): the reference for `padWasm`, which the kernels use.
+ */
+function padInto(
+  heap: Float32Array,
+  src: number,
+  dst: number,
+  shape: readonly number[],
+  ph: number,
+  pw: number,
+): void {
+  const [n, H, W, K] = shape;
+  const Hp = H + 2 * ph, Wp = W + 2 * pw;
+  const run = W * K, rowP = Wp * K;
+  for (let b = 0; b < n; b++) {
+    const img = dst + b * Hp * rowP;
+    heap.fill(0, img, img + ph * rowP);
+    heap.fill(0, img + (ph + H) * rowP, img + Hp * rowP);
+    for (let i = 0; i < H; i++) {
+      const row = img + (i + ph) * rowP;
+      if (pw) {
+        heap.fill(0, row, row + pw * K);
+        heap.fill(0, row + (pw + W) * K, row + rowP);
+      }
+      const s = src + (b * H + i) * run;
+      heap.copyWithin(row + pw * K, s, s + run);
+    }
+  }
+}
 
 const SHAPES: { x: [number, number, number, number]; p: [number, number] }[] = [
   { x: [32, 28, 28, 8], p: [1, 1] },

@@ -53,7 +53,8 @@ export const pixelKernels = kitModule<Record<string, WasmFunction>>(
 /**
  * Copies x [n, H, W, K] (byte offset `src` of `backend`'s memory) to the byte offset `dst` as
  * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns, in WebAssembly
- * (`conv_pixels_wat.ts` export `pad`); the same values as {@link padInto}.
+ * (`conv_pixels_wat.ts` export `pad`); the same values as a fill or copy per row
+ * (tests/kernels/conv_pad_test.ts).
  */
 export function padWasm(
   backend: WasmBackendLike,
@@ -134,38 +135,6 @@ export function runDirectConv(backend: WasmBackendLike, c: DirectConvCall): void
         count - wide,
         ...tail,
       );
-    }
-  }
-}
-
-/**
- * Copies x [n, H, W, K] (float offset `src` of `heap`) into the float offset `dst` as
- * [n, H + 2p_h, W + 2p_w, K] with a zero border of p_h rows and p_w columns, in JavaScript (a
- * fill or copy per row): the reference for {@link padWasm}, which the kernels use.
- */
-export function padInto(
-  heap: Float32Array,
-  src: number,
-  dst: number,
-  shape: readonly number[],
-  ph: number,
-  pw: number,
-): void {
-  const [n, H, W, K] = shape;
-  const Hp = H + 2 * ph, Wp = W + 2 * pw;
-  const run = W * K, rowP = Wp * K;
-  for (let b = 0; b < n; b++) {
-    const img = dst + b * Hp * rowP;
-    heap.fill(0, img, img + ph * rowP);
-    heap.fill(0, img + (ph + H) * rowP, img + Hp * rowP);
-    for (let i = 0; i < H; i++) {
-      const row = img + (i + ph) * rowP;
-      if (pw) {
-        heap.fill(0, row, row + pw * K);
-        heap.fill(0, row + (pw + W) * K, row + rowP);
-      }
-      const s = src + (b * H + i) * run;
-      heap.copyWithin(row + pw * K, s, s + run);
     }
   }
 }
