@@ -138,6 +138,10 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
   const xImg = H * W * C * 4, xRow = sh * W * C * 4, xPix = sw * C * 4;
   const gImg = oh * ow * OB * 4, gRow = ow * OB * 4, gPix = OB * 4;
   const [rows, cols] = mode === "x" ? [O, C] : [C, OB];
+  // The tiles' row and column operands: x and ∂L/∂y, swapped in mode "x".
+  const xRows = mode !== "x";
+  const xs = { img: xImg, row: xRow, pix: xPix }, gs = { img: gImg, row: gRow, pix: gPix };
+  const [rowOp, colOp] = xRows ? [xs, gs] : [gs, xs];
   const rb = rowBlocks(rows), cb = colBlocks(cols);
   if (rows === 1 && kh > 1 && jointOn) {
     // One-row tiles: every tap is a lone chain per vector, waiting on the multiply-add's latency.
@@ -162,37 +166,22 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
             const gAt = B + b * gImg + (b0 * ow + j0) * OB * 4;
             for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
               const acc = S + ((ua * kw + v) * cols + c0) * 4;
-              if (mode === "x") {
-                joint[`jb${U}x${cb[bj]}`](
-                  gAt,
-                  xAt + c0 * 4,
-                  acc,
-                  accStep,
-                  0,
-                  tapX,
-                  b1 - b0,
-                  gRow,
-                  xRow,
-                  j1 - j0,
-                  gPix,
-                  xPix,
-                );
-              } else {
-                joint[`ja${U}x${cb[bj]}`](
-                  xAt,
-                  gAt + c0 * 4,
-                  acc,
-                  accStep,
-                  tapX,
-                  0,
-                  b1 - b0,
-                  xRow,
-                  gRow,
-                  j1 - j0,
-                  xPix,
-                  gPix,
-                );
-              }
+              // the tile's row operand first: ∂L/∂y in mode "x", else x
+              const [aAt, bAt, aTap, bTap] = xRows ? [xAt, gAt, tapX, 0] : [gAt, xAt, 0, tapX];
+              joint[`${xRows ? "ja" : "jb"}${U}x${cb[bj]}`](
+                aAt,
+                bAt + c0 * 4,
+                acc,
+                accStep,
+                aTap,
+                bTap,
+                b1 - b0,
+                rowOp.row,
+                colOp.row,
+                j1 - j0,
+                rowOp.pix,
+                colOp.pix,
+              );
             }
           }
         }
@@ -211,39 +200,22 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
           for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
             const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
             const out = S + tap + (r0 * cols + c0) * 4;
-            if (mode === "x") {
-              tile(
-                gAt + r0 * 4,
-                xAt + c0 * 4,
-                out,
-                cols * 4,
-                T,
-                gImg,
-                xImg,
-                i1 - i0,
-                gRow,
-                xRow,
-                j1 - j0,
-                gPix,
-                xPix,
-              );
-            } else {
-              tile(
-                xAt + r0 * 4,
-                gAt + c0 * 4,
-                out,
-                cols * 4,
-                T,
-                xImg,
-                gImg,
-                i1 - i0,
-                xRow,
-                gRow,
-                j1 - j0,
-                xPix,
-                gPix,
-              );
-            }
+            const [aAt, bAt] = xRows ? [xAt, gAt] : [gAt, xAt];
+            tile(
+              aAt + r0 * 4,
+              bAt + c0 * 4,
+              out,
+              cols * 4,
+              T,
+              rowOp.img,
+              colOp.img,
+              i1 - i0,
+              rowOp.row,
+              colOp.row,
+              j1 - j0,
+              rowOp.pix,
+              colOp.pix,
+            );
           }
         }
       }
