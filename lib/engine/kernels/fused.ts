@@ -204,6 +204,21 @@ export function colsumBytes(
   if (cols > 0) kernelsFor(backend).colsum(x, out, rows, cols);
 }
 
+/**
+ * Fourier features out[r, j] = sin(x[r, 0] w[0, j] + x[r, 1] w[1, j] + phase[j]) of `rows` 2-D
+ * points at byte offset `x` of wasm memory (w [2, f] at `w`, phase [f] at `phase`, f a multiple
+ * of 4), written to byte offset `out`: the SIMD pass `KitFourier2d` runs, for kernels that embed
+ * points into buffers of their own.
+ */
+export function fourierBytes(
+  backend: WasmBackendLike,
+  at: { x: number; w: number; phase: number; out: number },
+  rows: number,
+  f: number,
+): void {
+  if (rows > 0) kernelsFor(backend).fourier(at.x, at.w, at.phase, at.out, rows, f);
+}
+
 register("KitTranspose2d", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;
