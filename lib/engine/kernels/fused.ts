@@ -697,6 +697,46 @@ function requireSameShapes(names: string[], ts: tf.Tensor[]): void {
   });
 }
 
+register("KitMseWithGrad", ["pred", "target"], ({ inputs, backend }) => {
+  const { pred, target } = inputs;
+  const n = size(pred.shape);
+  // every buffer first: an allocation may grow (and so replace) the wasm memory
+  const grad = backend.makeOutput(pred.shape, "float32");
+  const squares = backend.makeOutput([n], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+  const [p, t, g, q] = [pred, target, grad, squares].map((x) => offset(backend, x) >> 2);
+  const scale = Math.fround(2 / Math.max(1, n)); // the float32 scalar tf.mul multiplies by
+  for (let i = 0; i < n; i++) {
+    const d = Math.fround(heap[p + i] - heap[t + i]);
+    heap[q + i] = d * d;
+    heap[g + i] = d * scale;
+  }
+  // the mean as tf.mean runs it: tfjs's own kernel, over all axes
+  const mean = tf.getKernel("Mean", "wasm");
+  if (!mean) throw new Error("KitMseWithGrad: the wasm backend has no Mean kernel");
+  const value = mean.kernelFunc({ inputs: { x: squares }, backend, attrs: { axis: [0] } });
+  backend.disposeData(squares.dataId);
+  if (Array.isArray(value)) throw new Error("KitMseWithGrad: Mean must return one tensor");
+  return [value, grad];
+});
+
+/**
+ * L = mean((pred − target)²) and ∂L/∂pred = (2/N)(pred − target) in one kernel (wasm only,
+ * float32): the element-wise float32 operations of `tf.sub`, `tf.square` and `tf.mul` by the
+ * float32 scalar 2/N, and tfjs's own Mean kernel, so the same floats as those ops.
+ */
+export function fusedMseWithGrad<T extends tf.Tensor>(
+  pred: T,
+  target: T,
+): { value: tf.Scalar; grad: T } {
+  requireSameShapes(["pred", "target"], [pred, target]);
+  const [value, grad] = tf.engine().runKernel("KitMseWithGrad", { pred, target }, {}) as [
+    tf.Scalar,
+    T,
+  ];
+  return { value, grad };
+}
+
 /**
  * Binary cross-entropy with logits, element-wise, in one pass (wasm only):
  *
