@@ -10,6 +10,7 @@ import {
   fusedGelu,
   fusedGeluValue,
   fusedKernelsActive,
+  fusedMseWithGrad,
   fusedTranspose2d,
 } from "../../lib/engine/kernels/mod.ts";
 import { bytesModule, compileKernels } from "../../lib/engine/kernels/build.ts";
@@ -471,5 +472,32 @@ Deno.test({
         );
       }
     }
+  },
+});
+
+Deno.test({
+  name:
+    "fusedMseWithGrad: the value and gradient of tf.sub, tf.square, tf.mean, tf.mul bit for bit",
+  ignore: !fusedKernelsActive(),
+  fn: async () => {
+    for (const shape of [[32, 2], [1], [7, 3, 5], [1000]]) {
+      const pred = tf.randomNormal(shape, 0, 2, "float32", shape.length + 1);
+      const target = tf.randomNormal(shape, 0, 1, "float32", shape[0]);
+      const want = tf.tidy(() => {
+        const diff = tf.sub(pred, target);
+        return { value: tf.mean(tf.square(diff)), grad: tf.mul(diff, 2 / pred.size) };
+      });
+      const before = tf.memory().numTensors;
+      const got = fusedMseWithGrad(pred, target);
+      assert.equal(tf.memory().numTensors, before + 2, "exactly its outputs are new");
+      assert.deepEqual(got.value.shape, []);
+      assert.deepEqual(got.grad.shape, shape);
+      assert.equal(got.value.dataSync()[0], want.value.dataSync()[0], `value [${shape}]`);
+      assert.deepEqual(await got.grad.data(), await want.grad.data(), `gradient [${shape}]`);
+      tf.dispose([pred, target, want.value, want.grad, got.value, got.grad]);
+    }
+    const [a, b] = [tf.zeros([4, 2]), tf.zeros([2, 4])];
+    assert.throws(() => fusedMseWithGrad(a, b), /target must have the shape of pred \[4,2\]/);
+    tf.dispose([a, b]);
   },
 });

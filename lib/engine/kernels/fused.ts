@@ -204,6 +204,21 @@ export function colsumBytes(
   if (cols > 0) kernelsFor(backend).colsum(x, out, rows, cols);
 }
 
+/**
+ * Fourier features out[r, j] = sin(x[r, 0] w[0, j] + x[r, 1] w[1, j] + phase[j]) of `rows` 2-D
+ * points at byte offset `x` of wasm memory (w [2, f] at `w`, phase [f] at `phase`, f a multiple
+ * of 4), written to byte offset `out`: the SIMD pass `KitFourier2d` runs, for kernels that embed
+ * points into buffers of their own.
+ */
+export function fourierBytes(
+  backend: WasmBackendLike,
+  at: { x: number; w: number; phase: number; out: number },
+  rows: number,
+  f: number,
+): void {
+  if (rows > 0) kernelsFor(backend).fourier(at.x, at.w, at.phase, at.out, rows, f);
+}
+
 register("KitTranspose2d", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const [rows, cols] = x.shape;
@@ -680,6 +695,46 @@ function requireSameShapes(names: string[], ts: tf.Tensor[]): void {
       );
     }
   });
+}
+
+register("KitMseWithGrad", ["pred", "target"], ({ inputs, backend }) => {
+  const { pred, target } = inputs;
+  const n = size(pred.shape);
+  // every buffer first: an allocation may grow (and so replace) the wasm memory
+  const grad = backend.makeOutput(pred.shape, "float32");
+  const squares = backend.makeOutput([n], "float32");
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+  const [p, t, g, q] = [pred, target, grad, squares].map((x) => offset(backend, x) >> 2);
+  const scale = Math.fround(2 / Math.max(1, n)); // the float32 scalar tf.mul multiplies by
+  for (let i = 0; i < n; i++) {
+    const d = Math.fround(heap[p + i] - heap[t + i]);
+    heap[q + i] = d * d;
+    heap[g + i] = d * scale;
+  }
+  // the mean as tf.mean runs it: tfjs's own kernel, over all axes
+  const mean = tf.getKernel("Mean", "wasm");
+  if (!mean) throw new Error("KitMseWithGrad: the wasm backend has no Mean kernel");
+  const value = mean.kernelFunc({ inputs: { x: squares }, backend, attrs: { axis: [0] } });
+  backend.disposeData(squares.dataId);
+  if (Array.isArray(value)) throw new Error("KitMseWithGrad: Mean must return one tensor");
+  return [value, grad];
+});
+
+/**
+ * L = mean((pred − target)²) and ∂L/∂pred = (2/N)(pred − target) in one kernel (wasm only,
+ * float32): the element-wise float32 operations of `tf.sub`, `tf.square` and `tf.mul` by the
+ * float32 scalar 2/N, and tfjs's own Mean kernel, so the same floats as those ops.
+ */
+export function fusedMseWithGrad<T extends tf.Tensor>(
+  pred: T,
+  target: T,
+): { value: tf.Scalar; grad: T } {
+  requireSameShapes(["pred", "target"], [pred, target]);
+  const [value, grad] = tf.engine().runKernel("KitMseWithGrad", { pred, target }, {}) as [
+    tf.Scalar,
+    T,
+  ];
+  return { value, grad };
 }
 
 /**

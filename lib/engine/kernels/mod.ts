@@ -21,3 +21,4 @@ export * from "./conv_input.ts";
 export * from "./webgpu/mod.ts";
 export * from "./dense_grad.ts";
 export * from "./heap.ts";
+export * from "./residual_mlp.ts";

@@ -9,6 +9,7 @@
  */
 import { customOp } from "../grad.ts";
 import { tf } from "../backend/mod.ts";
+import { fusedKernelsActive, fusedMseWithGrad } from "../kernels/mod.ts";
 
 /** `mean((pred − target)²)`; the gradient flows to `pred` only (`target` is data). */
 export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
@@ -36,6 +37,7 @@ export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
  * @example
  * ```ts
  * import { tf } from "../backend/mod.ts";
+import { fusedKernelsActive, fusedMseWithGrad } from "../kernels/mod.ts";
  * import { mseLossWithGrad } from "./mse.ts";
  * const { value, grad } = mseLossWithGrad(tf.tensor1d([1, 2]), tf.tensor1d([0, 0]));
  * // value 2.5 = (1 + 4)/2, grad [1, 2] = (2/2)·(pred − target)
@@ -49,6 +51,9 @@ export function mseLossWithGrad<T extends tf.Tensor>(
     throw new Error(
       `pred and target must have the same shape; got [${pred.shape}] and [${target.shape}]`,
     );
+  }
+  if (fusedKernelsActive() && pred.dtype === "float32" && target.dtype === "float32") {
+    return fusedMseWithGrad(pred, target); // one kernel, the same floats
   }
   return tf.tidy(() => {
     const diff = tf.sub(pred, target);

@@ -39,6 +39,10 @@ import {
   fusedGelu,
   fusedKernelsActive,
   gemmActive,
+  residualMlpActive,
+  residualMlpBackward,
+  residualMlpForward,
+  type ResidualMlpWeights,
 } from "../../engine/kernels/mod.ts";
 
 /** Input (position) embeddings. */
@@ -297,6 +301,19 @@ export class DenoisingMLP extends Module {
    * GELU derivatives, embedding and one-hot rows are saved.
    */
   private predictTaped(x: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
+    if (this.fusedActive(x.shape[0])) {
+      const fused = customOp<tf.Tensor[], tf.Tensor2D, tf.Tensor[]>((w, save) => {
+        const net = this.fusedNet(w);
+        const f = residualMlpForward(net, x, t);
+        save([f.saved, t]);
+        return {
+          value: f.y,
+          gradFunc: (dy, [saved, ts]) =>
+            residualMlpBackward(net, saved as tf.Tensor1D, dy, ts as tf.Tensor1D),
+        };
+      });
+      return fused(...this.weightList());
+    }
     const op = customOp<tf.Tensor[], tf.Tensor2D, tf.Tensor[]>((w, save) => {
       const f = this.forwardForGrad(w, x, t);
       save([f.emb, ...(f.onehot ? [f.onehot] : []), ...f.hs, ...f.ds]);
@@ -345,6 +362,18 @@ export class DenoisingMLP extends Module {
       throw new Error(`t must have one step per row of x (${x.shape[0]}); got ${t.shape[0]}`);
     }
     const w = this.weightList();
+    if (this.fusedActive(x.shape[0])) {
+      // the whole forward pass in one kernel, the whole backward pass in another
+      const net = this.fusedNet(w);
+      const { y, saved } = residualMlpForward(net, x, t);
+      return {
+        y,
+        grads: (dy) => {
+          const g = residualMlpBackward(net, saved, dy, t);
+          return Object.fromEntries(w.map((v, i) => [v.name, g[i]]));
+        },
+      };
+    }
     const f = this.forwardForGrad(w, x, t);
     return {
       y: f.y,
@@ -365,6 +394,28 @@ export class DenoisingMLP extends Module {
       this.out.w,
       this.out.b,
     ];
+  }
+
+  /**
+   * True when the forward and backward pass run as the two kernels of
+   * `lib/engine/kernels/residual_mlp.ts` for n rows (wasm; Fourier or 4k-wide input embedding,
+   * hidden width a multiple of 4): the same kernels as the per-layer path, so the same floats.
+   */
+  private fusedActive(n: number): boolean {
+    return (this.fourier !== null || this.inputDim % 4 === 0) &&
+      residualMlpActive(n, this.inputDim, this.config.hidden);
+  }
+
+  /** The network as the fused kernels take it, with the trainable weights `w`. */
+  private fusedNet(w: tf.Tensor[]): ResidualMlpWeights {
+    const { wx, bx, wt, layers, wo, bo } = this.unpack(w);
+    return {
+      fourier: this.fourier,
+      input: { w: wx, b: bx },
+      time: wt && this.timeTable ? { table: this.timeTable, w: wt } : null,
+      blocks: layers,
+      output: { w: wo, b: bo },
+    };
   }
 
   /** The layers' weights in `w` (in {@link weightList}'s order). */

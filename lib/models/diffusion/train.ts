@@ -140,6 +140,7 @@ export async function trainDenoiser(
   const d = train.shape[1];
   const rows = Float32Array.from(await train.data());
   const { sqrtAb, sqrtOneMinusAb } = scheduleCoefficients(schedule);
+  const hostReads = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = r.permutation(n);
@@ -157,7 +158,6 @@ export async function trainDenoiser(
           for (let i = 0; i < m; i++) {
             batch.set(rows.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
           }
-          const x0 = tf.tensor2d(batch, [m, d]);
           const eps = tf.randomNormal(
             [m, 2],
             0,
@@ -166,14 +166,30 @@ export async function trainDenoiser(
             tfSeed(r.nextUint32()),
           ) as tf.Tensor2D;
           const ts = randomSteps(m);
-          const a = Float32Array.from(ts, (k) => sqrtAb[k]);
-          const b = Float32Array.from(ts, (k) => sqrtOneMinusAb[k]);
-          // L_simple as simpleLoss computes it, with x_t made before the tape starts: it depends
-          // on no weight, so recording its ops would only cost time
-          const xt = tf.add(
-            tf.mul(x0, tf.tensor2d(a, [m, 1])),
-            tf.mul(eps, tf.tensor2d(b, [m, 1])),
-          ) as tf.Tensor2D;
+          // L_simple as simpleLoss computes it, with x_t = a_t x_0 + b_t ε made before the tape
+          // starts: it depends on no weight, so recording its ops would only cost time
+          let xt: tf.Tensor2D;
+          if (hostReads) {
+            // on the host where reading ε back is a copy (wasm, cpu): float32 products and sum,
+            // rounded as tf.mul and tf.add round them (a product of two float32 numbers is exact
+            // in float64, and a float64 sum of two float32 numbers rounds to their float32 sum),
+            // one upload instead of three and three kernels
+            const noise = eps.dataSync();
+            for (let i = 0; i < m; i++) {
+              const a = sqrtAb[ts[i]], b = sqrtOneMinusAb[ts[i]];
+              for (let j = i * d; j < (i + 1) * d; j++) {
+                batch[j] = Math.fround(batch[j] * a) + Math.fround(noise[j] * b);
+              }
+            }
+            xt = tf.tensor2d(batch, [m, d]);
+          } else {
+            const a = Float32Array.from(ts, (k) => sqrtAb[k]);
+            const b = Float32Array.from(ts, (k) => sqrtOneMinusAb[k]);
+            xt = tf.add(
+              tf.mul(tf.tensor2d(batch, [m, d]), tf.tensor2d(a, [m, 1])),
+              tf.mul(eps, tf.tensor2d(b, [m, 1])),
+            ) as tf.Tensor2D;
+          }
           const t = tf.tensor1d(ts, "int32");
           const direct = model.predictWithGrads?.(xt, t) ?? null;
           if (direct) {
