@@ -13,3 +13,4 @@ export * from "./grid.ts";
 export * from "./subspace.ts";
 export * from "./metrics.ts";
 export * from "./parallel_predict.ts";
+export * from "./background.ts";
