@@ -70,10 +70,13 @@ const savedSize = (M: number, E: number, H: number, B: number) => M * E + 2 * (B
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
- * The distinct steps of `t` ascending and, for each step, its row among them (−1: not in the
- * batch); throws when a step is outside [0, T).
+ * The steps `t` of a batch, their distinct values ascending (`used`) and, for each step, its row
+ * among them (`row`; −1: not in the batch); throws when a step is outside [0, T).
  */
-function distinctSteps(t: Int32Array, T: number): { used: number[]; row: Int32Array } {
+function distinctSteps(
+  t: Int32Array,
+  T: number,
+): { steps: Int32Array; used: number[]; row: Int32Array } {
   const row = new Int32Array(T).fill(-1);
   for (const s of t) {
     if (!(s >= 0 && s < T)) throw new Error(`t must hold steps in [0, ${T - 1}]; got ${s}`);
@@ -81,7 +84,7 @@ function distinctSteps(t: Int32Array, T: number): { used: number[]; row: Int32Ar
   }
   const used: number[] = [];
   for (let s = 0; s < T; s++) if (row[s] === 0) row[s] = used.push(s) - 1;
-  return { used, row };
+  return { steps: t, used, row };
 }
 
 /** A tensor's data seen with another shape (the same memory; for calls of tfjs's kernels). */
@@ -150,7 +153,7 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
       heap.copyWithin((eU >> 2) + r * D, tab + s * D, tab + (s + 1) * D);
     });
     gemm(eU, offset(backend, wT), pU, u, D, H, 0, 0, 0);
-    const tv = stepsOf(backend, t!);
+    const tv = steps.steps;
     for (let i = 0; i < M; i++) {
       const from = (pU >> 2) + steps.row[tv[i]] * H;
       heap.copyWithin((pre >> 2) + i * H, from, from + H);
@@ -251,7 +254,7 @@ register("KitResidualMlpGrad", ["dy", "saved", "wOut"], ({ inputs, backend, attr
   colsumBytes(backend, du, offset(backend, gIn[1]), M, H);
   if (time && steps && table && t) {
     // S_U: da summed per distinct step in batch order; ∂W_t = E_Uᵀ S_U
-    const tv = stepsOf(backend, t);
+    const tv = steps.steps;
     const s = sU >> 2;
     heap.fill(0, s, s + u * H);
     for (let i = 0; i < M; i++) {
@@ -270,7 +273,7 @@ register("KitResidualMlpGrad", ["dy", "saved", "wOut"], ({ inputs, backend, attr
 });
 
 function check(name: string, t: tf.Tensor, shape: number[], dtype = "float32"): void {
-  if (t.dtype !== dtype || t.shape.join() !== shape.join()) {
+  if (t.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`${name} must be ${dtype} of shape [${shape}]; got ${t.dtype} [${t.shape}]`);
   }
 }
