@@ -144,6 +144,9 @@ function perLayerPredict(m: DenoisingMLP, x: tf.Tensor2D, t: tf.Tensor1D): tf.Te
 Deno.test("training: predict's one-op gradient and predictWithGrads equal the per-layer ops' bit for bit", async () => {
   const configs: ConstructorParameters<typeof DenoisingMLP>[0][] = [
     { inputEmbedding: "fourier", timeEmbedding: "fourier", T: 50, seed: 4 },
+    // the fused kernels with a 1-wide step table and without step embeddings
+    { inputEmbedding: "fourier", timeEmbedding: "linear", T: 20, seed: 7, blocks: 1 },
+    { inputEmbedding: "fourier", timeEmbedding: "zero", T: 10, seed: 8, hidden: 32 },
     { inputEmbedding: "identity", timeEmbedding: "linear", T: 20, seed: 5, blocks: 2 },
     { inputEmbedding: "identity", timeEmbedding: "zero", T: 10, seed: 6, hidden: 64, blocks: 0 },
   ];

@@ -165,3 +165,22 @@ Deno.test("training without the tape (predictWithGrads) gives the tape's losses 
   assert.deepEqual(direct.w, taped.w);
   data.dispose();
 });
+
+Deno.test("x_t made on the host (float32 products and sum in float64, rounded) equals tf.mul and tf.add", () => {
+  // what trainDenoiser does on wasm and cpu instead of three kernels: a·x₀ + b·ε per row
+  const n = 20000;
+  const [x0, eps] = [1, 2].map((s) => tf.randomNormal([n, 2], 0, 3, "float32", s));
+  const steps = Int32Array.from({ length: n }, (_, i) => (i * 7919) % schedule.T);
+  const a = Float32Array.from(steps, (t) => Math.sqrt(schedule.alphaBars[t]));
+  const b = Float32Array.from(steps, (t) => Math.sqrt(1 - schedule.alphaBars[t]));
+  const want = tf.tidy(() =>
+    tf.add(tf.mul(x0, tf.tensor2d(a, [n, 1])), tf.mul(eps, tf.tensor2d(b, [n, 1]))).dataSync()
+  );
+  const [xs, es] = [x0.dataSync(), eps.dataSync()];
+  const got = Float32Array.from(
+    xs,
+    (x, j) => Math.fround(x * a[j >> 1]) + Math.fround(es[j] * b[j >> 1]),
+  );
+  assert.deepEqual(got, want);
+  tf.dispose([x0, eps]);
+});

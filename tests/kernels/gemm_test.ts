@@ -108,6 +108,33 @@ Deno.test("tf.matMul and tf.fused.matMul agree with a float64 triple loop", () =
   });
 });
 
+Deno.test("every row of a product is the same floats whatever the row count (tiling)", {
+  ignore: !wasm,
+}, () => {
+  // M = 1 … 20, 26, 32 and 128 cover every remainder mod 6 and the 4-, 2- and 1-row tiles
+  const counts = [...Array.from({ length: 20 }, (_, i) => i + 1), 26, 32, 128];
+  for (const [K, N] of [[128, 128], [7, 12], [32, 36]]) {
+    const b = tf.tensor2d(randomMatrix(K, N, K + N), [K, N]);
+    const bias = tf.tensor1d(randomMatrix(1, N, 3 * N));
+    for (const M of counts) {
+      const a = tf.tensor2d(randomMatrix(M, K, M * K), [M, K]);
+      tf.tidy(() => {
+        for (const gelu of [false, true]) {
+          const all = gelu ? denseValue(a, b, bias, "gelu") : tf.matMul(a, b);
+          const rows = all.dataSync();
+          for (let i = 0; i < M; i++) {
+            const row = tf.slice(a, [i, 0], [1, K]);
+            const one = (gelu ? denseValue(row, b, bias, "gelu") : tf.matMul(row, b)).dataSync();
+            assert.deepEqual(rows.subarray(i * N, (i + 1) * N), one, `row ${i} of ${M}x${K}x${N}`);
+          }
+        }
+      });
+      a.dispose();
+    }
+    tf.dispose([b, bias]);
+  }
+});
+
 Deno.test("transpose flags: the kit transposes, multiplies, and frees the copies", () => {
   for (const [M, K, N] of [[37, 50, 12], [128, 16, 400]]) {
     const a = randomMatrix(M, K, 7);

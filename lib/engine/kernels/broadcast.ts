@@ -24,7 +24,7 @@
  */
 import { BROADCAST_WASM_BASE64 } from "./broadcast_bytes.ts";
 import { replaceWasmKernel } from "./fused.ts";
-import { kitModule, offset, requireWasmBackend } from "./wasm_internals.ts";
+import { kitModule, offset, requireWasmBackend, type WasmBackendLike } from "./wasm_internals.ts";
 
 interface BroadcastExports {
   sum_middle(x: number, out: number, outer: number, R: number, inner: number): void;
@@ -47,6 +47,27 @@ const kernelsFor = kitModule<BroadcastExports>(BROADCAST_WASM_BASE64, "broadcast
 });
 
 const product = (v: number[]) => v.reduce((a, b) => a * b, 1);
+
+/** The element-wise operations of `broadcast.wat`'s `broadcast` (b − a is "rsub"). */
+export const BROADCAST_OPS = ["add", "mul", "sub", "rsub"] as const;
+
+/**
+ * out[o, r, i] = a[o, r, i] ⊕ b[o, i] for float32 buffers at byte offsets of the wasm backend's
+ * memory, seen as [outer, R, inner] (b [outer, inner]): the SIMD pass of the replaced broadcasting
+ * kernels, one float32 operation per element, for kernels that combine buffers of their own
+ * (`residual_mlp.ts`). With [1, 1, n] it is the element-wise op of two buffers of n floats; `out`
+ * may be `a` (or `b` when outer = R = 1).
+ */
+export function broadcastBytes(
+  backend: WasmBackendLike,
+  at: { a: number; b: number; out: number },
+  dims: [outer: number, R: number, inner: number],
+  op: typeof BROADCAST_OPS[number],
+): void {
+  const [outer, R, inner] = dims;
+  if (outer * R * inner === 0) return;
+  kernelsFor(backend).broadcast(at.a, at.b, at.out, outer, R, inner, BROADCAST_OPS.indexOf(op));
+}
 
 /** [outer, R, inner] for a block of axes [a0, a1] of `shape` (R = 1 for an empty block). */
 function split(shape: number[], a0: number, a1: number): [number, number, number] {

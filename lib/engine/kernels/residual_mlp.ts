@@ -35,6 +35,7 @@ import {
   transposeBytes,
 } from "./fused.ts";
 import { gemmActive, gemmOn } from "./gemm.ts";
+import { broadcastBytes } from "./broadcast.ts";
 import { KitError } from "../errors.ts";
 import { numberAttr } from "./shared/kernel_args.ts";
 import { offset, type WasmBackendLike } from "./wasm_internals.ts";
@@ -69,10 +70,13 @@ const savedSize = (M: number, E: number, H: number, B: number) => M * E + 2 * (B
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
- * The distinct steps of `t` ascending and, for each step, its row among them (−1: not in the
- * batch); throws when a step is outside [0, T).
+ * The steps `t` of a batch, their distinct values ascending (`used`) and, for each step, its row
+ * among them (`row`; −1: not in the batch); throws when a step is outside [0, T).
  */
-function distinctSteps(t: Int32Array, T: number): { used: number[]; row: Int32Array } {
+function distinctSteps(
+  t: Int32Array,
+  T: number,
+): { steps: Int32Array; used: number[]; row: Int32Array } {
   const row = new Int32Array(T).fill(-1);
   for (const s of t) {
     if (!(s >= 0 && s < T)) throw new Error(`t must hold steps in [0, ${T - 1}]; got ${s}`);
@@ -80,7 +84,7 @@ function distinctSteps(t: Int32Array, T: number): { used: number[]; row: Int32Ar
   }
   const used: number[] = [];
   for (let s = 0; s < T; s++) if (row[s] === 0) row[s] = used.push(s) - 1;
-  return { used, row };
+  return { steps: t, used, row };
 }
 
 /** A tensor's data seen with another shape (the same memory; for calls of tfjs's kernels). */
@@ -126,7 +130,7 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
   const saved = backend.makeOutput([savedSize(M, E, H, B)], "float32");
   const hB = backend.makeOutput([M, H], "float32");
   const MH = M * H;
-  const sections = [MH, time ? MH : 0, up4(u * H), up4(u * D)];
+  const sections = [MH, time ? MH : 0, up4(u * H), time ? H : 0, up4(u * D)];
   const scratch = backend.makeOutput([sections.reduce((a, b) => a + b, 0)], "float32");
   const s0 = offset(backend, saved);
   const emb = s0;
@@ -134,8 +138,8 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
   const dAt = (i: number) => s0 + 4 * (M * E + (B + 1 + i) * MH);
   const at: number[] = [];
   sections.reduce((o, n) => (at.push(o), o + 4 * n), offset(backend, scratch));
-  const [uBuf, pre, pU, eU] = at;
-  let heap = new Float32Array(backend.wasm.asm.memory.buffer);
+  const [uBuf, pre, pU, zero, eU] = at;
+  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
   if (freqs && phase) {
     const at = { x: offset(backend, x), w: offset(backend, freqs), phase: offset(backend, phase) };
     fourierBytes(backend, { ...at, out: emb }, M, E);
@@ -149,11 +153,13 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
       heap.copyWithin((eU >> 2) + r * D, tab + s * D, tab + (s + 1) * D);
     });
     gemm(eU, offset(backend, wT), pU, u, D, H, 0, 0, 0);
-    const tv = stepsOf(backend, t!);
+    const tv = steps.steps;
     for (let i = 0; i < M; i++) {
-      const from = (pU >> 2) + steps.row[tv[i]] * H, to = (pre >> 2) + i * H;
-      for (let j = 0; j < H; j++) heap[to + j] = heap[from + j] + 0;
+      const from = (pU >> 2) + steps.row[tv[i]] * H;
+      heap.copyWithin((pre >> 2) + i * H, from, from + H);
     }
+    heap.fill(0, zero >> 2, (zero >> 2) + H);
+    broadcastBytes(backend, { a: pre, b: zero, out: pre }, [1, M, H], "add");
   }
   // h_0 = gelu(e W_in + b_in + P[t]), then the residual blocks
   gemm(emb, offset(backend, wIn), uBuf, M, E, H, offset(backend, bIn), 0, time ? pre : 0);
@@ -164,9 +170,7 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
     gemm(hAt(i), offset(backend, w), uBuf, M, H, H, offset(backend, b), 0, 0);
     const h = hAt(i + 1);
     geluBytes(backend, uBuf, h, dAt(i + 1), MH);
-    heap = new Float32Array(backend.wasm.asm.memory.buffer);
-    const s = hAt(i) >> 2, o = h >> 2;
-    for (let k = 0; k < MH; k++) heap[o + k] = heap[s + k] + heap[o + k];
+    broadcastBytes(backend, { a: hAt(i), b: h, out: h }, [1, 1, MH], "add");
   }
   // y = h_B W_out + b_out as tf.fused.matMul runs it (batch-of-one shapes)
   const y = callKernel("_FusedMatMul", backend, {
@@ -174,8 +178,7 @@ register("KitResidualMlp", ["x", "wIn", "bIn", "wOut", "bOut"], ({ inputs, backe
     b: view(wOut, [1, H, O]),
     bias: bOut,
   }, { transposeA: false, transposeB: false, activation: "linear", leakyreluAlpha: 0 });
-  heap = new Float32Array(backend.wasm.asm.memory.buffer);
-  heap.copyWithin(
+  new Float32Array(backend.wasm.asm.memory.buffer).copyWithin(
     (s0 >> 2) + M * E + B * MH,
     offset(backend, hB) >> 2,
     (offset(backend, hB) >> 2) + MH,
@@ -230,10 +233,8 @@ register("KitResidualMlpGrad", ["dy", "saved", "wOut"], ({ inputs, backend, attr
   transposeBytes(backend, offset(backend, wOut), woT, H, O);
   gemm(dyAt, woT, dhA, M, O, H, 0, 0, 0);
   let [dh, next] = [dhA, dhB];
-  const product = (d: number) => {
-    const a = dh >> 2, b = d >> 2, o = du >> 2;
-    for (let k = 0; k < MH; k++) heap[o + k] = heap[a + k] * heap[b + k];
-  };
+  const product = (d: number) =>
+    broadcastBytes(backend, { a: dh, b: d, out: du }, [1, 1, MH], "mul");
   for (let i = B - 1; i >= 0; i--) {
     const w = inputs[`w${i}`];
     if (!w) throw new KitError(`KitResidualMlpGrad: input w${i} is missing`);
@@ -253,12 +254,12 @@ register("KitResidualMlpGrad", ["dy", "saved", "wOut"], ({ inputs, backend, attr
   colsumBytes(backend, du, offset(backend, gIn[1]), M, H);
   if (time && steps && table && t) {
     // S_U: da summed per distinct step in batch order; ∂W_t = E_Uᵀ S_U
-    const tv = stepsOf(backend, t);
+    const tv = steps.steps;
     const s = sU >> 2;
     heap.fill(0, s, s + u * H);
     for (let i = 0; i < M; i++) {
-      const to = s + steps.row[tv[i]] * H, from = (du >> 2) + i * H;
-      for (let j = 0; j < H; j++) heap[to + j] = heap[to + j] + heap[from + j];
+      const to = sU + 4 * steps.row[tv[i]] * H;
+      broadcastBytes(backend, { a: to, b: du + 4 * i * H, out: to }, [1, 1, H], "add");
     }
     const tab = offset(backend, table) >> 2;
     steps.used.forEach((st, r) => {
@@ -272,7 +273,7 @@ register("KitResidualMlpGrad", ["dy", "saved", "wOut"], ({ inputs, backend, attr
 });
 
 function check(name: string, t: tf.Tensor, shape: number[], dtype = "float32"): void {
-  if (t.dtype !== dtype || t.shape.join() !== shape.join()) {
+  if (t.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`${name} must be ${dtype} of shape [${shape}]; got ${t.dtype} [${t.shape}]`);
   }
 }
