@@ -5,6 +5,7 @@
  * @module
  */
 import { checkInt } from "../../engine/validate.ts";
+import { wasmValues } from "../../engine/kernels/mod.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng, tfSeed } from "../../engine/random.ts";
 import { AdamW, ExponentialMovingAverage, mseLoss, mseLossWithGrad } from "../../engine/nn/mod.ts";
@@ -140,7 +141,8 @@ export async function trainDenoiser(
   const d = train.shape[1];
   const rows = Float32Array.from(await train.data());
   const { sqrtAb, sqrtOneMinusAb } = scheduleCoefficients(schedule);
-  const hostReads = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
+  // ε is read straight from the wasm backend's memory (a copy, no synchronous read of tfjs)
+  const hostReads = tf.getBackend() === "wasm";
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = r.permutation(n);
@@ -170,11 +172,11 @@ export async function trainDenoiser(
           // starts: it depends on no weight, so recording its ops would only cost time
           let xt: tf.Tensor2D;
           if (hostReads) {
-            // on the host where reading ε back is a copy (wasm, cpu): float32 products and sum,
+            // on the host where reading ε back is a copy (wasm): float32 products and sum,
             // rounded as tf.mul and tf.add round them (a product of two float32 numbers is exact
             // in float64, and a float64 sum of two float32 numbers rounds to their float32 sum),
             // one upload instead of three and three kernels
-            const noise = eps.dataSync();
+            const noise = wasmValues(eps);
             for (let i = 0; i < m; i++) {
               const a = sqrtAb[ts[i]], b = sqrtOneMinusAb[ts[i]];
               for (let j = i * d; j < (i + 1) * d; j++) {
