@@ -117,3 +117,22 @@ Deno.test({
     assert.throws(() => trainInBackground([]), /runs must hold at least one/);
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "trainInBackground: a program that never collects its runs exits once they finished",
+  fn: async () => {
+    const script = new URL("./fixtures/background_script.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `the program did not exit by itself within 60 s:\n${text}`);
+    assert.match(text, /started in a worker: true/);
+  },
+});

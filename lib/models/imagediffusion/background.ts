@@ -227,7 +227,7 @@ class WorkerTraining implements BackgroundTraining {
   ) {
     this.#done = runs.map(() => 0);
     // the worker keeps the program alive while runs are pending (a script that starts runs
-    // waits for them), not after
+    // waits for them), not after they finished
     this.#worker = new Worker(module ?? new URL("./background_worker.ts", import.meta.url));
     this.#listen();
     this.#alive();
@@ -350,7 +350,11 @@ class WorkerTraining implements BackgroundTraining {
         this.#done[m.index] = m.history.steps;
         if (n > 0) this.#bars[m.index]?.tick(n);
         this.#finished.push(m);
-        if (this.#finished.length === this.runs.length) clearTimeout(this.#timer);
+        if (this.#finished.length === this.runs.length) {
+          // nothing pending: the idle worker must not keep the program alive
+          clearTimeout(this.#timer);
+          this.#worker.unref();
+        }
         this.#wakeAll();
       } else if (m.kind === "error") {
         this.#fail(this.#error(Math.max(0, m.index), `failed: ${m.message}`));
