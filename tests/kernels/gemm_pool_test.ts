@@ -5,11 +5,13 @@ import {
   denseValue,
   failGemmWorkerForTest,
   gemmActive,
+  gemmPoolSpinMicros,
   gemmPoolStatus,
   kitConv2d,
   kitConv2dFilter,
   PARALLEL_MIN_MACS,
   resetGemmPool,
+  setGemmPoolSpinMicros,
   setGemmPoolTimeoutMs,
   startGemmPool,
 } from "../../lib/engine/kernels/mod.ts";
@@ -85,7 +87,15 @@ Deno.test({
       for (const t of [2, 3, 4, 2]) {
         assert.deepEqual(run(t), one, `${M}x${K}x${N} ${act} on ${t} threads`);
       }
-      assert.equal(gemmPoolStatus().products, shared + 4, `${M}x${K}x${N} was shared`);
+      // threads that sleep at once instead of polling first compute the same
+      const spin = gemmPoolSpinMicros();
+      setGemmPoolSpinMicros(0);
+      try {
+        assert.deepEqual(run(3), one, `${M}x${K}x${N} ${act} on 3 threads without polling`);
+      } finally {
+        setGemmPoolSpinMicros(spin);
+      }
+      assert.equal(gemmPoolStatus().products, shared + 5, `${M}x${K}x${N} was shared`);
       // the plain product too (tfjs's matMul goes through the same kernel)
       const mm = (t: number) =>
         withThreads(t, () => tf.tidy(() => tf.matMul(x, w).dataSync().slice()));
@@ -209,4 +219,15 @@ Deno.test({
     assert.equal(n, 3, `convolution products shared: ${n}`);
     tf.dispose([x, w, b]);
   },
+});
+
+Deno.test("setGemmPoolSpinMicros takes an integer in [0, 100000] and names the range otherwise", () => {
+  const before = gemmPoolSpinMicros();
+  for (const bad of [-1, 0.5, 100_001, NaN]) {
+    assert.throws(() => setGemmPoolSpinMicros(bad), /spin must be an integer in \[0, 100000\] µs/);
+  }
+  setGemmPoolSpinMicros(0);
+  assert.equal(gemmPoolSpinMicros(), 0);
+  setGemmPoolSpinMicros(before);
+  assert.equal(gemmPoolSpinMicros(), before);
 });

@@ -73,6 +73,29 @@ interface Pool {
 let pool: Pool | null = null;
 let sharedProducts = 0;
 let timeoutMs = 60_000;
+let spinMicros = 300;
+
+/**
+ * How long the threads poll before they sleep (µs): a worker for its next block, the calling
+ * thread for the workers' answers (default 300). Waking a sleeping thread costs tens to hundreds
+ * of microseconds on a virtual machine, about as long as a block of a small product takes.
+ */
+export function gemmPoolSpinMicros(): number {
+  return spinMicros;
+}
+
+/** Sets {@link gemmPoolSpinMicros} (an integer in [0, 100000]; 0: sleep at once). */
+export function setGemmPoolSpinMicros(us: number): void {
+  if (!Number.isInteger(us) || us < 0 || us > 100_000) {
+    throw new Error(`spin must be an integer in [0, 100000] µs; got ${us}`);
+  }
+  spinMicros = us;
+  if (pool) {
+    for (let i = 0; i < pool.workers.length; i++) {
+      Atomics.store(pool.ctrl, i * SLOT.size + SLOT.spin, us);
+    }
+  }
+}
 
 /** How long the calling thread waits for a worker's block before it gives up (ms). */
 export function gemmPoolTimeoutMs(): number {
@@ -100,6 +123,7 @@ function newPool(): Pool {
 
 function ensureWorkers(p: Pool, n: number): void {
   for (let i = p.workers.length; i < Math.min(n, MAX_WORKERS); i++) {
+    Atomics.store(p.ctrl, i * SLOT.size + SLOT.spin, spinMicros);
     const w = new Worker(new URL("./gemm_worker.ts", import.meta.url), {
       workerData: { memory: p.memory, ctrl: p.ctrl, index: i },
     });
@@ -244,6 +268,9 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     const s = blk.w * SLOT.size;
     // each block has its own sequence number: the last one is seq − (blocks after it)
     const want = seq - (blocks.length - 1 - blocks.indexOf(blk));
+    // poll first (see gemmPoolSpinMicros), then sleep in slices
+    const spinUntil = performance.now() + spinMicros / 1000;
+    while (Atomics.load(p.ctrl, s + SLOT.done) !== want && performance.now() < spinUntil);
     for (;;) {
       const done = Atomics.load(p.ctrl, s + SLOT.done);
       if (done === want) break;

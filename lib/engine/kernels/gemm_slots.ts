@@ -18,5 +18,7 @@ export const SLOT = {
   fail: 4,
   /** The nine gemm arguments: a, b, c, M, K, N, bias, act, r (byte offsets in shared memory). */
   args: 5,
+  /** Microseconds a worker polls for its next job before it sleeps (written by the pool). */
+  spin: 14,
   size: 16,
 } as const;

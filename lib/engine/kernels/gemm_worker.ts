@@ -47,9 +47,20 @@ Atomics.notify(ctrl, base + SLOT.ready);
 
 let last = 0;
 while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
-  Atomics.wait(ctrl, base + SLOT.seq, last);
-  const seq = Atomics.load(ctrl, base + SLOT.seq);
-  if (seq === last) continue;
+  let seq = Atomics.load(ctrl, base + SLOT.seq);
+  if (seq === last) {
+    // Poll for a while before sleeping: in training the next product usually follows within a
+    // fraction of a millisecond, less than it takes to wake a sleeping thread on a virtual machine.
+    const spinMs = Atomics.load(ctrl, base + SLOT.spin) / 1000;
+    const t0 = performance.now();
+    while (seq === last && performance.now() - t0 < spinMs) {
+      seq = Atomics.load(ctrl, base + SLOT.seq);
+    }
+    if (seq === last) {
+      Atomics.wait(ctrl, base + SLOT.seq, last);
+      continue;
+    }
+  }
   last = seq;
   if (seq < 0) break; // the pool asks the worker to stop
   if (Atomics.load(ctrl, base + SLOT.fail) === 2) throw new Error("GEMM worker killed by a test");
