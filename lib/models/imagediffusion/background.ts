@@ -30,7 +30,13 @@ import { checkInt } from "../../engine/validate.ts";
 import type { ProgressSink } from "../../engine/train_loop.ts";
 import { unflatten } from "../../engine/data_parallel.ts";
 import type { NoiseSchedule } from "../diffusion/mod.ts";
-import { type ImageTrainHistory, type ImageTrainOptions, trainImageDenoiser } from "./train.ts";
+import {
+  type ImageRunData,
+  imageRunData,
+  type ImageTrainHistory,
+  type ImageTrainOptions,
+  trainImageDenoiser,
+} from "./train.ts";
 import { UNet, type UNetConfig } from "./unet.ts";
 
 /** One training run: a U-Net built from `config`, trained on `data` with `options`. */
@@ -71,13 +77,8 @@ export interface BackgroundOptions {
 }
 
 /** A run as the worker receives it. */
-export interface WorkerRun {
+export interface WorkerRun extends ImageRunData {
   index: number;
-  config: UNetConfig;
-  schedule: NoiseSchedule;
-  data: Float32Array;
-  rows: number;
-  cond: Float32Array | null;
   labels: Int32Array | null;
   options: Omit<ImageTrainOptions, "progress" | "threads" | "cond" | "labels">;
 }
@@ -241,11 +242,7 @@ class WorkerTraining implements BackgroundTraining {
       const { cond, labels, ...rest } = r.options;
       const run: WorkerRun = {
         index,
-        config: r.config,
-        schedule: r.schedule,
-        data: Float32Array.from(await r.data.data()),
-        rows: r.data.shape[0],
-        cond: cond ? Float32Array.from(await cond.data()) : null,
+        ...await imageRunData(r.config, r.schedule, r.data, cond),
         labels: labels ? Int32Array.from(await labels.data()) : null,
         options: rest,
       };

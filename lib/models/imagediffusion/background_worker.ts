@@ -10,7 +10,7 @@ import { initBackend, tf } from "../../engine/backend/mod.ts";
 import { flatWeights } from "../../engine/data_parallel.ts";
 import { setKitThreads } from "../../engine/threads.ts";
 import type { FromBackground, ToBackground, WorkerRun } from "./background.ts";
-import { type ImageTrainHistory, trainImageDenoiser } from "./train.ts";
+import { imageRunTensors, type ImageTrainHistory, trainImageDenoiser } from "./train.ts";
 import { UNet } from "./unet.ts";
 
 const port = parentPort;
@@ -23,10 +23,8 @@ let queue: Promise<void> = Promise.resolve();
 async function train(
   run: WorkerRun,
 ): Promise<{ weights: Float32Array; history: ImageTrainHistory }> {
-  const D = run.data.length / run.rows;
   const model = new UNet(run.config);
-  const data = tf.tensor2d(run.data, [run.rows, D]);
-  const cond = run.cond ? tf.tensor2d(run.cond, [run.rows, run.cond.length / run.rows]) : undefined;
+  const { data, cond } = imageRunTensors(run);
   const labels = run.labels ? tf.tensor1d(run.labels, "int32") : undefined;
   try {
     let steps = 0;

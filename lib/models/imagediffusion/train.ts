@@ -198,13 +198,46 @@ export function batchLoss(
   });
 }
 
-/** What a worker of `train_worker.ts` builds its replica and data from. */
-export interface ImageWorkerSetup {
+/**
+ * A U-Net's configuration, schedule and training rows as plain values for a worker thread
+ * (structured-cloneable): what `train_worker.ts` and `background_worker.ts` rebuild a run from.
+ */
+export interface ImageRunData {
   config: UNetConfig;
   schedule: NoiseSchedule;
+  /** The training images [rows, D], flattened. */
   data: Float32Array;
   rows: number;
+  /** The condition rows [rows, k · D], flattened, or null. */
   cond: Float32Array | null;
+}
+
+/** The values of `data` and `cond` read once (one asynchronous read each), with the run's set-up. */
+export async function imageRunData(
+  config: UNetConfig,
+  schedule: NoiseSchedule,
+  data: tf.Tensor2D,
+  cond?: tf.Tensor2D,
+): Promise<ImageRunData> {
+  return {
+    config,
+    schedule,
+    data: Float32Array.from(await data.data()),
+    rows: data.shape[0],
+    cond: cond ? Float32Array.from(await cond.data()) : null,
+  };
+}
+
+/** The tensors of {@link ImageRunData} in a worker: data [rows, D] and cond (the caller disposes). */
+export function imageRunTensors(r: ImageRunData): { data: tf.Tensor2D; cond?: tf.Tensor2D } {
+  return {
+    data: tf.tensor2d(r.data, [r.rows, r.data.length / r.rows]),
+    cond: r.cond ? tf.tensor2d(r.cond, [r.rows, r.cond.length / r.rows]) : undefined,
+  };
+}
+
+/** What a worker of `train_worker.ts` builds its replica and data from. */
+export interface ImageWorkerSetup extends ImageRunData {
   condNoise: number;
   minSnrGamma: number;
 }
@@ -324,15 +357,7 @@ export async function trainImageDenoiser(
     pool = await GradientWorkers.start<ImageWorkerSetup, ImageShard>({
       module: new URL("./train_worker.ts", import.meta.url),
       workers: threads - 1,
-      setup: {
-        config: model.config,
-        schedule,
-        data: await data.data() as Float32Array,
-        rows: N,
-        cond: cond ? await cond.data() as Float32Array : null,
-        condNoise,
-        minSnrGamma,
-      },
+      setup: { ...await imageRunData(model.config, schedule, data, cond), condNoise, minSnrGamma },
       parameters: model.parameterCount(),
       label: "U-Net training",
     });

@@ -9,6 +9,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import {
   batchLoss,
   type ImageLossContext,
+  imageRunTensors,
   type ImageShard,
   type ImageWorkerSetup,
   minSnrWeights,
@@ -22,11 +23,9 @@ interface Replica {
 
 serveGradients<ImageWorkerSetup, ImageShard, Replica>({
   setup: (s) => {
-    const D = s.data.length / s.rows;
     const ctx: ImageLossContext = {
       schedule: s.schedule,
-      data: tf.tensor2d(s.data, [s.rows, D]),
-      cond: s.cond ? tf.tensor2d(s.cond, [s.rows, s.cond.length / s.rows]) : undefined,
+      ...imageRunTensors(s),
       condNoise: s.condNoise,
       weights: s.minSnrGamma > 0
         ? tf.tensor1d(minSnrWeights(s.schedule, s.minSnrGamma))
