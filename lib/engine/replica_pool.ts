@@ -40,9 +40,22 @@ export const REPLICA_SLOT = {
   textLength: 4,
   /** The id of the last replica the worker has built (replica ids only grow; −1: none yet). */
   added: 5,
+  /** Messages the calling thread has posted to the worker (counted before each is posted). */
+  posted: 6,
+  /** Rung (incremented and notified) by the calling thread after each message and each job. */
+  bell: 7,
+  /** Sequence number of the newest job in shared memory (written last, after its shape). */
+  job: 8,
+  /** The job's replica id, rows, input length and output length (floats). */
+  jobId: 9,
+  jobRows: 10,
+  jobInput: 11,
+  jobOut: 12,
+  /** Set to 1 when the pool closes: an idle worker returns to its event loop. */
+  stop: 13,
   /** Start of the error text (bytes), up to {@link REPLICA_TEXT_BYTES}. */
-  text: 8,
-  size: 8 + 128,
+  text: 16,
+  size: 16 + 128,
 } as const;
 
 /** Bytes of error text a slot holds. */
@@ -53,16 +66,8 @@ export type ToReplica<S> =
   | { kind: "start"; ctrl: SharedArrayBuffer; slot: number }
   | { kind: "add"; id: number; setup: S }
   | { kind: "drop"; id: number }
-  | {
-    kind: "job";
-    id: number;
-    seq: number;
-    weights: Float32Array | null;
-    input: Float32Array;
-    rows: number;
-    out: SharedArrayBuffer;
-    outLength: number;
-  };
+  | { kind: "weights"; id: number; weights: Float32Array }
+  | { kind: "buffers"; input: SharedArrayBuffer; out: SharedArrayBuffer };
 
 /** One worker's part of a batch. */
 export interface ReplicaJob {
@@ -103,7 +108,8 @@ export class ReplicaPool<S> {
   #workers: Worker[];
   #ctrl: Int32Array;
   #text: Uint8Array;
-  #outs: (SharedArrayBuffer | null)[];
+  #ins: (Float32Array | null)[];
+  #outs: (Float32Array | null)[];
   #seq = 0;
   #nextId = 0;
   #closed = false;
@@ -120,6 +126,7 @@ export class ReplicaPool<S> {
     this.#workers = workers;
     this.#ctrl = new Int32Array(ctrl);
     this.#text = new Uint8Array(ctrl);
+    this.#ins = workers.map(() => null);
     this.#outs = workers.map(() => null);
     this.#timeoutMs = timeoutMs;
     this.#label = label;
@@ -149,8 +156,7 @@ export class ReplicaPool<S> {
       w.on("exit", (code: number) => {
         if (!pool.#closed) pool.#breakWith(slot, `exited (code ${code})`);
       });
-      const msg: ToReplica<S> = { kind: "start", ctrl, slot };
-      w.postMessage(msg);
+      pool.#postTo(slot, { kind: "start", ctrl, slot });
     });
     return pool;
   }
@@ -225,21 +231,25 @@ export class ReplicaPool<S> {
     }
     const seq = ++this.#seq;
     jobs.forEach((job, i) => {
-      const bytes = 4 * job.outLength;
-      if (!this.#outs[i] || this.#outs[i]!.byteLength < bytes) {
-        this.#outs[i] = new SharedArrayBuffer(Math.max(bytes, 1 << 16));
+      const at = i * REPLICA_SLOT.size;
+      const inLen = job.input.length;
+      if (!this.#ins[i] || this.#ins[i]!.length < inLen || this.#outs[i]!.length < job.outLength) {
+        const grow = (n: number, have: Float32Array | null) =>
+          new SharedArrayBuffer(4 * Math.max(n, have?.length ?? 0, 1 << 14));
+        const input = grow(inLen, this.#ins[i]);
+        const out = grow(job.outLength, this.#outs[i]);
+        this.#ins[i] = new Float32Array(input);
+        this.#outs[i] = new Float32Array(out);
+        this.#postTo(i, { kind: "buffers", input, out });
       }
-      const msg: ToReplica<S> = {
-        kind: "job",
-        id,
-        seq,
-        weights,
-        input: job.input,
-        rows: job.rows,
-        out: this.#outs[i]!,
-        outLength: job.outLength,
-      };
-      this.#workers[i].postMessage(msg);
+      if (weights) this.#postTo(i, { kind: "weights", id, weights });
+      this.#ins[i]!.set(job.input);
+      Atomics.store(this.#ctrl, at + REPLICA_SLOT.jobId, id);
+      Atomics.store(this.#ctrl, at + REPLICA_SLOT.jobRows, job.rows);
+      Atomics.store(this.#ctrl, at + REPLICA_SLOT.jobInput, inLen);
+      Atomics.store(this.#ctrl, at + REPLICA_SLOT.jobOut, job.outLength);
+      Atomics.store(this.#ctrl, at + REPLICA_SLOT.job, seq);
+      this.#ring(i);
     });
     let mine: L;
     try {
@@ -248,9 +258,7 @@ export class ReplicaPool<S> {
       // Even when the caller's part throws, wait for the workers so that no job is in flight.
       this.#waitAll(jobs.length, seq);
     }
-    const outputs = jobs.map((job, i) =>
-      new Float32Array(this.#outs[i]!, 0, job.outLength).slice()
-    );
+    const outputs = jobs.map((job, i) => this.#outs[i]!.slice(0, job.outLength));
     return { local: mine, outputs };
   }
 
@@ -258,17 +266,38 @@ export class ReplicaPool<S> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#workers) void w.terminate();
+    this.#workers.forEach((w, i) => {
+      Atomics.store(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.stop, 1);
+      this.#ring(i);
+      void w.terminate();
+    });
   }
 
   #post(msg: ToReplica<S>): void {
-    for (const w of this.#workers) w.postMessage(msg);
+    for (let i = 0; i < this.size; i++) this.#postTo(i, msg);
+  }
+
+  /** Counts the message in the slot first, so that an idle worker knows to go and read it. */
+  #postTo(i: number, msg: ToReplica<S>): void {
+    Atomics.add(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.posted, 1);
+    this.#workers[i].postMessage(msg);
+    this.#ring(i);
+  }
+
+  #ring(i: number): void {
+    Atomics.add(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.bell, 1);
+    Atomics.notify(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.bell);
   }
 
   #waitAll(count: number, seq: number): void {
     const start = performance.now();
     for (let i = 0; i < count; i++) {
       const at = i * REPLICA_SLOT.size;
+      // poll briefly first: waking from Atomics.wait costs more than the last part of a job
+      const spinUntil = performance.now() + 0.3;
+      while (
+        Atomics.load(this.#ctrl, at + REPLICA_SLOT.done) !== seq && performance.now() < spinUntil
+      );
       for (;;) {
         if (this.#broken) throw this.#broken;
         const done = Atomics.load(this.#ctrl, at + REPLICA_SLOT.done);

@@ -4,15 +4,22 @@
  * packed part of a batch. The worker runs tfjs on wasm with one kit thread, so W workers use W
  * cores besides the calling thread.
  *
- * Each job's output is written into the shared buffer that came with it; then the slot's `done`
- * word is set to the job's number and the calling thread (waiting with `Atomics.wait`) is woken.
- * An error is written into the slot as one line of text, with status 1.
+ * Set-up (start, replicas added and dropped, new weights, larger buffers) comes as messages; jobs
+ * come through shared memory: the rows in the worker's input buffer, the job's number and shape in
+ * its slot, and a ring of the slot's bell. Between messages the worker waits on that bell (polling
+ * for half a millisecond first), so a job starts within microseconds, where a message takes one to
+ * several milliseconds to arrive. Each job's output is written into the worker's output buffer;
+ * then the slot's `done` word is set to the job's number and the calling thread (waiting with
+ * `Atomics.wait`) is woken. An error is written into the slot as one line of text, with status 1.
  * @module
  */
 import { parentPort } from "node:worker_threads";
 import { initBackend, tf } from "./backend/mod.ts";
 import { REPLICA_SLOT, REPLICA_TEXT_BYTES, type ToReplica } from "./replica_pool.ts";
 import { setKitThreads } from "./threads.ts";
+
+/** How long an idle worker polls for its next job before it sleeps on the bell (ms). */
+const IDLE_SPIN_MS = 0.5;
 
 /** What a worker module provides. */
 export interface ReplicaServer<S, State> {
@@ -41,7 +48,13 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   const replicas = new Map<number, State>();
   let ctrl: Int32Array | null = null;
   let bytes: Uint8Array | null = null;
+  let input: Float32Array | null = null;
+  let out: Float32Array | null = null;
   let base = 0;
+  let received = 0;
+  let lastJob = 0;
+  // A "weights" message that failed: the next job answers with its error.
+  let pendingError: unknown = null;
   const report = (e: unknown, word: number, value: number) => {
     if (!ctrl || !bytes) return;
     const text = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
@@ -50,10 +63,69 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
     Atomics.store(ctrl, base + REPLICA_SLOT.textLength, len);
     Atomics.store(ctrl, base + word, value);
   };
+  const word = (w: number) => Atomics.load(ctrl!, base + w);
+  // The job in shared memory (its rows in `input`, its answer into `out`).
+  const runJob = (seq: number) => {
+    const c = ctrl!;
+    try {
+      if (pendingError !== null) {
+        const e = pendingError;
+        pendingError = null;
+        throw e;
+      }
+      const id = word(REPLICA_SLOT.jobId);
+      const st = replicas.get(id);
+      if (st === undefined) {
+        throw new Error(`job for replica ${id}, which this worker does not hold`);
+      }
+      const rows = word(REPLICA_SLOT.jobRows);
+      server.apply(
+        st,
+        input!.subarray(0, word(REPLICA_SLOT.jobInput)),
+        rows,
+        out!.subarray(0, word(REPLICA_SLOT.jobOut)),
+      );
+      Atomics.store(c, base + REPLICA_SLOT.status, 0);
+    } catch (e) {
+      report(e, REPLICA_SLOT.status, 1);
+    }
+    Atomics.store(c, base + REPLICA_SLOT.tensors, tf.memory().numTensors);
+    Atomics.store(c, base + REPLICA_SLOT.done, seq);
+    Atomics.notify(c, base + REPLICA_SLOT.done);
+  };
+  // Between messages the worker waits here, on the slot's bell, instead of in its event loop: a
+  // job is seen within microseconds (a message takes milliseconds to arrive). It goes back to the
+  // event loop when the calling thread has posted a message that it has not handled yet (the
+  // caller counts them in `posted` before it rings) or when the pool stops.
+  const idle = () => {
+    if (!ctrl || word(REPLICA_SLOT.ready) !== 1) return;
+    let spinUntil = performance.now() + IDLE_SPIN_MS;
+    for (;;) {
+      const bell = word(REPLICA_SLOT.bell);
+      if (word(REPLICA_SLOT.stop) !== 0) return;
+      // The job number first: the caller counts a message in `posted` before it writes a job
+      // that needs it, so a new job seen here comes with every message posted before it.
+      const job = word(REPLICA_SLOT.job);
+      if (word(REPLICA_SLOT.posted) !== received) return;
+      if (job !== lastJob) {
+        lastJob = job;
+        runJob(job);
+        spinUntil = performance.now() + IDLE_SPIN_MS;
+        continue;
+      }
+      if (performance.now() < spinUntil) continue;
+      Atomics.wait(ctrl, base + REPLICA_SLOT.bell, bell, 1000);
+    }
+  };
   // Messages are handled one after another (an "add" that awaits holds the later ones back).
   let queue: Promise<void> = Promise.resolve();
   port.on("message", (m: ToReplica<S>) => {
-    queue = queue.then(() => handle(m)).catch((e) => report(e, REPLICA_SLOT.ready, -1));
+    queue = queue.then(() => handle(m)).catch((e) => report(e, REPLICA_SLOT.ready, -1)).then(
+      () => {
+        received++;
+        idle();
+      },
+    );
   });
   const handle = async (m: ToReplica<S>) => {
     if (m.kind === "start") {
@@ -87,19 +159,21 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
       Atomics.store(ctrl, base + REPLICA_SLOT.tensors, tf.memory().numTensors);
       return;
     }
-    try {
-      const st = replicas.get(m.id);
-      if (st === undefined) {
-        throw new Error(`job for replica ${m.id}, which this worker does not hold`);
-      }
-      if (m.weights) server.setWeights(st, m.weights);
-      server.apply(st, m.input, m.rows, new Float32Array(m.out, 0, m.outLength));
-      Atomics.store(ctrl, base + REPLICA_SLOT.status, 0);
-    } catch (e) {
-      report(e, REPLICA_SLOT.status, 1);
+    if (m.kind === "buffers") {
+      input = new Float32Array(m.input);
+      out = new Float32Array(m.out);
+      return;
     }
-    Atomics.store(ctrl, base + REPLICA_SLOT.tensors, tf.memory().numTensors);
-    Atomics.store(ctrl, base + REPLICA_SLOT.done, m.seq);
-    Atomics.notify(ctrl, base + REPLICA_SLOT.done);
+    // weights: a failure is the next job's answer (status 1 with the message)
+    const st = replicas.get(m.id);
+    try {
+      if (st === undefined) {
+        throw new Error(`weights for replica ${m.id}, which this worker does not hold`);
+      }
+      server.setWeights(st, m.weights);
+      pendingError = null;
+    } catch (e) {
+      pendingError = e;
+    }
   };
 }

@@ -81,6 +81,25 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "ReplicaPool: weights that a worker cannot load fail the job they came with",
+  ...opts,
+  fn: async () => {
+    const { pool, id } = await readyPool(1);
+    const job = { input: Float32Array.from([1]), rows: 1, outLength: 1 };
+    // Many jobs in a row: each is picked up from shared memory by a worker waiting on its bell.
+    for (let k = 1; k <= 50; k++) {
+      const r = pool.run(id, new Float32Array([k]), [job], () => 0);
+      assert.equal(r.outputs[0][0], 2 * k);
+    }
+    assert.throws(
+      () => pool.run(id, new Float32Array(2), [job], () => 0),
+      /worker 1 of 1 failed: weights must hold 1 value; got 2/,
+    );
+    pool.close();
+  },
+});
+
 Deno.test("ReplicaPool: workers and timeoutMs are checked", () => {
   assert.throws(
     () => ReplicaPool.start({ module: MODULE, workers: 0 }),
