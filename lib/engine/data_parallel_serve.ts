@@ -3,16 +3,29 @@
  * {@link serveGradients} with how to build its replica and the loss of one shard. The worker runs
  * tfjs on wasm (or cpu) with one thread, so W workers use W cores.
  *
- * Per step it receives the weights and a shard, assigns the weights, computes
- * `shardGradients(variables, loss, scale)` — the same function the calling thread uses for its
- * own shard — and sends the flat gradient back. An error in set-up or in a step is sent back as a
- * one-line message; the calling thread turns it into a KitError naming the worker.
+ * Per step it reads the weights and its shard from shared memory (see `data_parallel.ts`),
+ * assigns the weights, computes `shardGradients(variables, loss, scale)` — the same function the
+ * calling thread uses for its own shard — and writes the loss and the flat gradient back. Between
+ * steps it waits on its slot's bell (polling for half a millisecond first), and goes back to its
+ * event loop only when the calling thread has posted a message it has not handled yet. An error
+ * in set-up is sent back as a one-line message, an error in a step as text in the slot; the
+ * calling thread turns either into a KitError naming the worker.
  * @module
  */
+import { deserialize } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { initBackend, tf } from "./backend/mod.ts";
-import { type FromWorker, shardGradients, type ToWorker, unflatten } from "./data_parallel.ts";
+import {
+  type FromWorker,
+  GRADIENT_SLOT,
+  shardGradients,
+  type ToWorker,
+  unflatten,
+} from "./data_parallel.ts";
 import { setKitThreads } from "./threads.ts";
+
+/** How long a worker polls for its next step before it sleeps on the bell (ms). */
+const IDLE_SPIN_MS = 0.5;
 
 /** What a worker module provides. */
 export interface GradientServer<S, Sh, State> {
@@ -37,10 +50,74 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
   const port = parentPort;
   if (!port) throw new Error("serveGradients must run in a worker thread");
   let state: State | null = null;
-  const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-  port.on("message", async (m: ToWorker<S, Sh>) => {
+  let ctrl: Int32Array | null = null;
+  let base = 0;
+  let weights: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  let grads: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  let input: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  let received = 0;
+  let lastJob = 0;
+  const send = (m: FromWorker) => port.postMessage(m);
+  const word = (w: number) => Atomics.load(ctrl!, base + w);
+
+  const step = async (st: State, seq: number) => {
+    const c = ctrl!;
+    try {
+      const { shard, scale } = deserialize(input.subarray(0, word(GRADIENT_SLOT.input))) as {
+        shard: Sh;
+        scale: number;
+      };
+      const vars = server.variables(st);
+      // a copy: a backend may keep the array it builds a tensor from (cpu does), and the shared
+      // weights change with the next step
+      const values = unflatten(vars, weights.slice());
+      vars.forEach((v, i) => v.assign(values[i]));
+      tf.dispose(values);
+      const r = await shardGradients(vars, () => server.loss(st, shard), scale);
+      grads.set(r.grads);
+      new Float32Array(c.buffer)[base + GRADIENT_SLOT.loss] = r.loss;
+      Atomics.store(c, base + GRADIENT_SLOT.status, 0);
+    } catch (e) {
+      const text = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
+      const len = Math.min(text.length, 4 * (GRADIENT_SLOT.size - GRADIENT_SLOT.text));
+      new Uint8Array(c.buffer).set(text.subarray(0, len), 4 * (base + GRADIENT_SLOT.text));
+      Atomics.store(c, base + GRADIENT_SLOT.textLength, len);
+      Atomics.store(c, base + GRADIENT_SLOT.status, 1);
+    }
+    Atomics.store(c, base + GRADIENT_SLOT.done, seq);
+    Atomics.notify(c, base + GRADIENT_SLOT.done);
+  };
+
+  // Runs the steps that arrive through shared memory until a message is waiting (or the pool
+  // stops): blocks the event loop meanwhile, which holds nothing else for this worker.
+  const serveSteps = async () => {
+    if (!ctrl || state === null) return;
+    let spinUntil = performance.now() + IDLE_SPIN_MS;
+    for (;;) {
+      const bell = word(GRADIENT_SLOT.bell);
+      if (word(GRADIENT_SLOT.stop) !== 0) return;
+      // The step number first: the caller counts a message in `posted` before it writes a step
+      // that needs it, so a new step seen here comes with every message posted before it.
+      const job = word(GRADIENT_SLOT.job);
+      if (word(GRADIENT_SLOT.posted) !== received) return;
+      if (job !== lastJob) {
+        lastJob = job;
+        await step(state, job);
+        spinUntil = performance.now() + IDLE_SPIN_MS;
+        continue;
+      }
+      if (performance.now() < spinUntil) continue;
+      Atomics.wait(ctrl, base + GRADIENT_SLOT.bell, bell, 1000);
+    }
+  };
+
+  const handle = async (m: ToWorker<S>) => {
     try {
       if (m.kind === "setup") {
+        ctrl = new Int32Array(m.ctrl);
+        base = m.slot * GRADIENT_SLOT.size;
+        weights = new Float32Array(m.weights);
+        grads = new Float32Array(m.grads);
         setKitThreads(1);
         await initBackend({
           env: (k) => (k === "TFJS_BACKEND" ? m.backend : undefined),
@@ -49,22 +126,21 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
         state = await server.setup(m.setup);
         const parameters = server.variables(state).reduce((s, v) => s + v.size, 0);
         send({ kind: "ready", parameters });
-      } else if (m.kind === "step") {
-        if (state === null) throw new Error("step before set-up");
-        const st = state;
-        const vars = server.variables(st);
-        const weights = unflatten(vars, m.weights);
-        vars.forEach((v, i) => v.assign(weights[i]));
-        tf.dispose(weights);
-        const r = await shardGradients(vars, () => server.loss(st, m.shard), m.scale);
-        send({ kind: "grads", seq: m.seq, loss: r.loss, grads: r.grads }, [
-          r.grads.buffer as ArrayBuffer,
-        ]);
+      } else if (m.kind === "input") {
+        input = new Uint8Array(m.input);
       } else if (m.kind === "memory") {
         send({ kind: "memory", seq: m.seq, tensors: tf.memory().numTensors });
       }
     } catch (e) {
       send({ kind: "error", message: e instanceof Error ? e.message : String(e) });
     }
+  };
+  // Messages are handled one after another; after each, the worker serves steps until the next.
+  let queue: Promise<void> = Promise.resolve();
+  port.on("message", (m: ToWorker<S>) => {
+    queue = queue.then(() => handle(m)).then(() => {
+      received++;
+      return serveSteps();
+    });
   });
 }
