@@ -20,5 +20,7 @@ export const SLOT = {
   args: 5,
   /** Microseconds a worker polls for its next job before it sleeps (written by the pool). */
   spin: 14,
+  /** Microseconds the worker's last block took (written by the worker before `done`). */
+  micros: 15,
   size: 16,
 } as const;

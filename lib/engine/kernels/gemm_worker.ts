@@ -68,7 +68,9 @@ while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
   try {
     if (Atomics.load(ctrl, base + SLOT.fail) === 1) throw new Error("failure injected by a test");
     const a = Array.from({ length: 9 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
+    const t0 = performance.now();
     gemm(...a);
+    Atomics.store(ctrl, base + SLOT.micros, Math.round(1000 * (performance.now() - t0)));
   } catch {
     status = 1;
   }
