@@ -32,6 +32,7 @@ import { Worker } from "node:worker_threads";
 import { tf } from "./backend/mod.ts";
 import { KitError } from "./errors.ts";
 import { checkInt } from "./validate.ts";
+import { postCounted, ring } from "./bell.ts";
 
 /** What a worker sends back for its shard. */
 export interface ShardResult {
@@ -372,16 +373,12 @@ export class GradientWorkers<S, Sh> {
     });
   }
 
-  /** Counts the message in the slot first, so that a waiting worker knows to go and read it. */
   #post(i: number, message: ToWorker<S>): void {
-    Atomics.add(this.#ctrl, i * GRADIENT_SLOT.size + GRADIENT_SLOT.posted, 1);
-    this.#workers[i].postMessage(message);
-    this.#ring(i);
+    postCounted(this.#workers[i], this.#ctrl, i * GRADIENT_SLOT.size, GRADIENT_SLOT, message);
   }
 
   #ring(i: number): void {
-    Atomics.add(this.#ctrl, i * GRADIENT_SLOT.size + GRADIENT_SLOT.bell, 1);
-    Atomics.notify(this.#ctrl, i * GRADIENT_SLOT.size + GRADIENT_SLOT.bell);
+    ring(this.#ctrl, i * GRADIENT_SLOT.size, GRADIENT_SLOT);
   }
 
   #message(i: number): string {

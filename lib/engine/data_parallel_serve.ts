@@ -23,9 +23,7 @@ import {
   unflatten,
 } from "./data_parallel.ts";
 import { setKitThreads } from "./threads.ts";
-
-/** How long a worker polls for its next step before it sleeps on the bell (ms). */
-const IDLE_SPIN_MS = 0.5;
+import { type BellState, nextJob } from "./bell.ts";
 
 /** What a worker module provides. */
 export interface GradientServer<S, Sh, State> {
@@ -55,8 +53,7 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
   let weights: Float32Array<ArrayBufferLike> = new Float32Array(0);
   let grads: Float32Array<ArrayBufferLike> = new Float32Array(0);
   let input: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
-  let received = 0;
-  let lastJob = 0;
+  const bell: BellState = { received: 0, lastJob: 0 };
   const send = (m: FromWorker) => port.postMessage(m);
   const word = (w: number) => Atomics.load(ctrl!, base + w);
 
@@ -88,26 +85,12 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
     Atomics.notify(c, base + GRADIENT_SLOT.done);
   };
 
-  // Runs the steps that arrive through shared memory until a message is waiting (or the pool
-  // stops): blocks the event loop meanwhile, which holds nothing else for this worker.
+  // Runs the steps that arrive through shared memory until a message is waiting or the pool
+  // stops (see bell.ts): blocks the event loop meanwhile, which holds nothing else for the worker.
   const serveSteps = async () => {
     if (!ctrl || state === null) return;
-    let spinUntil = performance.now() + IDLE_SPIN_MS;
-    for (;;) {
-      const bell = word(GRADIENT_SLOT.bell);
-      if (word(GRADIENT_SLOT.stop) !== 0) return;
-      // The step number first: the caller counts a message in `posted` before it writes a step
-      // that needs it, so a new step seen here comes with every message posted before it.
-      const job = word(GRADIENT_SLOT.job);
-      if (word(GRADIENT_SLOT.posted) !== received) return;
-      if (job !== lastJob) {
-        lastJob = job;
-        await step(state, job);
-        spinUntil = performance.now() + IDLE_SPIN_MS;
-        continue;
-      }
-      if (performance.now() < spinUntil) continue;
-      Atomics.wait(ctrl, base + GRADIENT_SLOT.bell, bell, 1000);
+    for (let job; (job = nextJob(ctrl, base, GRADIENT_SLOT, bell)) !== null;) {
+      await step(state, job);
     }
   };
 
@@ -139,7 +122,7 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
   let queue: Promise<void> = Promise.resolve();
   port.on("message", (m: ToWorker<S>) => {
     queue = queue.then(() => handle(m)).then(() => {
-      received++;
+      bell.received++;
       return serveSteps();
     });
   });

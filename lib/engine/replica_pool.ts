@@ -25,6 +25,7 @@
 import { Worker } from "node:worker_threads";
 import { KitError } from "./errors.ts";
 import { checkInt } from "./validate.ts";
+import { postCounted, ring } from "./bell.ts";
 
 /** Int32 offsets within a worker's slot of the control block, and the slot size. */
 export const REPLICA_SLOT = {
@@ -277,16 +278,12 @@ export class ReplicaPool<S> {
     for (let i = 0; i < this.size; i++) this.#postTo(i, msg);
   }
 
-  /** Counts the message in the slot first, so that an idle worker knows to go and read it. */
   #postTo(i: number, msg: ToReplica<S>): void {
-    Atomics.add(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.posted, 1);
-    this.#workers[i].postMessage(msg);
-    this.#ring(i);
+    postCounted(this.#workers[i], this.#ctrl, i * REPLICA_SLOT.size, REPLICA_SLOT, msg);
   }
 
   #ring(i: number): void {
-    Atomics.add(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.bell, 1);
-    Atomics.notify(this.#ctrl, i * REPLICA_SLOT.size + REPLICA_SLOT.bell);
+    ring(this.#ctrl, i * REPLICA_SLOT.size, REPLICA_SLOT);
   }
 
   #waitAll(count: number, seq: number): void {

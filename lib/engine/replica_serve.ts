@@ -17,9 +17,7 @@ import { parentPort } from "node:worker_threads";
 import { initBackend, tf } from "./backend/mod.ts";
 import { REPLICA_SLOT, REPLICA_TEXT_BYTES, type ToReplica } from "./replica_pool.ts";
 import { setKitThreads } from "./threads.ts";
-
-/** How long an idle worker polls for its next job before it sleeps on the bell (ms). */
-const IDLE_SPIN_MS = 0.5;
+import { type BellState, nextJob } from "./bell.ts";
 
 /** What a worker module provides. */
 export interface ReplicaServer<S, State> {
@@ -51,8 +49,7 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   let input: Float32Array | null = null;
   let out: Float32Array | null = null;
   let base = 0;
-  let received = 0;
-  let lastJob = 0;
+  const bell: BellState = { received: 0, lastJob: 0 };
   // A "weights" message that failed: the next job answers with its error.
   let pendingError: unknown = null;
   const report = (e: unknown, word: number, value: number) => {
@@ -93,36 +90,17 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
     Atomics.store(c, base + REPLICA_SLOT.done, seq);
     Atomics.notify(c, base + REPLICA_SLOT.done);
   };
-  // Between messages the worker waits here, on the slot's bell, instead of in its event loop: a
-  // job is seen within microseconds (a message takes milliseconds to arrive). It goes back to the
-  // event loop when the calling thread has posted a message that it has not handled yet (the
-  // caller counts them in `posted` before it rings) or when the pool stops.
+  // Between messages the worker waits on the slot's bell (see bell.ts), not in its event loop.
   const idle = () => {
     if (!ctrl || word(REPLICA_SLOT.ready) !== 1) return;
-    let spinUntil = performance.now() + IDLE_SPIN_MS;
-    for (;;) {
-      const bell = word(REPLICA_SLOT.bell);
-      if (word(REPLICA_SLOT.stop) !== 0) return;
-      // The job number first: the caller counts a message in `posted` before it writes a job
-      // that needs it, so a new job seen here comes with every message posted before it.
-      const job = word(REPLICA_SLOT.job);
-      if (word(REPLICA_SLOT.posted) !== received) return;
-      if (job !== lastJob) {
-        lastJob = job;
-        runJob(job);
-        spinUntil = performance.now() + IDLE_SPIN_MS;
-        continue;
-      }
-      if (performance.now() < spinUntil) continue;
-      Atomics.wait(ctrl, base + REPLICA_SLOT.bell, bell, 1000);
-    }
+    for (let job; (job = nextJob(ctrl, base, REPLICA_SLOT, bell)) !== null;) runJob(job);
   };
   // Messages are handled one after another (an "add" that awaits holds the later ones back).
   let queue: Promise<void> = Promise.resolve();
   port.on("message", (m: ToReplica<S>) => {
     queue = queue.then(() => handle(m)).catch((e) => report(e, REPLICA_SLOT.ready, -1)).then(
       () => {
-        received++;
+        bell.received++;
         idle();
       },
     );
