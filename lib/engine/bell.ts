@@ -80,3 +80,25 @@ export function nextJob(
     Atomics.wait(ctrl, at + words.bell, bell, 1000);
   }
 }
+
+/** Where a slot's error text lies: the word with its length in bytes, its first word, the slot size. */
+export interface TextWords {
+  textLength: number;
+  text: number;
+  size: number;
+}
+
+/** Writes `e`'s message into the slot at `at` as UTF-8 (cut to the slot's room), then its length. */
+export function writeSlotText(ctrl: Int32Array, at: number, words: TextWords, e: unknown): void {
+  const text = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
+  const len = Math.min(text.length, 4 * (words.size - words.text));
+  new Uint8Array(ctrl.buffer).set(text.subarray(0, len), 4 * (at + words.text));
+  Atomics.store(ctrl, at + words.textLength, len);
+}
+
+/** The text {@link writeSlotText} left in the slot at `at`. */
+export function readSlotText(ctrl: Int32Array, at: number, words: TextWords): string {
+  const len = Math.min(Atomics.load(ctrl, at + words.textLength), 4 * (words.size - words.text));
+  const start = 4 * (at + words.text);
+  return new TextDecoder().decode(new Uint8Array(ctrl.buffer).slice(start, start + len));
+}

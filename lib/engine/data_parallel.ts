@@ -32,7 +32,7 @@ import { Worker } from "node:worker_threads";
 import { tf } from "./backend/mod.ts";
 import { KitError } from "./errors.ts";
 import { checkInt } from "./validate.ts";
-import { postCounted, ring } from "./bell.ts";
+import { postCounted, readSlotText, ring } from "./bell.ts";
 
 /** What a worker sends back for its shard. */
 export interface ShardResult {
@@ -62,7 +62,7 @@ export const GRADIENT_SLOT = {
   stop: 7,
   /** Length in bytes of the UTF-8 error text that follows. */
   textLength: 8,
-  /** Start of the error text (bytes), up to 4 · 120 bytes. */
+  /** Start of the error text (UTF-8, up to the slot's end; see bell.ts's writeSlotText). */
   text: 16,
   size: 16 + 120,
 } as const;
@@ -382,13 +382,7 @@ export class GradientWorkers<S, Sh> {
   }
 
   #message(i: number): string {
-    const at = 4 * i * GRADIENT_SLOT.size;
-    const len = Math.min(
-      Atomics.load(this.#ctrl, i * GRADIENT_SLOT.size + GRADIENT_SLOT.textLength),
-      4 * (GRADIENT_SLOT.size - GRADIENT_SLOT.text),
-    );
-    const start = at + 4 * GRADIENT_SLOT.text;
-    return new TextDecoder().decode(new Uint8Array(this.#ctrl.buffer).slice(start, start + len));
+    return readSlotText(this.#ctrl, i * GRADIENT_SLOT.size, GRADIENT_SLOT);
   }
 }
 

@@ -23,7 +23,7 @@ import {
   unflatten,
 } from "./data_parallel.ts";
 import { setKitThreads } from "./threads.ts";
-import { type BellState, nextJob } from "./bell.ts";
+import { type BellState, nextJob, writeSlotText } from "./bell.ts";
 
 /** What a worker module provides. */
 export interface GradientServer<S, Sh, State> {
@@ -75,10 +75,7 @@ export function serveGradients<S, Sh, State>(server: GradientServer<S, Sh, State
       new Float32Array(c.buffer)[base + GRADIENT_SLOT.loss] = r.loss;
       Atomics.store(c, base + GRADIENT_SLOT.status, 0);
     } catch (e) {
-      const text = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
-      const len = Math.min(text.length, 4 * (GRADIENT_SLOT.size - GRADIENT_SLOT.text));
-      new Uint8Array(c.buffer).set(text.subarray(0, len), 4 * (base + GRADIENT_SLOT.text));
-      Atomics.store(c, base + GRADIENT_SLOT.textLength, len);
+      writeSlotText(c, base, GRADIENT_SLOT, e);
       Atomics.store(c, base + GRADIENT_SLOT.status, 1);
     }
     Atomics.store(c, base + GRADIENT_SLOT.done, seq);

@@ -25,7 +25,7 @@
 import { Worker } from "node:worker_threads";
 import { KitError } from "./errors.ts";
 import { checkInt } from "./validate.ts";
-import { postCounted, ring } from "./bell.ts";
+import { postCounted, readSlotText, ring } from "./bell.ts";
 
 /** Int32 offsets within a worker's slot of the control block, and the slot size. */
 export const REPLICA_SLOT = {
@@ -54,13 +54,10 @@ export const REPLICA_SLOT = {
   jobOut: 12,
   /** Set to 1 when the pool closes: an idle worker returns to its event loop. */
   stop: 13,
-  /** Start of the error text (bytes), up to {@link REPLICA_TEXT_BYTES}. */
+  /** Start of the error text (UTF-8, up to the slot's end; see bell.ts's writeSlotText). */
   text: 16,
   size: 16 + 128,
 } as const;
-
-/** Bytes of error text a slot holds. */
-export const REPLICA_TEXT_BYTES = 4 * (REPLICA_SLOT.size - REPLICA_SLOT.text);
 
 /** Messages from the calling thread to a worker. */
 export type ToReplica<S> =
@@ -108,7 +105,6 @@ export interface ReplicaPoolOptions {
 export class ReplicaPool<S> {
   #workers: Worker[];
   #ctrl: Int32Array;
-  #text: Uint8Array;
   #ins: (Float32Array | null)[];
   #outs: (Float32Array | null)[];
   #seq = 0;
@@ -126,7 +122,6 @@ export class ReplicaPool<S> {
   ) {
     this.#workers = workers;
     this.#ctrl = new Int32Array(ctrl);
-    this.#text = new Uint8Array(ctrl);
     this.#ins = workers.map(() => null);
     this.#outs = workers.map(() => null);
     this.#timeoutMs = timeoutMs;
@@ -314,13 +309,7 @@ export class ReplicaPool<S> {
   }
 
   #message(i: number): string {
-    const at = i * REPLICA_SLOT.size;
-    const len = Math.min(
-      Atomics.load(this.#ctrl, at + REPLICA_SLOT.textLength),
-      REPLICA_TEXT_BYTES,
-    );
-    const start = 4 * (at + REPLICA_SLOT.text);
-    return new TextDecoder().decode(this.#text.slice(start, start + len));
+    return readSlotText(this.#ctrl, i * REPLICA_SLOT.size, REPLICA_SLOT);
   }
 
   #breakWith(i: number, what: string): KitError {

@@ -15,9 +15,9 @@
  */
 import { parentPort } from "node:worker_threads";
 import { initBackend, tf } from "./backend/mod.ts";
-import { REPLICA_SLOT, REPLICA_TEXT_BYTES, type ToReplica } from "./replica_pool.ts";
+import { REPLICA_SLOT, type ToReplica } from "./replica_pool.ts";
 import { setKitThreads } from "./threads.ts";
-import { type BellState, nextJob } from "./bell.ts";
+import { type BellState, nextJob, writeSlotText } from "./bell.ts";
 
 /** What a worker module provides. */
 export interface ReplicaServer<S, State> {
@@ -45,7 +45,6 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   if (!port) throw new Error("serveReplica must run in a worker thread");
   const replicas = new Map<number, State>();
   let ctrl: Int32Array | null = null;
-  let bytes: Uint8Array | null = null;
   let input: Float32Array | null = null;
   let out: Float32Array | null = null;
   let base = 0;
@@ -53,11 +52,8 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   // A "weights" message that failed: the next job answers with its error.
   let pendingError: unknown = null;
   const report = (e: unknown, word: number, value: number) => {
-    if (!ctrl || !bytes) return;
-    const text = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
-    const len = Math.min(text.length, REPLICA_TEXT_BYTES);
-    bytes.set(text.subarray(0, len), 4 * (base + REPLICA_SLOT.text));
-    Atomics.store(ctrl, base + REPLICA_SLOT.textLength, len);
+    if (!ctrl) return;
+    writeSlotText(ctrl, base, REPLICA_SLOT, e);
     Atomics.store(ctrl, base + word, value);
   };
   const word = (w: number) => Atomics.load(ctrl!, base + w);
@@ -108,7 +104,6 @@ export function serveReplica<S, State>(server: ReplicaServer<S, State>): void {
   const handle = async (m: ToReplica<S>) => {
     if (m.kind === "start") {
       ctrl = new Int32Array(m.ctrl);
-      bytes = new Uint8Array(m.ctrl);
       base = m.slot * REPLICA_SLOT.size;
       Atomics.store(ctrl, base + REPLICA_SLOT.added, -1);
       try {

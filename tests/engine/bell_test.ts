@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type BellState, nextJob, postCounted, ring } from "../../lib/engine/bell.ts";
+import {
+  type BellState,
+  nextJob,
+  postCounted,
+  readSlotText,
+  ring,
+  writeSlotText,
+} from "../../lib/engine/bell.ts";
 
 const W = { posted: 0, bell: 1, job: 2, stop: 3 };
 
@@ -27,4 +34,14 @@ Deno.test("nextJob: a new job number once, null while a message is unread or aft
   assert.equal(nextJob(ctrl, at, W, state), null, "stopped: back to the event loop");
   assert.ok(performance.now() - t0 < 1000);
   assert.deepEqual(Array.from(ctrl.subarray(0, 4)), [0, 0, 0, 0], "the first slot untouched");
+});
+
+Deno.test("writeSlotText / readSlotText: a message in its slot, cut to the slot's room", () => {
+  const T = { textLength: 0, text: 2, size: 6 }; // 4 words, 16 bytes of text per slot
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * 12));
+  writeSlotText(ctrl, 6, T, new Error("grad σ failed"));
+  assert.equal(readSlotText(ctrl, 6, T), "grad σ failed");
+  writeSlotText(ctrl, 0, T, "x".repeat(40));
+  assert.equal(readSlotText(ctrl, 0, T), "x".repeat(16));
+  assert.equal(readSlotText(ctrl, 6, T), "grad σ failed", "the other slot untouched");
 });
