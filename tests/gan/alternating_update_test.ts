@@ -149,3 +149,45 @@ Deno.test("the updates report L_D, L_G and D's mean outputs before the step, and
   g.dispose();
   d.dispose();
 });
+
+Deno.test("a conditional GAN: each update tells the networks the batches' labels", () => {
+  const g = new Generator({ ngf: 4, classes: 10, seed: 8 });
+  const d = new Discriminator({ ndf: 4, classes: 10, seed: 9 });
+  const opts = ganOptimizers(g, d, { lr: 2e-3 });
+  const real = digits.slice(0, 8) as tf.Tensor4D;
+  const z = latentNoise(8, 64, 1, 10);
+  // Real images all labelled 3, fakes all drawn as 5: only those rows of D's embedding can move.
+  const labels = {
+    real: tf.tensor1d(new Int32Array(8).fill(3), "int32"),
+    fake: tf.tensor1d(new Int32Array(8).fill(5), "int32"),
+  };
+  const fake = g.forward(z, { training: true, updateStats: false, labels: labels.fake });
+  const ldWant = num(() =>
+    discriminatorLoss(
+      d.logits(real, { labels: labels.real }),
+      d.logits(fake, { labels: labels.fake }),
+    )
+  );
+  const e0 = d.embed!.arraySync();
+  const ds = updateDiscriminator(d, opts.discriminator, real, fake, labels);
+  assertClose(scalar(ds.loss), ldWant, { atol: 1e-5 });
+  const e1 = d.embed!.arraySync();
+  const moved = e1.map((row, k) => row.some((v, j) => v !== e0[k][j]));
+  assert.deepEqual(moved.flatMap((m, k) => (m ? [k] : [])), [3, 5], "embedding rows that moved");
+  // The generator step draws and scores the fakes as class 5.
+  const lgWant = num(() =>
+    generatorLoss(
+      d.logits(g.forward(z, { training: true, updateStats: false, labels: labels.fake }), {
+        labels: labels.fake,
+      }),
+    )
+  );
+  const gs = updateGenerator(g, d, opts.generator, z, labels.fake);
+  assertClose(scalar(gs.loss), lgWant, { atol: 1e-5 });
+  tf.dispose([real, z, fake, labels.real, labels.fake, ds.loss, ds.dReal, ds.dFake]);
+  tf.dispose([gs.loss, gs.dFake]);
+  opts.generator.dispose();
+  opts.discriminator.dispose();
+  g.dispose();
+  d.dispose();
+});

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { CheckpointError } from "../../lib/engine/checkpoint/mod.ts";
+import { ExponentialMovingAverage } from "../../lib/engine/nn/mod.ts";
+import { tfSeed } from "../../lib/engine/random.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import {
   Discriminator,
@@ -174,6 +176,46 @@ Deno.test("fitGan: the discriminator learns to tell real from fake on real digit
   assert.ok(h.epochs[1].mean.lossD < h.epochs[0].stats.lossD[0], "L_D falls from its start");
   g.dispose();
   d.dispose();
+});
+
+Deno.test("fitGan with ema: onEpoch sees the averaged G, which ends as G's weights", async () => {
+  const opts = { epochs: 2, batchSize: 64, lr: 1e-3, seed: 4 };
+  const g = new Generator({ ngf: 4, seed: 0 });
+  const d = new Discriminator({ ndf: 4, seed: 1 });
+  const seen: Float32Array[] = [];
+  const before = tf.memory().numTensors;
+  await fitGan(g, d, digits, {
+    ...opts,
+    ema: 0.9,
+    onEpoch: async () => void seen.push((await g.conv3.data() as Float32Array).slice()),
+  });
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  // The same by hand: the epochs with an average folded in after every generator step.
+  const g2 = new Generator({ ngf: 4, seed: 0 });
+  const d2 = new Discriminator({ ndf: 4, seed: 1 });
+  const o2 = ganOptimizers(g2, d2, { lr: opts.lr });
+  const average = new ExponentialMovingAverage(g2.trainableVariables(), 0.9);
+  for (let e = 1; e <= 2; e++) {
+    await trainGanEpoch(g2, d2, o2, digits, { batchSize: 64, seed: tfSeed(4, e), average });
+  }
+  const live = (await g2.conv3.data() as Float32Array).slice();
+  average.copyToParams();
+  const final = (await g.conv3.data() as Float32Array).slice();
+  assert.deepEqual(final, await g2.conv3.data(), "G ends with the average");
+  assert.deepEqual(seen[1], final, "onEpoch saw the average");
+  assert.notDeepEqual(final, live, "the average is not the last iterate");
+  await assertThrowsMatching(
+    () => fitGan(g, d, digits, { epochs: 1, ema: 1 }),
+    /ema must be in \[0, 1\); got 1/,
+  );
+  await assertThrowsMatching(
+    () => trainGanEpoch(g, d, o2, digits, { average }),
+    /average must follow the generator's trainableVariables\(\)/,
+  );
+  average.dispose();
+  o2.generator.dispose();
+  o2.discriminator.dispose();
+  [g, d, g2, d2].forEach((m) => m.dispose());
 });
 
 Deno.test("latentNoise: variance T, the same draws scaled by sqrt(T)", async () => {

@@ -61,12 +61,55 @@ export async function loadGenerator(
 }
 
 /**
- * n new digits from `g`: z ~ N(0, T·I) from the seeded generator ({@link latentNoise}), G(z) with
- * the batch norms' running statistics, as grey levels in [0, 1], [n, 784].
+ * n new digits from an unconditional `g`: z ~ N(0, T·I) from the seeded generator
+ * ({@link latentNoise}), G(z) with the batch norms' running statistics, as grey levels in [0, 1],
+ * [n, 784]. (A conditional generator draws with {@link sampleLabelledDigits}.)
  */
 export function sampleDigits(g: Generator, n: number, temperature = 1, seed = 0): tf.Tensor2D {
   return tf.tidy(() => {
     const z = latentNoise(n, g.config.latentDim, temperature, seed);
     return fromGanImages(g.forward(z));
+  });
+}
+
+/** Options of {@link sampleLabelledDigits}. */
+export interface LabelledSampleOptions {
+  /** T, the variance of the latent noise (default 1, the training distribution). */
+  temperature?: number;
+  /** Seed of the latent noise (default 0). */
+  seed?: number;
+}
+
+/**
+ * One new digit of each asked-for class from a conditional `g` (built with `classes` = K):
+ * z ~ N(0, T·I) as in {@link sampleDigits}, G(z, y) for y = `labels[i]`, grey levels in [0, 1],
+ * [labels.length, 784].
+ *
+ * @example
+ * ```ts
+ * const g = new Generator({ classes: 10 });
+ * const sevens = sampleLabelledDigits(g, [7, 7, 7], { seed: 1 }); // [3, 784]
+ * ```
+ */
+export function sampleLabelledDigits(
+  g: Generator,
+  labels: ArrayLike<number>,
+  options: LabelledSampleOptions = {},
+): tf.Tensor2D {
+  const { temperature = 1, seed = 0 } = options;
+  const k = g.config.classes;
+  if (k === 0) {
+    throw new Error("g must be a conditional generator (classes > 0); use sampleDigits");
+  }
+  if (labels.length < 1) throw new Error("labels must name at least one class");
+  for (const y of Array.from(labels)) {
+    if (!(Number.isInteger(y) && y >= 0 && y < k)) {
+      throw new Error(`labels must be integers in [0, ${k - 1}]; got ${y}`);
+    }
+  }
+  return tf.tidy(() => {
+    const z = latentNoise(labels.length, g.config.latentDim, temperature, seed);
+    const y = tf.tensor1d(Array.from(labels), "int32");
+    return fromGanImages(g.forward(z, { labels: y }));
   });
 }

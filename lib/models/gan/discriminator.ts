@@ -15,6 +15,16 @@
  * The sheet's network ends in a sigmoid and trains with binary cross-entropy on D(x); this one
  * returns the logit and the losses apply the sigmoid inside a softplus (log(1 + e^ℓ)), the same
  * numbers without overflow when D is very sure.
+ *
+ * **Conditional** (`classes` = K > 0): the projection discriminator of Miyato & Koyama (2018).
+ * With h(x) the flattened 7 × 7 × 2ndf map after `bn2+leakyrelu` and E [K, 49·2ndf] a learned
+ * embedding of the classes, the logit of an image x with label y is
+ *
+ *   ℓ(x, y) = conv3(h(x)) + b₃ + ⟨E_y, h(x)⟩,
+ *
+ * the log-ratio of the real and fake densities written as a class-free part plus a term that
+ * asks whether the image's features match its class. A generator that draws a 3 when asked for
+ * a 7 is then told so, and has no need to discover the ten kinds of digit on its own.
  * @module
  */
 import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
@@ -22,7 +32,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { conv2d } from "../../engine/nn/mod.ts";
-import type { LayerOutput } from "./generator.ts";
+import { checkLabels, type LayerOutput } from "./generator.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { initBatchNorm, initFilter } from "./init.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
@@ -34,6 +44,8 @@ export const LEAKY_SLOPE = 0.2;
 export interface DiscriminatorConfig {
   /** ndf, the base number of feature maps (default 8: 8 and 16 maps in the hidden layers). */
   ndf?: number;
+  /** K, the number of classes of a conditional (projection) discriminator (default 0). */
+  classes?: number;
   /** Seed of the initial weights (default 1). */
   seed?: number;
 }
@@ -48,6 +60,11 @@ export interface DiscriminatorForwardOptions {
   inputGrad?: boolean;
   /** Skip the gradients of the discriminator's own filters (true when it is frozen). */
   frozen?: boolean;
+  /**
+   * Class labels [n] (int32, each in [0, classes)) of the images; required by
+   * {@link Discriminator.logits} when `classes` > 0, not allowed otherwise.
+   */
+  labels?: tf.Tensor1D;
 }
 
 /** The DCGAN discriminator for 28 × 28 single-channel images. */
@@ -62,12 +79,15 @@ export class Discriminator extends Module {
   readonly bias1: tf.Variable<tf.Rank.R1>;
   readonly bias3: tf.Variable<tf.Rank.R1>;
   readonly bn2: BatchNorm;
+  /** Class embedding E [K, 49·2ndf] of a conditional discriminator (N(0, 0.02²)); else absent. */
+  readonly embed?: tf.Variable<tf.Rank.R2>;
 
   /** Builds the layers with seeded DCGAN initial weights. */
   constructor(config: DiscriminatorConfig = {}) {
     super("discriminator");
-    const c = { ndf: 8, seed: 1, ...config };
+    const c = { ndf: 8, classes: 0, seed: 1, ...config };
     checkInt(c.ndf, "ndf", 1);
+    checkInt(c.classes, "classes", 0);
     if (!Number.isSafeInteger(c.seed)) {
       throw new Error(`seed must be a safe integer; got ${c.seed}`);
     }
@@ -80,6 +100,10 @@ export class Discriminator extends Module {
     this.conv3 = initFilter([7, 7, 2 * ndf, 1], r);
     this.bias1 = variableFrom(tf.zeros([ndf]));
     this.bias3 = variableFrom(tf.zeros([1]));
+    if (c.classes > 0) {
+      const e = Float32Array.from({ length: c.classes * 49 * 2 * ndf }, () => 0.02 * r.normal());
+      this.embed = variableFrom(tf.tensor2d(e, [c.classes, 49 * 2 * ndf]));
+    }
   }
 
   /**
@@ -94,6 +118,9 @@ export class Discriminator extends Module {
   layers(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): LayerOutput[] {
     if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
       throw new Error(`x must have shape [n, 28, 28, 1]; got [${x.shape}]`);
+    }
+    if (options.labels !== undefined) {
+      throw new Error("labels go to logits(), which adds the projection term; layers() takes none");
     }
     const { training = true, updateStats = false, inputGrad = false, frozen = false } = options;
     // BEGIN SOLUTION ex10-discriminator
@@ -116,9 +143,25 @@ export class Discriminator extends Module {
     // END SOLUTION
   }
 
-  /** ℓ(x), the logits [n] of D(x) = sigmoid(ℓ(x)) for images x [n, 28, 28, 1] in [−1, 1]. */
+  /**
+   * ℓ(x), the logits [n] of D(x) = sigmoid(ℓ(x)) for images x [n, 28, 28, 1] in [−1, 1]: the
+   * last of {@link layers}, plus, for a conditional discriminator, the projection term
+   * ⟨E_y, h(x)⟩ of each image's label y (`options.labels`) with the features h of `bn2+leakyrelu`.
+   */
   logits(x: tf.Tensor4D, options: DiscriminatorForwardOptions = {}): tf.Tensor1D {
-    return tf.tidy(() => this.layers(x, options).at(-1)!.value as tf.Tensor1D);
+    const { labels, ...rest } = options;
+    checkLabels(labels, this.config.classes, x.shape[0]);
+    return tf.tidy(() => {
+      const out = this.layers(x, rest);
+      const logit = out.at(-1)!.value as tf.Tensor1D;
+      if (!this.embed) return logit;
+      const features = out.find((l) => l.name === "bn2+leakyrelu");
+      if (!features) throw new Error("layers() must return the `bn2+leakyrelu` output");
+      const h = tf.reshape(features.value, [x.shape[0], -1]);
+      // E_y as one-hot(y) · E: a product whose gradient the CPU backend has (gather's has not).
+      const ey = tf.matMul(tf.oneHot(labels!, this.config.classes).toFloat(), this.embed);
+      return tf.add(logit, tf.sum(tf.mul(h, ey), 1)) as tf.Tensor1D;
+    });
   }
 
   /** Every tensor by name, for checkpoints. */
@@ -130,6 +173,7 @@ export class Discriminator extends Module {
       ...prefixed("bn2", this.bn2.namedWeights()),
       "conv3.w": this.conv3,
       "conv3.b": this.bias3,
+      ...(this.embed ? { embed: this.embed } : {}),
     };
   }
 }

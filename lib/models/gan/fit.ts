@@ -1,11 +1,13 @@
 /**
  * Training a GAN for several epochs ({@link fitGan}): DCGAN's optimizers, one
  * {@link trainGanEpoch} per epoch with its own seed, and a per-epoch callback (for the
- * fixed-noise sample grid and the checkpoint); plus the loss records as CSV and a figure.
+ * fixed-noise sample grid and the checkpoint); optionally the images' classes (a conditional
+ * GAN) and a moving average of the generator's weights; plus the loss records as CSV.
  * @module
  */
 import { csvFormat } from "d3-dsv";
-import type { tf } from "../../engine/backend/mod.ts";
+import { tf } from "../../engine/backend/mod.ts";
+import { ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import type { Discriminator } from "./discriminator.ts";
 import type { Generator } from "./generator.ts";
@@ -27,7 +29,22 @@ export interface FitGanOptions {
   seed?: number;
   /** Ticked once per iteration with lossD and lossG. */
   progress?: ProgressSink;
-  /** Called after every epoch (awaited), e.g. to save the sample grid and a checkpoint. */
+  /**
+   * The class of every image (integers in [0, K)) for a conditional GAN (both networks built
+   * with `classes` = K); left out for an unconditional one.
+   */
+  labels?: Int32Array;
+  /**
+   * Decay of a moving average of the generator's weights (default 0: none). With a decay
+   * δ ∈ (0, 1), θ̄ ← δ_k θ̄ + (1 − δ_k) θ after every generator step (the warm-up δ_k of
+   * `ExponentialMovingAverage`); `onEpoch` sees G with the averaged weights, and they replace
+   * G's weights at the end. The batch norms' running statistics are the trained G's own.
+   */
+  ema?: number;
+  /**
+   * Called after every epoch (awaited), e.g. to save the sample grid and a checkpoint; with
+   * `ema`, G holds the averaged weights during the call.
+   */
   onEpoch?: (record: GanEpochRecord) => void | Promise<void>;
 }
 
@@ -65,10 +82,12 @@ export async function fitGan(
   images: tf.Tensor4D,
   options: FitGanOptions,
 ): Promise<GanHistory> {
-  const { epochs, batchSize = 128, seed = 0 } = options;
+  const { epochs, batchSize = 128, seed = 0, ema = 0 } = options;
   checkInt(epochs, "epochs", 1);
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
   const opts = ganOptimizers(g, d, { lr: options.lr, beta1: options.beta1 });
+  const average = ema > 0 ? new ExponentialMovingAverage(g.trainableVariables(), ema) : undefined;
   const history: GanHistory = { epochs: [], trainSeconds: 0 };
   try {
     for (let e = 1; e <= epochs; e++) {
@@ -76,6 +95,8 @@ export async function fitGan(
         batchSize,
         seed: tfSeed(seed, e),
         progress: options.progress,
+        labels: options.labels,
+        average,
       });
       const record: GanEpochRecord = {
         epoch: e,
@@ -89,13 +110,31 @@ export async function fitGan(
       };
       history.epochs.push(record);
       history.trainSeconds += stats.seconds;
-      await options.onEpoch?.(record);
+      if (options.onEpoch) await withAverage(average, () => options.onEpoch!(record));
     }
+    average?.copyToParams();
   } finally {
     opts.generator.dispose();
     opts.discriminator.dispose();
+    average?.dispose();
   }
   return history;
+}
+
+/** Runs `f` with the averaged weights in place of the live ones, then puts the live ones back. */
+async function withAverage(
+  average: ExponentialMovingAverage | undefined,
+  f: () => void | Promise<void>,
+): Promise<void> {
+  if (!average) return void await f();
+  const live = average.params.map((p) => tf.clone(p));
+  average.copyToParams();
+  try {
+    await f();
+  } finally {
+    average.params.forEach((p, i) => p.assign(live[i]));
+    tf.dispose(live);
+  }
 }
 
 /** One row per iteration: iteration, epoch, loss_d, loss_g, d_real, d_fake. */

@@ -15,12 +15,16 @@
  * `update_discriminator` and `update_generator` (train_gan.py), library exercise
  * ex11-alternatingUpdate. Adam with lr 2e-4 and β₁ = 0.5 (DCGAN's). The
  * losses themselves live in `discriminator_loss.ts` and `generator_loss.ts`.
+ *
+ * A conditional GAN (both networks built with `classes` = K) trains the same way with labels: the
+ * real digits with their own classes, the fakes with classes drawn uniformly, and each network
+ * told the labels (G draws G(z, y), D scores ℓ(x, y)).
  * @module
  */
 import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { type Rng, rng } from "../../engine/random.ts";
-import { AdamW } from "../../engine/nn/mod.ts";
+import { AdamW, type ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import type { Discriminator } from "./discriminator.ts";
 import { discriminatorLoss } from "./discriminator_loss.ts";
 import type { Generator } from "./generator.ts";
@@ -80,16 +84,26 @@ function checkOpt(opt: AdamW, vars: tf.Variable[], what: string): void {
   }
 }
 
+/** The class labels of one iteration of a conditional GAN. */
+export interface GanLabels {
+  /** Classes of the real batch [n] (int32). */
+  real: tf.Tensor1D;
+  /** Classes the fakes were drawn for [n] (int32), the labels G(z, y) was given. */
+  fake: tf.Tensor1D;
+}
+
 /**
  * One step of the discriminator: the gradient of L_D on a real batch and a fake batch (each
  * through D with its own batch statistics, as in the tutorial), then `opt` updates D's variables
- * only. `fake` is treated as data (no gradient flows to the generator).
+ * only. `fake` is treated as data (no gradient flows to the generator). A conditional D also
+ * takes each batch's `labels`.
  */
 export function updateDiscriminator(
   d: Discriminator,
   opt: AdamW,
   real: tf.Tensor4D,
   fake: tf.Tensor4D,
+  labels?: GanLabels,
 ): DiscriminatorStep {
   const vars = d.trainableVariables();
   checkOpt(opt, vars, "discriminator");
@@ -97,8 +111,8 @@ export function updateDiscriminator(
   return tf.tidy(() => {
     let probs: tf.Tensor1D | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const lr = d.logits(real, { updateStats: true });
-      const lf = d.logits(fake);
+      const lr = d.logits(real, { updateStats: true, labels: labels?.real });
+      const lf = d.logits(fake, { labels: labels?.fake });
       probs = tf.keep(tf.stack([tf.mean(tf.sigmoid(lr)), tf.mean(tf.sigmoid(lf))]) as tf.Tensor1D);
       return discriminatorLoss(lr, lf);
     }, vars);
@@ -113,13 +127,14 @@ export function updateDiscriminator(
 /**
  * One step of the generator: G(z) in training mode, through the frozen discriminator, the
  * gradient of the non-saturating L_G with respect to G's variables, and one step of `opt`.
- * D's weights are not changed.
+ * D's weights are not changed. A conditional GAN passes the classes to draw, `labels` [n], to both.
  */
 export function updateGenerator(
   g: Generator,
   d: Discriminator,
   opt: AdamW,
   z: tf.Tensor2D,
+  labels?: tf.Tensor1D,
 ): GeneratorStep {
   const vars = g.trainableVariables();
   checkOpt(opt, vars, "generator");
@@ -127,8 +142,8 @@ export function updateGenerator(
   return tf.tidy(() => {
     let prob: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const fake = g.forward(z, { training: true, updateStats: false });
-      const lf = d.logits(fake, { inputGrad: true, frozen: true });
+      const fake = g.forward(z, { training: true, updateStats: false, labels });
+      const lf = d.logits(fake, { inputGrad: true, frozen: true, labels });
       prob = tf.keep(tf.mean(tf.sigmoid(lf)));
       return generatorLoss(lf);
     }, vars);
@@ -173,6 +188,47 @@ export function fromGanImages(x: tf.Tensor4D): tf.Tensor2D {
   );
 }
 
+/**
+ * Checks that `g` and `d` agree on their number of classes K and that `labels` (the class of
+ * each of the `n` images, integers in [0, K)) is given exactly when K > 0; returns K.
+ */
+export function checkGanLabels(
+  g: Generator,
+  d: Discriminator,
+  labels: Int32Array | undefined,
+  n: number,
+): number {
+  const k = g.config.classes;
+  if (d.config.classes !== k) {
+    throw new Error(
+      `classes must agree: the generator has ${k}, the discriminator ${d.config.classes}`,
+    );
+  }
+  if (k === 0) {
+    if (labels) throw new Error("labels must be left out: the GAN is unconditional (classes = 0)");
+    return 0;
+  }
+  if (!labels || labels.length !== n) {
+    throw new Error(`labels must hold one class per image (${n}); got ${labels?.length ?? "none"}`);
+  }
+  for (const y of labels) {
+    if (!(Number.isInteger(y) && y >= 0 && y < k)) {
+      throw new Error(`labels must be integers in [0, ${k - 1}]; got ${y}`);
+    }
+  }
+  return k;
+}
+
+/** The real batch's classes and fake classes drawn uniformly from {0, …, K − 1}. */
+function drawLabels(r: Rng, labels: Int32Array, idx: Int32Array, k: number): GanLabels {
+  const fake = new Int32Array(idx.length);
+  for (let i = 0; i < fake.length; i++) fake[i] = r.int(k);
+  return {
+    real: tf.tensor1d(Int32Array.from(idx, (j) => labels[j]), "int32"),
+    fake: tf.tensor1d(fake, "int32"),
+  };
+}
+
 /** Options of {@link trainGanEpoch}. */
 export interface GanEpochOptions {
   /** Images per iteration (default 128); the last incomplete batch of the shuffle is dropped. */
@@ -181,6 +237,16 @@ export interface GanEpochOptions {
   seed?: number;
   /** Ticked after every read of the losses with the last iteration's `lossD`, `lossG`. */
   progress?: ProgressSink;
+  /**
+   * The class of every image [n] (integers in [0, K)): required when the networks are
+   * conditional (`classes` = K > 0), not allowed otherwise.
+   */
+  labels?: Int32Array;
+  /**
+   * A moving average of the generator's trainable variables (`g.trainableVariables()`), folded
+   * in after every generator step.
+   */
+  average?: ExponentialMovingAverage;
 }
 
 /** Per-iteration records of one epoch, and its duration. */
@@ -200,7 +266,8 @@ export interface GanEpochStats {
 /**
  * One epoch of alternating GAN training over `images` [n, 28, 28, 1] in [−1, 1]: the rows in a
  * seeded random order, ⌊n / batchSize⌋ iterations of {@link updateDiscriminator} and
- * {@link updateGenerator} with fresh noise z ~ N(0, I). G's batch-norm running statistics are
+ * {@link updateGenerator} with fresh noise z ~ N(0, I) (for a conditional GAN also fake classes
+ * drawn uniformly, from the same seeded stream). G's batch-norm running statistics are
  * updated once per iteration (from the forward pass that makes the fakes). Seeded: the same
  * weights, optimizer states, data and options give the same weights on the same backend. Leaves
  * no tensors behind; yields to the event loop about every 200 ms.
@@ -223,6 +290,14 @@ export async function trainGanEpoch(
   if (iterations < 1) {
     throw new Error(`images must hold at least batchSize (${batchSize}) rows; got ${n}`);
   }
+  const classes = checkGanLabels(g, d, options.labels, n);
+  const { average } = options;
+  if (average) {
+    const vars = g.trainableVariables();
+    if (average.params.length !== vars.length || average.params.some((p, i) => p !== vars[i])) {
+      throw new Error("average must follow the generator's trainableVariables()");
+    }
+  }
   const r = rng(seed);
   const perm = r.permutation(n);
   const nz = g.config.latentDim;
@@ -232,12 +307,15 @@ export async function trainGanEpoch(
     step: (it) => {
       const idx = perm.subarray(it * batchSize, (it + 1) * batchSize);
       const z = noiseFrom(r, batchSize, nz);
+      const labels = classes > 0 ? drawLabels(r, options.labels!, idx, classes) : undefined;
       const real = tf.tidy(() => tf.gather(images, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
-      const fake = g.forward(z, { training: true, updateStats: true });
-      const ds = updateDiscriminator(d, opts.discriminator, real, fake);
-      const gs = updateGenerator(g, d, opts.generator, z);
+      const fake = g.forward(z, { training: true, updateStats: true, labels: labels?.fake });
+      const ds = updateDiscriminator(d, opts.discriminator, real, fake, labels);
+      const gs = updateGenerator(g, d, opts.generator, z, labels?.fake);
+      average?.update();
       const record = tf.stack([ds.loss, gs.loss, ds.dReal, ds.dFake]);
       tf.dispose([z, real, fake, ds.loss, ds.dReal, ds.dFake, gs.loss, gs.dFake]);
+      if (labels) tf.dispose([labels.real, labels.fake]);
       return record;
     },
     onMetrics: (read) => void rows.push(...read),
