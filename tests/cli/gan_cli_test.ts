@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
+import { initBackend } from "../../lib/engine/backend/mod.ts";
+import { loadGenerator } from "../../lib/models/gan/mod.ts";
 import { parseArgs, UsageError } from "../../lib/tools/cli/args.ts";
-import { SAMPLE_GAN_FLAGS, sampleGanOutPath } from "../../lib/tools/cli/sample_gan.ts";
+import {
+  SAMPLE_GAN_FLAGS,
+  sampleGanCols,
+  sampleGanLabels,
+  sampleGanOutPath,
+} from "../../lib/tools/cli/sample_gan.ts";
 import { TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/tools/cli/train_gan.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -44,6 +51,26 @@ Deno.test("train-gan and sample-gan flags: defaults, kebab case, ranges", () => 
   });
 });
 
+Deno.test("conditional flags: --conditional, --ema, --digit and the default columns", () => {
+  const a = parseArgs(TRAIN_GAN_FLAGS, []);
+  assert.deepEqual([a.conditional, a.ema], [false, 0]);
+  const c = parseArgs(TRAIN_GAN_FLAGS, ["--conditional", "--ema", "0.99"]);
+  assert.deepEqual([c.conditional, c.ema], [true, 0.99]);
+  assert.equal(parseArgs(TRAIN_GAN_FLAGS, ["--ema=0"]).ema, 0);
+  const s = parseArgs(SAMPLE_GAN_FLAGS, []);
+  assert.deepEqual([s.cols, s.digit], [undefined, undefined], "not given: undefined");
+  assert.equal(parseArgs(SAMPLE_GAN_FLAGS, ["--digit", "7"]).digit, 7);
+  // --cols when given; else 10 (one digit per column) for a conditional checkpoint without
+  // --digit; else 8.
+  assert.equal(sampleGanCols({ cols: undefined, digit: undefined }, false), 8);
+  assert.equal(sampleGanCols({ cols: undefined, digit: undefined }, true), 10);
+  assert.equal(sampleGanCols({ cols: undefined, digit: 3 }, true), 8);
+  assert.equal(sampleGanCols({ cols: 5, digit: undefined }, true), 5);
+  assert.equal(sampleGanCols({ cols: 5, digit: undefined }, false), 5);
+  assert.deepEqual([...sampleGanLabels(12, 10)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+  assert.deepEqual([...sampleGanLabels(3, 10, 7)], [7, 7, 7]);
+});
+
 Deno.test("bad flags of train-gan and sample-gan: one line on stderr, exit code 2", async () => {
   const cases: [string, string[], RegExp][] = [
     ["train_gan", ["--epochs", "0"], /^error: --epochs must be >= 1; got 0$/],
@@ -63,6 +90,17 @@ Deno.test("bad flags of train-gan and sample-gan: one line on stderr, exit code 
     ["sample_gan", ["--temperature", "-1"], /^error: --temperature must be in \(0, 100\]; got -1$/],
     ["sample_gan", ["--temperature", "hot"], /^error: --temperature must be a number/],
     ["sample_gan", ["--n", "0"], /^error: --n must be in \[1, 4096\]; got 0$/],
+    ["train_gan", ["--ema", "1"], /^error: --ema must be in \[0, 1\); got 1$/],
+    ["train_gan", ["--ema", "-0.1"], /^error: --ema must be in \[0, 1\); got -0\.1$/],
+    ["train_gan", ["--ema", "fast"], /^error: --ema must be a number in \[0, 1\); got "fast"$/],
+    ["train_gan", ["--conditional=maybe"], /^error: --conditional is a switch/],
+    ["sample_gan", ["--digit", "10"], /^error: --digit must be in \[0, 9\]; got 10$/],
+    ["sample_gan", ["--digit", "-1"], /^error: --digit must be in \[0, 9\]; got -1$/],
+    [
+      "sample_gan",
+      ["--digit", "2.5"],
+      /^error: --digit must be an integer in \[0, 9\]; got "2\.5"$/,
+    ],
     ["sample_gan", ["--out", "a.jpg"], /^error: --out must end in \.png; got "a\.jpg"$/],
     [
       "sample_gan",
@@ -144,6 +182,143 @@ Deno.test("train-gan writes results_gan/, sample-gan draws a grid from its check
     const d = await task("sample_gan", ["--checkpoint", join(res, "generator"), "--n", "4"]);
     assert.equal(d.code, 0, d.err);
     assert.ok((await Deno.stat(join(res, "samples_T1.png"))).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train-gan --conditional --ema: a 10-class checkpoint and a grid with a column per digit, sample-gan --digit draws from it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const t = await task("train_gan", [
+      "--conditional",
+      "--ema",
+      "0.9",
+      "--epochs",
+      "1",
+      "--train-size",
+      "128",
+      "--batch-size",
+      "32",
+      "--ngf",
+      "2",
+      "--ndf",
+      "2",
+      "--out-dir",
+      dir,
+    ]);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.out, /conditional on the 10 digit classes/);
+    assert.match(t.out, /moving average of G's weights with decay 0\.9/);
+    const res = join(dir, "results_gan");
+    for (
+      const f of ["generator/manifest.json", "real.png", "sample_1.png", "loss.csv", "loss.png"]
+    ) {
+      assert.ok((await Deno.stat(join(res, f))).isFile, f);
+    }
+    const lossRows = (await Deno.readTextFile(join(res, "loss.csv"))).trim().split("\n");
+    assert.equal(lossRows.length, 1 + 4, "four iterations of 32 of the 128 digits");
+    // 100 digits in 10 columns: (10·30 + 2)·2 = 604 pixels each way.
+    const grid = decode(await Deno.readFile(join(res, "sample_1.png")));
+    assert.deepEqual([grid.width, grid.height, grid.channels], [604, 604, 1]);
+    // The checkpoint loads as a conditional generator of the digits' 10 classes.
+    await initBackend({ log: false });
+    const { generator, config } = await loadGenerator(join(res, "generator"));
+    try {
+      assert.equal(config.generator.classes, 10);
+      assert.equal(generator.config.classes, 10);
+      assert.deepEqual([config.generator.ngf, config.epochs], [2, 1]);
+    } finally {
+      generator.dispose();
+    }
+    const manifest = JSON.parse(await Deno.readTextFile(join(res, "generator/manifest.json")));
+    assert.equal(manifest.meta.ema, 0.9);
+
+    // One digit asked for: a PNG of --n digits in the default 8 columns.
+    const threes = join(dir, "threes.png");
+    const s = await task("sample_gan", [
+      "--checkpoint",
+      join(res, "generator"),
+      "--digit",
+      "3",
+      "--n",
+      "12",
+      "--out",
+      threes,
+    ]);
+    assert.equal(s.code, 0, s.err);
+    assert.match(s.out, /wrote 12 digits, all asked for the digit 3 \(z ~ N\(0, 1·I\)/);
+    const png = decode(await Deno.readFile(threes));
+    assert.deepEqual([png.width, png.height], [(8 * 30 + 2) * 2, (2 * 30 + 2) * 2]);
+    // Without --digit the digits cycle 0…9, one per column of a 10-column grid …
+    const cycle = join(dir, "cycle.png");
+    const c = await task("sample_gan", [
+      "--checkpoint",
+      join(res, "generator"),
+      "--n",
+      "20",
+      "--out",
+      cycle,
+    ]);
+    assert.equal(c.code, 0, c.err);
+    assert.match(c.out, /wrote 20 digits, asked for 0…9 in turn/);
+    const cyclePng = decode(await Deno.readFile(cycle));
+    assert.deepEqual([cyclePng.width, cyclePng.height], [(10 * 30 + 2) * 2, (2 * 30 + 2) * 2]);
+    // … unless --cols says otherwise.
+    const five = await task("sample_gan", [
+      "--checkpoint",
+      join(res, "generator"),
+      "--n",
+      "20",
+      "--cols",
+      "5",
+      "--out",
+      cycle,
+    ]);
+    assert.equal(five.code, 0, five.err);
+    const fivePng = decode(await Deno.readFile(cycle));
+    assert.deepEqual([fivePng.width, fivePng.height], [(5 * 30 + 2) * 2, (4 * 30 + 2) * 2]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sample-gan --digit with an unconditional checkpoint: one line naming --digit, exit code 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const t = await task("train_gan", [
+      "--epochs",
+      "1",
+      "--train-size",
+      "32",
+      "--batch-size",
+      "32",
+      "--ngf",
+      "2",
+      "--ndf",
+      "2",
+      "--out-dir",
+      dir,
+    ]);
+    assert.equal(t.code, 0, t.err);
+    assert.doesNotMatch(t.out, /conditional|moving average/);
+    const out = join(dir, "sevens.png");
+    const r = await task("sample_gan", [
+      "--checkpoint",
+      join(dir, "results_gan", "generator"),
+      "--digit",
+      "7",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 2, r.err);
+    const lines = r.err.trim().split("\n");
+    assert.equal(lines.length, 1, r.err);
+    assert.match(
+      lines[0],
+      /^error: --digit needs a conditional checkpoint \(train-gan --conditional\); .* holds an unconditional generator$/,
+    );
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "no PNG written");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

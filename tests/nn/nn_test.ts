@@ -83,6 +83,16 @@ Deno.test("ExponentialMovingAverage: warm-up decay, then the fixed decay; copyTo
   ema.copyToParams();
   await assertTensorClose(p, [expected], { atol: 1e-4 });
   ema.dispose();
+  // Without the warm-up the decay is 0.5 from the first update.
+  p.assign(tf.tensor1d([0]));
+  const constant = new ExponentialMovingAverage([p], 0.5, { warmup: false });
+  p.assign(tf.tensor1d([10]));
+  constant.update(); // 0·0.5 + 10·0.5
+  p.assign(tf.tensor1d([20]));
+  constant.update(); // 5·0.5 + 20·0.5
+  constant.copyToParams();
+  await assertTensorClose(p, [12.5], { atol: 1e-5 });
+  constant.dispose();
   assert.throws(() => new ExponentialMovingAverage([p], 1), /decay must be in \[0, 1\)/);
 });
 

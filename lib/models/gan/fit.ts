@@ -36,9 +36,9 @@ export interface FitGanOptions {
   labels?: Int32Array;
   /**
    * Decay of a moving average of the generator's weights (default 0: none). With a decay
-   * δ ∈ (0, 1), θ̄ ← δ_k θ̄ + (1 − δ_k) θ after every generator step (the warm-up δ_k of
-   * `ExponentialMovingAverage`); `onEpoch` sees G with the averaged weights, and they replace
-   * G's weights at the end. The batch norms' running statistics are the trained G's own.
+   * δ ∈ (0, 1), θ̄ ← δ θ̄ + (1 − δ) θ after every generator step, from the first (no warm-up:
+   * the initial weights fade as δ^k); `onEpoch` sees G with the averaged weights, and they
+   * replace G's weights at the end. The batch norms' running statistics are the trained G's own.
    */
   ema?: number;
   /**
@@ -87,7 +87,9 @@ export async function fitGan(
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
   if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
   const opts = ganOptimizers(g, d, { lr: options.lr, beta1: options.beta1 });
-  const average = ema > 0 ? new ExponentialMovingAverage(g.trainableVariables(), ema) : undefined;
+  const average = ema > 0
+    ? new ExponentialMovingAverage(g.trainableVariables(), ema, { warmup: false })
+    : undefined;
   const history: GanHistory = { epochs: [], trainSeconds: 0 };
   try {
     for (let e = 1; e <= epochs; e++) {

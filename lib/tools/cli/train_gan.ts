@@ -4,6 +4,13 @@
  * (the same 64 latent vectors every epoch), `real.png`, `loss.csv` (per iteration),
  * `epochs.csv` (seconds and mean losses per epoch), `loss.png` and the generator checkpoint
  * `generator/` that `deno task sample-gan` loads.
+ *
+ * With `--conditional` it trains the class-conditional DCGAN instead (`classes: 10` on both
+ * networks, each digit with its label): the generator is asked for a digit y by [z, onehot(y)],
+ * and `sample_<epoch>.png` shows 100 digits in 10 columns, column c asked for the digit c (the
+ * same 100 latent vectors every epoch). `--ema δ` (δ in [0, 1), default 0: none) keeps a moving
+ * average of the generator's weights; the sample grids and the checkpoint use the averaged
+ * weights.
  * @module
  */
 import { join } from "node:path";
@@ -51,8 +58,24 @@ export const TRAIN_GAN_FLAGS = defineArgs({
     max: 9000,
     help: "use only the first N training digits (QUICK=1 makes the default 1024)",
   },
+  conditional: {
+    type: "boolean",
+    help: "train the class-conditional DCGAN on the digits and their labels (10 classes)",
+  },
+  ema: {
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+    help: "decay of a moving average of G's weights, used for the samples and the checkpoint " +
+      "(0: none)",
+  },
   outDir: { type: "string", default: ".", help: "folder that receives results_gan/" },
 });
+
+/** Digit classes of a `--conditional` run. */
+const CLASSES = 10;
 
 /** The parsed flags of `deno task train-gan`. */
 export type TrainGanArgs = ParsedArgs<typeof TRAIN_GAN_FLAGS>;
@@ -82,10 +105,22 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
     toGanImages(tf.slice(split.train.x, [0, 0], [a.trainSize, 784]) as tf.Tensor2D)
   );
   const real = tf.slice(split.train.x, [0, 0], [Math.min(64, a.trainSize), 784]) as tf.Tensor2D;
+  // The classes of the training digits, for a conditional GAN.
+  const labels = a.conditional
+    ? Int32Array.from((await split.train.y.data()).subarray(0, a.trainSize))
+    : undefined;
   tf.dispose([split.train.x, split.train.y, split.test.x, split.test.y]);
-  const g = new Generator({ latentDim: a.latentSize, ngf: a.ngf, seed: a.seed });
-  const d = new Discriminator({ ndf: a.ndf, seed: a.seed + 1 });
-  const fixedNoise = latentNoise(64, a.latentSize, 1, a.seed + 1000);
+  const classes = a.conditional ? CLASSES : 0;
+  const g = new Generator({ latentDim: a.latentSize, ngf: a.ngf, classes, seed: a.seed });
+  const d = new Discriminator({ ndf: a.ndf, classes, seed: a.seed + 1 });
+  // The fixed noise of the sample grids: 64 digits in 8 columns, or for a conditional GAN 100
+  // digits in 10 columns with the labels i % 10 (column c asked for the digit c).
+  const gridSize = classes ? CLASSES * CLASSES : 64;
+  const gridCols = classes ? CLASSES : 8;
+  const fixedNoise = latentNoise(gridSize, a.latentSize, 1, a.seed + 1000);
+  const fixedLabels = classes
+    ? tf.tensor1d(Int32Array.from({ length: gridSize }, (_, i) => i % CLASSES), "int32")
+    : undefined;
   const iterations = Math.floor(a.trainSize / a.batchSize);
   const bar = progress({ total: a.epochs * iterations, label: "train-gan" });
   const written = new Set<string>();
@@ -94,7 +129,9 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
   written.add(realPng);
   console.log(
     `generator ${g.parameterCount()} parameters, discriminator ${d.parameterCount()}; ` +
-      `${iterations} iterations of ${a.batchSize} digits per epoch`,
+      `${iterations} iterations of ${a.batchSize} digits per epoch` +
+      (classes ? `; conditional on the ${classes} digit classes` : "") +
+      (a.ema > 0 ? `; moving average of G's weights with decay ${a.ema}` : ""),
   );
   const ckpt = join(dir, "generator");
   const lossCsv = join(dir, "loss.csv");
@@ -109,12 +146,18 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
       beta1: a.beta1,
       seed: a.seed,
       progress: bar,
+      labels,
+      ema: a.ema,
       onEpoch: async (r) => {
         partial.epochs.push(r);
         partial.trainSeconds += r.stats.seconds;
-        const samples = tf.tidy(() => fromGanImages(g.forward(fixedNoise)));
+        const samples = tf.tidy(() =>
+          fromGanImages(
+            fixedLabels ? g.forward(fixedNoise, { labels: fixedLabels }) : g.forward(fixedNoise),
+          )
+        );
         const png = join(dir, `sample_${r.epoch}.png`);
-        await saveImageGrid(png, samples, { cols: 8 });
+        await saveImageGrid(png, samples, { cols: gridCols });
         samples.dispose();
         await writeFileAtomic(lossCsv, ganLossCsv(partial));
         await writeFileAtomic(epochCsv, ganEpochCsv(partial));
@@ -123,13 +166,16 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
           trainSeconds: partial.trainSeconds,
           lossD: r.mean.lossD,
           lossG: r.mean.lossG,
+          ...(a.ema > 0 ? { ema: a.ema } : {}),
         });
         for (const f of [png, lossCsv, epochCsv, ckpt]) written.add(f);
         bar.tick(0, { epoch: r.epoch, epochSeconds: r.stats.seconds });
       },
     });
     await bar.done();
-    await ganLossFigure(history, { title: `GAN losses, ${a.epochs} epochs` }).save(lossPng);
+    await ganLossFigure(history, {
+      title: `${classes ? "Conditional GAN" : "GAN"} losses, ${a.epochs} epochs`,
+    }).save(lossPng);
     written.add(lossPng);
     for (const r of history.epochs) {
       console.log(
@@ -154,6 +200,7 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
     g.dispose();
     d.dispose();
     tf.dispose([images, real, fixedNoise]);
+    fixedLabels?.dispose();
   }
 }
 
@@ -163,11 +210,14 @@ if (import.meta.main) {
     description:
       "Train a DCGAN on MNIST (the 9,000 training digits; the sheet's flowers cannot be " +
       "shipped) and write results_gan/ with a fixed-noise sample grid per epoch, the loss " +
-      "curves and the generator checkpoint.",
+      "curves and the generator checkpoint. With --conditional, the class-conditional DCGAN on " +
+      "the digits and their labels, its sample grid one column per digit 0-9; --ema keeps a " +
+      "moving average of the generator's weights for the samples and the checkpoint.",
     examples: [
       "deno task train-gan --epochs 10",
       "deno task train-gan --epochs 1 --train-size 1024 --out-dir runs",
       "deno task train-gan --epochs 20 --ngf 32 --latent-size 100",
+      "deno task train-gan --conditional --ema 0.99 --epochs 6",
     ],
     validate: validateGanFlags,
   }, async (args) => {
