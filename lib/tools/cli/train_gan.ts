@@ -217,7 +217,7 @@ if (import.meta.main) {
       "deno task train-gan --epochs 10",
       "deno task train-gan --epochs 1 --train-size 1024 --out-dir runs",
       "deno task train-gan --epochs 20 --ngf 32 --latent-size 100",
-      "deno task train-gan --conditional --ema 0.99 --epochs 6",
+      "deno task train-gan --conditional --lr 1e-3 --ema 0.99 --epochs 4",
     ],
     validate: validateGanFlags,
   }, async (args) => {
