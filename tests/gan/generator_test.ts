@@ -30,6 +30,30 @@ Deno.test("generator: layer names and shapes, images in (−1, 1)", () => {
   }
 });
 
+Deno.test("generator: a conditional one starts from \`input\` = [z, onehot(labels)], not z", async () => {
+  // layers() builds \`input\` and \`inputSize\` before the exercise's code: the first layer must
+  // read them, so that the same code serves the conditional GAN of notebook 06.
+  const g = new Generator({ latentDim: 10, ngf: 3, classes: 4, seed: 0 });
+  const z = latentNoise(5, 10, 1, 1);
+  const labels = tf.tensor1d([0, 1, 2, 3, 0], "int32");
+  const gl = g.layers(z, { training: true, labels });
+  assert.deepEqual(gl.map((l) => l.value.shape), [
+    [5, 7, 7, 12],
+    [5, 7, 7, 12],
+    [5, 14, 14, 6],
+    [5, 14, 14, 6],
+    [5, 28, 28, 1],
+    [5, 28, 28, 1],
+  ]);
+  const other = tf.tensor1d([3, 1, 2, 3, 0], "int32");
+  const a = g.forward(z, { labels });
+  const b = g.forward(z, { labels: other });
+  const diff = await tf.max(tf.abs(tf.sub(tf.slice(a, 0, 1), tf.slice(b, 0, 1)))).data();
+  assert.ok(diff[0] > 1e-4, "the label of an image changes it");
+  tf.dispose([z, labels, other, a, b, ...gl.map((l) => l.value)]);
+  g.dispose();
+});
+
 /** The generator's composition written out with the library's building blocks. */
 function reference(g: Generator, z: tf.Tensor2D, training: boolean): tf.Tensor4D {
   return tf.tidy(() => {
