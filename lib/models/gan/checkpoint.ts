@@ -4,7 +4,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../../engine/checkpoint/mod.ts";
-import { Generator, type GeneratorConfig } from "./generator.ts";
+import { checkClassValues, Generator, type GeneratorConfig } from "./generator.ts";
 import { fromGanImages, latentNoise } from "./train.ts";
 
 /** What a generator checkpoint's config.json holds. */
@@ -102,11 +102,7 @@ export function sampleLabelledDigits(
     throw new Error("g must be a conditional generator (classes > 0); use sampleDigits");
   }
   if (labels.length < 1) throw new Error("labels must name at least one class");
-  for (const y of Array.from(labels)) {
-    if (!(Number.isInteger(y) && y >= 0 && y < k)) {
-      throw new Error(`labels must be integers in [0, ${k - 1}]; got ${y}`);
-    }
-  }
+  checkClassValues(labels, k);
   return tf.tidy(() => {
     const z = latentNoise(labels.length, g.config.latentDim, temperature, seed);
     const y = tf.tensor1d(Array.from(labels), "int32");

@@ -76,6 +76,16 @@ export function checkLabels(labels: tf.Tensor | undefined, classes: number, n: n
   }
 }
 
+/** Throws unless every value of `labels` is an integer in [0, classes); names the first bad one. */
+export function checkClassValues(labels: ArrayLike<number>, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!(Number.isInteger(y) && y >= 0 && y < classes)) {
+      throw new Error(`labels must be integers in [0, ${classes - 1}]; got ${y}`);
+    }
+  }
+}
+
 /** An intermediate output of the network, for inspection. */
 export interface LayerOutput {
   name: string;

@@ -27,7 +27,7 @@ import { type Rng, rng } from "../../engine/random.ts";
 import { AdamW, type ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import type { Discriminator } from "./discriminator.ts";
 import { discriminatorLoss } from "./discriminator_loss.ts";
-import type { Generator } from "./generator.ts";
+import { checkClassValues, type Generator } from "./generator.ts";
 import { generatorLoss } from "./generator_loss.ts";
 import { checkInt } from "../../engine/validate.ts";
 
@@ -211,11 +211,7 @@ export function checkGanLabels(
   if (!labels || labels.length !== n) {
     throw new Error(`labels must hold one class per image (${n}); got ${labels?.length ?? "none"}`);
   }
-  for (const y of labels) {
-    if (!(Number.isInteger(y) && y >= 0 && y < k)) {
-      throw new Error(`labels must be integers in [0, ${k - 1}]; got ${y}`);
-    }
-  }
+  checkClassValues(labels, k);
   return k;
 }
 
