@@ -26,6 +26,10 @@ const CASES: { shape: number[]; idx: number[]; idxShape?: number[]; axis: number
   { shape: [7, 3], idx: [6, 0, 1, 2], idxShape: [2, 2], axis: 0 }, // 2-D indices
   { shape: [7, 3], idx: [2], idxShape: [], axis: 0 }, // a scalar index
   { shape: [7, 3], idx: [], axis: 0 }, // no index
+  // the GAN's transposed convolution: rows of 32 channels, the last one a zero row
+  { shape: [12545, 32], idx: Array.from({ length: 3000 }, (_, i) => (i * 7919) % 12545), axis: 0 },
+  { shape: [30, 7], idx: [29, 0, 3, 3], axis: 0 }, // rows of 7 words: 16-byte copies and a tail
+  { shape: [2, 14, 16, 8], idx: [1, 2, 3, 14], axis: 2 }, // a crop of columns, inner 8
 ];
 
 Deno.test("GatherV2 on wasm: the same bytes as gathering by definition, float32 and int32", () => {
@@ -240,4 +244,66 @@ Deno.test("Transpose swapping the first and last axis on wasm: tfjs's kernel's b
     tf.transpose(tf.ones([2, 3], "bool"), [1, 0]);
   });
   assert.equal(kitKernelCalls("Transpose"), before, "other permutations and dtypes: tfjs's kernel");
+});
+
+Deno.test("LeakyRelu on wasm: tfjs's kernel's bits at the GAN's shapes and edges", () => {
+  const cases: [number[], number][] = [
+    [[64, 14, 14, 16], 0.2], // the discriminator's first activation
+    [[64, 7, 7, 32], 0.2],
+    [[3, 5, 7], 0.2], // not a multiple of 4: the scalar tail
+    [[1], 0.01],
+    [[0, 4], 0.2],
+    [[33], 0],
+    [[33], 1],
+    [[33], -0.5],
+  ];
+  for (const [shape, alpha] of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = values(n, n + 1);
+    for (let i = 5; i < n; i += 23) v[i] = [NaN, Infinity, -Infinity][i % 3];
+    const x = tf.tensor(v, shape);
+    const before = kitKernelCalls("LeakyRelu");
+    const mine = tf.leakyRelu(x, alpha);
+    assert.equal(kitKernelCalls("LeakyRelu"), before + 1, "the kit's kernel ran");
+    sameBits(mine, original("LeakyRelu", { x }, { alpha }), `leakyRelu [${shape}], α = ${alpha}`);
+    tf.dispose([x, mine]);
+  }
+});
+
+Deno.test("LeakyRelu's gradient on wasm: one kernel, the bits of tfjs's where(x > 0, dy, α·dy)", () => {
+  for (const [shape, alpha] of [[[64, 7, 7, 32], 0.2], [[3, 5, 7], 0.2], [[9], -0.5]] as const) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xv = values(n, 7);
+    xv[0] = -0;
+    xv[1] = 0;
+    if (n > 4) xv[4] = NaN;
+    const x = tf.tensor(xv, [...shape]);
+    const dy = tf.tensor(values(n, 8), [...shape]);
+    const dx = tf.grad((t: tf.Tensor) => tf.mul(tf.leakyRelu(t, alpha), dy))(x);
+    const want = tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha));
+    sameBits(dx, want, `∂/∂x of leakyRelu [${shape}], α = ${alpha}`);
+    tf.dispose([x, dy, dx, want]);
+  }
+  const kernels = tf.profile(() => {
+    const x = tf.tensor(values(64, 9), [64]);
+    return tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2))(x);
+  });
+  return kernels.then((p) => {
+    const names = p.kernels.map((k) => k.name);
+    assert.ok(names.includes("KitLeakyReluGrad"), `kernels: ${names.join(", ")}`);
+    assert.ok(!names.includes("Select"), "no Select: tfjs's three kernels are not run");
+  });
+});
+
+Deno.test("LeakyRelu's gradient on wasm: second order through the kernel (linear in dy)", () => {
+  // h(v) = ∂/∂x Σ leakyRelu(x)·v = where(x > 0, v, α v); ∂/∂v Σ h(v)·u = where(x > 0, u, α u)
+  const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3, -1, 2, -4, 1]);
+  const u = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const v = tf.tensor1d([0.5, -1, 2, 1, -3, 0.25, 1, 1, -2]);
+  const h = (w: tf.Tensor) => tf.grad((t: tf.Tensor) => tf.mul(tf.leakyRelu(t, 0.2), w))(x);
+  const g = tf.grad((w: tf.Tensor) => tf.mul(h(w), u))(v);
+  const want = [0.2, 0.4, 0.6, 4, 5, 1.2, 7, 1.6, 9];
+  const got = g.dataSync();
+  want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-6, `element ${i}: ${got[i]} vs ${w}`));
+  tf.dispose([x, u, v, g]);
 });

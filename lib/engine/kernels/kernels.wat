@@ -399,7 +399,107 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))
 
-  ;; y[i] = sin(x[i]) for n elements.
+;; Row gather: for k < count, the `inner` 4-byte words at src + idx[k]·inner go to
+  ;; dst + k·inner (tfjs's GatherV2 over whole slices; idx holds int32 row numbers, checked by
+  ;; the caller). 16-byte copies, then the last inner mod 4 words one by one.
+  (func (export "gather_rows") (param $src i32) (param $idx i32) (param $dst i32) (param $count i32)
+    (param $inner i32)
+    (local $k i32) (local $from i32) (local $to i32) (local $j i32) (local $row i32)
+    (local $full i32)
+    (local.set $row (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $full (i32.and (local.get $row) (i32.const -16)))
+    (local.set $to (local.get $dst))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $k) (local.get $count)))
+        (local.set $from
+          (i32.add (local.get $src)
+            (i32.mul
+              (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+              (local.get $row))))
+        (local.set $j (i32.const 0))
+        (block $vec_done
+          (loop $vec
+            (br_if $vec_done (i32.ge_u (local.get $j) (local.get $full)))
+            (v128.store (i32.add (local.get $to) (local.get $j))
+              (v128.load (i32.add (local.get $from) (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $vec)))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $j) (local.get $row)))
+            (i32.store (i32.add (local.get $to) (local.get $j))
+              (i32.load (i32.add (local.get $from) (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $tail)))
+        (local.set $to (i32.add (local.get $to) (local.get $row)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $rows))))
+
+  ;; y[i] = x[i] < 0 ? α·x[i] : x[i] for n values: tfjs's LeakyRelu kernel (its C++ loop, the
+  ;; same float32 product and comparison, so -0, NaN and the infinities come out bit for bit).
+  (func (export "leaky_relu") (param $x i32) (param $y i32) (param $n i32) (param $alpha f32)
+    (local $i i32) (local $end i32) (local $full i32) (local $va v128) (local $v v128) (local $s f32)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (v128.bitselect
+            (f32x4.mul (local.get $v) (local.get $va))
+            (local.get $v)
+            (f32x4.lt (local.get $v) (f32x4.splat (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (select
+            (f32.mul (local.get $s) (local.get $alpha))
+            (local.get $s)
+            (f32.lt (local.get $s) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
+  ;; dx[i] = x[i] > 0 ? dy[i] : α·dy[i] for n values: tfjs's gradient of LeakyRelu,
+  ;; where(greater(x, 0), dy, mul(dy, α)), in one pass instead of three kernels.
+  (func (export "leaky_relu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)
+    (param $alpha f32)
+    (local $i i32) (local $end i32) (local $full i32) (local $va v128) (local $g v128) (local $s f32)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+        (local.set $g (v128.load (i32.add (local.get $dy) (local.get $i))))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+          (v128.bitselect
+            (local.get $g)
+            (f32x4.mul (local.get $g) (local.get $va))
+            (f32x4.gt
+              (v128.load (i32.add (local.get $x) (local.get $i)))
+              (f32x4.splat (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $dy) (local.get $i))))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (select
+            (local.get $s)
+            (f32.mul (local.get $s) (local.get $alpha))
+            (f32.gt (f32.load (i32.add (local.get $x) (local.get $i))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
+    ;; y[i] = sin(x[i]) for n elements.
   (func (export "sin") (param $x i32) (param $y i32) (param $n i32)
     (local $i i32) (local $end i32) (local $full i32)
     (local.set $full (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
