@@ -66,6 +66,8 @@ const MODEL_CONVS: (Geometry & { name: string })[] = [
   { name: "gan D conv1", x: [2, 28, 28, 1], k: [4, 4], d: 8, s: [2, 2], p: [1, 1] },
   { name: "gan D conv2", x: [2, 14, 14, 8], k: [4, 4], d: 16, s: [2, 2], p: [1, 1] },
   { name: "gan D conv3", x: [2, 7, 7, 16], k: [7, 7], d: 1, s: [1, 1], p: [0, 0] },
+  // notebook 06's discriminator (ndf 16): 32 output channels, so the kit's GEMM path at stride 2
+  { name: "gan D conv2, ndf 16", x: [2, 14, 14, 16], k: [4, 4], d: 32, s: [2, 2], p: [1, 1] },
   // CNN of notebook 07 (portfolio network, 32 × 32 input): 5 × 5 valid convolutions
   { name: "cnn conv1", x: [2, 32, 32, 1], k: [5, 5], d: 8, s: [1, 1], p: [0, 0] },
   { name: "cnn conv2", x: [2, 14, 14, 8], k: [5, 5], d: 16, s: [1, 1], p: [0, 0] },

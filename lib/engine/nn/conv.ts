@@ -23,8 +23,9 @@
  * How each piece runs (the fastest path of the three copies this family replaces):
  * - **conv2d**: at stride 1 on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FORWARD=all`)
  *   the kit's direct kernel (`kernels/conv_forward.ts`, the bias added in its register tiles;
- *   `KIT_CONV_FORWARD=0` switches it off); otherwise `tf.fused.conv2d` (XNNPACK on wasm) with
- *   explicit padding and the bias fused in.
+ *   `KIT_CONV_FORWARD=0` switches it off); at a stride above 1 with 32 or more output channels
+ *   (or a 1 × 1 kernel) the kit's GEMM (im2col, bias in the epilogue; `kernels/conv.ts`); otherwise
+ *   `tf.fused.conv2d` (XNNPACK on wasm) with explicit padding and the bias fused in.
  * - **∂L/∂x at stride 1**: a stride-1 convolution of ∂L/∂y with the flipped, channel-swapped
  *   filter w̃[u, v, o, c] = w[k_h−1−u, k_w−1−v, c, o], padded by k − 1 − p: on wasm for kernels
  *   up to 3 × 3 (all with `KIT_CONV_INPUT=all`) and c a multiple of 4 the kit's direct kernel
@@ -43,6 +44,8 @@
  *   block of input × output channels of one tap in registers while the pixels stream past
  *   (1.3–9 times faster per U-Net layer than the path below with its transposes;
  *   `KIT_CONV_FILTER=0` switches it off).
+ * - **∂L/∂w at stride s > 1** with 32 or more output channels (or a 1 × 1 kernel): the kit's
+ *   GEMM, ((∂L/∂y)ᵀ P)ᵀ with P the patch matrix of x.
  * - **∂L/∂w** otherwise: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with
  *   ∂L/∂yᵀ ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a
  *   1 × 1 kernel at stride 1.
@@ -203,11 +206,16 @@ function paddedConv(
 
 /**
  * Whether a convolution runs through the kit's GEMM kernels (lib/engine/kernels/conv.ts) rather
- * than XNNPACK: only when chosen (`KIT_CONV_KERNELS=1`), and then where they won in isolation.
- * Their patch matrix costs a copy of k_h·k_w times the input, paid back when the product is wide:
- * measured per U-Net layer on random inputs (`deno run -A tests/bench/conv_paths.ts`), the kit
- * wins for a 1 × 1 kernel (no copy), from 32 output channels, and for the input gradient also
- * from 256 taps k_h·k_w·c (it saves XNNPACK's path the flip and transpose of the filter).
+ * than XNNPACK: at a stride above 1 (the GAN's layers) or when chosen (`KIT_CONV_KERNELS=1`), and
+ * then where they won in isolation. Their patch matrix costs a copy of k_h·k_w times the input,
+ * paid back when the product is wide: measured per U-Net layer on random inputs
+ * (`deno run -A tests/bench/conv_paths.ts`), the kit wins for a 1 × 1 kernel (no copy), from 32
+ * output channels, and for the input gradient also from 256 taps k_h·k_w·c (it saves XNNPACK's
+ * path the flip and transpose of the filter). Stride-1 convolutions keep XNNPACK or the direct
+ * kernels (inside the U-Net's step the GEMM path was slower). Strided ones are XNNPACK's
+ * indirect convolution or a dilated one for the filter gradient, and in the DCGAN's step (batch
+ * 64, `tf.profile`) the GEMM path took 3.5 against 6.6 ms for the generator's widest input
+ * gradient and 5.6 against 7.0 ms (with a transpose) for its filter gradient.
  */
 function useKit(
   what: "value" | "input" | "filter",
@@ -215,8 +223,9 @@ function useKit(
   outChannels: number,
   x: tf.Tensor,
   other: tf.Tensor,
+  stride: readonly [number, number],
 ): boolean {
-  if (!kitConvChosen()) return false;
+  if (!kitConvChosen() && stride[0] === 1 && stride[1] === 1) return false;
   const pointwise = kernel[0] === 1 && kernel[1] === 1;
   const taps = kernel[0] * kernel[1] * (x.shape[3] ?? 0);
   // the input gradient also saves XNNPACK's path its flip and transpose of the filter
@@ -246,7 +255,7 @@ export function conv2dValue(
   ) {
     return kitConv2dDirect(x, w, { pad, bias });
   }
-  if (useKit("value", w.shape, w.shape[3], x, w)) {
+  if (useKit("value", w.shape, w.shape[3], x, w, stride)) {
     return kitConv2d(x, w, { stride, pad, bias });
   }
   const explicit: Pad4 = [[0, 0], [pad[0], pad[0]], [pad[1], pad[1]], [0, 0]];
@@ -287,7 +296,7 @@ export function convTransposeValue(
     if (symmetric && kitConvInputDirectChosen([kh, kw]) && kitConvInputDirectSupports(w, pad, x)) {
       return kitConvInputDirect(x, w, { pad });
     }
-    if (symmetric && useKit("input", w.shape, cOut, x, w)) {
+    if (symmetric && useKit("input", w.shape, cOut, x, w, [1, 1])) {
       return kitConv2d(x, w, { stride: [1, 1], pad: [top, left], flip: true });
     }
     return tf.tidy(() => {
@@ -396,7 +405,7 @@ export function convFilterGrad(
   ) {
     return kitConvFilterDirect(x, dy, { kernel, stride, pad });
   }
-  if (useKit("filter", kernel, dy.shape[3], x, dy)) {
+  if (useKit("filter", kernel, dy.shape[3], x, dy, stride)) {
     return kitConv2dFilter(x, dy, { kernel, stride, pad });
   }
   return tf.tidy(() => {
