@@ -10,12 +10,11 @@
  *
  * @module
  */
+import { checkSeed } from "./validate.ts";
 
 /** Checks that `seed` is a finite integer and reduces it to an unsigned 32-bit value. */
 function seedToUint32(seed: number): number {
-  if (!Number.isSafeInteger(seed)) {
-    throw new Error(`seed must be a safe integer; got ${seed}`);
-  }
+  checkSeed(seed);
   // Keep the low 32 bits, and fold in the high bits so that e.g. 1 and 2**32 + 1 differ.
   const high = Math.floor(seed / 2 ** 32);
   return ((seed >>> 0) ^ Math.imul(high | 0, 0x9e3779b9)) >>> 0;

@@ -22,6 +22,17 @@ export function checkInt(v: number, name: string, min = 1): number {
   return v;
 }
 
+/**
+ * Returns `seed` if it is a safe integer (any sign: the kit's generators fold all 53 bits into
+ * their state); throws a {@link KitError} `seed must be a safe integer; got …` otherwise.
+ */
+export function checkSeed(seed: number, name = "seed"): number {
+  if (!Number.isSafeInteger(seed)) {
+    throw new KitError(`${name} must be a safe integer; got ${seed}`);
+  }
+  return seed;
+}
+
 /** Returns `v` if it is a finite number; throws a {@link KitError} otherwise. */
 export function checkFinite(v: number, name: string): number {
   if (typeof v !== "number" || !Number.isFinite(v)) {

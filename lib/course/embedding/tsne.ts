@@ -20,6 +20,7 @@ import { TSNE } from "@keckelt/tsne";
 import { tf } from "../../engine/backend/mod.ts";
 import { type ProgressSink, trainLoop } from "../../engine/train_loop.ts";
 import { rng } from "../../engine/random.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Options of {@link tsne}. */
 export interface TsneOptions {
@@ -108,7 +109,7 @@ export async function tsne(
   if (!Number.isInteger(dim) || dim < 1 || dim > 3) {
     throw new Error(`dim must be an integer in [1, 3]; got ${dim}`);
   }
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   const start = performance.now();
   const model = new TSNE({ perplexity, dim, epsilon: learningRate });
   // The start positions are drawn through the public gaussRandom(); a seeded normal makes them

@@ -12,6 +12,7 @@
  * @module
  */
 import { rng } from "../../engine/random.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Pearson's χ² (above) for errors e_g out of n_g per group (0 when no or only errors). */
 export function chiSquareErrors(errors: ArrayLike<number>, counts: ArrayLike<number>): number {
@@ -73,7 +74,7 @@ export function errorRateHomogeneity(
   if (!Number.isInteger(permutations) || permutations < 1) {
     throw new Error(`permutations must be an integer >= 1; got ${permutations}`);
   }
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   const G = counts.length;
   let n = 0;
   let e = 0;

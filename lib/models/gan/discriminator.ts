@@ -33,7 +33,7 @@ import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { conv2d } from "../../engine/nn/mod.ts";
 import { checkLabels, type LayerOutput } from "./generator.ts";
-import { checkInt } from "../../engine/validate.ts";
+import { checkInt, checkSeed } from "../../engine/validate.ts";
 import { initBatchNorm, initFilter } from "./init.ts";
 import { variableFrom } from "../../engine/nn/mod.ts";
 
@@ -88,9 +88,7 @@ export class Discriminator extends Module {
     const c = { ndf: 8, classes: 0, seed: 1, ...config };
     checkInt(c.ndf, "ndf", 1);
     checkInt(c.classes, "classes", 0);
-    if (!Number.isSafeInteger(c.seed)) {
-      throw new Error(`seed must be a safe integer; got ${c.seed}`);
-    }
+    checkSeed(c.seed);
     this.config = c;
     const r = rng(c.seed);
     const { ndf } = c;

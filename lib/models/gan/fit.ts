@@ -11,7 +11,7 @@ import { ExponentialMovingAverage } from "../../engine/nn/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
 import type { Discriminator } from "./discriminator.ts";
 import type { Generator } from "./generator.ts";
-import { checkInt } from "../../engine/validate.ts";
+import { checkInt, checkSeed } from "../../engine/validate.ts";
 import type { ProgressSink } from "../../engine/train_loop.ts";
 import { type GanEpochStats, ganOptimizers, trainGanEpoch } from "./train.ts";
 
@@ -84,7 +84,7 @@ export async function fitGan(
 ): Promise<GanHistory> {
   const { epochs, batchSize = 128, seed = 0, ema = 0 } = options;
   checkInt(epochs, "epochs", 1);
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be in [0, 1); got ${ema}`);
   const opts = ganOptimizers(g, d, { lr: options.lr, beta1: options.beta1 });
   const average = ema > 0

@@ -23,7 +23,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import type { BatchNorm } from "./batchnorm.ts";
 import { convTranspose2d } from "../../engine/nn/mod.ts";
-import { checkInt } from "../../engine/validate.ts";
+import { checkInt, checkSeed } from "../../engine/validate.ts";
 import { initBatchNorm, initFilter } from "./init.ts";
 
 /** Side of the images of the GAN (MNIST's 28). */
@@ -110,9 +110,7 @@ export class Generator extends Module {
     checkInt(c.latentDim, "latentDim", 1);
     checkInt(c.ngf, "ngf", 1);
     checkInt(c.classes, "classes", 0);
-    if (!Number.isSafeInteger(c.seed)) {
-      throw new Error(`seed must be a safe integer; got ${c.seed}`);
-    }
+    checkSeed(c.seed);
     this.config = c;
     const r = rng(c.seed);
     const { latentDim: nz, ngf, classes } = c;

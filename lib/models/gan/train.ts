@@ -29,7 +29,7 @@ import type { Discriminator } from "./discriminator.ts";
 import { discriminatorLoss } from "./discriminator_loss.ts";
 import { checkClassValues, type Generator } from "./generator.ts";
 import { generatorLoss } from "./generator_loss.ts";
-import { checkInt } from "../../engine/validate.ts";
+import { checkInt, checkSeed } from "../../engine/validate.ts";
 
 /** The two optimizers of a GAN. */
 export interface GanOptimizers {
@@ -277,7 +277,7 @@ export async function trainGanEpoch(
 ): Promise<GanEpochStats> {
   const { batchSize = 128, seed = 0 } = options;
   checkInt(batchSize, "batchSize", 2);
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   if (images.rank !== 4 || images.shape[1] !== 28 || images.shape[2] !== 28) {
     throw new Error(`images must have shape [n, 28, 28, 1]; got [${images.shape}]`);
   }

@@ -31,7 +31,7 @@
  */
 import { Module, type NamedWeights, prefixed } from "../../engine/module.ts";
 import { customOp } from "../../engine/grad.ts";
-import { checkInt } from "../../engine/validate.ts";
+import { checkInt, checkSeed } from "../../engine/validate.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { MultiHeadSelfAttention } from "../attention/mod.ts";
 import { rng } from "../../engine/random.ts";
@@ -143,7 +143,7 @@ function resolved(c: UNetConfig): Required<UNetConfig> {
       `attentionHeads must divide the coarsest channel count ${coarsest}; got ${r.attentionHeads}`,
     );
   }
-  if (!Number.isSafeInteger(r.seed)) throw new Error(`seed must be a safe integer; got ${r.seed}`);
+  checkSeed(r.seed);
   return { ...r, channels: [...r.channels] };
 }
 

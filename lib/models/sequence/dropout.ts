@@ -8,6 +8,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { tfSeed } from "../../engine/random.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /**
  * Dropout of `x` with the given `rate` in [0, 1); the mask is drawn from tfjs's seeded uniform
@@ -18,7 +19,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): 
   if (!(typeof rate === "number" && rate >= 0 && rate < 1)) {
     throw new Error(`rate must be a number in [0, 1); got ${rate}`);
   }
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   if (rate === 0) return tf.clone(x);
   return tf.tidy(() => {
     const keep = tf.cast(

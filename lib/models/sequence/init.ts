@@ -5,10 +5,11 @@
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { linearOfData } from "../../engine/nn/mod.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Checks that `seed` is a safe integer and returns a generator seeded with it. */
 export function seededUniform(seed: number): () => number {
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   const r = rng(seed);
   return () => r.uniform();
 }

@@ -10,6 +10,7 @@ import { evaluateVae } from "./evaluate.ts";
 import type { MlpVae } from "./model.ts";
 import type { ProgressSink } from "../../engine/train_loop.ts";
 import { trainVaeEpoch, type VaeEpochStats, vaeOptimizer } from "./train.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Options of {@link fitVae}. */
 export interface FitVaeOptions {
@@ -74,7 +75,7 @@ export async function fitVae(
     throw new Error(`epochs must be an integer >= 1; got ${epochs}`);
   }
   if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`lr must be a number > 0; got ${lr}`);
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   const opt = vaeOptimizer(model, lr);
   const history: VaeHistory = { epochs: [], trainSeconds: 0 };
   try {

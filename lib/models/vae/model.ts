@@ -15,6 +15,7 @@ import { Module, type NamedWeights } from "../../engine/module.ts";
 import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { initLinear, linear, linearOfData, type LinearParams } from "../../engine/nn/mod.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Architecture of {@link MlpVae}; the defaults are PyTorch's `examples/vae`. */
 export interface VaeConfig {
@@ -43,7 +44,7 @@ function resolved(config: VaeConfig): Required<VaeConfig> {
       throw new Error(`${k} must be an integer >= 1; got ${c[k]}`);
     }
   }
-  if (!Number.isSafeInteger(c.seed)) throw new Error(`seed must be a safe integer; got ${c.seed}`);
+  checkSeed(c.seed);
   return c;
 }
 

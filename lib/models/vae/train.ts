@@ -10,6 +10,7 @@ import { type Rng, rng } from "../../engine/random.ts";
 import { AdamW } from "../../engine/nn/mod.ts";
 import { checkKlLossWeight, vaeLoss } from "./loss.ts";
 import type { MlpVae } from "./model.ts";
+import { checkSeed } from "../../engine/validate.ts";
 
 /** Options of {@link trainVaeEpoch}. */
 export interface VaeEpochOptions {
@@ -62,7 +63,7 @@ function checkOptions(options: VaeEpochOptions): Required<Omit<VaeEpochOptions, 
     throw new Error(`batchSize must be an integer >= 1; got ${batchSize}`);
   }
   checkKlLossWeight(klLossWeight);
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer; got ${seed}`);
+  checkSeed(seed);
   return { batchSize, klLossWeight, seed };
 }
 
