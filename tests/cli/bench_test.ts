@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { initBackend } from "../../lib/engine/backend/mod.ts";
+import { ganSteps } from "../../lib/tools/bench/cases.ts";
 import { findTorchPython, median } from "../../lib/tools/bench/reference.ts";
 import { parseWorkloads } from "../../lib/tools/cli/bench.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
@@ -11,8 +13,8 @@ Deno.test("median of odd and even lists, and an empty list is an error", () => {
 
 Deno.test("parseWorkloads accepts known names and names an unknown one", () => {
   assert.deepEqual(parseWorkloads("train, lemur"), ["train", "lemur"]);
-  assert.deepEqual(parseWorkloads("vae,unet"), ["vae", "unet"]);
-  assertThrowsMatching(() => parseWorkloads("train,gan"), /unknown workload "gan"/);
+  assert.deepEqual(parseWorkloads("vae,unet,gan"), ["vae", "unet", "gan"]);
+  assertThrowsMatching(() => parseWorkloads("train,flow"), /unknown workload "flow"/);
   assertThrowsMatching(() => parseWorkloads(" , "), /at least one/);
 });
 
@@ -37,4 +39,14 @@ Deno.test("bench CLI: a bad --threads and --from without --readme exit 2 with on
       args[0] === "--threads" ? /--threads: "0"/ : /--from is only used with --readme/,
     );
   }
+});
+
+Deno.test("ganSteps: notebook 06's DCGAN (the parameter counts gan_step.py asserts), finite losses", async () => {
+  await initBackend({ log: false });
+  const r = await ganSteps(2, 0, 1);
+  assert.deepEqual(r.parameters, [234_176, 10_097]);
+  assert.equal(r.steps, 2);
+  assert.ok(r.msPerStep > 0 && Number.isFinite(r.warmupMsPerStep));
+  assert.ok(r.loss.every((l) => Number.isFinite(l) && l > 0), `losses ${r.loss}`);
+  await assertThrowsMatching(() => ganSteps(140, 0, 1), /at most 140/);
 });

@@ -1,8 +1,8 @@
 /**
  * The benchmark's workloads on our side, each the same work as a script in `tests/bench/`:
  * training the dino DDPM to quality, sampling 1,000 points through 50 DDPM steps, forward
- * diffusion of the full-resolution lemur over 1,000 steps, one MNIST VAE epoch, and training steps
- * of the MNIST image-diffusion U-Net.
+ * diffusion of the full-resolution lemur over 1,000 steps, one MNIST VAE epoch, training steps
+ * of the MNIST image-diffusion U-Net, and iterations of notebook 06's DCGAN.
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
@@ -25,6 +25,13 @@ import {
 } from "../../models/imagediffusion/mod.ts";
 import { prepareData, type RunConfig, runModel, runSchedule } from "../../models/diffusion/mod.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../models/vae/mod.ts";
+import {
+  Discriminator,
+  ganOptimizers,
+  Generator,
+  toGanImages,
+  trainGanEpoch,
+} from "../../models/gan/mod.ts";
 
 /** One training run of the dino DDPM: wall time of the training loop and sample quality. */
 export interface TrainResult {
@@ -230,5 +237,77 @@ export async function unetSteps(
     parameters,
     flops,
     loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
+  };
+}
+
+/** Timings of {@link ganSteps}. */
+export interface GanStepsResult {
+  /** Milliseconds per iteration (one discriminator and one generator update) of the timed run. */
+  msPerStep: number;
+  /** Milliseconds per iteration of the warm-up run before it (NaN without one). */
+  warmupMsPerStep: number;
+  steps: number;
+  warmupSteps: number;
+  /** Trainable scalars of the generator and the discriminator (234,176 and 10,097). */
+  parameters: [number, number];
+  /** Mean L_D and L_G of the timed iterations. */
+  loss: [number, number];
+}
+
+/**
+ * Iterations of notebook 06's DCGAN at batch 64 (`trainGanEpoch`): the generator with latent 64
+ * and ngf 16 (seed `seed`), the discriminator with ndf 16 (seed `seed + 1`), Adam 5e-4 with
+ * β₁ = 0.5 for both, real digits of the 9,000 training digits in [−1, 1]. Runs `warmupSteps`
+ * iterations, timed apart, then `steps` timed ones on the same networks (each run an epoch over
+ * its own `64 · iterations` digits; at most 140 in all). The reference is `tests/bench/gan_step.py`.
+ * @example
+ * ```ts
+ * const r = await ganSteps(50, 0); // r.msPerStep: about 70 ms on one core of the course machine
+ * ```
+ */
+export async function ganSteps(
+  steps: number,
+  seed: number,
+  warmupSteps = 5,
+): Promise<GanStepsResult> {
+  const batchSize = 64;
+  const split = mnistSplit();
+  const images = toGanImages(split.train.x);
+  if ((steps + warmupSteps) * batchSize > images.shape[0]) {
+    throw new Error(
+      `steps + warmupSteps must be at most ${Math.floor(images.shape[0] / batchSize)}`,
+    );
+  }
+  const g = new Generator({ latentDim: 64, ngf: 16, seed });
+  const d = new Discriminator({ ndf: 16, seed: seed + 1 });
+  const opts = ganOptimizers(g, d, { lr: 5e-4 });
+  const mean = (v: Float32Array) => v.reduce((a, b) => a + b, 0) / Math.max(v.length, 1);
+  let start = 0;
+  const run = async (n: number, s: number) => {
+    if (n === 0) return { ms: NaN, loss: [NaN, NaN] as [number, number] };
+    const part = tf.slice(images, [start, 0, 0, 0], [n * batchSize, 28, 28, 1]);
+    start += n * batchSize;
+    const st = await trainGanEpoch(g, d, opts, part, { batchSize, seed: s });
+    part.dispose();
+    return {
+      ms: (1000 * st.seconds) / n,
+      loss: [mean(st.lossD), mean(st.lossG)] as [number, number],
+    };
+  };
+  const warm = await run(warmupSteps, seed + 1000);
+  const timed = await run(steps, seed);
+  const parameters: [number, number] = [g.parameterCount(), d.parameterCount()];
+  opts.generator.dispose();
+  opts.discriminator.dispose();
+  g.dispose();
+  d.dispose();
+  tf.dispose([images, split.train.x, split.train.y, split.test.x, split.test.y]);
+  return {
+    msPerStep: timed.ms,
+    warmupMsPerStep: warm.ms,
+    steps,
+    warmupSteps,
+    parameters,
+    loss: timed.loss,
   };
 }

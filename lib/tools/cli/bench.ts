@@ -16,7 +16,9 @@
  * full-resolution photo), `vae` (one MNIST VAE epoch), `unet` (one training step of the MNIST
  * image-diffusion U-Net of notebook 04 at batch 32, in ms: the median over the repeats of 50 timed
  * steps after a 5-step warm-up), `unetsample` (DDPM sampling of 256 images × 20 steps with that
- * U-Net, split between the cores when there are several). `--profile` instead profiles one training step and one sampling
+ * U-Net, split between the cores when there are several), `gan` (one iteration of notebook 06's
+ * DCGAN at batch 64: a discriminator and a generator update, in ms, as `unet`), `gemm` (a 512³
+ * matrix product). `--profile` instead profiles one training step and one sampling
  * run per model on the current backend (lib/tools/bench/profile.ts).
  * @module
  */
@@ -25,6 +27,7 @@ import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
 import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
 import {
   dinoTrainAndSample,
+  ganSteps,
   gemmProduct,
   lemurForward,
   unetSampling,
@@ -69,6 +72,7 @@ const WORKLOADS = [
   "vae",
   "unet",
   "unetsample",
+  "gan",
   "gemm",
 ] as const;
 type Workload = typeof WORKLOADS[number];
@@ -462,6 +466,46 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
   );
 }
 
+async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+  const steps = quick ? 10 : 50;
+  const warmup = 5;
+  const ours = [];
+  for (let r = 0; r < repeats; r++) {
+    const g = await ganSteps(steps, r, warmup);
+    console.log(
+      `  ours, repeat ${r}: ${g.msPerStep.toFixed(1)} ms/iteration over ${steps} iterations ` +
+        `(warm-up ${g.warmupMsPerStep.toFixed(1)} ms), ${g.parameters.join(" + ")} parameters`,
+    );
+    ours.push(g);
+  }
+  const torch = await reference(p, "gan_step.py", [
+    "--steps",
+    String(steps),
+    "--warmup",
+    String(warmup),
+    "--repeats",
+    String(repeats),
+  ]);
+  const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
+  if (torchMs) {
+    console.log(`  PyTorch: ${torchMs.map((v) => v.toFixed(1)).join(", ")} ms/iteration`);
+  }
+  return row(
+    p,
+    "MNIST DCGAN iteration, batch 64",
+    "ms",
+    ours.map((g) => g.msPerStep),
+    torchMs,
+    {
+      steps,
+      warmupSteps: warmup,
+      parameters: ours[0].parameters,
+      oursWarmup: ours.map((g) => g.warmupMsPerStep),
+      torchWarmup: torch?.warmup_ms_per_step ?? null,
+    },
+  );
+}
+
 async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const n = 512;
   const products = quick ? 20 : 200;
@@ -666,6 +710,7 @@ if (import.meta.main) {
           if (w === "vae") rows.push(await vaeRow(p, repeats));
           if (w === "unet") rows.push(await unetRow(p, repeats, a.quick));
           if (w === "unetsample") rows.push(await unetSampleRow(p, repeats, a.quick));
+          if (w === "gan") rows.push(await ganRow(p, repeats, a.quick));
           if (w === "gemm") rows.push(await gemmRow(p, repeats, a.quick));
         }
       }
