@@ -10,7 +10,12 @@ import {
   sampleGanLabels,
   sampleGanOutPath,
 } from "../../lib/tools/cli/sample_gan.ts";
-import { TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/tools/cli/train_gan.ts";
+import {
+  clustersCsv,
+  drawClusters,
+  TRAIN_GAN_FLAGS,
+  validateGanFlags,
+} from "../../lib/tools/cli/train_gan.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -94,6 +99,17 @@ Deno.test("bad flags of train-gan and sample-gan: one line on stderr, exit code 
     ["train_gan", ["--ema", "-0.1"], /^error: --ema must be in \[0, 1\); got -0\.1$/],
     ["train_gan", ["--ema", "fast"], /^error: --ema must be a number in \[0, 1\); got "fast"$/],
     ["train_gan", ["--conditional=maybe"], /^error: --conditional is a switch/],
+    [
+      "train_gan",
+      ["--clusters", "30", "--conditional"],
+      /^error: --clusters replaces the labels of --conditional: give one of them$/,
+    ],
+    [
+      "train_gan",
+      ["--clusters", "200", "--train-size", "128"],
+      /^error: --clusters must be <= --train-size; got 200 > 128$/,
+    ],
+    ["train_gan", ["--clusters", "-1"], /^error: --clusters must be in \[0, 1000\]; got -1$/],
     ["sample_gan", ["--digit", "10"], /^error: --digit must be in \[0, 9\]; got 10$/],
     ["sample_gan", ["--digit", "-1"], /^error: --digit must be in \[0, 9\]; got -1$/],
     [
@@ -281,6 +297,66 @@ Deno.test("train-gan --conditional --ema: a 10-class checkpoint and a grid with 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("train-gan --clusters --score: k-means clusters instead of labels, clusters.csv, a score line, a checkpoint of K classes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const t = await task("train_gan", [
+      "--clusters",
+      "6",
+      "--score",
+      "--epochs",
+      "1",
+      "--train-size",
+      "128",
+      "--batch-size",
+      "32",
+      "--ngf",
+      "2",
+      "--ndf",
+      "2",
+      "--out-dir",
+      dir,
+    ]);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.out, /k-means: 6 clusters of the pixels in \d+ rounds/);
+    assert.match(t.out, /conditional on 6 clusters, no labels/);
+    assert.match(t.out, /score: the MNIST classifier reads \d+\.\d % of 1,000 samples/);
+    assert.doesNotMatch(t.out, /as the digit asked for/, "clusters are not digits");
+    const res = join(dir, "results_gan");
+    const rows = (await Deno.readTextFile(join(res, "clusters.csv"))).trim().split("\n");
+    assert.equal(rows[0], "cluster,size,most_common_digit,share");
+    assert.equal(rows.length, 1 + 6);
+    const sizes = rows.slice(1).map((r) => Number(r.split(",")[1]));
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 128, "every digit in one cluster");
+    for (const r of rows.slice(1)) {
+      const [, size, digit, share] = r.split(",").map(Number);
+      if (size > 0) assert.ok(digit >= 0 && digit <= 9 && share > 0 && share <= 1, r);
+    }
+    await initBackend({ log: false });
+    const { generator } = await loadGenerator(join(res, "generator"));
+    try {
+      assert.equal(generator.config.classes, 6);
+    } finally {
+      generator.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("drawClusters: classes in proportion to the sizes, seeded; clustersCsv: majority digit and share", () => {
+  const draw = drawClusters(10_000, [1, 0, 3], 5);
+  const counts = [0, 0, 0];
+  for (const k of draw) counts[k]++;
+  assert.equal(counts[1], 0, "an empty cluster is never drawn");
+  assert.ok(Math.abs(counts[2] / 10_000 - 0.75) < 0.02, `counts ${counts}`);
+  assert.deepEqual(drawClusters(50, [1, 0, 3], 5), draw.slice(0, 50), "seeded");
+  assert.equal(
+    clustersCsv(Int32Array.of(0, 0, 0, 2), [4, 4, 7, 1], [3, 0, 1]),
+    "cluster,size,most_common_digit,share\n0,3,4,0.667\n1,0,,\n2,1,1,1.000\n",
+  );
 });
 
 Deno.test("sample-gan --digit with an unconditional checkpoint: one line naming --digit, exit code 2", async () => {
