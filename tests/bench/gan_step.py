@@ -28,7 +28,6 @@ Prints one JSON line on stdout; progress goes to stderr.
 """
 import argparse
 import json
-import statistics
 import sys
 import time
 
@@ -36,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unet_step import mnist_train  # noqa: E402  (same folder)
+from unet_step import mnist_train, step_timings  # noqa: E402  (same folder)
 
 LATENT = 64
 NGF = 16
@@ -186,17 +185,9 @@ def main():
             + (f" (warm-up {warm_times[-1]:.1f} ms)" if warm_times else "")
             + f", mean L_D {losses[-1][0]:.3f}, L_G {losses[-1][1]:.3f}")
     result = {
-        "ms_per_step": statistics.median(times),
-        "ms_per_step_runs": times,
-        "warmup_ms_per_step": warm_times,
+        **step_timings(times, warm_times, a, images.shape[0]),
         "loss_d_g": losses,
         "parameters": list(KIT_PARAMETERS),
-        "steps": a.steps,
-        "warmup_steps": a.warmup,
-        "batch_size": a.batch_size,
-        "threads": a.threads,
-        "torch": torch.__version__,
-        "train_images": images.shape[0],
     }
     print(json.dumps(result))
 

@@ -208,6 +208,21 @@ class Trainer:
                 p.copy_(s)
 
 
+def step_timings(times, warm_times, a, train_images):
+    """The fields of a step benchmark's JSON line that say how long the steps took, and how."""
+    return {
+        "ms_per_step": statistics.median(times),
+        "ms_per_step_runs": times,
+        "warmup_ms_per_step": warm_times,
+        "steps": a.steps,
+        "warmup_steps": a.warmup,
+        "batch_size": a.batch_size,
+        "threads": a.threads,
+        "torch": torch.__version__,
+        "train_images": train_images,
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1)
@@ -269,18 +284,10 @@ def main():
             + (f" (warm-up {warm_times[-1]:.1f} ms/step)" if warm_times else "")
             + f", mean loss {losses[-1]:.4f}")
     result = {
-        "ms_per_step": statistics.median(times),
-        "ms_per_step_runs": times,
-        "warmup_ms_per_step": warm_times,
+        **step_timings(times, warm_times, a, images.shape[0]),
         "loss": losses,
         "parameters": params,
         "untrained_output_max_abs": untrained_max,
-        "steps": a.steps,
-        "warmup_steps": a.warmup,
-        "batch_size": a.batch_size,
-        "threads": a.threads,
-        "torch": torch.__version__,
-        "train_images": images.shape[0],
     }
     print(json.dumps(result))
 

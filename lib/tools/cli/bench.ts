@@ -410,19 +410,31 @@ async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<
   });
 }
 
-async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+/**
+ * The timed steps of a training workload: `measure(steps, seed, warmup)` once per repeat (seed =
+ * the repeat), printed with `what`, and the PyTorch script `script` with the same steps, warm-up
+ * and repeats (null without PyTorch).
+ */
+async function stepRuns<T extends { msPerStep: number; warmupMsPerStep: number }>(
+  p: Pass,
+  repeats: number,
+  quick: boolean,
+  script: string,
+  measure: (steps: number, seed: number, warmup: number) => Promise<T>,
+  what: (t: T) => string,
+) {
   const steps = quick ? 10 : 50;
   const warmup = 5;
-  const ours = [];
+  const ours: T[] = [];
   for (let r = 0; r < repeats; r++) {
-    const u = await unetSteps(steps, r, warmup);
+    const t = await measure(steps, r, warmup);
     console.log(
-      `  ours, repeat ${r}: ${u.msPerStep.toFixed(1)} ms/step over ${steps} steps ` +
-        `(warm-up ${u.warmupMsPerStep.toFixed(1)} ms/step), ${u.parameters} parameters`,
+      `  ours, repeat ${r}: ${t.msPerStep.toFixed(1)} ms per step over ${steps} steps ` +
+        `(warm-up ${t.warmupMsPerStep.toFixed(1)} ms), ${what(t)}`,
     );
-    ours.push(u);
+    ours.push(t);
   }
-  const torch = await reference(p, "unet_step.py", [
+  const torch = await reference(p, script, [
     "--steps",
     String(steps),
     "--warmup",
@@ -430,6 +442,18 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     "--repeats",
     String(repeats),
   ]);
+  return { ours, torch, steps, warmup };
+}
+
+async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
+  const { ours, torch, steps, warmup } = await stepRuns(
+    p,
+    repeats,
+    quick,
+    "unet_step.py",
+    unetSteps,
+    (u) => `${u.parameters} parameters`,
+  );
   if (torch) {
     console.log(
       `  PyTorch: ${
@@ -467,25 +491,14 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
 }
 
 async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
-  const steps = quick ? 10 : 50;
-  const warmup = 5;
-  const ours = [];
-  for (let r = 0; r < repeats; r++) {
-    const g = await ganSteps(steps, r, warmup);
-    console.log(
-      `  ours, repeat ${r}: ${g.msPerStep.toFixed(1)} ms/iteration over ${steps} iterations ` +
-        `(warm-up ${g.warmupMsPerStep.toFixed(1)} ms), ${g.parameters.join(" + ")} parameters`,
-    );
-    ours.push(g);
-  }
-  const torch = await reference(p, "gan_step.py", [
-    "--steps",
-    String(steps),
-    "--warmup",
-    String(warmup),
-    "--repeats",
-    String(repeats),
-  ]);
+  const { ours, torch, steps, warmup } = await stepRuns(
+    p,
+    repeats,
+    quick,
+    "gan_step.py",
+    ganSteps,
+    (g) => `${g.parameters.join(" + ")} parameters (one step: a D and a G update)`,
+  );
   const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
   if (torchMs) {
     console.log(`  PyTorch: ${torchMs.map((v) => v.toFixed(1)).join(", ")} ms/iteration`);
