@@ -5,7 +5,9 @@
  * A conditional checkpoint (`deno task train-gan --conditional`) draws G(z, y) for asked-for
  * digits y: `--digit d` asks for d only; without it the digits cycle 0, 1, …, 9 (the i-th is
  * asked for i % 10), and the grid has 10 columns unless `--cols` says otherwise, so that each
- * column holds one digit. `--digit` with an unconditional checkpoint is a usage error.
+ * column holds one digit. `--digit` with an unconditional checkpoint is a usage error. A
+ * checkpoint of `train-gan --clusters K` is conditional on its K clusters: without `--digit` it
+ * draws the clusters 0, 1, …, K − 1 in turn (`--digit` picks one of the first ten).
  * @module
  */
 import { dirname, join } from "node:path";
