@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/data/mod.ts";
-import { clusterPurity, kMeans } from "../../lib/course/embedding/mod.ts";
+import { clusterMajorities, clusterPurity, kMeans } from "../../lib/course/embedding/mod.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
@@ -100,4 +100,14 @@ Deno.test("clusterPurity: the share of points in their cluster's most common lab
     () => clusterPurity(Int32Array.of(0), [1, 2]),
     /the same length >= 1; got 1 and 2/,
   );
+});
+
+Deno.test("clusterMajorities: size, most common label (the smaller on a tie) and its count, empty clusters", () => {
+  assert.deepEqual(clusterMajorities(Int32Array.of(0, 0, 2, 2), [4, 4, 7, 1], 4), [
+    { size: 2, label: 4, count: 2 },
+    { size: 0, label: -1, count: 0 },
+    { size: 2, label: 1, count: 1 },
+    { size: 0, label: -1, count: 0 },
+  ]);
+  assert.equal(clusterMajorities(Int32Array.of(1, 1), [3, 3]).length, 2, "K from the assignments");
 });

@@ -5,6 +5,7 @@ import {
   classifierAccuracy,
   digitQuality,
   frechetDistance,
+  readDigits,
   trainDigitClassifier,
 } from "../../lib/models/imagediffusion/mod.ts";
 import { assertClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
@@ -101,4 +102,37 @@ Deno.test({
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([x, y]);
   },
+});
+
+Deno.test("readDigits: classes, confidences and the confident / as-asked shares of a plain loop", async () => {
+  const split = mnistSplit();
+  const { classifier } = await trainDigitClassifier(split.train.x, split.train.y, { epochs: 1 });
+  const x = tf.slice(split.test.x, [0, 0], [200, 784]) as tf.Tensor2D;
+  const asked = Array.from(await split.test.y.data()).slice(0, 200).map((y, i) => i % 7 ? y : 0);
+  const p = classifier.probabilities(x);
+  const rows = await p.array();
+  p.dispose();
+  const r = await readDigits(classifier, x, { asked, threshold: 0.8 });
+  let confident = 0, hits = 0, sum = 0;
+  rows.forEach((row, i) => {
+    const top = Math.max(...row);
+    assert.equal(r.classes[i], row.indexOf(top));
+    assert.equal(r.tops[i], top);
+    sum += top;
+    if (top >= 0.8) {
+      confident++;
+      if (row.indexOf(top) === asked[i]) hits++;
+    }
+  });
+  assert.equal(r.confident, confident / 200);
+  assert.equal(r.asAsked, hits / 200);
+  assert.equal(r.hits.reduce((a, b) => a + b, 0), hits);
+  assert.equal(r.confidence, sum / 200);
+  assert.equal(r.counts.reduce((a, b) => a + b, 0), 200);
+  await assertThrowsMatching(
+    () => readDigits(classifier, x, { asked: [1, 2] }),
+    /one class per digit \(200\)/,
+  );
+  tf.dispose([x, split.train.x, split.train.y, split.test.x, split.test.y]);
+  classifier.dispose();
 });

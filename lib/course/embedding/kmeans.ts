@@ -99,6 +99,47 @@ export async function kMeans(x: tf.Tensor2D, options: KMeansOptions): Promise<KM
   return { assignments, sizes, centroids, rounds: Math.min(rounds + 1, iterations), inertia };
 }
 
+/** A cluster's most common label ({@link clusterMajorities}). */
+export interface ClusterMajority {
+  /** Points in the cluster. */
+  size: number;
+  /** Its most common label (the smallest one on a tie; −1 for an empty cluster). */
+  label: number;
+  /** How many of its points carry that label. */
+  count: number;
+}
+
+/**
+ * For every cluster 0 … K − 1 (K = `clusters`, default the largest cluster number + 1): its size,
+ * its most common label and that label's count.
+ * @example
+ * ```ts
+ * clusterMajorities(Int32Array.of(0, 0, 2), [4, 4, 7]);
+ * // [{ size: 2, label: 4, count: 2 }, { size: 0, label: -1, count: 0 }, { size: 1, label: 7, count: 1 }]
+ * ```
+ */
+export function clusterMajorities(
+  assignments: Int32Array,
+  labels: ArrayLike<number>,
+  clusters = Math.max(-1, ...assignments) + 1,
+): ClusterMajority[] {
+  if (assignments.length !== labels.length || assignments.length === 0) {
+    throw new KitError(
+      `assignments and labels must have the same length >= 1; got ${assignments.length} and ${labels.length}`,
+    );
+  }
+  const counts = Array.from({ length: clusters }, () => new Map<number, number>());
+  assignments.forEach((a, i) => counts[a].set(labels[i], (counts[a].get(labels[i]) ?? 0) + 1));
+  return counts.map((row) => {
+    let label = -1, count = 0, size = 0;
+    for (const [l, c] of row) {
+      size += c;
+      if (c > count || (c === count && l < label)) [label, count] = [l, c];
+    }
+    return { size, label, count };
+  });
+}
+
 /**
  * The purity of a clustering: the share of points whose label is the most common label of their
  * cluster, Σ_k max_y |{i : a_i = k, y_i = y}| / N (1 when every cluster holds one label).
@@ -108,18 +149,6 @@ export async function kMeans(x: tf.Tensor2D, options: KMeansOptions): Promise<KM
  * ```
  */
 export function clusterPurity(assignments: Int32Array, labels: ArrayLike<number>): number {
-  if (assignments.length !== labels.length || assignments.length === 0) {
-    throw new KitError(
-      `assignments and labels must have the same length >= 1; got ${assignments.length} and ${labels.length}`,
-    );
-  }
-  const counts = new Map<number, Map<number, number>>();
-  assignments.forEach((a, i) => {
-    const row = counts.get(a) ?? new Map<number, number>();
-    row.set(labels[i], (row.get(labels[i]) ?? 0) + 1);
-    counts.set(a, row);
-  });
-  let pure = 0;
-  for (const row of counts.values()) pure += Math.max(...row.values());
+  const pure = clusterMajorities(assignments, labels).reduce((s, m) => s + m.count, 0);
   return pure / assignments.length;
 }

@@ -222,6 +222,80 @@ export async function frechetDistance(a: tf.Tensor2D, b: tf.Tensor2D): Promise<n
   return Math.max(0, dist + A.cov.trace() + B.cov.trace() - 2 * trCross);
 }
 
+/** How a classifier reads a set of digits ({@link readDigits}). */
+export interface DigitReading {
+  /** The most probable class of each digit (the first one on a tie). */
+  classes: number[];
+  /** Its probability, the classifier's confidence in each digit. */
+  tops: number[];
+  /** How many digits fall into each class 0 … 9. */
+  counts: number[];
+  /** The mean confidence. */
+  confidence: number;
+  /** The share of digits read with confidence ≥ `threshold`. */
+  confident: number;
+  /** With `asked`: how many of those confident digits were read as asked, per asked class. */
+  hits: number[];
+  /** With `asked`: the share of all digits read with confidence ≥ `threshold` as asked. */
+  asAsked: number;
+}
+
+/**
+ * Reads digits x [n, 784] in [0, 1] with classifier `c` (one read of the probabilities): each
+ * digit's class argmax_k p_k and confidence max_k p_k, the share read with confidence at least
+ * `threshold` (default 0.9), and, with `asked` (the class each digit was drawn for), the share
+ * read confidently as that class. Notebook 06 and `deno task train-gan --score` score GAN
+ * samples this way.
+ * @example
+ * ```ts
+ * const r = await readDigits(classifier, samples, { asked: labels });
+ * console.log(r.confident, r.asAsked);
+ * ```
+ */
+export async function readDigits(
+  c: DigitClassifier,
+  x: tf.Tensor2D,
+  options: { asked?: ArrayLike<number>; threshold?: number } = {},
+): Promise<DigitReading> {
+  const { asked, threshold = 0.9 } = options;
+  if (asked && asked.length !== x.shape[0]) {
+    throw new Error(`asked must hold one class per digit (${x.shape[0]}); got ${asked.length}`);
+  }
+  const probs = c.probabilities(x);
+  const rows = await probs.array();
+  probs.dispose();
+  return readRows(rows, threshold, asked);
+}
+
+/** {@link readDigits} on probabilities already read back. */
+function readRows(rows: number[][], threshold: number, asked?: ArrayLike<number>): DigitReading {
+  const classes: number[] = [], tops: number[] = [];
+  const counts = new Array(10).fill(0), hits = new Array(10).fill(0);
+  let sum = 0, confident = 0;
+  rows.forEach((row, i) => {
+    let k = 0;
+    for (let j = 1; j < row.length; j++) if (row[j] > row[k]) k = j;
+    classes.push(k);
+    tops.push(row[k]);
+    counts[k]++;
+    sum += row[k];
+    if (row[k] < threshold) return;
+    confident++;
+    if (asked && asked[i] === k) hits[k]++;
+  });
+  const n = Math.max(rows.length, 1);
+  const read = hits.reduce((a, b) => a + b, 0);
+  return {
+    classes,
+    tops,
+    counts,
+    confidence: sum / n,
+    confident: confident / n,
+    hits,
+    asAsked: read / n,
+  };
+}
+
 /** Quality of a set of generated digits against reference features. */
 export interface DigitQuality {
   /** Fréchet distance of the classifier features to the reference set's. */
@@ -248,13 +322,6 @@ export async function digitQuality(
   tf.dispose([x01, probs]);
   const fd = await frechetDistance(feats, referenceFeatures);
   feats.dispose();
-  const classCounts = new Array(10).fill(0);
-  let conf = 0;
-  for (const row of p) {
-    let k = 0;
-    for (let j = 1; j < 10; j++) if (row[j] > row[k]) k = j;
-    classCounts[k]++;
-    conf += row[k];
-  }
-  return { fd, confidence: conf / p.length, classCounts };
+  const read = readRows(p, 0.9);
+  return { fd, confidence: read.confidence, classCounts: read.counts };
 }

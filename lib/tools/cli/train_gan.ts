@@ -41,8 +41,8 @@ import {
   toGanImages,
 } from "../../models/gan/mod.ts";
 import { ganLossFigure } from "../viz/mod.ts";
-import { clusterPurity, kMeans } from "../../course/embedding/mod.ts";
-import { trainDigitClassifier } from "../../models/imagediffusion/mod.ts";
+import { clusterMajorities, clusterPurity, kMeans } from "../../course/embedding/mod.ts";
+import { readDigits, trainDigitClassifier } from "../../models/imagediffusion/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { progress } from "../progress/mod.ts";
 import { saveImageGrid } from "../../models/vae/mod.ts";
@@ -167,7 +167,7 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
     labels = km.assignments;
     sizes = km.sizes;
     const csv = join(dir, "clusters.csv");
-    await writeFileAtomic(csv, clustersCsv(km.assignments, digitClasses, sizes));
+    await writeFileAtomic(csv, clustersCsv(km.assignments, digitClasses, a.clusters));
     written.add(csv);
     console.log(
       `k-means: ${a.clusters} clusters of the pixels in ${km.rounds} rounds, sizes ` +
@@ -257,17 +257,12 @@ export async function trainGanToFolder(a: TrainGanArgs): Promise<TrainGanResult>
         ? drawClusters(1000, sizes, a.seed + 3000)
         : Int32Array.from({ length: 1000 }, (_, i) => i % CLASSES);
       const x = classes ? sampleLabelledDigits(g, asked, { seed: 3 }) : sampleDigits(g, 1000, 1, 3);
-      const probs = classifier.probabilities(x);
-      const rows = await probs.array();
-      tf.dispose([x, probs]);
-      const tops = rows.map((row) => Math.max(...row));
-      const confident = tops.filter((p) => p >= 0.9).length / rows.length;
-      const asAsked = rows.filter((row, i) => tops[i] >= 0.9 && row.indexOf(tops[i]) === asked[i])
-        .length / rows.length;
+      const read = await readDigits(classifier, x, { asked });
+      x.dispose();
       console.log(
-        `score: the MNIST classifier reads ${(100 * confident).toFixed(1)} % of 1,000 samples ` +
-          `with confidence >= 0.9` +
-          (a.conditional ? ` (${(100 * asAsked).toFixed(1)} % as the digit asked for)` : ""),
+        `score: the MNIST classifier reads ${(100 * read.confident).toFixed(1)} % of 1,000 ` +
+          `samples with confidence >= 0.9` +
+          (a.conditional ? ` (${(100 * read.asAsked).toFixed(1)} % as the digit asked for)` : ""),
       );
     }
     written.add(lossPng);
@@ -330,14 +325,10 @@ if (import.meta.main) {
 export function clustersCsv(
   assignments: Int32Array,
   digits: ArrayLike<number>,
-  sizes: number[],
+  clusters: number,
 ): string {
-  const counts = sizes.map(() => new Array(CLASSES).fill(0));
-  assignments.forEach((a, i) => counts[a][digits[i]]++);
-  const rows = counts.map((c, k) => {
-    const top = Math.max(...c);
-    const share = sizes[k] > 0 ? (top / sizes[k]).toFixed(3) : "";
-    return `${k},${sizes[k]},${sizes[k] > 0 ? c.indexOf(top) : ""},${share}`;
-  });
+  const rows = clusterMajorities(assignments, digits, clusters).map(({ size, label, count }, k) =>
+    size > 0 ? `${k},${size},${label},${(count / size).toFixed(3)}` : `${k},0,,`
+  );
   return ["cluster,size,most_common_digit,share", ...rows].join("\n") + "\n";
 }
