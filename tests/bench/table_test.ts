@@ -57,6 +57,17 @@ Deno.test("workloadTable: one line per row with threads, medians, spread and rat
   assert.equal(lines[3], "| steps/s | 2 / — | 500 steps/s | — | — |");
 });
 
+Deno.test("workloadTable: a paired row shows the median of its rounds' ratios and their range", () => {
+  const paired = {
+    ...result,
+    rows: [{ ...result.rows[0], ratio: 2.93, pairedRatios: [3.1, 2.8, 2.93] }],
+  };
+  assert.equal(
+    workloadTable(paired).split("\n")[2],
+    "| MNIST VAE: one epoch (9,000 digits) | 1 / 1 | 1.20 s ±5% | 0.400 s | 2.93 (2.80–3.10) |",
+  );
+});
+
 Deno.test("runCaption names the run: date, commit, machine, reference and load", () => {
   const c = runCaption(result);
   for (

@@ -2,13 +2,36 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/engine/backend/mod.ts";
 import { ganSteps } from "../../lib/tools/bench/cases.ts";
 import { findTorchPython, median } from "../../lib/tools/bench/reference.ts";
-import { parseWorkloads } from "../../lib/tools/cli/bench.ts";
+import { parseWorkloads, rowRatio } from "../../lib/tools/cli/bench.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 Deno.test("median of odd and even lists, and an empty list is an error", () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assertThrowsMatching(() => median([]), /empty/);
+});
+
+Deno.test("rowRatio: medians unpaired, the median of the rounds' ratios paired, rates inverted", () => {
+  // unpaired: median 2 against median 2
+  assert.deepEqual(rowRatio([3, 1, 2], [1, 2, 2]), { ratio: 1, pairs: null });
+  // paired: 3/1, 1/2, 2/2
+  assert.deepEqual(rowRatio([3, 1, 2], [1, 2, 2], { paired: true }), {
+    ratio: 1,
+    pairs: [3, 0.5, 1],
+  });
+  // where the two differ: medians 4 / 2, rounds 2/3, 4/1, 6/2
+  assert.equal(rowRatio([2, 4, 6], [3, 1, 2]).ratio, 2);
+  assert.equal(rowRatio([2, 4, 6], [3, 1, 2], { paired: true }).ratio, 3);
+  // a rate (steps/s): torch / ours
+  assert.deepEqual(rowRatio([100, 200], [50, 50], { rate: true, paired: true }), {
+    ratio: 0.375,
+    pairs: [0.5, 0.25],
+  });
+  assert.deepEqual(rowRatio([1], null), { ratio: null, pairs: null });
+  assertThrowsMatching(
+    () => rowRatio([1, 2], [1], { paired: true }),
+    /one reference run per run of ours; got 2 and 1/,
+  );
 });
 
 Deno.test("parseWorkloads accepts known names and names an unknown one", () => {

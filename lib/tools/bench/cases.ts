@@ -7,6 +7,7 @@
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { kitThreads } from "../../engine/threads.ts";
+import { checkInt } from "../../engine/validate.ts";
 import { loadImage, minMaxNormalize, mnistSplit } from "../../data/mod.ts";
 import {
   chamferDistance,
@@ -147,7 +148,15 @@ export async function vaeEpoch(
  * is split between the cores (`parallel_predict.ts`); the workers are started and waited for
  * before the timed runs. Returns the seconds of each of `repeats` runs.
  */
-export async function unetSampling(n: number, steps: number, repeats: number): Promise<number[]> {
+export async function unetSampling(
+  n: number,
+  steps: number,
+  repeats: number,
+  options: {
+    /** Awaited after each timed run (the bench runs the PyTorch reference there, paired). */
+    afterEach?: (r: number) => Promise<void>;
+  } = {},
+): Promise<number[]> {
   const schedule = cosineSchedule(1000, 0.008, 0.05);
   const model = new UNet(NOTEBOOK04_UNET);
   const run = async (s: number, seed: number) => {
@@ -160,18 +169,23 @@ export async function unetSampling(n: number, steps: number, repeats: number): P
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds: number[] = [];
-  for (let r = 0; r < repeats; r++) seconds.push(await run(steps, r));
+  for (let r = 0; r < repeats; r++) {
+    seconds.push(await run(steps, r));
+    await options.afterEach?.(r);
+  }
   model.dispose();
   return seconds;
 }
 
 /** Timings of {@link unetSteps}. */
 export interface UnetStepsResult {
-  /** Milliseconds per step of the timed run. */
+  /** Milliseconds per step of the timed steps. */
   msPerStep: number;
-  /** Milliseconds per step of the warm-up run before it (not part of `msPerStep`). */
+  /** Milliseconds per step of the warm-up steps before them (from the call; not in `msPerStep`). */
   warmupMsPerStep: number;
+  /** Timed steps. */
   steps: number;
+  /** Warm-up steps (the asked number rounded up to the loop's next read). */
   warmupSteps: number;
   /** Trainable scalars of the model (86,785). */
   parameters: number;
@@ -197,46 +211,56 @@ export const NOTEBOOK04_UNET: UNetConfig = {
  * model (channels [8, 16, 64], GroupNorm(4), scale-and-shift embedding, 10 classes, seed 0), its
  * cosine schedule with β clipped at 0.05 (T = 1,000), the 9,000 training digits in [−1, 1] with
  * their labels, AdamW 2e-3 with the weight EMA and label dropout 0.2 (`trainImageDenoiser`).
- * Each batch is shared by the bench pass's thread count (`kitThreads()`, data-parallel). Runs
- * `warmupSteps` steps, timed apart, then `steps` timed steps on the same model (the steps' own
- * time, without starting the workers).
+ * Each batch is shared by the bench pass's thread count (`kitThreads()`, data-parallel).
+ *
+ * One run of `warmupSteps + steps` steps; the timed steps are the ones after the warm-up, from
+ * the loop's metrics read that follows the warm-up to its last one (reads come every 10 steps, so
+ * a `warmupSteps` that is not a multiple of 10 warms up to the next multiple). In one run, so that
+ * a data-parallel run's workers are warm as well: a fresh pool compiles its wasm while it works,
+ * which made its first 40 steps about 10 % slower than its later ones.
  */
 export async function unetSteps(
   steps: number,
   seed: number,
-  warmupSteps = 5,
+  warmupSteps = 10,
 ): Promise<UnetStepsResult> {
+  checkInt(steps, "steps", 10);
+  checkInt(warmupSteps, "warmupSteps", 1);
   const split = mnistSplit();
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
   const schedule = cosineSchedule(1000, 0.008, 0.05);
   const model = new UNet(NOTEBOOK04_UNET);
-  // every thread the bench pass allows shares each batch (data-parallel; 1: the calling thread)
-  const options = {
+  // the time and step count of each metrics read of the loop
+  const reads: { at: number; count: number }[] = [];
+  let count = 0;
+  const start = performance.now();
+  const h = await trainImageDenoiser(model, schedule, train, {
+    steps: warmupSteps + steps,
+    seed,
     batchSize: 32,
     lr: 2e-3,
     labels: split.train.y,
     labelDropout: 0.2,
+    // every thread the bench pass allows shares each batch (data-parallel; 1: the calling thread)
     threads: kitThreads(),
-  };
-  // the steps' own time (a data-parallel run starts its workers before the first step)
-  const timed = async (n: number, s: number) => {
-    const h = await trainImageDenoiser(model, schedule, train, { ...options, steps: n, seed: s });
-    return { ms: (1000 * h.seconds) / Math.max(n, 1), loss: h.loss };
-  };
-  const warm = await timed(warmupSteps, seed + 1000);
-  const run = await timed(steps, seed);
+    progress: { tick: (n = 1) => void reads.push({ at: performance.now(), count: count += n }) },
+  });
+  const warm = reads.find((r) => r.count >= warmupSteps)!;
+  const last = reads[reads.length - 1];
   const parameters = model.parameterCount();
-  const flops = 6 * model.macsPerImage() * options.batchSize;
+  const flops = 6 * model.macsPerImage() * 32;
   model.dispose();
   tf.dispose([train, split.train.x, split.train.y, split.test.x, split.test.y]);
+  const timed = h.loss.slice(warm.count);
   return {
-    msPerStep: run.ms,
-    warmupMsPerStep: warm.ms,
-    steps,
-    warmupSteps,
+    msPerStep: (last.at - warm.at) / (last.count - warm.count),
+    // from before the call: a data-parallel run's warm-up includes starting its workers
+    warmupMsPerStep: (warm.at - start) / warm.count,
+    steps: last.count - warm.count,
+    warmupSteps: warm.count,
     parameters,
     flops,
-    loss: run.loss.reduce((a, b) => a + b, 0) / Math.max(run.loss.length, 1),
+    loss: timed.reduce((a, b) => a + b, 0) / Math.max(timed.length, 1),
   };
 }
 

@@ -12,8 +12,16 @@ export interface BenchRow {
   unit: string;
   ours: number;
   torch: number | null;
-  /** ours / torch for times, torch / ours for rates: below 1 the kit is faster. */
+  /**
+   * ours / torch for times, torch / ours for rates: below 1 the kit is faster. The ratio of the
+   * two medians, or the median of `pairedRatios` where the row has them.
+   */
   ratio: number | null;
+  /**
+   * The ratio of each round where the two sides ran back to back, one repeat each (absent where
+   * every repeat of one side ran before the other's).
+   */
+  pairedRatios?: number[];
   /** Threads on each side (`torch` null when PyTorch did not run). */
   threads: { ours: number; torch: number | null };
   /** (max − min) / median over the repeats, per side; null for a single run. */
@@ -78,7 +86,12 @@ export function runCaption(r: BenchResult): string {
 
 /**
  * The Markdown table of the workloads of `r`: one line per workload and thread count with both
- * medians (± half the spread of the repeats, in %), the threads on both sides and the ratio.
+ * medians (± half the spread of the repeats, in %), the threads on both sides and the ratio; a
+ * paired row's ratio is the median of its rounds' ratios, with their range in brackets.
+ * @example
+ * ```ts
+ * // | MNIST VAE: one epoch (9,000 digits) | 1 / 1 | 1.20 s ±5% | 0.400 s | 2.93 (2.80–3.10) |
+ * ```
  */
 export function workloadTable(r: BenchResult): string {
   const lines = [
@@ -90,11 +103,17 @@ export function workloadTable(r: BenchResult): string {
       `| ${row.name} | ${row.threads.ours} / ${row.threads.torch ?? "—"} | ${
         formatValue(row.ours, row.unit)
       }${pct(row.spread.ours)} | ${formatValue(row.torch, row.unit)}${pct(row.spread.torch)} | ${
-        row.ratio === null ? "—" : row.ratio.toFixed(2)
+        row.ratio === null ? "—" : row.ratio.toFixed(2) + pairRange(row.pairedRatios)
       } |`,
     );
   }
   return lines.join("\n");
+}
+
+/** " (lowest–highest)" of a paired row's ratios; empty for other rows. */
+function pairRange(pairs: number[] | undefined): string {
+  if (!pairs || pairs.length < 2) return "";
+  return ` (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})`;
 }
 
 /** The Markdown table of the notebooks' full-run wall times in `r`. */

@@ -235,21 +235,80 @@ function row(
   ours: number[],
   torch: number[] | null,
   details: Record<string, unknown>,
-  rate = false,
+  how: { rate?: boolean; paired?: boolean } = {},
 ): BenchRow {
   const o = median(ours);
   const t = torch && torch.length ? median(torch) : null;
+  const { ratio, pairs } = rowRatio(ours, torch, how);
   return {
     name,
     unit,
     ours: o,
     torch: t,
-    // a rate: ratio torch/ours keeps "< 1 means we are faster"
-    ratio: t === null ? null : rate ? t / o : o / t,
+    ratio,
+    ...(pairs ? { pairedRatios: pairs } : {}),
     threads: { ours: kitThreads(), torch: t === null ? null : p.threads },
     spread: { ours: spread(ours), torch: torch ? spread(torch) : null },
     details: { ...details, ours, torch },
   };
+}
+
+/**
+ * A row's ratio: ours / torch for times, torch / ours for rates (`rate`), so that below 1 the kit
+ * is faster. Unpaired, the ratio of the two medians; `paired` (ours[i] and torch[i] ran back to
+ * back, see {@link pairedRuns}), the median of the rounds' ratios, which are returned too.
+ * @example
+ * ```ts
+ * rowRatio([3, 1, 2], [1, 2, 2], { paired: true }); // { ratio: 1, pairs: [3, 0.5, 1] }
+ * rowRatio([3, 1, 2], [1, 2, 2]); // { ratio: 1, pairs: null } (2 / 2)
+ * ```
+ */
+export function rowRatio(
+  ours: number[],
+  torch: number[] | null,
+  how: { rate?: boolean; paired?: boolean } = {},
+): { ratio: number | null; pairs: number[] | null } {
+  if (!torch || torch.length === 0 || ours.length === 0) return { ratio: null, pairs: null };
+  const of = (a: number, b: number) => how.rate ? b / a : a / b;
+  if (how.paired) {
+    if (torch.length !== ours.length) {
+      throw new Error(
+        `paired rows need one reference run per run of ours; got ${ours.length} and ${torch.length}`,
+      );
+    }
+    const pairs = ours.map((v, i) => of(v, torch[i]));
+    return { ratio: median(pairs), pairs };
+  }
+  return { ratio: of(median(ours), median(torch)), pairs: null };
+}
+
+/**
+ * `repeats` rounds of our measurement `ours(r)` followed at once by one run of the PyTorch script
+ * `name` (`args` plus `--repeats 1`): the rows whose ratio is the median of the rounds' ratios
+ * (see `row`). The VM this kit is measured on changes speed by 10–40 % within minutes, for both
+ * sides alike, so a ratio of medians taken minutes apart moved by as much as the code did; a
+ * round takes seconds. Returns our results and the reference's (null without PyTorch).
+ */
+async function pairedRuns<T>(
+  p: Pass,
+  repeats: number,
+  ours: (r: number) => Promise<T>,
+  name: string,
+  args: string[],
+): Promise<{ ours: T[]; torch: Record<string, unknown>[] | null }> {
+  const mine: T[] = [];
+  const theirs: Record<string, unknown>[] = [];
+  for (let r = 0; r < repeats; r++) {
+    mine.push(await ours(r));
+    const t = await reference(p, name, [...args, "--repeats", "1"]);
+    if (t) theirs.push(t);
+  }
+  return { ours: mine, torch: p.py ? theirs : null };
+}
+
+/** The numbers under `key` of each reference result, concatenated (null without PyTorch). */
+function pairedNumbers(results: Record<string, unknown>[] | null, key: string): number[] | null {
+  return results ? results.flatMap((t) => resultNumbers(t, key)) : null;
 }
 
 async function trainRows(p: Pass, seeds: number, quick: boolean, repeats: number) {
@@ -338,7 +397,7 @@ async function throughputRows(p: Pass, quick: boolean): Promise<BenchRow[]> {
       [r.steps / r.seconds],
       t ? [resultNumber(t, "steps_per_second")] : null,
       { epochs, steps: r.steps },
-      true,
+      { rate: true },
     ),
     row(
       p,
@@ -347,37 +406,31 @@ async function throughputRows(p: Pass, quick: boolean): Promise<BenchRow[]> {
       [steady],
       t ? [resultNumber(t, "steady_steps_per_second")] : null,
       { epochs, warmupEpochs: warmup, steps: steadySteps },
-      true,
+      { rate: true },
     ),
   ];
 }
 
 async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const steps = quick ? 20 : 1000;
-  const ours: number[] = [];
-  for (let r = 0; r < repeats; r++) ours.push(await lemurForward(steps, r + 1));
-  const t = await reference(p, "lemur_forward.py", [
-    "--steps",
-    String(steps),
-    "--repeats",
-    String(repeats),
-  ]);
-  const torch = t ? resultNumbers(t, "seconds") : null;
+  const { ours, torch: t } = await pairedRuns(
+    p,
+    repeats,
+    (r) => lemurForward(steps, r + 1),
+    "lemur_forward.py",
+    ["--steps", String(steps)],
+  );
+  const torch = pairedNumbers(t, "seconds");
   return row(p, `lemur forward diffusion, ${steps} steps`, "s", ours, torch, {
     shape: [683, 1024, 3],
-  });
+  }, { paired: true });
 }
 
 async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
-  const ours: number[] = [];
-  let flops = 0;
-  for (let r = 0; r < repeats; r++) {
-    const v = await vaeEpoch(r);
-    ours.push(v.seconds);
-    flops = v.flops;
-  }
-  const t = await reference(p, "vae_epoch.py", ["--repeats", String(repeats)]);
-  const torch = t ? resultNumbers(t, "epoch_seconds") : null;
+  const runs = await pairedRuns(p, repeats, (r) => vaeEpoch(r), "vae_epoch.py", []);
+  const ours = runs.ours.map((v) => v.seconds);
+  const flops = runs.ours[0].flops;
+  const torch = pairedNumbers(runs.torch, "epoch_seconds");
   const rate = (s: number) => flops / s / 1e9;
   console.log(
     `  ${(flops / 1e9).toFixed(1)} GFLOP per epoch: ours ${rate(median(ours)).toFixed(1)} GFLOP/s` +
@@ -387,27 +440,33 @@ async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
     flops,
     oursGflops: rate(median(ours)),
     torchGflops: torch ? rate(median(torch)) : null,
-  });
+  }, { paired: true });
 }
 
 async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const [n, steps] = quick ? [32, 4] : [256, 20];
-  const ours = await unetSampling(n, steps, repeats);
+  // paired (see pairedRuns): the reference runs after each of our runs, on the same warm model
+  const theirs: Record<string, unknown>[] = [];
+  const ours = await unetSampling(n, steps, repeats, {
+    afterEach: async () => {
+      const t = await reference(p, "unet_sample.py", [
+        "--n",
+        String(n),
+        "--steps",
+        String(steps),
+        "--repeats",
+        "1",
+      ]);
+      if (t) theirs.push(t);
+    },
+  });
   console.log(`  ours: ${ours.map((s) => s.toFixed(2)).join(", ")} s`);
-  const t = await reference(p, "unet_sample.py", [
-    "--n",
-    String(n),
-    "--steps",
-    String(steps),
-    "--repeats",
-    String(repeats),
-  ]);
-  const torch = t ? resultNumbers(t, "seconds_runs") : null;
+  const torch = pairedNumbers(p.py ? theirs : null, "seconds_runs");
   if (torch) console.log(`  PyTorch: ${torch.map((s) => s.toFixed(2)).join(", ")} s`);
   return row(p, `MNIST U-Net sampling, ${n} images × ${steps} steps`, "s", ours, torch, {
     n,
     steps,
-  });
+  }, { paired: true });
 }
 
 /**
@@ -424,29 +483,29 @@ async function stepRuns<T extends { msPerStep: number; warmupMsPerStep: number }
   what: (t: T) => string,
 ) {
   const steps = quick ? 10 : 50;
-  const warmup = 5;
-  const ours: T[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t = await measure(steps, r, warmup);
-    console.log(
-      `  ours, repeat ${r}: ${t.msPerStep.toFixed(1)} ms per step over ${steps} steps ` +
-        `(warm-up ${t.warmupMsPerStep.toFixed(1)} ms), ${what(t)}`,
-    );
-    ours.push(t);
-  }
-  const torch = await reference(p, script, [
-    "--steps",
-    String(steps),
-    "--warmup",
-    String(warmup),
-    "--repeats",
-    String(repeats),
-  ]);
-  return { ours, torch, steps, warmup };
+  const warmup = 10;
+  const runs = await pairedRuns(
+    p,
+    repeats,
+    async (r) => {
+      const t = await measure(steps, r, warmup);
+      console.log(
+        `  ours, repeat ${r}: ${t.msPerStep.toFixed(1)} ms per step over ${steps} steps ` +
+          `(warm-up ${t.warmupMsPerStep.toFixed(1)} ms), ${what(t)}`,
+      );
+      return t;
+    },
+    script,
+    ["--steps", String(steps), "--warmup", String(warmup)],
+  );
+  const torch = runs.torch?.[0] ?? null;
+  const torchMs = pairedNumbers(runs.torch, "ms_per_step_runs");
+  const torchWarmup = pairedNumbers(runs.torch, "warmup_ms_per_step");
+  return { ours: runs.ours, torch, torchMs, torchWarmup, steps, warmup };
 }
 
 async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
-  const { ours, torch, steps, warmup } = await stepRuns(
+  const { ours, torch, torchMs, torchWarmup, steps, warmup } = await stepRuns(
     p,
     repeats,
     quick,
@@ -454,17 +513,14 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     unetSteps,
     (u) => `${u.parameters} parameters`,
   );
-  if (torch) {
+  if (torch && torchMs) {
     console.log(
-      `  PyTorch: ${
-        resultNumbers(torch, "ms_per_step_runs").map((v) => v.toFixed(1)).join(", ")
-      } ` +
-        `ms/step, ${torch.parameters} parameters`,
+      `  PyTorch: ${torchMs.map((v) => v.toFixed(1)).join(", ")} ms/step, ${torch.parameters} ` +
+        "parameters",
     );
   }
   const flops = ours[0].flops;
   const rate = (ms: number) => flops / (ms / 1000) / 1e9;
-  const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
   console.log(
     `  ${(flops / 1e9).toFixed(2)} GFLOP per step: ours ${
       rate(median(ours.map((u) => u.msPerStep))).toFixed(1)
@@ -475,7 +531,7 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     "MNIST U-Net training step, batch 32",
     "ms",
     ours.map((u) => u.msPerStep),
-    torch ? resultNumbers(torch, "ms_per_step_runs") : null,
+    torchMs,
     {
       steps,
       warmupSteps: warmup,
@@ -484,14 +540,15 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
       oursGflops: rate(median(ours.map((u) => u.msPerStep))),
       torchGflops: torchMs ? rate(median(torchMs)) : null,
       oursWarmup: ours.map((u) => u.warmupMsPerStep),
-      torchWarmup: torch?.warmup_ms_per_step ?? null,
+      torchWarmup,
       torchParameters: torch?.parameters ?? null,
     },
+    { paired: true },
   );
 }
 
 async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
-  const { ours, torch, steps, warmup } = await stepRuns(
+  const { ours, torchMs, torchWarmup, steps, warmup } = await stepRuns(
     p,
     repeats,
     quick,
@@ -499,7 +556,6 @@ async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRo
     ganSteps,
     (g) => `${g.parameters.join(" + ")} parameters (one step: a D and a G update)`,
   );
-  const torchMs = torch ? resultNumbers(torch, "ms_per_step_runs") : null;
   if (torchMs) {
     console.log(`  PyTorch: ${torchMs.map((v) => v.toFixed(1)).join(", ")} ms/iteration`);
   }
@@ -514,25 +570,23 @@ async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRo
       warmupSteps: warmup,
       parameters: ours[0].parameters,
       oursWarmup: ours.map((g) => g.warmupMsPerStep),
-      torchWarmup: torch?.warmup_ms_per_step ?? null,
+      torchWarmup,
     },
+    { paired: true },
   );
 }
 
 async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const n = 512;
   const products = quick ? 20 : 200;
-  const ours: number[] = [];
-  for (let r = 0; r < repeats; r++) ours.push(await gemmProduct(n, products, r));
-  const t = await reference(p, "gemm.py", [
-    "--n",
-    String(n),
-    "--products",
-    String(products),
-    "--repeats",
-    String(repeats),
-  ]);
-  const torch = t ? resultNumbers(t, "ms_per_product_runs") : null;
+  const { ours, torch: t } = await pairedRuns(
+    p,
+    repeats,
+    (r) => gemmProduct(n, products, r),
+    "gemm.py",
+    ["--n", String(n), "--products", String(products)],
+  );
+  const torch = pairedNumbers(t, "ms_per_product_runs");
   const gflops = (ms: number) => (2 * n ** 3) / (ms / 1000) / 1e9;
   console.log(
     `  ours: ${gflops(median(ours)).toFixed(1)} GFLOP/s` +
@@ -543,7 +597,7 @@ async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     products,
     oursGflops: gflops(median(ours)),
     torchGflops: torch ? gflops(median(torch)) : null,
-  });
+  }, { paired: true });
 }
 
 /** Parses `--only` into workloads; a clear error names an unknown one. */
