@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/engine/backend/mod.ts";
 import { ganSteps } from "../../lib/tools/bench/cases.ts";
 import { findTorchPython, median } from "../../lib/tools/bench/reference.ts";
-import { parseWorkloads, rowRatio } from "../../lib/tools/cli/bench.ts";
+import { pairedRuns, parseWorkloads, rowRatio } from "../../lib/tools/cli/bench.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 Deno.test("median of odd and even lists, and an empty list is an error", () => {
@@ -32,6 +32,25 @@ Deno.test("rowRatio: medians unpaired, the median of the rounds' ratios paired, 
     () => rowRatio([1, 2], [1], { paired: true }),
     /one reference run per run of ours; got 2 and 1/,
   );
+});
+
+Deno.test("pairedRuns: rounds alternate ours and the reference; no reference gives null", async () => {
+  const calls: string[] = [];
+  const r = await pairedRuns(
+    3,
+    (k) => {
+      calls.push(`ours ${k}`);
+      return Promise.resolve(10 + k);
+    },
+    (k) => {
+      calls.push(`theirs ${k}`);
+      return Promise.resolve(20 + k);
+    },
+  );
+  assert.deepEqual(calls, ["ours 0", "theirs 0", "ours 1", "theirs 1", "ours 2", "theirs 2"]);
+  assert.deepEqual(r, { ours: [10, 11, 12], theirs: [20, 21, 22] });
+  const none = await pairedRuns(2, (k) => Promise.resolve(k), () => Promise.resolve(null));
+  assert.deepEqual(none, { ours: [0, 1], theirs: null });
 });
 
 Deno.test("parseWorkloads accepts known names and names an unknown one", () => {

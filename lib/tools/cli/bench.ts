@@ -285,27 +285,37 @@ export function rowRatio(
 }
 
 /**
- * `repeats` rounds of our measurement `ours(r)` followed at once by one run of the PyTorch script
- * `name` (`args` plus `--repeats 1`): the rows whose ratio is the median of the rounds' ratios
- * (see `row`). The VM this kit is measured on changes speed by 10–40 % within minutes, for both
- * sides alike, so a ratio of medians taken minutes apart moved by as much as the code did; a
- * round takes seconds. Returns our results and the reference's (null without PyTorch).
+ * `repeats` rounds of our measurement `ours(r)` followed at once by the reference's `theirs(r)`
+ * (one repeat of a PyTorch script): the rows whose ratio is the median of the rounds' ratios
+ * (see {@link rowRatio}). The VM this kit is measured on changes speed by 10–40 % within minutes,
+ * for both sides alike, so a ratio of medians taken minutes apart moved by as much as the code
+ * did; a round takes seconds. `theirs` answers null without PyTorch; then `theirs` is null.
+ * @example
+ * ```ts
+ * const { ours, theirs } = await pairedRuns(3, (r) => gemmProduct(512, 200, r), () => reference(p,
+ *   "gemm.py", ["--repeats", "1"]));
+ * ```
  */
-async function pairedRuns<T>(
-  p: Pass,
+export async function pairedRuns<A, B>(
   repeats: number,
-  ours: (r: number) => Promise<T>,
-  name: string,
-  args: string[],
-): Promise<{ ours: T[]; torch: Record<string, unknown>[] | null }> {
-  const mine: T[] = [];
-  const theirs: Record<string, unknown>[] = [];
+  ours: (r: number) => Promise<A>,
+  theirs: (r: number) => Promise<B | null>,
+): Promise<{ ours: A[]; theirs: B[] | null }> {
+  const a: A[] = [];
+  const b: B[] = [];
+  let missing = false;
   for (let r = 0; r < repeats; r++) {
-    mine.push(await ours(r));
-    const t = await reference(p, name, [...args, "--repeats", "1"]);
-    if (t) theirs.push(t);
+    a.push(await ours(r));
+    const t = await theirs(r);
+    if (t === null) missing = true;
+    else b.push(t);
   }
-  return { ours: mine, torch: p.py ? theirs : null };
+  return { ours: a, theirs: missing ? null : b };
+}
+
+/** One repeat of the PyTorch script `name` with `args` (null without PyTorch), for pairedRuns. */
+function oneReference(p: Pass, name: string, args: string[]) {
+  return () => reference(p, name, [...args, "--repeats", "1"]);
 }
 
 /** The numbers under `key` of each reference result, concatenated (null without PyTorch). */
@@ -415,12 +425,10 @@ async function throughputRows(p: Pass, quick: boolean): Promise<BenchRow[]> {
 
 async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const steps = quick ? 20 : 1000;
-  const { ours, torch: t } = await pairedRuns(
-    p,
+  const { ours, theirs: t } = await pairedRuns(
     repeats,
     (r) => lemurForward(steps, r + 1),
-    "lemur_forward.py",
-    ["--steps", String(steps)],
+    oneReference(p, "lemur_forward.py", ["--steps", String(steps)]),
   );
   const torch = pairedNumbers(t, "seconds");
   return row(p, `lemur forward diffusion, ${steps} steps`, "s", ours, torch, {
@@ -429,10 +437,10 @@ async function lemurRow(p: Pass, repeats: number, quick: boolean): Promise<Bench
 }
 
 async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
-  const runs = await pairedRuns(p, repeats, (r) => vaeEpoch(r), "vae_epoch.py", []);
+  const runs = await pairedRuns(repeats, (r) => vaeEpoch(r), oneReference(p, "vae_epoch.py", []));
   const ours = runs.ours.map((v) => v.seconds);
   const flops = runs.ours[0].flops;
-  const torch = pairedNumbers(runs.torch, "epoch_seconds");
+  const torch = pairedNumbers(runs.theirs, "epoch_seconds");
   const rate = (s: number) => flops / s / 1e9;
   console.log(
     `  ${(flops / 1e9).toFixed(1)} GFLOP per epoch: ours ${rate(median(ours)).toFixed(1)} GFLOP/s` +
@@ -447,18 +455,12 @@ async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
 
 async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const [n, steps] = quick ? [32, 4] : [256, 20];
-  // paired (see pairedRuns): the reference runs after each of our runs, on the same warm model
+  // paired as pairedRuns does: the reference runs after each of our runs, on the same warm model
   const theirs: Record<string, unknown>[] = [];
+  const one = oneReference(p, "unet_sample.py", ["--n", String(n), "--steps", String(steps)]);
   const ours = await unetSampling(n, steps, repeats, {
     afterEach: async () => {
-      const t = await reference(p, "unet_sample.py", [
-        "--n",
-        String(n),
-        "--steps",
-        String(steps),
-        "--repeats",
-        "1",
-      ]);
+      const t = await one();
       if (t) theirs.push(t);
     },
   });
@@ -487,7 +489,6 @@ async function stepRuns<T extends { msPerStep: number; warmupMsPerStep: number }
   const steps = quick ? 10 : 50;
   const warmup = 10;
   const runs = await pairedRuns(
-    p,
     repeats,
     async (r) => {
       const t = await measure(steps, r, warmup);
@@ -497,12 +498,11 @@ async function stepRuns<T extends { msPerStep: number; warmupMsPerStep: number }
       );
       return t;
     },
-    script,
-    ["--steps", String(steps), "--warmup", String(warmup)],
+    oneReference(p, script, ["--steps", String(steps), "--warmup", String(warmup)]),
   );
-  const torch = runs.torch?.[0] ?? null;
-  const torchMs = pairedNumbers(runs.torch, "ms_per_step_runs");
-  const torchWarmup = pairedNumbers(runs.torch, "warmup_ms_per_step");
+  const torch = runs.theirs?.[0] ?? null;
+  const torchMs = pairedNumbers(runs.theirs, "ms_per_step_runs");
+  const torchWarmup = pairedNumbers(runs.theirs, "warmup_ms_per_step");
   return { ours: runs.ours, torch, torchMs, torchWarmup, steps, warmup };
 }
 
@@ -581,12 +581,10 @@ async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRo
 async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
   const n = 512;
   const products = quick ? 20 : 200;
-  const { ours, torch: t } = await pairedRuns(
-    p,
+  const { ours, theirs: t } = await pairedRuns(
     repeats,
     (r) => gemmProduct(n, products, r),
-    "gemm.py",
-    ["--n", String(n), "--products", String(products)],
+    oneReference(p, "gemm.py", ["--n", String(n), "--products", String(products)]),
   );
   const torch = pairedNumbers(t, "ms_per_product_runs");
   const gflops = (ms: number) => (2 * n ** 3) / (ms / 1000) / 1e9;
