@@ -18,16 +18,19 @@
  * run without this module.
  *
  * **Failures.** A run that throws, a worker that exits or crashes, and a worker that reports no
- * progress for `timeoutMs` (it hangs) each reject `results()` with a {@link KitError} naming the
- * run, never a hang; the worker is stopped then.
+ * progress for `timeoutMs` (it hangs) each reject `results()` with a KitError naming the run,
+ * never a hang; the worker is stopped then. The queue itself is the engine's
+ * (`engine/background.ts`), which notebook 06's GANs use too.
  * @module
  */
-import { Worker } from "node:worker_threads";
 import { tf } from "../../engine/backend/mod.ts";
+import {
+  type BackgroundQueue,
+  type ResultsOptions,
+  runInBackground,
+} from "../../engine/background.ts";
 import { KitError } from "../../engine/errors.ts";
-import { kitThreads } from "../../engine/threads.ts";
 import { checkInt } from "../../engine/validate.ts";
-import type { ProgressSink } from "../../engine/train_loop.ts";
 import { unflatten } from "../../engine/data_parallel.ts";
 import type { NoiseSchedule } from "../diffusion/mod.ts";
 import {
@@ -38,6 +41,8 @@ import {
   trainImageDenoiser,
 } from "./train.ts";
 import { UNet, type UNetConfig } from "./unet.ts";
+
+export type { ResultsOptions } from "../../engine/background.ts";
 
 /** One training run: a U-Net built from `config`, trained on `data` with `options`. */
 export interface BackgroundRun {
@@ -78,50 +83,18 @@ export interface BackgroundOptions {
 
 /** A run as the worker receives it. */
 export interface WorkerRun extends ImageRunData {
-  index: number;
   labels: Int32Array | null;
   options: Omit<ImageTrainOptions, "progress" | "threads" | "cond" | "labels">;
 }
 
-/** Messages between the calling thread and the worker. */
-export type ToBackground = { kind: "start"; backend: "wasm" | "cpu" } | {
-  kind: "run";
-  run: WorkerRun;
-};
-
-/** The worker's messages. */
-export type FromBackground =
-  | { kind: "ready" }
-  | { kind: "progress"; index: number; steps: number; info?: Record<string, number> }
-  | {
-    kind: "done";
-    index: number;
-    weights: Float32Array;
-    history: ImageTrainHistory;
-    tensors: number;
-  }
-  | { kind: "error"; index: number; message: string };
-
-/** Progress displays for the runs that are still going when the results are awaited. */
-export interface ResultsOptions {
-  /** A display for run `index` of `name` with `steps` steps in all (e.g. the kit's `progress`). */
-  progress?: (name: string, steps: number) => ProgressSink;
+/** What the worker sends back for a run: the trained weights, flattened, and the history. */
+export interface WorkerRunValue {
+  weights: Float32Array;
+  history: ImageTrainHistory;
 }
 
 /** The handle of {@link trainInBackground}. */
-export interface BackgroundTraining {
-  /** True when the runs take place in a worker (on another core). */
-  readonly inWorker: boolean;
-  /** Steps finished so far by each run (on the calling thread: 0 until the results are awaited). */
-  stepsDone(): number[];
-  /**
-   * The finished runs, in the order given. Waits for the worker; on the calling thread, trains
-   * the runs now. Progress displays, when given, show the steps still to come.
-   */
-  results(options?: ResultsOptions): Promise<BackgroundResult[]>;
-  /** Stops the worker (idempotent); pending results reject. */
-  close(): void;
-}
+export type BackgroundTraining = BackgroundQueue<BackgroundResult>;
 
 /**
  * Starts training `runs` one after the other in a worker thread and returns at once (see the
@@ -141,228 +114,68 @@ export function trainInBackground(
   runs: BackgroundRun[],
   options: BackgroundOptions = {},
 ): BackgroundTraining {
-  if (runs.length === 0) throw new KitError("runs must hold at least one training run");
   runs.forEach((r, i) => {
     if (!r.data || r.data.rank !== 2) {
       throw new KitError(`runs[${i}] (${r.name}): data must be a [N, D] tensor`);
     }
     checkInt(r.options.steps, `runs[${i}] (${r.name}): steps`, 0);
   });
-  const timeoutMs = checkInt(options.timeoutMs ?? 120_000, "timeoutMs", 1);
-  const backend = tf.getBackend();
-  const workerOk = backend === "wasm" || backend === "cpu";
-  const useWorker = (options.worker ?? kitThreads() >= 2) && workerOk;
-  return useWorker
-    ? new WorkerTraining(runs, backend as "wasm" | "cpu", timeoutMs, options.module)
-    : new CallerTraining(runs);
-}
-
-/** Runs on the calling thread when the results are first awaited. */
-class CallerTraining implements BackgroundTraining {
-  readonly inWorker = false;
-  #done: number[];
-  #results: Promise<BackgroundResult[]> | null = null;
-  #closed = false;
-
-  constructor(private readonly runs: BackgroundRun[]) {
-    this.#done = runs.map(() => 0);
-  }
-
-  stepsDone(): number[] {
-    return [...this.#done];
-  }
-
-  results(options: ResultsOptions = {}): Promise<BackgroundResult[]> {
-    if (this.#closed) return Promise.reject(new KitError("background training was closed"));
-    this.#results ??= (async () => {
-      const out: BackgroundResult[] = [];
-      for (const [i, r] of this.runs.entries()) {
+  return runInBackground<WorkerRun, WorkerRunValue, BackgroundResult>(
+    runs.map((r) => ({
+      name: r.name,
+      steps: r.options.steps,
+      payload: async () => {
+        const { cond, labels, ...rest } = r.options;
+        const run: WorkerRun = {
+          ...await imageRunData(r.config, r.schedule, r.data, cond),
+          labels: labels ? Int32Array.from(await labels.data()) : null,
+          options: rest,
+        };
+        return {
+          value: run,
+          transfer: [
+            run.data.buffer as ArrayBuffer,
+            ...(run.cond ? [run.cond.buffer as ArrayBuffer] : []),
+            ...(run.labels ? [run.labels.buffer as ArrayBuffer] : []),
+          ],
+        };
+      },
+    })),
+    {
+      module: options.module ?? new URL("./background_worker.ts", import.meta.url),
+      worker: options.worker,
+      timeoutMs: options.timeoutMs,
+      here: async (i, progress) => {
+        const r = runs[i];
         const model = new UNet(r.config);
         try {
-          const bar = options.progress?.(r.name, r.options.steps);
           const history = await trainImageDenoiser(model, r.schedule, r.data, {
             ...r.options,
             threads: 1,
-            progress: {
-              tick: (n = 1, info) => {
-                this.#done[i] += n;
-                bar?.tick(n, info);
-              },
-              done: () => bar?.done?.(),
-            },
+            progress,
           });
-          out.push({ name: r.name, model, history, thread: "caller", workerTensors: NaN });
+          return { name: r.name, model, history, thread: "caller", workerTensors: NaN };
         } catch (e) {
           model.dispose();
-          out.forEach((o) => o.model.dispose());
           throw e;
         }
-      }
-      return out;
-    })();
-    return this.#results;
-  }
-
-  close(): void {
-    this.#closed = true;
-  }
-}
-
-/** Runs in one worker thread, started at once. */
-class WorkerTraining implements BackgroundTraining {
-  readonly inWorker = true;
-  #worker: Worker;
-  #done: number[];
-  #finished: (FromBackground & { kind: "done" })[] = [];
-  #failure: KitError | null = null;
-  #closed = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #bars: (ProgressSink | undefined)[] = [];
-  #wake: (() => void)[] = [];
-
-  constructor(
-    private readonly runs: BackgroundRun[],
-    backend: "wasm" | "cpu",
-    private readonly timeoutMs: number,
-    module?: URL,
-  ) {
-    this.#done = runs.map(() => 0);
-    // the worker keeps the program alive while runs are pending (a script that starts runs
-    // waits for them), not after they finished
-    this.#worker = new Worker(module ?? new URL("./background_worker.ts", import.meta.url));
-    this.#listen();
-    this.#alive();
-    this.#worker.postMessage({ kind: "start", backend } satisfies ToBackground);
-    void this.#send().catch((e) => this.#fail(e instanceof KitError ? e : new KitError(String(e))));
-  }
-
-  /** Reads each run's tensors and posts the runs in order (the worker queues them). */
-  async #send(): Promise<void> {
-    for (const [index, r] of this.runs.entries()) {
-      const { cond, labels, ...rest } = r.options;
-      const run: WorkerRun = {
-        index,
-        ...await imageRunData(r.config, r.schedule, r.data, cond),
-        labels: labels ? Int32Array.from(await labels.data()) : null,
-        options: rest,
-      };
-      if (this.#closed) return;
-      this.#worker.postMessage({ kind: "run", run } satisfies ToBackground, [
-        run.data.buffer as ArrayBuffer,
-        ...(run.cond ? [run.cond.buffer as ArrayBuffer] : []),
-        ...(run.labels ? [run.labels.buffer as ArrayBuffer] : []),
-      ]);
-    }
-  }
-
-  stepsDone(): number[] {
-    return [...this.#done];
-  }
-
-  async results(options: ResultsOptions = {}): Promise<BackgroundResult[]> {
-    this.#bars = this.runs.map((r, i) => {
-      if (!options.progress || this.#finished.some((f) => f.index === i)) return undefined;
-      const bar = options.progress(r.name, r.options.steps);
-      if (this.#done[i] > 0) bar.tick(this.#done[i]);
-      return bar;
-    });
-    while (this.#finished.length < this.runs.length && !this.#failure) {
-      await new Promise<void>((resolve) => this.#wake.push(resolve));
-    }
-    for (const bar of this.#bars) await bar?.done?.();
-    this.#bars = [];
-    if (this.#failure) throw this.#failure;
-    this.close();
-    return this.#finished.sort((a, b) => a.index - b.index).map((f) => {
-      const r = this.runs[f.index];
-      const model = new UNet(r.config);
-      const vars = model.trainableVariables();
-      const values = unflatten(vars, f.weights);
-      vars.forEach((v, i) => v.assign(values[i]));
-      tf.dispose(values);
-      return {
-        name: r.name,
-        model,
-        history: f.history,
-        thread: "worker" as const,
-        workerTensors: f.tensors,
-      };
-    });
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#worker.unref();
-    void this.#worker.terminate();
-    this.#failure ??= this.#finished.length < this.runs.length
-      ? new KitError("background training was closed before its runs finished")
-      : null;
-    this.#wakeAll();
-  }
-
-  #wakeAll(): void {
-    const wake = this.#wake;
-    this.#wake = [];
-    wake.forEach((w) => w());
-  }
-
-  /** Restarts the hang timer (every message from the worker counts as a sign of life). */
-  #alive(): void {
-    clearTimeout(this.#timer);
-    if (this.#closed || this.#finished.length === this.runs.length) return;
-    this.#timer = setTimeout(() => {
-      const i = this.#current();
-      this.#fail(this.#error(i, `reported nothing for ${this.timeoutMs} ms (it died or hangs)`));
-    }, this.timeoutMs);
-  }
-
-  #current(): number {
-    return Math.min(this.#finished.length, this.runs.length - 1);
-  }
-
-  #error(index: number, what: string): KitError {
-    const r = this.runs[index];
-    return new KitError(
-      `background training of run ${index + 1} of ${this.runs.length} (${r.name}): the worker ` +
-        `${what}; KIT_THREADS=1 trains on the calling thread instead`,
-    );
-  }
-
-  #fail(err: KitError): void {
-    this.#failure ??= err;
-    this.close();
-  }
-
-  #listen(): void {
-    this.#worker.on("message", (m: FromBackground) => {
-      this.#alive();
-      if (m.kind === "progress") {
-        const n = m.steps - this.#done[m.index];
-        this.#done[m.index] = m.steps;
-        if (n > 0) this.#bars[m.index]?.tick(n, m.info);
-      } else if (m.kind === "done") {
-        const n = m.history.steps - this.#done[m.index];
-        this.#done[m.index] = m.history.steps;
-        if (n > 0) this.#bars[m.index]?.tick(n);
-        this.#finished.push(m);
-        if (this.#finished.length === this.runs.length) {
-          // nothing pending: the idle worker must not keep the program alive
-          clearTimeout(this.#timer);
-          this.#worker.unref();
-        }
-        this.#wakeAll();
-      } else if (m.kind === "error") {
-        this.#fail(this.#error(Math.max(0, m.index), `failed: ${m.message}`));
-      }
-    });
-    this.#worker.on("error", (e: Error) => {
-      this.#fail(this.#error(this.#current(), `crashed (${e?.message ?? e})`));
-    });
-    this.#worker.on("exit", (code: number) => {
-      if (this.#closed) return;
-      this.#fail(this.#error(this.#current(), `exited (code ${code})`));
-    });
-  }
+      },
+      discard: (r) => r.model.dispose(),
+      fromWorker: (value, i, tensors) => {
+        const r = runs[i];
+        const model = new UNet(r.config);
+        const vars = model.trainableVariables();
+        const values = unflatten(vars, value.weights);
+        vars.forEach((v, k) => v.assign(values[k]));
+        tf.dispose(values);
+        return {
+          name: r.name,
+          model,
+          history: value.history,
+          thread: "worker",
+          workerTensors: tensors,
+        };
+      },
+    },
+  );
 }
