@@ -109,3 +109,48 @@ export abstract class Module {
   /** Frees tensors derived from the weights (not in {@link namedWeights}). */
   protected disposeDerived(): void {}
 }
+
+/** Every weight of a module as plain values (shape and float32 data per name), e.g. for a worker. */
+export type WeightValues = Record<string, { shape: number[]; values: Float32Array }>;
+
+/**
+ * Every weight of `m` (parameters and buffers, such as batch norms' running statistics) as
+ * {@link WeightValues}, read with one asynchronous read per weight: what a worker sends back
+ * for a module it trained (structured-cloneable; {@link weightBuffers} lists the buffers to move).
+ * @example
+ * ```ts
+ * const values = await weightValues(generator); // { "fc.w": { shape: [64, 784], values }, … }
+ * ```
+ */
+export async function weightValues(m: Module): Promise<WeightValues> {
+  const out: WeightValues = {};
+  for (const [name, v] of Object.entries(m.namedWeights())) {
+    const data = await v.data();
+    out[name] = {
+      shape: [...v.shape],
+      values: data instanceof Float32Array ? data : Float32Array.from(data),
+    };
+  }
+  return out;
+}
+
+/** The arrays of `w`, to transfer with it (`postMessage(value, weightBuffers(w))`). */
+export function weightBuffers(w: WeightValues): ArrayBuffer[] {
+  return Object.values(w).map((x) => x.values.buffer as ArrayBuffer);
+}
+
+/**
+ * Overwrites every weight of `m` from {@link weightValues} of a module of the same architecture
+ * (all names present with matching shapes, else a KitError names the tensor and nothing changes).
+ */
+export function loadWeightValues(m: Module, w: WeightValues): void {
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, x] of Object.entries(w)) {
+    tensors[name] = tf.tensor(x.values, x.shape, "float32");
+  }
+  try {
+    m.loadWeights(tensors);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}

@@ -11,3 +11,4 @@ export * from "./generator_loss.ts";
 export * from "./train.ts";
 export * from "./checkpoint.ts";
 export * from "./fit.ts";
+export * from "./background.ts";
