@@ -8,6 +8,9 @@
  * **Same numbers.** A worker runs tfjs on the caller's backend with one thread, so a job that is
  * seeded gives the same result, bit for bit, as on the calling thread with one thread.
  *
+ * **Cores.** While the worker has jobs it holds one of the kit's threads ({@link reserveThreads}),
+ * so the calling thread's pools use one core fewer instead of competing with it.
+ *
  * **One core.** Where the kit may use only one thread (`kitThreads()` < 2, e.g. `KIT_THREADS=1`)
  * or the backend is neither wasm nor cpu, no worker starts: each job runs on the calling thread
  * when {@link BackgroundQueue.results} is first awaited, exactly where it would have run without
@@ -22,7 +25,7 @@
 import { Worker } from "node:worker_threads";
 import { tf } from "./backend/mod.ts";
 import { KitError } from "./errors.ts";
-import { kitThreads } from "./threads.ts";
+import { kitThreads, reserveThreads } from "./threads.ts";
 import { checkInt } from "./validate.ts";
 import type { ProgressSink } from "./train_loop.ts";
 
@@ -176,6 +179,8 @@ class WorkerQueue<P, W, R> implements BackgroundQueue<R> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #bars: (ProgressSink | undefined)[] = [];
   #wake: (() => void)[] = [];
+  /** Gives back the kit thread the worker holds while it has jobs. */
+  #release = reserveThreads(1);
 
   constructor(
     private readonly jobs: BackgroundJob<P>[],
@@ -232,6 +237,7 @@ class WorkerQueue<P, W, R> implements BackgroundQueue<R> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#release();
     clearTimeout(this.#timer);
     this.#worker.unref();
     void this.#worker.terminate();
@@ -290,9 +296,10 @@ class WorkerQueue<P, W, R> implements BackgroundQueue<R> {
         if (n > 0) this.#bars[m.index]?.tick(n);
         this.#finished.push({ index: m.index, value: m.value, tensors: m.tensors });
         if (this.#finished.length === this.jobs.length) {
-          // nothing pending: the idle worker must not keep the program alive
+          // nothing pending: the idle worker must not keep the program alive, nor hold a thread
           clearTimeout(this.#timer);
           this.#worker.unref();
+          this.#release();
         }
         this.#wakeAll();
       } else if (m.kind === "error") {

@@ -40,10 +40,39 @@ function fromEnv(): number {
 }
 
 let current = fromEnv();
+let reserved = 0;
 
-/** The number of threads the kit uses now (default: all cores, capped by `KIT_THREADS`). */
+/**
+ * The number of threads the kit's pools use now (default: all cores, capped by `KIT_THREADS`),
+ * less those that {@link reserveThreads} holds for work of their own, and at least 1.
+ */
 export function kitThreads(): number {
-  return current;
+  return Math.max(1, current - reserved);
+}
+
+/**
+ * Takes `n` of the kit's threads for work outside its pools, such as a background worker that
+ * trains a model on a core of its own: until the returned function is called (once; later calls
+ * do nothing), {@link kitThreads} is `n` smaller (at least 1), so that the products split across
+ * threads on the calling thread do not compete with that worker for the same cores.
+ * @example
+ * ```ts
+ * const release = reserveThreads(1); // with 2 cores: kitThreads() is 1 now
+ * // … the worker runs …
+ * release(); // kitThreads() is 2 again
+ * ```
+ */
+export function reserveThreads(n = 1): () => void {
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`reserved threads must be an integer in [1, 1024]; got ${n}`);
+  }
+  reserved += n;
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    reserved -= n;
+  };
 }
 
 /** The machine's core count as the runtime reports it. */

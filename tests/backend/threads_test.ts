@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { cpuCores, kitThreads, parseThreads, setKitThreads } from "../../lib/engine/threads.ts";
+import {
+  cpuCores,
+  kitThreads,
+  parseThreads,
+  reserveThreads,
+  setKitThreads,
+} from "../../lib/engine/threads.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 Deno.test("parseThreads: unset means every core, else an integer in [1, 1024]", () => {
@@ -20,5 +26,27 @@ Deno.test("setKitThreads changes kitThreads and rejects bad counts", () => {
   setKitThreads(1);
   assert.equal(kitThreads(), 1);
   assertThrowsMatching(() => setKitThreads(0), /threads must be an integer in \[1, 1024\]; got 0/);
+  setKitThreads(before);
+});
+
+Deno.test("reserveThreads lowers kitThreads until released (once), never below 1", () => {
+  const before = kitThreads();
+  setKitThreads(4);
+  const a = reserveThreads(1);
+  assert.equal(kitThreads(), 3);
+  const b = reserveThreads(2);
+  assert.equal(kitThreads(), 1);
+  const c = reserveThreads(5);
+  assert.equal(kitThreads(), 1, "at least one thread");
+  c();
+  b();
+  b(); // a second release does nothing
+  assert.equal(kitThreads(), 3);
+  a();
+  assert.equal(kitThreads(), 4);
+  assertThrowsMatching(
+    () => reserveThreads(0),
+    /reserved threads must be an integer in \[1, 1024\]/,
+  );
   setKitThreads(before);
 });

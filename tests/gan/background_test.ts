@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { KitError } from "../../lib/engine/errors.ts";
 import { loadWeightValues, weightValues } from "../../lib/engine/module.ts";
+import { kitThreads } from "../../lib/engine/threads.ts";
 import { fitGansInBackground, type GanRun, Generator } from "../../lib/models/gan/mod.ts";
 
 await initBackend({ log: false });
@@ -37,9 +38,13 @@ Deno.test({
   fn: async () => {
     const before = tf.memory().numTensors;
     const here = await fitGansInBackground(RUNS, { worker: false }).results();
+    const threads = kitThreads();
     const bg = fitGansInBackground(RUNS, { worker: true });
     assert.equal(bg.inWorker, true);
+    // the worker holds one of the kit's threads while it trains
+    assert.equal(kitThreads(), Math.max(1, threads - 1));
     const there = await bg.results();
+    assert.equal(kitThreads(), threads);
     assert.deepEqual(bg.stepsDone(), [2 * 3, 2]);
     for (const [i, r] of there.entries()) {
       const h = here[i];
