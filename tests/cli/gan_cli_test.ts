@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { decode } from "fast-png";
 import { initBackend } from "../../lib/engine/backend/mod.ts";
 import { loadGenerator } from "../../lib/models/gan/mod.ts";
+import { drawClusters } from "../../lib/course/embedding/mod.ts";
 import { parseArgs, UsageError } from "../../lib/tools/cli/args.ts";
 import {
   SAMPLE_GAN_FLAGS,
@@ -10,12 +11,7 @@ import {
   sampleGanLabels,
   sampleGanOutPath,
 } from "../../lib/tools/cli/sample_gan.ts";
-import {
-  clustersCsv,
-  drawClusters,
-  TRAIN_GAN_FLAGS,
-  validateGanFlags,
-} from "../../lib/tools/cli/train_gan.ts";
+import { clustersCsv, TRAIN_GAN_FLAGS, validateGanFlags } from "../../lib/tools/cli/train_gan.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 

@@ -152,3 +152,22 @@ export function clusterPurity(assignments: Int32Array, labels: ArrayLike<number>
   const pure = clusterMajorities(assignments, labels).reduce((s, m) => s + m.count, 0);
   return pure / assignments.length;
 }
+
+/**
+ * n classes drawn in proportion to `sizes` (seeded): a sample of the data's own mixture of
+ * clusters for a cluster-conditioned generator (`train-gan --clusters`, notebook 06).
+ * @example
+ * ```ts
+ * drawClusters(5, [1, 0, 3], 5); // five of 0 and 2, about three times as many 2s as 0s
+ * ```
+ */
+export function drawClusters(n: number, sizes: number[], seed: number): Int32Array {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const r = rng(seed);
+  return Int32Array.from({ length: n }, () => {
+    let u = r.uniform() * total;
+    let k = 0;
+    while (k < sizes.length - 1 && u >= sizes[k]) u -= sizes[k++];
+    return k;
+  });
+}

@@ -41,9 +41,13 @@ import {
   toGanImages,
 } from "../../models/gan/mod.ts";
 import { ganLossFigure } from "../viz/mod.ts";
-import { clusterMajorities, clusterPurity, kMeans } from "../../course/embedding/mod.ts";
+import {
+  clusterMajorities,
+  clusterPurity,
+  drawClusters,
+  kMeans,
+} from "../../course/embedding/mod.ts";
 import { readDigits, trainDigitClassifier } from "../../models/imagediffusion/mod.ts";
-import { rng } from "../../engine/random.ts";
 import { progress } from "../progress/mod.ts";
 import { saveImageGrid } from "../../models/vae/mod.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "./args.ts";
@@ -120,21 +124,6 @@ export function validateGanFlags(
   if (a.clusters && a.clusters > a.trainSize) {
     return `--clusters must be <= --train-size; got ${a.clusters} > ${a.trainSize}`;
   }
-}
-
-/**
- * n classes drawn in proportion to `sizes` (seeded): a sample of the data's own mixture of
- * clusters for a cluster-conditioned generator.
- */
-export function drawClusters(n: number, sizes: number[], seed: number): Int32Array {
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const r = rng(seed);
-  return Int32Array.from({ length: n }, () => {
-    let u = r.uniform() * total;
-    let k = 0;
-    while (k < sizes.length - 1 && u >= sizes[k]) u -= sizes[k++];
-    return k;
-  });
 }
 
 /** What {@link trainGanToFolder} returns. */
