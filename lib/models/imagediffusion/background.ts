@@ -24,11 +24,7 @@
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
-import {
-  type BackgroundQueue,
-  type ResultsOptions,
-  runInBackground,
-} from "../../engine/background.ts";
+import { type BackgroundQueue, runInBackground } from "../../engine/background.ts";
 import { KitError } from "../../engine/errors.ts";
 import { checkInt } from "../../engine/validate.ts";
 import { unflatten } from "../../engine/data_parallel.ts";
