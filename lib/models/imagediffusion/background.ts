@@ -27,7 +27,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import { type BackgroundQueue, runInBackground } from "../../engine/background.ts";
 import { KitError } from "../../engine/errors.ts";
 import { checkInt } from "../../engine/validate.ts";
-import { unflatten } from "../../engine/data_parallel.ts";
+import { loadWeightValues, type WeightValues } from "../../engine/module.ts";
 import type { NoiseSchedule } from "../diffusion/mod.ts";
 import {
   type ImageRunData,
@@ -83,9 +83,9 @@ export interface WorkerRun extends ImageRunData {
   options: Omit<ImageTrainOptions, "progress" | "threads" | "cond" | "labels">;
 }
 
-/** What the worker sends back for a run: the trained weights, flattened, and the history. */
+/** What the worker sends back for a run: the trained weights and the history. */
 export interface WorkerRunValue {
-  weights: Float32Array;
+  weights: WeightValues;
   history: ImageTrainHistory;
 }
 
@@ -160,10 +160,7 @@ export function trainInBackground(
       fromWorker: (value, i, tensors) => {
         const r = runs[i];
         const model = new UNet(r.config);
-        const vars = model.trainableVariables();
-        const values = unflatten(vars, value.weights);
-        vars.forEach((v, k) => v.assign(values[k]));
-        tf.dispose(values);
+        loadWeightValues(model, value.weights);
         return {
           name: r.name,
           model,

@@ -1,13 +1,13 @@
 /**
  * The worker of {@link trainInBackground} (`background.ts`), served by the engine's
  * `serveBackground`: trains each run it receives with {@link trainImageDenoiser} on one thread
- * and sends back the trained weights, flattened in variable order. Everything a run made is
+ * and sends back the trained weights (`weightValues`). Everything a run made is
  * disposed before the next one starts.
  * @module
  */
 import { tf } from "../../engine/backend/mod.ts";
 import { serveBackground } from "../../engine/background_serve.ts";
-import { flatWeights } from "../../engine/data_parallel.ts";
+import { weightBuffers, weightValues } from "../../engine/module.ts";
 import type { WorkerRun, WorkerRunValue } from "./background.ts";
 import { imageRunTensors, trainImageDenoiser } from "./train.ts";
 import { UNet } from "./unet.ts";
@@ -24,8 +24,8 @@ serveBackground<WorkerRun, WorkerRunValue>(async (run, progress) => {
       threads: 1,
       progress,
     });
-    const weights = await flatWeights(model.trainableVariables());
-    return { value: { weights, history }, transfer: [weights.buffer as ArrayBuffer] };
+    const weights = await weightValues(model);
+    return { value: { weights, history }, transfer: weightBuffers(weights) };
   } finally {
     model.dispose();
     tf.dispose([data, ...(cond ? [cond] : []), ...(labels ? [labels] : [])]);

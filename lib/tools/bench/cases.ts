@@ -217,7 +217,7 @@ export const NOTEBOOK04_UNET: UNetConfig = {
  * the loop's metrics read that follows the warm-up to its last one (reads come every 10 steps, so
  * a `warmupSteps` that is not a multiple of 10 warms up to the next multiple). In one run, so that
  * a data-parallel run's workers are warm as well: a fresh pool compiles its wasm while it works,
- * which made its first 40 steps about 10 % slower than its later ones.
+ * which made its first 40 steps 5–10 % slower than its later ones.
  */
 export async function unetSteps(
   steps: number,

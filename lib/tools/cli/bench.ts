@@ -15,13 +15,13 @@
  * `sample` (1,000 points through 50 DDPM steps), `lemur` (1,000 forward-diffusion steps of the
  * full-resolution photo), `vae` (one MNIST VAE epoch), `unet` (one training step of the MNIST
  * image-diffusion U-Net of notebook 04 at batch 32, in ms: the median over the repeats of 50 timed
- * steps after a 10-step warm-up in the same run), `unetsample` (DDPM sampling of 256 images × 20 steps with that
- * U-Net, split between the cores when there are several), `gan` (one iteration of notebook 06's
- * DCGAN at batch 64: a discriminator and a generator update, in ms, as `unet`), `gemm` (a 512³
- * matrix product). The rows of fixed work (lemur, vae, unet, unetsample, gan, gemm) run in paired
+ * steps after a 10-step warm-up in the same run), `unetsample` (DDPM sampling of 256 images ×
+ * 20 steps with that U-Net, split between the cores when there are several), `gan` (one
+ * iteration of notebook 06's DCGAN at batch 64: a discriminator and a generator update, in ms, as
+ * `unet`), `gemm` (a 512³ matrix product). The rows of fixed work (lemur, vae, unet, unetsample, gan, gemm) run in paired
  * rounds, ours and then PyTorch's one repeat back to back, and report the median of the rounds'
- * ratios (`pairedRuns`, `rowRatio`). `--profile` instead profiles one training step and one sampling
- * run per model on the current backend (lib/tools/bench/profile.ts).
+ * ratios (`pairedRuns`, `rowRatio`). `--profile` instead profiles one training step and one
+ * sampling run per model on the current backend (lib/tools/bench/profile.ts).
  * @module
  */
 import { join, resolve } from "node:path";
