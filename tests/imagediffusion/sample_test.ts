@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { cosineSchedule, linearSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
+  autoguidedPredict,
   cascadeSample,
   downsampleImages,
   guidedPredict,
@@ -257,4 +258,67 @@ Deno.test("guidedPredict: (1 + w) ε(x, y) − w ε(x, ∅); w = 0 is the condit
   );
   m.dispose();
   plain.dispose();
+});
+
+Deno.test("autoguidedPredict: (1 + w) ε(x, y) − w ε_guide(x, y); sampling with a guide is seeded", async () => {
+  const cfg = { side: 8, T: 200, channels: [4, 8], classes: 5 };
+  const m = perturbed({ ...cfg, seed: 4 });
+  const g = perturbed({ ...cfg, seed: 5 });
+  const x = tf.randomNormal([3, 64], 0, 1, "float32", 9) as tf.Tensor2D;
+  const y = tf.tensor1d([0, 3, 4], "int32");
+  const good = m.predict(x, 50, undefined, y);
+  const bad = g.predict(x, 50, undefined, y);
+  for (const w of [0, 0.5, 3]) {
+    const want = tf.sub(tf.mul(good, 1 + w), tf.mul(bad, w));
+    await assertTensorClose(autoguidedPredict(m, x, 50, y, { guide: g, guidance: w }), want, {
+      atol: 1e-5,
+    });
+  }
+  // Through the respaced model: the same formula at the model's step τ_i.
+  const { timesteps } = respace(schedule, 4);
+  const net = respacedModel(m, schedule, timesteps, { labels: [0, 3, 4], guidance: 2, guide: g });
+  await assertTensorClose(
+    net.predict(x, 2),
+    autoguidedPredict(m, x, timesteps[2], y, { guide: g, guidance: 2 }),
+    { atol: 1e-6 },
+  );
+  net.dispose();
+  const draw = async (options: { guide?: UNet; guidance: number }) =>
+    await (await sampleImages(m, schedule, {
+      n: 3,
+      pixels: 64,
+      steps: 4,
+      seed: 1,
+      labels: [0, 1, 2],
+      ...options,
+    })).images.data();
+  // seeded; another guide, or classifier-free guidance at the same weight, gives other images
+  const auto = await draw({ guide: g, guidance: 1 });
+  assert.deepEqual(await draw({ guide: g, guidance: 1 }), auto);
+  assert.notDeepEqual(await draw({ guidance: 1 }), auto);
+  // guided by itself: ε + w (ε − ε) = ε, the plain conditional chain (float32 rounding apart)
+  assertClose(
+    Array.from(await draw({ guide: m, guidance: 2 })),
+    Array.from(await draw({ guidance: 0 })),
+    { atol: 1e-4 },
+  );
+  await assertThrowsMatching(
+    () => autoguidedPredict(m, x, 50, y, { guide: g, guidance: -1 }),
+    /guidance must be >= 0; got -1/,
+  );
+  const plain = new UNet({ side: 8, T: 200, channels: [4, 8] });
+  await assertThrowsMatching(
+    () => autoguidedPredict(m, x, 50, y, { guide: plain, guidance: 1 }),
+    /guide must have the model's classes \(5\); got 0/,
+  );
+  await assertThrowsMatching(
+    () => respacedModel(m, schedule, timesteps, { guide: g, guidance: 1 }),
+    /guidance needs labels/,
+  );
+  await assertThrowsMatching(
+    () => respacedModel(m, schedule, timesteps, { guide: g }),
+    /guide \(autoguidance\) needs labels/,
+  );
+  tf.dispose([x, y, good, bad]);
+  [m, g, plain].forEach((k) => k.dispose());
 });

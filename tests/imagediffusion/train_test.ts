@@ -6,6 +6,7 @@ import {
   downsampleImages,
   imageLoss,
   minSnrWeights,
+  snapshotModel,
   trainImageDenoiser,
   UNet,
   warmupCosineLr,
@@ -189,4 +190,46 @@ Deno.test("trainImageDenoiser with labels: learns the label rows, seeded; labels
   m.dispose();
   plain.dispose();
   labels.dispose();
+});
+
+Deno.test("trainImageDenoiser snapshots: the average after step k, read after the run, which they leave alone", async () => {
+  const options = { steps: 6, batchSize: 16, seed: 3, ema: 0.9 };
+  const weightsOf = (m: UNet) => m.trainableVariables().map((v) => v.dataSync().slice());
+  const a = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
+  const before = tf.memory().numTensors;
+  const ha = await trainImageDenoiser(a, schedule, digits, { ...options, snapshots: [6, 2] });
+  assert.equal(tf.memory().numTensors, before, "the copies are freed once read");
+  assert.deepEqual(ha.snapshots.map((s) => s.step), [2, 6]);
+  // the last one is the average that replaced the weights at the end, bit for bit
+  assert.deepEqual(ha.snapshots[1].weights, weightsOf(a));
+  assert.notDeepEqual(ha.snapshots[0].weights, ha.snapshots[1].weights);
+  // the same run without snapshots: the same losses and weights
+  const b = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
+  const hb = await trainImageDenoiser(b, schedule, digits, options);
+  assert.deepEqual(hb.loss, ha.loss);
+  assert.deepEqual(weightsOf(b), weightsOf(a));
+  assert.deepEqual(hb.snapshots, []);
+  // a network from a snapshot predicts as the trained one when the weights are the same
+  const x = tf.randomNormal([4, 196], 0, 1, "float32", 2) as tf.Tensor2D;
+  const late = snapshotModel(a, ha.snapshots[1]);
+  assert.deepEqual(late.predict(x, 30).dataSync(), a.predict(x, 30).dataSync());
+  const early = snapshotModel(a, ha.snapshots[0]);
+  assert.deepEqual(weightsOf(early), ha.snapshots[0].weights);
+  // without an average: the weights themselves after step k (here the last)
+  const c = new UNet({ side: 14, T: 100, channels: [4, 8], seed: 0 });
+  const hc = await trainImageDenoiser(c, schedule, digits, { ...options, ema: 0, snapshots: [6] });
+  assert.deepEqual(hc.snapshots[0].weights, weightsOf(c));
+  for (const bad of [[0], [7], [2, 2], [1.5]]) {
+    await assertThrowsMatching(
+      () => trainImageDenoiser(c, schedule, digits, { ...options, snapshots: bad }),
+      /snapshots must be distinct integers in \[1, 6\] \(steps after which weights are kept\)/,
+    );
+  }
+  const other = new UNet({ side: 14, T: 100, channels: [4, 16], seed: 0 });
+  await assertThrowsMatching(
+    () => snapshotModel(other, ha.snapshots[0]),
+    /snapshot of step 2 does not fit this U-Net/,
+  );
+  x.dispose();
+  [a, b, c, late, early, other].forEach((m) => m.dispose());
 });

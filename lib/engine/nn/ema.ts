@@ -52,6 +52,15 @@ export class ExponentialMovingAverage {
     });
   }
 
+  /**
+   * Copies of the averages as they stand now, in the order of `params` (the caller disposes
+   * them): the averaged model at an earlier step of a run (e.g. the `snapshots` of the image
+   * trainer, `models/imagediffusion/train.ts`).
+   */
+  snapshot(): tf.Tensor[] {
+    return this.shadow.map((s) => tf.clone(s));
+  }
+
   /** Overwrites the parameters with their averages. */
   copyToParams(): void {
     for (let i = 0; i < this.params.length; i++) this.params[i].assign(this.shadow[i]);

@@ -84,6 +84,13 @@ export interface RespacedModelOptions {
    * ε̃ = (1 + w) ε_θ(x_t, t, y) − w ε_θ(x_t, t, ∅). Needs `labels`.
    */
   guidance?: number;
+  /**
+   * Autoguidance (Karras et al. 2024): a weaker model of the same kind (fewer training steps,
+   * e.g. a snapshot of the same run) that takes the place of the unlabelled prediction, given
+   * the same labels: ε̃ = (1 + w) ε_θ(x_t, t, y) − w ε_guide(x_t, t, y), with w = `guidance`.
+   * Needs `labels`.
+   */
+  guide?: ImagePredictor;
 }
 
 /**
@@ -136,6 +143,54 @@ export function guidedPredict(
   });
 }
 
+/** Options of {@link autoguidedPredict}. */
+export interface AutoguidanceOptions {
+  /** The weaker model ε_guide (the same classes as the model). */
+  guide: ImagePredictor;
+  /** The weight w ≥ 0 (0: the model's own conditional prediction). */
+  guidance: number;
+  /** Condition rows passed to both models. */
+  cond?: tf.Tensor2D;
+}
+
+/**
+ * Autoguidance (Karras et al. 2024, "Guiding a Diffusion Model with a Bad Version of Itself"):
+ *
+ *   ε̃ = (1 + w) ε_θ(x, t, y) − w ε_guide(x, t, y) = ε_θ + w (ε_θ − ε_guide),
+ *
+ * where ε_guide is a weaker model of the same kind, asked about the same label. Classifier-free
+ * guidance pushes along ε_θ(y) − ε_θ(∅), what tells the class apart from every digit, and at
+ * high w draws each class towards one exaggerated prototype; the difference between a good and
+ * a worse model of the same class points instead at what the better one learned later, so the
+ * samples become cleaner without being drawn towards one shape per class.
+ * @example
+ * ```ts
+ * const eps = autoguidedPredict(model, x, 300, labels, { guide: early, guidance: 2 });
+ * ```
+ */
+export function autoguidedPredict(
+  model: ImagePredictor,
+  x: tf.Tensor2D,
+  t: number,
+  labels: tf.Tensor1D,
+  options: AutoguidanceOptions,
+): tf.Tensor2D {
+  const { guide, guidance, cond } = options;
+  if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
+  if ((guide.config?.classes ?? 0) !== (model.config?.classes ?? 0)) {
+    throw new Error(
+      `guide must have the model's classes (${model.config?.classes ?? 0}); got ` +
+        `${guide.config?.classes ?? 0}`,
+    );
+  }
+  if (guidance === 0) return model.predict(x, t, cond, labels);
+  return tf.tidy(() => {
+    const good = model.predict(x, t, cond, labels);
+    const bad = guide.predict(x, t, cond, labels);
+    return tf.sub(tf.mul(good, 1 + guidance), tf.mul(bad, guidance)) as tf.Tensor2D;
+  });
+}
+
 /**
  * The model seen through a respaced schedule: index i of the respaced schedule is the model's
  * step τ_i of `schedule` (the one it was trained with); condition rows and labels, if any, are
@@ -148,14 +203,19 @@ export function respacedModel(
   timesteps: Int32Array,
   options: RespacedModelOptions = {},
 ): NoiseModel & { dispose(): void } {
-  const { cond, clipDenoised = false, guidance = 0 } = options;
+  const { cond, clipDenoised = false, guidance = 0, guide } = options;
   if (!(guidance >= 0)) throw new Error(`guidance must be >= 0; got ${guidance}`);
   if (guidance > 0 && !options.labels) throw new Error("guidance needs labels");
+  if (guide && !options.labels) throw new Error("guide (autoguidance) needs labels");
   const labels = options.labels
     ? tf.tensor1d(checkedLabels(model, options.labels, true), "int32")
     : undefined;
-  const predictAt = (x: tf.Tensor2D, tau: number) =>
-    labels ? guidedPredict(model, x, tau, labels, guidance, cond) : model.predict(x, tau, cond);
+  const predictAt = (x: tf.Tensor2D, tau: number) => {
+    if (!labels) return model.predict(x, tau, cond);
+    return guide
+      ? autoguidedPredict(model, x, tau, labels, { guide, guidance, cond })
+      : guidedPredict(model, x, tau, labels, guidance, cond);
+  };
   return {
     dispose: () => labels?.dispose(),
     predict: (x: tf.Tensor2D, i: number | tf.Tensor1D) => {
@@ -210,6 +270,11 @@ export interface ImageSampleOptions {
   labels?: ArrayLike<number>;
   /** Classifier-free guidance weight w (default 0; see {@link RespacedModelOptions}). */
   guidance?: number;
+  /**
+   * A weaker model to guide with instead of the unlabelled prediction (autoguidance, see
+   * {@link autoguidedPredict}); the weight is `guidance`.
+   */
+  guide?: ImagePredictor;
 }
 
 /** The outcome of {@link sampleImages}. */
@@ -268,6 +333,7 @@ export async function sampleImages(
     clipDenoised: options.clipDenoised ?? true,
     labels: options.labels,
     guidance: options.guidance,
+    guide: options.guide,
   });
   let result;
   try {

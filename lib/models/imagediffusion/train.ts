@@ -86,6 +86,15 @@ export interface ImageTrainOptions {
   /** Probability p_∅ that an image's label is dropped (replaced by K, "no label"; default 0.2). */
   labelDropout?: number;
   /**
+   * Steps k (integers in [1, steps], each at most once) after which a copy of the weights is
+   * kept: the moving average as it stands after step k (the weights themselves when `ema` is 0).
+   * They come back in the history ({@link ImageTrainHistory.snapshots}) and {@link snapshotModel}
+   * turns one into a network: the same model at an earlier stage of the same run, such as the
+   * weaker model that autoguidance contrasts with (`guide` of `sampleImages`). Reading them does
+   * not change the run: its weights and losses are the same with or without.
+   */
+  snapshots?: number[];
+  /**
    * Threads that share each batch (an integer ≥ 1, default 1; e.g. `kitThreads()` for every core
    * the kit may use). Used for a {@link UNet} on the wasm and cpu backends, capped at the batch
    * size; results depend on it only through float32 rounding.
@@ -105,6 +114,42 @@ export interface ImageTrainHistory {
   stepsPerSecond: number;
   /** Threads that shared each batch (1: the calling thread alone). */
   threads: number;
+  /** The weights kept after the steps named in `snapshots`, in step order (none: []). */
+  snapshots: TrainSnapshot[];
+}
+
+/** The trainable weights of a model after one step of its run (see `snapshots`). */
+export interface TrainSnapshot {
+  /** The step after which they were copied (1 … steps). */
+  step: number;
+  /** The values of `trainableVariables()`, in that order (the moving average where there is one). */
+  weights: Float32Array[];
+}
+
+/**
+ * A new U-Net with the architecture of `model` and the weights of `snapshot` (from a run of a
+ * model of that architecture, see `snapshots` of {@link trainImageDenoiser}); the caller disposes
+ * it.
+ * @example
+ * ```ts
+ * const history = await trainImageDenoiser(model, schedule, train, { steps: 600, snapshots: [200] });
+ * const early = snapshotModel(model, history.snapshots[0]); // the averaged weights after step 200
+ * ```
+ */
+export function snapshotModel(model: UNet, snapshot: TrainSnapshot): UNet {
+  const copy = new UNet(model.config);
+  const vars = copy.trainableVariables();
+  const fits = snapshot.weights.length === vars.length &&
+    vars.every((v, i) => snapshot.weights[i].length === v.size);
+  if (!fits) {
+    copy.dispose();
+    throw new Error(
+      `snapshot of step ${snapshot.step} does not fit this U-Net: ${snapshot.weights.length} ` +
+        `weight arrays for its ${vars.length} variables, or sizes that differ`,
+    );
+  }
+  tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(snapshot.weights[i], v.shape))));
+  return copy;
 }
 
 /** The Min-SNR-γ weights w_t = min(SNR_t, γ) / SNR_t for t = 0 … T − 1 (see the module notes). */
@@ -276,6 +321,16 @@ export async function trainImageDenoiser(
   } = options;
   const warmup = options.warmup ?? Math.ceil(0.05 * steps);
   checkInt(steps, "steps", 0);
+  const snapshotSteps = new Set<number>();
+  for (const k of options.snapshots ?? []) {
+    if (!Number.isInteger(k) || k < 1 || k > steps || snapshotSteps.has(k)) {
+      throw new Error(
+        `snapshots must be distinct integers in [1, ${steps}] (steps after which weights are ` +
+          `kept); got ${k}`,
+      );
+    }
+    snapshotSteps.add(k);
+  }
   checkInt(batchSize, "batchSize", 1);
   checkInt(warmup, "warmup", 0);
   if (!(lr > 0)) throw new Error(`lr must be > 0; got ${lr}`);
@@ -321,6 +376,7 @@ export async function trainImageDenoiser(
     seconds: 0,
     stepsPerSecond: 0,
     threads,
+    snapshots: [],
   };
   const ctx: ImageLossContext = { schedule, data, cond, condNoise, weights };
   let perm = r.permutation(N);
@@ -382,6 +438,22 @@ export async function trainImageDenoiser(
     tf.tidy(() => opt.step(unflatten(vars, total.grads)));
     return new Float32Array([total.loss]);
   };
+  // The snapshots: copies made in memory after the average's update (no read during the run),
+  // read once the run is over.
+  const kept: { step: number; tensors: tf.Tensor[] }[] = [];
+  let done = 0;
+  const tracker = {
+    update: () => {
+      average?.update();
+      done++;
+      if (snapshotSteps.has(done)) {
+        kept.push({
+          step: done,
+          tensors: average ? average.snapshot() : vars.map((v) => tf.clone(v)),
+        });
+      }
+    },
+  };
   let run;
   try {
     run = await trainLoop({
@@ -389,13 +461,20 @@ export async function trainImageDenoiser(
       step: pool ? parallelStep : step,
       optimizer: opt,
       lr: (k) => warmupCosineLr(lr, k, steps, warmup),
-      ema: average,
+      ema: snapshotSteps.size > 0 ? tracker : average,
       progress: options.progress,
       onMetrics: (rows) => void history.loss.push(...rows.map((row) => row[0])),
     });
+    for (const k of kept) {
+      history.snapshots.push({
+        step: k.step,
+        weights: await Promise.all(k.tensors.map(async (t) => Float32Array.from(await t.data()))),
+      });
+    }
   } finally {
     pool?.close();
     if (pool) setKitThreads(savedThreads);
+    kept.forEach((k) => tf.dispose(k.tensors));
   }
   history.steps = run.steps;
   await options.progress?.done?.();
