@@ -468,7 +468,10 @@ export async function trainImageDenoiser(
     for (const k of kept) {
       history.snapshots.push({
         step: k.step,
-        weights: await Promise.all(k.tensors.map(async (t) => Float32Array.from(await t.data()))),
+        weights: await Promise.all(k.tensors.map(async (t) => {
+          const values = await t.data(); // a copy of its own, as in weightValues (engine/module.ts)
+          return values instanceof Float32Array ? values : Float32Array.from(values);
+        })),
       });
     }
   } finally {
