@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { bytesModule, compileGemm } from "../../lib/engine/kernels/build.ts";
-import { denseValue, gemmActive } from "../../lib/engine/kernels/mod.ts";
-import { GEMM_TILE } from "../../lib/engine/kernels/gemm_wat.ts";
+import {
+  denseValue,
+  GEMM_SKIP_MIN_N,
+  gemmActive,
+  setGemmSkip,
+} from "../../lib/engine/kernels/mod.ts";
+import { GEMM_TILE, gemmSkipScratchBytes } from "../../lib/engine/kernels/gemm_wat.ts";
+import { loadMnist } from "../../lib/data/mnist.ts";
 import { rng } from "../../lib/engine/random.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
@@ -132,6 +138,70 @@ Deno.test("every row of a product is the same floats whatever the row count (til
       a.dispose();
     }
     tf.dispose([b, bias]);
+  }
+});
+
+/** A [rows, cols] matrix with MNIST's zeros: digit pixels, or (transposed) pixels × digits. */
+function mnistRows(rows: number, cols: number, seed: number, transposed = false): Float32Array {
+  const { images, n } = loadMnist();
+  const r = rng(seed);
+  const out = new Float32Array(rows * cols);
+  const picks = Array.from({ length: transposed ? cols : rows }, () => Math.floor(r.uniform() * n));
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      // the pixel index wraps for widths other than 784, which keeps whole zero columns
+      out[i * cols + j] = transposed
+        ? images[picks[j] * 784 + (i % 784)]
+        : images[picks[i] * 784 + (j % 784)];
+    }
+  }
+  return out;
+}
+
+Deno.test("skipping A's zero columns (gemm_skip) gives the plain product's floats", {
+  ignore: !wasm,
+}, () => {
+  assert.equal(gemmSkipScratchBytes(784), 4 * 7 * 784);
+  // MNIST digits as A (forward pass of a first layer) and transposed (its weight gradient), rows
+  // covering every tile height, N with a last 4-column tile, all-zero blocks, and a dense A
+  // (blocks that keep more than 7/8 of K take the plain tiles inside gemm_skip)
+  const cases: Array<{ M: number; K: number; N: number; a: Float32Array; what: string }> = [];
+  for (const M of [1, 2, 3, 4, 5, 7, 8, 13, 32, 128]) {
+    cases.push({ M, K: 784, N: 400, a: mnistRows(M, 784, M), what: "digits" });
+  }
+  cases.push({
+    M: 784,
+    K: 128,
+    N: 132,
+    a: mnistRows(784, 128, 1, true),
+    what: "digits transposed",
+  });
+  cases.push({ M: 20, K: 9, N: GEMM_SKIP_MIN_N, a: new Float32Array(20 * 9), what: "zeros" });
+  cases.push({ M: 31, K: 70, N: 136, a: randomMatrix(31, 70, 4), what: "dense" });
+  for (const { M, K, N, a, what } of cases) {
+    assert.ok(N >= GEMM_SKIP_MIN_N);
+    const b = randomMatrix(K, N, K + N);
+    const bias = randomMatrix(1, N, 3);
+    const want = referenceProduct(a, b, M, K, N, bias);
+    const product = (skip: boolean, activation: "linear" | "relu") => {
+      setGemmSkip(skip);
+      try {
+        return tf.tidy(() => {
+          const ta = tf.tensor2d(a, [M, K]);
+          const tb = tf.tensor2d(b, [K, N]);
+          const y = tf.fused.matMul({ a: ta, b: tb, bias: tf.tensor1d(bias), activation });
+          return y.dataSync().slice();
+        });
+      } finally {
+        setGemmSkip(true);
+      }
+    };
+    for (const act of ["linear", "relu"] as const) {
+      const skipped = product(true, act);
+      assert.deepEqual(skipped, product(false, act), `${what} ${M}x${K}x${N} ${act}`);
+      const ref = act === "relu" ? want.map((v) => Math.max(v, 0)) : want;
+      assert.ok(maxRelError(skipped, ref) < 1e-5, `${what} ${M}x${K}x${N} ${act} vs float64`);
+    }
   }
 });
 

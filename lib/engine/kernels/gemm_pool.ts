@@ -28,6 +28,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { SLOT } from "./gemm_slots.ts";
+import { gemmSkipScratchBytes } from "./gemm_wat.ts";
 
 /** Products with fewer multiply-adds (M·K·N) than this run on the calling thread alone. */
 export const PARALLEL_MIN_MACS = 1 << 21;
@@ -49,6 +50,20 @@ export type GemmFn = (
   r: number,
 ) => void;
 
+/** `gemm_skip`: {@link GemmFn} over the columns of A that are not all zero (see `gemm_wat.ts`). */
+export type GemmSkipFn = (
+  a: number,
+  b: number,
+  c: number,
+  M: number,
+  K: number,
+  N: number,
+  bias: number,
+  act: number,
+  r: number,
+  scratch: number,
+) => void;
+
 /** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
 export interface GemmJob {
   heap: ArrayBufferLike;
@@ -65,6 +80,12 @@ export interface GemmJob {
   act: number;
   /** 0: none. */
   r: number;
+  /**
+   * When set, every thread runs `gemm_skip` (the calling thread with this kernel and scratch in
+   * `heap`, each worker with its own scratch in shared memory): the same floats, faster on A with
+   * many zeros.
+   */
+  skip?: { local: GemmSkipFn; scratch: number };
 }
 
 interface Pool {
@@ -247,7 +268,15 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   );
   const per = Math.ceil((M - mine) / W / ROWS) * ROWS;
   // blocks: the caller's [0, mine), then one per worker while rows remain
-  const blocks: { w: number; start: number; rows: number; a: number; r: number; c: number }[] = [];
+  const blocks: {
+    w: number;
+    start: number;
+    rows: number;
+    a: number;
+    r: number;
+    c: number;
+    scratch: number;
+  }[] = [];
   let off = align(K * N * 4);
   const biasOff = off;
   off = align(off + (job.bias ? N * 4 : 0));
@@ -256,8 +285,9 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     const a = off;
     const r = job.r ? align(a + rows * K * 4) : 0;
     const c = align((r || a + rows * K * 4) + (job.r ? rows * N * 4 : 0));
-    off = align(c + rows * N * 4);
-    blocks.push({ w: ready[k], start, rows, a, r, c });
+    const scratch = job.skip ? align(c + rows * N * 4) : 0;
+    off = align((scratch || c + rows * N * 4) + (job.skip ? gemmSkipScratchBytes(K) : 0));
+    blocks.push({ w: ready[k], start, rows, a, r, c, scratch });
   }
   const need = Math.ceil(off / PAGE);
   const have = p.memory.buffer.byteLength / PAGE;
@@ -272,7 +302,8 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
       f32(shared, blk.r, blk.rows * N).set(f32(job.heap, job.r + blk.start * N * 4, blk.rows * N));
     }
     const s = blk.w * SLOT.size;
-    const args = [blk.a, 0, blk.c, blk.rows, K, N, job.bias ? biasOff : 0, job.act, blk.r];
+    const bias = job.bias ? biasOff : 0;
+    const args = [blk.a, 0, blk.c, blk.rows, K, N, bias, job.act, blk.r, blk.scratch];
     args.forEach((v, i) => Atomics.store(p.ctrl, s + SLOT.args + i, v));
     p.seq = (p.seq % 0x7ffffff0) + 1;
     Atomics.store(p.ctrl, s + SLOT.seq, p.seq);
@@ -280,7 +311,9 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   }
   const seq = p.seq;
   const t1 = performance.now();
-  job.local(job.a, job.b, job.c, mine, K, N, job.bias, job.act, job.r);
+  if (job.skip) {
+    job.skip.local(job.a, job.b, job.c, mine, K, N, job.bias, job.act, job.r, job.skip.scratch);
+  } else job.local(job.a, job.b, job.c, mine, K, N, job.bias, job.act, job.r);
   const t0 = performance.now();
   const callerPerRow = (t0 - t1) / mine;
   let workerPerRow = 0;

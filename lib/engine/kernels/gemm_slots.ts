@@ -16,11 +16,14 @@ export const SLOT = {
   ready: 3,
   /** 1: fail the next job and say so, 2: die on it without a word (tests of a dying worker). */
   fail: 4,
-  /** The nine gemm arguments: a, b, c, M, K, N, bias, act, r (byte offsets in shared memory). */
+  /**
+   * The ten arguments: a, b, c, M, K, N, bias, act, r (byte offsets in shared memory) and the
+   * scratch of `gemm_skip` (0: the plain `gemm`).
+   */
   args: 5,
   /** Microseconds a worker polls for its next job before it sleeps (written by the pool). */
-  spin: 14,
+  spin: 15,
   /** Microseconds the worker's last block took (written by the worker before `done`). */
-  micros: 15,
-  size: 16,
+  micros: 16,
+  size: 17,
 } as const;

@@ -151,28 +151,199 @@ function tileFunc(mr: number, nr: 8 | 4): string {
   return L.join("\n");
 }
 
-/** All column tiles of one block of `mr` rows starting at row $i, then its epilogue. */
-function rowBlock(mr: number): string {
+/**
+ * One register tile of `mr` rows × `nr` columns over a packed block of A (see `packFunc`): per
+ * entry the byte offset of B's row k, then the mr values A[i, k]; `$n` entries. The same fused
+ * multiply-adds as {@link tileFunc} in the same order, over the k the block keeps.
+ */
+function packedTileFunc(mr: number, nr: 8 | 4): string {
+  const nv = nr / 4;
+  const acc = (r: number, v: number) => `$c${r}_${v}`;
+  const L: string[] = [];
+  L.push(
+    `(func $ptile_${mr}x${nr} (param $p i32) (param $b i32) (param $c i32) (param $n i32) ` +
+      `(param $ldb i32) (param $bias i32)`,
+  );
+  const locals = [`(local $pb i32) (local $av v128)`];
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
+  }
+  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
+  L.push("  " + locals.join(" "));
+  L.push(`  (block $kd (br_if $kd (i32.eqz (local.get $n))) (loop $kl`);
+  L.push(`    (local.set $pb (i32.add (local.get $b) (i32.load (local.get $p))))`);
+  for (let v = 0; v < nv; v++) {
+    L.push(`    (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
+  }
+  for (let r = 0; r < mr; r++) {
+    L.push(`    (local.set $av (v128.load32_splat offset=${4 + 4 * r} (local.get $p)))`);
+    for (let v = 0; v < nv; v++) {
+      L.push(
+        `    (local.set ${acc(r, v)} ${
+          fma("(local.get $av)", `(local.get $b${v})`, `(local.get ${acc(r, v)})`)
+        })`,
+      );
+    }
+  }
+  L.push(`    (local.set $p (i32.add (local.get $p) (i32.const ${4 * (mr + 1)})))`);
+  L.push(`    (br_if $kl (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`);
+  for (let v = 0; v < nv; v++) {
+    L.push(
+      `  (local.set $b${v} (if (result v128) (local.get $bias) ` +
+        `(then (v128.load offset=${16 * v} (local.get $bias))) (else ${splat(0)})))`,
+    );
+  }
+  for (let r = 0; r < mr; r++) {
+    const row = `(i32.add (local.get $c) (i32.mul (i32.const ${r}) (local.get $ldb)))`;
+    for (let v = 0; v < nv; v++) {
+      L.push(
+        `  (v128.store offset=${16 * v} ${row} ` +
+          `(f32x4.add (local.get ${acc(r, v)}) (local.get $b${v})))`,
+      );
+    }
+  }
+  L.push(`)`);
+  return L.join("\n");
+}
+
+/**
+ * `$pack_<mr>(a, lda, K, ldb, out) → n`: the columns k of the mr rows of A at `a` where some row
+ * is not zero, as entries [k·ldb (i32), A[0, k], …, A[mr−1, k]] at `out`; returns their number.
+ * A column of zeros adds nothing to any sum (fma(0, b, s) = s for finite b), so the packed tiles
+ * skip it. MNIST digits are 81 % background: 6 rows of them keep about 44 % of the 784 pixels.
+ */
+function packFunc(mr: number): string {
+  const L: string[] = [];
+  L.push(
+    `(func $pack_${mr} (param $a i32) (param $lda i32) (param $K i32) (param $ldb i32) ` +
+      `(param $out i32) (result i32)`,
+  );
+  const locals = [`(local $k i32) (local $n i32) (local $any i32)`];
+  for (let r = 0; r < mr; r++) locals.push(`(local $v${r} i32)`);
+  L.push("  " + locals.join(" "));
+  L.push(`  (block $d (loop $l`);
+  L.push(`    (br_if $d (i32.ge_u (local.get $k) (local.get $K)))`);
+  for (let r = 0; r < mr; r++) {
+    const at = r === 0
+      ? `(local.get $a)`
+      : `(i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda)))`;
+    L.push(`    (local.set $v${r} (i32.load ${at}))`);
+  }
+  // any row not ±0: the bits without the sign
+  const ors = Array.from({ length: mr }, (_, r) => `(local.get $v${r})`).reduce((x, y) =>
+    `(i32.or ${x} ${y})`
+  );
+  L.push(`    (local.set $any (i32.and ${ors} (i32.const 0x7fffffff)))`);
+  L.push(`    (if (local.get $any) (then`);
+  L.push(`      (i32.store (local.get $out) (i32.mul (local.get $k) (local.get $ldb)))`);
+  for (let r = 0; r < mr; r++) {
+    L.push(`      (i32.store offset=${4 + 4 * r} (local.get $out) (local.get $v${r}))`);
+  }
+  L.push(`      (local.set $out (i32.add (local.get $out) (i32.const ${4 * (mr + 1)})))`);
+  L.push(`      (local.set $n (i32.add (local.get $n) (i32.const 1)))))`);
+  L.push(`    (local.set $a (i32.add (local.get $a) (i32.const 4)))`);
+  L.push(`    (local.set $k (i32.add (local.get $k) (i32.const 1)))`);
+  L.push(`    (br $l)))`);
+  L.push(`  (local.get $n))`);
+  return L.join("\n");
+}
+
+/**
+ * `$count_<mr>(a, lda, K) → n`: how many columns k of the mr rows of A at `a` are not all zero
+ * (four columns per step, SIMD), so that a dense block is not packed at all.
+ */
+function countFunc(mr: number): string {
+  const L: string[] = [];
+  L.push(`(func $count_${mr} (param $a i32) (param $lda i32) (param $K i32) (result i32)`);
+  L.push(`  (local $k i32) (local $n i32) (local $k4 i32) (local $v v128) (local $s i32)`);
+  L.push(`  (local.set $k4 (i32.and (local.get $K) (i32.const -4)))`);
+  const row = (r: number, at: string) =>
+    r === 0 ? at : `(i32.add ${at} (i32.mul (i32.const ${r}) (local.get $lda)))`;
+  L.push(`  (block $d (loop $l`);
+  L.push(`    (br_if $d (i32.ge_u (local.get $k) (local.get $k4)))`);
+  const vs = Array.from({ length: mr }, (_, r) => `(v128.load ${row(r, "(local.get $a)")})`)
+    .reduce((x, y) => `(v128.or ${x} ${y})`);
+  L.push(
+    `    (local.set $v (v128.and ${vs} (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))`,
+  );
+  L.push(
+    `    (local.set $n (i32.add (local.get $n) ` +
+      `(i32.popcnt (i32x4.bitmask (i32x4.ne (local.get $v) (v128.const i32x4 0 0 0 0))))))`,
+  );
+  L.push(`    (local.set $a (i32.add (local.get $a) (i32.const 16)))`);
+  L.push(`    (local.set $k (i32.add (local.get $k) (i32.const 4)))`);
+  L.push(`    (br $l)))`);
+  L.push(`  (block $d2 (loop $l2`);
+  L.push(`    (br_if $d2 (i32.ge_u (local.get $k) (local.get $K)))`);
+  const ss = Array.from({ length: mr }, (_, r) => `(i32.load ${row(r, "(local.get $a)")})`)
+    .reduce((x, y) => `(i32.or ${x} ${y})`);
+  L.push(`    (local.set $s (i32.and ${ss} (i32.const 0x7fffffff)))`);
+  L.push(`    (local.set $n (i32.add (local.get $n) (i32.ne (local.get $s) (i32.const 0))))`);
+  L.push(`    (local.set $a (i32.add (local.get $a) (i32.const 4)))`);
+  L.push(`    (local.set $k (i32.add (local.get $k) (i32.const 1)))`);
+  L.push(`    (br $l2)))`);
+  L.push(`  (local.get $n))`);
+  return L.join("\n");
+}
+
+/** Like {@link rowBlock}, over the block's packed columns (`gemm_skip`). */
+function packedRowBlock(mr: number): string {
   const args = (cols: string) =>
-    `(i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+    `(local.get $s)
+          (i32.add (local.get $b) ${cols})
+          (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldb)) ${cols}))
+          (local.get $n) (local.get $ldb)
+          (select (i32.add (local.get $bias) ${cols}) (i32.const 0) (local.get $bias))`;
+  return `
+      ;; a block that keeps more than 7/8 of K runs the plain tiles (they are faster per k)
+      (local.set $n (call $count_${mr} (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+          (local.get $lda) (local.get $K)))
+      (if (i32.gt_u (i32.mul (local.get $n) (i32.const 8)) (i32.mul (local.get $K) (i32.const 7)))
+        (then ${columnTiles(mr, "tile", plainArgs)})
+        (else
+          (local.set $n (call $pack_${mr} (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+            (local.get $lda) (local.get $K) (local.get $ldb) (local.get $s)))
+          ${columnTiles(mr, "ptile", args)}))
+      ${finishCall(mr)}
+      (local.set $i (i32.add (local.get $i) (i32.const ${mr})))`;
+}
+
+/** The epilogue of a block of `mr` rows: act and the residual, when there are any. */
+function finishCall(mr: number): string {
+  return `(if (i32.or (local.get $act) (local.get $r))
+        (then (call $finish
+          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldb)))
+          (select (i32.add (local.get $r) (i32.mul (local.get $i) (local.get $ldb))) (i32.const 0) (local.get $r))
+          (i32.mul (i32.const ${mr}) (local.get $ldb)) (local.get $act))))`;
+}
+
+/** The arguments of a plain tile at column byte offset `cols` of the block at row $i. */
+function plainArgs(cols: string): string {
+  return `(i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
           (i32.add (local.get $b) ${cols})
           (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldb)) ${cols}))
           (local.get $K) (local.get $lda) (local.get $ldb)
           (select (i32.add (local.get $bias) ${cols}) (i32.const 0) (local.get $bias))`;
+}
+
+/** The 8-column tiles of a block of `mr` rows, then a 4-column tile when N mod 8 = 4. */
+function columnTiles(mr: number, kind: "tile" | "ptile", args: (cols: string) => string): string {
+  const id = `${kind}${mr}`;
   return `
       (local.set $jb (i32.const 0))
-      (block $jd${mr} (loop $jl${mr}
-        (br_if $jd${mr} (i32.ge_u (local.get $jb) (local.get $nb8)))
-        (call $tile_${mr}x8 ${args("(local.get $jb)")})
+      (block $jd${id} (loop $jl${id}
+        (br_if $jd${id} (i32.ge_u (local.get $jb) (local.get $nb8)))
+        (call $${kind}_${mr}x8 ${args("(local.get $jb)")})
         (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
-        (br $jl${mr})))
+        (br $jl${id})))
       (if (i32.lt_u (local.get $nb8) (local.get $ldb))
-        (then (call $tile_${mr}x4 ${args("(local.get $nb8)")})))
-      (if (i32.or (local.get $act) (local.get $r))
-        (then (call $finish
-          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldb)))
-          (select (i32.add (local.get $r) (i32.mul (local.get $i) (local.get $ldb))) (i32.const 0) (local.get $r))
-          (i32.mul (i32.const ${mr}) (local.get $ldb)) (local.get $act))))
+        (then (call $${kind}_${mr}x4 ${args("(local.get $nb8)")})))`;
+}
+
+/** All column tiles of one block of `mr` rows starting at row $i, then its epilogue. */
+function rowBlock(mr: number): string {
+  return `${columnTiles(mr, "tile", plainArgs)}
+      ${finishCall(mr)}
       (local.set $i (i32.add (local.get $i) (i32.const ${mr})))`;
 }
 
@@ -268,24 +439,13 @@ function finishFunc(): string {
   return L.join("\n");
 }
 
-/** The whole module: `gemm(a, b, c, M, K, N, bias, act, r)`, pointers are byte offsets (0 = none). */
-export function gemmWat(): string {
+/**
+ * The body of an export over all rows: 6-row blocks, then the leftover rows (see LEFTOVER_ROWS),
+ * each block by `block(mr)`.
+ */
+function rowsDriver(block: (mr: number) => string): string {
   const { rows } = GEMM_TILE;
-  constants.clear();
-  const funcs = [
-    geluFunc(),
-    finishFunc(),
-    ...[rows, ...LEFTOVER_ROWS, 1].flatMap((mr) => [tileFunc(mr, 8), tileFunc(mr, 4)]),
-  ].join("\n");
-  return `;; Generated by lib/engine/kernels/gemm_wat.ts. Do not edit.
-(module
-(import "env" "memory" (memory 1))
-${constantGlobals()}
-${funcs}
-(func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32)
-  (param $N i32) (param $bias i32) (param $act i32) (param $r i32)
-  (local $lda i32) (local $ldb i32) (local $jb i32) (local $nb8 i32) (local $i i32) (local $m6 i32)
-  (local.set $lda (i32.shl (local.get $K) (i32.const 2)))
+  return `(local.set $lda (i32.shl (local.get $K) (i32.const 2)))
   (local.set $ldb (i32.shl (local.get $N) (i32.const 2)))
   (local.set $nb8 (i32.shl (i32.and (local.get $N) (i32.const -8)) (i32.const 2)))
   ;; the rows of the 6-row tiles: M less M mod 6, or less 8 when M mod 6 = 2 and M >= 8
@@ -295,17 +455,65 @@ ${funcs}
     (then (local.set $m6 (i32.sub (local.get $m6) (i32.const ${rows})))))
   (block $md (loop $ml
     (br_if $md (i32.gt_u (i32.add (local.get $i) (i32.const ${rows})) (local.get $m6)))
-    ${rowBlock(rows)}
+    ${block(rows)}
     (br $ml)))
   (block $fd (loop $fl
     (br_if $fd (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $M)))
-    ${rowBlock(4)}
+    ${block(4)}
     (br $fl)))
-  (if (i32.le_u (i32.add (local.get $i) (i32.const 2)) (local.get $M)) (then ${rowBlock(2)}))
+  (if (i32.le_u (i32.add (local.get $i) (i32.const 2)) (local.get $M)) (then ${block(2)}))
   (block $rd (loop $rl
     (br_if $rd (i32.ge_u (local.get $i) (local.get $M)))
-    ${rowBlock(1)}
-    (br $rl))))
+    ${block(1)}
+    (br $rl)))`;
+}
+
+/** Bytes of scratch `gemm_skip` needs for an inner dimension K: one packed block of 6 rows. */
+export function gemmSkipScratchBytes(K: number): number {
+  return 4 * (GEMM_TILE.rows + 1) * K;
+}
+
+/**
+ * The whole module, pointers are byte offsets (0 = none):
+ *
+ *   gemm(a, b, c, M, K, N, bias, act, r)
+ *   gemm_skip(a, b, c, M, K, N, bias, act, r, scratch)
+ *
+ * `gemm_skip` computes the same product block by block over the columns of A that are not all
+ * zero in the block (packed into `scratch`, {@link gemmSkipScratchBytes} bytes): each output is
+ * the same sequence of fused multiply-adds without the terms 0 · B[k, j], so the same float
+ * (a zero's sign aside) wherever B is finite. It pays on inputs with many zeros, such as MNIST.
+ */
+export function gemmWat(): string {
+  const { rows } = GEMM_TILE;
+  constants.clear();
+  const heights = [rows, ...LEFTOVER_ROWS, 1];
+  const funcs = [
+    geluFunc(),
+    finishFunc(),
+    ...heights.flatMap((mr) => [tileFunc(mr, 8), tileFunc(mr, 4)]),
+    ...heights.flatMap((mr) => [
+      packedTileFunc(mr, 8),
+      packedTileFunc(mr, 4),
+      packFunc(mr),
+      countFunc(mr),
+    ]),
+  ].join("\n");
+  const params = `(param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32)
+  (param $N i32) (param $bias i32) (param $act i32) (param $r i32)`;
+  const locals =
+    `(local $lda i32) (local $ldb i32) (local $jb i32) (local $nb8 i32) (local $i i32) (local $m6 i32)`;
+  return `;; Generated by lib/engine/kernels/gemm_wat.ts. Do not edit.
+(module
+(import "env" "memory" (memory 1))
+${constantGlobals()}
+${funcs}
+(func (export "gemm") ${params}
+  ${locals}
+  ${rowsDriver(rowBlock)})
+(func (export "gemm_skip") ${params} (param $s i32)
+  ${locals} (local $n i32)
+  ${rowsDriver(packedRowBlock)})
 )
 `;
 }

@@ -1,7 +1,8 @@
 /**
  * A worker thread of the kit's GEMM pool (see `gemm_pool.ts`): it instantiates the GEMM module on
  * the pool's shared WebAssembly.Memory, says it is ready, then waits on its slot of the control
- * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory) and answers
+ * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory; with a scratch offset through
+ * `gemm_skip`) and answers
  * each with the job's sequence number. It never returns to its event loop while it lives.
  * @module
  */
@@ -35,10 +36,12 @@ type Gemm = (...args: number[]) => void;
 let gemm: Gemm = () => {
   throw new Error("the GEMM module did not start");
 };
+let gemmSkip: Gemm = gemm;
 try {
   const module = new WebAssembly.Module(decodeBase64(GEMM_SHARED_WASM_BASE64) as BufferSource);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   gemm = wasmExport(exports, "gemm", 9, "gemm_shared.wasm");
+  gemmSkip = wasmExport(exports, "gemm_skip", 10, "gemm_shared.wasm");
   Atomics.store(ctrl, base + SLOT.ready, 1);
 } catch {
   Atomics.store(ctrl, base + SLOT.ready, -1);
@@ -67,9 +70,10 @@ while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
   let status = 0;
   try {
     if (Atomics.load(ctrl, base + SLOT.fail) === 1) throw new Error("failure injected by a test");
-    const a = Array.from({ length: 9 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
+    const a = Array.from({ length: 10 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
     const t0 = performance.now();
-    gemm(...a);
+    if (a[9] !== 0) gemmSkip(...a);
+    else gemm(...a.slice(0, 9));
     Atomics.store(ctrl, base + SLOT.micros, Math.round(1000 * (performance.now() - t0)));
   } catch {
     status = 1;
