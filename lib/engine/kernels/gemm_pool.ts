@@ -50,19 +50,11 @@ export type GemmFn = (
   r: number,
 ) => void;
 
-/** `gemm_skip`: {@link GemmFn} over the columns of A that are not all zero (see `gemm_wat.ts`). */
-export type GemmSkipFn = (
-  a: number,
-  b: number,
-  c: number,
-  M: number,
-  K: number,
-  N: number,
-  bias: number,
-  act: number,
-  r: number,
-  scratch: number,
-) => void;
+/**
+ * `gemm_skip`: {@link GemmFn} over the columns of A that are not all zero (see `gemm_wat.ts`), with
+ * the byte offset of its scratch last.
+ */
+export type GemmSkipFn = (...args: [...Parameters<GemmFn>, scratch: number]) => void;
 
 /** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
 export interface GemmJob {

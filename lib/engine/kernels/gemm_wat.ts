@@ -92,46 +92,47 @@ function geluFunc(): string {
   return lines.join("\n");
 }
 
-/** One register tile of `mr` rows × `nr` columns over the whole inner dimension K. */
-function tileFunc(mr: number, nr: 8 | 4): string {
-  const nv = nr / 4;
-  const acc = (r: number, v: number) => `$c${r}_${v}`;
+/**
+ * The inner step of a tile of `mr` rows × `nv` vectors: B's row (at `$pb`) loaded, then per row r
+ * the value `aLoad(r)` broadcast and `nv` fused multiply-adds (`afterRow(r)` runs after each row).
+ */
+function tileStep(
+  mr: number,
+  nv: number,
+  aLoad: (r: number) => string,
+  afterRow: (r: number) => string[] = () => [],
+): string[] {
   const L: string[] = [];
-  L.push(
-    `(func $tile_${mr}x${nr} (param $a i32) (param $b i32) (param $c i32) (param $K i32) ` +
-      `(param $lda i32) (param $ldb i32) (param $bias i32)`,
-  );
-  const locals = [`(local $k i32) (local $pb i32) (local $av v128) (local $bv v128)`];
-  for (let r = 0; r < mr; r++) {
-    locals.push(`(local $pa${r} i32)`);
-    for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
-  }
-  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
-  L.push("  " + locals.join(" "));
-  for (let r = 0; r < mr; r++) {
-    L.push(
-      `  (local.set $pa${r} (i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda))))`,
-    );
-  }
-  L.push(`  (local.set $pb (local.get $b))`, `  (local.set $k (local.get $K))`);
-  L.push(`  (block $kd (br_if $kd (i32.eqz (local.get $k))) (loop $kl`);
   for (let v = 0; v < nv; v++) {
     L.push(`    (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
   }
   for (let r = 0; r < mr; r++) {
-    L.push(`    (local.set $av (v128.load32_splat (local.get $pa${r})))`);
+    L.push(`    (local.set $av ${aLoad(r)})`);
     for (let v = 0; v < nv; v++) {
+      const c = `$c${r}_${v}`;
       L.push(
-        `    (local.set ${acc(r, v)} ${
-          fma("(local.get $av)", `(local.get $b${v})`, `(local.get ${acc(r, v)})`)
-        })`,
+        `    (local.set ${c} ${fma("(local.get $av)", `(local.get $b${v})`, `(local.get ${c})`)})`,
       );
     }
-    L.push(`    (local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 4)))`);
+    L.push(...afterRow(r));
   }
-  L.push(`    (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))`);
-  L.push(`    (br_if $kl (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))`);
-  // + bias, store (C has the row stride of B: N floats)
+  return L;
+}
+
+/** A tile's accumulators and B's vectors as locals (`perRow(r)` before each row's). */
+function tileLocals(mr: number, nv: number, perRow: (r: number) => string[] = () => []): string[] {
+  const locals: string[] = [];
+  for (let r = 0; r < mr; r++) {
+    locals.push(...perRow(r));
+    for (let v = 0; v < nv; v++) locals.push(`(local $c${r}_${v} v128)`);
+  }
+  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
+  return locals;
+}
+
+/** A tile's end: + bias (when `$bias` is not 0), stored to C (whose row stride is B's: N floats). */
+function tileEpilogue(mr: number, nv: number): string[] {
+  const L: string[] = [];
   for (let v = 0; v < nv; v++) {
     L.push(
       `  (local.set $b${v} (if (result v128) (local.get $bias) ` +
@@ -143,11 +144,38 @@ function tileFunc(mr: number, nr: 8 | 4): string {
     for (let v = 0; v < nv; v++) {
       L.push(
         `  (v128.store offset=${16 * v} ${row} ` +
-          `(f32x4.add (local.get ${acc(r, v)}) (local.get $b${v})))`,
+          `(f32x4.add (local.get $c${r}_${v}) (local.get $b${v})))`,
       );
     }
   }
-  L.push(`)`);
+  return L;
+}
+
+/** One register tile of `mr` rows × `nr` columns over the whole inner dimension K. */
+function tileFunc(mr: number, nr: 8 | 4): string {
+  const nv = nr / 4;
+  const L: string[] = [];
+  L.push(
+    `(func $tile_${mr}x${nr} (param $a i32) (param $b i32) (param $c i32) (param $K i32) ` +
+      `(param $lda i32) (param $ldb i32) (param $bias i32)`,
+  );
+  const locals = [`(local $k i32) (local $pb i32) (local $av v128) (local $bv v128)`];
+  L.push("  " + [...locals, ...tileLocals(mr, nv, (r) => [`(local $pa${r} i32)`])].join(" "));
+  for (let r = 0; r < mr; r++) {
+    L.push(
+      `  (local.set $pa${r} (i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda))))`,
+    );
+  }
+  L.push(`  (local.set $pb (local.get $b))`, `  (local.set $k (local.get $K))`);
+  L.push(`  (block $kd (br_if $kd (i32.eqz (local.get $k))) (loop $kl`);
+  L.push(
+    ...tileStep(mr, nv, (r) => `(v128.load32_splat (local.get $pa${r}))`, (r) => [
+      `    (local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 4)))`,
+    ]),
+  );
+  L.push(`    (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))`);
+  L.push(`    (br_if $kl (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))`);
+  L.push(...tileEpilogue(mr, nv), `)`);
   return L.join("\n");
 }
 
@@ -158,51 +186,18 @@ function tileFunc(mr: number, nr: 8 | 4): string {
  */
 function packedTileFunc(mr: number, nr: 8 | 4): string {
   const nv = nr / 4;
-  const acc = (r: number, v: number) => `$c${r}_${v}`;
   const L: string[] = [];
   L.push(
     `(func $ptile_${mr}x${nr} (param $p i32) (param $b i32) (param $c i32) (param $n i32) ` +
       `(param $ldb i32) (param $bias i32)`,
   );
-  const locals = [`(local $pb i32) (local $av v128)`];
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
-  }
-  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
-  L.push("  " + locals.join(" "));
+  L.push("  " + [`(local $pb i32) (local $av v128)`, ...tileLocals(mr, nv)].join(" "));
   L.push(`  (block $kd (br_if $kd (i32.eqz (local.get $n))) (loop $kl`);
   L.push(`    (local.set $pb (i32.add (local.get $b) (i32.load (local.get $p))))`);
-  for (let v = 0; v < nv; v++) {
-    L.push(`    (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
-  }
-  for (let r = 0; r < mr; r++) {
-    L.push(`    (local.set $av (v128.load32_splat offset=${4 + 4 * r} (local.get $p)))`);
-    for (let v = 0; v < nv; v++) {
-      L.push(
-        `    (local.set ${acc(r, v)} ${
-          fma("(local.get $av)", `(local.get $b${v})`, `(local.get ${acc(r, v)})`)
-        })`,
-      );
-    }
-  }
+  L.push(...tileStep(mr, nv, (r) => `(v128.load32_splat offset=${4 + 4 * r} (local.get $p))`));
   L.push(`    (local.set $p (i32.add (local.get $p) (i32.const ${4 * (mr + 1)})))`);
   L.push(`    (br_if $kl (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`);
-  for (let v = 0; v < nv; v++) {
-    L.push(
-      `  (local.set $b${v} (if (result v128) (local.get $bias) ` +
-        `(then (v128.load offset=${16 * v} (local.get $bias))) (else ${splat(0)})))`,
-    );
-  }
-  for (let r = 0; r < mr; r++) {
-    const row = `(i32.add (local.get $c) (i32.mul (i32.const ${r}) (local.get $ldb)))`;
-    for (let v = 0; v < nv; v++) {
-      L.push(
-        `  (v128.store offset=${16 * v} ${row} ` +
-          `(f32x4.add (local.get ${acc(r, v)}) (local.get $b${v})))`,
-      );
-    }
-  }
-  L.push(`)`);
+  L.push(...tileEpilogue(mr, nv), `)`);
   return L.join("\n");
 }
 
