@@ -1,9 +1,9 @@
 /**
  * A worker thread of the kit's GEMM pool (see `gemm_pool.ts`): it instantiates the GEMM module on
  * the pool's shared WebAssembly.Memory, says it is ready, then waits on its slot of the control
- * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory; with a scratch offset through
- * `gemm_skip`) and answers
- * each with the job's sequence number. It never returns to its event loop while it lives.
+ * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory; through
+ * `gemm_skip` when the job names a scratch) and answers each with the job's sequence number. It
+ * never returns to its event loop while it lives.
  * @module
  */
 import { workerData } from "node:worker_threads";
