@@ -277,8 +277,9 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     const a = off;
     const r = job.r ? align(a + rows * K * 4) : 0;
     const c = align((r || a + rows * K * 4) + (job.r ? rows * N * 4 : 0));
-    const scratch = job.skip ? align(c + rows * N * 4) : 0;
-    off = align((scratch || c + rows * N * 4) + (job.skip ? gemmSkipScratchBytes(K) : 0));
+    const end = align(c + rows * N * 4);
+    const scratch = job.skip ? end : 0;
+    off = align(end + (job.skip ? gemmSkipScratchBytes(K) : 0));
     blocks.push({ w: ready[k], start, rows, a, r, c, scratch });
   }
   const need = Math.ceil(off / PAGE);

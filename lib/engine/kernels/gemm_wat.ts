@@ -201,6 +201,19 @@ function packedTileFunc(mr: number, nr: 8 | 4): string {
   return L.join("\n");
 }
 
+/** The address of the block of rows starting at row `$i` of A. */
+const BLOCK_A = `(i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))`;
+
+/** The address of row r of the block at `$a` (row stride `$lda` bytes). */
+const rowAddress = (r: number) =>
+  r === 0
+    ? `(local.get $a)`
+    : `(i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda)))`;
+
+/** `(op t0 t1 …)` nested over the terms of `mr` rows. */
+const fold = (op: string, mr: number, term: (r: number) => string) =>
+  Array.from({ length: mr }, (_, r) => term(r)).reduce((x, y) => `(${op} ${x} ${y})`);
+
 /**
  * `$pack_<mr>(a, lda, K, ldb, out) → n`: the columns k of the mr rows of A at `a` where some row
  * is not zero, as entries [k·ldb (i32), A[0, k], …, A[mr−1, k]] at `out`; returns their number.
@@ -218,16 +231,9 @@ function packFunc(mr: number): string {
   L.push("  " + locals.join(" "));
   L.push(`  (block $d (loop $l`);
   L.push(`    (br_if $d (i32.ge_u (local.get $k) (local.get $K)))`);
-  for (let r = 0; r < mr; r++) {
-    const at = r === 0
-      ? `(local.get $a)`
-      : `(i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda)))`;
-    L.push(`    (local.set $v${r} (i32.load ${at}))`);
-  }
+  for (let r = 0; r < mr; r++) L.push(`    (local.set $v${r} (i32.load ${rowAddress(r)}))`);
   // any row not ±0: the bits without the sign
-  const ors = Array.from({ length: mr }, (_, r) => `(local.get $v${r})`).reduce((x, y) =>
-    `(i32.or ${x} ${y})`
-  );
+  const ors = fold("i32.or", mr, (r) => `(local.get $v${r})`);
   L.push(`    (local.set $any (i32.and ${ors} (i32.const 0x7fffffff)))`);
   L.push(`    (if (local.get $any) (then`);
   L.push(`      (i32.store (local.get $out) (i32.mul (local.get $k) (local.get $ldb)))`);
@@ -252,12 +258,9 @@ function countFunc(mr: number): string {
   L.push(`(func $count_${mr} (param $a i32) (param $lda i32) (param $K i32) (result i32)`);
   L.push(`  (local $k i32) (local $n i32) (local $k4 i32) (local $v v128) (local $s i32)`);
   L.push(`  (local.set $k4 (i32.and (local.get $K) (i32.const -4)))`);
-  const row = (r: number, at: string) =>
-    r === 0 ? at : `(i32.add ${at} (i32.mul (i32.const ${r}) (local.get $lda)))`;
   L.push(`  (block $d (loop $l`);
   L.push(`    (br_if $d (i32.ge_u (local.get $k) (local.get $k4)))`);
-  const vs = Array.from({ length: mr }, (_, r) => `(v128.load ${row(r, "(local.get $a)")})`)
-    .reduce((x, y) => `(v128.or ${x} ${y})`);
+  const vs = fold("v128.or", mr, (r) => `(v128.load ${rowAddress(r)})`);
   L.push(
     `    (local.set $v (v128.and ${vs} (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))`,
   );
@@ -270,8 +273,7 @@ function countFunc(mr: number): string {
   L.push(`    (br $l)))`);
   L.push(`  (block $d2 (loop $l2`);
   L.push(`    (br_if $d2 (i32.ge_u (local.get $k) (local.get $K)))`);
-  const ss = Array.from({ length: mr }, (_, r) => `(i32.load ${row(r, "(local.get $a)")})`)
-    .reduce((x, y) => `(i32.or ${x} ${y})`);
+  const ss = fold("i32.or", mr, (r) => `(i32.load ${rowAddress(r)})`);
   L.push(`    (local.set $s (i32.and ${ss} (i32.const 0x7fffffff)))`);
   L.push(`    (local.set $n (i32.add (local.get $n) (i32.ne (local.get $s) (i32.const 0))))`);
   L.push(`    (local.set $a (i32.add (local.get $a) (i32.const 4)))`);
@@ -291,12 +293,12 @@ function packedRowBlock(mr: number): string {
           (select (i32.add (local.get $bias) ${cols}) (i32.const 0) (local.get $bias))`;
   return `
       ;; a block that keeps more than 7/8 of K runs the plain tiles (they are faster per k)
-      (local.set $n (call $count_${mr} (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+      (local.set $n (call $count_${mr} ${BLOCK_A}
           (local.get $lda) (local.get $K)))
       (if (i32.gt_u (i32.mul (local.get $n) (i32.const 8)) (i32.mul (local.get $K) (i32.const 7)))
         (then ${columnTiles(mr, "tile", plainArgs)})
         (else
-          (local.set $n (call $pack_${mr} (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+          (local.set $n (call $pack_${mr} ${BLOCK_A}
             (local.get $lda) (local.get $K) (local.get $ldb) (local.get $s)))
           ${columnTiles(mr, "ptile", args)}))
       ${finishCall(mr)}
@@ -314,7 +316,7 @@ function finishCall(mr: number): string {
 
 /** The arguments of a plain tile at column byte offset `cols` of the block at row $i. */
 function plainArgs(cols: string): string {
-  return `(i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda)))
+  return `${BLOCK_A}
           (i32.add (local.get $b) ${cols})
           (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldb)) ${cols}))
           (local.get $K) (local.get $lda) (local.get $ldb)
