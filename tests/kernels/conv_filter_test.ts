@@ -122,13 +122,15 @@ Deno.test("the committed filter-gradient bytes are what conv_filter_wat.ts compi
 
 Deno.test({
   name:
-    "conv2d's filter gradient: the direct kernel at stride 1 by default (kernels up to 3 × 3), " +
+    "conv2d's filter gradient: the direct kernel by default (kernels up to 3 × 3 at stride 1, every kernel at a larger stride), " +
     "the same values as the XNNPACK path to float32 rounding",
   ignore: !active,
   fn: async () => {
     const env = Deno.env.get("KIT_CONV_FILTER");
     assert.equal(kitConvFilterDirectChosen([3, 3]), env !== "0");
     assert.equal(kitConvFilterDirectChosen([5, 5]), env === "all");
+    assert.equal(kitConvFilterDirectChosen([4, 4], [2, 2]), env !== "0");
+    assert.equal(kitConvFilterDirectChosen([5, 5], [2, 1]), env !== "0");
     const x = tf.tensor4d(randn([2, 9, 9, 8], 7), [2, 9, 9, 8]);
     const w = tf.variable(tf.tensor4d(randn([3, 3, 8, 4], 8), [3, 3, 8, 4]));
     const r = tf.tensor4d(randn([2, 9, 9, 4], 9), [2, 9, 9, 4]);

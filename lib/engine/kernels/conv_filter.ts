@@ -240,24 +240,29 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
 });
 
 /**
- * Which stride-1 filter gradients the engine takes from {@link kitConvFilterDirect}: none
- * (false), those of kernels up to 3 × 3 (true, the default: the U-Net's 3 × 3 and 1 × 1 layers,
- * measured and rerun in notebook 04), or all ("all", also the CNN's 5 × 5 layers of notebooks
- * 07 and 09, which measured 1.5–2.4 times faster per layer but whose notebooks' seeded numbers
- * have not been re-derived with it).
+ * Which filter gradients the engine takes from {@link kitConvFilterDirect}: none (false); those of
+ * kernels up to 3 × 3 at stride 1 and of every kernel at a larger stride (true, the default: the
+ * U-Net's 3 × 3 and 1 × 1 layers, measured and rerun in notebook 04, and the GAN's 4 × 4 stride-2
+ * layers, rerun in notebook 06); or all ("all", also the CNN's 5 × 5 layers of notebooks 07 and
+ * 09, which measured 1.5–2.4 times faster per layer but whose notebooks' seeded numbers have not
+ * been re-derived with it).
  */
 export type ConvFilterDirectChoice = DirectChoice;
 
 const choice = directSwitch("KIT_CONV_FILTER");
 
 /**
- * True when the engine's stride-1 convolution with a `kernel` (k_h × k_w) filter takes its filter
- * gradient from {@link kitConvFilterDirect}: for kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`
- * (which keeps the XNNPACK path, for comparisons), for every kernel with `KIT_CONV_FILTER=all`,
- * or as {@link setKitConvFilterDirect} said.
+ * True when the engine's convolution with a `kernel` (k_h × k_w) filter and `stride` takes its
+ * filter gradient from {@link kitConvFilterDirect}: for kernels up to 3 × 3 at stride 1 and every
+ * kernel at a larger stride unless `KIT_CONV_FILTER=0` (which keeps the XNNPACK and GEMM paths,
+ * for comparisons), for every kernel with `KIT_CONV_FILTER=all`, or as
+ * {@link setKitConvFilterDirect} said.
  */
-export function kitConvFilterDirectChosen(kernel: readonly [number, number] = [1, 1]): boolean {
-  return choice.chosen(kernel);
+export function kitConvFilterDirectChosen(
+  kernel: readonly [number, number] = [1, 1],
+  stride: readonly [number, number] = [1, 1],
+): boolean {
+  return choice.chosen(kernel, stride);
 }
 
 /**

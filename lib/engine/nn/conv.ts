@@ -39,13 +39,15 @@
  *   and a transpose interleave and a gather crops by p. (An earlier version ran one stride-1
  *   convolution over the union of the phases' 3 × 3 windows for k = 4, s = 2: 2.25 times the
  *   minimal multiply–adds; tfjs-wasm's Pad and strided Slice are avoided, they are slow.)
- * - **∂L/∂w at stride 1** on wasm for kernels up to 3 × 3 (all with `KIT_CONV_FILTER=all`): the
- *   kit's direct kernel (`kernels/conv_filter.ts`), which reads x and ∂L/∂y in place and keeps a
- *   block of input × output channels of one tap in registers while the pixels stream past
- *   (1.3–9 times faster per U-Net layer than the path below with its transposes;
- *   `KIT_CONV_FILTER=0` switches it off).
- * - **∂L/∂w at stride s > 1** with 32 or more output channels (or a 1 × 1 kernel): the kit's
- *   GEMM, ((∂L/∂y)ᵀ P)ᵀ with P the patch matrix of x.
+ * - **∂L/∂w** on wasm for kernels up to 3 × 3 at stride 1 and every kernel at a larger stride
+ *   (all with `KIT_CONV_FILTER=all`): the kit's direct kernel (`kernels/conv_filter.ts`), which
+ *   reads x and ∂L/∂y in place and keeps a block of input × output channels of one tap in
+ *   registers while the pixels stream past (1.3–9 times faster per U-Net layer than the XNNPACK
+ *   path below with its transposes; 1.4 times faster than the GEMM path on the GAN generator's
+ *   4 × 4 stride-2 layer; `KIT_CONV_FILTER=0` switches it off). Not for 1 × 1 kernels over 128 or
+ *   more input channels (a tie with the product).
+ * - **∂L/∂w at stride s > 1** without the direct kernel, with 32 or more output channels (or a
+ *   1 × 1 kernel): the kit's GEMM, ((∂L/∂y)ᵀ P)ᵀ with P the patch matrix of x.
  * - **∂L/∂w** otherwise: a stride-1 convolution of xᵀ (batch as channels, [c, H, W, n]) with
  *   ∂L/∂yᵀ ([h', w', n, d]) as the filter, dilated by the stride; a matrix product xᵀ ∂L/∂y for a
  *   1 × 1 kernel at stride 1.
@@ -381,9 +383,10 @@ export function convTransposeValue(
 }
 
 /**
- * ∂L/∂w of y = conv2d(x, w, stride, pad) for a k_h × k_w filter, given dy = ∂L/∂y. At stride 1 on
- * wasm the kit's direct kernel (`kitConvFilterDirect`) where `kitConvFilterDirectChosen(kernel)`
- * (kernels up to 3 × 3 unless `KIT_CONV_FILTER=0`; all with `KIT_CONV_FILTER=all`); otherwise a
+ * ∂L/∂w of y = conv2d(x, w, stride, pad) for a k_h × k_w filter, given dy = ∂L/∂y. On wasm the
+ * kit's direct kernel (`kitConvFilterDirect`) where `kitConvFilterDirectChosen(kernel, stride)`
+ * (kernels up to 3 × 3 at stride 1 and every kernel at a larger stride unless
+ * `KIT_CONV_FILTER=0`; all with `KIT_CONV_FILTER=all`); otherwise a
  * stride-1 convolution of xᵀ [c, H + 2p_h, W + 2p_w, n] with dyᵀ [h', w', n, d] dilated by the
  * stride (a matrix product xᵀ dy for a 1 × 1 filter at stride 1 without padding). Returns
  * [k_h, k_w, c, d].
@@ -400,7 +403,7 @@ export function convFilterGrad(
   // (tests/bench/conv_direct_paths.ts).
   const pointwiseWide = kernel[0] === 1 && kernel[1] === 1 && x.shape[3] >= 128;
   if (
-    stride[0] === 1 && stride[1] === 1 && !pointwiseWide && kitConvFilterDirectChosen(kernel) &&
+    !pointwiseWide && kitConvFilterDirectChosen(kernel, stride) &&
     kitConvFilterDirectSupports(x, dy)
   ) {
     return kitConvFilterDirect(x, dy, { kernel, stride, pad });
