@@ -21,7 +21,10 @@
  * `unet`), `gemm` (a 512³ matrix product). The rows of fixed work (lemur, vae, unet, unetsample, gan, gemm) run in paired
  * rounds, ours and then PyTorch's one repeat back to back, and report the median of the rounds'
  * ratios (`pairedRuns`, `rowRatio`). `--profile` instead profiles one training step and one
- * sampling run per model on the current backend (lib/tools/bench/profile.ts).
+ * sampling run per model on the current backend (lib/tools/bench/profile.ts). `--scaling` instead
+ * times the fixed-work rows of the kit alone on one thread and on the most threads of `--threads`
+ * in paired rounds (lib/tools/bench/scaling.ts): the speed-up from more cores, robust to the
+ * machine's drift.
  * @module
  */
 import { join, resolve } from "node:path";
@@ -61,6 +64,13 @@ import {
   type ProfileWorkloadKey,
   profileWorkloads,
 } from "../bench/profile.ts";
+import {
+  formatScalingRow,
+  pairedThreadRounds,
+  SCALING_HEADER,
+  type ScalingRow,
+  scalingRow,
+} from "../bench/scaling.ts";
 import { runHeadless } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
@@ -131,6 +141,14 @@ const FLAGS = defineArgs({
     help: "with --readme: take the results from this saved JSON instead of measuring",
   },
   out: { type: "string", default: "out/bench", help: "folder for the JSON results" },
+  scaling: {
+    type: "boolean",
+    default: false,
+    help:
+      "instead of the comparison, time the kit's fixed-work workloads (vae, unet, unetsample, " +
+      "gan, gemm) on 1 thread and on the most threads of --threads in paired rounds " +
+      "(--repeats rounds) → out/bench/scaling-latest.json",
+  },
   profile: {
     type: "boolean",
     default: false,
@@ -173,6 +191,110 @@ async function profileCommand(outDir: string, repeats: number): Promise<void> {
   const path = join(outDir, `profile-${backend.name}.json`);
   await writeFileAtomic(path, JSON.stringify(result, null, 2) + "\n");
   console.log(`wrote ${path}`);
+}
+
+/** The workloads `--scaling` times: those of fixed work (a time per repeat). */
+const SCALING_WORKLOADS = ["vae", "unet", "unetsample", "gan", "gemm"] as const;
+
+/**
+ * `--scaling`: paired rounds of one thread against `threads` threads for each fixed-work workload
+ * in `workloads` (see lib/tools/bench/scaling.ts), printed and written to
+ * `<out>/scaling-<date>-<commit>.json` and `<out>/scaling-latest.json`. The kit alone.
+ */
+async function scalingCommand(
+  outDir: string,
+  workloads: Workload[],
+  threads: number,
+  rounds: number,
+  quick: boolean,
+): Promise<void> {
+  if (threads < 2) {
+    throw new CliError(
+      `--scaling compares 1 thread with more; --threads names at most ${threads} ` +
+        `(this machine has ${cpuCores()} core(s))`,
+    );
+  }
+  const chosen = SCALING_WORKLOADS.filter((w) => workloads.includes(w));
+  if (chosen.length === 0) {
+    throw new CliError(
+      `--scaling times ${SCALING_WORKLOADS.join(", ")}; --only names none of them`,
+    );
+  }
+  const commit = await gitCommit();
+  const loadStart = await loadAverage();
+  const backend = await initBackend();
+  const [n, steps] = quick ? [32, 4] : [256, 20];
+  const timed = quick ? 10 : 50;
+  const cases: Record<typeof SCALING_WORKLOADS[number], {
+    name: string;
+    unit: "s" | "ms";
+    run: (r: number) => Promise<number>;
+  }> = {
+    vae: {
+      name: "MNIST VAE: one epoch (9,000 digits)",
+      unit: "s",
+      run: async (r) => (await vaeEpoch(r)).seconds,
+    },
+    unet: {
+      name: "MNIST U-Net training step, batch 32",
+      unit: "ms",
+      run: async (r) => (await unetSteps(timed, r, 10)).msPerStep,
+    },
+    unetsample: {
+      name: `MNIST U-Net sampling, ${n} images × ${steps} steps`,
+      unit: "s",
+      run: async () => (await unetSampling(n, steps, 1))[0],
+    },
+    gan: {
+      name: "MNIST DCGAN iteration, batch 64",
+      unit: "ms",
+      run: async (r) => (await ganSteps(timed, r, 5)).msPerStep,
+    },
+    gemm: {
+      name: "matrix product 512 × 512 × 512",
+      unit: "ms",
+      run: (r) => gemmProduct(512, quick ? 20 : 200, r),
+    },
+  };
+  console.log(
+    `kit alone, ${backend.name} backend: ${rounds} paired round(s) per workload, 1 thread against ` +
+      `${threads} (one thread first in even rounds, last in odd ones); load average ${loadStart}`,
+  );
+  const rows: ScalingRow[] = [];
+  const before = kitThreads();
+  try {
+    for (const w of chosen) {
+      console.log(`running ${w} …`);
+      const c = cases[w];
+      const { one, many } = await pairedThreadRounds(rounds, threads, setKitThreads, c.run);
+      rows.push(scalingRow(c.name, c.unit, threads, one, many));
+    }
+  } finally {
+    setKitThreads(before);
+  }
+  console.log("");
+  console.log(SCALING_HEADER);
+  for (const r of rows) console.log(formatScalingRow(r));
+  const result = {
+    date: new Date().toISOString(),
+    commit,
+    backend: backend.name,
+    cpu: await cpuModel(),
+    cores: cpuCores(),
+    load: { start: loadStart, end: await loadAverage() },
+    quick,
+    rounds,
+    rows,
+  };
+  await Deno.mkdir(outDir, { recursive: true });
+  const text = JSON.stringify(result, null, 2) + "\n";
+  const stamp = result.date.slice(0, 19).replace(/[:T]/g, "-");
+  for (const f of [`scaling-${stamp}-${commit}.json`, "scaling-latest.json"]) {
+    await writeFileAtomic(join(outDir, f), text);
+  }
+  console.log(
+    `\nwrote ${join(outDir, "scaling-latest.json")} (speed-up: 1-thread time / n-thread time)`,
+  );
 }
 
 function printRow(r: BenchRow): void {
@@ -682,6 +804,7 @@ if (import.meta.main) {
       "deno task bench",
       "deno task bench --only sample,lemur --repeats 5 --threads 1",
       "deno task bench --notebooks",
+      "deno task bench --scaling --only vae,unet --repeats 6",
       "TFJS_BACKEND=webgpu deno task bench --profile --repeats 3",
       "deno task bench --readme --from out/bench/latest.json",
     ],
@@ -714,6 +837,11 @@ if (import.meta.main) {
     }
     const repeats = a.quick ? 1 : a.repeats;
     const seeds = a.quick ? 1 : a.seeds;
+    if (a.scaling) {
+      const only = a.only === WORKLOADS.join(",") ? [...SCALING_WORKLOADS] : workloads;
+      await scalingCommand(a.out, only, Math.max(...threadList), repeats, a.quick);
+      return;
+    }
     const loadStart = await loadAverage();
     // the commit measured: read before the run (a commit made during it must not rename it)
     const commit = await gitCommit();
