@@ -178,10 +178,13 @@ function vaeWorkload(): ProfileWorkload {
   };
 }
 
-/** The DCGAN of the GAN sheet: one discriminator and one generator update at batch 64. */
+/**
+ * The DCGAN of the GAN sheet with notebook 06's sizes (latent 64, ngf 16, ndf 16; as the bench's
+ * `gan` workload and `train-gan`): one discriminator and one generator update at batch 64.
+ */
 function ganWorkload(): ProfileWorkload {
-  const g = new Generator({ seed: 0 });
-  const d = new Discriminator({ seed: 1 });
+  const g = new Generator({ latentDim: 64, ngf: 16, seed: 0 });
+  const d = new Discriminator({ ndf: 16, seed: 1 });
   const opts = ganOptimizers(g, d);
   const real = seededUniform([64, 28, 28, 1], 5) as tf.Tensor4D;
   let k = 0;
