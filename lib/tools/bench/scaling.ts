@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { median } from "./reference.ts";
 
 /** One workload's paired scaling rounds. */
 export interface ScalingRow {
@@ -33,12 +34,6 @@ export interface ScalingRow {
   medianOne: number;
   medianMany: number;
 }
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * The row of one workload from its paired times: per-round speed-ups and medians. Throws when the

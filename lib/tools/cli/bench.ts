@@ -193,6 +193,41 @@ async function profileCommand(outDir: string, repeats: number): Promise<void> {
   console.log(`wrote ${path}`);
 }
 
+/**
+ * The workload table's names of the fixed-work rows, shared by the comparison and `--scaling`, and
+ * their sizes (`quick`: a smoke run).
+ */
+const FIXED = {
+  vae: "MNIST VAE: one epoch (9,000 digits)",
+  unet: "MNIST U-Net training step, batch 32",
+  unetsample: (quick: boolean) => {
+    const [n, steps] = quick ? [32, 4] : [256, 20];
+    return { n, steps, name: `MNIST U-Net sampling, ${n} images × ${steps} steps` };
+  },
+  gan: "MNIST DCGAN iteration, batch 64",
+  gemm: (quick: boolean) => {
+    const n = 512;
+    return { n, products: quick ? 20 : 200, name: `matrix product ${n} × ${n} × ${n}` };
+  },
+  /** Timed steps of the U-Net and DCGAN rows (after their warm-up). */
+  steps: (quick: boolean) => quick ? 10 : 50,
+};
+
+/** Writes `result` as `<out>/<prefix><date>-<commit>.json` and `<out>/<prefix>latest.json`. */
+async function saveRun(
+  outDir: string,
+  prefix: string,
+  result: { date: string; commit: string },
+): Promise<string> {
+  await Deno.mkdir(outDir, { recursive: true });
+  const text = JSON.stringify(result, null, 2) + "\n";
+  const stamp = result.date.slice(0, 19).replace(/[:T]/g, "-");
+  for (const f of [`${prefix}${stamp}-${result.commit}.json`, `${prefix}latest.json`]) {
+    await writeFileAtomic(join(outDir, f), text);
+  }
+  return join(outDir, `${prefix}latest.json`);
+}
+
 /** The workloads `--scaling` times: those of fixed work (a time per repeat). */
 const SCALING_WORKLOADS = ["vae", "unet", "unetsample", "gan", "gemm"] as const;
 
@@ -223,38 +258,25 @@ async function scalingCommand(
   const commit = await gitCommit();
   const loadStart = await loadAverage();
   const backend = await initBackend();
-  const [n, steps] = quick ? [32, 4] : [256, 20];
-  const timed = quick ? 10 : 50;
+  const sample = FIXED.unetsample(quick), gemm = FIXED.gemm(quick), timed = FIXED.steps(quick);
   const cases: Record<typeof SCALING_WORKLOADS[number], {
     name: string;
     unit: "s" | "ms";
     run: (r: number) => Promise<number>;
   }> = {
-    vae: {
-      name: "MNIST VAE: one epoch (9,000 digits)",
-      unit: "s",
-      run: async (r) => (await vaeEpoch(r)).seconds,
-    },
+    vae: { name: FIXED.vae, unit: "s", run: async (r) => (await vaeEpoch(r)).seconds },
     unet: {
-      name: "MNIST U-Net training step, batch 32",
+      name: FIXED.unet,
       unit: "ms",
       run: async (r) => (await unetSteps(timed, r, 10)).msPerStep,
     },
     unetsample: {
-      name: `MNIST U-Net sampling, ${n} images × ${steps} steps`,
+      name: sample.name,
       unit: "s",
-      run: async () => (await unetSampling(n, steps, 1))[0],
+      run: async () => (await unetSampling(sample.n, sample.steps, 1))[0],
     },
-    gan: {
-      name: "MNIST DCGAN iteration, batch 64",
-      unit: "ms",
-      run: async (r) => (await ganSteps(timed, r, 5)).msPerStep,
-    },
-    gemm: {
-      name: "matrix product 512 × 512 × 512",
-      unit: "ms",
-      run: (r) => gemmProduct(512, quick ? 20 : 200, r),
-    },
+    gan: { name: FIXED.gan, unit: "ms", run: async (r) => (await ganSteps(timed, r, 5)).msPerStep },
+    gemm: { name: gemm.name, unit: "ms", run: (r) => gemmProduct(gemm.n, gemm.products, r) },
   };
   console.log(
     `kit alone, ${backend.name} backend: ${rounds} paired round(s) per workload, 1 thread against ` +
@@ -286,15 +308,8 @@ async function scalingCommand(
     rounds,
     rows,
   };
-  await Deno.mkdir(outDir, { recursive: true });
-  const text = JSON.stringify(result, null, 2) + "\n";
-  const stamp = result.date.slice(0, 19).replace(/[:T]/g, "-");
-  for (const f of [`scaling-${stamp}-${commit}.json`, "scaling-latest.json"]) {
-    await writeFileAtomic(join(outDir, f), text);
-  }
-  console.log(
-    `\nwrote ${join(outDir, "scaling-latest.json")} (speed-up: 1-thread time / n-thread time)`,
-  );
+  const path = await saveRun(outDir, "scaling-", result);
+  console.log(`\nwrote ${path} (speed-up: 1-thread time / n-thread time)`);
 }
 
 function printRow(r: BenchRow): void {
@@ -568,7 +583,7 @@ async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
     `  ${(flops / 1e9).toFixed(1)} GFLOP per epoch: ours ${rate(median(ours)).toFixed(1)} GFLOP/s` +
       (torch ? `, PyTorch ${rate(median(torch)).toFixed(1)} GFLOP/s` : ""),
   );
-  return row(p, "MNIST VAE: one epoch (9,000 digits)", "s", ours, torch, {
+  return row(p, FIXED.vae, "s", ours, torch, {
     flops,
     oursGflops: rate(median(ours)),
     torchGflops: torch ? rate(median(torch)) : null,
@@ -576,7 +591,7 @@ async function vaeRow(p: Pass, repeats: number): Promise<BenchRow> {
 }
 
 async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
-  const [n, steps] = quick ? [32, 4] : [256, 20];
+  const { n, steps, name } = FIXED.unetsample(quick);
   // paired as pairedRuns does: the reference runs after each of our runs, on the same warm model
   const theirs: Record<string, unknown>[] = [];
   const one = oneReference(p, "unet_sample.py", ["--n", String(n), "--steps", String(steps)]);
@@ -589,7 +604,7 @@ async function unetSampleRow(p: Pass, repeats: number, quick: boolean): Promise<
   console.log(`  ours: ${ours.map((s) => s.toFixed(2)).join(", ")} s`);
   const torch = pairedNumbers(p.py ? theirs : null, "seconds_runs");
   if (torch) console.log(`  PyTorch: ${torch.map((s) => s.toFixed(2)).join(", ")} s`);
-  return row(p, `MNIST U-Net sampling, ${n} images × ${steps} steps`, "s", ours, torch, {
+  return row(p, name, "s", ours, torch, {
     n,
     steps,
   }, { paired: true });
@@ -608,7 +623,7 @@ async function stepRuns<T extends { msPerStep: number; warmupMsPerStep: number }
   measure: (steps: number, seed: number, warmup: number) => Promise<T>,
   what: (t: T) => string,
 ) {
-  const steps = quick ? 10 : 50;
+  const steps = FIXED.steps(quick);
   const warmup = 10;
   const runs = await pairedRuns(
     repeats,
@@ -652,7 +667,7 @@ async function unetRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
   );
   return row(
     p,
-    "MNIST U-Net training step, batch 32",
+    FIXED.unet,
     "ms",
     ours.map((u) => u.msPerStep),
     torchMs,
@@ -685,7 +700,7 @@ async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRo
   }
   return row(
     p,
-    "MNIST DCGAN iteration, batch 64",
+    FIXED.gan,
     "ms",
     ours.map((g) => g.msPerStep),
     torchMs,
@@ -701,8 +716,7 @@ async function ganRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRo
 }
 
 async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchRow> {
-  const n = 512;
-  const products = quick ? 20 : 200;
+  const { n, products, name } = FIXED.gemm(quick);
   const { ours, theirs: t } = await pairedRuns(
     repeats,
     (r) => gemmProduct(n, products, r),
@@ -714,7 +728,7 @@ async function gemmRow(p: Pass, repeats: number, quick: boolean): Promise<BenchR
     `  ours: ${gflops(median(ours)).toFixed(1)} GFLOP/s` +
       (torch ? `, PyTorch: ${gflops(median(torch)).toFixed(1)} GFLOP/s` : ""),
   );
-  return row(p, `matrix product ${n} × ${n} × ${n}`, "ms", ours, torch, {
+  return row(p, name, "ms", ours, torch, {
     n,
     products,
     oursGflops: gflops(median(ours)),
@@ -933,14 +947,9 @@ if (import.meta.main) {
       rows,
       notebooks,
     };
-    await Deno.mkdir(a.out, { recursive: true });
-    const text = JSON.stringify(result, null, 2) + "\n";
-    const stamp = result.date.slice(0, 19).replace(/[:T]/g, "-");
-    for (const f of [`${stamp}-${commit}.json`, "latest.json"]) {
-      await writeFileAtomic(join(a.out, f), text);
-    }
+    const path = await saveRun(a.out, "", result);
     console.log(
-      `\nwrote ${join(a.out, "latest.json")} (ratio: ours / PyTorch for times, ` +
+      `\nwrote ${path} (ratio: ours / PyTorch for times, ` +
         `PyTorch / ours for rates; below 1 means the kit is faster)`,
     );
     if (a.readme) await writeReadme(result);
