@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type BenchResult,
+  cpuLabel,
   notebookTable,
   replaceMarked,
   runCaption,
@@ -106,4 +107,23 @@ Deno.test("updateReadme writes both generated sections from a result", () => {
   // only notebook rows: the workload section is left alone
   const nbOnly = updateReadme(readme, { ...result, rows: [] });
   assert.ok(nbOnly.includes("<!-- bench-workloads:begin -->\n<!-- bench-workloads:end -->"));
+});
+
+Deno.test("cpuLabel: the model name with family and model numbers, from the first processor", () => {
+  const processor = (n: number, family: number, model: number, name: string) =>
+    `processor\t: ${n}\nvendor_id\t: AuthenticAMD\ncpu family\t: ${family}\nmodel\t\t: ${model}\n` +
+    `model name\t: ${name}\nstepping\t: 1\n\n`;
+  const twoCores = processor(0, 25, 17, "AMD EPYC") + processor(1, 25, 17, "AMD EPYC");
+  assert.equal(cpuLabel(twoCores), "AMD EPYC (family 25, model 17)");
+  // two generations with the same name read apart
+  assert.notEqual(cpuLabel(processor(0, 26, 2, "AMD EPYC")), cpuLabel(twoCores));
+  // trailing blanks are not part of the name
+  assert.equal(
+    cpuLabel(processor(0, 6, 85, "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz  ")),
+    "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz (family 6, model 85)",
+  );
+  // without the numbers (e.g. an ARM machine's cpuinfo) the name alone; without a name "unknown"
+  assert.equal(cpuLabel("processor\t: 0\nmodel name\t: Some CPU\n"), "Some CPU");
+  assert.equal(cpuLabel("processor\t: 0\nBogoMIPS\t: 50.00\n"), "unknown");
+  assert.equal(cpuLabel(""), "unknown");
 });

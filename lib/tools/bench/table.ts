@@ -5,6 +5,26 @@
  * @module
  */
 
+/**
+ * The CPU as a run records it, from the text of Linux's /proc/cpuinfo: the model name with the
+ * family and model numbers, since a virtual machine often names only the vendor's line ("AMD
+ * EPYC") and runs on two generations of it must not read as the same machine. "unknown" without
+ * a model name; the name alone without the numbers.
+ * @example
+ * ```ts
+ * cpuLabel("cpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n"); // "AMD EPYC (family 25, model 17)"
+ * ```
+ */
+export function cpuLabel(cpuinfo: string): string {
+  const field = (name: string) =>
+    cpuinfo.match(new RegExp(`^${name}\\s*:\\s*(.*?)\\s*$`, "m"))?.[1];
+  const name = field("model name") || "unknown";
+  const [family, model] = [field("cpu family"), field("model")];
+  return name !== "unknown" && family && model
+    ? `${name} (family ${family}, model ${model})`
+    : name;
+}
+
 /** One measured workload at one thread count (a row of `out/bench/latest.json`). */
 export interface BenchRow {
   name: string;

@@ -54,6 +54,7 @@ import {
 import {
   type BenchResult,
   type BenchRow,
+  cpuLabel,
   formatValue,
   type NotebookRow,
   updateReadme,
@@ -336,18 +337,10 @@ async function gitCommit(): Promise<string> {
   }
 }
 
-/**
- * The CPU's model name from /proc/cpuinfo, with its family and model numbers: a virtual machine
- * often names only the vendor's line ("AMD EPYC"), and two runs on different generations of it
- * must not read as the same machine.
- */
+/** The CPU as {@link cpuLabel} names it ("unknown" where /proc/cpuinfo cannot be read). */
 async function cpuModel(): Promise<string> {
   try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1];
-    const name = field("model name") ?? "unknown";
-    const [family, model] = [field("cpu family"), field("model")];
-    return family && model ? `${name} (family ${family}, model ${model})` : name;
+    return cpuLabel(await Deno.readTextFile("/proc/cpuinfo"));
   } catch {
     return "unknown";
   }
