@@ -21,6 +21,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { requireWasmBackend } from "../../lib/engine/kernels/wasm_internals.ts";
+import { median } from "../../lib/tools/bench/reference.ts";
 
 const ROUNDS = 3;
 const SIMD_WASM = new URL(
@@ -73,7 +74,8 @@ async function child(shared: boolean): Promise<void> {
   const b = tf.randomNormal([512, 512], 0, 1, "float32", 2);
   const x = tf.randomNormal([32, 28, 28, 8], 0, 1, "float32", 3) as tf.Tensor4D;
   const f = tf.randomNormal([3, 3, 8, 8], 0, 1, "float32", 4) as tf.Tensor4D;
-  const median = (fn: () => tf.Tensor, n: number) => {
+  /** The middle time (the upper one of the two for even n) of n calls after 5 untimed. */
+  const medianMs = (fn: () => tf.Tensor, n: number) => {
     for (let k = 0; k < 5; k++) fn().dispose();
     const ts = Array.from({ length: n }, () => {
       const t0 = performance.now();
@@ -83,9 +85,9 @@ async function child(shared: boolean): Promise<void> {
     return ts[n >> 1];
   };
   const ms = {
-    matMul: median(() => tf.matMul(a, b), 40),
-    conv: median(() => tf.conv2d(x, f, 1, "same"), 100),
-    add: median(() => tf.add(x, x), 200),
+    matMul: medianMs(() => tf.matMul(a, b), 40),
+    conv: medianMs(() => tf.conv2d(x, f, 1, "same"), 100),
+    add: medianMs(() => tf.add(x, x), 200),
   };
   const sums = {
     matMul: (await tf.sum(tf.matMul(a, b)).data())[0],
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
   );
   console.log(`same sums in both variants: ${same}`);
   for (const k of ["matMul", "conv", "add"]) {
-    const med = (v: string) => runs[v].map((x) => x.ms[k]).sort((p, q) => p - q)[ROUNDS >> 1];
+    const med = (v: string) => median(runs[v].map((x) => x.ms[k]));
     console.log(`${k}: shared / unshared ${(med("shared") / med("unshared")).toFixed(3)}`);
   }
 }

@@ -18,11 +18,10 @@
 export function cpuLabel(cpuinfo: string): string {
   const field = (name: string) =>
     cpuinfo.match(new RegExp(`^${name}\\s*:\\s*(.*?)\\s*$`, "m"))?.[1];
-  const name = field("model name") || "unknown";
+  const name = field("model name");
+  if (!name) return "unknown";
   const [family, model] = [field("cpu family"), field("model")];
-  return name !== "unknown" && family && model
-    ? `${name} (family ${family}, model ${model})`
-    : name;
+  return family && model ? `${name} (family ${family}, model ${model})` : name;
 }
 
 /** One measured workload at one thread count (a row of `out/bench/latest.json`). */
