@@ -36,6 +36,9 @@ import "../kernels/slice.ts";
 // The kit's WGSL kernels for the webgpu backend (AdamW in place, group normalisation).
 import "../kernels/webgpu/mod.ts";
 import { shareSavedTensors } from "./saved.ts";
+import { prepareSharedWasm } from "./shared_wasm.ts";
+import { usePoolHeap } from "../kernels/gemm_pool.ts";
+import { requireWasmBackend } from "../kernels/wasm_internals.ts";
 
 // Tensors saved for a backward pass share their data instead of one Identity kernel each.
 shareSavedTensors();
@@ -85,10 +88,20 @@ export async function probeWebGPU(): Promise<AdapterReport> {
   }
 }
 
-async function trySet(name: BackendName): Promise<boolean> {
+async function trySet(
+  name: BackendName,
+  env: (key: string) => string | undefined = () => undefined,
+): Promise<boolean> {
   try {
     if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
-    return await tf.setBackend(name);
+    // the wasm backend on a shared memory where the kit's threads may compute on it in place
+    if (name === "wasm") await prepareSharedWasm(env);
+    const ok = await tf.setBackend(name);
+    // a shared memory: the kit's threads compute on it in place
+    if (ok && name === "wasm") {
+      usePoolHeap(requireWasmBackend(tf.backend(), "the kit").wasm.asm.memory);
+    }
+    return ok;
   } catch {
     return false;
   }
@@ -186,7 +199,7 @@ async function choose(
         `TFJS_BACKEND must be one of ${BACKENDS.join(", ")}; got "${requested}"`,
       );
     }
-    if (!(await trySet(forced))) {
+    if (!(await trySet(forced, env))) {
       throw new Error(`TFJS_BACKEND=${forced}: that backend could not be started here`);
     }
     const readError = await readBackError();
@@ -208,7 +221,7 @@ async function choose(
   }
   const gpu = await probeWebGPU();
   const rule = preferredBackend(workload, gpu);
-  if (rule && await trySet(rule.name)) return rule;
+  if (rule && await trySet(rule.name, env)) return rule;
   let why: string;
   if (gpu.real) {
     if (await trySet("webgpu")) {
@@ -226,7 +239,7 @@ async function choose(
   } else {
     why = `no WebGPU adapter (${gpu.description})`;
   }
-  if (await trySet("wasm")) return { name: "wasm", reason: why };
+  if (await trySet("wasm", env)) return { name: "wasm", reason: why };
   if (await trySet("cpu")) return { name: "cpu", reason: `${why}; wasm failed to start` };
   throw new Error("no tfjs backend could be started (tried webgpu, wasm, cpu)");
 }

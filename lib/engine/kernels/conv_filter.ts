@@ -30,7 +30,17 @@ import { FILTER_TILES, JOINT_TILES } from "./conv_filter_wat.ts";
 import { register } from "./fused.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { pairAttr } from "./shared/kernel_args.ts";
-import { kitModule, kitTileModule, offset, type WasmFunction } from "./wasm_internals.ts";
+import {
+  kitModule,
+  kitTileModule,
+  offset,
+  type WasmBackendLike,
+  type WasmFunction,
+} from "./wasm_internals.ts";
+import { inPlaceThreads, runInPlace } from "./gemm_pool.ts";
+import { type PoolCall, poolFn } from "./pool_fns.ts";
+import { PARALLEL_CONV_MACS } from "./conv_tiles.ts";
+import { kitThreads } from "../threads.ts";
 import { type DirectChoice, directSwitch } from "./shared/direct_choice.ts";
 
 const supported = kitKernelsEnabled() &&
@@ -104,6 +114,36 @@ function validRange(size: number, out: number, s: number, t: number, p: number):
   const lo = Math.max(0, Math.ceil((p - t) / s));
   const hi = Math.min(out, Math.floor((size - 1 + p - t) / s) + 1);
   return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * Runs the filter gradient's tile calls: on the calling thread, or, where tfjs's memory is shared,
+ * the work (multiply-adds) is large and other threads are ready, split into contiguous runs of
+ * nearly equal work, one per thread (`gemm_pool.ts`, `runInPlace`).
+ */
+function runFilterCalls(
+  backend: WasmBackendLike,
+  tiles: Map<string, WasmFunction>,
+  calls: { tile: string; args: number[]; work: number }[],
+): void {
+  const memory = backend.wasm.asm.memory;
+  const total = calls.reduce((n, c) => n + c.work, 0);
+  const T = total >= PARALLEL_CONV_MACS && calls.length >= 2
+    ? Math.min(inPlaceThreads(memory, kitThreads()), calls.length)
+    : 1;
+  if (T >= 2) {
+    const lists: PoolCall[][] = Array.from({ length: T }, () => []);
+    for (let k = 0, done = 0; k < calls.length; k++) {
+      // the thread whose share of the work this call's middle falls in
+      const t = Math.min(T - 1, Math.floor(((done + calls[k].work / 2) / total) * T));
+      lists[t].push([poolFn(`t${calls[k].tile}`), ...calls[k].args]);
+      done += calls[k].work;
+    }
+    const part = (k: number) =>
+      `${lists[k].length} of the ${calls.length} tiles of a filter gradient`;
+    if (runInPlace(memory, lists, part)) return;
+  }
+  for (const c of calls) tiles.get(c.tile)!(...c.args);
 }
 
 register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
@@ -188,6 +228,9 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
       }
     }
   } else {
+    // one tile call per tap and block of the output: each computes its block of ∂L/∂w over all
+    // pixels, so the calls can run on any threads with the same bits
+    const calls: { tile: string; args: number[]; work: number }[] = [];
     for (let u = 0; u < kh; u++) {
       const [i0, i1] = validRange(H, oh, sh, u, ph);
       for (let v = 0; v < kw; v++) {
@@ -198,28 +241,32 @@ register("KitConvFilterDirect", ["x", "dy"], ({ inputs, backend, attrs }) => {
         const tap = (u * kw + v) * rows * cols * 4;
         for (let r0 = 0, bi = 0; bi < rb.length; r0 += rb[bi++]) {
           for (let c0 = 0, bj = 0; bj < cb.length; c0 += cb[bj++]) {
-            const tile = tiles.get(`${rb[bi]}x${cb[bj]}`)!;
             const out = S + tap + (r0 * cols + c0) * 4;
             const [aAt, bAt] = xRows ? [xAt, gAt] : [gAt, xAt];
-            tile(
-              aAt + r0 * 4,
-              bAt + c0 * 4,
-              out,
-              cols * 4,
-              T,
-              rowOp.img,
-              colOp.img,
-              i1 - i0,
-              rowOp.row,
-              colOp.row,
-              j1 - j0,
-              rowOp.pix,
-              colOp.pix,
-            );
+            calls.push({
+              tile: `${rb[bi]}x${cb[bj]}`,
+              args: [
+                aAt + r0 * 4,
+                bAt + c0 * 4,
+                out,
+                cols * 4,
+                T,
+                rowOp.img,
+                colOp.img,
+                i1 - i0,
+                rowOp.row,
+                colOp.row,
+                j1 - j0,
+                rowOp.pix,
+                colOp.pix,
+              ],
+              work: rb[bi] * cb[bj] * T * (i1 - i0) * (j1 - j0),
+            });
           }
         }
       }
     }
+    runFilterCalls(backend, tiles, calls);
   }
   if (scratch) {
     // scratch [tap, rows, cols] → dw [tap, C, O]

@@ -13,6 +13,9 @@ import { INPUT_TILES } from "./conv_input_wat.ts";
 import { CONV_PIXELS_WASM_BASE64 } from "./conv_pixels_bytes.ts";
 import { PIXEL_TILES } from "./conv_pixels_wat.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
+import { inPlaceThreads, runInPlace } from "./gemm_pool.ts";
+import { type PoolCall, poolFn } from "./pool_fns.ts";
+import { kitThreads } from "../threads.ts";
 import {
   kitModule,
   kitTileModule,
@@ -103,38 +106,82 @@ export interface DirectConvCall {
   Wp: number;
 }
 
-/** Runs the tiles of `conv_input_wat.ts` over the whole output (see the module notes). */
+/**
+ * Convolutions with fewer multiply-adds than this (n·H·W·N·k_h·k_w·K) run on the calling thread
+ * alone; larger ones are split by images between the kit's threads where they compute in place.
+ */
+export const PARALLEL_CONV_MACS = 1 << 21;
+
+/**
+ * Runs the tiles of `conv_input_wat.ts` over the whole output (see the module notes). Where tfjs's
+ * memory is shared and the kit has more than one thread ready, the images are split between the
+ * threads (`gemm_pool.ts`, {@link runInPlace}); every output is computed by the same calls with
+ * the same sums whatever the split, so the result is bit for bit the one-thread result.
+ */
 export function runDirectConv(backend: WasmBackendLike, c: DirectConvCall): void {
-  const tiles = tilesFor(backend);
-  const { n, H, W, kh, Kin, K, N } = c;
+  const memory = backend.wasm.asm.memory;
+  const macs = c.n * c.H * c.W * c.N * c.kh * c.Kin;
+  const T = c.n >= 2 && macs >= PARALLEL_CONV_MACS
+    ? Math.min(inPlaceThreads(memory, kitThreads()), c.n)
+    : 1;
+  if (T < 2) {
+    const tiles = tilesFor(backend);
+    for (const call of directConvCalls(c, 0, c.n)) tiles.get(call.tile)!(...call.args);
+    return;
+  }
+  const lists: PoolCall[][] = [];
+  const starts: number[] = [];
+  for (let k = 0, i0 = 0; k < T; k++) {
+    const count = Math.floor(c.n / T) + (k < c.n % T ? 1 : 0);
+    starts.push(i0);
+    lists.push(
+      directConvCalls(c, i0, count).map((call) => [poolFn(`c${call.tile}`), ...call.args]),
+    );
+    i0 += count;
+  }
+  const part = (k: number) =>
+    `images ${starts[k]}–${
+      (starts[k + 1] ?? c.n) - 1
+    } of a convolution to [${c.n}, ${c.H}, ${c.W}, ${c.N}]`;
+  if (!runInPlace(memory, lists, part)) {
+    const tiles = tilesFor(backend);
+    for (const call of directConvCalls(c, 0, c.n)) tiles.get(call.tile)!(...call.args);
+  }
+}
+
+/** The tile calls ("mr x nr" and the 15 arguments) that compute images [i0, i0 + count). */
+function directConvCalls(
+  c: DirectConvCall,
+  i0: number,
+  count: number,
+): { tile: string; args: number[] }[] {
+  const { H, W, kh, Kin, K, N } = c;
   const imgA = c.Hp * c.Wp * K * 4, rowA = c.Wp * K * 4, pixA = K * 4;
   const imgO = H * W * N * 4, rowO = W * N * 4, ldo = N * 4;
+  const a0 = c.a + i0 * imgA, o0 = c.out + i0 * imgO;
   // ⌈W/6⌉ blocks of nearly equal width per row: `wide` blocks of `big` pixels, then `big − 1`
-  const count = Math.ceil(W / MAX_ROWS), big = Math.ceil(W / count);
-  const wide = W - count * (big - 1);
+  const cnt = Math.ceil(W / MAX_ROWS), big = Math.ceil(W / cnt);
+  const wide = W - cnt * (big - 1);
   const widths = channelBlocks(N);
+  const calls: { tile: string; args: number[] }[] = [];
   for (
     let j = 0, c0 = 0, b = c.b;
     j < widths.length;
     b += kh * Kin * widths[j] * 4, c0 += widths[j++]
   ) {
-    const nr = widths[j], out = c.out + c0 * 4, bias = c.bias + c0 * 4;
-    const tail = [kh, Kin, pixA, imgO, rowO, ldo] as const;
-    tiles.get(`${big}x${nr}`)!(c.a, b, bias, out, n, imgA, H, rowA, wide, ...tail);
-    if (wide < count) {
+    const nr = widths[j], out = o0 + c0 * 4, bias = c.bias + c0 * 4;
+    const tail = [kh, Kin, pixA, imgO, rowO, ldo];
+    calls.push({
+      tile: `${big}x${nr}`,
+      args: [a0, b, bias, out, count, imgA, H, rowA, wide, ...tail],
+    });
+    if (wide < cnt) {
       const j0 = wide * big;
-      tiles.get(`${big - 1}x${nr}`)!(
-        c.a + j0 * pixA,
-        b,
-        bias,
-        out + j0 * ldo,
-        n,
-        imgA,
-        H,
-        rowA,
-        count - wide,
-        ...tail,
-      );
+      calls.push({
+        tile: `${big - 1}x${nr}`,
+        args: [a0 + j0 * pixA, b, bias, out + j0 * ldo, count, imgA, H, rowA, cnt - wide, ...tail],
+      });
     }
   }
+  return calls;
 }

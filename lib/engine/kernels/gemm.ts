@@ -22,8 +22,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
-import { type GemmFn, type GemmJob, type GemmSkipFn, parallelGemm } from "./gemm_pool.ts";
-import { gemmSkipScratchBytes } from "./gemm_wat.ts";
+import {
+  type GemmFn,
+  type GemmJob,
+  type GemmSkipFn,
+  gemmSkipScratchStride,
+  parallelGemm,
+} from "./gemm_pool.ts";
 import { kitThreads } from "../threads.ts";
 import { KitError } from "../errors.ts";
 import { checkedKernel, numberAttr } from "./shared/kernel_args.ts";
@@ -101,11 +106,16 @@ function run(
   const [M, K, N] = dims;
   const out = backend.makeOutput(shape, "float32");
   // every buffer first: an allocation may grow (and so replace) the wasm memory
+  // one scratch per thread where the threads compute in place on a shared memory
+  const memory = backend.wasm.asm.memory;
+  const threads = kitThreads();
+  const scratches = memory.buffer instanceof SharedArrayBuffer ? threads : 1;
   const scratch = skipEnabled && N >= GEMM_SKIP_MIN_N
-    ? backend.makeOutput([gemmSkipScratchBytes(K) / 4], "float32")
+    ? backend.makeOutput([(scratches * gemmSkipScratchStride(K)) / 4], "float32")
     : null;
   const job: GemmJob = {
     heap: backend.wasm.asm.memory.buffer,
+    memory: backend.wasm.asm.memory,
     local: gemmFor(backend),
     a: offset(backend, a),
     b: offset(backend, b),
@@ -122,7 +132,7 @@ function run(
   };
   try {
     // Large products are shared between the kit's threads (bit for bit the same result).
-    if (parallelGemm(job, kitThreads())) return out;
+    if (parallelGemm(job, threads)) return out;
     if (job.skip) {
       job.skip.local(job.a, job.b, job.c, M, K, N, job.bias, act, job.r, job.skip.scratch);
     } else job.local(job.a, job.b, job.c, M, K, N, job.bias, act, job.r);
@@ -235,8 +245,8 @@ export function gemmOn(backend: WasmBackendLike): GemmFn | null {
   if (!supported) return null;
   const local = gemmFor(backend);
   return (a, b, c, M, K, N, bias, act, r) => {
-    const heap = backend.wasm.asm.memory.buffer;
-    const job = { heap, local, a, b, c, M, K, N, bias, act, r };
+    const memory = backend.wasm.asm.memory;
+    const job = { heap: memory.buffer, memory, local, a, b, c, M, K, N, bias, act, r };
     if (!parallelGemm(job, kitThreads())) local(a, b, c, M, K, N, bias, act, r);
   };
 }

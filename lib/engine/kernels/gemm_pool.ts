@@ -24,16 +24,29 @@
  * broken (every later parallel product throws the same error) until {@link resetGemmPool}: a
  * training run stops with that message instead of hanging. Workers start in the background: a
  * product that comes before they are ready runs on the calling thread alone.
+ *
+ * **In place.** Where tfjs's wasm memory is shared (`backend/shared_wasm.ts`: with more than one
+ * thread) the workers also instantiate the table of `pool_fns.ts` on it and compute in place, with
+ * no copies: {@link runInPlace} hands each worker a list of calls (function index and arguments,
+ * byte offsets in tfjs's memory) in a call buffer of its own. Products are then split into nearly
+ * equal blocks of 6-row tiles, the direct convolutions by images (`conv_tiles.ts`) and the filter
+ * gradients by tiles of ∂L/∂w (`conv_filter.ts`). Every output element is still computed by one
+ * call with the same sums, so the result is bit for bit the one-thread result
+ * (tests/kernels/in_place_test.ts).
  * @module
  */
 import { Worker } from "node:worker_threads";
 import { SLOT } from "./gemm_slots.ts";
 import { gemmSkipScratchBytes } from "./gemm_wat.ts";
+import { type PoolCall, poolFn, poolFunctions } from "./pool_fns.ts";
+import type { WasmFunction } from "./wasm_internals.ts";
 
 /** Products with fewer multiply-adds (M·K·N) than this run on the calling thread alone. */
 export const PARALLEL_MIN_MACS = 1 << 21;
 
 const MAX_WORKERS = 255;
+/** Int32 values in a worker's call buffer (256 KiB): a count, then per call 2 + its arguments. */
+const CALL_CAPACITY = 1 << 16;
 const PAGE = 65536;
 const ROWS = 6;
 
@@ -59,6 +72,12 @@ export type GemmSkipFn = (...args: [...Parameters<GemmFn>, scratch: number]) => 
 /** One product for {@link parallelGemm}: byte offsets into `heap` (tfjs's wasm memory). */
 export interface GemmJob {
   heap: ArrayBufferLike;
+  /**
+   * tfjs's memory, whose buffer is `heap`: when it is shared the workers compute their rows in
+   * place ({@link runInPlace}), without copies; `skip.scratch` then holds one scratch per thread,
+   * {@link gemmSkipScratchStride} bytes apart.
+   */
+  memory?: WebAssembly.Memory;
   /** The single-thread kernel on `heap` (same code as the workers'). */
   local: GemmFn;
   a: number;
@@ -82,7 +101,11 @@ export interface GemmJob {
 
 interface Pool {
   memory: WebAssembly.Memory;
+  /** tfjs's shared memory, on which the workers run call lists in place (null: none). */
+  heap: WebAssembly.Memory | null;
   ctrl: Int32Array;
+  /** Each worker's call buffer (see {@link runInPlace}). */
+  calls: Int32Array[];
   workers: (Worker | null)[];
   seq: number;
   broken: string | null;
@@ -132,10 +155,26 @@ export function setGemmPoolTimeoutMs(ms: number): void {
   timeoutMs = ms;
 }
 
-function newPool(): Pool {
+/** tfjs's shared memory, once the backend has started on one ({@link usePoolHeap}). */
+let registeredHeap: WebAssembly.Memory | null = null;
+
+/**
+ * Tells the pool tfjs's memory when it is shared (the backend's start does, `select.ts`): pools
+ * made from now on give it to their workers, so that they can compute in place on it
+ * ({@link runInPlace}); an existing pool without it is replaced. An unshared memory is ignored.
+ */
+export function usePoolHeap(memory: WebAssembly.Memory): void {
+  if (!(memory.buffer instanceof SharedArrayBuffer)) return;
+  registeredHeap = memory;
+  if (pool && pool.heap !== memory) resetGemmPool();
+}
+
+function newPool(heap: WebAssembly.Memory | null = registeredHeap): Pool {
   return {
     memory: new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }),
+    heap,
     ctrl: new Int32Array(new SharedArrayBuffer(4 * SLOT.size * MAX_WORKERS)),
+    calls: [],
     workers: [],
     seq: 0,
     broken: null,
@@ -146,8 +185,9 @@ function newPool(): Pool {
 function ensureWorkers(p: Pool, n: number): void {
   for (let i = p.workers.length; i < Math.min(n, MAX_WORKERS); i++) {
     Atomics.store(p.ctrl, i * SLOT.size + SLOT.spin, spinMicros);
+    p.calls[i] = new Int32Array(new SharedArrayBuffer(4 * CALL_CAPACITY));
     const w = new Worker(new URL("./gemm_worker.ts", import.meta.url), {
-      workerData: { memory: p.memory, ctrl: p.ctrl, index: i },
+      workerData: { memory: p.memory, heap: p.heap, ctrl: p.ctrl, calls: p.calls[i], index: i },
     });
     w.unref();
     // A worker that exits or throws breaks the pool (the next product reports it); these
@@ -187,10 +227,17 @@ export function gemmPoolStatus(): {
 
 /**
  * Starts `n` workers now (they start in the background) and returns a promise that resolves when
- * they are ready, or rejects when one cannot start or `ms` pass (default 30 s).
+ * they are ready, or rejects when one cannot start or `ms` pass (default 30 s). With `heap`
+ * (tfjs's shared memory; default: the one given to {@link usePoolHeap}) they can also run call
+ * lists on it in place ({@link runInPlace}); a pool that has another heap is replaced.
  */
-export async function startGemmPool(n: number, ms = 30_000): Promise<void> {
-  pool ??= newPool();
+export async function startGemmPool(
+  n: number,
+  ms = 30_000,
+  heap: WebAssembly.Memory | null = registeredHeap,
+): Promise<void> {
+  if (heap && pool && pool.heap !== heap) resetGemmPool();
+  pool ??= newPool(heap);
   ensureWorkers(pool, n);
   const p = pool;
   const t0 = performance.now();
@@ -241,6 +288,9 @@ const align = (n: number) => (n + 15) & ~15;
 export function parallelGemm(job: GemmJob, threads: number): boolean {
   const { M, K, N } = job;
   if (threads < 2 || M * K * N < PARALLEL_MIN_MACS || M < 2 * ROWS) return false;
+  if (job.memory && job.memory.buffer instanceof SharedArrayBuffer) {
+    return inPlaceGemm(job, threads);
+  }
   pool ??= newPool();
   const p = pool;
   if (p.broken) throw new Error(p.broken);
@@ -295,6 +345,7 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
       f32(shared, blk.r, blk.rows * N).set(f32(job.heap, job.r + blk.start * N * 4, blk.rows * N));
     }
     const s = blk.w * SLOT.size;
+    Atomics.store(p.ctrl, s + SLOT.kind, 0);
     const bias = job.bias ? biasOff : 0;
     const args = [blk.a, 0, blk.c, blk.rows, K, N, bias, job.act, blk.r, blk.scratch];
     args.forEach((v, i) => Atomics.store(p.ctrl, s + SLOT.args + i, v));
@@ -310,29 +361,16 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   const t0 = performance.now();
   const callerPerRow = (t0 - t1) / mine;
   let workerPerRow = 0;
-  for (const blk of blocks) {
-    const s = blk.w * SLOT.size;
+  for (const [k, blk] of blocks.entries()) {
     // each block has its own sequence number: the last one is seq − (blocks after it)
-    const want = seq - (blocks.length - 1 - blocks.indexOf(blk));
-    // poll first (see gemmPoolSpinMicros), then sleep in slices
-    const spinUntil = performance.now() + spinMicros / 1000;
-    while (Atomics.load(p.ctrl, s + SLOT.done) !== want && performance.now() < spinUntil);
-    for (;;) {
-      const done = Atomics.load(p.ctrl, s + SLOT.done);
-      if (done === want) break;
-      if (performance.now() - t0 > timeoutMs) {
-        p.broken = `kit GEMM worker ${blk.w} did not answer within ${timeoutMs} ms (it died or ` +
-          `hangs); stopped. KIT_THREADS=1 runs without workers`;
-        throw new Error(p.broken);
-      }
-      Atomics.wait(p.ctrl, s + SLOT.done, done, 100);
-    }
-    if (Atomics.load(p.ctrl, s + SLOT.status) !== 0) {
-      p.broken = `kit GEMM worker ${blk.w} failed while computing rows ${blk.start}–${
-        blk.start + blk.rows - 1
-      } of a [${M}, ${K}]·[${K}, ${N}] product; stopped. KIT_THREADS=1 runs without workers`;
-      throw new Error(p.broken);
-    }
+    awaitBlock(
+      p,
+      blk.w,
+      seq - (blocks.length - 1 - k),
+      t0,
+      () => `rows ${blk.start}–${blk.start + blk.rows - 1} of a [${M}, ${K}]·[${K}, ${N}] product`,
+    );
+    const s = blk.w * SLOT.size;
     f32(job.heap, job.c + blk.start * N * 4, blk.rows * N).set(f32(shared, blk.c, blk.rows * N));
     workerPerRow = Math.max(workerPerRow, Atomics.load(p.ctrl, s + SLOT.micros) / 1000 / blk.rows);
   }
@@ -341,4 +379,152 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   }
   sharedProducts++;
   return true;
+}
+
+/**
+ * Waits for worker `w` to answer job `want` (polling first, then sleeping in slices); throws, and
+ * leaves the pool broken, when it reports a failure or does not answer within the timeout
+ * (counted from `t0`). `what` names the worker's part of the job for the message.
+ */
+function awaitBlock(p: Pool, w: number, want: number, t0: number, what: () => string): void {
+  const s = w * SLOT.size;
+  // poll first (see gemmPoolSpinMicros), then sleep in slices
+  const spinUntil = performance.now() + spinMicros / 1000;
+  while (Atomics.load(p.ctrl, s + SLOT.done) !== want && performance.now() < spinUntil);
+  for (;;) {
+    const done = Atomics.load(p.ctrl, s + SLOT.done);
+    if (done === want) break;
+    if (performance.now() - t0 > timeoutMs) {
+      p.broken = `kit GEMM worker ${w} did not answer within ${timeoutMs} ms (it died or ` +
+        `hangs); stopped. KIT_THREADS=1 runs without workers`;
+      throw new Error(p.broken);
+    }
+    Atomics.wait(p.ctrl, s + SLOT.done, done, 100);
+  }
+  if (Atomics.load(p.ctrl, s + SLOT.status) !== 0) {
+    p.broken = `kit GEMM worker ${w} failed while computing ${what()}; stopped. ` +
+      "KIT_THREADS=1 runs without workers";
+    throw new Error(p.broken);
+  }
+}
+
+/** Bytes between the threads' scratches of an in-place `gemm_skip` with inner dimension K. */
+export function gemmSkipScratchStride(K: number): number {
+  return align(gemmSkipScratchBytes(K));
+}
+
+/**
+ * How many threads can share a job on `heap` (tfjs's memory) in place now: the calling thread
+ * and the workers that are ready, at most `threads`; 1 when `heap` is not shared, `threads` < 2
+ * or no worker is ready yet (they start in the background on the first call). The pool is
+ * replaced when it was made for another heap. Throws when the pool is broken.
+ */
+export function inPlaceThreads(heap: WebAssembly.Memory, threads: number): number {
+  if (threads < 2 || !(heap.buffer instanceof SharedArrayBuffer)) return 1;
+  if (pool && pool.heap !== heap) resetGemmPool();
+  pool ??= newPool(heap);
+  const p = pool;
+  if (p.broken) throw new Error(p.broken);
+  ensureWorkers(p, threads - 1);
+  let ready = 0;
+  for (let i = 0; i < threads - 1 && i < p.workers.length; i++) {
+    if (p.workers[i] && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1) ready++;
+    else break;
+  }
+  return 1 + ready;
+}
+
+/**
+ * Runs `lists[0]` on the calling thread and `lists[k]` on worker k − 1, in place on `heap`
+ * (tfjs's shared memory): each list a sequence of calls of the table of `pool_fns.ts`
+ * ([function index, ...arguments]). Call {@link inPlaceThreads} first: `lists.length` must not
+ * exceed it. Returns false, having done nothing, when a worker's list does not fit its call
+ * buffer; throws when a worker fails or does not answer (the pool is then broken). `part(k)` names
+ * list k's part of the job for the error message ("rows 66–127 of a [128, 784]·[784, 400]
+ * product"). The caller makes the lists write disjoint parts of memory.
+ */
+export function runInPlace(
+  heap: WebAssembly.Memory,
+  lists: PoolCall[][],
+  part: (k: number) => string,
+): boolean {
+  const p = pool;
+  if (!p || p.heap !== heap) {
+    throw new Error("runInPlace: no pool on this memory (inPlaceThreads first)");
+  }
+  if (p.broken) throw new Error(p.broken);
+  const sizes = lists.map((l) => 1 + l.reduce((n, c) => n + c.length + 1, 0));
+  if (sizes.some((n, k) => k > 0 && n > CALL_CAPACITY)) return false;
+  const table = callerTable(heap);
+  const seqs: number[] = [];
+  for (let k = 1; k < lists.length; k++) {
+    const w = k - 1, buf = p.calls[w];
+    buf[0] = lists[k].length;
+    let at = 1;
+    for (const c of lists[k]) {
+      buf[at] = c[0];
+      buf[at + 1] = c.length - 1;
+      for (let i = 1; i < c.length; i++) buf[at + 1 + i] = c[i];
+      at += c.length + 1;
+    }
+    const s = w * SLOT.size;
+    Atomics.store(p.ctrl, s + SLOT.kind, 1);
+    p.seq = (p.seq % 0x7ffffff0) + 1;
+    seqs.push(p.seq);
+    Atomics.store(p.ctrl, s + SLOT.seq, p.seq);
+    Atomics.notify(p.ctrl, s + SLOT.seq);
+  }
+  for (const c of lists[0]) table[c[0]](...c.slice(1));
+  const t0 = performance.now();
+  for (let k = 1; k < lists.length; k++) {
+    awaitBlock(p, k - 1, seqs[k - 1], t0, () => part(k));
+  }
+  sharedProducts++;
+  return true;
+}
+
+let table: { heap: WebAssembly.Memory; fns: WasmFunction[] } | null = null;
+
+/** The table of `pool_fns.ts` on `heap` for the calling thread (made again for a new heap). */
+function callerTable(heap: WebAssembly.Memory): WasmFunction[] {
+  if (table?.heap !== heap) table = { heap, fns: poolFunctions(heap) };
+  return table.fns;
+}
+
+/** {@link parallelGemm} in place on tfjs's shared memory: rows split evenly, no copies. */
+function inPlaceGemm(job: GemmJob, threads: number): boolean {
+  const { M, K, N } = job;
+  const T = Math.min(inPlaceThreads(job.memory!, threads), Math.floor(M / ROWS));
+  if (T < 2) return false;
+  const fn = job.skip ? poolFn("gemm_skip") : poolFn("gemm");
+  const stride = gemmSkipScratchStride(K);
+  const lists: PoolCall[][] = [];
+  const starts: number[] = [];
+  // T blocks of whole 6-row tiles, the first ones one tile larger where they do not divide
+  const tiles = Math.ceil(M / ROWS);
+  for (let k = 0, tile = 0; k < T; k++) {
+    const n = Math.floor(tiles / T) + (k < tiles % T ? 1 : 0);
+    const start = tile * ROWS, rows = Math.min(n * ROWS, M - start);
+    starts.push(start);
+    tile += n;
+    const call = [
+      fn,
+      job.a + start * K * 4,
+      job.b,
+      job.c + start * N * 4,
+      rows,
+      K,
+      N,
+      job.bias,
+      job.act,
+      job.r ? job.r + start * N * 4 : 0,
+    ];
+    if (job.skip) call.push(job.skip.scratch + k * stride);
+    lists.push([call]);
+  }
+  return runInPlace(
+    job.memory!,
+    lists,
+    (k) => `rows ${starts[k]}–${(starts[k + 1] ?? M) - 1} of a [${M}, ${K}]·[${K}, ${N}] product`,
+  );
 }

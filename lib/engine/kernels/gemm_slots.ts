@@ -25,5 +25,7 @@ export const SLOT = {
   spin: 15,
   /** Microseconds the worker's last block took (written by the worker before `done`). */
   micros: 16,
-  size: 17,
+  /** 0: the product in `args` (on the pool's memory), 1: the call list (on tfjs's memory). */
+  kind: 17,
+  size: 18,
 } as const;

@@ -1,8 +1,10 @@
 /**
  * A worker thread of the kit's GEMM pool (see `gemm_pool.ts`): it instantiates the GEMM module on
- * the pool's shared WebAssembly.Memory, says it is ready, then waits on its slot of the control
- * block for jobs (a block of rows of C = act(A B + bias) + R, all in shared memory; through
- * `gemm_skip` when the job names a scratch) and answers each with the job's sequence number. It
+ * the pool's shared WebAssembly.Memory and, when the pool has one, the table of `pool_fns.ts` on
+ * tfjs's shared memory; says it is ready, then waits on its slot of the control block for jobs and
+ * answers each with the job's sequence number. A job is either a block of rows of
+ * C = act(A B + bias) + R in the pool's memory (through `gemm_skip` when the job names a scratch),
+ * or a list of calls of the table in its own call buffer, computed in place in tfjs's memory. It
  * never returns to its event loop while it lives.
  * @module
  */
@@ -10,43 +12,61 @@ import { workerData } from "node:worker_threads";
 import { decodeBase64 } from "./base64.ts";
 import { GEMM_SHARED_WASM_BASE64 } from "./gemm_shared_bytes.ts";
 import { SLOT } from "./gemm_slots.ts";
-import { wasmExport } from "./wasm_internals.ts";
+import { poolFunctions } from "./pool_fns.ts";
+import { wasmExport, type WasmFunction } from "./wasm_internals.ts";
 
-/** What the pool hands a worker: its shared memory, the control block and its slot. */
+/** What the pool hands a worker: its shared memories, the control block, its slot and calls. */
 interface GemmWorkerData {
   memory: WebAssembly.Memory;
+  heap: WebAssembly.Memory | null;
   ctrl: Int32Array;
+  calls: Int32Array;
   index: number;
 }
 
 function isWorkerData(d: unknown): d is GemmWorkerData {
   return typeof d === "object" && d !== null &&
     "memory" in d && d.memory instanceof WebAssembly.Memory &&
+    "heap" in d && (d.heap === null || d.heap instanceof WebAssembly.Memory) &&
     "ctrl" in d && d.ctrl instanceof Int32Array &&
+    "calls" in d && d.calls instanceof Int32Array &&
     "index" in d && Number.isInteger(d.index);
 }
 
 const data: unknown = workerData;
 if (!isWorkerData(data)) {
-  throw new Error("the GEMM worker needs { memory, ctrl, index } from gemm_pool.ts");
+  throw new Error("the GEMM worker needs { memory, heap, ctrl, calls, index } from gemm_pool.ts");
 }
-const { memory, ctrl, index } = data;
+const { memory, heap, ctrl, calls, index } = data;
 const base = index * SLOT.size;
 type Gemm = (...args: number[]) => void;
 let gemm: Gemm = () => {
   throw new Error("the GEMM module did not start");
 };
 let gemmSkip: Gemm = gemm;
+let table: WasmFunction[] = [];
 try {
   const module = new WebAssembly.Module(decodeBase64(GEMM_SHARED_WASM_BASE64) as BufferSource);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   gemm = wasmExport(exports, "gemm", 9, "gemm_shared.wasm");
   gemmSkip = wasmExport(exports, "gemm_skip", 10, "gemm_shared.wasm");
+  if (heap) table = poolFunctions(heap);
   Atomics.store(ctrl, base + SLOT.ready, 1);
 } catch {
   Atomics.store(ctrl, base + SLOT.ready, -1);
 }
 Atomics.notify(ctrl, base + SLOT.ready);
+
+/** Runs the call list: [count, then per call: function index, argument count, arguments]. */
+function runCalls(): void {
+  const count = calls[0];
+  for (let k = 0, at = 1; k < count; k++) {
+    const fn = table[calls[at]], n = calls[at + 1];
+    if (!fn) throw new Error(`no pool function ${calls[at]}`);
+    fn(...calls.subarray(at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+}
 
 let last = 0;
 while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
@@ -70,10 +90,13 @@ while (Atomics.load(ctrl, base + SLOT.ready) === 1) {
   let status = 0;
   try {
     if (Atomics.load(ctrl, base + SLOT.fail) === 1) throw new Error("failure injected by a test");
-    const a = Array.from({ length: 10 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
     const t0 = performance.now();
-    if (a[9] !== 0) gemmSkip(...a);
-    else gemm(...a.slice(0, 9));
+    if (Atomics.load(ctrl, base + SLOT.kind) === 1) runCalls();
+    else {
+      const a = Array.from({ length: 10 }, (_, i) => Atomics.load(ctrl, base + SLOT.args + i));
+      if (a[9] !== 0) gemmSkip(...a);
+      else gemm(...a.slice(0, 9));
+    }
     Atomics.store(ctrl, base + SLOT.micros, Math.round(1000 * (performance.now() - t0)));
   } catch {
     status = 1;

@@ -15,6 +15,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { KitError } from "../errors.ts";
 import { decodeBase64 } from "./base64.ts";
+import { withSharedMemoryImport } from "./wasm_shared.ts";
 
 /** One entry of the wasm backend's tensor table: where a tensor's data lives in wasm memory. */
 export interface WasmTensorData {
@@ -131,6 +132,28 @@ export function wasmExport(
   return f;
 }
 
+/** Compiled kit modules by their base64 text: for an unshared memory, for a shared one. */
+const compiled = {
+  plain: new Map<string, WebAssembly.Module>(),
+  shared: new Map<string, WebAssembly.Module>(),
+};
+
+/**
+ * A kit module (its bytes as base64) compiled once per process, for an unshared memory or, with
+ * `shared`, for a shared one (its memory import declared shared: {@link withSharedMemoryImport};
+ * tfjs's memory is shared when the kit's threads compute on it in place, `gemm_pool.ts`).
+ */
+export function kitWasmModule(base64: string, shared: boolean): WebAssembly.Module {
+  const cache = shared ? compiled.shared : compiled.plain;
+  let m = cache.get(base64);
+  if (!m) {
+    const bytes = decodeBase64(base64);
+    m = new WebAssembly.Module((shared ? withSharedMemoryImport(bytes) : bytes) as BufferSource);
+    cache.set(base64, m);
+  }
+  return m;
+}
+
 /**
  * The exports of a kit module (its bytes as base64) instantiated on tfjs's wasm memory: one
  * instance per memory, made on first use and again when tfjs replaces its memory. `arities`
@@ -152,7 +175,7 @@ export function kitModule<E>(
   return (backend) => {
     const memory = backend.wasm.asm.memory;
     if (!cached || cached.memory !== memory) {
-      const module = new WebAssembly.Module(decodeBase64(base64) as BufferSource);
+      const module = kitWasmModule(base64, memory.buffer instanceof SharedArrayBuffer);
       const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
       const exports = Object.fromEntries(
         Object.entries<number>(arities).map(([k, n]) => [k, wasmExport(e, k, n, name)]),

@@ -24,7 +24,7 @@ import { recordingGradients } from "../../engine/grad.ts";
 import { wasmValues } from "../../engine/kernels/mod.ts";
 import { splitRange } from "../../engine/data_parallel.ts";
 import { ReplicaPool } from "../../engine/replica_pool.ts";
-import { kitThreads } from "../../engine/threads.ts";
+import { kitThreads, reserveThreads } from "../../engine/threads.ts";
 import type { NamedWeights } from "../../engine/module.ts";
 
 /** Images per thread below which a batch is not split further. */
@@ -220,6 +220,9 @@ export class RowSplit<S> {
     const send = this.#sent && sameBits(this.#sent, weights) ? null : weights;
     const [, m] = ranges[0];
     let result;
+    // the workers hold the other cores: the calling thread's part runs on it alone (its kernels
+    // do not split across the kit's threads meanwhile)
+    const release = reserveThreads(parts - 1);
     try {
       result = pool.run(this.#id, send, jobs, () =>
         tf.tidy(() => {
@@ -235,6 +238,8 @@ export class RowSplit<S> {
       this.#pool = null;
       this.#off = true;
       throw e;
+    } finally {
+      release();
     }
     if (send) this.#sent = send;
     const mine = result.local;

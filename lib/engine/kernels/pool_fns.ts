@@ -1,0 +1,65 @@
+/**
+ * The functions the kit's worker threads can run in place on tfjs's shared wasm memory
+ * (`gemm_pool.ts`, {@link runInPlace}): one numbered table over three of the kit's modules, the
+ * same on the calling thread and in every worker, so that a job names a function by its index.
+ *
+ * - `gemm`, `gemm_skip`: the product (`gemm_wat.ts`), 9 and 10 parameters;
+ * - `c{mr}x{nr}`: the direct convolution tiles (`conv_input_wat.ts`), 15 parameters;
+ * - `t{mr}x{nr}`: the filter-gradient tiles (`conv_filter_wat.ts`), 13 parameters.
+ *
+ * No runtime import of tfjs (the worker threads load this module).
+ * @module
+ */
+import { CONV_FILTER_WASM_BASE64 } from "./conv_filter_bytes.ts";
+import { FILTER_TILES } from "./conv_filter_wat.ts";
+import { CONV_INPUT_WASM_BASE64 } from "./conv_input_bytes.ts";
+import { INPUT_TILES } from "./conv_input_wat.ts";
+import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
+import { kitWasmModule, wasmExport, type WasmFunction } from "./wasm_internals.ts";
+
+const tileNames = (prefix: string, t: { rows: readonly number[]; cols: readonly number[] }) =>
+  t.rows.flatMap((mr) => t.cols.map((nr) => `${prefix}${mr}x${nr}`));
+
+/** The modules and their exports (name, parameter count), in table order. */
+const MODULES: { base64: string; name: string; exports: [string, number][] }[] = [
+  { base64: GEMM_WASM_BASE64, name: "gemm.wasm", exports: [["gemm", 9], ["gemm_skip", 10]] },
+  {
+    base64: CONV_INPUT_WASM_BASE64,
+    name: "conv_input.wasm",
+    exports: tileNames("c", INPUT_TILES).map((n) => [n, 15]),
+  },
+  {
+    base64: CONV_FILTER_WASM_BASE64,
+    name: "conv_filter.wasm",
+    exports: tileNames("t", FILTER_TILES).map((n) => [n, 13]),
+  },
+];
+
+/** Every function's name, in table order. */
+export const POOL_FN_NAMES: readonly string[] = MODULES.flatMap((m) => m.exports.map(([n]) => n));
+
+/** The most parameters a function of the table takes. */
+export const POOL_FN_MAX_ARGS = 15;
+
+/** The index of function `name` in the table; throws for a name it does not have. */
+export function poolFn(name: string): number {
+  const i = POOL_FN_NAMES.indexOf(name);
+  if (i < 0) throw new Error(`no pool function ${name}`);
+  return i;
+}
+
+/** A call of a table function: its index, then its arguments. */
+export type PoolCall = number[];
+
+/**
+ * The table's functions instantiated on `memory` (the shared build of each module for a shared
+ * memory), in table order, each checked against its parameter count.
+ */
+export function poolFunctions(memory: WebAssembly.Memory): WasmFunction[] {
+  const shared = memory.buffer instanceof SharedArrayBuffer;
+  return MODULES.flatMap((m) => {
+    const e = new WebAssembly.Instance(kitWasmModule(m.base64, shared), { env: { memory } })
+      .exports;
+    return m.exports.map(([n, arity]) => wasmExport(e, n, arity, m.name));
+  });
+}
