@@ -1,7 +1,7 @@
 /**
  * Whether tfjs's SIMD wasm module runs on a SHARED WebAssembly memory under Deno, and at what cost:
- * the ground for threads that compute on tfjs's own tensors without copying them (the kit's GEMM
- * pool copies each product's operands into a shared memory of its own, `gemm_pool.ts`).
+ * the measurement behind `lib/engine/backend/shared_wasm.ts`, which starts the backend on one so
+ * that the kit's threads compute on tfjs's own tensors without copying them (`gemm_pool.ts`).
  *
  * The module defines its memory itself with a maximum (limits flag 1: 256 pages, at most 65,536),
  * so setting that one byte to 3 (a maximum, shared) makes the same code run on a
@@ -21,6 +21,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { requireWasmBackend } from "../../lib/engine/kernels/wasm_internals.ts";
+import { withSharedMemory } from "../../lib/engine/kernels/wasm_shared.ts";
 import { median } from "../../lib/tools/bench/reference.ts";
 
 const ROUNDS = 3;
@@ -29,35 +30,10 @@ const SIMD_WASM = new URL(
   import.meta.url,
 );
 
-/** The module's bytes with its memory's limits flag set to `flag` (1: as shipped, 3: shared). */
-function withMemoryFlag(bytes: Uint8Array, flag: 1 | 3): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes);
-  let i = 8;
-  const leb = () => {
-    let r = 0;
-    for (let s = 0;; s += 7) {
-      const x = out[i++];
-      r |= (x & 0x7f) << s;
-      if (x < 128) return r;
-    }
-  };
-  while (i < out.length) {
-    const id = out[i++];
-    const size = leb();
-    const start = i;
-    if (id === 5) {
-      if (leb() !== 1 || (out[i] & ~2) !== 1) throw new Error("unexpected memory section");
-      out[i] = flag;
-      return out;
-    }
-    i = start + size;
-  }
-  throw new Error("no memory section in tfjs-backend-wasm-simd.wasm");
-}
-
 /** One variant in this process: prints one JSON line. */
 async function child(shared: boolean): Promise<void> {
-  const bytes = withMemoryFlag(Deno.readFileSync(SIMD_WASM), shared ? 3 : 1);
+  const shipped = Deno.readFileSync(SIMD_WASM);
+  const bytes = shared ? withSharedMemory(shipped) : shipped;
   const realFetch = globalThis.fetch;
   globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) =>
     String(input).endsWith("/simd.wasm")

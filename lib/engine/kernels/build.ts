@@ -26,25 +26,13 @@ type WatFeatures = NonNullable<Parameters<Awaited<ReturnType<typeof wabtInit>>["
   relaxed_simd?: boolean;
 };
 
-/**
- * Compiles WAT `text` to a WebAssembly binary, validated by wabt or, for modules wabt's
- * validator rejects whatever its feature flags (shared memories), by the runtime.
- */
-async function compileWat(
-  name: string,
-  text: string,
-  features: WatFeatures,
-  validator: "wabt" | "runtime" = "wabt",
-): Promise<Uint8Array> {
+/** Compiles WAT `text` to a WebAssembly binary validated by wabt. */
+async function compileWat(name: string, text: string, features: WatFeatures): Promise<Uint8Array> {
   const wabt = await wabtInit();
   const mod = wabt.parseWat(name, text, features);
   try {
-    if (validator === "wabt") mod.validate();
-    const bytes = new Uint8Array(mod.toBinary({}).buffer);
-    if (validator === "runtime" && !WebAssembly.validate(bytes as BufferSource)) {
-      throw new Error(`${name.replace(/\.wat$/, "")}: invalid module`);
-    }
-    return bytes;
+    mod.validate();
+    return new Uint8Array(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();
   }
@@ -84,23 +72,6 @@ export function compileConvPixels(): Promise<Uint8Array> {
     relaxed_simd: true,
     bulk_memory: true,
   });
-}
-
-/**
- * The GEMM module for worker threads (lib/engine/kernels/gemm_pool.ts): the same code as
- * {@link compileGemm}, importing a shared memory (`memory 1 65536 shared`), so that every worker
- * computes on the same WebAssembly.Memory and gets bit for bit the same numbers.
- */
-export async function compileGemmShared(): Promise<Uint8Array> {
-  const plain = '(import "env" "memory" (memory 1))';
-  const text = gemmWat();
-  if (!text.includes(plain)) throw new Error(`gemm_wat.ts no longer imports ${plain}`);
-  return await compileWat(
-    "gemm_shared.wat",
-    text.replace(plain, '(import "env" "memory" (memory 1 65536 shared))'),
-    { simd: true, relaxed_simd: true, threads: true },
-    "runtime",
-  );
 }
 
 /** The TypeScript module that embeds `bytes` as the constant `name`. */
@@ -186,14 +157,6 @@ if (import.meta.main) {
         await compileConvPixels(),
         "CONV_PIXELS_WASM_BASE64",
         "lib/engine/kernels/build.ts from lib/engine/kernels/conv_pixels_wat.ts",
-      ),
-    },
-    {
-      file: "gemm_shared_bytes.ts",
-      text: bytesModule(
-        await compileGemmShared(),
-        "GEMM_SHARED_WASM_BASE64",
-        "lib/engine/kernels/build.ts from lib/engine/kernels/gemm_wat.ts (shared memory)",
       ),
     },
   ];

@@ -9,11 +9,10 @@
  * @module
  */
 import { workerData } from "node:worker_threads";
-import { decodeBase64 } from "./base64.ts";
-import { GEMM_SHARED_WASM_BASE64 } from "./gemm_shared_bytes.ts";
+import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { SLOT } from "./gemm_slots.ts";
 import { poolFunctions } from "./pool_fns.ts";
-import { wasmExport, type WasmFunction } from "./wasm_internals.ts";
+import { kitWasmModule, wasmExport, type WasmFunction } from "./wasm_internals.ts";
 
 /** What the pool hands a worker: its shared memories, the control block, its slot and calls. */
 interface GemmWorkerData {
@@ -46,10 +45,12 @@ let gemm: Gemm = () => {
 let gemmSkip: Gemm = gemm;
 let table: WasmFunction[] = [];
 try {
-  const module = new WebAssembly.Module(decodeBase64(GEMM_SHARED_WASM_BASE64) as BufferSource);
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  gemm = wasmExport(exports, "gemm", 9, "gemm_shared.wasm");
-  gemmSkip = wasmExport(exports, "gemm_skip", 10, "gemm_shared.wasm");
+  // the GEMM module with its memory import declared shared (withSharedMemoryImport)
+  const exports = new WebAssembly.Instance(kitWasmModule(GEMM_WASM_BASE64, true), {
+    env: { memory },
+  }).exports;
+  gemm = wasmExport(exports, "gemm", 9, "gemm.wasm");
+  gemmSkip = wasmExport(exports, "gemm_skip", 10, "gemm.wasm");
   if (heap) table = poolFunctions(heap);
   Atomics.store(ctrl, base + SLOT.ready, 1);
 } catch {
