@@ -115,28 +115,37 @@ Deno.test("every kit module instantiates on a shared memory after withSharedMemo
   assert.throws(() => poolFn("nope"), /no pool function nope/);
 });
 
-/** Whether the wasm backend's memory is shared in a fresh process with `env`. */
-async function sharedIn(env: Record<string, string>): Promise<boolean> {
-  const code = 'import { initBackend, tf } from "./lib/engine/backend/mod.ts"; ' +
-    'import { requireWasmBackend } from "./lib/engine/kernels/wasm_internals.ts"; ' +
-    "await initBackend({ log: false }); console.log(requireWasmBackend(tf.backend(), " +
-    '"t").wasm.asm.memory.buffer instanceof SharedArrayBuffer);';
+/**
+ * Whether the wasm backend's memory is shared in a fresh process with `env` and `permissions`
+ * (deno run flags; default all).
+ */
+async function sharedIn(env: Record<string, string>, permissions = ["-A"]): Promise<boolean> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
+    args: ["run", "--no-prompt", ...permissions, "tests/kernels/shared_memory_probe.ts"],
     cwd: new URL("../../", import.meta.url),
     env: { ...env, TFJS_BACKEND: "wasm", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const text = new TextDecoder().decode(out.stdout).trim();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return text === "true";
+  return new TextDecoder().decode(out.stdout).trim() === "true";
 }
 
 Deno.test("the wasm backend's memory is shared with 2 threads, not with 1 or KIT_SHARED_MEMORY=0", async () => {
   assert.equal(await sharedIn({ KIT_THREADS: "2" }), true);
   assert.equal(await sharedIn({ KIT_THREADS: "1" }), false);
   assert.equal(await sharedIn({ KIT_THREADS: "2", KIT_SHARED_MEMORY: "0" }), false);
+  // a graded run's permissions: the variables it may not read count as unset
+  const graded = [
+    "--allow-read",
+    "--allow-sys",
+    "--allow-ffi",
+    "--allow-env=TFJS_BACKEND,NO_COLOR",
+  ];
+  assert.equal(
+    await sharedIn({ KIT_SHARED_MEMORY: "0" }, graded),
+    navigator.hardwareConcurrency > 1,
+  );
 });
 
 await initBackend({ log: false });

@@ -37,7 +37,13 @@ export function prepareSharedWasm(
   env: (key: string) => string | undefined = (k) => Deno.env.get(k),
 ): Promise<string | null> {
   prepared ??= (async () => {
-    if (env("KIT_SHARED_MEMORY")?.trim() === "0") return "KIT_SHARED_MEMORY=0";
+    let off = false;
+    try {
+      off = env("KIT_SHARED_MEMORY")?.trim() === "0";
+    } catch {
+      // no permission to read the variable: as unset
+    }
+    if (off) return "KIT_SHARED_MEMORY=0";
     if (kitThreads() < 2) return "one thread";
     let bytes: Uint8Array<ArrayBuffer>;
     try {
