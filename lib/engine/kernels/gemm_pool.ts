@@ -457,6 +457,7 @@ export function runInPlace(
   if (sizes.some((n, k) => k > 0 && n > CALL_CAPACITY)) return false;
   const table = callerTable(heap);
   const seqs: number[] = [];
+  const t1 = performance.now();
   for (let k = 1; k < lists.length; k++) {
     const w = k - 1, buf = p.calls[w];
     buf[0] = lists[k].length;
@@ -474,14 +475,23 @@ export function runInPlace(
     Atomics.store(p.ctrl, s + SLOT.seq, p.seq);
     Atomics.notify(p.ctrl, s + SLOT.seq);
   }
+  const t2 = performance.now();
   for (const c of lists[0]) table[c[0]](...c.slice(1));
   const t0 = performance.now();
+  let workers = 0;
   for (let k = 1; k < lists.length; k++) {
     awaitBlock(p, k - 1, seqs[k - 1], t0, () => part(k));
+    // a worker's time from its job's dispatch: its own count, or, where it answered after the
+    // calling thread's part, until then (which includes waking it)
+    const micros = Atomics.load(p.ctrl, (k - 1) * SLOT.size + SLOT.micros) / 1000;
+    workers = Math.max(workers, micros, performance.now() - t0 > 0.02 ? performance.now() - t1 : 0);
   }
   sharedProducts++;
+  lastTiming = { caller: t0 - t2, workers };
   return true;
 }
+
+let lastTiming = { caller: 0, workers: 0 };
 
 let table: { heap: WebAssembly.Memory; fns: WasmFunction[] } | null = null;
 
@@ -500,10 +510,16 @@ function inPlaceGemm(job: GemmJob, threads: number): boolean {
   const stride = gemmSkipScratchStride(K);
   const lists: PoolCall[][] = [];
   const starts: number[] = [];
-  // T blocks of whole 6-row tiles, the first ones one tile larger where they do not divide
-  const tiles = Math.ceil(M / ROWS);
+  // whole 6-row tiles: the calling thread's share ρ/(ρ + W) of them (ρ: a worker's time per tile
+  // over the caller's, waking it included, see below), the workers' shares nearly equal
+  const tiles = Math.ceil(M / ROWS), W = T - 1;
+  const mine = Math.min(
+    Math.max(Math.round((rhoInPlace * tiles) / (rhoInPlace + W)), 1),
+    tiles - W,
+  );
   for (let k = 0, tile = 0; k < T; k++) {
-    const n = Math.floor(tiles / T) + (k < tiles % T ? 1 : 0);
+    const rest = tiles - mine;
+    const n = k === 0 ? mine : Math.floor(rest / W) + (k - 1 < rest % W ? 1 : 0);
     const start = tile * ROWS, rows = Math.min(n * ROWS, M - start);
     starts.push(start);
     tile += n;
@@ -522,9 +538,26 @@ function inPlaceGemm(job: GemmJob, threads: number): boolean {
     if (job.skip) call.push(job.skip.scratch + k * stride);
     lists.push([call]);
   }
-  return runInPlace(
+  const done = runInPlace(
     job.memory!,
     lists,
     (k) => `rows ${starts[k]}–${(starts[k + 1] ?? M) - 1} of a [${M}, ${K}]·[${K}, ${N}] product`,
   );
+  const callerPerTile = lastTiming.caller / mine;
+  const workerPerTile = lastTiming.workers / ((tiles - mine) / W);
+  if (done && callerPerTile > 0 && workerPerTile > 0) {
+    rhoInPlace = Math.min(
+      Math.max(0.8 * rhoInPlace + 0.2 * (workerPerTile / callerPerTile), 0.5),
+      4,
+    );
+  }
+  return done;
 }
+
+/**
+ * Moving average of a worker's time per tile of an in-place product over the calling thread's:
+ * the worker's time counts from the job's dispatch, so waking it is included (a sleeping thread
+ * takes tens to hundreds of microseconds to wake on a virtual machine, against a millisecond or two
+ * for the VAE's products).
+ */
+let rhoInPlace = 1;
