@@ -87,3 +87,21 @@ export function setKitThreads(n: number): void {
   }
   current = n;
 }
+
+/**
+ * Runs `f` with the kit's thread count set to `n` ({@link setKitThreads}) and sets it back
+ * afterwards, also when `f` throws; for comparing thread counts in one process (tests, benches).
+ * @example
+ * ```ts
+ * const one = withKitThreads(1, () => tf.matMul(a, b)); // on the calling thread alone
+ * ```
+ */
+export function withKitThreads<T>(n: number, f: () => T): T {
+  const before = current;
+  setKitThreads(n);
+  try {
+    return f();
+  } finally {
+    current = before;
+  }
+}

@@ -5,6 +5,7 @@ import {
   parseThreads,
   reserveThreads,
   setKitThreads,
+  withKitThreads,
 } from "../../lib/engine/threads.ts";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
@@ -49,4 +50,24 @@ Deno.test("reserveThreads lowers kitThreads until released (once), never below 1
     /reserved threads must be an integer in \[1, 1024\]/,
   );
   setKitThreads(before);
+});
+
+Deno.test("withKitThreads sets the count for its function and restores it, also after a throw", () => {
+  const before = kitThreads();
+  const release = reserveThreads(1);
+  try {
+    assert.equal(withKitThreads(3, () => kitThreads()), 2, "3 threads, 1 reserved");
+    assert.throws(() =>
+      withKitThreads(5, () => {
+        throw new Error("inside");
+      }), /inside/);
+    assert.equal(kitThreads(), Math.max(1, before - 1), "the count before, less the reserved one");
+    assertThrowsMatching(
+      () => withKitThreads(0, () => 1),
+      /threads must be an integer in \[1, 1024\]/,
+    );
+  } finally {
+    release();
+  }
+  assert.equal(kitThreads(), before);
 });

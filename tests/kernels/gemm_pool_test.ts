@@ -15,7 +15,7 @@ import {
   setGemmSkip,
   startGemmPool,
 } from "../../lib/engine/kernels/mod.ts";
-import { kitThreads, setKitThreads } from "../../lib/engine/threads.ts";
+import { kitThreads, setKitThreads, withKitThreads } from "../../lib/engine/threads.ts";
 import { rng } from "../../lib/engine/random.ts";
 import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../lib/models/vae/mod.ts";
 
@@ -26,17 +26,6 @@ const matrix = (rows: number, cols: number, seed: number) => {
   const r = rng(seed);
   return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => r.normal()), [rows, cols]);
 };
-
-/** Runs `f` with `threads` kit threads, restoring the setting afterwards. */
-function withThreads<T>(threads: number, f: () => T): T {
-  const before = kitThreads();
-  setKitThreads(threads);
-  try {
-    return f();
-  } finally {
-    setKitThreads(before);
-  }
-}
 
 // Products large enough to be shared (M·K·N >= PARALLEL_MIN_MACS), with every tile kind: the
 // VAE's layers and their gradients, M not a multiple of 6, N mod 8 = 4, a bias, ReLU, GELU and a
@@ -64,7 +53,7 @@ Deno.test({
         b = matrix(1, N, 7).reshape([N]) as tf.Tensor1D;
       const r = res ? matrix(M, N, 9) : undefined;
       const run = (t: number) =>
-        withThreads(t, () => {
+        withKitThreads(t, () => {
           const y = denseValue(x, w, b, act, r);
           const v = y.dataSync().slice();
           y.dispose();
@@ -86,7 +75,7 @@ Deno.test({
       assert.equal(gemmPoolStatus().products, shared + 5, `${M}x${K}x${N} was shared`);
       // the plain product too (tfjs's matMul goes through the same kernel)
       const mm = (t: number) =>
-        withThreads(t, () => tf.tidy(() => tf.matMul(x, w).dataSync().slice()));
+        withKitThreads(t, () => tf.tidy(() => tf.matMul(x, w).dataSync().slice()));
       assert.deepEqual(mm(2), mm(1));
       tf.dispose([x, w, b, ...(r ? [r] : [])]);
     }
@@ -163,17 +152,17 @@ for (const mode of ["throw", "die"] as const) {
         const pattern = mode === "throw"
           ? /kit GEMM worker 0 failed while computing rows \d+–127 of a \[128, 784\]·\[784, 400\] product/
           : /kit GEMM worker 0 did not answer within 1500 ms/;
-        assert.throws(() => withThreads(2, () => tf.tidy(() => tf.matMul(x, w))), pattern);
+        assert.throws(() => withKitThreads(2, () => tf.tidy(() => tf.matMul(x, w))), pattern);
         assert.ok(performance.now() - t0 < 10_000, "no hang");
         // the pool stays broken: the next product says so again instead of hanging (a dead
         // worker's exit, seen once the event loop runs, is reported as such)
         await new Promise((r) => setTimeout(r, 200));
         assert.throws(
-          () => withThreads(2, () => tf.tidy(() => tf.matMul(x, w))),
+          () => withKitThreads(2, () => tf.tidy(() => tf.matMul(x, w))),
           mode === "throw" ? pattern : /kit GEMM worker 0 (did not answer|exited|crashed)/,
         );
         // one thread still works
-        withThreads(1, () => tf.tidy(() => tf.matMul(x, w)));
+        withKitThreads(1, () => tf.tidy(() => tf.matMul(x, w)));
       } finally {
         setGemmPoolTimeoutMs(60_000);
         resetGemmPool();
@@ -205,7 +194,7 @@ Deno.test({
     const b = tf.tensor1d(Float32Array.from({ length: 16 }, () => r.normal()));
     const conv = { stride: [1, 1] as [number, number], pad: [1, 1] as [number, number] };
     const run = (t: number) =>
-      withThreads(t, () =>
+      withKitThreads(t, () =>
         tf.tidy(() => {
           const y = kitConv2d(x, w, { ...conv, bias: b });
           const dx = kitConv2d(y, w, { ...conv, flip: true });

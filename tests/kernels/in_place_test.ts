@@ -21,7 +21,7 @@ import { kitConvInputDirect } from "../../lib/engine/kernels/conv_input.ts";
 import { kitConvFilterDirect } from "../../lib/engine/kernels/conv_filter.ts";
 import { requireWasmBackend } from "../../lib/engine/kernels/wasm_internals.ts";
 import { POOL_FN_NAMES, poolFn, poolFunctions } from "../../lib/engine/kernels/pool_fns.ts";
-import { kitThreads, setKitThreads } from "../../lib/engine/threads.ts";
+import { kitThreads, withKitThreads } from "../../lib/engine/threads.ts";
 import { rng } from "../../lib/engine/random.ts";
 import { KERNELS_WASM_BASE64 } from "../../lib/engine/kernels/wasm_bytes.ts";
 import { GROUPNORM_WASM_BASE64 } from "../../lib/engine/kernels/groupnorm_bytes.ts";
@@ -162,17 +162,6 @@ Deno.test({
   fn: () => assert.ok(shared, "tfjs's memory is a SharedArrayBuffer"),
 });
 
-/** Runs `f` with `threads` kit threads, restoring the setting afterwards. */
-function withThreads<T>(threads: number, f: () => T): T {
-  const before = kitThreads();
-  setKitThreads(threads);
-  try {
-    return f();
-  } finally {
-    setKitThreads(before);
-  }
-}
-
 type Shape4 = [number, number, number, number];
 const values = (n: number, seed: number) => {
   const r = rng(seed);
@@ -194,7 +183,7 @@ const CASES: { x: Shape4; k: number; d: number; pad: number; stride?: number }[]
 
 /** The three direct kernels of a case on `threads` threads, copied out. */
 function directRun(c: typeof CASES[number], threads: number): Float32Array[] {
-  return withThreads(threads, () =>
+  return withKitThreads(threads, () =>
     tf.tidy(() => {
       const [n, H, W, C] = c.x;
       const s = c.stride ?? 1;
