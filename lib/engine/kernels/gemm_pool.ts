@@ -31,9 +31,9 @@
  * byte offsets in tfjs's memory) in a call buffer of its own. Products are then split into blocks
  * of 6-row tiles (the caller's share from a moving average of the measured times, as above, here
  * counted from the job's dispatch so that waking a worker counts), the direct convolutions by
- * images (`conv_tiles.ts`) and the filter gradients by tiles of ∂L/∂w (`conv_filter.ts`). Every output element is still computed by one
- * call with the same sums, so the result is bit for bit the one-thread result
- * (tests/kernels/in_place_test.ts).
+ * images (`conv_tiles.ts`) and the filter gradients by tiles of ∂L/∂w (`conv_filter.ts`). Every
+ * output element is still computed by one call with the same sums, so the result is bit for bit
+ * the one-thread result (tests/kernels/in_place_test.ts).
  * @module
  */
 import { Worker } from "node:worker_threads";
