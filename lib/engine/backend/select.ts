@@ -95,9 +95,9 @@ async function trySet(
   try {
     if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
     // the wasm backend on a shared memory where the kit's threads may compute on it in place
+    // (shared_wasm.ts), which the GEMM pool's workers are then given
     if (name === "wasm") await prepareSharedWasm(env);
     const ok = await tf.setBackend(name);
-    // a shared memory: the kit's threads compute on it in place
     if (ok && name === "wasm") {
       usePoolHeap(requireWasmBackend(tf.backend(), "the kit").wasm.asm.memory);
     }

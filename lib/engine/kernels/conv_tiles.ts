@@ -124,29 +124,26 @@ export function runDirectConv(backend: WasmBackendLike, c: DirectConvCall): void
   const T = c.n >= 2 && macs >= PARALLEL_CONV_MACS
     ? Math.min(inPlaceThreads(memory, kitThreads()), c.n)
     : 1;
-  if (T < 2) {
-    const tiles = tilesFor(backend);
-    for (const call of directConvCalls(c, 0, c.n)) tiles.get(call.tile)!(...call.args);
-    return;
+  if (T >= 2) {
+    const lists: PoolCall[][] = [];
+    const starts: number[] = [];
+    for (let k = 0, i0 = 0; k < T; k++) {
+      const count = Math.floor(c.n / T) + (k < c.n % T ? 1 : 0);
+      starts.push(i0);
+      lists.push(
+        directConvCalls(c, i0, count).map((call) => [poolFn(`c${call.tile}`), ...call.args]),
+      );
+      i0 += count;
+    }
+    const part = (k: number) =>
+      `images ${starts[k]}–${
+        (starts[k + 1] ?? c.n) - 1
+      } of a convolution to [${c.n}, ${c.H}, ${c.W}, ${c.N}]`;
+    if (runInPlace(memory, lists, part)) return;
   }
-  const lists: PoolCall[][] = [];
-  const starts: number[] = [];
-  for (let k = 0, i0 = 0; k < T; k++) {
-    const count = Math.floor(c.n / T) + (k < c.n % T ? 1 : 0);
-    starts.push(i0);
-    lists.push(
-      directConvCalls(c, i0, count).map((call) => [poolFn(`c${call.tile}`), ...call.args]),
-    );
-    i0 += count;
-  }
-  const part = (k: number) =>
-    `images ${starts[k]}–${
-      (starts[k + 1] ?? c.n) - 1
-    } of a convolution to [${c.n}, ${c.H}, ${c.W}, ${c.N}]`;
-  if (!runInPlace(memory, lists, part)) {
-    const tiles = tilesFor(backend);
-    for (const call of directConvCalls(c, 0, c.n)) tiles.get(call.tile)!(...call.args);
-  }
+  // one thread, or a list too long for a worker's call buffer
+  const tiles = tilesFor(backend);
+  for (const call of directConvCalls(c, 0, c.n)) tiles.get(call.tile)!(...call.args);
 }
 
 /** The tile calls ("mr x nr" and the 15 arguments) that compute images [i0, i0 + count). */

@@ -114,8 +114,8 @@ function run(
     ? backend.makeOutput([(scratches * gemmSkipScratchStride(K)) / 4], "float32")
     : null;
   const job: GemmJob = {
-    heap: backend.wasm.asm.memory.buffer,
-    memory: backend.wasm.asm.memory,
+    heap: memory.buffer,
+    memory,
     local: gemmFor(backend),
     a: offset(backend, a),
     b: offset(backend, b),

@@ -439,7 +439,8 @@ export function inPlaceThreads(heap: WebAssembly.Memory, threads: number): numbe
  * Runs `lists[0]` on the calling thread and `lists[k]` on worker k − 1, in place on `heap`
  * (tfjs's shared memory): each list a sequence of calls of the table of `pool_fns.ts`
  * ([function index, ...arguments]). Call {@link inPlaceThreads} first: `lists.length` must not
- * exceed it. Returns false, having done nothing, when a worker's list does not fit its call
+ * exceed it. Returns the times (ms) the calling thread's list took and the slowest worker's, counted
+ * from the dispatch, or null, having done nothing, when a worker's list does not fit its call
  * buffer; throws when a worker fails or does not answer (the pool is then broken). `part(k)` names
  * list k's part of the job for the error message ("rows 66–127 of a [128, 784]·[784, 400]
  * product"). The caller makes the lists write disjoint parts of memory.
@@ -448,14 +449,14 @@ export function runInPlace(
   heap: WebAssembly.Memory,
   lists: PoolCall[][],
   part: (k: number) => string,
-): boolean {
+): { caller: number; workers: number } | null {
   const p = pool;
   if (!p || p.heap !== heap) {
     throw new Error("runInPlace: no pool on this memory (inPlaceThreads first)");
   }
   if (p.broken) throw new Error(p.broken);
   const sizes = lists.map((l) => 1 + l.reduce((n, c) => n + c.length + 1, 0));
-  if (sizes.some((n, k) => k > 0 && n > CALL_CAPACITY)) return false;
+  if (sizes.some((n, k) => k > 0 && n > CALL_CAPACITY)) return null;
   const table = callerTable(heap);
   const seqs: number[] = [];
   const t1 = performance.now();
@@ -488,11 +489,8 @@ export function runInPlace(
     workers = Math.max(workers, micros, performance.now() - t0 > 0.02 ? performance.now() - t1 : 0);
   }
   sharedProducts++;
-  lastTiming = { caller: t0 - t2, workers };
-  return true;
+  return { caller: t0 - t2, workers };
 }
-
-let lastTiming = { caller: 0, workers: 0 };
 
 let table: { heap: WebAssembly.Memory; fns: WasmFunction[] } | null = null;
 
@@ -544,15 +542,16 @@ function inPlaceGemm(job: GemmJob, threads: number): boolean {
     lists,
     (k) => `rows ${starts[k]}–${(starts[k + 1] ?? M) - 1} of a [${M}, ${K}]·[${K}, ${N}] product`,
   );
-  const callerPerTile = lastTiming.caller / mine;
-  const workerPerTile = lastTiming.workers / ((tiles - mine) / W);
-  if (done && callerPerTile > 0 && workerPerTile > 0) {
+  if (!done) return false;
+  const callerPerTile = done.caller / mine;
+  const workerPerTile = done.workers / ((tiles - mine) / W);
+  if (callerPerTile > 0 && workerPerTile > 0) {
     rhoInPlace = Math.min(
       Math.max(0.8 * rhoInPlace + 0.2 * (workerPerTile / callerPerTile), 0.5),
       4,
     );
   }
-  return done;
+  return true;
 }
 
 /**

@@ -38,9 +38,6 @@ const MODULES: { base64: string; name: string; exports: [string, number][] }[] =
 /** Every function's name, in table order. */
 export const POOL_FN_NAMES: readonly string[] = MODULES.flatMap((m) => m.exports.map(([n]) => n));
 
-/** The most parameters a function of the table takes. */
-export const POOL_FN_MAX_ARGS = 15;
-
 /** The index of function `name` in the table; throws for a name it does not have. */
 export function poolFn(name: string): number {
   const i = POOL_FN_NAMES.indexOf(name);
