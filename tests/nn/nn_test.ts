@@ -5,11 +5,17 @@ import {
   ExponentialMovingAverage,
   gelu,
   linear,
+  linearOfData,
   matMul,
   variableFrom,
 } from "../../lib/engine/nn/mod.ts";
 import { assertTensorClose } from "../../lib/tools/testing/assert.ts";
-import { fusedEmaInPlace, fusedKernelsActive } from "../../lib/engine/kernels/mod.ts";
+import {
+  denseGradActive,
+  fusedEmaInPlace,
+  fusedKernelsActive,
+} from "../../lib/engine/kernels/mod.ts";
+import { withKitThreads } from "../../lib/engine/threads.ts";
 
 await initBackend({ log: false });
 
@@ -29,6 +35,59 @@ Deno.test("linear and matMul: values and gradients equal tfjs autodiff of the pl
   const gRef = tf.grads(lossRef as any)([x, w, b]);
   for (let i = 0; i < 3; i++) {
     await assertTensorClose(gFast[i], gRef[i], { atol: 1e-4, msg: `grad ${i}` });
+  }
+});
+
+Deno.test("linear and linearOfData on the kit's kernels: one KitDense and one KitDenseGrad, the per-op gradient's floats on 1 and 2 threads", async () => {
+  if (!denseGradActive(8, 8, 8)) return; // wasm only: elsewhere the per-op path above runs
+  // the VAE's widest layer (products shared between threads on 2, gemm_skip on its ReLU input)
+  // and a small one; the reference is the per-op gradient the layer ran before
+  for (const [M, K, N] of [[128, 400, 784], [6, 8, 4]]) {
+    const x = tf.relu(tf.randomNormal([M, K], 0, 1, "float32", 5)) as tf.Tensor2D;
+    const w = tf.randomNormal([K, N], 0, 0.1, "float32", 6) as tf.Tensor2D;
+    const b = tf.randomNormal([N], 0, 1, "float32", 7) as tf.Tensor1D;
+    const up = tf.randomNormal([M, N], 0, 1, "float32", 8) as tf.Tensor2D;
+    const ref = tf.tidy(() => [
+      tf.add(tf.matMul(x, w), b),
+      tf.matMul(up, tf.transpose(w)),
+      tf.matMul(tf.transpose(x), up),
+      tf.sum(up, 0),
+    ]);
+    const want = await Promise.all(ref.map((t) => t.data()));
+    for (const threads of [1, 2]) {
+      const [y, dx, dw, db, dwData, dbData] = withKitThreads(threads, () =>
+        tf.tidy(() => {
+          const y = linear(x, w, b);
+          const g = tf.grads((...v: tf.Tensor[]) =>
+            tf.sum(
+              tf.mul(linear(v[0] as tf.Tensor2D, v[1] as tf.Tensor2D, v[2] as tf.Tensor1D), up),
+            )
+          )([x, w, b]);
+          const gd = tf.grads((...v: tf.Tensor[]) =>
+            tf.sum(tf.mul(linearOfData(x, v[0] as tf.Tensor2D, v[1] as tf.Tensor1D), up))
+          )([w, b]);
+          return [y, ...g, ...gd];
+        }));
+      const got = await Promise.all([y, dx, dw, db, dwData, dbData].map((t) => t.data()));
+      const names = ["y", "∂L/∂x", "∂L/∂W", "∂L/∂b", "∂L/∂W (of data)", "∂L/∂b (of data)"];
+      const expected = [want[0], want[1], want[2], want[3], want[2], want[3]];
+      got.forEach((v, i) => {
+        const bad = v.findIndex((e, j) => !Object.is(e, expected[i][j]));
+        assert.equal(bad, -1, `[${M}, ${K}]→${N}, ${threads} thread(s), ${names[i]}[${bad}]`);
+      });
+      tf.dispose([y, dx, dw, db, dwData, dbData]);
+    }
+    // the layer's forward and backward pass: two kernels (no reshapes, transposes or sums)
+    const profile = await tf.profile(() => {
+      const [gw] = tf.grads((...v: tf.Tensor[]) => linear(x, v[0] as tf.Tensor2D, b))([w]);
+      return gw;
+    });
+    // (OnesLike: the seed of the backward pass; forward: tfjs's record of the custom op)
+    const kernels = profile.kernels.map((k) => k.name).filter((n) =>
+      n !== "OnesLike" && n !== "forward"
+    );
+    assert.deepEqual(kernels, ["KitDense", "KitDenseGrad"]);
+    tf.dispose([x, w, b, up, ...ref, profile.result as tf.Tensor]);
   }
 });
 

@@ -7,8 +7,8 @@
  *
  * where `acc` is a gradient of x from elsewhere that the result is added to (a residual block's
  * skip path). It runs what the layer's per-op gradient runs, kernel for kernel: the product
- * dy ⊙ d in float32, the kit's SIMD transposes, its matrix product (`gemm.ts`, shared between
- * the kit's threads the same way) and column sum, and one float32 add (in the product's
+ * dy ⊙ d in float32, the kit's SIMD transposes, its matrix product as the replaced `BatchMatMul`
+ * runs it (`gemmTensors` in `gemm.ts`) and column sum, and one float32 add (in the product's
  * epilogue), so the results are the same floats; it saves the dispatch, tensor bookkeeping and
  * intermediate tensors of the six or seven tfjs ops it replaces. `KitDenseGelu` is the matching
  * forward pass of a GELU layer for training (u = x W + b, gelu(u) and gelu'(u), plus the adds
@@ -18,39 +18,32 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { colsumBytes, fusedKernelsActive, geluBytes, register, transposeBytes } from "./fused.ts";
-import { gemmActive, gemmOn } from "./gemm.ts";
+import { gemmActive, gemmOn, gemmTensors } from "./gemm.ts";
 import { KitError } from "../errors.ts";
 import { offset } from "./wasm_internals.ts";
 
 register("KitDenseGrad", ["dy", "x"], ({ inputs, backend, attrs }) => {
   const { dy, x, w, d, acc } = inputs;
-  const gemm = gemmOn(backend);
-  if (!gemm) throw new KitError("KitDenseGrad needs the kit's matrix product (gemm.ts)");
+  if (!gemmActive()) throw new KitError("KitDenseGrad needs the kit's matrix product (gemm.ts)");
   const [M, N] = dy.shape;
   const K = x.shape[1];
   const wantDu = attrs.du === true;
-  // every buffer first: an allocation may grow (and so replace) the wasm memory
+  // every buffer first: an allocation may grow (and so replace) the wasm memory; offsets stay
   const du = d ? backend.makeOutput([M, N], "float32") : dy;
-  const dw = backend.makeOutput([K, N], "float32");
-  const db = backend.makeOutput([N], "float32");
   const xt = backend.makeOutput([K, M], "float32");
   const wt = w ? backend.makeOutput([N, K], "float32") : null;
-  const dx = w ? backend.makeOutput([M, K], "float32") : null;
   if (d) {
     const heap = new Float32Array(backend.wasm.asm.memory.buffer);
     const a = offset(backend, dy) >> 2, b = offset(backend, d) >> 2, o = offset(backend, du) >> 2;
     for (let i = 0; i < M * N; i++) heap[o + i] = heap[a + i] * heap[b + i];
   }
-  const u = offset(backend, du);
   transposeBytes(backend, offset(backend, x), offset(backend, xt), M, K);
-  gemm(offset(backend, xt), u, offset(backend, dw), K, M, N, 0, 0, 0);
-  colsumBytes(backend, u, offset(backend, db), M, N);
-  if (w && wt && dx) {
-    transposeBytes(backend, offset(backend, w), offset(backend, wt), K, N);
-    const r = acc ? offset(backend, acc) : 0;
-    gemm(u, offset(backend, wt), offset(backend, dx), M, N, K, 0, 0, r);
-    backend.disposeData(wt.dataId);
-  }
+  if (w && wt) transposeBytes(backend, offset(backend, w), offset(backend, wt), K, N);
+  const dw = gemmTensors(backend, { a: xt, b: du });
+  const dx = wt ? gemmTensors(backend, { a: du, b: wt, residual: acc }) : null;
+  const db = backend.makeOutput([N], "float32");
+  colsumBytes(backend, offset(backend, du), offset(backend, db), M, N);
+  if (wt) backend.disposeData(wt.dataId);
   backend.disposeData(xt.dataId);
   const out = [dw, db];
   if (dx) out.push(dx);

@@ -142,6 +142,23 @@ function run(
   }
 }
 
+/**
+ * The kit's product `a b (+ residual)` of two float32 matrices of the wasm backend, a [M, K] and
+ * b [K, N] with N a multiple of 4, into a new [M, N] tensor, exactly as the replaced `BatchMatMul`
+ * runs it (`gemm_skip` from {@link GEMM_SKIP_MIN_N} columns on, large products shared between the
+ * kit's threads): for kernels of this folder that multiply tensors they hold.
+ */
+export function gemmTensors(
+  backend: WasmBackendLike,
+  o: { a: tf.TensorInfo; b: tf.TensorInfo; residual?: tf.TensorInfo },
+): tf.TensorInfo {
+  const dims = plainShapes(o.a, o.b);
+  if (!dims || o.a.shape.length !== 2 || o.b.shape.length !== 2) {
+    throw new KitError(`the kit's product cannot multiply [${o.a.shape}] by [${o.b.shape}]`);
+  }
+  return run(backend, o.a, o.b, dims, [dims[0], dims[2]], undefined, 0, o.residual);
+}
+
 /** What the replacement kernels receive: tfjs's inputs, the wasm backend and the attributes. */
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
