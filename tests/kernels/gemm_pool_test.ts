@@ -9,6 +9,7 @@ import {
   kitConv2d,
   kitConv2dFilter,
   PARALLEL_MIN_MACS,
+  parseSpinMicros,
   resetGemmPool,
   setGemmPoolSpinMicros,
   setGemmPoolTimeoutMs,
@@ -219,4 +220,32 @@ Deno.test("setGemmPoolSpinMicros takes an integer in [0, 100000] and names the r
   assert.equal(gemmPoolSpinMicros(), 0);
   setGemmPoolSpinMicros(before);
   assert.equal(gemmPoolSpinMicros(), before);
+});
+
+Deno.test("KIT_SPIN_US: default 3,000 µs, an integer in [0, 100000] read at start, a clear error otherwise", async () => {
+  assert.equal(parseSpinMicros(undefined), 3000);
+  assert.equal(parseSpinMicros(" "), 3000);
+  assert.equal(parseSpinMicros("0"), 0);
+  assert.equal(parseSpinMicros("500"), 500);
+  for (const bad of ["-1", "2.5", "100001", "fast"]) {
+    assert.throws(
+      () => parseSpinMicros(bad),
+      /^Error: KIT_SPIN_US must be an integer in \[0, 100000\] \(µs\); got "/,
+    );
+  }
+  // a fresh process reads the variable when the pool's module loads
+  const code = 'import { gemmPoolSpinMicros } from "./lib/engine/kernels/gemm_pool.ts"; ' +
+    "console.log(gemmPoolSpinMicros());";
+  const read = async (env: Record<string, string>, flags = ["-A"]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", ...flags, code],
+      cwd: new URL("../../", import.meta.url),
+      env: { ...env, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assert.equal(await read({ KIT_SPIN_US: "750" }), "750");
+  assert.equal(await read({}), "3000");
 });

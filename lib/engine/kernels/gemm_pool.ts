@@ -119,12 +119,45 @@ let sharedProducts = 0;
 /** Moving average of a worker's time per row over the calling thread's (see the module notes). */
 let rho = 1;
 let timeoutMs = 60_000;
-let spinMicros = 300;
+let spinMicros = spinFromEnv();
+
+/**
+ * Parses a `KIT_SPIN_US` value (how long the pool's threads poll before they sleep, µs): undefined
+ * or empty gives the default 3,000; otherwise an integer in [0, 100000], else an error naming the
+ * variable and the range.
+ * @example
+ * ```ts
+ * parseSpinMicros("500"); // 500
+ * parseSpinMicros(undefined); // 3000
+ * ```
+ */
+export function parseSpinMicros(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return 3000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100_000) {
+    throw new Error(`KIT_SPIN_US must be an integer in [0, 100000] (µs); got "${value}"`);
+  }
+  return n;
+}
+
+function spinFromEnv(): number {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("KIT_SPIN_US");
+  } catch {
+    v = undefined; // no permission to read the environment: the default
+  }
+  return parseSpinMicros(v);
+}
 
 /**
  * How long the threads poll before they sleep (µs): a worker for its next block, the calling
- * thread for the workers' answers (default 300). Waking a sleeping thread costs tens to hundreds
- * of microseconds on a virtual machine, about as long as a block of a small product takes.
+ * thread for the workers' answers (default 3,000). Waking a sleeping thread costs tens to hundreds
+ * of microseconds on a virtual machine, about as long as a block of a small product takes, and
+ * one wake in ten took 0.6–1.3 ms there; 3 ms of polling outlasts most gaps between the products
+ * of a training step (the VAE's and the DCGAN's), so their workers are awake when the next one
+ * comes. A polling thread keeps its core busy: `KIT_SPIN_US` sets the time for a process (0: sleep
+ * at once, for a laptop on battery), {@link setGemmPoolSpinMicros} at run time.
  */
 export function gemmPoolSpinMicros(): number {
   return spinMicros;
