@@ -24,9 +24,10 @@
  * calling thread computes its own, and the summed gradient takes the one AdamW step
  * (`lib/engine/data_parallel.ts`). The batch, its steps, labels and noise are drawn exactly as
  * on one thread, so the runs differ only in float32 rounding; a fixed seed and thread count
- * repeat exactly. The default is one thread: on the 2-core course machine two threads measured
- * no faster for notebook 04's U-Net (each shard slows down by about the time the split saves;
- * `deno task bench` measures it as the U-Net workload at "all" threads).
+ * repeat exactly. The default is one thread, because another thread count changes every seeded
+ * result (by float32 rounding at first); `deno task bench` measures the split as the U-Net
+ * workload at "all" threads (on the 2-core course machine 1.3–1.4x, about 13 ms of each step do
+ * not shrink with the batch).
  * @module
  */
 import { checkInt } from "../../engine/validate.ts";
