@@ -12,6 +12,42 @@ function machineCores(): number {
 }
 
 /**
+ * Parses the integer setting `value` of environment variable `name`: undefined or empty gives
+ * `fallback`; otherwise an integer in [min, max], else an error naming the variable, the range and
+ * `unit` (when given).
+ * @example
+ * ```ts
+ * parseIntEnv("KIT_SPIN_US", "500", 0, 100_000, 3000, "µs"); // 500
+ * parseIntEnv("KIT_SPIN_US", undefined, 0, 100_000, 3000, "µs"); // 3000
+ * ```
+ */
+export function parseIntEnv(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+  unit?: string,
+): number {
+  if (value === undefined || value.trim() === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const u = unit ? ` (${unit})` : "";
+    throw new Error(`${name} must be an integer in [${min}, ${max}]${u}; got "${value}"`);
+  }
+  return n;
+}
+
+/** Environment variable `name`, or undefined where it is unset or may not be read (no permission). */
+export function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no permission to read the environment: as unset
+  }
+}
+
+/**
  * Parses a `KIT_THREADS` value: undefined or empty gives `cores`; otherwise an integer in
  * [1, 1024], else an error naming the variable and the allowed range.
  * @example
@@ -21,25 +57,10 @@ function machineCores(): number {
  * ```
  */
 export function parseThreads(value: string | undefined, cores: number): number {
-  if (value === undefined || value.trim() === "") return cores;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new Error(`KIT_THREADS must be an integer in [1, 1024]; got "${value}"`);
-  }
-  return n;
+  return parseIntEnv("KIT_THREADS", value, 1, 1024, cores);
 }
 
-function fromEnv(): number {
-  let v: string | undefined;
-  try {
-    v = Deno.env.get("KIT_THREADS");
-  } catch {
-    v = undefined; // no permission to read the environment: the default
-  }
-  return parseThreads(v, machineCores());
-}
-
-let current = fromEnv();
+let current = parseThreads(envValue("KIT_THREADS"), machineCores());
 let reserved = 0;
 
 /**

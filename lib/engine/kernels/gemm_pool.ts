@@ -41,6 +41,7 @@ import { SLOT } from "./gemm_slots.ts";
 import { gemmSkipScratchBytes } from "./gemm_wat.ts";
 import { type PoolCall, poolFn, poolFunctions } from "./pool_fns.ts";
 import type { WasmFunction } from "./wasm_internals.ts";
+import { envValue, parseIntEnv } from "../threads.ts";
 
 /** Products with fewer multiply-adds (M·K·N) than this run on the calling thread alone. */
 export const PARALLEL_MIN_MACS = 1 << 21;
@@ -119,7 +120,7 @@ let sharedProducts = 0;
 /** Moving average of a worker's time per row over the calling thread's (see the module notes). */
 let rho = 1;
 let timeoutMs = 60_000;
-let spinMicros = spinFromEnv();
+let spinMicros = parseSpinMicros(envValue("KIT_SPIN_US"));
 
 /**
  * Parses a `KIT_SPIN_US` value (how long the pool's threads poll before they sleep, µs): undefined
@@ -132,22 +133,7 @@ let spinMicros = spinFromEnv();
  * ```
  */
 export function parseSpinMicros(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return 3000;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100_000) {
-    throw new Error(`KIT_SPIN_US must be an integer in [0, 100000] (µs); got "${value}"`);
-  }
-  return n;
-}
-
-function spinFromEnv(): number {
-  let v: string | undefined;
-  try {
-    v = Deno.env.get("KIT_SPIN_US");
-  } catch {
-    v = undefined; // no permission to read the environment: the default
-  }
-  return parseSpinMicros(v);
+  return parseIntEnv("KIT_SPIN_US", value, 0, 100_000, 3000, "µs");
 }
 
 /**
