@@ -28,7 +28,8 @@ register("KitDenseGrad", ["dy", "x"], ({ inputs, backend, attrs }) => {
   const [M, N] = dy.shape;
   const K = x.shape[1];
   const wantDu = attrs.du === true;
-  // every buffer first: an allocation may grow (and so replace) the wasm memory; offsets stay
+  // an allocation may grow (and so replace) the wasm memory: offsets stay valid, views do not,
+  // so each view and offset is taken after the allocations before it
   const du = d ? backend.makeOutput([M, N], "float32") : dy;
   const xt = backend.makeOutput([K, M], "float32");
   const wt = w ? backend.makeOutput([N, K], "float32") : null;

@@ -394,11 +394,18 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     f32(job.heap, job.c + blk.start * N * 4, blk.rows * N).set(f32(shared, blk.c, blk.rows * N));
     workerPerRow = Math.max(workerPerRow, Atomics.load(p.ctrl, s + SLOT.micros) / 1000 / blk.rows);
   }
-  if (callerPerRow > 0 && workerPerRow > 0) {
-    rho = Math.min(Math.max(0.8 * rho + 0.2 * (workerPerRow / callerPerRow), 0.5), 4);
-  }
+  rho = nextRho(rho, callerPerRow, workerPerRow);
   sharedProducts++;
   return true;
+}
+
+/**
+ * The moving average ρ of a worker's time per row over the calling thread's after one more
+ * product (weight 0.2 for the new ratio, kept in [0.5, 4]); unchanged where a time is 0.
+ */
+function nextRho(rho: number, callerPerRow: number, workerPerRow: number): number {
+  if (!(callerPerRow > 0 && workerPerRow > 0)) return rho;
+  return Math.min(Math.max(0.8 * rho + 0.2 * (workerPerRow / callerPerRow), 0.5), 4);
 }
 
 /**
@@ -564,12 +571,7 @@ function inPlaceGemm(job: GemmJob, threads: number): boolean {
   if (!done) return false;
   const callerPerTile = done.caller / mine;
   const workerPerTile = done.workers / ((tiles - mine) / W);
-  if (callerPerTile > 0 && workerPerTile > 0) {
-    rhoInPlace = Math.min(
-      Math.max(0.8 * rhoInPlace + 0.2 * (workerPerTile / callerPerTile), 0.5),
-      4,
-    );
-  }
+  rhoInPlace = nextRho(rhoInPlace, callerPerTile, workerPerTile);
   return true;
 }
 
