@@ -92,3 +92,23 @@ Deno.test("ganSteps: notebook 06's DCGAN (the parameter counts gan_step.py asser
   assert.ok(r.loss.every((l) => Number.isFinite(l) && l > 0), `losses ${r.loss}`);
   await assertThrowsMatching(() => ganSteps(140, 0, 1), /at most 140/);
 });
+
+Deno.test(".device/run without a pack: exit 2 with one line that names the missing file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/.device`);
+    await Deno.copyFile(new URL("../../.device/run", import.meta.url), `${dir}/.device/run`);
+    const out = await new Deno.Command("bash", {
+      args: [`${dir}/.device/run`, "8"],
+      env: { OUT: `${dir}/results` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2);
+    assert.match(err, /^run: out\/device\/deno\.xz is missing; run \.device\/pack/);
+    assert.equal(err.trim().split("\n").length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

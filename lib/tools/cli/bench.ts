@@ -29,7 +29,7 @@
  */
 import { join, resolve } from "node:path";
 import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
-import { cpuCores, kitThreads, setKitThreads } from "../../engine/threads.ts";
+import { cpuCores, envValue, kitThreads, setKitThreads } from "../../engine/threads.ts";
 import {
   dinoTrainAndSample,
   ganSteps,
@@ -325,6 +325,9 @@ function printRow(r: BenchRow): void {
 }
 
 async function gitCommit(): Promise<string> {
+  // a copy without git history (the device runs of .device/run) names its commit itself
+  const named = envValue("KIT_COMMIT");
+  if (named) return named;
   try {
     const out = await new Deno.Command("git", {
       args: ["rev-parse", "--short", "HEAD"],
