@@ -34,6 +34,18 @@ import { CONV_FILTER_WASM_BASE64 } from "../../lib/engine/kernels/conv_filter_by
 import { CONV_PIXELS_WASM_BASE64 } from "../../lib/engine/kernels/conv_pixels_bytes.ts";
 import { decodeBase64 } from "../../lib/engine/kernels/base64.ts";
 import { tfjsSimdWasmUrl } from "../../lib/engine/backend/shared_wasm.ts";
+import {
+  elementwiseShares,
+  PARALLEL_ELEMENTWISE_MIN,
+} from "../../lib/engine/kernels/elementwise_split.ts";
+import {
+  fusedBceWithLogits,
+  fusedBceWithLogitsGrad,
+  fusedEmaInPlace,
+} from "../../lib/engine/kernels/fused.ts";
+import { AdamW } from "../../lib/engine/nn/adamw.ts";
+import { variableFrom } from "../../lib/engine/init.ts";
+import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 /** A module that defines memory (min 1, max 2) and exports it as "m". */
@@ -262,3 +274,78 @@ for (const mode of ["throw", "die"] as const) {
     },
   });
 }
+
+// The element-wise passes split by ranges (elementwise_split.ts): the shares' arithmetic, and
+// every pass on 2 and 3 threads equal to 1 thread bit for bit, with float parameters (AdamW's,
+// the weight average's, LeakyReLU's slope) reaching the workers exactly.
+Deno.test("elementwiseShares: ranges of a multiple of 4 elements, offsets moved, 0 kept", () => {
+  const bce = poolFn("bce_logits"), adam = poolFn("adamw");
+  assert.deepEqual(elementwiseShares([{ pass: "bce_logits", args: [64, 128, 192, 10] }], 2), [
+    [[bce, 64, 128, 192, 8]],
+    [[bce, 96, 160, 224, 2]],
+  ]);
+  // 5 elements on 3 threads: 4 and 1, the third thread has none and is dropped
+  assert.deepEqual(
+    elementwiseShares([{ pass: "gelu", args: [16, 0, 48, 5, 1] }], 3),
+    [[[poolFn("gelu"), 16, 0, 48, 4, 1]], [[poolFn("gelu"), 32, 0, 64, 1, 1]]],
+  );
+  const a = [16, 32, 48, 64, 16, 32, 48, 9, 0.99, 0.9, 0.1, 0.999, 0.001, 1e-3, 1e-8];
+  const [mine, theirs] = elementwiseShares([{ pass: "adamw", args: a }], 2);
+  assert.deepEqual(mine, [[adam, ...a.slice(0, 7), 8, ...a.slice(8)]]);
+  assert.deepEqual(theirs, [[adam, ...a.slice(0, 7).map((o) => o + 32), 1, ...a.slice(8)]]);
+  assertThrowsMatching(
+    () => elementwiseShares([{ pass: "ema", args: [1, 2, 3] }], 2),
+    /ema takes 5 arguments; got 3/,
+  );
+});
+
+/** Each split pass on `threads` threads over `n` elements: outputs, copied out. */
+function elementwiseRun(n: number, threads: number): Float32Array[] {
+  return withKitThreads(threads, () =>
+    tf.tidy(() => {
+      const t = (seed: number, scale = 1) => tf.mul(tf.tensor1d(values(n, seed)), scale);
+      const l = t(1, 3), x = tf.sigmoid(t(2)), dy = t(3);
+      const out: tf.Tensor[] = [
+        fusedBceWithLogits(l, x),
+        ...fusedBceWithLogitsGrad(l, x, dy),
+        tf.leakyRelu(l, 0.2),
+        tf.grad((z: tf.Tensor) => tf.leakyRelu(z, 0.2))(l, dy),
+        ...(tf.engine().runKernel("KitGelu", { x: l }, {}) as tf.Tensor[]),
+      ];
+      // two AdamW steps over three parameters (one of 3 elements, below a vector), in place
+      const p = [n, 3, n + 5].map((size, i) => variableFrom(tf.tensor1d(values(size, 10 + i))));
+      const opt = new AdamW(p, { lr: 0.013, weightDecay: 0.05 });
+      const avg = p.map((v) => variableFrom(tf.mul(v, 0.5), false));
+      for (let k = 0; k < 2; k++) {
+        opt.step(p.map((v, i) => tf.mul(tf.sin(tf.add(v, k + i)), 0.3)));
+        assert.deepEqual(fusedEmaInPlace(avg, p, 0.937), []);
+      }
+      out.push(...p, ...avg);
+      const copies = out.map((o) => Float32Array.from(o.dataSync()));
+      opt.dispose();
+      tf.dispose([...p, ...avg]);
+      return copies;
+    }));
+}
+
+Deno.test({
+  name: "element-wise passes split between 2 and 3 threads equal 1 thread bit for bit",
+  ignore: !inPlace,
+  fn: async () => {
+    await startGemmPool(2, 120_000);
+    for (const n of [PARALLEL_ELEMENTWISE_MIN + 7, 100_352]) {
+      const one = elementwiseRun(n, 1);
+      for (const threads of [2, 3]) {
+        const jobs = gemmPoolStatus().products;
+        const many = elementwiseRun(n, threads);
+        assert.ok(gemmPoolStatus().products - jobs >= 6, `n ${n}: the passes were split`);
+        one.forEach((a, i) =>
+          assert.ok(
+            a.length === many[i].length && a.every((v, j) => Object.is(v, many[i][j])),
+            `n ${n}, ${threads} threads: output ${i}`,
+          )
+        );
+      }
+    }
+  },
+});

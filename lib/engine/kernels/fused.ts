@@ -12,6 +12,7 @@
 // tfjs-core directly (not lib/engine/backend): the backend selection imports this module.
 import * as tf from "@tensorflow/tfjs-core";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
+import { type ElementwiseCall, splitElementwise } from "./elementwise_split.ts";
 import { seedKeys } from "./seed.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { adamWAttrs, type AdamWScalars, adamWScalarsOf, type AdamWSlot } from "./shared/adamw.ts";
@@ -158,13 +159,28 @@ export function geluBytes(
   if (n > 0) kernelsFor(backend).gelu(x, y, d, n, 1);
 }
 
+/**
+ * Makes the call of an element-wise pass, split between the kit's threads where that pays
+ * (`elementwise_split.ts`: the same floats), else on the calling thread.
+ */
+function elementwise(backend: WasmBackendLike, call: ElementwiseCall, local: () => void): void {
+  if (!splitElementwise(backend, [call])) local();
+}
+
 register("KitGelu", ["x"], ({ inputs, backend }) => {
   const x = inputs.x;
   const y = backend.makeOutput(x.shape, "float32");
   const d = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
   if (n > 0) {
-    kernelsFor(backend).gelu(offset(backend, x), offset(backend, y), offset(backend, d), n, 1);
+    const args: Parameters<KernelExports["gelu"]> = [
+      offset(backend, x),
+      offset(backend, y),
+      offset(backend, d),
+      n,
+      1,
+    ];
+    elementwise(backend, { pass: "gelu", args }, () => kernelsFor(backend).gelu(...args));
   }
   return [y, d];
 });
@@ -447,7 +463,17 @@ register("KitBceLogits", ["l", "x"], ({ inputs, backend }) => {
   const y = backend.makeOutput(l.shape, "float32");
   const n = size(l.shape);
   if (n > 0) {
-    kernelsFor(backend).bce_logits(offset(backend, l), offset(backend, x), offset(backend, y), n);
+    const args: Parameters<KernelExports["bce_logits"]> = [
+      offset(backend, l),
+      offset(backend, x),
+      offset(backend, y),
+      n,
+    ];
+    elementwise(
+      backend,
+      { pass: "bce_logits", args },
+      () => kernelsFor(backend).bce_logits(...args),
+    );
   }
   return y;
 });
@@ -459,7 +485,19 @@ register("KitBceLogitsGrad", ["l", "x", "dy"], ({ inputs, backend }) => {
   const n = size(l.shape);
   if (n > 0) {
     const at = (t: tf.TensorInfo) => offset(backend, t);
-    kernelsFor(backend).bce_logits_grad(at(l), at(x), at(dy), at(dl), at(dx), n);
+    const args: Parameters<KernelExports["bce_logits_grad"]> = [
+      at(l),
+      at(x),
+      at(dy),
+      at(dl),
+      at(dx),
+      n,
+    ];
+    elementwise(
+      backend,
+      { pass: "bce_logits_grad", args },
+      () => kernelsFor(backend).bce_logits_grad(...args),
+    );
   }
   return [dl, dx];
 });
@@ -476,7 +514,19 @@ replaceWasmKernel("LeakyRelu", ({ inputs, attrs, backend: b }) => {
   const backend = requireWasmBackend(b, "LeakyRelu");
   const y = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
-  if (n > 0) kernelsFor(backend).leaky_relu(offset(backend, x), offset(backend, y), n, alpha);
+  if (n > 0) {
+    const args: Parameters<KernelExports["leaky_relu"]> = [
+      offset(backend, x),
+      offset(backend, y),
+      n,
+      alpha,
+    ];
+    elementwise(
+      backend,
+      { pass: "leaky_relu", args },
+      () => kernelsFor(backend).leaky_relu(...args),
+    );
+  }
   return y;
 });
 
@@ -487,7 +537,12 @@ register("KitLeakyReluGrad", ["x", "dy"], ({ inputs, backend, attrs }) => {
   const n = size(x.shape);
   if (n > 0) {
     const at = (t: tf.TensorInfo) => offset(backend, t);
-    kernelsFor(backend).leaky_relu_grad(at(x), at(dy), at(dx), n, alpha);
+    const args: Parameters<KernelExports["leaky_relu_grad"]> = [at(x), at(dy), at(dx), n, alpha];
+    elementwise(
+      backend,
+      { pass: "leaky_relu_grad", args },
+      () => kernelsFor(backend).leaky_relu_grad(...args),
+    );
   }
   return dx;
 });
@@ -832,8 +887,18 @@ function adamwBytes(
   n: number,
   s: AdamWScalars,
 ): void {
+  k.adamw(...adamwArgs(from, to, n, s));
+}
+
+/** The 15 arguments of the AdamW pass (see {@link adamwBytes}). */
+function adamwArgs(
+  from: [p: number, m: number, v: number, g: number],
+  to: [p: number, m: number, v: number],
+  n: number,
+  s: AdamWScalars,
+): Parameters<KernelExports["adamw"]> {
   const [b1, b2] = [s.beta1, s.beta2];
-  k.adamw(...from, ...to, n, s.decay, b1, 1 - b1, b2, 1 - b2, s.stepSize, s.eps);
+  return [...from, ...to, n, s.decay, b1, 1 - b1, b2, 1 - b2, s.stepSize, s.eps];
 }
 
 /**
@@ -866,12 +931,16 @@ export function fusedAdamW(
  * the results are bit for bit those of {@link fusedAdamW}. A variable's memory is only written
  * when no other tensor shares it (backend reference count 1; tfjs's reshape and the kit's
  * Identity share data); for such a slot nothing is changed and its index is returned, for the
- * caller to update it with {@link fusedAdamW}. Returns the indices that were not updated.
+ * caller to update it with {@link fusedAdamW}. Returns the indices that were not updated. With
+ * more than one thread the updates are split between the kit's threads in one dispatch
+ * (`elementwise_split.ts`), with the same floats.
  */
 export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[] {
   const backend = requireWasmBackend(tf.backend(), "fusedAdamWInPlace");
   const k = kernelsFor(backend);
   const skipped: number[] = [];
+  const calls: Parameters<KernelExports["adamw"]>[] = [];
+  const updated: tf.Tensor[] = [];
   const refs = (t: tf.Tensor) => tensorData(backend, t).refCount;
   for (let i = 0; i < slots.length; i++) {
     const { p, m, v, g } = slots[i];
@@ -887,9 +956,12 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
     }
     if (n === 0) continue;
     const [po, mo, vo] = [offset(backend, p), offset(backend, m), offset(backend, v)];
-    adamwBytes(k, [po, mo, vo, offset(backend, g)], [po, mo, vo], n, s);
-    forgetPackedCopies(backend, p);
+    calls.push(adamwArgs([po, mo, vo, offset(backend, g)], [po, mo, vo], n, s));
+    updated.push(p);
   }
+  const split = calls.map((args): ElementwiseCall => ({ pass: "adamw", args }));
+  if (!splitElementwise(backend, split)) { for (const args of calls) k.adamw(...args); }
+  for (const p of updated) forgetPackedCopies(backend, p);
   return skipped;
 }
 
@@ -909,6 +981,8 @@ export function fusedEmaInPlace(shadow: tf.Tensor[], params: tf.Tensor[], d: num
   const backend = requireWasmBackend(tf.backend(), "fusedEmaInPlace");
   const k = kernelsFor(backend);
   const skipped: number[] = [];
+  const calls: Parameters<KernelExports["ema"]>[] = [];
+  const updated: tf.Tensor[] = [];
   const [df, omd] = [Math.fround(d), Math.fround(1 - d)];
   for (let i = 0; i < shadow.length; i++) {
     const [s, p] = [shadow[i], params[i]];
@@ -921,9 +995,12 @@ export function fusedEmaInPlace(shadow: tf.Tensor[], params: tf.Tensor[], d: num
       continue;
     }
     if (s.size === 0) continue;
-    k.ema(offset(backend, s), offset(backend, p), s.size, df, omd);
-    forgetPackedCopies(backend, s);
+    calls.push([offset(backend, s), offset(backend, p), s.size, df, omd]);
+    updated.push(s);
   }
+  const split = calls.map((args): ElementwiseCall => ({ pass: "ema", args }));
+  if (!splitElementwise(backend, split)) { for (const args of calls) k.ema(...args); }
+  for (const s of updated) forgetPackedCopies(backend, s);
   return skipped;
 }
 

@@ -39,7 +39,7 @@
 import { Worker } from "node:worker_threads";
 import { SLOT } from "./gemm_slots.ts";
 import { gemmSkipScratchBytes } from "./gemm_wat.ts";
-import { type PoolCall, poolFn, poolFunctions } from "./pool_fns.ts";
+import { POOL_FN_FLOATS, type PoolCall, poolFn, poolFunctions } from "./pool_fns.ts";
 import type { WasmFunction } from "./wasm_internals.ts";
 import { envValue, parseIntEnv } from "../threads.ts";
 
@@ -494,6 +494,11 @@ export function runInPlace(
       buf[at] = c[0];
       buf[at + 1] = c.length - 1;
       for (let i = 1; i < c.length; i++) buf[at + 1 + i] = c[i];
+      // f32 parameters as their float32 bits (the worker reads them back as the same float32)
+      for (const i of POOL_FN_FLOATS[c[0]] ?? []) {
+        floatBits[0] = c[1 + i];
+        buf[at + 2 + i] = intBits[0];
+      }
       at += c.length + 1;
     }
     const s = w * SLOT.size;
@@ -517,6 +522,10 @@ export function runInPlace(
   sharedProducts++;
   return { caller: t0 - t2, workers };
 }
+
+/** One float32 and its bits, for the f32 parameters of the call lists. */
+const floatBits = new Float32Array(1);
+const intBits = new Int32Array(floatBits.buffer);
 
 let table: { heap: WebAssembly.Memory; fns: WasmFunction[] } | null = null;
 

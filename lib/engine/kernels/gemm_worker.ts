@@ -11,7 +11,7 @@
 import { workerData } from "node:worker_threads";
 import { GEMM_WASM_BASE64 } from "./gemm_bytes.ts";
 import { SLOT } from "./gemm_slots.ts";
-import { poolFunctions } from "./pool_fns.ts";
+import { POOL_FN_FLOATS, poolFunctions } from "./pool_fns.ts";
 import { kitWasmModule, wasmExport, type WasmFunction } from "./wasm_internals.ts";
 
 /** What the pool hands a worker: its shared memories, the control block, its slot and calls. */
@@ -58,13 +58,29 @@ try {
 }
 Atomics.notify(ctrl, base + SLOT.ready);
 
-/** Runs the call list: [count, then per call: function index, argument count, arguments]. */
+/** The bits of an f32 parameter (as the pool wrote them) and the float32 they are. */
+const intBits = new Int32Array(1);
+const floatBits = new Float32Array(intBits.buffer);
+
+/**
+ * Runs the call list: [count, then per call: function index, argument count, arguments], where
+ * a function's f32 parameters (POOL_FN_FLOATS) are float32 bits.
+ */
 function runCalls(): void {
   const count = calls[0];
   for (let k = 0, at = 1; k < count; k++) {
     const fn = table[calls[at]], n = calls[at + 1];
     if (!fn) throw new Error(`no pool function ${calls[at]}`);
-    fn(...calls.subarray(at + 2, at + 2 + n));
+    const floats = POOL_FN_FLOATS[calls[at]];
+    if (floats.length === 0) fn(...calls.subarray(at + 2, at + 2 + n));
+    else {
+      const args: number[] = Array.from(calls.subarray(at + 2, at + 2 + n));
+      for (const i of floats) {
+        intBits[0] = args[i];
+        args[i] = floatBits[0];
+      }
+      fn(...args);
+    }
     at += 2 + n;
   }
 }
