@@ -35,8 +35,10 @@ import { CONV_PIXELS_WASM_BASE64 } from "../../lib/engine/kernels/conv_pixels_by
 import { decodeBase64 } from "../../lib/engine/kernels/base64.ts";
 import { tfjsSimdWasmUrl } from "../../lib/engine/backend/shared_wasm.ts";
 import {
+  elementwiseMicros,
   elementwiseShares,
-  PARALLEL_ELEMENTWISE_MIN,
+  PARALLEL_ELEMENTWISE_MICROS,
+  setElementwiseSplitMicros,
 } from "../../lib/engine/kernels/elementwise_split.ts";
 import {
   fusedBceWithLogits,
@@ -333,19 +335,33 @@ Deno.test({
   ignore: !inPlace,
   fn: async () => {
     await startGemmPool(2, 120_000);
-    for (const n of [PARALLEL_ELEMENTWISE_MIN + 7, 100_352]) {
-      const one = elementwiseRun(n, 1);
-      for (const threads of [2, 3]) {
-        const jobs = gemmPoolStatus().products;
-        const many = elementwiseRun(n, threads);
-        assert.ok(gemmPoolStatus().products - jobs >= 6, `n ${n}: the passes were split`);
-        one.forEach((a, i) =>
-          assert.ok(
-            a.length === many[i].length && a.every((v, j) => Object.is(v, many[i][j])),
-            `n ${n}, ${threads} threads: output ${i}`,
-          )
-        );
+    setElementwiseSplitMicros(0); // every dispatch splits, however small
+    try {
+      for (const n of [1031, 100_352]) {
+        const one = elementwiseRun(n, 1);
+        for (const threads of [2, 3]) {
+          const jobs = gemmPoolStatus().products;
+          const many = elementwiseRun(n, threads);
+          assert.ok(gemmPoolStatus().products - jobs >= 6, `n ${n}: the passes were split`);
+          one.forEach((a, i) =>
+            assert.ok(
+              a.length === many[i].length && a.every((v, j) => Object.is(v, many[i][j])),
+              `n ${n}, ${threads} threads: output ${i}`,
+            )
+          );
+        }
       }
+    } finally {
+      setElementwiseSplitMicros(PARALLEL_ELEMENTWISE_MICROS);
     }
   },
+});
+
+Deno.test("a dispatch splits from an estimated 150 µs on one thread: BCE of a VAE batch, not LeakyReLU", () => {
+  const bce = { pass: "bce_logits" as const, args: [16, 32, 48, 128 * 784] };
+  assert.ok(Math.abs(elementwiseMicros([bce]) - 128 * 784 * 5.2 / 1000) < 1e-9);
+  assert.ok(elementwiseMicros([bce]) >= PARALLEL_ELEMENTWISE_MICROS);
+  const leaky = { pass: "leaky_relu" as const, args: [16, 32, 64 * 14 * 14 * 16, 0.2] };
+  assert.ok(elementwiseMicros([leaky]) < PARALLEL_ELEMENTWISE_MICROS);
+  assertThrowsMatching(() => setElementwiseSplitMicros(-1), /must be a number >= 0 µs; got -1/);
 });

@@ -26,19 +26,24 @@ const tileNames = (prefix: string, t: { rows: readonly number[]; cols: readonly 
   t.rows.flatMap((mr) => t.cols.map((nr) => `${prefix}${mr}x${nr}`));
 
 /**
- * The element-wise passes of `kernels.wat` in the table: name, parameter count and the positions
- * of its `f32` parameters. For each, the elements' byte offsets are the arguments before `n`,
- * and a call on elements [s, s + c) is the call with every offset moved by 4 s and n = c.
+ * The element-wise passes of `kernels.wat` in the table: name, parameter count, the positions of
+ * its `f32` parameters, and its time per element on one thread (ns, on the development VM's AMD
+ * EPYC core, 200,704 elements in cache), which decides whether a dispatch is worth splitting.
+ * For each, the elements' byte offsets are the arguments before `n`, and a call on elements
+ * [s, s + c) is the call with every offset moved by 4 s and n = c.
  */
 export const ELEMENTWISE_SPLIT = {
-  bce_logits: { arity: 4, offsets: 3, floats: [] },
-  bce_logits_grad: { arity: 6, offsets: 5, floats: [] },
-  gelu: { arity: 5, offsets: 3, floats: [] },
-  leaky_relu: { arity: 4, offsets: 2, floats: [3] },
-  leaky_relu_grad: { arity: 5, offsets: 3, floats: [4] },
-  adamw: { arity: 15, offsets: 7, floats: [8, 9, 10, 11, 12, 13, 14] },
-  ema: { arity: 5, offsets: 2, floats: [3, 4] },
-} as const satisfies Record<string, { arity: number; offsets: number; floats: number[] }>;
+  bce_logits: { arity: 4, offsets: 3, floats: [], ns: 5.2 },
+  bce_logits_grad: { arity: 6, offsets: 5, floats: [], ns: 2.6 },
+  gelu: { arity: 5, offsets: 3, floats: [], ns: 3.3 },
+  leaky_relu: { arity: 4, offsets: 2, floats: [3], ns: 0.3 },
+  leaky_relu_grad: { arity: 5, offsets: 3, floats: [4], ns: 0.7 },
+  adamw: { arity: 15, offsets: 7, floats: [8, 9, 10, 11, 12, 13, 14], ns: 1.1 },
+  ema: { arity: 5, offsets: 2, floats: [3, 4], ns: 0.2 },
+} as const satisfies Record<
+  string,
+  { arity: number; offsets: number; floats: number[]; ns: number }
+>;
 
 /** A pass of {@link ELEMENTWISE_SPLIT}. */
 export type ElementwisePass = keyof typeof ELEMENTWISE_SPLIT;
