@@ -12,7 +12,8 @@
 // tfjs-core directly (not lib/engine/backend): the backend selection imports this module.
 import * as tf from "@tensorflow/tfjs-core";
 import { KERNELS_WASM_BASE64 } from "./wasm_bytes.ts";
-import { type ElementwiseCall, splitElementwise } from "./elementwise_split.ts";
+import { splitElementwise } from "./elementwise_split.ts";
+import type { ElementwisePass } from "./pool_fns.ts";
 import { seedKeys } from "./seed.ts";
 import { kitKernelsEnabled } from "./shared/enabled.ts";
 import { adamWAttrs, type AdamWScalars, adamWScalarsOf, type AdamWSlot } from "./shared/adamw.ts";
@@ -159,12 +160,22 @@ export function geluBytes(
   if (n > 0) kernelsFor(backend).gelu(x, y, d, n, 1);
 }
 
+/** The arguments of element-wise pass P (`elementwise_split.ts`) as `kernels.wat` takes them. */
+type PassArgs<P extends ElementwisePass> = Parameters<KernelExports[P]>;
+
 /**
- * Makes the call of an element-wise pass, split between the kit's threads where that pays
- * (`elementwise_split.ts`: the same floats), else on the calling thread.
+ * Makes the calls `calls` of the element-wise pass `pass`: split between the kit's threads in one
+ * dispatch where that pays (`elementwise_split.ts`: the same floats), else one after the other on
+ * the calling thread.
  */
-function elementwise(backend: WasmBackendLike, call: ElementwiseCall, local: () => void): void {
-  if (!splitElementwise(backend, [call])) local();
+function elementwise<P extends ElementwisePass>(
+  backend: WasmBackendLike,
+  pass: P,
+  calls: PassArgs<P>[],
+): void {
+  if (splitElementwise(backend, calls.map((args) => ({ pass, args })))) return;
+  const passes: { [Q in ElementwisePass]: (...args: PassArgs<Q>) => void } = kernelsFor(backend);
+  for (const args of calls) passes[pass](...args);
 }
 
 register("KitGelu", ["x"], ({ inputs, backend }) => {
@@ -173,14 +184,13 @@ register("KitGelu", ["x"], ({ inputs, backend }) => {
   const d = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
   if (n > 0) {
-    const args: Parameters<KernelExports["gelu"]> = [
+    elementwise(backend, "gelu", [[
       offset(backend, x),
       offset(backend, y),
       offset(backend, d),
       n,
       1,
-    ];
-    elementwise(backend, { pass: "gelu", args }, () => kernelsFor(backend).gelu(...args));
+    ]]);
   }
   return [y, d];
 });
@@ -463,17 +473,12 @@ register("KitBceLogits", ["l", "x"], ({ inputs, backend }) => {
   const y = backend.makeOutput(l.shape, "float32");
   const n = size(l.shape);
   if (n > 0) {
-    const args: Parameters<KernelExports["bce_logits"]> = [
+    elementwise(backend, "bce_logits", [[
       offset(backend, l),
       offset(backend, x),
       offset(backend, y),
       n,
-    ];
-    elementwise(
-      backend,
-      { pass: "bce_logits", args },
-      () => kernelsFor(backend).bce_logits(...args),
-    );
+    ]]);
   }
   return y;
 });
@@ -485,19 +490,7 @@ register("KitBceLogitsGrad", ["l", "x", "dy"], ({ inputs, backend }) => {
   const n = size(l.shape);
   if (n > 0) {
     const at = (t: tf.TensorInfo) => offset(backend, t);
-    const args: Parameters<KernelExports["bce_logits_grad"]> = [
-      at(l),
-      at(x),
-      at(dy),
-      at(dl),
-      at(dx),
-      n,
-    ];
-    elementwise(
-      backend,
-      { pass: "bce_logits_grad", args },
-      () => kernelsFor(backend).bce_logits_grad(...args),
-    );
+    elementwise(backend, "bce_logits_grad", [[at(l), at(x), at(dy), at(dl), at(dx), n]]);
   }
   return [dl, dx];
 });
@@ -515,17 +508,7 @@ replaceWasmKernel("LeakyRelu", ({ inputs, attrs, backend: b }) => {
   const y = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
   if (n > 0) {
-    const args: Parameters<KernelExports["leaky_relu"]> = [
-      offset(backend, x),
-      offset(backend, y),
-      n,
-      alpha,
-    ];
-    elementwise(
-      backend,
-      { pass: "leaky_relu", args },
-      () => kernelsFor(backend).leaky_relu(...args),
-    );
+    elementwise(backend, "leaky_relu", [[offset(backend, x), offset(backend, y), n, alpha]]);
   }
   return y;
 });
@@ -537,12 +520,7 @@ register("KitLeakyReluGrad", ["x", "dy"], ({ inputs, backend, attrs }) => {
   const n = size(x.shape);
   if (n > 0) {
     const at = (t: tf.TensorInfo) => offset(backend, t);
-    const args: Parameters<KernelExports["leaky_relu_grad"]> = [at(x), at(dy), at(dx), n, alpha];
-    elementwise(
-      backend,
-      { pass: "leaky_relu_grad", args },
-      () => kernelsFor(backend).leaky_relu_grad(...args),
-    );
+    elementwise(backend, "leaky_relu_grad", [[at(x), at(dy), at(dx), n, alpha]]);
   }
   return dx;
 });
@@ -599,7 +577,9 @@ register("KitAdamW", ["p", "m", "v", "g"], ({ inputs, backend, attrs }) => {
   const n = size(p.shape);
   if (n > 0) {
     const at = (t: tf.TensorInfo) => offset(backend, t);
-    adamwBytes(kernelsFor(backend), [at(p), at(m), at(v), at(g)], [at(po), at(mo), at(vo)], n, a);
+    kernelsFor(backend).adamw(
+      ...adamwArgs([at(p), at(m), at(v), at(g)], [at(po), at(mo), at(vo)], n, a),
+    );
   }
   return [po, mo, vo];
 });
@@ -877,20 +857,10 @@ export function fusedBceWithLogitsGrad<T extends tf.Tensor>(l: T, x: T, dy: T): 
 }
 
 /**
- * The AdamW kernel over n floats: reads p, m, v, g at the byte offsets `from`, writes p', m', v'
- * at `to` (which may be p, m, v themselves: each element is read before it is written).
+ * The 15 arguments of the AdamW pass over n floats: it reads p, m, v, g at the byte offsets `from`
+ * and writes p', m', v' at `to` (which may be p, m, v themselves: each element is read before it
+ * is written).
  */
-function adamwBytes(
-  k: KernelExports,
-  from: [p: number, m: number, v: number, g: number],
-  to: [p: number, m: number, v: number],
-  n: number,
-  s: AdamWScalars,
-): void {
-  k.adamw(...adamwArgs(from, to, n, s));
-}
-
-/** The 15 arguments of the AdamW pass (see {@link adamwBytes}). */
 function adamwArgs(
   from: [p: number, m: number, v: number, g: number],
   to: [p: number, m: number, v: number],
@@ -937,9 +907,8 @@ export function fusedAdamW(
  */
 export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[] {
   const backend = requireWasmBackend(tf.backend(), "fusedAdamWInPlace");
-  const k = kernelsFor(backend);
   const skipped: number[] = [];
-  const calls: Parameters<KernelExports["adamw"]>[] = [];
+  const calls: PassArgs<"adamw">[] = [];
   const updated: tf.Tensor[] = [];
   const refs = (t: tf.Tensor) => tensorData(backend, t).refCount;
   for (let i = 0; i < slots.length; i++) {
@@ -959,8 +928,7 @@ export function fusedAdamWInPlace(slots: AdamWSlot[], s: AdamWScalars): number[]
     calls.push(adamwArgs([po, mo, vo, offset(backend, g)], [po, mo, vo], n, s));
     updated.push(p);
   }
-  const split = calls.map((args): ElementwiseCall => ({ pass: "adamw", args }));
-  if (!splitElementwise(backend, split)) { for (const args of calls) k.adamw(...args); }
+  elementwise(backend, "adamw", calls);
   for (const p of updated) forgetPackedCopies(backend, p);
   return skipped;
 }
@@ -979,9 +947,8 @@ export function fusedEmaInPlace(shadow: tf.Tensor[], params: tf.Tensor[], d: num
   }
   requireFinite("d", d);
   const backend = requireWasmBackend(tf.backend(), "fusedEmaInPlace");
-  const k = kernelsFor(backend);
   const skipped: number[] = [];
-  const calls: Parameters<KernelExports["ema"]>[] = [];
+  const calls: PassArgs<"ema">[] = [];
   const updated: tf.Tensor[] = [];
   const [df, omd] = [Math.fround(d), Math.fround(1 - d)];
   for (let i = 0; i < shadow.length; i++) {
@@ -998,8 +965,7 @@ export function fusedEmaInPlace(shadow: tf.Tensor[], params: tf.Tensor[], d: num
     calls.push([offset(backend, s), offset(backend, p), s.size, df, omd]);
     updated.push(s);
   }
-  const split = calls.map((args): ElementwiseCall => ({ pass: "ema", args }));
-  if (!splitElementwise(backend, split)) { for (const args of calls) k.ema(...args); }
+  elementwise(backend, "ema", calls);
   for (const s of updated) forgetPackedCopies(backend, s);
   return skipped;
 }
