@@ -90,17 +90,13 @@ export function elementwiseShares(calls: ElementwiseCall[], threads: number): Po
 /**
  * Runs `calls` split between the calling thread and the kit's workers, in place in the backend's
  * memory, and returns true; or returns false, having done nothing, where sharing does not pay or
- * cannot run (estimated to take less than `minUs` on one thread, default
- * {@link setElementwiseSplitMicros}'s, one thread, tfjs's memory not shared, no worker
- * ready yet, a list too long for a worker): the caller then makes the calls itself. Throws when
+ * cannot run (estimated to take less than {@link setElementwiseSplitMicros}'s time on one thread,
+ * one thread, tfjs's memory not shared, no worker ready yet, a list too long for a worker): the
+ * caller then makes the calls itself. Throws when
  * a worker fails or does not answer (the pool is then broken).
  */
-export function splitElementwise(
-  backend: WasmBackendLike,
-  calls: ElementwiseCall[],
-  minUs = minMicros,
-): boolean {
-  if (kitThreads() < 2 || elementwiseMicros(calls) < minUs) return false;
+export function splitElementwise(backend: WasmBackendLike, calls: ElementwiseCall[]): boolean {
+  if (kitThreads() < 2 || elementwiseMicros(calls) < minMicros) return false;
   const memory = backend.wasm.asm.memory;
   const T = inPlaceThreads(memory, kitThreads());
   if (T < 2) return false;
