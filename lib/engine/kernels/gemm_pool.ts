@@ -42,6 +42,7 @@ import { gemmSkipScratchBytes } from "./gemm_wat.ts";
 import { POOL_FN_FLOATS, type PoolCall, poolFn, poolFunctions } from "./pool_fns.ts";
 import type { WasmFunction } from "./wasm_internals.ts";
 import { envValue, parseIntEnv } from "../threads.ts";
+import { isLate, nextPolling, POLLING_START, type PollingState } from "./pool_polling.ts";
 
 /** Products with fewer multiply-adds (M·K·N) than this run on the calling thread alone. */
 export const PARALLEL_MIN_MACS = 1 << 21;
@@ -121,6 +122,9 @@ let sharedProducts = 0;
 let rho = 1;
 let timeoutMs = 60_000;
 let spinMicros = parseSpinMicros(envValue("KIT_SPIN_US"));
+/** Whether polling backs off while the cores are busy (`pool_polling.ts`), and its state. */
+let adaptivePolling = true;
+let pollingState: PollingState = { ...POLLING_START };
 
 /**
  * Parses a `KIT_SPIN_US` value (how long the pool's threads poll before they sleep, µs): undefined
@@ -143,7 +147,9 @@ export function parseSpinMicros(value: string | undefined): number {
  * one wake in ten took 0.6–1.3 ms there; 3 ms of polling outlasts most gaps between the products
  * of a training step (the VAE's and the DCGAN's), so their workers are awake when the next one
  * comes. A polling thread keeps its core busy: `KIT_SPIN_US` sets the time for a process (0: sleep
- * at once, for a laptop on battery), {@link setGemmPoolSpinMicros} at run time.
+ * at once, for a laptop on battery), {@link setGemmPoolSpinMicros} at run time. While the jobs show
+ * that the cores are busy with other work, the threads sleep at once instead
+ * (`pool_polling.ts`, {@link setGemmPoolAdaptivePolling}).
  */
 export function gemmPoolSpinMicros(): number {
   return spinMicros;
@@ -155,11 +161,38 @@ export function setGemmPoolSpinMicros(us: number): void {
     throw new Error(`spin must be an integer in [0, 100000] µs; got ${us}`);
   }
   spinMicros = us;
-  if (pool) {
-    for (let i = 0; i < pool.workers.length; i++) {
-      Atomics.store(pool.ctrl, i * SLOT.size + SLOT.spin, us);
-    }
+  if (pool) setWorkerSpin(pool);
+}
+
+/** The polling time in force now: {@link gemmPoolSpinMicros}, or 0 while polling is off. */
+function currentSpin(): number {
+  return pollingState.polling ? spinMicros : 0;
+}
+
+/** Writes the polling time in force into every worker's slot. */
+function setWorkerSpin(p: Pool): void {
+  for (let i = 0; i < p.workers.length; i++) {
+    Atomics.store(p.ctrl, i * SLOT.size + SLOT.spin, currentSpin());
   }
+}
+
+/**
+ * Whether polling backs off while the machine's cores are busy (default true; see
+ * `pool_polling.ts`); false polls for {@link gemmPoolSpinMicros} always, as before (for
+ * comparisons). Either way the state starts afresh, polling.
+ */
+export function setGemmPoolAdaptivePolling(enabled: boolean): void {
+  adaptivePolling = enabled;
+  pollingState = { ...POLLING_START };
+  if (pool) setWorkerSpin(pool);
+}
+
+/** Counts a shared job whose caller finished its own part in `ownMs`, then waited `waitMs`. */
+function observeJob(p: Pool, waitMs: number, ownMs: number): void {
+  if (!adaptivePolling) return;
+  const was = pollingState.polling;
+  pollingState = nextPolling(pollingState, isLate(waitMs, ownMs), performance.now());
+  if (pollingState.polling !== was) setWorkerSpin(p);
 }
 
 /** How long the calling thread waits for a worker's block before it gives up (ms). */
@@ -204,7 +237,7 @@ function newPool(heap: WebAssembly.Memory | null = registeredHeap): Pool {
 
 function ensureWorkers(p: Pool, n: number): void {
   for (let i = p.workers.length; i < Math.min(n, MAX_WORKERS); i++) {
-    Atomics.store(p.ctrl, i * SLOT.size + SLOT.spin, spinMicros);
+    Atomics.store(p.ctrl, i * SLOT.size + SLOT.spin, currentSpin());
     p.calls[i] = new Int32Array(new SharedArrayBuffer(4 * CALL_CAPACITY));
     const w = new Worker(new URL("./gemm_worker.ts", import.meta.url), {
       workerData: { memory: p.memory, heap: p.heap, ctrl: p.ctrl, calls: p.calls[i], index: i },
@@ -236,13 +269,27 @@ export function gemmPoolStatus(): {
   ready: number;
   broken: string | null;
   products: number;
+  /** Whether the threads poll before they sleep now (false: backed off, `pool_polling.ts`). */
+  polling: boolean;
+  /** How many times polling has backed off. */
+  pollingTrips: number;
 } {
-  if (!pool) return { workers: 0, ready: 0, broken: null, products: sharedProducts };
+  const { polling, trips: pollingTrips } = pollingState;
+  if (!pool) {
+    return { workers: 0, ready: 0, broken: null, products: sharedProducts, polling, pollingTrips };
+  }
   const p = pool;
   const ready =
     p.workers.filter((w, i) => w && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1)
       .length;
-  return { workers: p.workers.length, ready, broken: p.broken, products: sharedProducts };
+  return {
+    workers: p.workers.length,
+    ready,
+    broken: p.broken,
+    products: sharedProducts,
+    polling,
+    pollingTrips,
+  };
 }
 
 /**
@@ -381,9 +428,10 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
   const t0 = performance.now();
   const callerPerRow = (t0 - t1) / mine;
   let workerPerRow = 0;
+  let waited = 0;
   for (const [k, blk] of blocks.entries()) {
     // each block has its own sequence number: the last one is seq − (blocks after it)
-    awaitBlock(
+    waited += awaitBlock(
       p,
       blk.w,
       seq - (blocks.length - 1 - k),
@@ -395,6 +443,7 @@ export function parallelGemm(job: GemmJob, threads: number): boolean {
     workerPerRow = Math.max(workerPerRow, Atomics.load(p.ctrl, s + SLOT.micros) / 1000 / blk.rows);
   }
   rho = nextRho(rho, callerPerRow, workerPerRow);
+  observeJob(p, waited, t0 - t1);
   sharedProducts++;
   return true;
 }
@@ -411,12 +460,14 @@ function nextRho(rho: number, callerPerRow: number, workerPerRow: number): numbe
 /**
  * Waits for worker `w` to answer job `want` (polling first, then sleeping in slices); throws, and
  * leaves the pool broken, when it reports a failure or does not answer within the timeout
- * (counted from `t0`). `what` names the worker's part of the job for the message.
+ * (counted from `t0`). `what` names the worker's part of the job for the message. Returns the
+ * milliseconds it waited.
  */
-function awaitBlock(p: Pool, w: number, want: number, t0: number, what: () => string): void {
+function awaitBlock(p: Pool, w: number, want: number, t0: number, what: () => string): number {
   const s = w * SLOT.size;
-  // poll first (see gemmPoolSpinMicros), then sleep in slices
-  const spinUntil = performance.now() + spinMicros / 1000;
+  const start = performance.now();
+  // poll first (see gemmPoolSpinMicros and pool_polling.ts), then sleep in slices
+  const spinUntil = start + currentSpin() / 1000;
   while (Atomics.load(p.ctrl, s + SLOT.done) !== want && performance.now() < spinUntil);
   for (;;) {
     const done = Atomics.load(p.ctrl, s + SLOT.done);
@@ -433,6 +484,7 @@ function awaitBlock(p: Pool, w: number, want: number, t0: number, what: () => st
       "KIT_THREADS=1 runs without workers";
     throw new Error(p.broken);
   }
+  return performance.now() - start;
 }
 
 /** Bytes between the threads' scratches of an in-place `gemm_skip` with inner dimension K. */
@@ -512,13 +564,15 @@ export function runInPlace(
   for (const c of lists[0]) table[c[0]](...c.slice(1));
   const t0 = performance.now();
   let workers = 0;
+  let waited = 0;
   for (let k = 1; k < lists.length; k++) {
-    awaitBlock(p, k - 1, seqs[k - 1], t0, () => part(k));
+    waited += awaitBlock(p, k - 1, seqs[k - 1], t0, () => part(k));
     // a worker's time from its job's dispatch: its own count, or, where it answered after the
     // calling thread's part, until then (which includes waking it)
     const micros = Atomics.load(p.ctrl, (k - 1) * SLOT.size + SLOT.micros) / 1000;
     workers = Math.max(workers, micros, performance.now() - t0 > 0.02 ? performance.now() - t1 : 0);
   }
+  observeJob(p, waited, t0 - t2);
   sharedProducts++;
   return { caller: t0 - t2, workers };
 }
