@@ -30,6 +30,7 @@
 import { join, resolve } from "node:path";
 import { initBackend, probeWebGPU, tf } from "../../engine/backend/mod.ts";
 import { cpuCores, envValue, kitThreads, setKitThreads } from "../../engine/threads.ts";
+import { gemmPoolStatus } from "../../engine/kernels/mod.ts";
 import {
   dinoTrainAndSample,
   ganSteps,
@@ -298,6 +299,9 @@ async function scalingCommand(
   console.log("");
   console.log(SCALING_HEADER);
   for (const r of rows) console.log(formatScalingRow(r));
+  // whether the pool's polling backed off (busy cores, lib/engine/kernels/pool_polling.ts)
+  const { pollingTrips } = gemmPoolStatus();
+  console.log(`\nthe GEMM pool's polling backed off ${pollingTrips} time(s) in this run`);
   const result = {
     date: new Date().toISOString(),
     commit,
@@ -307,6 +311,7 @@ async function scalingCommand(
     load: { start: loadStart, end: await loadAverage() },
     quick,
     rounds,
+    pollingTrips,
     rows,
   };
   const path = await saveRun(outDir, "scaling-", result);
