@@ -12,9 +12,8 @@
 import { initBackend } from "../../lib/engine/backend/mod.ts";
 import { gemmPoolStatus, setGemmPoolAdaptivePolling } from "../../lib/engine/kernels/gemm_pool.ts";
 import { ganSteps, vaeEpoch } from "../../lib/tools/bench/cases.ts";
+import { median } from "../../lib/tools/bench/reference.ts";
 import { setKitThreads } from "../../lib/engine/threads.ts";
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 if (Deno.args[0] === "--child") {
   const [threads, adaptive] = [Number(Deno.args[1]), Deno.args[2] === "adaptive"];

@@ -261,8 +261,9 @@ function ensureWorkers(p: Pool, n: number): void {
 }
 
 /**
- * The state of the pool: workers started, ready, the error that broke it (or null), and how many
- * products have been shared between threads since the program started.
+ * The state of the pool: workers started, ready, the error that broke it (or null), how many
+ * products have been shared between threads since the program started, and its polling
+ * (`pool_polling.ts`).
  */
 export function gemmPoolStatus(): {
   workers: number;
@@ -274,21 +275,18 @@ export function gemmPoolStatus(): {
   /** How many times polling has backed off. */
   pollingTrips: number;
 } {
-  const { polling, trips: pollingTrips } = pollingState;
-  if (!pool) {
-    return { workers: 0, ready: 0, broken: null, products: sharedProducts, polling, pollingTrips };
-  }
   const p = pool;
-  const ready =
-    p.workers.filter((w, i) => w && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1)
-      .length;
+  const ready = p
+    ? p.workers.filter((w, i) => w && Atomics.load(p.ctrl, i * SLOT.size + SLOT.ready) === 1)
+      .length
+    : 0;
   return {
-    workers: p.workers.length,
+    workers: p?.workers.length ?? 0,
     ready,
-    broken: p.broken,
+    broken: p?.broken ?? null,
     products: sharedProducts,
-    polling,
-    pollingTrips,
+    polling: pollingState.polling,
+    pollingTrips: pollingState.trips,
   };
 }
 
