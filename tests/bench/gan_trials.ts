@@ -14,13 +14,19 @@
  * - `info`: InfoGAN (Chen et al., 2016): G also takes a one-hot code c of `--codes` classes, drawn
  *   uniformly; a linear head Q on D's `bn2+leakyrelu` features predicts c, and both losses add
  *   `--info-weight` · cross-entropy(Q(h(G(z, c))), c) (D's step trains Q too).
+ * - `rotation`: the self-supervised GAN of Chen et al. (2019): the batch's quarters are turned by
+ *   0, 90, 180 and 270°, and a linear head Q on D's `bn2+leakyrelu` features must tell which. D
+ *   adds `--rot-weight-d` · cross-entropy of Q on the turned real digits, G adds
+ *   `--rot-weight-g` · cross-entropy of Q on its turned fakes (1 and 0.2, the paper's values), so
+ *   D must learn what an upright digit looks like, without labels.
  *
  * Every run also scores D as a filter: of 4,000 samples, the share read with confidence ≥ 0.9
  * among all of them and among the quarter with the highest logit ℓ(x) (D with its running batch
  * norm statistics), the idea of discriminator rejection sampling (Azadi et al., 2019).
  *
- * Usage: deno run -A tests/bench/gan_trials.ts [--variant base|hinge|topk|info] [--epochs 4]
+ * Usage: deno run -A tests/bench/gan_trials.ts [--variant base|hinge|topk|info|rotation] [--epochs 4]
  *   [--lr 5e-4] [--lr-d LR] [--ema 0] [--ngf 16] [--ndf 16] [--codes 10] [--info-weight 1]
+ *   [--rot-weight-d 1] [--rot-weight-g 0.2]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -41,7 +47,7 @@ import {
 } from "../../lib/models/gan/mod.ts";
 import { readDigits, trainDigitClassifier } from "../../lib/models/imagediffusion/mod.ts";
 
-const VARIANTS = ["base", "hinge", "topk", "info"] as const;
+const VARIANTS = ["base", "hinge", "topk", "info", "rotation"] as const;
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
@@ -54,6 +60,8 @@ const { values: flags } = parseArgs({
     ndf: { type: "string", default: "16" },
     codes: { type: "string", default: "10" },
     "info-weight": { type: "string", default: "1" },
+    "rot-weight-d": { type: "string", default: "1" },
+    "rot-weight-g": { type: "string", default: "0.2" },
   },
 });
 const variant = flags.variant as (typeof VARIANTS)[number];
@@ -78,6 +86,8 @@ const ngf = num("ngf", flags.ngf!, int, "an integer >= 1");
 const ndf = num("ndf", flags.ndf!, int, "an integer >= 1");
 const codes = num("codes", flags.codes!, (x) => int(x) && x >= 2, "an integer >= 2");
 const infoWeight = num("info-weight", flags["info-weight"]!, (x) => x >= 0, "a number >= 0");
+const rotWeightD = num("rot-weight-d", flags["rot-weight-d"]!, (x) => x >= 0, "a number >= 0");
+const rotWeightG = num("rot-weight-g", flags["rot-weight-g"]!, (x) => x >= 0, "a number >= 0");
 
 await initBackend({ log: false });
 setKitThreads(1);
@@ -89,14 +99,16 @@ const { classifier } = await trainDigitClassifier(split.train.x, split.train.y, 
   seed: 0,
 });
 const info = variant === "info";
+const rotation = variant === "rotation";
 const g = new Generator({ latentDim: NZ, ngf, seed: SEED, classes: info ? codes : 0 });
 const d = new Discriminator({ ndf, seed: SEED + 1 });
 const opts = ganOptimizers(g, d, { lr });
 opts.discriminator.lr = lrD;
 const gv = g.trainableVariables(), dv = d.trainableVariables();
 // InfoGAN's head Q: D's features h [n, 49·2ndf] → logits of the code.
-const qW = tf.variable(tf.mul(tf.randomNormal([49 * 2 * ndf, codes], 0, 1, "float32", 77), 0.02));
-const qB = tf.variable(tf.zeros([codes]));
+const heads = rotation ? 4 : codes;
+const qW = tf.variable(tf.mul(tf.randomNormal([49 * 2 * ndf, heads], 0, 1, "float32", 77), 0.02));
+const qB = tf.variable(tf.zeros([heads]));
 const qOpt = new AdamW([qW, qB], { lr: lrD, beta1: 0.5, weightDecay: 0 });
 const average = ema > 0 ? new ExponentialMovingAverage(gv, ema, { warmup: false }) : undefined;
 const drawCodes = (r: { int(k: number): number }, m: number) =>
@@ -111,11 +123,28 @@ function logitsAndFeatures(x: tf.Tensor4D, training: { inputGrad?: boolean; froz
     h: tf.reshape(h.value, [x.shape[0], -1]) as tf.Tensor2D,
   };
 }
-const codeLoss = (h: tf.Tensor2D, c: tf.Tensor1D) =>
+const codeLoss = (h: tf.Tensor2D, c: tf.Tensor1D, weight = infoWeight) =>
   tf.mul(
-    tf.losses.softmaxCrossEntropy(tf.oneHot(c, codes), tf.add(tf.matMul(h, qW), qB)),
-    infoWeight,
+    tf.losses.softmaxCrossEntropy(tf.oneHot(c, heads), tf.add(tf.matMul(h, qW), qB)),
+    weight,
   );
+/** x [n, 28, 28, 1] turned by 90° · k counter-clockwise. */
+function turn(x: tf.Tensor4D, k: number): tf.Tensor4D {
+  const t = () => tf.transpose(x, [0, 2, 1, 3]);
+  if (k === 0) return x;
+  if (k === 1) return tf.reverse(t(), 1);
+  if (k === 2) return tf.reverse(x, [1, 2]);
+  return tf.reverse(t(), 2);
+}
+/** The batch's four quarters turned by 0, 90, 180 and 270° (its labels: rotationLabels). */
+function turned(x: tf.Tensor4D): tf.Tensor4D {
+  const q = x.shape[0] / 4;
+  return tf.concat([0, 1, 2, 3].map((k) => turn(tf.slice(x, [k * q], [q]), k)));
+}
+const rotationLabels = tf.tensor1d(
+  Int32Array.from({ length: BATCH }, (_, i) => Math.floor((4 * i) / BATCH)),
+  "int32",
+);
 
 /** The share of samples read with confidence ≥ 0.9; and D as a filter of 4,000 samples. */
 async function score(): Promise<string> {
@@ -162,7 +191,7 @@ for (let e = 1; e <= epochs; e++) {
     const real = tf.tidy(() => tf.gather(images, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
     const fake = g.forward(z, { training: true, updateStats: true, labels: c });
     tf.tidy(() => {
-      const vars = info ? [...dv, qW, qB] : dv;
+      const vars = info || rotation ? [...dv, qW, qB] : dv;
       const { grads } = tf.variableGrads(() => {
         const lr = d.logits(real, { updateStats: true });
         if (info) {
@@ -170,6 +199,13 @@ for (let e = 1; e <= epochs; e++) {
           return tf.add(discriminatorLoss(lr, f.logits), codeLoss(f.h, c!)) as tf.Scalar;
         }
         const lf = d.logits(fake);
+        if (rotation) {
+          const { h } = logitsAndFeatures(turned(real), {});
+          return tf.add(
+            discriminatorLoss(lr, lf),
+            codeLoss(h, rotationLabels, rotWeightD),
+          ) as tf.Scalar;
+        }
         if (variant !== "hinge") return discriminatorLoss(lr, lf);
         return tf.add(
           tf.mean(tf.relu(tf.sub(1, lr))),
@@ -177,7 +213,7 @@ for (let e = 1; e <= epochs; e++) {
         ) as tf.Scalar;
       }, vars);
       opts.discriminator.step(dv.map((v) => grads[v.name]));
-      if (info) qOpt.step([grads[qW.name], grads[qB.name]]);
+      if (info || rotation) qOpt.step([grads[qW.name], grads[qB.name]]);
     });
     // top-k: a 0/1 mask of the k fakes that the updated D scores highest
     const k = Math.max(1, Math.round(BATCH * Math.max(0.5, 1 - step / iterations / epochs)));
@@ -195,6 +231,10 @@ for (let e = 1; e <= epochs; e++) {
           return tf.add(generatorLoss(o.logits), codeLoss(o.h, c!)) as tf.Scalar;
         }
         const lf = d.logits(f, { inputGrad: true, frozen: true });
+        if (rotation) {
+          const { h } = logitsAndFeatures(turned(f), { inputGrad: true, frozen: true });
+          return tf.add(generatorLoss(lf), codeLoss(h, rotationLabels, rotWeightG)) as tf.Scalar;
+        }
         if (mask) return tf.div(tf.sum(tf.mul(tf.softplus(tf.neg(lf)), mask)), k) as tf.Scalar;
         return variant === "hinge" ? tf.neg(tf.mean(lf)) as tf.Scalar : generatorLoss(lf);
       }, gv);
