@@ -85,6 +85,14 @@ Deno.test({
       /N and K multiples of 4; got M 4, K 8, N 6/,
     );
     assert.throws(() => denseGrad({ dy: z([4, 8]), x: z([4, 8]), acc: z([4, 8]) }), /acc needs w/);
+    assert.throws(
+      () => denseGrad({ dy: z([4, 8]), x: z([4, 8]), d: z([4, 8]), reluOut: z([4, 8]) }),
+      /d and reluOut must not both be given/,
+    );
+    assert.throws(
+      () => denseGrad({ dy: z([4, 8]), x: z([4, 8]), reluOut: z([8, 4]) }),
+      /reluOut must be float32 of shape \[4,8\]/,
+    );
     assert.equal(denseGradActive(0, 8, 8), false);
   },
 });

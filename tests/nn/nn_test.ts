@@ -91,6 +91,59 @@ Deno.test("linear and linearOfData on the kit's kernels: one KitDense and one Ki
   }
 });
 
+Deno.test("linear and linearOfData with relu: tf.relu of the layer, value and gradients bit for bit, signed zeros included, in two kernels", async () => {
+  // the VAE's and the digit classifier's ReLU layers; reference: tf.relu after the plain layer
+  // ([5, 3, 4]: K not a multiple of 4, the per-op path)
+  for (const [M, K, N] of [[128, 784, 400], [128, 20, 400], [6, 8, 4], [5, 3, 4]]) {
+    // a data-like input (most entries 0) and weights that leave many pre-activations ≤ 0
+    const x = tf.relu(tf.randomNormal([M, K], -0.5, 1, "float32", 5)) as tf.Tensor2D;
+    const w = tf.randomNormal([K, N], 0, 0.1, "float32", 6) as tf.Tensor2D;
+    const b = tf.randomNormal([N], 0, 0.1, "float32", 7) as tf.Tensor1D;
+    const up = tf.randomNormal([M, N], 0, 1, "float32", 8) as tf.Tensor2D;
+    const run = (fused: boolean) =>
+      tf.tidy(() => {
+        const layer = (xv: tf.Tensor2D, wv: tf.Tensor2D, bv: tf.Tensor1D) =>
+          fused ? linear(xv, wv, bv, { relu: true }) : tf.relu(linear(xv, wv, bv));
+        const ofData = (wv: tf.Tensor2D, bv: tf.Tensor1D) =>
+          fused ? linearOfData(x, wv, bv, { relu: true }) : tf.relu(linearOfData(x, wv, bv));
+        const y = layer(x, w, b);
+        const g = tf.grads((...v: tf.Tensor[]) =>
+          tf.sum(tf.mul(layer(v[0] as tf.Tensor2D, v[1] as tf.Tensor2D, v[2] as tf.Tensor1D), up))
+        )([x, w, b]);
+        const gd = tf.grads((...v: tf.Tensor[]) =>
+          tf.sum(tf.mul(ofData(v[0] as tf.Tensor2D, v[1] as tf.Tensor1D), up))
+        )([w, b]);
+        return [y, ...g, ...gd];
+      });
+    const bits = async (t: tf.Tensor) => new Uint32Array((await t.data() as Float32Array).buffer);
+    for (const threads of denseGradActive(8, 8, 8) ? [1, 2] : [1]) {
+      const [want, got] = withKitThreads(threads, () => [run(false), run(true)]);
+      const names = ["y", "∂L/∂x", "∂L/∂W", "∂L/∂b", "∂L/∂W (of data)", "∂L/∂b (of data)"];
+      for (let i = 0; i < names.length; i++) {
+        const [a, e] = [await bits(got[i]), await bits(want[i])];
+        const bad = a.findIndex((v, j) => v !== e[j]);
+        assert.equal(bad, -1, `[${M}, ${K}]→${N}, ${threads} thread(s), ${names[i]}[${bad}]`);
+      }
+      tf.dispose([...want, ...got]);
+    }
+    if (denseGradActive(M, K, N)) {
+      // the layer with its ReLU, forward and backward: still the two kernels of a linear layer
+      const profile = await tf.profile(() => {
+        const [gw] = tf.grads((...v: tf.Tensor[]) =>
+          linear(x, v[0] as tf.Tensor2D, b, { relu: true })
+        )([w]);
+        return gw;
+      });
+      const kernels = profile.kernels.map((k) => k.name).filter((n) =>
+        n !== "OnesLike" && n !== "forward"
+      );
+      assert.deepEqual(kernels, ["KitDense", "KitDenseGrad"]);
+      (profile.result as tf.Tensor).dispose();
+    }
+    tf.dispose([x, w, b, up]);
+  }
+});
+
 Deno.test("gelu matches x·Φ(x) and its derivative Φ(x) + x·φ(x)", async () => {
   const xs = [-3, -1, -0.5, 0, 0.5, 1, 3];
   // Φ from erf values: erf(1/√2) = 0.682689492, erf(0.5/√2) = 0.382924923, erf(3/√2) = 0.997300204

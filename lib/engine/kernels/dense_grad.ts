@@ -1,13 +1,15 @@
 /**
  * The backward pass of a dense layer on tfjs's wasm backend in one kernel (`KitDenseGrad`): for
  * y = f(x W + b) with x [M, K], W [K, N] and ∂L/∂y = dy [M, N], and f' given as d [M, N] (a GELU
- * layer's derivative; none for a linear layer),
+ * layer's derivative; none for a linear layer) or, for a ReLU layer, read off its output y
+ * (relu'(u) = [u > 0] = [y > 0]),
  *
- *   du = dy ⊙ d,   ∂L/∂W = xᵀ du,   ∂L/∂b = Σ_rows du,   ∂L/∂x = du Wᵀ (+ acc),
+ *   du = dy ⊙ d  (ReLU: dy ⊙ [y > 0]),   ∂L/∂W = xᵀ du,   ∂L/∂b = Σ_rows du,   ∂L/∂x = du Wᵀ (+ acc),
  *
  * where `acc` is a gradient of x from elsewhere that the result is added to (a residual block's
  * skip path). It runs what the layer's per-op gradient runs, kernel for kernel: the product
- * dy ⊙ d in float32, the kit's SIMD transposes, its matrix product as the replaced `BatchMatMul`
+ * dy ⊙ d in float32 (for ReLU dy · 1 or dy · 0, as tfjs's `Relu` gradient multiplies dy by
+ * `Step`), the kit's SIMD transposes, its matrix product as the replaced `BatchMatMul`
  * runs it (`gemmTensors` in `gemm.ts`) and column sum, and one float32 add (in the product's
  * epilogue), so the results are the same floats; it saves the dispatch, tensor bookkeeping and
  * intermediate tensors of the six or seven tfjs ops it replaces. `KitDenseGelu` is the matching
@@ -17,26 +19,41 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { colsumBytes, fusedKernelsActive, geluBytes, register, transposeBytes } from "./fused.ts";
+import {
+  colsumBytes,
+  fusedKernelsActive,
+  geluBytes,
+  register,
+  reluGradBytes,
+  transposeBytes,
+} from "./fused.ts";
 import { gemmActive, gemmOn, gemmTensors } from "./gemm.ts";
 import { KitError } from "../errors.ts";
 import { offset } from "./wasm_internals.ts";
 
 register("KitDenseGrad", ["dy", "x"], ({ inputs, backend, attrs }) => {
-  const { dy, x, w, d, acc } = inputs;
+  const { dy, x, w, d, acc, reluOut } = inputs;
   if (!gemmActive()) throw new KitError("KitDenseGrad needs the kit's matrix product (gemm.ts)");
   const [M, N] = dy.shape;
   const K = x.shape[1];
   const wantDu = attrs.du === true;
   // an allocation may grow (and so replace) the wasm memory: offsets stay valid, views do not,
   // so each view and offset is taken after the allocations before it
-  const du = d ? backend.makeOutput([M, N], "float32") : dy;
+  const du = d || reluOut ? backend.makeOutput([M, N], "float32") : dy;
   const xt = backend.makeOutput([K, M], "float32");
   const wt = w ? backend.makeOutput([N, K], "float32") : null;
   if (d) {
     const heap = new Float32Array(backend.wasm.asm.memory.buffer);
     const a = offset(backend, dy) >> 2, b = offset(backend, d) >> 2, o = offset(backend, du) >> 2;
     for (let i = 0; i < M * N; i++) heap[o + i] = heap[a + i] * heap[b + i];
+  } else if (reluOut) {
+    reluGradBytes(
+      backend,
+      offset(backend, reluOut),
+      offset(backend, dy),
+      offset(backend, du),
+      M * N,
+    );
   }
   transposeBytes(backend, offset(backend, x), offset(backend, xt), M, K);
   if (w && wt) transposeBytes(backend, offset(backend, w), offset(backend, wt), K, N);
@@ -157,8 +174,9 @@ export interface DenseGrads {
  * A dense layer's gradients in one kernel (see the module notes; wasm only, check
  * {@link denseGradActive} first). `dy` [M, N] is ∂L/∂y, `x` [M, K] the layer's input, `w` [K, N]
  * its weights (leave it out when ∂L/∂x is not needed), `d` [M, N] the activation's derivative at
- * the layer's pre-activation (leave it out for a linear layer), `acc` [M, K] a gradient of x to
- * add ∂L/∂x to; `du: true` also returns du = dy ⊙ d.
+ * the layer's pre-activation (leave it out for a linear layer), or `reluOut` [M, N] the output
+ * y = relu(x W + b) of a ReLU layer (du = dy ⊙ [y > 0]), `acc` [M, K] a gradient of x to add ∂L/∂x
+ * to; `du: true` also returns du.
  *
  * @example
  * ```ts
@@ -177,17 +195,19 @@ export function denseGrad(
     x: tf.Tensor2D;
     w?: tf.Tensor2D;
     d?: tf.Tensor2D;
+    reluOut?: tf.Tensor2D;
     acc?: tf.Tensor2D;
     du?: boolean;
   },
 ): DenseGrads {
-  const { dy, x, w, d, acc } = args;
+  const { dy, x, w, d, reluOut, acc } = args;
   const [M, N] = dy.shape;
   const K = x.shape[1];
   const shapes: [string, tf.Tensor | undefined, number[]][] = [
     ["x", x, [M, K]],
     ["w", w, [K, N]],
     ["d", d, [M, N]],
+    ["reluOut", reluOut, [M, N]],
     ["acc", acc, [M, K]],
   ];
   for (const [name, t, shape] of shapes) {
@@ -199,6 +219,7 @@ export function denseGrad(
     throw new Error(`dy must be a float32 matrix; got ${dy.dtype} [${dy.shape}]`);
   }
   if (acc && !w) throw new Error("acc needs w (it is added to ∂L/∂x)");
+  if (d && reluOut) throw new Error("d and reluOut must not both be given (one activation)");
   if (!denseGradActive(M, K, N)) {
     throw new Error(
       `denseGrad needs the kit's wasm product with N and K multiples of 4; got M ${M}, K ${K}, N ${N}`,
@@ -207,8 +228,9 @@ export function denseGrad(
   const inputs: tf.NamedTensorMap = { dy, x };
   if (w) inputs.w = w;
   if (d) inputs.d = d;
+  if (reluOut) inputs.reluOut = reluOut;
   if (acc) inputs.acc = acc;
-  const wantDu = args.du === true && d !== undefined;
+  const wantDu = args.du === true && (d !== undefined || reluOut !== undefined);
   const out = tf.engine().runKernel("KitDenseGrad", inputs, { du: wantDu }) as tf.Tensor[];
   return {
     dw: out[0] as tf.Tensor2D,

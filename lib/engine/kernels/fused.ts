@@ -222,6 +222,22 @@ export function transposeBytes(
 }
 
 /**
+ * du[i] = y[i] > 0 ? dy[i] : 0 · dy[i] for n float32 values at byte offsets `y` and `dy` of wasm
+ * memory, written to byte offset `du`: a ReLU layer's gradient read off its output y = relu(u)
+ * (the `leaky_relu_grad` pass with α = 0, split between the kit's threads where that pays), the
+ * bits of tfjs's dy · step(u) (−0 where dy < 0 and u ≤ 0), for kernels that hold the buffers.
+ */
+export function reluGradBytes(
+  backend: WasmBackendLike,
+  y: number,
+  dy: number,
+  du: number,
+  n: number,
+): void {
+  if (n > 0) elementwise(backend, "leaky_relu_grad", [[y, dy, du, n, 0]]);
+}
+
+/**
  * Column sums out[j] = Σ_i x[i, j] of a row-major [rows, cols] float32 matrix at byte offset `x`
  * of wasm memory, written to byte offset `out` (the SIMD column sum of `kernels.wat`, the one
  * `KitColSum` runs), for kernels that sum buffers of their own.

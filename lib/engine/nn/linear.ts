@@ -50,6 +50,26 @@ function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, kit: boolean): t
   return kit ? denseValue(x, w, b) : tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 }
 
+/** relu(x W + b), value only: `KitDense` with the ReLU in its epilogue where {@link kitLayer}. */
+function affineRelu(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, kit: boolean): tf.Tensor2D {
+  return kit ? denseValue(x, w, b, "relu") : tf.tidy(() => tf.relu(affine(x, w, b, false)));
+}
+
+/** ∂L/∂u = ∂L/∂y ⊙ step(y) of y = relu(u), as tfjs's `Relu` gradient computes it (step(u) = step(y)). */
+function reluGrad(dy: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(dy, tf.step(y));
+}
+
+/** Options of {@link linear} and {@link linearOfData}. */
+export interface LinearOptions {
+  /**
+   * Apply a ReLU: y = relu(x W + b), the same floats as `tf.relu` of the layer (default false).
+   * On wasm the ReLU runs in the product's epilogue, and the backward pass reads relu'(u) = [y > 0]
+   * off the output inside the layer's one gradient kernel: three tfjs ops fewer each way.
+   */
+  relu?: boolean;
+}
+
 const linearOp = customOp<
   [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
   tf.Tensor2D,
@@ -85,30 +105,72 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * `y = x W + b` for x [n, in], W [in, out], b [out] (one fused matMul-with-bias kernel);
- * gradients via explicit transposes.
+ * `y = x W + b` for x [n, in], W [in, out], b [out] (one fused matMul-with-bias kernel), or with
+ * `relu: true` y = relu(x W + b); gradients ∂L/∂x = ∂L/∂u Wᵀ, ∂L/∂W = xᵀ ∂L/∂u, ∂L/∂b = Σ_rows
+ * ∂L/∂u with ∂L/∂u = ∂L/∂y (⊙ [y > 0] for the ReLU), via explicit transposes.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[1, -2]]), w = tf.tensor2d([[1, 0], [0, 1]]), b = tf.tensor1d([0, 0]);
+ * linear(x, w, b); // [[1, -2]]
+ * linear(x, w, b, { relu: true }); // [[1, 0]]
+ * ```
  */
-export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return linearOp(x, w, b);
+export function linear(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  options: LinearOptions = {},
+): tf.Tensor2D {
+  return options.relu ? linearReluOp(x, w, b) : linearOp(x, w, b);
 }
+
+const linearReluOp = customOp<
+  [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
+  tf.Tensor2D,
+  [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
+>(([x, w, b], save) => {
+  const kit = kitLayer(x, w);
+  const value = affineRelu(x, w, b, kit);
+  save([x, w, value]);
+  return {
+    value,
+    gradFunc: (dy, [xs, ws, y]) => {
+      if (kit) {
+        const { dx, dw, db } = denseGrad({ dy, x: xs, w: ws, reluOut: y });
+        return [dx!, dw, db];
+      }
+      const du = reluGrad(dy, y);
+      return [tf.matMul(du, transpose2d(ws)), tf.matMul(transpose2d(xs), du), sumRows(du)];
+    },
+  };
+});
 
 /**
  * `y = x W + b` where `x` is data (no gradient flows back to it): the backward pass computes only
  * ∂L/∂W = xᵀ ∂L/∂y and ∂L/∂b, one matrix product fewer than {@link linear}. Use it for the first
- * layer of a network.
+ * layer of a network. `relu: true` as in {@link linear}.
  */
-export function linearOfData(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  const op = customOp<[tf.Tensor2D, tf.Tensor1D], tf.Tensor2D, [tf.Tensor2D]>(([wv, bv], save) => {
-    save([x]);
+export function linearOfData(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  options: LinearOptions = {},
+): tf.Tensor2D {
+  const relu = options.relu === true;
+  const op = customOp<[tf.Tensor2D, tf.Tensor1D], tf.Tensor2D, tf.Tensor2D[]>(([wv, bv], save) => {
     const kit = kitLayer(x, wv);
+    const value = relu ? affineRelu(x, wv, bv, kit) : affine(x, wv, bv, kit);
+    save(relu ? [x, value] : [x]);
     return {
-      value: affine(x, wv, bv, kit),
-      gradFunc: (dy, [xs]) => {
+      value,
+      gradFunc: (dy, [xs, y]) => {
         if (kit) {
-          const { dw, db } = denseGrad({ dy, x: xs });
+          const { dw, db } = denseGrad({ dy, x: xs, reluOut: y });
           return [dw, db];
         }
-        return [tf.matMul(transpose2d(xs), dy), sumRows(dy)];
+        const du = y ? reluGrad(dy, y) : dy;
+        return [tf.matMul(transpose2d(xs), du), sumRows(du)];
       },
     };
   });

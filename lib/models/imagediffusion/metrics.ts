@@ -46,8 +46,8 @@ export class DigitClassifier extends Module {
       throw new Error(`x must have shape [n, ${this.inputDim}]; got [${x.shape}]`);
     }
     return tf.tidy(() => {
-      const h = tf.relu(linearOfData(x, this.l1.w, this.l1.b));
-      return tf.relu(linear(h, this.l2.w, this.l2.b));
+      const h = linearOfData(x, this.l1.w, this.l1.b, { relu: true });
+      return linear(h, this.l2.w, this.l2.b, { relu: true });
     });
   }
 

@@ -100,7 +100,7 @@ export class MlpVae extends Module {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
       throw new Error(`x must have shape [n, ${this.config.inputDim}]; got [${x.shape}]`);
     }
-    const h = tf.tidy(() => tf.relu(linearOfData(x, this.enc.w, this.enc.b)));
+    const h = linearOfData(x, this.enc.w, this.enc.b, { relu: true });
     const mu = linear(h, this.encMu.w, this.encMu.b);
     const logvar = linear(h, this.encLogvar.w, this.encLogvar.b);
     h.dispose();
@@ -113,7 +113,7 @@ export class MlpVae extends Module {
       throw new Error(`z must have shape [n, ${this.config.latentDim}]; got [${z.shape}]`);
     }
     return tf.tidy(() => {
-      const g = tf.relu(linear(z, this.dec.w, this.dec.b));
+      const g = linear(z, this.dec.w, this.dec.b, { relu: true });
       return linear(g, this.decOut.w, this.decOut.b);
     });
   }
