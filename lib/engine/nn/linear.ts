@@ -45,14 +45,20 @@ function kitLayer(x: tf.Tensor2D, w: tf.Tensor2D): boolean {
     denseGradActive(x.shape[0], x.shape[1], w.shape[1]);
 }
 
-/** x W + b, value only: `KitDense` where {@link kitLayer}, tfjs's fused product otherwise. */
-function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, kit: boolean): tf.Tensor2D {
-  return kit ? denseValue(x, w, b) : tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
-}
-
-/** relu(x W + b), value only: `KitDense` with the ReLU in its epilogue where {@link kitLayer}. */
-function affineRelu(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, kit: boolean): tf.Tensor2D {
-  return kit ? denseValue(x, w, b, "relu") : tf.tidy(() => tf.relu(affine(x, w, b, false)));
+/**
+ * x W + b (with `relu`, relu(x W + b)), value only: `KitDense` (the ReLU in its epilogue) where
+ * {@link kitLayer}, tfjs's fused product (and `tf.relu`) otherwise.
+ */
+function affine(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  kit: boolean,
+  relu = false,
+): tf.Tensor2D {
+  if (kit) return denseValue(x, w, b, relu ? "relu" : "linear");
+  const u = () => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  return relu ? tf.tidy(() => tf.relu(u())) : u();
 }
 
 /** ∂L/∂u = ∂L/∂y ⊙ step(y) of y = relu(u), as tfjs's `Relu` gradient computes it (step(u) = step(y)). */
@@ -70,24 +76,33 @@ export interface LinearOptions {
   relu?: boolean;
 }
 
-const linearOp = customOp<
-  [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
-  tf.Tensor2D,
-  [tf.Tensor2D, tf.Tensor2D]
->(([x, w, b], save) => {
-  save([x, w]);
-  const kit = kitLayer(x, w);
-  return {
-    value: affine(x, w, b, kit),
-    gradFunc: (dy, [xs, ws]) => {
-      if (kit) {
-        const { dx, dw, db } = denseGrad({ dy, x: xs, w: ws });
-        return [dx!, dw, db];
-      }
-      return [tf.matMul(dy, transpose2d(ws)), tf.matMul(transpose2d(xs), dy), sumRows(dy)];
+/**
+ * The layer {@link linear} as a custom op, with or without its ReLU: ∂L/∂u = ∂L/∂y (⊙ step(y)),
+ * then ∂L/∂x = ∂L/∂u Wᵀ, ∂L/∂W = xᵀ ∂L/∂u, ∂L/∂b = Σ_rows ∂L/∂u (one `KitDenseGrad` on wasm).
+ */
+function linearOpWith(relu: boolean) {
+  return customOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D, tf.Tensor2D[]>(
+    ([x, w, b], save) => {
+      const kit = kitLayer(x, w);
+      const value = affine(x, w, b, kit, relu);
+      save(relu ? [x, w, value] : [x, w]);
+      return {
+        value,
+        gradFunc: (dy, [xs, ws, y]) => {
+          if (kit) {
+            const { dx, dw, db } = denseGrad({ dy, x: xs, w: ws, reluOut: y });
+            return [dx!, dw, db];
+          }
+          const du = y ? reluGrad(dy, y) : dy;
+          return [tf.matMul(du, transpose2d(ws)), tf.matMul(transpose2d(xs), du), sumRows(du)];
+        },
+      };
     },
-  };
-});
+  );
+}
+
+const linearOp = linearOpWith(false);
+const linearReluOp = linearOpWith(true);
 
 const matMulOp = customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D, [tf.Tensor2D, tf.Tensor2D]>(
   ([a, b], save) => {
@@ -125,27 +140,6 @@ export function linear(
   return options.relu ? linearReluOp(x, w, b) : linearOp(x, w, b);
 }
 
-const linearReluOp = customOp<
-  [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
-  tf.Tensor2D,
-  [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
->(([x, w, b], save) => {
-  const kit = kitLayer(x, w);
-  const value = affineRelu(x, w, b, kit);
-  save([x, w, value]);
-  return {
-    value,
-    gradFunc: (dy, [xs, ws, y]) => {
-      if (kit) {
-        const { dx, dw, db } = denseGrad({ dy, x: xs, w: ws, reluOut: y });
-        return [dx!, dw, db];
-      }
-      const du = reluGrad(dy, y);
-      return [tf.matMul(du, transpose2d(ws)), tf.matMul(transpose2d(xs), du), sumRows(du)];
-    },
-  };
-});
-
 /**
  * `y = x W + b` where `x` is data (no gradient flows back to it): the backward pass computes only
  * ∂L/∂W = xᵀ ∂L/∂y and ∂L/∂b, one matrix product fewer than {@link linear}. Use it for the first
@@ -160,7 +154,7 @@ export function linearOfData(
   const relu = options.relu === true;
   const op = customOp<[tf.Tensor2D, tf.Tensor1D], tf.Tensor2D, tf.Tensor2D[]>(([wv, bv], save) => {
     const kit = kitLayer(x, wv);
-    const value = relu ? affineRelu(x, wv, bv, kit) : affine(x, wv, bv, kit);
+    const value = affine(x, wv, bv, kit, relu);
     save(relu ? [x, value] : [x]);
     return {
       value,
