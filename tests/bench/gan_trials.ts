@@ -47,8 +47,8 @@ import {
 } from "../../lib/models/gan/mod.ts";
 import { readDigits, trainDigitClassifier } from "../../lib/models/imagediffusion/mod.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
+import { TRAIN_GAN_FLAGS } from "../../lib/tools/cli/train_gan.ts";
 
-const rate = { type: "float", min: 0, exclusiveMin: true, max: 1 } as const;
 const weight = { type: "float", min: 0 } as const;
 const FLAGS = defineArgs({
   variant: {
@@ -58,18 +58,17 @@ const FLAGS = defineArgs({
     help: "the change to the notebook's GAN (see the module notes)",
   },
   epochs: { type: "int", default: 4, min: 1, help: "passes over the 9,000 training digits" },
-  lr: { ...rate, default: 5e-4, help: "Adam's step for both networks" },
-  lrD: { ...rate, help: "Adam's step for D (default: --lr)" },
-  ema: {
+  lr: TRAIN_GAN_FLAGS.lr,
+  lrD: {
     type: "float",
-    default: 0,
     min: 0,
+    exclusiveMin: true,
     max: 1,
-    exclusiveMax: true,
-    help: "G's weight average",
+    help: "Adam's step for D (default: --lr)",
   },
-  ngf: { type: "int", default: 16, min: 1, help: "generator feature maps" },
-  ndf: { type: "int", default: 16, min: 1, help: "discriminator feature maps" },
+  ema: TRAIN_GAN_FLAGS.ema,
+  ngf: TRAIN_GAN_FLAGS.ngf,
+  ndf: TRAIN_GAN_FLAGS.ndf,
   codes: { type: "int", default: 10, min: 2, help: "InfoGAN's code classes" },
   infoWeight: { ...weight, default: 1, help: "InfoGAN's weight of the code's cross-entropy" },
   rotWeightD: { ...weight, default: 1, help: "rotation: D's weight of the cross-entropy" },
