@@ -202,7 +202,8 @@ const chosen = convKernelsChosen();
  * `KIT_CONV_KERNELS=1` (strided ones use them where they win; see `lib/engine/nn/conv.ts`).
  * Measured inside the U-Net's training step (the minimum time of every kernel over 10–12 steps,
  * summed) they were slower than XNNPACK's convolutions (91–93 against 83 ms per step), although
- * they win in isolation on random inputs (tests/bench/conv_paths.ts); see the README.
+ * they win in isolation on random inputs (tests/bench/conv_paths.ts); see docs/performance.md,
+ * "One convolution family".
  */
 export function kitConvChosen(): boolean {
   return chosen;

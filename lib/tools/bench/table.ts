@@ -91,7 +91,7 @@ export function runCaption(r: BenchResult): string {
     ? ""
     : `, load average ${r.load.start.toFixed(1)} at the start and ${
       r.load.end?.toFixed(1) ?? "?"
-    } at the end (other jobs shared the cores)`;
+    } at the end (one-minute averages, which count the bench's own threads)`;
   const ref = r.torch
     ? `PyTorch ${r.torch} on ${r.torchBlas ?? "an unknown BLAS"}${
       r.torchEnvUnset.length ? ` (${r.torchEnvUnset.join(", ")} unset in its process)` : ""
