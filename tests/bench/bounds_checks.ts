@@ -8,7 +8,10 @@
  * thread may grow.
  *
  * The script times one loop, y += 0.999 · x over 64K floats (v128 loads and stores, 512 KB in the
- * second-level cache), on an unshared and on a shared memory, alternating, `--rounds` times.
+ * second-level cache), alternating, `--rounds` times, on three memories: unshared (growable to 4
+ * GiB), shared and growable (as tfjs's when the kit's threads compute in place), and shared with a
+ * fixed size (minimum = maximum, declared so by the module too): V8 then knows the size at compile
+ * time and need not reload it.
  * Compare with `deno run -A --v8-flags=--no-wasm-bounds-checks tests/bench/bounds_checks.ts`: that
  * V8 flag drops the checks (for measurements only: an access out of bounds then goes unnoticed).
  * The same flag on the bench (`deno run -A --v8-flags=--no-wasm-bounds-checks
@@ -29,10 +32,22 @@ const FLAGS = defineArgs({
 /** Bytes of x (and of y, which follows it). */
 const BYTES = 262_144;
 
-/** The loop's module, importing an unshared or a shared memory. */
-function loopWat(shared: boolean): string {
+/** Pages of the memories (x and y fill them exactly). */
+const PAGES = 2 * BYTES / 65536;
+
+/** The memories compared: whether shared, and the maximum in pages. */
+const KINDS = {
+  unshared: { shared: false, maximum: 65536 },
+  shared: { shared: true, maximum: 65536 },
+  "shared fixed": { shared: true, maximum: PAGES },
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** The loop's module, importing a memory of `PAGES` pages with these limits. */
+function loopWat(kind: Kind): string {
+  const { shared, maximum } = KINDS[kind];
   return `(module
-  (import "env" "mem" (memory 16 65536 ${shared ? "shared" : ""}))
+  (import "env" "mem" (memory ${PAGES} ${maximum} ${shared ? "shared" : ""}))
   (func (export "axpy") (param $passes i32)
     (local $i i32) (local $r i32) (local $a v128)
     (local.set $a (f32x4.splat (f32.const 0.999)))
@@ -50,27 +65,24 @@ function loopWat(shared: boolean): string {
 
 async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const wabt = await wabtInit();
-  const build = (shared: boolean) => {
-    const parsed = wabt.parseWat("axpy.wat", loopWat(shared), { simd: true, threads: true });
+  const build = (kind: Kind) => {
+    const parsed = wabt.parseWat("axpy.wat", loopWat(kind), { simd: true, threads: true });
     const bytes = Uint8Array.from(parsed.toBinary({}).buffer);
     parsed.destroy();
     return new WebAssembly.Module(bytes);
   };
-  const modules = { unshared: build(false), shared: build(true) };
-  const times: Record<keyof typeof modules, number[]> = { unshared: [], shared: [] };
+  const kinds = Object.keys(KINDS) as Kind[];
+  const modules = new Map(kinds.map((k) => [k, build(k)]));
+  const times = new Map(kinds.map((k) => [k, [] as number[]]));
   for (let round = 0; round < args.rounds; round++) {
-    for (const kind of ["unshared", "shared"] as const) {
-      const mem = new WebAssembly.Memory({
-        initial: 16,
-        maximum: 65536,
-        shared: kind === "shared",
-      });
-      const inst = new WebAssembly.Instance(modules[kind], { env: { mem } });
+    for (const kind of kinds) {
+      const mem = new WebAssembly.Memory({ initial: PAGES, ...KINDS[kind] });
+      const inst = new WebAssembly.Instance(modules.get(kind)!, { env: { mem } });
       const axpy = inst.exports.axpy as (passes: number) => void;
       axpy(Math.max(1, args.passes >> 6)); // compiled by TurboFan before the timing
       const t0 = performance.now();
       axpy(args.passes);
-      times[kind].push(performance.now() - t0);
+      times.get(kind)!.push(performance.now() - t0);
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
@@ -78,11 +90,11 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   console.log(
     `y += a·x over ${BYTES / 4} floats, ${args.passes} passes, ${args.rounds} alternating rounds`,
   );
-  for (const kind of ["unshared", "shared"] as const) {
-    const m = median(times[kind]);
+  for (const kind of kinds) {
+    const m = median(times.get(kind)!);
     console.log(
-      `${kind.padEnd(8)} memory: median ${m.toFixed(1)} ms (${gb(m)} GB/s of loads and stores), ` +
-        `rounds ${times[kind].map((t) => t.toFixed(1)).join(" ")}`,
+      `${kind.padEnd(12)} memory: median ${m.toFixed(1)} ms (${gb(m)} GB/s of loads and stores), ` +
+        `rounds ${times.get(kind)!.map((t) => t.toFixed(1)).join(" ")}`,
     );
   }
 }
