@@ -6,8 +6,11 @@
  * A memory's type is its limits: a flag byte (bit 0: a maximum follows the minimum, bit 1:
  * shared), the minimum and the maximum in pages as LEB128 numbers. A shared memory needs a
  * maximum. Nothing else in a module depends on whether its memory is shared: plain loads and
- * stores run the same on a `SharedArrayBuffer` (measured with tfjs's module in
- * `tests/bench/shared_memory.ts`: the same sums, 0.97–1.09x the time).
+ * stores compute the same on a `SharedArrayBuffer` (tfjs's module in
+ * `tests/bench/shared_memory.ts`: the same sums, 0.97–1.09x the time). They are a little slower
+ * on it under Deno, whose bounds checks are explicit and, on a memory that may grow, reload its
+ * size (`tests/bench/bounds_checks.ts`; a 2-D sampling run 3–5 % slower; docs/performance.md, "A
+ * shared memory that cannot grow").
  *
  * - {@link withSharedMemory}: a module that defines its memory with a maximum (tfjs's
  *   `tfjs-backend-wasm-simd.wasm`: 256 pages, at most 65,536): the flag byte 1 becomes 3, one byte.
