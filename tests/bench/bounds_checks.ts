@@ -18,6 +18,9 @@
  * lib/tools/cli/bench.ts --only vae,gemm --threads 1 --torch off`) shows what the checks cost the
  * kit's workloads.
  *
+ * `tests/bench/shared_memory.ts` measures tfjs's own binary on the two memories (its sums and a
+ * product, a convolution and an addition); this loop isolates the checks themselves.
+ *
  * Usage: deno run -A tests/bench/bounds_checks.ts [--rounds 6] [--passes 4000]
  * @module
  */

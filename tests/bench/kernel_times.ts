@@ -8,6 +8,11 @@
  * One thread (`KIT_THREADS`, when set, still decides whether tfjs's memory is shared: compare
  * `KIT_SHARED_MEMORY=0` against the default to see what the shared memory costs).
  *
+ * `deno task bench --profile` (`lib/tools/bench/profile.ts`) already lists the kernels with the
+ * most time, by name, for one `tf.profile`d run of each model's phases on seeded random data; this
+ * script adds what a change to one kernel needs: the trainer's own loop (`trainImageDenoiser`) over
+ * many steps, every kernel call by its input shapes, and the convolutions' rates.
+ *
  * Workloads (`--workload`):
  * - `unet-step`: training steps of notebook 04's U-Net (`NOTEBOOK04_UNET`, batch 32, labels, label
  *   dropout 0.2), one repeat = one step.
