@@ -1,0 +1,189 @@
+/**
+ * Trial samplings of notebook 04's main U-Net, for its quality aims (samples drawn without a label
+ * at FD ≤ 10, every asked-for digit readable). The network is trained as the notebook trains it
+ * (`NOTEBOOK04_UNET`, the 9,000 training digits in [−1, 1], 6,000 steps of 32, peak learning rate
+ * 3·10⁻³, seed 1, the labels with `--label-dropout` of them replaced by "no label", the average
+ * kept after step 2,000 as the guide) or loaded from the checkpoints a previous run saved in
+ * `--cache` (`<cache>/main`, `<cache>/early`; a run with another `--label-dropout` uses another
+ * folder). With the notebook's settings it reproduces the notebook's numbers (∅ FD 14.78,
+ * autoguidance at w = 4 94 % read as asked).
+ *
+ * Then, sampled with `--method` on `--steps` of the 1,000 steps:
+ * - for each weight w of `--uncond-ws`: the quality table's 256 digits drawn without a label
+ *   (starting noise of seed 99), guided by the early average asked about "no label" as well,
+ *   ε̃ = (1 + w) ε(x, t, ∅) − w ε_early(x, t, ∅) (w = 0: the plain ∅ prediction, the notebook's
+ *   "full 28×28 model" row); FD and confidence against the held-out digits;
+ * - for each weight w of `--asked-ws`: the guidance table's 100 asked-for digits (10 of each,
+ *   seed 31) with autoguidance at w; the share read as asked and the count per digit.
+ *
+ * Scores as the notebook does: the kit's MNIST classifier (5 epochs, seed 0), FD of its features
+ * against the 1,000 held-out digits. Wasm backend, the kit's threads (results do not depend on
+ * them: see "Row-split inference" in docs/performance.md).
+ *
+ * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
+ *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
+ *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cache out/bench/unet-trials]
+ * @module
+ */
+import { join } from "node:path";
+import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
+import { mnistSplit } from "../../lib/data/mod.ts";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../lib/engine/checkpoint/mod.ts";
+import { cosineSchedule } from "../../lib/models/diffusion/mod.ts";
+import {
+  digitQuality,
+  readDigits,
+  sampleImages,
+  snapshotModel,
+  trainDigitClassifier,
+  trainImageDenoiser,
+  UNet,
+} from "../../lib/models/imagediffusion/mod.ts";
+import { NOTEBOOK04_UNET } from "../../lib/tools/bench/cases.ts";
+import { defineArgs, type ParsedArgs, runFlags, UsageError } from "../../lib/tools/cli/args.ts";
+import { progress } from "../../lib/tools/progress/mod.ts";
+
+const FLAGS = defineArgs({
+  labelDropout: {
+    type: "float",
+    default: 0.2,
+    min: 0,
+    max: 1,
+    help: "share of training labels replaced by no label",
+  },
+  method: { type: "choice", choices: ["ddpm", "ddim"], default: "ddpm", help: "the sampler" },
+  steps: { type: "int", default: 100, min: 2, max: 1000, help: "reverse steps of the 1,000" },
+  variance: {
+    type: "choice",
+    choices: ["fixed_large", "fixed_small"],
+    default: "fixed_large",
+    help: "DDPM's variance",
+  },
+  uncondWs: { type: "string", default: "0,1", help: "autoguidance weights for the ∅ samples" },
+  askedWs: { type: "string", default: "2,4", help: "autoguidance weights for asked digits" },
+  cache: {
+    type: "string",
+    default: "out/bench/unet-trials",
+    help: "folder of the trained networks' checkpoints",
+  },
+});
+
+const T = 1000;
+const STEPS = 6000;
+const EARLY = 2000;
+
+/** Comma-separated weights ≥ 0 (one line naming the flag otherwise). */
+function weights(flag: string, text: string): number[] {
+  const ws = text.split(",").filter((s) => s.trim() !== "").map(Number);
+  if (ws.some((w) => !(w >= 0))) {
+    throw new UsageError(`--${flag} must be comma-separated numbers >= 0; got "${text}"`);
+  }
+  return ws;
+}
+
+/** The notebook's main network and its early average: loaded from `dir`, or trained and saved. */
+async function networks(
+  dir: string,
+  labelDropout: number,
+  train: tf.Tensor2D,
+  labels: tf.Tensor1D,
+): Promise<{ model: UNet; early: UNet }> {
+  const schedule = cosineSchedule(T, 0.008, 0.05);
+  const model = new UNet(NOTEBOOK04_UNET);
+  const [mainDir, earlyDir] = [join(dir, "main"), join(dir, "early")];
+  if (await hasCheckpoint(mainDir) && await hasCheckpoint(earlyDir)) {
+    const early = new UNet(NOTEBOOK04_UNET);
+    for (const [m, d] of [[model, mainDir], [early, earlyDir]] as const) {
+      const { weights } = await loadCheckpoint(d);
+      m.loadWeights(weights);
+      tf.dispose(Object.values(weights));
+    }
+    console.log(`loaded the networks from ${dir}`);
+    return { model, early };
+  }
+  const history = await trainImageDenoiser(model, schedule, train, {
+    steps: STEPS,
+    batchSize: 32,
+    lr: 3e-3,
+    seed: 1,
+    labels,
+    labelDropout,
+    snapshots: [EARLY],
+    progress: progress({ total: STEPS, label: "U-Net 28×28" }),
+  });
+  const early = snapshotModel(model, history.snapshots[0]);
+  const last = history.loss.slice(-100).reduce((s, v) => s + v, 0) / 100;
+  console.log(`trained in ${history.seconds.toFixed(1)} s, loss over the last 100 steps ${last}`);
+  const meta = { labelDropout, steps: STEPS, early: EARLY };
+  await saveCheckpoint(mainDir, { weights: model.namedWeights(), config: NOTEBOOK04_UNET, meta });
+  await saveCheckpoint(earlyDir, { weights: early.namedWeights(), config: NOTEBOOK04_UNET, meta });
+  return { model, early };
+}
+
+async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
+  const uncondWs = weights("uncond-ws", args.uncondWs);
+  const askedWs = weights("asked-ws", args.askedWs);
+  await initBackend({ log: false });
+  const split = mnistSplit();
+  const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
+  const { classifier } = await trainDigitClassifier(split.train.x, split.train.y, {
+    epochs: 5,
+    seed: 0,
+  });
+  const reference = classifier.features(split.test.x);
+  const dir = join(args.cache, `drop-${args.labelDropout}`);
+  const { model, early } = await networks(dir, args.labelDropout, train, split.train.y);
+  const schedule = cosineSchedule(T, 0.008, 0.05);
+  const sampler = { steps: args.steps, method: args.method, variance: args.variance } as const;
+  console.log(
+    `${args.method}, ${args.steps} steps${args.method === "ddpm" ? `, ${args.variance}` : ""}`,
+  );
+  const none = new Array(256).fill(10);
+  for (const w of uncondWs) {
+    const s = await sampleImages(model, schedule, {
+      n: 256,
+      pixels: 784,
+      seed: 99,
+      ...sampler,
+      ...(w > 0 ? { labels: none, guidance: w, guide: early } : {}),
+    });
+    const q = await digitQuality(classifier, s.images, reference);
+    console.log(
+      `no label, autoguided w = ${w}: FD ${q.fd.toFixed(2)}, confidence ${
+        q.confidence.toFixed(3)
+      }, classes ${q.classCounts.join(" ")}`,
+    );
+    s.images.dispose();
+  }
+  const asked = Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+  for (const w of askedWs) {
+    const s = await sampleImages(model, schedule, {
+      n: 100,
+      pixels: 784,
+      seed: 31,
+      labels: asked,
+      guidance: w,
+      guide: early,
+      ...sampler,
+    });
+    const x01 = tf.tidy(() => tf.div(tf.add(tf.clipByValue(s.images, -1, 1), 1), 2)) as tf.Tensor2D;
+    // read as asked: the classifier's most probable class (any confidence), as the notebook counts
+    const r = await readDigits(classifier, x01, { asked, threshold: 0 });
+    const q = await digitQuality(classifier, s.images, reference);
+    console.log(
+      `asked digits, autoguided w = ${w}: ${(100 * r.asAsked).toFixed(0)} % read as asked ` +
+        `(per digit ${r.hits.join(" ")} of 10), FD ${q.fd.toFixed(2)}, confidence ${
+          q.confidence.toFixed(3)
+        }`,
+    );
+    tf.dispose([x01, s.images]);
+  }
+  tf.dispose([train, reference, split.train.x, split.train.y, split.test.x, split.test.y]);
+  model.dispose();
+  early.dispose();
+  classifier.dispose();
+}
+
+if (import.meta.main) {
+  await runFlags(FLAGS, { program: "deno run -A tests/bench/unet_sampling_trials.ts" }, main);
+}
