@@ -101,17 +101,29 @@ Deno.test("runUnitTests reruns only a run that passed every test and then exited
   assert.equal(f.calls(), 1);
 });
 
-Deno.test("run-notebook parseArgs: path, --kernel, --timeout, help; bad input named", async () => {
+Deno.test("run-notebook parseArgs: path, --kernel, --timeout, --cell-times, help; bad input named", async () => {
   assert.deepEqual(parseArgs(["notebooks/a.ipynb"]), {
     path: "notebooks/a.ipynb",
     kernel: false,
     timeoutS: 900,
+    cellTimes: false,
   });
   assert.deepEqual(parseArgs(["--kernel", "--timeout", "60", "b.ipynb"]), {
     path: "b.ipynb",
     kernel: true,
     timeoutS: 60,
+    cellTimes: false,
   });
+  assert.deepEqual(parseArgs(["--cell-times", "c.ipynb"]), {
+    path: "c.ipynb",
+    kernel: false,
+    timeoutS: 900,
+    cellTimes: true,
+  });
+  await assertThrowsMatching(
+    () => parseArgs(["--kernel", "--cell-times", "a.ipynb"]),
+    /--cell-times is for headless runs/,
+  );
   assert.equal(parseArgs(["--timeout=5", "b.ipynb"]) !== "help", true);
   assert.equal(parseArgs(["x.ipynb", "--help"]), "help");
   await assertThrowsMatching(() => parseArgs([]), /exactly one notebook path, got 0/);

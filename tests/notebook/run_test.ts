@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  buildScript,
   checkNotebooks,
   lintNotebooks,
+  locate,
+  parseCellTimes,
   parseNotebook,
   runHeadless,
+  slowestCells,
 } from "../../lib/tools/notebook/mod.ts";
 
 const DISPLAY = new URL("../../lib/tools/display/mod.ts", import.meta.url).href;
@@ -108,6 +112,71 @@ Deno.test("checkNotebooks and lintNotebooks name the notebook and cell of each p
 
     const clean = await checkNotebooks([good], false);
     assert.equal(clean.ok, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseCellTimes: seconds from each mark to the next; a cell without a next mark has none", () => {
+  assert.deepEqual(parseCellTimes("1 100\n2 350\nend 1350\n"), [
+    { cell: 1, seconds: 0.25 },
+    { cell: 2, seconds: 1 },
+  ]);
+  // a run that failed in cell 3: cells 1 and 2 only; noise lines are ignored
+  assert.deepEqual(parseCellTimes("1 0\nnoise\n2 2000.5\n3 2500.5\n"), [
+    { cell: 1, seconds: 2.0005 },
+    { cell: 2, seconds: 0.5 },
+  ]);
+  assert.deepEqual(parseCellTimes(""), []);
+  assert.equal(
+    slowestCells([{ cell: 1, seconds: 0.2 }, { cell: 2, seconds: 3 }, { cell: 3, seconds: 1 }], 2),
+    "cell 2 3.0 s, cell 3 1.0 s",
+  );
+});
+
+Deno.test("buildScript with cellTimes marks every cell and keeps the line map", () => {
+  const cells = [
+    { number: 1, index: 1, source: "const a = 1;\nconsole.log(a);", outputs: [], tags: [] },
+    { number: 2, index: 3, source: "console.log(2);", outputs: [], tags: [] },
+  ];
+  const script = buildScript(cells, { cellTimes: true });
+  const lines = script.code.trimEnd().split("\n");
+  assert.match(lines[0], /^import \{ cellsDone as __kitCellsDone, cellStart as __kitCellStart \}/);
+  assert.equal(lines[1], ";await __kitCellStart(1); // --- cell 1 ---");
+  assert.equal(lines[4], ";await __kitCellStart(2); // --- cell 2 ---");
+  assert.equal(lines.at(-1), ";await __kitCellsDone();");
+  assert.deepEqual(locate(script, 3), { cell: 1, line: 1 });
+  assert.deepEqual(locate(script, 4), { cell: 1, line: 2 });
+  assert.deepEqual(locate(script, 6), { cell: 2, line: 1 });
+  assert.equal(locate(script, 1), undefined);
+  // without the option the script is the plain one
+  assert.equal(buildScript(cells).code.split("\n")[0], "// --- cell 1 ---");
+});
+
+Deno.test("runHeadless with cellTimes reports each cell's wall time, also when a cell fails", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = await writeNotebook(dir, "timed.ipynb", [
+      `console.log("quick");`,
+      `await new Promise((r) => setTimeout(r, 400));`,
+      `console.log("done");`,
+    ]);
+    const res = await runHeadless(path, { echo: false, cellTimes: true });
+    assert.equal(res.ok, true, res.stderr);
+    assert.deepEqual(res.cells?.map((c) => c.cell), [1, 2, 3]);
+    const [quick, slow, last] = res.cells!.map((c) => c.seconds);
+    assert.ok(slow >= 0.39 && slow < 5, `cell 2 took ${slow} s`);
+    assert.ok(quick < slow && last < slow, `${quick} ${slow} ${last}`);
+    assert.match(res.stdout, /quick\ndone\n/);
+    // a failing cell: the cells before it are timed, the error still names its cell
+    const bad = await writeNotebook(dir, "bad.ipynb", [`console.log(1);`, `throw new Error("x");`]);
+    const failed = await runHeadless(bad, { echo: false, cellTimes: true });
+    assert.equal(failed.ok, false);
+    assert.equal(failed.failedCell, 2);
+    assert.deepEqual(failed.cells?.map((c) => c.cell), [1]);
+    // without the option there are no times
+    assert.equal((await runHeadless(path, { echo: false })).cells, undefined);
+    assert.deepEqual(await hiddenFiles(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

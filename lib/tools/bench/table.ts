@@ -53,6 +53,8 @@ export interface NotebookRow {
   notebook: string;
   seconds: number;
   ok: boolean;
+  /** Each code cell's wall time (runs since 2026-12-07 14 UTC; older saved runs have none). */
+  cells?: { cell: number; seconds: number }[];
 }
 
 /** What `deno task bench` writes to `out/bench/latest.json`. */

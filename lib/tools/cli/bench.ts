@@ -73,7 +73,7 @@ import {
   type ScalingRow,
   scalingRow,
 } from "../bench/scaling.ts";
-import { runHeadless } from "../notebook/mod.ts";
+import { runHeadless, slowestCells } from "../notebook/mod.ts";
 import { writeFileAtomic } from "../display/mod.ts";
 import { DEFAULT_RUN, SHEET_RUN } from "../../models/diffusion/mod.ts";
 import { CliError, defineArgs, runFlags } from "./args.ts";
@@ -796,10 +796,12 @@ async function notebookRows(match: string): Promise<NotebookRow[]> {
     const notebook = path.split("/").at(-1)!;
     console.log(`running ${notebook} (full mode, headless) …`);
     // QUICK=0 overrides a QUICK=1 in the environment: the notebooks' full runs are measured.
-    const r = await runHeadless(path, { env: { QUICK: "0" }, echo: false });
-    console.log(`  ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s`);
+    const r = await runHeadless(path, { env: { QUICK: "0" }, echo: false, cellTimes: true });
+    const cells = r.cells ?? [];
+    const slow = cells.length ? `; slowest: ${slowestCells(cells)}` : "";
+    console.log(`  ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s${slow}`);
     if (!r.ok) console.log(r.stderr.trim().split("\n").slice(-3).join("\n"));
-    rows.push({ notebook, seconds: r.seconds, ok: r.ok });
+    rows.push({ notebook, seconds: r.seconds, ok: r.ok, cells });
   }
   return rows;
 }

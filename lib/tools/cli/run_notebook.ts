@@ -1,5 +1,5 @@
 /**
- * `deno task run-notebook [--kernel] [--timeout S] notebooks/<name>.ipynb`
+ * `deno task run-notebook [--kernel] [--timeout S] [--cell-times] notebooks/<name>.ipynb`
  *
  * Runs a notebook headless (its code cells as one script; figures into `out/figures/<name>/`),
  * or with `--kernel` in the real Deno Jupyter kernel through nbconvert, saving the executed
@@ -14,9 +14,11 @@ import {
   notebookName,
   runHeadless,
   runInKernel,
+  slowestCells,
 } from "../notebook/mod.ts";
 
-const USAGE = `Usage: deno task run-notebook [--kernel] [--timeout SECONDS] notebooks/<name>.ipynb
+const USAGE =
+  `Usage: deno task run-notebook [--kernel] [--timeout SECONDS] [--cell-times] notebooks/<name>.ipynb
 
 Runs a notebook's code cells in order.
   (default)        headless: one deno process, figures written to out/figures/<name>/
@@ -24,6 +26,8 @@ Runs a notebook's code cells in order.
                    is written to out/notebooks/<name>.ipynb and checked for errors,
                    missing outputs and ANSI codes
   --timeout S      per-cell timeout with --kernel (default 900)
+  --cell-times     headless: print each code cell's wall time at the end (cell N = the N-th
+                   code cell, as in error messages)
   -h, --help       this help
 Environment: QUICK=1 asks notebooks for a short run; KIT_OUT_DIR overrides the figure folder.`;
 
@@ -32,17 +36,20 @@ export interface RunNotebookArgs {
   path: string;
   kernel: boolean;
   timeoutS: number;
+  cellTimes: boolean;
 }
 
 /** Parses the arguments; throws an Error with a one-line message on bad input. */
 export function parseArgs(args: string[]): RunNotebookArgs | "help" {
   let kernel = false;
+  let cellTimes = false;
   let timeoutS = 900;
   const paths: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "-h" || a === "--help") return "help";
     else if (a === "--kernel") kernel = true;
+    else if (a === "--cell-times") cellTimes = true;
     else if (a === "--timeout" || a.startsWith("--timeout=")) {
       const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
       timeoutS = Number(v);
@@ -58,7 +65,10 @@ export function parseArgs(args: string[]): RunNotebookArgs | "help" {
   if (!paths[0].endsWith(".ipynb")) {
     throw new Error(`the notebook path must end in .ipynb, got "${paths[0]}"`);
   }
-  return { path: paths[0], kernel, timeoutS };
+  if (cellTimes && kernel) {
+    throw new Error("--cell-times is for headless runs; the kernel run records no cell times");
+  }
+  return { path: paths[0], kernel, timeoutS, cellTimes };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -77,10 +87,17 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { path, kernel, timeoutS } = parsed;
+  const { path, kernel, timeoutS, cellTimes } = parsed;
   const name = notebookName(path);
   if (!kernel) {
-    const res = await runHeadless(path);
+    const res = await runHeadless(path, { cellTimes });
+    if (res.cells?.length) {
+      console.log("run-notebook: wall time per code cell");
+      for (const c of res.cells) {
+        console.log(`  cell ${String(c.cell).padStart(3)}  ${c.seconds.toFixed(2).padStart(8)} s`);
+      }
+      console.log(`  slowest: ${slowestCells(res.cells)}`);
+    }
     if (res.ok) {
       console.log(`run-notebook: ${path} passed headless in ${res.seconds.toFixed(1)} s`);
       return 0;

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from "node:path";
 import { withExtracted } from "./extract.ts";
 import { runCommand } from "./proc.ts";
 import { type CellScript, locate } from "./script.ts";
+import { CELL_TIMES_ENV, type CellTime, parseCellTimes } from "./cell_times.ts";
 
 /** Options of {@link runHeadless}. */
 export interface HeadlessOptions {
@@ -17,6 +18,8 @@ export interface HeadlessOptions {
   echo?: boolean;
   /** Wall-clock limit in seconds for the whole run (killed after it). */
   timeoutS?: number;
+  /** Record each code cell's wall time ({@link HeadlessResult.cells}; see `cell_times.ts`). */
+  cellTimes?: boolean;
 }
 
 /** Outcome of a headless run. */
@@ -33,6 +36,10 @@ export interface HeadlessResult {
   stdout: string;
   /** True when the run was killed at `timeoutS`. */
   timedOut?: boolean;
+  /**
+   * With `cellTimes`: each code cell's wall time, in order (a failed run's last cell has none).
+   */
+  cells?: CellTime[];
 }
 
 /**
@@ -68,32 +75,39 @@ export async function runHeadless(
   path: string,
   opts: HeadlessOptions = {},
 ): Promise<HeadlessResult> {
-  return await withExtracted(path, "run", async (x) => {
-    const outDir = opts.outDir ?? Deno.env.get("KIT_OUT_DIR") ??
-      resolve("out", "figures", x.name);
-    // NO_COLOR: plain outputs like the kernel's, and error locations that can be rewritten.
-    const env: Record<string, string> = {
-      KIT_OUT_DIR: resolve(outDir),
-      NO_COLOR: "1",
-      ...opts.env,
-    };
-    // stderr goes through a pipe (to rewrite locations): keep the terminal progress bar.
-    if (Deno.stderr.isTerminal() && !Deno.env.get("KIT_PROGRESS")) env.KIT_PROGRESS = "tty";
-    let raw = "";
-    const res = await runCommand(Deno.execPath(), {
-      args: ["run", "-A", basename(x.module)],
-      cwd: dirname(x.module),
-      env,
-      echo: opts.echo,
-      timeoutS: opts.timeoutS,
-      transformStderr: (t) => {
-        raw += t;
-        return x.translate(t);
-      },
-    });
-    const failed = res.code !== 0;
-    const failedCell = failed ? findFailedCell(raw, x.module, x.script) : undefined;
-    const runningCell = failed ? findFailedCell(raw, x.module, x.script, true) : undefined;
-    return { ok: res.code === 0, ...res, failedCell, runningCell };
-  });
+  const timesFile = opts.cellTimes ? await Deno.makeTempFile({ prefix: "kit_cells_" }) : undefined;
+  try {
+    return await withExtracted(path, "run", async (x) => {
+      const outDir = opts.outDir ?? Deno.env.get("KIT_OUT_DIR") ??
+        resolve("out", "figures", x.name);
+      // NO_COLOR: plain outputs like the kernel's, and error locations that can be rewritten.
+      const env: Record<string, string> = {
+        KIT_OUT_DIR: resolve(outDir),
+        NO_COLOR: "1",
+        ...opts.env,
+        ...(timesFile ? { [CELL_TIMES_ENV]: timesFile } : {}),
+      };
+      // stderr goes through a pipe (to rewrite locations): keep the terminal progress bar.
+      if (Deno.stderr.isTerminal() && !Deno.env.get("KIT_PROGRESS")) env.KIT_PROGRESS = "tty";
+      let raw = "";
+      const res = await runCommand(Deno.execPath(), {
+        args: ["run", "-A", basename(x.module)],
+        cwd: dirname(x.module),
+        env,
+        echo: opts.echo,
+        timeoutS: opts.timeoutS,
+        transformStderr: (t) => {
+          raw += t;
+          return x.translate(t);
+        },
+      });
+      const failed = res.code !== 0;
+      const failedCell = failed ? findFailedCell(raw, x.module, x.script) : undefined;
+      const runningCell = failed ? findFailedCell(raw, x.module, x.script, true) : undefined;
+      const cells = timesFile ? parseCellTimes(await Deno.readTextFile(timesFile)) : undefined;
+      return { ok: res.code === 0, ...res, failedCell, runningCell, cells };
+    }, { cellTimes: Boolean(timesFile) });
+  } finally {
+    if (timesFile) await Deno.remove(timesFile).catch(() => {});
+  }
 }

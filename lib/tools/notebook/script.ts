@@ -40,10 +40,20 @@ export interface BuildScriptOptions {
    * lines are not added or split, so the line map stays exact.
    */
   capture?: boolean;
+  /**
+   * Per-cell wall times (headless runs, not with `capture`): the script imports
+   * `cell_times.ts` on a first line of its own, each cell marker line starts with
+   * `await cellStart(N);` and a last line marks the end (see `cell_times.ts`); the line map
+   * stays exact.
+   */
+  cellTimes?: boolean;
 }
 
 /** The module the capture-mode script imports its helpers from. */
 const KERNEL_MODULE = new URL("../display/kernel.ts", import.meta.url).href;
+
+/** The module a script with per-cell times imports its marks from. */
+const CELL_TIMES_MODULE = new URL("./cell_times.ts", import.meta.url).href;
 
 /**
  * Concatenates code cells, each preceded by `// --- cell N ---`, into one module. Cells keep
@@ -61,6 +71,15 @@ export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): C
     );
     lines.push(null);
   }
+  const timed = Boolean(opts.cellTimes) && !opts.capture;
+  if (timed) {
+    out.push(
+      `import { cellsDone as __kitCellsDone, cellStart as __kitCellStart } from ${
+        JSON.stringify(CELL_TIMES_MODULE)
+      };`,
+    );
+    lines.push(null);
+  }
   const showLast = `await __kitResult(${COMPLETION_VAR});`;
   for (const [i, cell] of cells.entries()) {
     out.push(
@@ -68,6 +87,8 @@ export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): C
         ? `;${
           i > 0 ? `${showLast} ` : ""
         }${COMPLETION_VAR} = undefined; __kitCell(${cell.number}); ${cellMarker(cell.number)}`
+        : timed
+        ? `;await __kitCellStart(${cell.number}); ${cellMarker(cell.number)}`
         : cellMarker(cell.number),
     );
     lines.push(null);
@@ -85,6 +106,10 @@ export function buildScript(cells: CodeCell[], opts: BuildScriptOptions = {}): C
   }
   if (opts.capture && cells.length > 0) {
     out.push(`;${showLast}`);
+    lines.push(null);
+  }
+  if (timed) {
+    out.push(";await __kitCellsDone();");
     lines.push(null);
   }
   return { code: out.join("\n") + "\n", lines };
