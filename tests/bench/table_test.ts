@@ -109,6 +109,34 @@ Deno.test("updateReadme writes both generated sections from a result", () => {
   assert.ok(nbOnly.includes("<!-- bench-workloads:begin -->\n<!-- bench-workloads:end -->"));
 });
 
+Deno.test("notebookTable: a third column with the three slowest cells when the run timed cells", () => {
+  const timed = {
+    ...result,
+    notebooks: [
+      {
+        notebook: "04_mnist_diffusion.ipynb",
+        seconds: 354.8,
+        ok: true,
+        cells: [
+          { cell: 1, seconds: 0.7 },
+          { cell: 15, seconds: 275.7 },
+          { cell: 26, seconds: 9 },
+          { cell: 48, seconds: 44.5 },
+        ],
+      },
+      { notebook: "10_written_questions.ipynb", seconds: 0.0685, ok: true, cells: [] },
+    ],
+  };
+  assert.deepEqual(notebookTable(timed).split("\n"), [
+    "| notebook | full run (headless) | slowest code cells |",
+    "| --- | --- | --- |",
+    "| `04_mnist_diffusion.ipynb` | 354.80 s | 15 (275.70 s), 48 (44.50 s), 26 (9.00 s) |",
+    "| `10_written_questions.ipynb` | 0.069 s | — |",
+  ]);
+  // a run saved before cells were timed keeps the two columns
+  assert.equal(notebookTable(result).split("\n")[0], "| notebook | full run (headless) |");
+});
+
 Deno.test("cpuLabel: the model name with family and model numbers, from the first processor", () => {
   const processor = (n: number, family: number, model: number, name: string) =>
     `processor\t: ${n}\nvendor_id\t: AuthenticAMD\ncpu family\t: ${family}\nmodel\t\t: ${model}\n` +

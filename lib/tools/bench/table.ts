@@ -137,11 +137,21 @@ function pairRange(pairs: number[] | undefined): string {
   return ` (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})`;
 }
 
-/** The Markdown table of the notebooks' full-run wall times in `r`. */
+/**
+ * The Markdown table of the notebooks' full-run wall times in `r`; when the run recorded cell
+ * times, a third column names each notebook's three slowest code cells (cell N = the N-th code
+ * cell) with their times.
+ */
 export function notebookTable(r: BenchResult): string {
-  const lines = ["| notebook | full run (headless) |", "| --- | --- |"];
+  const withCells = r.notebooks.some((n) => n.cells?.length);
+  const lines = withCells
+    ? ["| notebook | full run (headless) | slowest code cells |", "| --- | --- | --- |"]
+    : ["| notebook | full run (headless) |", "| --- | --- |"];
   for (const n of r.notebooks) {
-    lines.push(`| \`${n.notebook}\` | ${n.ok ? formatValue(n.seconds, "s") : "failed"} |`);
+    const time = n.ok ? formatValue(n.seconds, "s") : "failed";
+    const slow = [...n.cells ?? []].sort((a, b) => b.seconds - a.seconds).slice(0, 3)
+      .map((c) => `${c.cell} (${formatValue(c.seconds, "s")})`).join(", ");
+    lines.push(`| \`${n.notebook}\` | ${time} |${withCells ? ` ${slow || "—"} |` : ""}`);
   }
   return lines.join("\n");
 }
