@@ -4,6 +4,7 @@
  * one named run and are never typed by hand.
  * @module
  */
+import { slowest } from "../notebook/cell_times.ts";
 
 /**
  * The CPU as a run records it, from the text of Linux's /proc/cpuinfo: the model name with the
@@ -149,8 +150,8 @@ export function notebookTable(r: BenchResult): string {
     : ["| notebook | full run (headless) |", "| --- | --- |"];
   for (const n of r.notebooks) {
     const time = n.ok ? formatValue(n.seconds, "s") : "failed";
-    const slow = [...n.cells ?? []].sort((a, b) => b.seconds - a.seconds).slice(0, 3)
-      .map((c) => `${c.cell} (${formatValue(c.seconds, "s")})`).join(", ");
+    const slow = slowest(n.cells ?? []).map((c) => `${c.cell} (${formatValue(c.seconds, "s")})`)
+      .join(", ");
     lines.push(`| \`${n.notebook}\` | ${time} |${withCells ? ` ${slow || "—"} |` : ""}`);
   }
   return lines.join("\n");

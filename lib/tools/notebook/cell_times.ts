@@ -58,8 +58,12 @@ export function parseCellTimes(text: string): CellTime[] {
   return out;
 }
 
+/** The `n` slowest cells of `times`, slowest first (cells of equal time in their order). */
+export function slowest(times: CellTime[], n = 3): CellTime[] {
+  return [...times].sort((a, b) => b.seconds - a.seconds).slice(0, n);
+}
+
 /** The `n` slowest cells of `times`, slowest first, as `cell 15 275.7 s, cell 48 44.5 s`. */
 export function slowestCells(times: CellTime[], n = 3): string {
-  return [...times].sort((a, b) => b.seconds - a.seconds).slice(0, n)
-    .map((t) => `cell ${t.cell} ${t.seconds.toFixed(1)} s`).join(", ");
+  return slowest(times, n).map((t) => `cell ${t.cell} ${t.seconds.toFixed(1)} s`).join(", ");
 }
