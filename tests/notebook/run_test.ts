@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   buildScript,
+  cellPreview,
   checkNotebooks,
   lintNotebooks,
   locate,
@@ -132,6 +133,13 @@ Deno.test("parseCellTimes: seconds from each mark to the next; a cell without a 
     slowestCells([{ cell: 1, seconds: 0.2 }, { cell: 2, seconds: 3 }, { cell: 3, seconds: 1 }], 2),
     "cell 2 3.0 s, cell 3 1.0 s",
   );
+});
+
+Deno.test("cellPreview: the first line that is not blank, trimmed and cut with an ellipsis", () => {
+  assert.equal(cellPreview("\n\n  const x = 1;  \nmore"), "const x = 1;");
+  assert.equal(cellPreview("// a comment that is long", 10), "// a comm…");
+  assert.equal(cellPreview("0123456789", 10), "0123456789");
+  assert.equal(cellPreview("  \n \n"), "");
 });
 
 Deno.test("buildScript with cellTimes marks every cell and keeps the line map", () => {

@@ -9,9 +9,12 @@
  */
 import { resolve } from "node:path";
 import {
+  cellPreview,
+  codeCells,
   ensureKernelspec,
   jupyterAvailable,
   notebookName,
+  readNotebook,
   runHeadless,
   runInKernel,
   slowestCells,
@@ -93,8 +96,13 @@ async function main(args: string[]): Promise<number> {
     const res = await runHeadless(path, { cellTimes });
     if (res.cells?.length) {
       console.log("run-notebook: wall time per code cell");
+      const sources = new Map(codeCells(await readNotebook(path)).map((c) => [c.number, c.source]));
       for (const c of res.cells) {
-        console.log(`  cell ${String(c.cell).padStart(3)}  ${c.seconds.toFixed(2).padStart(8)} s`);
+        console.log(
+          `  cell ${String(c.cell).padStart(3)}  ${c.seconds.toFixed(2).padStart(8)} s  ${
+            cellPreview(sources.get(c.cell) ?? "")
+          }`,
+        );
       }
       console.log(`  slowest: ${slowestCells(res.cells)}`);
     }

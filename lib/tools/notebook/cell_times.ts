@@ -67,3 +67,18 @@ export function slowest(times: CellTime[], n = 3): CellTime[] {
 export function slowestCells(times: CellTime[], n = 3): string {
   return slowest(times, n).map((t) => `cell ${t.cell} ${t.seconds.toFixed(1)} s`).join(", ");
 }
+
+/**
+ * A one-line preview of a cell's code for tables of cell times: its first line that is not
+ * blank, trimmed, cut to `width` characters with "…".
+ *
+ * @example
+ * ```ts
+ * cellPreview("\n  const history = await trainImageDenoiser(model, schedule, train28, {", 30);
+ * // "const history = await trainIm…"
+ * ```
+ */
+export function cellPreview(source: string, width = 60): string {
+  const line = source.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}

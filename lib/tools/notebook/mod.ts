@@ -20,7 +20,7 @@ export {
   runCaptured,
 } from "./capture.ts";
 export { type ExtractedNotebook, notebookName, withExtracted } from "./extract.ts";
-export { type CellTime, parseCellTimes, slowest, slowestCells } from "./cell_times.ts";
+export { cellPreview, type CellTime, parseCellTimes, slowest, slowestCells } from "./cell_times.ts";
 export {
   findFailedCell,
   type HeadlessOptions,
