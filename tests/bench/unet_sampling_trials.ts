@@ -69,6 +69,8 @@ const FLAGS = defineArgs({
 });
 
 const T = 1000;
+/** The notebook's schedule: cosine, β_t capped at 0.05. */
+const schedule = cosineSchedule(T, 0.008, 0.05);
 const STEPS = 6000;
 const EARLY = 2000;
 
@@ -88,7 +90,6 @@ async function networks(
   train: tf.Tensor2D,
   labels: tf.Tensor1D,
 ): Promise<{ model: UNet; early: UNet }> {
-  const schedule = cosineSchedule(T, 0.008, 0.05);
   const model = new UNet(NOTEBOOK04_UNET);
   const [mainDir, earlyDir] = [join(dir, "main"), join(dir, "early")];
   if (await hasCheckpoint(mainDir) && await hasCheckpoint(earlyDir)) {
@@ -133,7 +134,6 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const reference = classifier.features(split.test.x);
   const dir = join(args.cache, `drop-${args.labelDropout}`);
   const { model, early } = await networks(dir, args.labelDropout, train, split.train.y);
-  const schedule = cosineSchedule(T, 0.008, 0.05);
   const sampler = { steps: args.steps, method: args.method, variance: args.variance } as const;
   console.log(
     `${args.method}, ${args.steps} steps${args.method === "ddpm" ? `, ${args.variance}` : ""}`,

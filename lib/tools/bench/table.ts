@@ -4,7 +4,7 @@
  * one named run and are never typed by hand.
  * @module
  */
-import { slowest } from "../notebook/cell_times.ts";
+import { type CellTime, slowest } from "../notebook/cell_times.ts";
 
 /**
  * The CPU as a run records it, from the text of Linux's /proc/cpuinfo: the model name with the
@@ -55,7 +55,7 @@ export interface NotebookRow {
   seconds: number;
   ok: boolean;
   /** Each code cell's wall time (runs since 2026-12-07 14 UTC; older saved runs have none). */
-  cells?: { cell: number; seconds: number }[];
+  cells?: CellTime[];
 }
 
 /** What `deno task bench` writes to `out/bench/latest.json`. */

@@ -5,7 +5,10 @@
  * for the last) to the file named by the environment variable `KIT_CELL_TIMES`, where `<ms>` is
  * `performance.now()`, the milliseconds since the process started. Without the variable the calls
  * do nothing. {@link parseCellTimes} turns the file into seconds per cell: the time from a cell's
- * start to the next mark, so a cell's awaited work counts where it was awaited.
+ * start to the next mark, so a cell's awaited work counts where it was awaited. (Captured runs,
+ * `runCaptured` for the course book, time their cells themselves from the cell records they
+ * already write to stdout; a headless run passes its output through untouched, so its marks go
+ * to a file instead.)
  * @module
  */
 
