@@ -19,27 +19,42 @@
  *   adds `--rot-weight-d` · cross-entropy of Q on the turned real digits, G adds
  *   `--rot-weight-g` · cross-entropy of Q on its turned fakes (1 and 0.2, the paper's values), so
  *   D must learn what an upright digit looks like, without labels.
+ * - `diffaug`: DiffAugment (Zhao et al., 2020): every image that D sees, real or fake, in D's step
+ *   and in G's, is first shifted by up to `--shift` pixels (background shifted in) and loses a
+ *   `--cutout` × `--cutout` square (set to the background −1), a new draw per image and call.
+ * - `cr`: balanced consistency regularisation (Zhao et al., 2021): D's loss adds
+ *   `--cr-weight` · (mean (ℓ(x) − ℓ(shift(x)))² + mean (ℓ(G(z)) − ℓ(shift(G(z))))²), shifts as
+ *   in `diffaug` without the cutout (flips would change a digit).
+ * - `upsample`: G's two strided transposed convolutions become nearest-neighbour 2× upsampling
+ *   followed by a 3 × 3 convolution (Odena et al., 2016), which cannot draw a chequerboard.
  *
  * Every run also scores D as a filter: of 4,000 samples, the share read with confidence ≥ 0.9
  * among all of them and among the quarter with the highest logit ℓ(x) (D with its running batch
  * norm statistics), the idea of discriminator rejection sampling (Azadi et al., 2019).
  *
- * Usage: deno run -A tests/bench/gan_trials.ts [--variant base|hinge|topk|info|rotation] [--epochs 4]
- *   [--lr 5e-4] [--lr-d LR] [--ema 0] [--ngf 16] [--ndf 16] [--codes 10] [--info-weight 1]
- *   [--rot-weight-d 1] [--rot-weight-g 0.2] (`--help` lists them; the kit's flag parser,
+ * Usage: deno run -A tests/bench/gan_trials.ts [--variant base|hinge|topk|info|rotation|diffaug|
+ *   cr|upsample] [--epochs 4] [--lr 5e-4] [--lr-d LR] [--beta1 0.5] [--ema 0] [--ngf 16] [--ndf 16]
+ *   [--codes 10] [--info-weight 1] [--rot-weight-d 1] [--rot-weight-g 0.2] [--shift 3]
+ *   [--cutout 14] [--cr-weight 10] (`--help` lists them; the kit's flag parser,
  *   `lib/tools/cli/args.ts`)
  * @module
  */
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { setKitThreads } from "../../lib/engine/threads.ts";
-import { AdamW, ExponentialMovingAverage } from "../../lib/engine/nn/mod.ts";
+import {
+  AdamW,
+  conv2d,
+  convTranspose2d,
+  ExponentialMovingAverage,
+} from "../../lib/engine/nn/mod.ts";
+import { upsample2 } from "../../lib/models/imagediffusion/resample.ts";
+import { initFilter } from "../../lib/models/gan/init.ts";
 import { rng, tfSeed } from "../../lib/engine/random.ts";
 import {
   Discriminator,
   discriminatorLoss,
   fromGanImages,
-  ganOptimizers,
   Generator,
   generatorLoss,
   latentNoise,
@@ -53,12 +68,13 @@ const weight = { type: "float", min: 0 } as const;
 const FLAGS = defineArgs({
   variant: {
     type: "choice",
-    choices: ["base", "hinge", "topk", "info", "rotation"],
+    choices: ["base", "hinge", "topk", "info", "rotation", "diffaug", "cr", "upsample"],
     default: "base",
     help: "the change to the notebook's GAN (see the module notes)",
   },
   epochs: { type: "int", default: 4, min: 1, help: "passes over the 9,000 training digits" },
   lr: TRAIN_GAN_FLAGS.lr,
+  beta1: TRAIN_GAN_FLAGS.beta1,
   lrD: {
     type: "float",
     min: 0,
@@ -73,6 +89,9 @@ const FLAGS = defineArgs({
   infoWeight: { ...weight, default: 1, help: "InfoGAN's weight of the code's cross-entropy" },
   rotWeightD: { ...weight, default: 1, help: "rotation: D's weight of the cross-entropy" },
   rotWeightG: { ...weight, default: 0.2, help: "rotation: G's weight of the cross-entropy" },
+  shift: { type: "int", default: 3, min: 0, max: 13, help: "diffaug/cr: largest translation, px" },
+  cutout: { type: "int", default: 14, min: 0, max: 28, help: "diffaug: side of the cut square" },
+  crWeight: { ...weight, default: 10, help: "cr: weight λ of the consistency terms" },
 });
 
 await runFlags(FLAGS, { program: "deno run -A tests/bench/gan_trials.ts" }, trials);
@@ -80,6 +99,7 @@ await runFlags(FLAGS, { program: "deno run -A tests/bench/gan_trials.ts" }, tria
 /** The trial run that the flags ask for, printing one line per epoch. */
 async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
   const { variant, epochs, lr, ema, ngf, ndf, codes, infoWeight, rotWeightD, rotWeightG } = a;
+  const { beta1, shift, cutout, crWeight } = a;
   const lrD = a.lrD ?? lr;
   await initBackend({ log: false });
   setKitThreads(1);
@@ -94,9 +114,65 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
   const rotation = variant === "rotation";
   const g = new Generator({ latentDim: NZ, ngf, seed: SEED, classes: info ? codes : 0 });
   const d = new Discriminator({ ndf, seed: SEED + 1 });
-  const opts = ganOptimizers(g, d, { lr });
-  opts.discriminator.lr = lrD;
-  const gv = g.trainableVariables(), dv = d.trainableVariables();
+  const upsample = variant === "upsample";
+  // upsample: G's two strided transposed convolutions become nearest-neighbour 2× upsampling and
+  // a 3 × 3 convolution (Odena et al., 2016: no chequerboard from overlapping strides).
+  const ur = rng(SEED + 40);
+  const w2u = upsample ? initFilter([3, 3, 4 * ngf, 2 * ngf], ur) : undefined;
+  const w3u = upsample ? initFilter([3, 3, 2 * ngf, 1], ur) : undefined;
+  const gv = upsample
+    ? [g.conv1, g.bn1.gamma, g.bn1.beta, g.bn2.gamma, g.bn2.beta, w2u!, w3u!]
+    : g.trainableVariables();
+  const dv = d.trainableVariables();
+  const opts = {
+    generator: new AdamW(gv, { lr, beta1, weightDecay: 0 }),
+    discriminator: new AdamW(dv, { lr: lrD, beta1, weightDecay: 0 }),
+  };
+  /** G(z), or the upsampling variant's image. */
+  function gForward(
+    z: tf.Tensor2D,
+    o: { training?: boolean; updateStats?: boolean; labels?: tf.Tensor1D } = {},
+  ): tf.Tensor4D {
+    if (!upsample) return g.forward(z, o);
+    const training = o.training ?? false, update = o.updateStats ?? training;
+    return tf.tidy(() => {
+      const x0 = tf.reshape(z, [z.shape[0], 1, 1, NZ]) as tf.Tensor4D;
+      const h1 = tf.relu(g.bn1.apply(convTranspose2d(x0, g.conv1), training, update));
+      const c2 = conv2d(upsample2(h1 as tf.Tensor4D), w2u!, { pad: 1 });
+      const h2 = tf.relu(g.bn2.apply(c2, training, update)) as tf.Tensor4D;
+      return tf.tanh(conv2d(upsample2(h2), w3u!, { pad: 1 }));
+    });
+  }
+  // diffaug / cr: a random translation by up to `shift` pixels (background −1 shifted in) and,
+  // for diffaug, a `cutout` × `cutout` square set to −1, per image (DiffAugment, Zhao et al.,
+  // 2020). The shift is Sy · (x + 1) · Sxᵀ − 1 with 0/1 shift matrices, so gradients reach G.
+  const augRng = rng(SEED + 50);
+  function augment(x: tf.Tensor4D, withCutout: boolean): tf.Tensor4D {
+    const m = x.shape[0], S = 28;
+    const sy = new Float32Array(m * S * S), sxT = new Float32Array(m * S * S);
+    const mask = new Float32Array(m * S * S).fill(1);
+    for (let b = 0; b < m; b++) {
+      const dy = augRng.int(2 * shift + 1) - shift, dx = augRng.int(2 * shift + 1) - shift;
+      const cy = augRng.int(S), cx = augRng.int(S), h = cutout / 2;
+      for (let i = 0; i < S; i++) {
+        if (i - dy >= 0 && i - dy < S) sy[b * S * S + i * S + (i - dy)] = 1; // row i ← i − dy
+        if (i - dx >= 0 && i - dx < S) sxT[b * S * S + (i - dx) * S + i] = 1; // col i ← i − dx
+        for (let j = 0; j < S; j++) {
+          const cut = withCutout && cutout > 0 && Math.abs(i - cy) < h && Math.abs(j - cx) < h;
+          if (cut) mask[b * S * S + i * S + j] = 0;
+        }
+      }
+    }
+    return tf.tidy(() => {
+      const shifted = tf.matMul(
+        tf.matMul(tf.tensor3d(sy, [m, S, S]), tf.add(tf.reshape(x, [m, S, S]), 1)),
+        tf.tensor3d(sxT, [m, S, S]),
+      );
+      return tf.reshape(tf.sub(tf.mul(shifted, tf.tensor3d(mask, [m, S, S])), 1), x.shape);
+    });
+  }
+  const diffaug = variant === "diffaug", cr = variant === "cr";
+  const aug = (x: tf.Tensor4D) => diffaug ? augment(x, true) : x;
   // InfoGAN's head Q: D's features h [n, 49·2ndf] → logits of the code.
   const heads = rotation ? 4 : codes;
   const qW = tf.variable(tf.mul(tf.randomNormal([49 * 2 * ndf, heads], 0, 1, "float32", 77), 0.02));
@@ -145,7 +221,7 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
     const n = 4000;
     const z = latentNoise(n, NZ, 1, 3);
     const c = info ? drawCodes(rng(5), n) : undefined;
-    const x = tf.tidy(() => g.forward(z, { labels: c }));
+    const x = tf.tidy(() => gForward(z, { labels: c }));
     const digits = fromGanImages(x);
     const first = tf.slice(digits, [0, 0], [1000, 784]) as tf.Tensor2D;
     const logitsT = tf.tidy(() => d.logits(x, { training: false }));
@@ -181,16 +257,25 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
       const z = tf.tensor2d(zs, [BATCH, NZ]);
       const c = info ? drawCodes(r, BATCH) : undefined;
       const real = tf.tidy(() => tf.gather(images, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
-      const fake = g.forward(z, { training: true, updateStats: true, labels: c });
+      const fake = gForward(z, { training: true, updateStats: true, labels: c });
       tf.tidy(() => {
         const vars = info || rotation ? [...dv, qW, qB] : dv;
         const { grads } = tf.variableGrads(() => {
-          const lr = d.logits(real, { updateStats: true });
+          const lr = d.logits(aug(real), { updateStats: true });
           if (info) {
             const f = logitsAndFeatures(fake, {});
             return tf.add(discriminatorLoss(lr, f.logits), codeLoss(f.h, c!)) as tf.Scalar;
           }
-          const lf = d.logits(fake);
+          const lf = d.logits(aug(fake));
+          if (cr) {
+            // bCR (Zhao et al., 2021): D gives the same logit to a digit and its shifted copy.
+            const gap = (x: tf.Tensor4D, l: tf.Tensor1D) =>
+              tf.mean(tf.square(tf.sub(d.logits(augment(x, false)), l)));
+            return tf.add(
+              discriminatorLoss(lr, lf),
+              tf.mul(tf.add(gap(real, lr), gap(fake, lf)), crWeight),
+            ) as tf.Scalar;
+          }
           if (rotation) {
             const { h } = logitsAndFeatures(turned(real), {});
             return tf.add(
@@ -211,18 +296,18 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
       const k = Math.max(1, Math.round(BATCH * Math.max(0.5, 1 - step / iterations / epochs)));
       const mask = variant === "topk"
         ? tf.tidy(() => {
-          const lf = d.logits(g.forward(z, { training: true, updateStats: false }));
+          const lf = d.logits(gForward(z, { training: true, updateStats: false }));
           return tf.cast(tf.greaterEqual(lf, tf.min(tf.topk(lf, k).values)), "float32");
         })
         : undefined;
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
-          const f = g.forward(z, { training: true, updateStats: false, labels: c });
+          const f = gForward(z, { training: true, updateStats: false, labels: c });
           if (info) {
             const o = logitsAndFeatures(f, { inputGrad: true, frozen: true });
             return tf.add(generatorLoss(o.logits), codeLoss(o.h, c!)) as tf.Scalar;
           }
-          const lf = d.logits(f, { inputGrad: true, frozen: true });
+          const lf = d.logits(aug(f), { inputGrad: true, frozen: true });
           if (rotation) {
             const { h } = logitsAndFeatures(turned(f), { inputGrad: true, frozen: true });
             return tf.add(generatorLoss(lf), codeLoss(h, rotationLabels, rotWeightG)) as tf.Scalar;
