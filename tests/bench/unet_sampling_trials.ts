@@ -8,7 +8,9 @@
  * folder). With the notebook's settings it reproduces the notebook's numbers (∅ FD 14.78,
  * autoguidance at w = 4 94 % read as asked).
  *
- * Then, sampled with `--method` on `--steps` of the 1,000 steps:
+ * Each step of `--guides` keeps the average after it as a guide (the notebook's: 2,000; saved in
+ * `<cache>/guide-<step>`, the notebook's in `<cache>/early`). Then, for each guide, sampled with
+ * `--method` on `--steps` of the 1,000 steps:
  * - for each weight w of `--uncond-ws`: the quality table's 256 digits drawn without a label
  *   (starting noise of seed 99), guided by the early average asked about "no label" as well,
  *   ε̃ = (1 + w) ε(x, t, ∅) − w ε_early(x, t, ∅) (w = 0: the plain ∅ prediction, the notebook's
@@ -22,7 +24,7 @@
  *
  * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
  *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
- *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cache out/bench/unet-trials]
+ *   [--uncond-ws 0,1] [--asked-ws 2,4] [--guides 2000] [--cache out/bench/unet-trials]
  * @module
  */
 import { join } from "node:path";
@@ -61,6 +63,11 @@ const FLAGS = defineArgs({
   },
   uncondWs: { type: "string", default: "0,1", help: "autoguidance weights for the ∅ samples" },
   askedWs: { type: "string", default: "2,4", help: "autoguidance weights for asked digits" },
+  guides: {
+    type: "string",
+    default: "2000",
+    help: "steps after which the average is kept as a guide, comma-separated (notebook: 2000)",
+  },
   cache: {
     type: "string",
     default: "out/bench/unet-trials",
@@ -83,24 +90,40 @@ function weights(flag: string, text: string): number[] {
   return ws;
 }
 
-/** The notebook's main network and its early average: loaded from `dir`, or trained and saved. */
+/** Folder of the average kept after `step` (the notebook's 2,000: `early`, as saved before). */
+const guideDir = (dir: string, step: number) =>
+  join(dir, step === EARLY ? "early" : `guide-${step}`);
+
+/**
+ * The notebook's main network and the averages kept after each of `guideSteps` (the notebook's
+ * guide: step 2,000): loaded from `dir`, or trained and saved. Training again gives the same main
+ * network bit for bit (snapshots do not change the run), so a new guide step only retrains.
+ */
 async function networks(
   dir: string,
   labelDropout: number,
+  guideSteps: number[],
   train: tf.Tensor2D,
   labels: tf.Tensor1D,
-): Promise<{ model: UNet; early: UNet }> {
+): Promise<{ model: UNet; guides: Map<number, UNet> }> {
   const model = new UNet(NOTEBOOK04_UNET);
-  const [mainDir, earlyDir] = [join(dir, "main"), join(dir, "early")];
-  if (await hasCheckpoint(mainDir) && await hasCheckpoint(earlyDir)) {
-    const early = new UNet(NOTEBOOK04_UNET);
-    for (const [m, d] of [[model, mainDir], [early, earlyDir]] as const) {
+  const mainDir = join(dir, "main");
+  const guides = new Map<number, UNet>();
+  let cached = await hasCheckpoint(mainDir);
+  for (const g of guideSteps) cached &&= await hasCheckpoint(guideDir(dir, g));
+  if (cached) {
+    const load = async (m: UNet, d: string) => {
       const { weights } = await loadCheckpoint(d);
       m.loadWeights(weights);
       tf.dispose(Object.values(weights));
+    };
+    await load(model, mainDir);
+    for (const g of guideSteps) {
+      guides.set(g, new UNet(NOTEBOOK04_UNET));
+      await load(guides.get(g)!, guideDir(dir, g));
     }
     console.log(`loaded the networks from ${dir}`);
-    return { model, early };
+    return { model, guides };
   }
   const history = await trainImageDenoiser(model, schedule, train, {
     steps: STEPS,
@@ -109,21 +132,32 @@ async function networks(
     seed: 1,
     labels,
     labelDropout,
-    snapshots: [EARLY],
+    snapshots: guideSteps,
     progress: progress({ total: STEPS, label: "U-Net 28×28" }),
   });
-  const early = snapshotModel(model, history.snapshots[0]);
   const last = history.loss.slice(-100).reduce((s, v) => s + v, 0) / 100;
   console.log(`trained in ${history.seconds.toFixed(1)} s, loss over the last 100 steps ${last}`);
-  const meta = { labelDropout, steps: STEPS, early: EARLY };
+  const meta = { labelDropout, steps: STEPS };
   await saveCheckpoint(mainDir, { weights: model.namedWeights(), config: NOTEBOOK04_UNET, meta });
-  await saveCheckpoint(earlyDir, { weights: early.namedWeights(), config: NOTEBOOK04_UNET, meta });
-  return { model, early };
+  for (const [i, g] of guideSteps.entries()) {
+    const guide = snapshotModel(model, history.snapshots[i]);
+    guides.set(g, guide);
+    await saveCheckpoint(guideDir(dir, g), {
+      weights: guide.namedWeights(),
+      config: NOTEBOOK04_UNET,
+      meta: { ...meta, early: g },
+    });
+  }
+  return { model, guides };
 }
 
 async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const uncondWs = weights("uncond-ws", args.uncondWs);
   const askedWs = weights("asked-ws", args.askedWs);
+  const guideSteps = [...new Set(weights("guides", args.guides))].sort((a, b) => a - b);
+  if (guideSteps.some((g) => !Number.isInteger(g) || g < 1 || g >= STEPS)) {
+    throw new UsageError(`--guides must be whole steps in [1, ${STEPS - 1}]; got "${args.guides}"`);
+  }
   await initBackend({ log: false });
   const split = mnistSplit();
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
@@ -133,54 +167,68 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   });
   const reference = classifier.features(split.test.x);
   const dir = join(args.cache, `drop-${args.labelDropout}`);
-  const { model, early } = await networks(dir, args.labelDropout, train, split.train.y);
+  const { model, guides } = await networks(
+    dir,
+    args.labelDropout,
+    guideSteps,
+    train,
+    split.train.y,
+  );
   const sampler = { steps: args.steps, method: args.method, variance: args.variance } as const;
   console.log(
     `${args.method}, ${args.steps} steps${args.method === "ddpm" ? `, ${args.variance}` : ""}`,
   );
   const none = new Array(256).fill(10);
-  for (const w of uncondWs) {
-    const s = await sampleImages(model, schedule, {
-      n: 256,
-      pixels: 784,
-      seed: 99,
-      ...sampler,
-      ...(w > 0 ? { labels: none, guidance: w, guide: early } : {}),
-    });
-    const q = await digitQuality(classifier, s.images, reference);
-    console.log(
-      `no label, autoguided w = ${w}: FD ${q.fd.toFixed(2)}, confidence ${
-        q.confidence.toFixed(3)
-      }, classes ${q.classCounts.join(" ")}`,
-    );
-    s.images.dispose();
+  for (const [g, early] of guides) {
+    console.log(`guide: the average after step ${g}`);
+    await sampleWithGuide(early);
   }
-  const asked = Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
-  for (const w of askedWs) {
-    const s = await sampleImages(model, schedule, {
-      n: 100,
-      pixels: 784,
-      seed: 31,
-      labels: asked,
-      guidance: w,
-      guide: early,
-      ...sampler,
-    });
-    const x01 = tf.tidy(() => tf.div(tf.add(tf.clipByValue(s.images, -1, 1), 1), 2)) as tf.Tensor2D;
-    // read as asked: the classifier's most probable class (any confidence), as the notebook counts
-    const r = await readDigits(classifier, x01, { asked, threshold: 0 });
-    const q = await digitQuality(classifier, s.images, reference);
-    console.log(
-      `asked digits, autoguided w = ${w}: ${(100 * r.asAsked).toFixed(0)} % read as asked ` +
-        `(per digit ${r.hits.join(" ")} of 10), FD ${q.fd.toFixed(2)}, confidence ${
+  async function sampleWithGuide(early: UNet): Promise<void> {
+    for (const w of uncondWs) {
+      const s = await sampleImages(model, schedule, {
+        n: 256,
+        pixels: 784,
+        seed: 99,
+        ...sampler,
+        ...(w > 0 ? { labels: none, guidance: w, guide: early } : {}),
+      });
+      const q = await digitQuality(classifier, s.images, reference);
+      console.log(
+        `no label, autoguided w = ${w}: FD ${q.fd.toFixed(2)}, confidence ${
           q.confidence.toFixed(3)
-        }`,
-    );
-    tf.dispose([x01, s.images]);
+        }, classes ${q.classCounts.join(" ")}`,
+      );
+      s.images.dispose();
+    }
+    const asked = Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+    for (const w of askedWs) {
+      const s = await sampleImages(model, schedule, {
+        n: 100,
+        pixels: 784,
+        seed: 31,
+        labels: asked,
+        guidance: w,
+        guide: early,
+        ...sampler,
+      });
+      const x01 = tf.tidy(() =>
+        tf.div(tf.add(tf.clipByValue(s.images, -1, 1), 1), 2)
+      ) as tf.Tensor2D;
+      // read as asked: the classifier's most probable class (any confidence), as the notebook counts
+      const r = await readDigits(classifier, x01, { asked, threshold: 0 });
+      const q = await digitQuality(classifier, s.images, reference);
+      console.log(
+        `asked digits, autoguided w = ${w}: ${(100 * r.asAsked).toFixed(0)} % read as asked ` +
+          `(per digit ${r.hits.join(" ")} of 10), FD ${q.fd.toFixed(2)}, confidence ${
+            q.confidence.toFixed(3)
+          }`,
+      );
+      tf.dispose([x01, s.images]);
+    }
   }
   tf.dispose([train, reference, split.train.x, split.train.y, split.test.x, split.test.y]);
   model.dispose();
-  early.dispose();
+  for (const guide of guides.values()) guide.dispose();
   classifier.dispose();
 }
 
