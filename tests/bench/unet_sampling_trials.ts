@@ -16,7 +16,9 @@
  *   ε̃ = (1 + w) ε(x, t, ∅) − w ε_early(x, t, ∅) (w = 0: the plain ∅ prediction, the notebook's
  *   "full 28×28 model" row); FD and confidence against the held-out digits;
  * - for each weight w of `--asked-ws`: the guidance table's 100 asked-for digits (10 of each,
- *   seed 31) with autoguidance at w; the share read as asked and the count per digit.
+ *   seed 31) with autoguidance at w, once for each weight c of `--cfg-ws` (default 0): c > 0 puts
+ *   classifier-free guidance on top, autoguiding ε(x, t, y) + c (ε(x, t, y) − ε(x, t, ∅)) (three
+ *   network calls per step); the share read as asked and the count per digit.
  *
  * Scores as the notebook does: the kit's MNIST classifier (5 epochs, seed 0), FD of its features
  * against the 1,000 held-out digits. Wasm backend, the kit's threads (results do not depend on
@@ -24,7 +26,8 @@
  *
  * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
  *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
- *   [--uncond-ws 0,1] [--asked-ws 2,4] [--guides 2000] [--cache out/bench/unet-trials]
+ *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cfg-ws 0] [--guides 2000]
+ *   [--cache out/bench/unet-trials]
  * @module
  */
 import { join } from "node:path";
@@ -63,6 +66,11 @@ const FLAGS = defineArgs({
   },
   uncondWs: { type: "string", default: "0,1", help: "autoguidance weights for the ∅ samples" },
   askedWs: { type: "string", default: "2,4", help: "autoguidance weights for asked digits" },
+  cfgWs: {
+    type: "string",
+    default: "0",
+    help: "classifier-free guidance weights added to each autoguided asked-digit run",
+  },
   guides: {
     type: "string",
     default: "2000",
@@ -154,6 +162,7 @@ async function networks(
 async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const uncondWs = weights("uncond-ws", args.uncondWs);
   const askedWs = weights("asked-ws", args.askedWs);
+  const cfgWs = weights("cfg-ws", args.cfgWs);
   const guideSteps = [...new Set(weights("guides", args.guides))].sort((a, b) => a - b);
   if (guideSteps.some((g) => !Number.isInteger(g) || g < 1 || g >= STEPS)) {
     throw new UsageError(`--guides must be whole steps in [1, ${STEPS - 1}]; got "${args.guides}"`);
@@ -201,8 +210,9 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       s.images.dispose();
     }
     const asked = Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
-    for (const w of askedWs) {
-      const s = await sampleImages(model, schedule, {
+    for (const w of askedWs) for (const c of cfgWs) await askedDigits(w, c);
+    async function askedDigits(w: number, c: number): Promise<void> {
+      const s = await sampleImages(c > 0 ? withCfg(model, c / (1 + w)) : model, schedule, {
         n: 100,
         pixels: 784,
         seed: 31,
@@ -218,7 +228,9 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       const r = await readDigits(classifier, x01, { asked, threshold: 0 });
       const q = await digitQuality(classifier, s.images, reference);
       console.log(
-        `asked digits, autoguided w = ${w}: ${(100 * r.asAsked).toFixed(0)} % read as asked ` +
+        `asked digits, autoguided w = ${w}${c > 0 ? ` and classifier-free ${c}` : ""}: ${
+          (100 * r.asAsked).toFixed(0)
+        } % read as asked ` +
           `(per digit ${r.hits.join(" ")} of 10), FD ${q.fd.toFixed(2)}, confidence ${
             q.confidence.toFixed(3)
           }`,
@@ -230,6 +242,24 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   model.dispose();
   for (const guide of guides.values()) guide.dispose();
   classifier.dispose();
+}
+
+/**
+ * The model with classifier-free guidance folded in, ε(x, t, y) + k (ε(x, t, y) − ε(x, t, ∅)).
+ * Autoguided by the plain early average at weight w, (1 + w) · this − w · ε_early(y), the
+ * classifier-free weight comes out as (1 + w) k, so the caller passes k = c / (1 + w) for c.
+ */
+function withCfg(model: UNet, k: number) {
+  return {
+    config: model.config,
+    predict(x: tf.Tensor2D, t: number | tf.Tensor1D, cond?: tf.Tensor2D, labels?: tf.Tensor1D) {
+      return tf.tidy(() => {
+        const e = model.predict(x, t, cond, labels);
+        const none = tf.fill([x.shape[0]], model.config.classes, "int32") as tf.Tensor1D;
+        return tf.add(e, tf.mul(tf.sub(e, model.predict(x, t, cond, none)), k)) as tf.Tensor2D;
+      });
+    },
+  };
 }
 
 if (import.meta.main) {
