@@ -16,7 +16,7 @@
  *   ε̃ = (1 + w) ε(x, t, ∅) − w ε_early(x, t, ∅) (w = 0: the plain ∅ prediction, the notebook's
  *   "full 28×28 model" row); FD and confidence against the held-out digits;
  * - for each weight w of `--asked-ws`: the guidance table's 100 asked-for digits (10 of each,
- *   seed 31) with autoguidance at w, once for each weight c of `--cfg-ws` (default 0): c > 0 puts
+ *   seed 31; `--per-digit` of each instead) with autoguidance at w, once for each weight c of `--cfg-ws` (default 0): c > 0 puts
  *   classifier-free guidance on top, autoguiding ε(x, t, y) + c (ε(x, t, y) − ε(x, t, ∅)) (three
  *   network calls per step); the share read as asked and the count per digit.
  *
@@ -26,7 +26,7 @@
  *
  * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
  *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
- *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cfg-ws 0] [--guides 2000]
+ *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cfg-ws 0] [--per-digit 10] [--guides 2000]
  *   [--cache out/bench/unet-trials]
  * @module
  */
@@ -70,6 +70,13 @@ const FLAGS = defineArgs({
     type: "string",
     default: "0",
     help: "classifier-free guidance weights added to each autoguided asked-digit run",
+  },
+  perDigit: {
+    type: "int",
+    default: 10,
+    min: 1,
+    max: 500,
+    help: "asked-for digits of each class (the notebook's 10; seed 31)",
   },
   guides: {
     type: "string",
@@ -209,11 +216,12 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       );
       s.images.dispose();
     }
-    const asked = Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+    const k = args.perDigit;
+    const asked = Array.from({ length: 10 * k }, (_, i) => Math.floor(i / k));
     for (const w of askedWs) for (const c of cfgWs) await askedDigits(w, c);
     async function askedDigits(w: number, c: number): Promise<void> {
       const s = await sampleImages(c > 0 ? withCfg(model, c / (1 + w)) : model, schedule, {
-        n: 100,
+        n: asked.length,
         pixels: 784,
         seed: 31,
         labels: asked,
@@ -231,7 +239,7 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
         `asked digits, autoguided w = ${w}${c > 0 ? ` and classifier-free ${c}` : ""}: ${
           (100 * r.asAsked).toFixed(0)
         } % read as asked ` +
-          `(per digit ${r.hits.join(" ")} of 10), FD ${q.fd.toFixed(2)}, confidence ${
+          `(per digit ${r.hits.join(" ")} of ${k}), FD ${q.fd.toFixed(2)}, confidence ${
             q.confidence.toFixed(3)
           }`,
       );
