@@ -39,6 +39,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../lib/engine/
 import { cosineSchedule } from "../../lib/models/diffusion/mod.ts";
 import {
   digitQuality,
+  guidedPredict,
   readDigits,
   sampleImages,
   snapshotModel,
@@ -303,19 +304,17 @@ function balancedRows(labels: number[]): number[] {
 }
 
 /**
- * The model with classifier-free guidance folded in, ε(x, t, y) + k (ε(x, t, y) − ε(x, t, ∅)).
- * Autoguided by the plain early average at weight w, (1 + w) · this − w · ε_early(y), the
- * classifier-free weight comes out as (1 + w) k, so the caller passes k = c / (1 + w) for c.
+ * The model with classifier-free guidance folded in, ε(x, t, y) + k (ε(x, t, y) − ε(x, t, ∅)),
+ * that is the library's `guidedPredict` at weight k. Autoguided by the plain early average at
+ * weight w, (1 + w) · this − w · ε_early(y), the classifier-free weight comes out as (1 + w) k,
+ * so the caller passes k = c / (1 + w) for c.
  */
 function withCfg(model: UNet, k: number) {
   return {
     config: model.config,
     predict(x: tf.Tensor2D, t: number | tf.Tensor1D, cond?: tf.Tensor2D, labels?: tf.Tensor1D) {
-      return tf.tidy(() => {
-        const e = model.predict(x, t, cond, labels);
-        const none = tf.fill([x.shape[0]], model.config.classes, "int32") as tf.Tensor1D;
-        return tf.add(e, tf.mul(tf.sub(e, model.predict(x, t, cond, none)), k)) as tf.Tensor2D;
-      });
+      if (typeof t !== "number" || !labels) throw new Error("withCfg: one step t and labels");
+      return guidedPredict(model, x, t, labels, k, cond);
     },
   };
 }
