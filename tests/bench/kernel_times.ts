@@ -5,8 +5,9 @@
  * the kernels by name (time and calls per repeat) and the `--top` kernel calls by name and input
  * shapes. For the direct 3 × 3 convolution (`KitConv2dDirect`, stride 1, "same" padding) it also
  * prints the rate: 2 · B·H·W·C_out·k_h·k_w·C_in floating-point operations per call over its time.
- * One thread (`KIT_THREADS`, when set, still decides whether tfjs's memory is shared: compare
- * `KIT_SHARED_MEMORY=0` against the default to see what the shared memory costs).
+ * One thread by default (`--threads`; `KIT_THREADS`, when set, still decides whether tfjs's memory
+ * is shared: compare `KIT_SHARED_MEMORY=0` against the default to see what the shared memory
+ * costs).
  *
  * `deno task bench --profile` (`lib/tools/bench/profile.ts`) already lists the kernels with the
  * most time, by name, for one `tf.profile`d run of each model's phases on seeded random data; this
@@ -18,9 +19,12 @@
  *   dropout 0.2), one repeat = one step.
  * - `dino-sample`: 1,000 points through the 50 DDPM steps of the kit's default Datasaurus model
  *   (untrained weights: the time does not depend on them), one repeat = one sampling run.
+ * - `vae-epoch`: epochs of notebook 05's MLP VAE on the 9,000 training digits (batch 128, as the
+ *   bench's `vae` workload), one repeat = one epoch. The wall time beyond the kernels' is tfjs's
+ *   bookkeeping of the tape and the kit's AdamW pass (not a registered kernel).
  *
- * Usage: deno run -A tests/bench/kernel_times.ts [--workload unet-step|dino-sample] [--repeats 100]
- *   [--warmup 20] [--top 12]
+ * Usage: deno run -A tests/bench/kernel_times.ts [--workload unet-step|dino-sample|vae-epoch]
+ *   [--repeats 100] [--warmup 20] [--top 12] [--threads 1]
  * @module
  */
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
@@ -29,19 +33,21 @@ import { mnistSplit } from "../../lib/data/mod.ts";
 import { cosineSchedule, DDPMSampler, sample } from "../../lib/models/diffusion/mod.ts";
 import { DEFAULT_RUN, runModel, runSchedule } from "../../lib/models/diffusion/run.ts";
 import { trainImageDenoiser, UNet } from "../../lib/models/imagediffusion/mod.ts";
+import { MlpVae, trainVaeEpoch, vaeOptimizer } from "../../lib/models/vae/mod.ts";
 import { NOTEBOOK04_UNET } from "../../lib/tools/bench/cases.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
 
 const FLAGS = defineArgs({
   workload: {
     type: "choice",
-    choices: ["unet-step", "dino-sample"],
+    choices: ["unet-step", "dino-sample", "vae-epoch"],
     default: "unet-step",
     help: "what to time (see the module notes)",
   },
   repeats: { type: "int", default: 100, min: 1, max: 10_000, help: "timed repeats" },
   warmup: { type: "int", default: 20, min: 0, max: 10_000, help: "untimed repeats first" },
   top: { type: "int", default: 12, min: 1, max: 1000, help: "kernel calls listed by shape" },
+  threads: { type: "int", default: 1, min: 1, max: 256, help: "the kit's threads (setKitThreads)" },
 });
 
 /** Per kernel name and per kernel name with input shapes: total milliseconds and calls. */
@@ -89,6 +95,17 @@ function workload(name: string): (n: number) => Promise<void> {
       }
     };
   }
+  if (name === "vae-epoch") {
+    const split = mnistSplit();
+    const model = new MlpVae();
+    const opt = vaeOptimizer(model);
+    let seed = 0;
+    return async (n) => {
+      for (let i = 0; i < n; i++) {
+        await trainVaeEpoch(model, opt, split.train.x, { batchSize: 128, seed: seed++ });
+      }
+    };
+  }
   const split = mnistSplit();
   const train = tf.tidy(() => tf.sub(tf.mul(split.train.x, 2), 1)) as tf.Tensor2D;
   const schedule = cosineSchedule(1000, 0.008, 0.05);
@@ -118,7 +135,7 @@ function convFlops(inputs: number[][]): number {
 async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   await initBackend({ log: false });
   if (tf.getBackend() !== "wasm") throw new Error(`needs the wasm backend; got ${tf.getBackend()}`);
-  setKitThreads(1);
+  setKitThreads(args.threads);
   const times: KernelTimes = { byName: new Map(), byShape: new Map(), on: false };
   timeKernels(times);
   const run = workload(args.workload);
