@@ -136,7 +136,9 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const r = rng(0);
   console.log(`128-bit fused multiply-add peak of this CPU: ${fmaPeak(wabt).toFixed(1)} GFLOP/s`);
   console.log(
-    `GEMM tiles, one thread, ${args.shared ? "shared" : "unshared"} memory, median GFLOP/s of ${args.rounds} alternating rounds; ` +
+    `GEMM tiles, one thread, ${
+      args.shared ? "shared" : "unshared"
+    } memory, median GFLOP/s of ${args.rounds} alternating rounds; ` +
       `steps per pass: ${unrolls.join(" / ")}`,
   );
   for (const [name, M, K, N, kind] of SHAPES) {

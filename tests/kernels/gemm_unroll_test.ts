@@ -16,10 +16,14 @@ type Gemm = (...args: number[]) => void;
 async function instances(memory: WebAssembly.Memory, unrolls: number[]) {
   const wabt = await wabtInit();
   return unrolls.map((kUnroll) => {
-    const mod = wabt.parseWat("gemm.wat", gemmWat({ kUnroll }), {
-      simd: true,
-      relaxed_simd: true,
-    } as Parameters<typeof wabt.parseWat>[2]);
+    const mod = wabt.parseWat(
+      "gemm.wat",
+      gemmWat({ kUnroll }),
+      {
+        simd: true,
+        relaxed_simd: true,
+      } as Parameters<typeof wabt.parseWat>[2],
+    );
     try {
       mod.validate();
       const bytes = new Uint8Array(mod.toBinary({}).buffer);
