@@ -158,7 +158,7 @@ function tileEpilogue(mr: number, nv: number): string[] {
  * processor's front end: the VAE's products ran 1.06–1.28x faster than with one step per pass on
  * an AMD EPYC of family 25, model 1 (`tests/bench/gemm_unroll.ts`; docs/performance.md, "Unrolled
  * inner loops of the product"). The order of the multiply-adds per output is unchanged, so the
- * floats are too (tests/kernels/gemm_unroll_test.ts).
+ * floats are too (tests/kernels/unroll_test.ts).
  */
 export const K_UNROLL = 8;
 
