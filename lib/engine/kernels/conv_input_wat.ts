@@ -27,7 +27,7 @@
  * Steps (v, κ) per pass of a tile's inner loop (a power of 2): with 8 instead of 4 the U-Net's
  * 3 × 3 convolutions at 28 × 28 and 14 × 14 ran 6–7 % faster and those at 7 × 7 0–6 %, never
  * slower (`tests/bench/conv_unroll.ts`, AMD EPYC family 25 model 1). The order of the
- * multiply-adds per output does not depend on it (tests/kernels/conv_unroll_test.ts).
+ * multiply-adds per output does not depend on it (tests/kernels/unroll_test.ts).
  */
 export const INPUT_K_UNROLL = 8;
 
@@ -172,7 +172,11 @@ function tileFunc(mr: number, nr: number, kUnroll: number): string {
   return L.join("\n");
 }
 
-/** The whole module (imports the backend's memory as `env.memory`). */
+/**
+ * The whole module (imports the backend's memory as `env.memory`). `kUnroll` (default
+ * {@link INPUT_K_UNROLL}: 1, 2, 4, 8 or 16) sets the steps per pass of the tiles' inner loop; every
+ * value gives the same floats (for the tests and `tests/bench/conv_unroll.ts`).
+ */
 export function convInputWat(options: { kUnroll?: number } = {}): string {
   const { kUnroll = INPUT_K_UNROLL } = options;
   if (![1, 2, 4, 8, 16].includes(kUnroll)) {

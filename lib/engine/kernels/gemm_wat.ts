@@ -182,12 +182,12 @@ function tileFunc(mr: number, nr: 8 | 4, kUnroll: number): string {
   if (kUnroll > 1) {
     L.push(`  (block $ud (loop $ul`);
     L.push(`    (br_if $ud (i32.lt_u (local.get $k) (i32.const ${kUnroll})))`);
-  }
-  for (let u = 0; u < (kUnroll > 1 ? kUnroll : 0); u++) {
-    L.push(...tileStep(mr, nv, (r) => `(v128.load32_splat offset=${4 * u} (local.get $pa${r}))`));
-    L.push(`    (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))`);
-  }
-  if (kUnroll > 1) {
+    for (let u = 0; u < kUnroll; u++) {
+      L.push(
+        ...tileStep(mr, nv, (r) => `(v128.load32_splat offset=${4 * u} (local.get $pa${r}))`),
+      );
+      L.push(`    (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))`);
+    }
     for (let r = 0; r < mr; r++) {
       L.push(`    (local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const ${4 * kUnroll})))`);
     }
@@ -531,6 +531,9 @@ export function gemmSkipScratchBytes(K: number): number {
  * zero in the block (packed into `scratch`, {@link gemmSkipScratchBytes} bytes): each output is
  * the same sequence of fused multiply-adds without the terms 0 · B[k, j], so the same float
  * (a zero's sign aside) wherever B is finite. It pays on inputs with many zeros, such as MNIST.
+ *
+ * `kUnroll` (default {@link K_UNROLL}, an integer in [1, 64]) sets the steps per pass of the tiles'
+ * inner loops; every value gives the same floats (for the tests and `tests/bench/gemm_unroll.ts`).
  */
 export function gemmWat(options: { kUnroll?: number } = {}): string {
   const { kUnroll = K_UNROLL } = options;
