@@ -12,8 +12,8 @@
  * Usage: deno run -A tests/bench/conv_unroll.ts [--unrolls 4,8] [--rounds 25] [--ms 30]
  * @module
  */
-import wabtInit from "wabt";
 import { convInputWat } from "../../lib/engine/kernels/conv_input_wat.ts";
+import { instantiateKernelText } from "../../lib/engine/kernels/build.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
 import { rng } from "../../lib/engine/random.ts";
 
@@ -44,26 +44,11 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
     console.error(`--unrolls must list 1, 2, 4, 8 or 16; got ${args.unrolls}`);
     Deno.exit(2);
   }
-  const wabt = await wabtInit();
   const memory = new WebAssembly.Memory({ initial: 2048 });
-  const modules = unrolls.map((kUnroll) => {
-    const mod = wabt.parseWat(
-      "conv_input.wat",
-      convInputWat({ kUnroll }),
-      {
-        simd: true,
-        relaxed_simd: true,
-      } as Parameters<typeof wabt.parseWat>[2],
-    );
-    try {
-      mod.validate();
-      const bytes = new Uint8Array(mod.toBinary({}).buffer);
-      return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-        .exports as Record<string, Tile>;
-    } finally {
-      mod.destroy();
-    }
-  });
+  const modules: Record<string, Tile>[] = [];
+  for (const kUnroll of unrolls) {
+    modules.push(await instantiateKernelText("conv_input.wat", convInputWat({ kUnroll }), memory));
+  }
   const f32 = new Float32Array(memory.buffer);
   const r = rng(0);
   console.log(

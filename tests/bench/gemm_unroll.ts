@@ -14,11 +14,11 @@
  * Usage: deno run -A tests/bench/gemm_unroll.ts [--unrolls 1,4,8] [--rounds 7] [--ms 120]
  * @module
  */
-import wabtInit from "wabt";
 import { gemmSkipScratchBytes, gemmWat, K_UNROLL } from "../../lib/engine/kernels/gemm_wat.ts";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
-import { MAX_PAGES, withSharedMemoryImport } from "../../lib/engine/kernels/wasm_shared.ts";
+import { MAX_PAGES } from "../../lib/engine/kernels/wasm_shared.ts";
+import { instantiateKernelText } from "../../lib/engine/kernels/build.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
 import { rng } from "../../lib/engine/random.ts";
 
@@ -53,7 +53,7 @@ const SHAPES: [string, number, number, number, "random" | "digits" | "digitsT"][
 type Gemm = (...args: number[]) => void;
 
 /** GFLOP/s of twelve independent chains of 128-bit fused multiply-adds (no memory access). */
-function fmaPeak(wabt: Awaited<ReturnType<typeof wabtInit>>): number {
+async function fmaPeak(): Promise<number> {
   const chains = Array.from({ length: 12 }, (_, i) => i);
   const wat = `(module (func (export "run") (param $n i32) (result f32)
     ${chains.map((i) => `(local $c${i} v128)`).join(" ")} (local $x v128) (local $y v128)
@@ -70,32 +70,22 @@ function fmaPeak(wabt: Awaited<ReturnType<typeof wabtInit>>): number {
       .join(" ")
   }
     (f32x4.extract_lane 0 (local.get $c0))))`;
-  const mod = wabt.parseWat(
+  const { run } = await instantiateKernelText(
     "peak.wat",
     wat,
-    {
-      simd: true,
-      relaxed_simd: true,
-    } as Parameters<typeof wabt.parseWat>[2],
+    new WebAssembly.Memory({ initial: 1 }),
   );
-  try {
-    const bytes = new Uint8Array(mod.toBinary({}).buffer);
-    const run = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.run as (
-      n: number,
-    ) => number;
-    run(1e5);
-    let best = 0;
-    for (let i = 0; i < 5; i++) {
-      const n = 5e6;
-      const t0 = performance.now();
-      run(n);
-      best = Math.max(best, (n * 12 * 8) / ((performance.now() - t0) * 1e6));
-    }
-    return best;
-  } finally {
-    mod.destroy();
+  run(1e5);
+  let best = 0;
+  for (let i = 0; i < 5; i++) {
+    const n = 5e6;
+    const t0 = performance.now();
+    run(n);
+    best = Math.max(best, (n * 12 * 8) / ((performance.now() - t0) * 1e6));
   }
+  return best;
 }
+
 interface Kernels {
   gemm: Gemm;
   skip: Gemm;
@@ -107,34 +97,23 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
     console.error(`--unrolls must list integers in [1, 64]; got ${args.unrolls}`);
     Deno.exit(2);
   }
-  const wabt = await wabtInit();
   const memory = args.shared
     ? new WebAssembly.Memory({ initial: 1024, maximum: MAX_PAGES, shared: true })
     : new WebAssembly.Memory({ initial: 1024 });
   await initBackend({ log: false });
   const digits = await tf.slice(mnistSplit().train.x, [0, 0], [128, 784]).data();
-  const fns: Kernels[] = unrolls.map((kUnroll) => {
-    const mod = wabt.parseWat(
-      "gemm.wat",
-      gemmWat({ kUnroll }),
-      {
-        simd: true,
-        relaxed_simd: true,
-      } as Parameters<typeof wabt.parseWat>[2],
-    );
-    try {
-      mod.validate();
-      const plain = new Uint8Array(mod.toBinary({}).buffer);
-      const bytes = args.shared ? withSharedMemoryImport(plain) : plain;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      return { gemm: instance.exports.gemm as Gemm, skip: instance.exports.gemm_skip as Gemm };
-    } finally {
-      mod.destroy();
-    }
-  });
+  const fns: Kernels[] = [];
+  for (const kUnroll of unrolls) {
+    const exports = await instantiateKernelText("gemm.wat", gemmWat({ kUnroll }), memory, {
+      shared: args.shared,
+    });
+    fns.push({ gemm: exports.gemm, skip: exports.gemm_skip });
+  }
   const f32 = new Float32Array(memory.buffer);
   const r = rng(0);
-  console.log(`128-bit fused multiply-add peak of this CPU: ${fmaPeak(wabt).toFixed(1)} GFLOP/s`);
+  console.log(
+    `128-bit fused multiply-add peak of this CPU: ${(await fmaPeak()).toFixed(1)} GFLOP/s`,
+  );
   console.log(
     `GEMM tiles, one thread, ${
       args.shared ? "shared" : "unshared"

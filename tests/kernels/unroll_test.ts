@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
-import wabtInit from "wabt";
+import { instantiateKernelText } from "../../lib/engine/kernels/build.ts";
 import { gemmSkipScratchBytes, gemmWat, K_UNROLL } from "../../lib/engine/kernels/gemm_wat.ts";
 import {
   convInputWat,
@@ -19,37 +19,11 @@ import {
 } from "../../lib/engine/kernels/conv_input_wat.ts";
 import { rng } from "../../lib/engine/random.ts";
 
-type Fn = (...args: number[]) => void;
-
-/** `wat` compiled (relaxed SIMD) and instantiated on `memory`: its exports. */
-async function instantiate(
-  memory: WebAssembly.Memory,
-  wat: string,
-): Promise<Record<string, Fn>> {
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat(
-    "kernel.wat",
-    wat,
-    {
-      simd: true,
-      relaxed_simd: true,
-    } as Parameters<typeof wabt.parseWat>[2],
-  );
-  try {
-    mod.validate();
-    const bytes = new Uint8Array(mod.toBinary({}).buffer);
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-      .exports as Record<string, Fn>;
-  } finally {
-    mod.destroy();
-  }
-}
-
 Deno.test("gemm: unrolled passes give the floats of one step per pass", async () => {
   assert(K_UNROLL > 1, "the shipped GEMM unrolls its inner loop");
   const memory = new WebAssembly.Memory({ initial: 256 });
-  const one = await instantiate(memory, gemmWat({ kUnroll: 1 }));
-  const shipped = await instantiate(memory, gemmWat());
+  const one = await instantiateKernelText("gemm.wat", gemmWat({ kUnroll: 1 }), memory);
+  const shipped = await instantiateKernelText("gemm.wat", gemmWat(), memory);
   const f32 = new Float32Array(memory.buffer);
   const r = rng(7);
   const Ks = [
@@ -105,8 +79,8 @@ Deno.test("gemm: the unrolling is checked", async () => {
 Deno.test("direct convolution: unrolled passes give the floats of one step per pass", async () => {
   assert(INPUT_K_UNROLL > 1, "the shipped convolution unrolls its inner loop");
   const memory = new WebAssembly.Memory({ initial: 64 });
-  const one = await instantiate(memory, convInputWat({ kUnroll: 1 }));
-  const shipped = await instantiate(memory, convInputWat());
+  const one = await instantiateKernelText("conv_input.wat", convInputWat({ kUnroll: 1 }), memory);
+  const shipped = await instantiateKernelText("conv_input.wat", convInputWat(), memory);
   const f32 = new Float32Array(memory.buffer);
   const r = rng(11);
   let compared = 0;

@@ -14,6 +14,7 @@
  */
 import wabtInit from "wabt";
 import { encodeBase64 } from "./base64.ts";
+import { withSharedMemoryImport } from "./wasm_shared.ts";
 import { gemmWat } from "./gemm_wat.ts";
 import { convFilterWat } from "./conv_filter_wat.ts";
 import { convInputWat } from "./conv_input_wat.ts";
@@ -36,6 +37,34 @@ async function compileWat(name: string, text: string, features: WatFeatures): Pr
   } finally {
     mod.destroy();
   }
+}
+
+/**
+ * Compiles generated kernel text (SIMD, relaxed SIMD) and instantiates it on `memory` as
+ * `env.memory`; with `shared: true` the module's memory import is declared shared first (for a
+ * shared `memory`, as tfjs's is where the kit may use more than one thread). Returns the exports:
+ * for the tests and benches that compare a generator's options (its `kUnroll`, for one).
+ *
+ * @example
+ * ```ts
+ * import { instantiateKernelText } from "./build.ts";
+ * import { gemmWat } from "./gemm_wat.ts";
+ * const memory = new WebAssembly.Memory({ initial: 16 });
+ * const { gemm } = await instantiateKernelText("gemm.wat", gemmWat({ kUnroll: 1 }), memory);
+ * ```
+ */
+export async function instantiateKernelText(
+  name: string,
+  text: string,
+  memory: WebAssembly.Memory,
+  options: { shared?: boolean } = {},
+): Promise<Record<string, (...args: number[]) => void>> {
+  const plain = await compileWat(name, text, { simd: true, relaxed_simd: true });
+  const bytes = options.shared ? withSharedMemoryImport(plain) : plain;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+    env: { memory },
+  });
+  return instance.exports as Record<string, (...args: number[]) => void>;
 }
 
 /** Compiles the WAT source to a validated WebAssembly binary. */
