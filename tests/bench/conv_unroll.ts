@@ -14,6 +14,7 @@
  */
 import { convInputWat } from "../../lib/engine/kernels/conv_input_wat.ts";
 import { instantiateKernelText } from "../../lib/engine/kernels/build.ts";
+import { alternatingRates, checkSameFloats } from "./variants.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
 import { rng } from "../../lib/engine/random.ts";
 
@@ -83,32 +84,21 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
         }
       }
     };
-    run(0, out);
-    for (let f = 1; f < modules.length; f++) {
-      run(f, out2);
-      for (let i = 0; i < n * side * side * O; i++) {
-        if (!Object.is(f32[out / 4 + i], f32[out2 / 4 + i])) {
-          throw new Error(`${unrolls[f]} steps per pass differ from ${unrolls[0]}`);
-        }
-      }
-    }
-    const flops = 2 * n * side * side * 9 * C * O;
-    const rates: number[][] = modules.map(() => []);
-    for (let round = 0; round < args.rounds; round++) {
-      modules.forEach((_, f) => {
-        let reps = 0;
-        const t0 = performance.now();
-        while (performance.now() - t0 < args.ms) {
-          run(f, out);
-          reps++;
-        }
-        rates[f].push((flops * reps) / ((performance.now() - t0) * 1e6));
-      });
-    }
-    const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+    checkSameFloats(
+      f32,
+      modules.length,
+      run,
+      { first: out, other: out2, count: n * side * side * O },
+      (f) => `${unrolls[f]} steps per pass differ from ${unrolls[0]}`,
+    );
+    const medians = alternatingRates(
+      modules.length,
+      { rounds: args.rounds, ms: args.ms, flops: 2 * n * side * side * 9 * C * O },
+      (f) => run(f, out),
+    );
     console.log(
       `[${n}, ${side}, ${side}, ${C}] → ${O} channels: ${
-        rates.map((v) => median(v).toFixed(1).padStart(5)).join(" / ")
+        medians.map((v) => v.toFixed(1).padStart(5)).join(" / ")
       }  (same floats)`,
     );
   }

@@ -19,6 +19,7 @@ import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { MAX_PAGES } from "../../lib/engine/kernels/wasm_shared.ts";
 import { instantiateKernelText } from "../../lib/engine/kernels/build.ts";
+import { alternatingRates, checkSameFloats } from "./variants.ts";
 import { defineArgs, type ParsedArgs, runFlags } from "../../lib/tools/cli/args.ts";
 import { rng } from "../../lib/engine/random.ts";
 
@@ -136,31 +137,21 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
         ? fns[f].gemm(a, b, out, M, K, N, 0, 0, 0)
         : fns[f].skip(a, b, out, M, K, N, 0, 0, 0, s);
     if (s + gemmSkipScratchBytes(K) > memory.buffer.byteLength) throw new Error("memory too small");
-    run(0, c);
-    for (let f = 1; f < fns.length; f++) {
-      run(f, c2);
-      for (let i = 0; i < M * N; i++) {
-        if (!Object.is(f32[c / 4 + i], f32[c2 / 4 + i])) {
-          throw new Error(`${unrolls[f]} steps per pass differ from ${unrolls[0]} at ${name}`);
-        }
-      }
-    }
-    const rates: number[][] = fns.map(() => []);
-    for (let round = 0; round < args.rounds; round++) {
-      fns.forEach((_, f) => {
-        let reps = 0;
-        const t0 = performance.now();
-        while (performance.now() - t0 < args.ms) {
-          run(f, c);
-          reps++;
-        }
-        rates[f].push((2 * M * K * N * reps) / ((performance.now() - t0) * 1e6));
-      });
-    }
-    const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+    checkSameFloats(
+      f32,
+      fns.length,
+      run,
+      { first: c, other: c2, count: M * N },
+      (f) => `${unrolls[f]} steps per pass differ from ${unrolls[0]} at ${name}`,
+    );
+    const medians = alternatingRates(
+      fns.length,
+      { rounds: args.rounds, ms: args.ms, flops: 2 * M * K * N },
+      (f) => run(f, c),
+    );
     console.log(
       `${name.padEnd(26)} [${M}, ${K}]·[${K}, ${N}]: ${
-        rates.map((v) => median(v).toFixed(1).padStart(5)).join(" / ")
+        medians.map((v) => v.toFixed(1).padStart(5)).join(" / ")
       }  (same floats)`,
     );
   }
