@@ -16,6 +16,9 @@
  *   (starting noise of seed 99), guided by the early average asked about "no label" as well,
  *   ε̃ = (1 + w) ε(x, t, ∅) − w ε_early(x, t, ∅) (w = 0: the plain ∅ prediction, the notebook's
  *   "full 28×28 model" row); FD and confidence against the held-out digits;
+ * - for each τ of `--noise-scales` other than 1 (DDPM only): the same 256 digits drawn with the
+ *   plain ∅ prediction and the noise of every reverse step scaled by τ, x_{t−1} = μ_θ(x_t, t) +
+ *   τ σ_t z (a sampling temperature: τ < 1 stays closer to the mean path, τ > 1 adds noise);
  * - for each weight w of `--asked-ws`: the guidance table's 100 asked-for digits (10 of each,
  *   seed 31; `--per-digit` of each instead) with autoguidance at w, once for each weight c of
  *   `--cfg-ws` (default 0): c > 0 puts classifier-free guidance on top, autoguiding
@@ -28,7 +31,7 @@
  *
  * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
  *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
- *   [--uncond-ws 0,1] [--asked-ws 2,4] [--cfg-ws 0] [--per-digit 10] [--guides 2000]
+ *   [--uncond-ws 0,1] [--noise-scales 1] [--asked-ws 2,4] [--cfg-ws 0] [--per-digit 10] [--guides 2000]
  *   [--train-seed 1] [--balance] [--cache out/bench/unet-trials]
  * @module
  */
@@ -36,11 +39,15 @@ import { join } from "node:path";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { mnistSplit } from "../../lib/data/mod.ts";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../lib/engine/checkpoint/mod.ts";
-import { cosineSchedule } from "../../lib/models/diffusion/mod.ts";
+import { cosineSchedule, sample, type Sampler } from "../../lib/models/diffusion/mod.ts";
 import {
   digitQuality,
   guidedPredict,
+  initialNoise,
+  makeSampler,
   readDigits,
+  respace,
+  respacedModel,
   sampleImages,
   snapshotModel,
   trainDigitClassifier,
@@ -68,6 +75,11 @@ const FLAGS = defineArgs({
     help: "DDPM's variance",
   },
   uncondWs: { type: "string", default: "0,1", help: "autoguidance weights for the ∅ samples" },
+  noiseScales: {
+    type: "string",
+    default: "1",
+    help: "DDPM noise scales τ for the unguided ∅ samples (1: the sampler's own noise)",
+  },
   askedWs: { type: "string", default: "2,4", help: "autoguidance weights for asked digits" },
   cfgWs: {
     type: "string",
@@ -183,6 +195,10 @@ async function networks(
 
 async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const uncondWs = weights("uncond-ws", args.uncondWs);
+  const noiseScales = weights("noise-scales", args.noiseScales);
+  if (noiseScales.some((s) => s !== 1) && args.method !== "ddpm") {
+    throw new UsageError("--noise-scales other than 1 need --method ddpm (DDIM adds no noise)");
+  }
   const askedWs = weights("asked-ws", args.askedWs);
   const cfgWs = weights("cfg-ws", args.cfgWs);
   const guideSteps = [...new Set(weights("guides", args.guides))].sort((a, b) => a - b);
@@ -243,6 +259,16 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       );
       s.images.dispose();
     }
+    for (const tau of first ? noiseScales.filter((s) => s !== 1) : []) {
+      const images = await noiseScaled(model, tau, args.steps, args.variance);
+      const q = await digitQuality(classifier, images, reference);
+      console.log(
+        `no label, noise scaled by τ = ${tau}: FD ${q.fd.toFixed(2)}, confidence ${
+          q.confidence.toFixed(3)
+        }, classes ${q.classCounts.join(" ")}`,
+      );
+      images.dispose();
+    }
     const k = args.perDigit;
     const asked = Array.from({ length: 10 * k }, (_, i) => Math.floor(i / k));
     for (const w of askedWs) for (const c of cfgWs) await askedDigits(w, c);
@@ -286,6 +312,38 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   model.dispose();
   for (const guide of guides.values()) guide.dispose();
   classifier.dispose();
+}
+
+/**
+ * The quality table's 256 digits without a label (starting noise and step noise of seed 99, as
+ * `sampleImages` draws them, clipped x̂_0) with DDPM's step noise scaled by τ:
+ * x_{t−1} = μ_θ(x_t, t) + τ σ_t z on `steps` of the 1,000 steps. τ = 1 gives `sampleImages`'s
+ * digits. Returns [256, 784]; the caller disposes it.
+ */
+async function noiseScaled(
+  model: UNet,
+  tau: number,
+  steps: number,
+  variance: "fixed_large" | "fixed_small",
+): Promise<tf.Tensor2D> {
+  const { schedule: rs, timesteps } = respace(schedule, steps, T - 1);
+  const base = makeSampler(rs, "ddpm", { variance });
+  const scaled: Sampler = {
+    schedule: base.schedule,
+    timesteps: base.timesteps,
+    stochastic: true,
+    addNoise: (x0, eps, t) => base.addNoise(x0, eps, t),
+    step: (eps, t, x, z) => base.step(eps, t, x, z && tf.mul(z, tau) as tf.Tensor2D),
+    sigma: (t) => tau * base.sigma(t),
+  };
+  const xT = initialNoise(256, 784, 99);
+  const net = respacedModel(model, schedule, timesteps, { clipDenoised: true });
+  try {
+    return (await sample(net, scaled, { xT, seed: 99 })).samples;
+  } finally {
+    net.dispose();
+    xT.dispose();
+  }
 }
 
 /**
