@@ -18,7 +18,8 @@
  *   "full 28×28 model" row); FD and confidence against the held-out digits;
  * - for each τ of `--noise-scales` other than 1 (DDPM only): the same 256 digits drawn with the
  *   plain ∅ prediction and the noise of every reverse step scaled by τ, x_{t−1} = μ_θ(x_t, t) +
- *   τ σ_t z (a sampling temperature: τ < 1 stays closer to the mean path, τ > 1 adds noise);
+ *   τ σ_t z (a sampling temperature: τ < 1 stays closer to the mean path, τ > 1 adds noise); the
+ *   asked-for digits below are drawn once for each τ of the list;
  * - for each weight w of `--asked-ws`: the guidance table's 100 asked-for digits (10 of each,
  *   seed 31; `--per-digit` of each instead) with autoguidance at w, once for each weight c of
  *   `--cfg-ws` (default 0): c > 0 puts classifier-free guidance on top, autoguiding
@@ -43,11 +44,13 @@ import { cosineSchedule, sample, type Sampler } from "../../lib/models/diffusion
 import {
   digitQuality,
   guidedPredict,
+  type ImagePredictor,
   initialNoise,
   makeSampler,
   readDigits,
   respace,
   respacedModel,
+  type RespacedModelOptions,
   sampleImages,
   snapshotModel,
   trainDigitClassifier,
@@ -271,17 +274,23 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
     }
     const k = args.perDigit;
     const asked = Array.from({ length: 10 * k }, (_, i) => Math.floor(i / k));
-    for (const w of askedWs) for (const c of cfgWs) await askedDigits(w, c);
-    async function askedDigits(w: number, c: number): Promise<void> {
-      const s = await sampleImages(c > 0 ? withCfg(model, c / (1 + w)) : model, schedule, {
-        n: asked.length,
-        pixels: 784,
-        seed: 31,
-        labels: asked,
-        guidance: w,
-        guide: early,
-        ...sampler,
-      });
+    for (const tau of noiseScales) {
+      for (const w of askedWs) for (const c of cfgWs) await askedDigits(w, c, tau);
+    }
+    async function askedDigits(w: number, c: number, tau: number): Promise<void> {
+      const net = c > 0 ? withCfg(model, c / (1 + w)) : model;
+      const options = { labels: asked, guidance: w, guide: early };
+      const s = tau === 1
+        ? await sampleImages(net, schedule, {
+          n: asked.length,
+          pixels: 784,
+          seed: 31,
+          ...options,
+          ...sampler,
+        })
+        : {
+          images: await noiseScaled(net, tau, args.steps, args.variance, asked.length, 31, options),
+        };
       const x01 = tf.tidy(() =>
         tf.div(tf.add(tf.clipByValue(s.images, -1, 1), 1), 2)
       ) as tf.Tensor2D;
@@ -290,9 +299,10 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       const r = await readDigits(classifier, x01, { asked, threshold: 0 });
       const q = await digitQuality(classifier, s.images, reference);
       console.log(
-        `asked digits, autoguided w = ${w}${c > 0 ? ` and classifier-free ${c}` : ""}: ${
-          (100 * r.asAsked).toFixed(0)
-        } % read as asked ` +
+        `asked digits, autoguided w = ${w}${c > 0 ? ` and classifier-free ${c}` : ""}` +
+          `${tau === 1 ? "" : `, noise scaled by τ = ${tau}`}: ${
+            (100 * r.asAsked).toFixed(0)
+          } % read as asked ` +
           `(per digit ${r.hits.join(" ")} of ${k}), FD ${q.fd.toFixed(2)}, confidence ${
             q.confidence.toFixed(3)
           }`,
@@ -315,16 +325,20 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
 }
 
 /**
- * The quality table's 256 digits without a label (starting noise and step noise of seed 99, as
- * `sampleImages` draws them, clipped x̂_0) with DDPM's step noise scaled by τ:
+ * `n` digits drawn as `sampleImages` draws them (starting noise and step noise of `seed`, clipped
+ * x̂_0; `options` its labels and guidance) with DDPM's step noise scaled by τ:
  * x_{t−1} = μ_θ(x_t, t) + τ σ_t z on `steps` of the 1,000 steps. τ = 1 gives `sampleImages`'s
- * digits. Returns [256, 784]; the caller disposes it.
+ * digits. Defaults: the quality table's 256 digits without a label (seed 99). Returns [n, 784];
+ * the caller disposes it.
  */
 async function noiseScaled(
-  model: UNet,
+  model: ImagePredictor,
   tau: number,
   steps: number,
   variance: "fixed_large" | "fixed_small",
+  n = 256,
+  seed = 99,
+  options: RespacedModelOptions = {},
 ): Promise<tf.Tensor2D> {
   const { schedule: rs, timesteps } = respace(schedule, steps, T - 1);
   const base = makeSampler(rs, "ddpm", { variance });
@@ -336,10 +350,10 @@ async function noiseScaled(
     step: (eps, t, x, z) => base.step(eps, t, x, z && tf.mul(z, tau) as tf.Tensor2D),
     sigma: (t) => tau * base.sigma(t),
   };
-  const xT = initialNoise(256, 784, 99);
-  const net = respacedModel(model, schedule, timesteps, { clipDenoised: true });
+  const xT = initialNoise(n, 784, seed);
+  const net = respacedModel(model, schedule, timesteps, { clipDenoised: true, ...options });
   try {
-    return (await sample(net, scaled, { xT, seed: 99 })).samples;
+    return (await sample(net, scaled, { xT, seed })).samples;
   } finally {
     net.dispose();
     xT.dispose();
