@@ -5,8 +5,9 @@
  * 3·10⁻³, seed 1, the labels with `--label-dropout` of them replaced by "no label", the average
  * kept after step 2,000 as the guide) or loaded from the checkpoints a previous run saved in
  * `--cache` (`<cache>/main`, `<cache>/early`; a run with another `--label-dropout` uses another
- * folder, as does another `--train-seed` or `--balance`, which trains on the digits with each
- * class's rows repeated up to the largest class's count). With the notebook's settings it
+ * folder, as does another `--train-seed`, `--ema` (the decay of the weight average that replaces
+ * the weights at the end, and that the guides are taken from) or `--balance`, which trains on the
+ * digits with each class's rows repeated up to the largest class's count). With the notebook's settings it
  * reproduces the notebook's numbers (∅ FD 14.78, autoguidance at w = 4 94 % read as asked).
  *
  * Each step of `--guides` keeps the average after it as a guide (the notebook's: 2,000; saved in
@@ -33,7 +34,7 @@
  * Usage: deno run -A tests/bench/unet_sampling_trials.ts [--label-dropout 0.2]
  *   [--method ddpm|ddim] [--steps 100] [--variance fixed_large|fixed_small]
  *   [--uncond-ws 0,1] [--noise-scales 1] [--asked-ws 2,4] [--cfg-ws 0] [--per-digit 10] [--guides 2000]
- *   [--train-seed 1] [--balance] [--cache out/bench/unet-trials]
+ *   [--train-seed 1] [--ema 0.995] [--balance] [--cache out/bench/unet-trials]
  * @module
  */
 import { join } from "node:path";
@@ -102,6 +103,13 @@ const FLAGS = defineArgs({
     min: 0,
     help: "seed of the training run (the notebook's 1; another gets its own cache folder)",
   },
+  ema: {
+    type: "float",
+    default: 0.995,
+    min: 0,
+    max: 0.9999,
+    help: "decay of the weight average that replaces the weights (the notebook's 0.995)",
+  },
   balance: {
     type: "boolean",
     default: false,
@@ -124,6 +132,8 @@ const T = 1000;
 const schedule = cosineSchedule(T, 0.008, 0.05);
 const STEPS = 6000;
 const EARLY = 2000;
+/** The notebook's decay of the weight average (`trainImageDenoiser`'s default). */
+const NOTEBOOK_EMA = 0.995;
 
 /** Comma-separated weights ≥ 0 (one line naming the flag otherwise). */
 function weights(flag: string, text: string): number[] {
@@ -145,12 +155,12 @@ const guideDir = (dir: string, step: number) =>
  */
 async function networks(
   dir: string,
-  labelDropout: number,
-  seed: number,
   guideSteps: number[],
   train: tf.Tensor2D,
   labels: tf.Tensor1D,
+  options: { labelDropout: number; seed: number; ema: number },
 ): Promise<{ model: UNet; guides: Map<number, UNet> }> {
+  const { labelDropout, seed, ema } = options;
   const model = new UNet(NOTEBOOK04_UNET);
   const mainDir = join(dir, "main");
   const guides = new Map<number, UNet>();
@@ -177,12 +187,13 @@ async function networks(
     seed,
     labels,
     labelDropout,
+    ema,
     snapshots: guideSteps,
     progress: progress({ total: STEPS, label: "U-Net 28×28" }),
   });
   const last = history.loss.slice(-100).reduce((s, v) => s + v, 0) / 100;
   console.log(`trained in ${history.seconds.toFixed(1)} s, loss over the last 100 steps ${last}`);
-  const meta = { labelDropout, seed, steps: STEPS };
+  const meta = { labelDropout, seed, ema, steps: STEPS };
   await saveCheckpoint(mainDir, { weights: model.namedWeights(), config: NOTEBOOK04_UNET, meta });
   for (const [i, g] of guideSteps.entries()) {
     const guide = snapshotModel(model, history.snapshots[i]);
@@ -224,16 +235,14 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
   const dir = join(
     args.cache,
     `drop-${args.labelDropout}${args.balance ? "-balanced" : ""}` +
-      (args.trainSeed === 1 ? "" : `-seed${args.trainSeed}`),
+      (args.trainSeed === 1 ? "" : `-seed${args.trainSeed}`) +
+      (args.ema === NOTEBOOK_EMA ? "" : `-ema${args.ema}`),
   );
-  const { model, guides } = await networks(
-    dir,
-    args.labelDropout,
-    args.trainSeed,
-    guideSteps,
-    train,
-    trainLabels,
-  );
+  const { model, guides } = await networks(dir, guideSteps, train, trainLabels, {
+    labelDropout: args.labelDropout,
+    seed: args.trainSeed,
+    ema: args.ema,
+  });
   const sampler = { steps: args.steps, method: args.method, variance: args.variance } as const;
   console.log(
     `${args.method}, ${args.steps} steps${args.method === "ddpm" ? `, ${args.variance}` : ""}`,
