@@ -272,7 +272,7 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
       s.images.dispose();
     }
     for (const tau of first ? noiseScales.filter((s) => s !== 1) : []) {
-      const images = await noiseScaled(model, tau, args.steps, args.variance);
+      const images = await noiseScaled(model, { tau, steps: args.steps, variance: args.variance });
       const q = await digitQuality(classifier, images, reference);
       console.log(
         `no label, noise scaled by τ = ${tau}: FD ${q.fd.toFixed(2)}, confidence ${
@@ -298,7 +298,14 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
           ...sampler,
         })
         : {
-          images: await noiseScaled(net, tau, args.steps, args.variance, asked.length, 31, options),
+          images: await noiseScaled(net, {
+            tau,
+            steps: args.steps,
+            variance: args.variance,
+            n: asked.length,
+            seed: 31,
+            ...options,
+          }),
         };
       const x01 = tf.tidy(() =>
         tf.div(tf.add(tf.clipByValue(s.images, -1, 1), 1), 2)
@@ -335,20 +342,22 @@ async function main(args: ParsedArgs<typeof FLAGS>): Promise<void> {
 
 /**
  * `n` digits drawn as `sampleImages` draws them (starting noise and step noise of `seed`, clipped
- * x̂_0; `options` its labels and guidance) with DDPM's step noise scaled by τ:
+ * x̂_0; the model options its labels and guidance) with DDPM's step noise scaled by τ:
  * x_{t−1} = μ_θ(x_t, t) + τ σ_t z on `steps` of the 1,000 steps. τ = 1 gives `sampleImages`'s
  * digits. Defaults: the quality table's 256 digits without a label (seed 99). Returns [n, 784];
  * the caller disposes it.
  */
 async function noiseScaled(
   model: ImagePredictor,
-  tau: number,
-  steps: number,
-  variance: "fixed_large" | "fixed_small",
-  n = 256,
-  seed = 99,
-  options: RespacedModelOptions = {},
+  o: RespacedModelOptions & {
+    tau: number;
+    steps: number;
+    variance: "fixed_large" | "fixed_small";
+    n?: number;
+    seed?: number;
+  },
 ): Promise<tf.Tensor2D> {
+  const { tau, steps, variance, n = 256, seed = 99, ...options } = o;
   const { schedule: rs, timesteps } = respace(schedule, steps, T - 1);
   const base = makeSampler(rs, "ddpm", { variance });
   const scaled: Sampler = {
