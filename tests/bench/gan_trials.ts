@@ -30,7 +30,10 @@
  *
  * Every run also scores D as a filter: of 4,000 samples, the share read with confidence ≥ 0.9
  * among all of them and among the quarter with the highest logit ℓ(x) (D with its running batch
- * norm statistics), the idea of discriminator rejection sampling (Azadi et al., 2019).
+ * norm statistics), the idea of discriminator rejection sampling (Azadi et al., 2019); and the
+ * share of the notebook's 1,000 codes read with G's batch norms on the statistics of batches of 64
+ * (training mode) and on standing statistics of the sampled weights (the means of 20 batches';
+ * lib/models/gan/standing_stats.ts), which matter for a moving average of G (`--ema`).
  *
  * Usage: deno run -A tests/bench/gan_trials.ts [--variant base|hinge|topk|info|rotation|diffaug|
  *   cr|upsample] [--epochs 4] [--lr 5e-4] [--lr-d LR] [--beta1 0.5] [--ema 0] [--ngf 16] [--ndf 16]
@@ -131,7 +134,7 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
   /** G(z), or the upsampling variant's image. */
   function gForward(
     z: tf.Tensor2D,
-    o: { training?: boolean; updateStats?: boolean; labels?: tf.Tensor1D } = {},
+    o: { training?: boolean; updateStats?: boolean | number; labels?: tf.Tensor1D } = {},
   ): tf.Tensor4D {
     if (!upsample) return g.forward(z, o);
     const training = o.training ?? false, update = o.updateStats ?? training;
@@ -214,6 +217,14 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
     "int32",
   );
 
+  /** The share of G's images (made by `make`, [n, 28, 28, 1]) read with confidence ≥ 0.9. */
+  async function readOf(make: () => tf.Tensor4D): Promise<number> {
+    const digits = tf.tidy(() => fromGanImages(make()));
+    const { confident } = await readDigits(classifier, digits);
+    digits.dispose();
+    return confident;
+  }
+
   /** The share of samples read with confidence ≥ 0.9; and D as a filter of 4,000 samples. */
   async function score(): Promise<string> {
     const live = average ? gv.map((p) => tf.clone(p)) : [];
@@ -234,13 +245,54 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
       .slice(0, n / 4);
     const topRead = top.filter((i) => all.tops[i] >= 0.9).length / top.length;
     tf.dispose([z, x, digits, first, logitsT, ...(c ? [c] : [])]);
-    if (average) {
-      gv.forEach((p, i) => p.assign(live[i]));
-      tf.dispose(live);
+    try {
+      return await scoresOfStatistics(notebook.confident, notebook.counts, topRead, all.confident);
+    } finally {
+      if (average) {
+        gv.forEach((p, i) => p.assign(live[i]));
+        tf.dispose(live);
+      }
     }
+  }
+
+  /** The score line, with the shares of the same codes read with other batch-norm statistics. */
+  async function scoresOfStatistics(
+    read: number,
+    counts: number[],
+    topRead: number,
+    allRead: number,
+  ): Promise<string> {
     const pc = (v: number) => `${(100 * v).toFixed(1)} %`;
-    return `read ${pc(notebook.confident)} (classes ${notebook.counts.join(" ")}); ` +
-      `D as a filter: ${pc(topRead)} of its top quarter against ${pc(all.confident)} of 4,000`;
+    const head = `read ${pc(read)} (classes ${counts.join(" ")}); ` +
+      `D as a filter: ${pc(topRead)} of its top quarter against ${pc(allRead)} of 4,000`;
+    if (info) return head;
+    const z1 = latentNoise(1000, NZ, 1, 3);
+    // the same 1,000 codes with the batch statistics of batches of BATCH (as in training)
+    const inBatches = await readOf(() =>
+      tf.concat(
+        Array.from({ length: Math.ceil(1000 / BATCH) }, (_, k) => {
+          const m = Math.min(BATCH, 1000 - k * BATCH);
+          const zk = tf.slice(z1, [k * BATCH, 0], [m, NZ]) as tf.Tensor2D;
+          return gForward(zk, { training: true, updateStats: false });
+        }),
+      ) as tf.Tensor4D
+    );
+    // and with standing statistics of the weights sampled from (lib/models/gan/standing_stats.ts,
+    // written out for the upsampling variant): the means of 20 batches' statistics
+    const bns = [g.bn1, g.bn2];
+    const saved = bns.map((b) => [tf.clone(b.runningMean), tf.clone(b.runningVar)]);
+    for (let k = 1; k <= 20; k++) {
+      tf.tidy(() => {
+        gForward(latentNoise(BATCH, NZ, 1, 1000 + k), { training: true, updateStats: 1 / k });
+      });
+    }
+    const recal = await readOf(() => gForward(z1));
+    bns.forEach((b, i) => {
+      b.runningMean.assign(saved[i][0] as tf.Tensor1D);
+      b.runningVar.assign(saved[i][1] as tf.Tensor1D);
+    });
+    tf.dispose([z1, ...saved.flat()]);
+    return `${head}; batch statistics ${pc(inBatches)}, standing statistics ${pc(recal)}`;
   }
 
   const n = images.shape[0];

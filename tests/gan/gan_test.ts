@@ -18,6 +18,7 @@ import {
   sampleDigits,
   saturatingGeneratorLoss,
   saveGenerator,
+  standingStatistics,
   toGanImages,
   trainGanEpoch,
 } from "../../lib/models/gan/mod.ts";
@@ -204,6 +205,12 @@ Deno.test("fitGan with ema: onEpoch sees the averaged G, which ends as G's weigh
   assert.deepEqual(final, await g2.conv3.data(), "G ends with the average");
   assert.deepEqual(seen[1], final, "onEpoch saw the average");
   assert.notDeepEqual(final, live, "the average is not the last iterate");
+  // ... with batch-norm statistics of the averaged weights, not the live ones'
+  const liveVar = (await g2.bn1.runningVar.data()).slice();
+  standingStatistics(g2, { batchSize: 64, seed: 4 });
+  assert.deepEqual(await g.bn1.runningVar.data(), await g2.bn1.runningVar.data());
+  assert.deepEqual(await g.bn2.runningMean.data(), await g2.bn2.runningMean.data());
+  assert.notDeepEqual(await g.bn1.runningVar.data(), liveVar, "not the live statistics");
   await assertThrowsMatching(
     () => fitGan(g, d, digits, { epochs: 1, ema: 1 }),
     /ema must be in \[0, 1\); got 1/,

@@ -56,10 +56,12 @@ export class BatchNorm extends Module {
 
   /**
    * Normalises x [n, h, w, c]. `training`: with the batch's statistics (differentiable in x, γ,
-   * β), and, when `updateStats`, folds them into the running statistics; otherwise with the
-   * running statistics.
+   * β), and, when `updateStats`, folds them into the running statistics (with the layer's
+   * momentum m, or with the momentum that `updateStats` gives as a number in (0, 1]: 1/k for
+   * the k-th of k batches makes the running statistics the plain mean of the batches');
+   * otherwise with the running statistics.
    */
-  apply(x: tf.Tensor4D, training: boolean, updateStats = training): tf.Tensor4D {
+  apply(x: tf.Tensor4D, training: boolean, updateStats: boolean | number = training): tf.Tensor4D {
     const c = this.channels;
     if (x.rank !== 4 || x.shape[3] !== c) {
       throw new Error(`x must have shape [n, h, w, ${c}]; got [${x.shape}]`);
@@ -73,12 +75,15 @@ export class BatchNorm extends Module {
     }
     const count = x.size / c;
     if (count < 2) throw new Error(`batch norm needs at least 2 values per channel; got ${count}`);
-    if (updateStats) {
+    if (typeof updateStats === "number" && !(updateStats > 0 && updateStats <= 1)) {
+      throw new Error(`updateStats as a momentum must be in (0, 1]; got ${updateStats}`);
+    }
+    if (updateStats !== false) {
+      const m = updateStats === true ? this.momentum : updateStats;
       tf.tidy(() => {
         const x2 = tf.reshape(x, [count, c]) as tf.Tensor2D;
         const mean = tf.div(sumRows(x2), count);
         const varB = tf.div(sumRows(tf.square(tf.sub(x2, mean)) as tf.Tensor2D), count);
-        const m = this.momentum;
         this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
         this.runningVar.assign(
           tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(varB, m * count / (count - 1))),

@@ -14,6 +14,7 @@ import type { Generator } from "./generator.ts";
 import { checkInt, checkSeed } from "../../engine/validate.ts";
 import type { ProgressSink } from "../../engine/train_loop.ts";
 import { type GanEpochStats, ganOptimizers, trainGanEpoch } from "./train.ts";
+import { standingStatistics, type StandingStatisticsOptions } from "./standing_stats.ts";
 
 /** Options of {@link fitGan}. */
 export interface FitGanOptions {
@@ -38,7 +39,9 @@ export interface FitGanOptions {
    * Decay of a moving average of the generator's weights (default 0: none). With a decay
    * δ ∈ (0, 1), θ̄ ← δ θ̄ + (1 − δ) θ after every generator step, from the first (no warm-up:
    * the initial weights fade as δ^k); `onEpoch` sees G with the averaged weights, and they
-   * replace G's weights at the end. The batch norms' running statistics are the trained G's own.
+   * replace G's weights at the end. With them come batch-norm running statistics of their own
+   * ({@link standingStatistics}: 20 batches of `batchSize` codes, seeded by `seed`), not those
+   * gathered from the live weights.
    */
   ema?: number;
   /**
@@ -90,6 +93,7 @@ export async function fitGan(
   const average = ema > 0
     ? new ExponentialMovingAverage(g.trainableVariables(), ema, { warmup: false })
     : undefined;
+  const standing = average ? { batchSize, seed } : undefined;
   const history: GanHistory = { epochs: [], trainSeconds: 0 };
   try {
     for (let e = 1; e <= epochs; e++) {
@@ -112,9 +116,12 @@ export async function fitGan(
       };
       history.epochs.push(record);
       history.trainSeconds += stats.seconds;
-      if (options.onEpoch) await withAverage(average, () => options.onEpoch!(record));
+      if (options.onEpoch) await withAverage(g, standing, average, () => options.onEpoch!(record));
     }
-    average?.copyToParams();
+    if (average) {
+      average.copyToParams();
+      standingStatistics(g, standing);
+    }
   } finally {
     opts.generator.dispose();
     opts.discriminator.dispose();
@@ -123,18 +130,25 @@ export async function fitGan(
   return history;
 }
 
-/** Runs `f` with the averaged weights in place of the live ones, then puts the live ones back. */
+/**
+ * Runs `f` with `g`'s averaged weights and their standing batch-norm statistics in place of the
+ * live ones, then puts the live weights and running statistics back.
+ */
 async function withAverage(
+  g: Generator,
+  standing: StandingStatisticsOptions | undefined,
   average: ExponentialMovingAverage | undefined,
   f: () => void | Promise<void>,
 ): Promise<void> {
   if (!average) return void await f();
-  const live = average.params.map((p) => tf.clone(p));
+  const stats = [g.bn1, g.bn2].flatMap((b) => [b.runningMean, b.runningVar]);
+  const live = [...average.params, ...stats].map((p) => tf.clone(p));
   average.copyToParams();
+  standingStatistics(g, standing);
   try {
     await f();
   } finally {
-    average.params.forEach((p, i) => p.assign(live[i]));
+    [...average.params, ...stats].forEach((p, i) => p.assign(live[i]));
     tf.dispose(live);
   }
 }

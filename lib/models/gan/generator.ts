@@ -45,8 +45,11 @@ export interface GeneratorConfig {
 export interface GeneratorForwardOptions {
   /** Batch statistics (true, while training) or running statistics (false, the default). */
   training?: boolean;
-  /** In training mode, fold the batch statistics into the running ones (default: `training`). */
-  updateStats?: boolean;
+  /**
+   * In training mode, fold the batch statistics into the running ones (default: `training`);
+   * a number in (0, 1] is the momentum of this fold instead of the layers' own.
+   */
+  updateStats?: boolean | number;
   /**
    * Class labels [n] (int32, each in [0, classes)) of a conditional generator; required when
    * `classes` > 0, not allowed otherwise. A label outside the range gets an all-zero code.
