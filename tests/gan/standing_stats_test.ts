@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../lib/engine/backend/mod.ts";
 import { rng } from "../../lib/engine/random.ts";
-import {
-  BatchNorm,
-  Generator,
-  latentNoise,
-  standingStatistics,
-} from "../../lib/models/gan/mod.ts";
+import { BatchNorm, Generator, latentNoise, standingStatistics } from "../../lib/models/gan/mod.ts";
 import { assertTensorClose, assertThrowsMatching } from "../../lib/tools/testing/assert.ts";
 
 await initBackend({ log: false });
