@@ -12,7 +12,7 @@
  * would be normalised with them. Measured on notebook 06's DCGAN (tests/bench/gan_trials.ts,
  * 2026-12-08): with a decay of 0.999 and no warm-up the averaged weights with the live running
  * statistics gave 0.8 % of 1,000 samples read with confidence ≥ 0.9 after 3 epochs, with
- * standing statistics 18.8 %; with 0.99, 17.4 % against 33.8 % after the first epoch (the two
+ * standing statistics 18.8 %; with 0.99, 17.4 % against 33.7 % after the first epoch (the two
  * within about a point of each other from epoch 3 on).
  * @module
  */
