@@ -10,7 +10,7 @@
  * and `sample_<epoch>.png` shows 100 digits in 10 columns, column c asked for the digit c (the
  * same 100 latent vectors every epoch). `--ema δ` (δ in [0, 1), default 0: none) keeps a moving
  * average of the generator's weights; the sample grids and the checkpoint use the averaged
- * weights.
+ * weights, with batch-norm statistics of their own (`standingStatistics`).
  *
  * With `--clusters K` it trains the same conditional DCGAN without labels: the training digits
  * are split into K clusters by k-means on their pixels (`kMeans`, seed 7), and each digit's
