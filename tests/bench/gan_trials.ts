@@ -217,6 +217,7 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
     "int32",
   );
 
+  const pc = (v: number) => `${(100 * v).toFixed(1)} %`;
   /** The share of G's images (made by `make`, [n, 28, 28, 1]) read with confidence ≥ 0.9. */
   async function readOf(make: () => tf.Tensor4D): Promise<number> {
     const digits = tf.tidy(() => fromGanImages(make()));
@@ -245,8 +246,10 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
       .slice(0, n / 4);
     const topRead = top.filter((i) => all.tops[i] >= 0.9).length / top.length;
     tf.dispose([z, x, digits, first, logitsT, ...(c ? [c] : [])]);
+    const head = `read ${pc(notebook.confident)} (classes ${notebook.counts.join(" ")}); ` +
+      `D as a filter: ${pc(topRead)} of its top quarter against ${pc(all.confident)} of 4,000`;
     try {
-      return await scoresOfStatistics(notebook.confident, notebook.counts, topRead, all.confident);
+      return info ? head : `${head}; ${await otherStatistics()}`;
     } finally {
       if (average) {
         gv.forEach((p, i) => p.assign(live[i]));
@@ -255,17 +258,8 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
     }
   }
 
-  /** The score line, with the shares of the same codes read with other batch-norm statistics. */
-  async function scoresOfStatistics(
-    read: number,
-    counts: number[],
-    topRead: number,
-    allRead: number,
-  ): Promise<string> {
-    const pc = (v: number) => `${(100 * v).toFixed(1)} %`;
-    const head = `read ${pc(read)} (classes ${counts.join(" ")}); ` +
-      `D as a filter: ${pc(topRead)} of its top quarter against ${pc(allRead)} of 4,000`;
-    if (info) return head;
+  /** The notebook's 1,000 codes read with G's batch norms on other statistics than the running. */
+  async function otherStatistics(): Promise<string> {
     const z1 = latentNoise(1000, NZ, 1, 3);
     // the same 1,000 codes with the batch statistics of batches of BATCH (as in training)
     const inBatches = await readOf(() =>
@@ -292,7 +286,7 @@ async function trials(a: ParsedArgs<typeof FLAGS>): Promise<void> {
       b.runningVar.assign(saved[i][1] as tf.Tensor1D);
     });
     tf.dispose([z1, ...saved.flat()]);
-    return `${head}; batch statistics ${pc(inBatches)}, standing statistics ${pc(recal)}`;
+    return `batch statistics ${pc(inBatches)}, standing statistics ${pc(recal)}`;
   }
 
   const n = images.shape[0];

@@ -132,7 +132,8 @@ export async function fitGan(
 
 /**
  * Runs `f` with `g`'s averaged weights and their standing batch-norm statistics in place of the
- * live ones, then puts the live weights and running statistics back.
+ * live ones, then puts the live weights back. (The live running statistics are not: training
+ * normalises with batch statistics, and whatever G is sampled with next gets standing ones.)
  */
 async function withAverage(
   g: Generator,
@@ -141,14 +142,13 @@ async function withAverage(
   f: () => void | Promise<void>,
 ): Promise<void> {
   if (!average) return void await f();
-  const stats = [g.bn1, g.bn2].flatMap((b) => [b.runningMean, b.runningVar]);
-  const live = [...average.params, ...stats].map((p) => tf.clone(p));
+  const live = average.params.map((p) => tf.clone(p));
   average.copyToParams();
   standingStatistics(g, standing);
   try {
     await f();
   } finally {
-    [...average.params, ...stats].forEach((p, i) => p.assign(live[i]));
+    average.params.forEach((p, i) => p.assign(live[i]));
     tf.dispose(live);
   }
 }

@@ -20,6 +20,7 @@ import { tf } from "../../engine/backend/mod.ts";
 import { rng } from "../../engine/random.ts";
 import { checkInt, checkSeed } from "../../engine/validate.ts";
 import type { Generator } from "./generator.ts";
+import { noiseFrom } from "./train.ts";
 
 /** Options of {@link standingStatistics}. */
 export interface StandingStatisticsOptions {
@@ -51,15 +52,12 @@ export function standingStatistics(g: Generator, options: StandingStatisticsOpti
   const { latentDim: nz, classes } = g.config;
   const r = rng(seed);
   for (let k = 1; k <= batches; k++) {
-    const z = new Float32Array(batchSize * nz);
-    for (let i = 0; i < z.length; i++) z[i] = r.normal();
-    const y = classes > 0 ? Int32Array.from({ length: batchSize }, () => r.int(classes)) : null;
     tf.tidy(() => {
-      g.forward(tf.tensor2d(z, [batchSize, nz]), {
-        training: true,
-        updateStats: 1 / k,
-        labels: y ? tf.tensor1d(y, "int32") : undefined,
-      });
+      const z = noiseFrom(r, batchSize, nz);
+      const labels = classes > 0
+        ? tf.tensor1d(Int32Array.from({ length: batchSize }, () => r.int(classes)), "int32")
+        : undefined;
+      g.forward(z, { training: true, updateStats: 1 / k, labels });
     });
   }
 }

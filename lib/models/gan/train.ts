@@ -167,7 +167,11 @@ export function latentNoise(n: number, latentDim: number, temperature = 1, seed 
   return noiseFrom(rng(seed), n, latentDim, Math.sqrt(temperature));
 }
 
-function noiseFrom(r: Rng, n: number, d: number, scale = 1): tf.Tensor2D {
+/**
+ * [n, d] standard normals times `scale`, the next n·d draws of the seeded generator `r` (row by
+ * row), for callers that draw several batches from one stream.
+ */
+export function noiseFrom(r: Rng, n: number, d: number, scale = 1): tf.Tensor2D {
   const e = new Float32Array(n * d);
   for (let i = 0; i < e.length; i++) e[i] = scale * r.normal();
   return tf.tensor2d(e, [n, d]);
